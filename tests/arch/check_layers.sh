@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# check_layers.sh - the architecture rules of STYLE.md §3.8, enforced by grep.
+#
+# The build alone cannot stop an include of a header that sits in
+# /usr/include, so this script does: foreign headers only where allowed,
+# pure domains, contexts talking to each other only through *_contract.h.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+fail=0
+violation() { echo "arch: $*"; fail=1; }
+
+# Each foreign library is confined to its one wrapper (and contexts' store.c for libpq).
+check_confined() {
+    local header=$1; shift
+    local allowed="$*" f
+    while IFS= read -r f; do
+        local ok=0 a
+        for a in $allowed; do
+            # shellcheck disable=SC2053
+            [[ $f == $a ]] && ok=1
+        done
+        [ $ok = 1 ] || violation "$f includes <$header>, allowed only in: $allowed"
+    done < <(grep -rlE "#include[[:space:]]*<$header>" common contexts 2>/dev/null || true)
+}
+check_confined 'amqp\.h|amqp_[a-z_]+\.h' common/src/bus_amqp.c
+check_confined 'microhttpd\.h' common/src/http_mhd.c
+check_confined 'libpq-fe\.h' common/src/db.c 'contexts/*/store.c'
+
+# Domains are pure: no I/O library, no database/broker/HTTP module, no jansson.
+if [ -d contexts ]; then
+    while IFS= read -r f; do
+        violation "$f: domain code includes an I/O header"
+    done < <(grep -rlE '#include[[:space:]]*[<"](libpq-fe|amqp|jansson|microhttpd|common/(db|bus|http|outbox|inbox|consumer|relay|service))\.h[>"]' contexts/*/domain 2>/dev/null || true)
+fi
+
+# A context includes another context's code only through its contract header.
+for dir in contexts/*/; do
+    [ -d "$dir" ] || continue
+    ctx=$(basename "$dir")
+    while IFS=: read -r f _ inc; do
+        other=$(sed -E 's|.*"([a-z_]+)/.*|\1|' <<<"$inc")
+        [ "$other" = "$ctx" ] && continue
+        [[ $inc =~ contract/[a-z_]+_contract\.h ]] || violation "$f includes $inc: only <other>/contract/<other>_contract.h is allowed"
+    done < <(grep -rnE '#include[[:space:]]*"[a-z_]+/' "$dir" 2>/dev/null | grep -v '"common/' || true)
+done
+
+# No reaching around the include paths.
+while IFS= read -r f; do
+    violation "$f: '#include \"../…\"' bypasses the public include directories"
+done < <(grep -rlE '#include[[:space:]]*"\.\./' common contexts tests 2>/dev/null || true)
+
+# common/ knows nothing of any context.
+while IFS= read -r f; do
+    violation "$f: the event library names a context"
+done < <(grep -rlwE 'servicecatalog|usermanagement|inventory|notification' common/src common/include 2>/dev/null || true)
+
+[ $fail = 0 ] && echo "arch: all layering rules hold"
+exit $fail
