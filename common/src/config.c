@@ -23,6 +23,8 @@ const struct config_key config_common_keys[] = {
      0, NULL, 1, F(amqp_url), "RabbitMQ URL, amqp:// or amqps:// (TLS)"},
     {"HTTP_PORT", "--http-port", CONFIG_INT, "0", 0, 65535, NULL, 0, F(http_port),
      "HTTP port; 0 = the context's own port (8081..8086)"},
+    {"HTTP_ADDRESS", "--http-address", CONFIG_STRING, "127.0.0.1", 2, 45, NULL, 0, F(http_address),
+     "numeric address to listen on; 0.0.0.0 for every interface (containers)"},
     {"LOG_LEVEL", "--log-level", CONFIG_CHOICE, "info", 0, 0, "debug|info|warn|error", 0,
      F(log_level), "least severe level written to stderr"},
     {"EVENTS_EXCHANGE", "--events-exchange", CONFIG_STRING, "integration.events", 1, 127, NULL, 0,
@@ -41,6 +43,8 @@ const struct config_key config_common_keys[] = {
      F(retry_max_ms), "longest delay between two attempts"},
     {"RETENTION_HOURS", "--retention-hours", CONFIG_INT, "168", 1, 87600, NULL, 0,
      F(retention_hours), "age after which published outbox and processed inbox rows are deleted"},
+    {"LEASE_MS", "--lease-ms", CONFIG_INT, "30000", 100, 3600000, NULL, 0, F(lease_ms),
+     "how long a relay owns claimed outbox rows and a consumer a retry in progress"},
     {"INSTANCE_ID", "--instance-id", CONFIG_STRING, "", 0, 63, NULL, 0, F(instance_id),
      "name of this instance in logs and leases; empty = <context>-<pid>"},
 };

@@ -48,6 +48,7 @@ struct config_common {
     const char *database_url;
     const char *amqp_url;
     int http_port; /* 0 = the context's own default port */
+    const char *http_address;
     const char *log_level;
     const char *events_exchange;
     const char *dead_letter_exchange;
@@ -57,6 +58,7 @@ struct config_common {
     int retry_base_ms;
     int retry_max_ms;
     int retention_hours;
+    int lease_ms;
     const char *instance_id; /* "" = <context>-<pid> */
 };
 

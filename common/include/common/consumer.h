@@ -1,0 +1,104 @@
+/*
+ * consumer.h - handlers, subscriptions and the consumer thread that runs
+ * them with exactly-once effect (SPEC §4; invariants I1-I4 in inbox.h).
+ *
+ * A context lists what it consumes in a static const table:
+ *
+ *   const struct subscription booking_subscriptions[] = {
+ *       {&INVENTORY_STOCK_RESERVED, on_inventory_stock_reserved},
+ *       ...
+ *   };
+ *
+ * For each delivery the consumer: parses the envelope and checks it against
+ * the subscription's contract (anything wrong is poison: straight to the
+ * dead letters with the reason); records the start in the inbox (I3); opens
+ * a transaction, locks the inbox row, runs the handler, marks the row
+ * processed, commits (I1, I2); then acks. A handler error rolls back and
+ * err_disposition() decides: retry later from the database (I4), or dead.
+ *
+ * Handlers never BEGIN, COMMIT or ack: the consumer owns the transaction. A
+ * handler reads and writes through its context's store on hc->db and
+ * publishes follow-up events with handler_publish(), in that same
+ * transaction. It returns 0, or a negative err code with err filled:
+ *   ERR_TRANSIENT (or ERR_INTERNAL, ERR_NOMEM)   retry with backoff
+ *   ERR_INVALID, ERR_UNPROCESSABLE, ERR_NOT_FOUND, ERR_CONFLICT   dead now
+ */
+#ifndef COMMON_CONSUMER_H
+#define COMMON_CONSUMER_H
+
+#include "common/bus.h"
+#include "common/contract.h"
+#include "common/err.h"
+#include "common/retry.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct db;
+struct envelope;
+
+/* What a handler gets: everything borrowed for the duration of the call. */
+struct handler_ctx {
+    struct db *db;               /* in the consumer's open transaction */
+    const struct envelope *ev;   /* the event, already validated against its contract */
+    const char *context;         /* the consuming context */
+    void *app;                   /* the context's own state (service_def.app) */
+    int attempt;                 /* 1 on the first try, 2 on the first retry, ... */
+};
+
+typedef int (*handler_fn)(struct handler_ctx *hc, struct err *err);
+
+struct subscription {
+    const struct contract_event *event; /* type, major version and fields accepted */
+    handler_fn handler;
+};
+
+/*
+ * Adds a follow-up event to the outbox in the handler's transaction, with the
+ * handled event's correlation id and its id as causation id. Takes ownership
+ * of data.
+ */
+int handler_publish(struct handler_ctx *hc, const char *type, int version, json_t *data,
+                    struct err *err);
+
+/* Test seams (may be NULL): tests kill the process at the worst moments. */
+struct consumer_hooks {
+    /* After the handler transaction committed, before the broker ack. */
+    void (*after_commit)(void *app, const struct envelope *ev);
+};
+
+struct consumer_config {
+    const char *context;      /* queue <context>.events; inbox consumer name; schema */
+    const char *instance;
+    const char *database_url;
+    struct bus_config bus;    /* for consuming; a second connection with confirms
+                                 publishes dead letters */
+    const struct subscription *subscriptions;
+    size_t nsubscriptions;
+    struct retry_policy retry;
+    int lease_ms;             /* a retry in progress is ours this long; 0 = 30000 */
+    void *app;
+    const struct consumer_hooks *hooks;
+};
+
+struct consumer;
+
+/* Starts the consumer thread. Returns it, or NULL with err set. cfg is copied. */
+struct consumer *consumer_start(const struct consumer_config *cfg, struct err *err);
+
+/*
+ * Stops taking deliveries, finishes the one in hand (commit and ack, or
+ * nothing), closes its connections (unacked prefetched messages go back to
+ * the queue) and frees consumer. NULL is a no-op.
+ */
+void consumer_stop(struct consumer *consumer);
+
+bool consumer_db_up(const struct consumer *consumer);
+bool consumer_bus_up(const struct consumer *consumer);
+
+/* The subscription for type in subs, or NULL. */
+const struct subscription *subscription_find(const struct subscription *subs, size_t n,
+                                             const char *type);
+
+#endif

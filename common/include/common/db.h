@@ -1,0 +1,234 @@
+/*
+ * db.h - one PostgreSQL connection: parameterised statements, row callbacks,
+ * transactions, LISTEN/NOTIFY and reconnection.
+ *
+ * Every statement with a value goes through db_exec, which always uses the
+ * extended protocol with text parameters, so a value is never spliced into
+ * SQL and a string holding two statements is refused. Results are read
+ * through a row callback and never escape this module: no libpq type appears
+ * here, and only db.c (and a context's store.c) includes <libpq-fe.h>.
+ *
+ * Invariant: a statement is sent at most once. When the connection is lost
+ * during a call, the call returns ERR_TRANSIENT and the caller decides
+ * whether to retry; the next call reconnects by itself (with a backoff, and
+ * never inside a transaction). Before sending, a call reads what arrived on
+ * the idle connection, so one the server closed meanwhile (a restart) is
+ * replaced without any error. A struct db is used by one thread at a time
+ * (it wraps one libpq connection).
+ */
+#ifndef COMMON_DB_H
+#define COMMON_DB_H
+
+#include "common/err.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct db;
+struct db_row; /* one row of a result, valid only during a db_row_fn call */
+
+#define DB_CONNINFO_MAX      4096 /* longest accepted conninfo string or URL */
+#define DB_CONNECT_TIMEOUT_S 5    /* connect_timeout unless the conninfo sets one */
+#define DB_RECONNECT_MIN_MS  100  /* first pause after a failed reconnect */
+#define DB_RECONNECT_MAX_MS  5000 /* the pause doubles up to this */
+#define DB_LISTEN_MAX        16   /* channels one connection may LISTEN on */
+#define DB_CHANNEL_MAX       63   /* longest channel name (PostgreSQL's NAMEDATALEN - 1) */
+#define DB_PARAMS_MAX        1024 /* most parameters one statement may take */
+
+/* ---- lifecycle ---------------------------------------------------------- */
+
+/*
+ * New handle for conninfo (a postgresql:// URL or "key=value ..." string,
+ * copied). Does not connect. NULL when conninfo is NULL, longer than
+ * DB_CONNINFO_MAX or memory runs out.
+ */
+struct db *db_new(const char *conninfo);
+
+/*
+ * Closes the connection (the server rolls back an open transaction) and
+ * frees db. NULL is a no-op.
+ */
+void db_free(struct db *db);
+
+/*
+ * Sets the application_name shown in pg_stat_activity (copied, truncated to
+ * 63 bytes). Takes effect at the next connect or reconnect.
+ */
+void db_set_application_name(struct db *db, const char *name);
+
+/*
+ * Makes schema (copied; [a-z_][a-z0-9_]*, at most 63 bytes) the connection's
+ * search_path, set right after every connect and reconnect, so a context's
+ * statements name its tables unqualified. NULL or "" leaves the server's
+ * default. An invalid name makes every connect fail with ERR_INVALID.
+ */
+void db_set_schema(struct db *db, const char *schema);
+
+/*
+ * Connects now, waiting at most DB_CONNECT_TIMEOUT_S (unless the conninfo
+ * sets connect_timeout). Closes any previous connection first (and with it
+ * an open transaction). Returns 0; ERR_TRANSIENT with libpq's message when
+ * the server cannot be reached or refuses the login; ERR_INVALID for a
+ * malformed conninfo (reported masked: libpq's message could quote the
+ * password) or schema name. Optional: statements connect on demand.
+ */
+int db_connect(struct db *db, struct err *err);
+
+/* True when the connection is up as far as libpq knows (no round trip). */
+bool db_connected(const struct db *db);
+
+/* The conninfo with its password masked, for logs. Borrowed, valid until db_free. */
+const char *db_conninfo_masked(const struct db *db);
+
+/* ---- statements --------------------------------------------------------- */
+
+/*
+ * Called once per result row, in order. Return 0 to go on, or a negative
+ * err_code after filling err to stop: db_exec then returns that code.
+ */
+typedef int (*db_row_fn)(void *ctx, const struct db_row *row, struct err *err);
+
+/*
+ * Runs one statement with nparams text parameters ($1..$n; a NULL element
+ * is SQL NULL). Always uses PQexecParams, even without parameters, so a
+ * string holding several statements is refused. For each result row calls
+ * fn(ctx, row, err) when fn is not NULL.
+ *
+ * Returns the number of rows returned (SELECT, ... RETURNING) or affected
+ * (INSERT, UPDATE, DELETE), or a negative code: see db_error_code for
+ * server errors; ERR_TRANSIENT when the connection is down or was lost
+ * during the call (the statement is NOT re-sent: it may or may not have run,
+ * and re-running a write or a COMMIT blindly could apply it twice, so the
+ * caller decides); ERR_INTERNAL for a misuse. err->sqlstate holds the
+ * SQLSTATE of a server error ("" otherwise) and err->msg its primary message.
+ */
+int db_exec(struct db *db, const char *sql, int nparams, const char *const *params, db_row_fn fn,
+            void *ctx, struct err *err);
+
+/*
+ * Runs a statement expected to return at most one row and copies the text of
+ * its first column into out (outlen bytes). Returns 1 when a row came back,
+ * 0 when none did (out is then ""), or a negative code; more than one row,
+ * or a value longer than outlen - 1, is ERR_INTERNAL. SQL NULL reads as "":
+ * use db_exec with a callback when NULL must be told apart from ''.
+ */
+int db_exec_value(struct db *db, const char *sql, int nparams, const char *const *params, char *out,
+                  size_t outlen, struct err *err);
+
+/*
+ * Runs a multi-statement SQL text that takes NO values, with the simple query
+ * protocol. It exists only for the migrations runner (a migration file is
+ * several statements); everything else uses db_exec. Returns 0 or a negative
+ * code; the message of a server error ends with " (line N)" when PostgreSQL
+ * reports a position. A script that ends the caller's transaction (BEGIN,
+ * COMMIT, ROLLBACK inside the text) is refused with ERR_INVALID.
+ */
+int db_exec_script(struct db *db, const char *sql, struct err *err);
+
+/* ---- reading a row (inside a db_row_fn) ----------------------------------- */
+
+/* Number of columns of the row. */
+int db_row_ncols(const struct db_row *row);
+
+/* True when column col is SQL NULL or does not exist. */
+bool db_row_is_null(const struct db_row *row, int col);
+
+/*
+ * The text of column col; NULL for SQL NULL or no such column. Borrowed,
+ * valid during the callback only.
+ */
+const char *db_row_text(const struct db_row *row, int col);
+
+/*
+ * Copies the text of column col into out (outlen bytes; SQL NULL gives "").
+ * Returns 0, or ERR_INTERNAL when it does not fit or the column does not exist.
+ */
+int db_row_copy_text(const struct db_row *row, int col, char *out, size_t outlen);
+
+/* Parses column col as a base-10 int64. Returns 0, or ERR_INTERNAL for NULL, junk or overflow. */
+int db_row_int64(const struct db_row *row, int col, int64_t *out);
+
+/* ---- transactions --------------------------------------------------------- */
+
+enum db_isolation {
+    DB_READ_COMMITTED, /* PostgreSQL's default */
+    DB_REPEATABLE_READ,
+    DB_SERIALIZABLE, /* conflicts fail with 40001, i.e. ERR_TRANSIENT: retry the transaction */
+};
+
+/*
+ * Starts a transaction (BEGIN). Returns 0 or a negative code; ERR_INTERNAL
+ * when one is already open. While a transaction is open, a lost connection
+ * is NOT replaced: every call fails with ERR_TRANSIENT until db_rollback,
+ * because statements on a fresh connection would silently run outside the
+ * transaction the caller thinks it is in.
+ */
+int db_begin(struct db *db, struct err *err);
+
+/* Same as db_begin with an explicit isolation level. */
+int db_begin_isolation(struct db *db, enum db_isolation level, struct err *err);
+
+/*
+ * Commits. The transaction is closed whatever the outcome. Returns 0, a
+ * mapped server error (a serialization failure at commit is ERR_TRANSIENT),
+ * ERR_TRANSIENT when the connection was lost (the outcome is then unknown),
+ * or ERR_INTERNAL when the transaction had already failed and PostgreSQL
+ * rolled it back instead, or none was open.
+ */
+int db_commit(struct db *db, struct err *err);
+
+/*
+ * Rolls back the open transaction, if any. Never fails: on a dead connection
+ * it only forgets the transaction (the server has rolled it back already),
+ * and if ROLLBACK itself fails the connection is dropped so the next call
+ * starts clean. Safe to call on every cleanup path.
+ */
+void db_rollback(struct db *db);
+
+/* True between db_begin and db_commit/db_rollback. */
+bool db_in_transaction(const struct db *db);
+
+/* ---- LISTEN/NOTIFY -------------------------------------------------------- */
+
+/*
+ * LISTENs on channel ([a-z_][a-z0-9_.]*, at most DB_CHANNEL_MAX bytes) and
+ * remembers it, so it is LISTENed again after every reconnect. Not allowed
+ * inside a transaction (LISTEN would only take effect at commit). Returns 0,
+ * ERR_INVALID for a bad name, ERR_INTERNAL past DB_LISTEN_MAX channels or
+ * inside a transaction, or a statement error.
+ */
+int db_listen(struct db *db, const char *channel, struct err *err);
+
+/*
+ * Waits up to timeout_ms (0 = just check) for notifications on the LISTENed
+ * channels and consumes all that arrived. Returns 1 when at least one did,
+ * 0 on timeout (or early, when a signal interrupts the wait, so a stop flag
+ * is seen promptly), or ERR_TRANSIENT when the connection is lost.
+ *
+ * After a reconnect it returns 1 once with nothing received, because any
+ * sent while disconnected are gone: the caller should look for work anyway.
+ * While the server is unreachable it sleeps until the next reconnect attempt
+ * (never past timeout_ms) before returning ERR_TRANSIENT, so a loop around
+ * it does not spin.
+ */
+int db_wait_notify(struct db *db, int timeout_ms, struct err *err);
+
+/* ---- errors ----------------------------------------------------------------- */
+
+/*
+ * The err_code for a SQLSTATE (the single mapping, table-driven in db.c):
+ *   ERR_TRANSIENT      08xxx connection exception, 53xxx insufficient resources,
+ *                      57P01-57P03 shutdown / cannot connect now, 57014 query
+ *                      canceled (statement_timeout), 40001 serialization failure,
+ *                      40P01 deadlock, 55P03 lock not available,
+ *                      25P03 idle-in-transaction session timeout
+ *   ERR_CONFLICT       23505 unique violation, 23P01 exclusion violation
+ *   ERR_UNPROCESSABLE  other 23xxx integrity constraint violations (check,
+ *                      not null, foreign key)
+ *   ERR_INVALID        22xxx data exception (bad number, value too long, ...)
+ *   ERR_INTERNAL       anything else, including NULL or a malformed state
+ */
+int db_error_code(const char *sqlstate);
+
+#endif

@@ -1,0 +1,104 @@
+/*
+ * inbox.h - the inbox of one context: exactly-once effect on top of
+ * at-least-once delivery (SPEC §4).
+ *
+ * Numbered invariants, referred to by the tests:
+ *   (I1) an event has at most one effect per consumer: the row keyed
+ *        (id, consumer) is locked by the handler transaction and marked
+ *        processed in it, so a duplicate finds it processed and does nothing;
+ *   (I2) the inbox row, the handler's writes and the handler's outbox rows
+ *        commit together, and the broker ack follows the commit;
+ *   (I3) every handler start is recorded, committed, before the handler runs,
+ *        so a message that kills the process is counted and, after
+ *        RETRY_MAX_ATTEMPTS starts, dead-lettered instead of run again;
+ *   (I4) once a failure is recorded the database owns the message: retries
+ *        run from the stored payload, and a redelivery of it is a duplicate.
+ *
+ * Handlers never see this module; the consumer (consumer.c) drives it. The
+ * inbox status changes only in inbox.c.
+ */
+#ifndef COMMON_INBOX_H
+#define COMMON_INBOX_H
+
+#include "common/err.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct db;
+struct envelope;
+
+#define INBOX_BATCH_MAX 64
+#define INBOX_ERROR_MAX 512
+
+enum inbox_start {
+    INBOX_RUN,       /* run the handler: this is start number *attempts */
+    INBOX_DUPLICATE, /* already processed, or owned by the database (failed/dead): ack, no effect */
+    INBOX_EXHAUSTED, /* started too often without finishing (I3): dead-letter it */
+};
+
+/*
+ * Records a start of ev for consumer (I3) in its own short transaction with
+ * asynchronous commit (the counter only has to survive our process, not the
+ * database server). payload is the event's JSON text. Returns an
+ * enum inbox_start (≥ 0) and the start count in *attempts, or an error.
+ */
+int inbox_record_start(struct db *db, const struct envelope *ev, const char *payload,
+                       const char *consumer, int max_attempts, int *attempts, struct err *err);
+
+/*
+ * Inside the handler transaction: locks the row and checks it is still in
+ * status expected ("processing" for a delivery, "failed" for a retry).
+ * Returns 1 when it is (run the handler), 0 when another transaction
+ * finished it meanwhile (a duplicate: no effect), or an error.
+ */
+int inbox_lock(struct db *db, const char *id, const char *consumer, const char *expected,
+               struct err *err);
+
+/* Inside the handler transaction: marks the row processed (I1, I2). */
+int inbox_mark_processed(struct db *db, const char *id, const char *consumer, struct err *err);
+
+/* After a rollback: the failure, and when to try again (I4). */
+int inbox_mark_failed(struct db *db, const char *id, const char *consumer, const char *error,
+                      int64_t delay_ms, struct err *err);
+
+/* After a rollback, or for an exhausted start: dead, with the reason. */
+int inbox_mark_dead(struct db *db, const char *id, const char *consumer, const char *error,
+                    struct err *err);
+
+struct inbox_row {
+    char id[37];
+    char type[129];
+    char *payload; /* owned: the CloudEvent JSON text */
+    char *last_error; /* owned, may be NULL */
+    int attempts;
+};
+
+void inbox_rows_release(struct inbox_row *rows, size_t n);
+
+/*
+ * Retries due now: claims up to max failed rows of consumer whose time has
+ * come, records the start (attempts + 1, I3) and leases them for lease_ms,
+ * in one statement. Fills rows[0..*n).
+ */
+int inbox_claim_due(struct db *db, const char *consumer, int max, int lease_ms,
+                    struct inbox_row *rows, size_t *n, struct err *err);
+
+/* Dead rows whose copy has not reached the dead-letter queue yet, leased for lease_ms. */
+int inbox_claim_dead_letters(struct db *db, const char *consumer, int max, int lease_ms,
+                             struct inbox_row *rows, size_t *n, struct err *err);
+
+/* The dead-letter copy of id was confirmed by the broker. */
+int inbox_mark_dead_lettered(struct db *db, const char *id, const char *consumer, struct err *err);
+
+/*
+ * Sends a dead message back for one more round: status failed, attempts 0,
+ * due now. consumer NULL = every consumer that holds it dead. Returns the
+ * number of rows requeued (0 = no such dead message) or an error.
+ */
+int inbox_requeue(struct db *db, const char *id, const char *consumer, struct err *err);
+
+/* Deletes up to batch processed rows older than hours. Returns rows deleted or an error. */
+int inbox_purge_processed(struct db *db, int hours, int batch, struct err *err);
+
+#endif

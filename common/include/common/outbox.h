@@ -1,0 +1,97 @@
+/*
+ * outbox.h - the transactional outbox of one context (SPEC §4).
+ *
+ * A context adds an event to <context>.outbox inside the transaction of its
+ * business change; the relay (relay.h) publishes it later. Numbered
+ * invariants, referred to by the tests:
+ *   (O1) an event is in the outbox iff the business transaction committed;
+ *   (O2) a row is marked published only after the broker acknowledged it;
+ *   (O3) a claimed row is leased to one relay; after the lease any relay may
+ *        take it, so a dead relay's rows are published by another;
+ *   (O4) rows are claimed by status and due time, never by "id above the last
+ *        seen" (rows commit out of id order).
+ *
+ * All statements name the tables unqualified: the connection's search_path
+ * is the context's schema (db_set_schema). The outbox status changes only in
+ * outbox.c.
+ */
+#ifndef COMMON_OUTBOX_H
+#define COMMON_OUTBOX_H
+
+#include "common/err.h"
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct db;
+struct envelope;
+
+#define OUTBOX_BATCH_MAX 256      /* rows one claim may take */
+#define OUTBOX_ERROR_MAX 512      /* longest last_error stored */
+
+/*
+ * Adds ev to the outbox inside the caller's open transaction and NOTIFYs the
+ * relay (delivered at commit). Returns 0, ERR_INTERNAL when no transaction is
+ * open (an outbox write outside one would break O1), or a database error.
+ */
+int outbox_enqueue(struct db *db, const struct envelope *ev, struct err *err);
+
+/*
+ * Builds an event and enqueues it (envelope_build + outbox_enqueue). Takes
+ * ownership of data. When id_out is not NULL the new event id is copied there.
+ */
+int outbox_publish(struct db *db, const char *context, const char *type, int version, json_t *data,
+                   const char *correlation_id, const char *causation_id, char *id_out,
+                   struct err *err);
+
+/* The NOTIFY channel of a context's outbox: "<context>_outbox". */
+void outbox_channel(const char *context, char *out, size_t outlen);
+
+/* ---- for the relay -------------------------------------------------------- */
+
+struct outbox_row {
+    char id[37];
+    char type[129];
+    char correlation_id[129];
+    char *payload; /* owned: the CloudEvent JSON text */
+    size_t payload_len;
+    int attempts;
+};
+
+/*
+ * Claims up to max (≤ OUTBOX_BATCH_MAX) due pending rows for instance with a
+ * lease of lease_ms, oldest due first, skipping rows other relays hold (O3,
+ * O4). Runs in its own short transaction. Fills rows[0..*n). Returns 0 or a
+ * database error. Free the payloads with outbox_rows_release.
+ */
+int outbox_claim(struct db *db, const char *instance, int max, int lease_ms,
+                 struct outbox_row *rows, size_t *n, struct err *err);
+
+void outbox_rows_release(struct outbox_row *rows, size_t n);
+
+/* Marks ids (n of them) published; call only after the broker's ack (O2). */
+int outbox_mark_published(struct db *db, const char *const *ids, size_t n, struct err *err);
+
+/*
+ * Records a failed publish of ids: attempts + 1, next_attempt_at after an
+ * exponential backoff with jitter (base_ms doubling, capped at max_ms),
+ * last_error, lease released. A row reaching give_up_after attempts becomes
+ * 'failed' (an operator requeues it); 0 = never give up.
+ */
+int outbox_mark_retry(struct db *db, const char *const *ids, size_t n, const char *error,
+                      int base_ms, int max_ms, int give_up_after, struct err *err);
+
+/* Releases every lease instance holds (graceful stop). */
+int outbox_release_leases(struct db *db, const char *instance, struct err *err);
+
+/* Pending rows and the age in seconds of the oldest (0 when none). */
+int outbox_stats(struct db *db, int64_t *pending, double *oldest_age_s, struct err *err);
+
+/* Deletes up to batch published rows older than hours. Returns rows deleted or an error. */
+int outbox_purge_published(struct db *db, int hours, int batch, struct err *err);
+
+/* Sends a failed row back to pending with its attempts reset. 1 when one was, 0 when none. */
+int outbox_requeue(struct db *db, const char *id, struct err *err);
+
+#endif

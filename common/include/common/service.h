@@ -1,0 +1,68 @@
+/*
+ * service.h - the skeleton every executable runs.
+ *
+ * A context describes itself once, in its service.c, as a static const
+ * struct service_def (name, config keys, routes, subscriptions, the events it
+ * publishes), and its main.c is one call: service_main(argc, argv, &def).
+ * service_main runs named phases, each logged:
+ *
+ *   config → log → http → relay → consumer → ready … SIGTERM/SIGINT →
+ *   drain: http stopped, consumer finishes the message in hand, relay
+ *   finishes its batch and hands back its leases → exit 0
+ *
+ * Database and broker are reached in the background with backoff, so a
+ * service starts (and answers /health with 503) while either is down.
+ */
+#ifndef COMMON_SERVICE_H
+#define COMMON_SERVICE_H
+
+#include "common/config.h"
+#include "common/consumer.h"
+#include "common/contract.h"
+#include "common/http.h"
+#include "common/relay.h"
+
+#include <stddef.h>
+
+struct db;
+
+enum service_exit {
+    SERVICE_EXIT_OK = 0,      /* stopped by a signal after draining */
+    SERVICE_EXIT_FAILURE = 1, /* could not start (e.g. the HTTP port is taken) */
+    SERVICE_EXIT_CONFIG = 2,  /* invalid configuration (one line on stderr) */
+};
+
+struct service_def {
+    const char *name;          /* the context: schema, queue, routing-key prefix, log field */
+    int http_port;             /* default HTTP port (SPEC §1) */
+    const struct config_key *config_keys; /* the context's own keys, may be NULL */
+    size_t nconfig_keys;
+    void *config;              /* where its keys are written */
+    const struct http_route *routes;
+    size_t nroutes;
+    const struct subscription *subscriptions;
+    size_t nsubscriptions;
+    const struct contract_event *const *publishes; /* NULL-terminated; for the catalog */
+    void *app;                 /* handed to routes (via service_app) and handlers */
+    const struct consumer_hooks *consumer_hooks; /* test seams; NULL in the contexts */
+    const struct relay_hooks *relay_hooks;
+};
+
+/* Runs the service until SIGTERM/SIGINT. Returns an enum service_exit. */
+int service_main(int argc, char **argv, const struct service_def *def);
+
+/*
+ * In a route handler: this HTTP thread's database connection (search_path =
+ * the context's schema), or NULL when it could not be created (the server has
+ * answered 503 then, so a handler never sees NULL).
+ */
+struct db *service_db(const struct http_request *req);
+
+/* The common settings of the running service (valid during service_main). */
+const struct config_common *service_config(void);
+
+/* The running service's context name and instance id. */
+const char *service_name(void);
+const char *service_instance(void);
+
+#endif

@@ -1,0 +1,594 @@
+/*
+ * consumer.c - the consumer thread: deliveries in, exactly-once effects out
+ * (see consumer.h and the invariants I1-I4 in inbox.h).
+ *
+ * The thread alternates between the broker (bus_next, 200 ms at most, which
+ * also services heartbeats) and two sweeps of the database every
+ * CONSUMER_SWEEP_MS: failed messages whose retry is due, and dead messages
+ * whose copy has not reached <context>.dead-letter yet. Every path ends in
+ * exactly one of: ack (done, a duplicate, or the database owns it now) or
+ * reject with requeue (the database was unreachable: nothing was decided).
+ */
+#include "common/consumer.h"
+
+#include "common/db.h"
+#include "common/envelope.h"
+#include "common/inbox.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "common/outbox.h"
+#include "common/uuid7.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CONSUMER_NAME_MAX 64
+#define CONSUMER_SWEEP_MS 250        /* how often due retries and dead letters are looked for */
+#define CONSUMER_SWEEP_BATCH 16      /* keeps a sweep well inside the heartbeat interval */
+#define CONSUMER_NEXT_TIMEOUT_MS 200
+#define CONSUMER_DEAD_LETTER_LEASE_MS 30000
+#define CONSUMER_PUBLISH_TIMEOUT_MS 5000
+#define CONSUMER_REQUEUE_PAUSE_MS 500 /* after giving a message back because the database is away */
+
+enum delivery_outcome {
+    DELIVERY_ACK,
+    DELIVERY_REQUEUE,
+};
+
+/* run_handler's answer when the inbox row was finished by someone else meanwhile. */
+#define HANDLED_ELSEWHERE 1
+
+struct consumer {
+    struct consumer_config cfg;
+    char context[CONSUMER_NAME_MAX];
+    char instance[CONSUMER_NAME_MAX];
+    char queue[CONSUMER_NAME_MAX + 8];
+    char *database_url;
+    const char **binding_keys; /* the subscribed types, borrowed from the contracts */
+
+    pthread_t thread;
+    atomic_bool stopping;
+    atomic_bool db_up;
+    atomic_bool bus_up;
+    bool consuming;
+
+    struct db *db;
+    struct bus *bus;    /* consuming */
+    struct bus *dl_bus; /* publishing dead letters, with confirms */
+    int64_t last_sweep_ms;
+    uint32_t rng;
+
+    struct metrics_counter *duplicates;
+    struct metrics_counter *dead_poison;
+    struct metrics_counter *dead_failed;
+    struct metrics_histogram *handler_seconds;
+    struct metrics_histogram *critical_seconds;
+};
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static double wall_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void nap(struct consumer *c, int ms)
+{
+    for (int slept = 0; slept < ms && !atomic_load(&c->stopping); slept += 50) {
+        struct timespec ts = {0, 50 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
+static uint32_t next_random(struct consumer *c)
+{
+    uint32_t x = c->rng; /* xorshift32: jitter needs spread, not secrecy */
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    return c->rng = x;
+}
+
+static void count(const char *name, const char *help, const char *type)
+{
+    char labels[METRICS_LABELS_MAX];
+    metrics_label(labels, sizeof(labels), "type", type);
+    metrics_counter_inc(metrics_counter(name, help, labels));
+}
+
+static void set_db_state(struct consumer *c, bool up, const struct err *err)
+{
+    bool was = atomic_exchange(&c->db_up, up);
+    if (was && !up)
+        log_warn("consumer lost the database: %s", err->msg);
+    else if (!was && up)
+        log_info("consumer reached the database");
+}
+
+const struct subscription *subscription_find(const struct subscription *subs, size_t n,
+                                             const char *type)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(subs[i].event->type, type) == 0)
+            return &subs[i];
+    return NULL;
+}
+
+int handler_publish(struct handler_ctx *hc, const char *type, int version, json_t *data,
+                    struct err *err)
+{
+    return outbox_publish(hc->db, hc->context, type, version, data, hc->ev->correlation_id,
+                          hc->ev->id, NULL, err);
+}
+
+/* ---- dead letters ----------------------------------------------------------- */
+
+static int ensure_dl_bus(struct consumer *c, struct err *err)
+{
+    if (bus_connected(c->dl_bus))
+        return 0;
+    int rc = bus_connect(c->dl_bus, err);
+    if (rc)
+        bus_disconnect(c->dl_bus);
+    return rc;
+}
+
+/*
+ * Publishes one copy to the dead-letter exchange, routed to
+ * <context>.dead-letter, with the headers that say why (SPEC §3), and waits
+ * for the broker's confirm.
+ */
+static int publish_dead_letter(struct consumer *c, const char *id, const char *body, size_t len,
+                               const char *routing_key, const char *reason, int attempts,
+                               int poison, struct err *err)
+{
+    int rc = ensure_dl_bus(c, err);
+    if (rc)
+        return rc;
+    char fresh_id[UUID7_STR_LEN];
+    if (!id || !*id) {
+        uuid7_generate(fresh_id);
+        id = fresh_id;
+    }
+    char reason_clip[BUS_HEADER_VALUE_LEN], key_clip[BUS_HEADER_VALUE_LEN];
+    snprintf(reason_clip, sizeof(reason_clip), "%s", reason);
+    snprintf(key_clip, sizeof(key_clip), "%s", routing_key ? routing_key : "");
+    const struct bus_header headers[] = {
+        {.key = "x-error", .value = reason_clip},
+        {.key = "x-attempts", .int_value = attempts, .is_int = 1},
+        {.key = "x-original-routing-key", .value = key_clip},
+        {.key = "x-consumer", .value = c->context},
+        {.key = "x-poison", .int_value = poison, .is_int = 1},
+    };
+    struct bus_message m = {
+        .exchange = c->cfg.bus.dead_letter_exchange,
+        .routing_key = c->context,
+        .body = body,
+        .len = len,
+        .message_id = id,
+        .app_id = c->context,
+        .timestamp = (int64_t)time(NULL),
+        .headers = headers,
+        .nheaders = sizeof(headers) / sizeof(headers[0]),
+        .mandatory = 1,
+    };
+    rc = bus_publish_sync(c->dl_bus, &m, CONSUMER_PUBLISH_TIMEOUT_MS, err);
+    if (rc && !bus_connected(c->dl_bus))
+        bus_disconnect(c->dl_bus);
+    return rc;
+}
+
+/* Poison is never retried and never enters the inbox: to the dead letters now, then ack. */
+static enum delivery_outcome poison(struct consumer *c, const struct bus_delivery *d,
+                                    const char *reason)
+{
+    struct log_fields f = {.event_id = d->message_id, .type = d->routing_key,
+                           .correlation_id = d->correlation_id, .error = "poison"};
+    struct err err;
+    err_clear(&err);
+    if (publish_dead_letter(c, d->message_id, d->body, d->len, d->routing_key, reason, 0, 1, &err) != 0) {
+        log_write(LOG_LEVEL_WARN, &f, "poison message kept in the queue: dead-lettering failed: %s", err.msg);
+        return DELIVERY_REQUEUE;
+    }
+    metrics_counter_inc(c->dead_poison);
+    log_write(LOG_LEVEL_WARN, &f, "poison message dead-lettered: %s", reason);
+    return DELIVERY_ACK;
+}
+
+/* Sends the copies of dead messages that have not reached the dead-letter queue yet. */
+static void sweep_dead_letters(struct consumer *c)
+{
+    /* rabbitmq-c answers heartbeats only inside its calls: keep the idle publisher alive. */
+    struct err hb;
+    if (bus_connected(c->dl_bus) && bus_wait_confirms(c->dl_bus, 0, NULL, NULL, &hb) != 0 &&
+        !bus_connected(c->dl_bus))
+        bus_disconnect(c->dl_bus);
+
+    struct inbox_row rows[CONSUMER_SWEEP_BATCH];
+    size_t n = 0;
+    struct err err;
+    err_clear(&err);
+    if (inbox_claim_dead_letters(c->db, c->context, CONSUMER_SWEEP_BATCH, CONSUMER_DEAD_LETTER_LEASE_MS,
+                                 rows, &n, &err) != 0) {
+        set_db_state(c, false, &err);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (publish_dead_letter(c, rows[i].id, rows[i].payload, strlen(rows[i].payload), rows[i].type,
+                                rows[i].last_error ? rows[i].last_error : "dead", rows[i].attempts, 0,
+                                &err) != 0) {
+            log_warn("dead letter '%s' not published yet (retried in %d s): %s", rows[i].id,
+                     CONSUMER_DEAD_LETTER_LEASE_MS / 1000, err.msg);
+            break; /* the rest keep their lease and come back later */
+        }
+        if (inbox_mark_dead_lettered(c->db, rows[i].id, c->context, &err) != 0)
+            log_warn("dead letter '%s' published but not recorded (it may be published twice): %s",
+                     rows[i].id, err.msg);
+    }
+    inbox_rows_release(rows, n);
+}
+
+/* ---- handling ----------------------------------------------------------------- */
+
+/*
+ * The handler transaction (I1, I2): lock the inbox row in status expected,
+ * run the handler, mark processed, commit. Returns 0, HANDLED_ELSEWHERE when
+ * the row was finished by another transaction meanwhile, or a negative code
+ * with err filled (everything rolled back).
+ */
+static int run_handler(struct consumer *c, const struct subscription *sub,
+                       const struct envelope *ev, const char *expected, int attempt,
+                       struct err *err)
+{
+    int64_t t0 = now_ms();
+    int rc = db_begin(c->db, err);
+    if (rc)
+        return rc;
+    rc = inbox_lock(c->db, ev->id, c->context, expected, err);
+    if (rc <= 0) {
+        db_rollback(c->db);
+        return rc < 0 ? rc : HANDLED_ELSEWHERE;
+    }
+    struct handler_ctx hc = {c->db, ev, c->context, c->cfg.app, attempt};
+    rc = sub->handler(&hc, err);
+    if (rc > 0)
+        rc = err_set(err, ERR_INTERNAL, "handler returned %d, not an error code", rc);
+    if (rc == 0)
+        rc = inbox_mark_processed(c->db, ev->id, c->context, err);
+    if (rc == 0)
+        rc = db_commit(c->db, err);
+    else
+        db_rollback(c->db);
+    if (rc == 0) {
+        metrics_histogram_observe(c->handler_seconds, (double)(now_ms() - t0) / 1000.0);
+        long long sent_us = envelope_time_parse_us(ev->time);
+        if (sent_us > 0)
+            metrics_histogram_observe(c->critical_seconds, wall_seconds() - (double)sent_us / 1e6);
+    }
+    return rc;
+}
+
+/*
+ * Records the outcome of a handler run that did not succeed: a retry from the
+ * database after a backoff (I4), or dead. Returns 0 when recorded (ack), or
+ * a negative code when the database could not take it (requeue).
+ */
+static int settle_failure(struct consumer *c, const struct envelope *ev, int attempts, int code,
+                          const char *message)
+{
+    struct err err;
+    err_clear(&err);
+    char reason[INBOX_ERROR_MAX];
+    snprintf(reason, sizeof(reason), "%s: %s", err_name(code), message);
+    enum err_disposition d = err_disposition(code);
+    int rc;
+    if (d == ERR_RETRY && !retry_exhausted(&c->cfg.retry, attempts)) {
+        int64_t delay = retry_delay_ms(&c->cfg.retry, attempts, next_random(c));
+        rc = inbox_mark_failed(c->db, ev->id, c->context, reason, delay, &err);
+        if (rc == 0) {
+            count("events_retried_total", "handler failures scheduled for another attempt", ev->type);
+            log_warn_ev(ev, "attempt %d failed, retry in %lld ms: %s", attempts, (long long)delay, reason);
+        }
+    } else {
+        char why[INBOX_ERROR_MAX + 64]; /* inbox_mark_dead clips it to INBOX_ERROR_MAX */
+        if (d == ERR_RETRY)
+            snprintf(why, sizeof(why), "gave up after %d attempts: %s", attempts, reason);
+        else
+            snprintf(why, sizeof(why), "%s", reason);
+        rc = inbox_mark_dead(c->db, ev->id, c->context, why, &err);
+        if (rc == 0) {
+            metrics_counter_inc(c->dead_failed);
+            log_error_ev(ev, "dead-lettered: %s", why);
+        }
+    }
+    if (rc) {
+        set_db_state(c, false, &err);
+        log_warn_ev(ev, "could not record the failure (the message will come back): %s", err.msg);
+    }
+    return rc;
+}
+
+static enum delivery_outcome handle_delivery(struct consumer *c, struct bus_delivery *d)
+{
+    struct envelope ev;
+    envelope_init(&ev);
+    struct err err;
+    err_clear(&err);
+    enum delivery_outcome out = DELIVERY_ACK;
+    const struct subscription *sub = NULL;
+    char reason[ERR_MSG_MAX + 2 * ENVELOPE_TYPE_MAX + 64];
+
+    if (envelope_parse(&ev, d->body, d->len, &err) != 0) {
+        out = poison(c, d, err.msg);
+        goto done;
+    }
+    if (!(sub = subscription_find(c->cfg.subscriptions, c->cfg.nsubscriptions, ev.type))) {
+        snprintf(reason, sizeof(reason), "unknown event type '%s'", ev.type);
+        out = poison(c, d, reason);
+        goto done;
+    }
+    if (ev.version != sub->event->version) {
+        snprintf(reason, sizeof(reason), "unknown version %d of '%s' (this consumer knows %d)",
+                 ev.version, ev.type, sub->event->version);
+        out = poison(c, d, reason);
+        goto done;
+    }
+    if (contract_validate(sub->event, ev.data, &err) != 0) {
+        snprintf(reason, sizeof(reason), "data breaks the contract of '%s': %s", ev.type, err.msg);
+        out = poison(c, d, reason);
+        goto done;
+    }
+
+    int attempts = 0;
+    int start = inbox_record_start(c->db, &ev, d->body, c->context, c->cfg.retry.max_attempts,
+                                   &attempts, &err);
+    if (start < 0) {
+        set_db_state(c, false, &err);
+        out = DELIVERY_REQUEUE;
+        goto done;
+    }
+    set_db_state(c, true, NULL);
+    if (start == INBOX_DUPLICATE) {
+        metrics_counter_inc(c->duplicates);
+        log_debug_ev(&ev, "duplicate delivery ignored");
+        goto done;
+    }
+    if (start == INBOX_EXHAUSTED) {
+        /* Started too often without finishing: it kills us (I3). Do not run it again. */
+        snprintf(reason, sizeof(reason), "handler started %d times without finishing (the process died)",
+                 attempts - 1);
+        if (settle_failure(c, &ev, attempts - 1, ERR_INTERNAL, reason) != 0)
+            out = DELIVERY_REQUEUE;
+        goto done;
+    }
+
+    int rc = run_handler(c, sub, &ev, "processing", attempts, &err);
+    if (rc == 0) {
+        count("events_consumed_total", "integration events handled (committed)", ev.type);
+        log_debug_ev(&ev, "handled");
+        if (c->cfg.hooks && c->cfg.hooks->after_commit)
+            c->cfg.hooks->after_commit(c->cfg.app, &ev);
+    } else if (rc == HANDLED_ELSEWHERE) {
+        metrics_counter_inc(c->duplicates);
+    } else if (settle_failure(c, &ev, attempts, rc, err.msg) != 0) {
+        out = DELIVERY_REQUEUE;
+    }
+done:
+    envelope_release(&ev);
+    return out;
+}
+
+/* Runs the retries whose time has come, from the stored payload (I4). */
+static void sweep_retries(struct consumer *c)
+{
+    struct inbox_row rows[CONSUMER_SWEEP_BATCH];
+    size_t n = 0;
+    struct err err;
+    err_clear(&err);
+    int lease = c->cfg.lease_ms > 0 ? c->cfg.lease_ms : 30000;
+    if (inbox_claim_due(c->db, c->context, CONSUMER_SWEEP_BATCH, lease, rows, &n, &err) != 0) {
+        set_db_state(c, false, &err);
+        return;
+    }
+    for (size_t i = 0; i < n && !atomic_load(&c->stopping); i++) {
+        struct envelope ev;
+        envelope_init(&ev);
+        const struct subscription *sub = NULL;
+        char reason[INBOX_ERROR_MAX + 64];
+        if (envelope_parse(&ev, rows[i].payload, strlen(rows[i].payload), &err) != 0 ||
+            !(sub = subscription_find(c->cfg.subscriptions, c->cfg.nsubscriptions, ev.type))) {
+            snprintf(reason, sizeof(reason), "stored event '%s' has no handler any more", rows[i].id);
+            err_clear(&err);
+            if (inbox_mark_dead(c->db, rows[i].id, c->context, reason, &err) != 0)
+                log_warn("could not mark '%s' dead: %s", rows[i].id, err.msg);
+        } else if (rows[i].attempts > c->cfg.retry.max_attempts) {
+            snprintf(reason, sizeof(reason), "retry started %d times without finishing; last error: %s",
+                     rows[i].attempts - 1, rows[i].last_error ? rows[i].last_error : "none");
+            settle_failure(c, &ev, rows[i].attempts - 1, ERR_INTERNAL, reason);
+        } else {
+            int rc = run_handler(c, sub, &ev, "failed", rows[i].attempts, &err);
+            if (rc == 0) {
+                count("events_consumed_total", "integration events handled (committed)", ev.type);
+                log_info_ev(&ev, "handled on attempt %d", rows[i].attempts);
+            } else if (rc != HANDLED_ELSEWHERE) {
+                settle_failure(c, &ev, rows[i].attempts, rc, err.msg);
+            }
+        }
+        envelope_release(&ev);
+    }
+    inbox_rows_release(rows, n);
+}
+
+/* ---- the thread ------------------------------------------------------------------ */
+
+static int ensure_consuming(struct consumer *c)
+{
+    if (c->consuming && bus_connected(c->bus))
+        return 0;
+    struct err err;
+    err_clear(&err);
+    c->consuming = false;
+    if (bus_connect(c->bus, &err) == 0 &&
+        bus_declare_topology(c->bus, c->context, c->binding_keys, c->cfg.nsubscriptions, &err) == 0 &&
+        bus_consume(c->bus, c->queue, &err) == 0) {
+        c->consuming = true;
+        atomic_store(&c->bus_up, true);
+        log_info("consuming '%s' (%zu event types)", c->queue, c->cfg.nsubscriptions);
+        return 0;
+    }
+    if (atomic_exchange(&c->bus_up, false))
+        log_warn("consumer lost the broker: %s", err.msg);
+    bus_disconnect(c->bus);
+    return -1;
+}
+
+static void *consumer_main(void *arg)
+{
+    struct consumer *c = arg;
+    int64_t next_connect_ms = 0;
+    while (!atomic_load(&c->stopping)) {
+        int64_t now = now_ms();
+        if (!c->consuming && now >= next_connect_ms && ensure_consuming(c) != 0)
+            next_connect_ms = now + bus_backoff_ms(c->bus);
+        if (c->consuming) {
+            struct bus_delivery d;
+            memset(&d, 0, sizeof(d));
+            struct err err;
+            err_clear(&err);
+            int got = bus_next(c->bus, &d, CONSUMER_NEXT_TIMEOUT_MS, &err);
+            if (got == 1) {
+                enum delivery_outcome out = handle_delivery(c, &d);
+                int rc = out == DELIVERY_ACK ? bus_ack(c->bus, d.tag, 0, &err)
+                                             : bus_reject(c->bus, d.tag, 1, &err);
+                bus_delivery_release(&d);
+                if (rc != 0)
+                    c->consuming = false; /* unacked messages come back: the inbox absorbs them */
+                if (out == DELIVERY_REQUEUE)
+                    nap(c, CONSUMER_REQUEUE_PAUSE_MS);
+            } else if (got < 0) {
+                log_warn("consumer lost the broker: %s", err.msg);
+                atomic_store(&c->bus_up, false);
+                c->consuming = false;
+                bus_disconnect(c->bus);
+            }
+        } else {
+            nap(c, 100);
+        }
+        now = now_ms();
+        if (now - c->last_sweep_ms >= CONSUMER_SWEEP_MS) {
+            c->last_sweep_ms = now;
+            sweep_retries(c);
+            sweep_dead_letters(c);
+        }
+    }
+    /* Closing the channel hands unacked prefetched messages back to the queue. */
+    bus_disconnect(c->bus);
+    bus_disconnect(c->dl_bus);
+    return NULL;
+}
+
+bool consumer_db_up(const struct consumer *c)
+{
+    return atomic_load(&c->db_up);
+}
+
+bool consumer_bus_up(const struct consumer *c)
+{
+    return atomic_load(&c->bus_up);
+}
+
+static void consumer_free(struct consumer *c)
+{
+    if (!c)
+        return;
+    bus_free(c->bus);
+    bus_free(c->dl_bus);
+    db_free(c->db);
+    free(c->binding_keys);
+    free(c->database_url);
+    free(c);
+}
+
+struct consumer *consumer_start(const struct consumer_config *cfg, struct err *err)
+{
+    struct consumer *c = calloc(1, sizeof(*c));
+    if (!c) {
+        err_set(err, ERR_NOMEM, "out of memory starting the consumer");
+        return NULL;
+    }
+    c->cfg = *cfg;
+    snprintf(c->context, sizeof(c->context), "%s", cfg->context);
+    snprintf(c->instance, sizeof(c->instance), "%s", cfg->instance);
+    snprintf(c->queue, sizeof(c->queue), "%s.events", cfg->context);
+    c->database_url = strdup(cfg->database_url);
+    c->binding_keys = calloc(cfg->nsubscriptions + 1, sizeof(char *));
+    if (!c->database_url || !c->binding_keys)
+        goto nomem;
+    for (size_t i = 0; i < cfg->nsubscriptions; i++)
+        c->binding_keys[i] = cfg->subscriptions[i].event->type;
+
+    char name[2 * CONSUMER_NAME_MAX];
+    struct bus_config bc = cfg->bus;
+    bc.confirms = 0;
+    snprintf(name, sizeof(name), "%s consumer", c->instance);
+    bc.connection_name = name;
+    c->bus = bus_new(&bc);
+    bc.confirms = 1;
+    snprintf(name, sizeof(name), "%s dead letters", c->instance);
+    c->dl_bus = bus_new(&bc);
+    c->db = db_new(c->database_url);
+    if (!c->bus || !c->dl_bus || !c->db)
+        goto nomem;
+    db_set_schema(c->db, c->context);
+    snprintf(name, sizeof(name), "%s consumer", c->instance);
+    db_set_application_name(c->db, name);
+    c->rng = (uint32_t)now_ms() ^ ((uint32_t)getpid() << 16) ^ 0x9e3779b9u;
+    if (!c->rng)
+        c->rng = 1;
+
+    char labels[METRICS_LABELS_MAX];
+    c->duplicates = metrics_counter("events_duplicates_total",
+                                    "deliveries of events already handled (absorbed by the inbox)", NULL);
+    metrics_label(labels, sizeof(labels), "reason", "poison");
+    c->dead_poison = metrics_counter("events_dead_lettered_total", "messages sent to the dead letters", labels);
+    metrics_label(labels, sizeof(labels), "reason", "failed");
+    c->dead_failed = metrics_counter("events_dead_lettered_total", "messages sent to the dead letters", labels);
+    c->handler_seconds = metrics_histogram("handler_duration_seconds",
+                                           "time of the handler transaction, begin to commit", NULL,
+                                           METRICS_LATENCY_BUCKETS, METRICS_LATENCY_NBUCKETS);
+    c->critical_seconds = metrics_histogram("event_critical_time_seconds",
+                                            "from the event's time to the end of its handling", NULL,
+                                            METRICS_LATENCY_BUCKETS, METRICS_LATENCY_NBUCKETS);
+
+    if (pthread_create(&c->thread, NULL, consumer_main, c) != 0) {
+        err_set(err, ERR_INTERNAL, "cannot start the consumer thread");
+        consumer_free(c);
+        return NULL;
+    }
+    return c;
+nomem:
+    err_set(err, ERR_NOMEM, "out of memory starting the consumer");
+    consumer_free(c);
+    return NULL;
+}
+
+void consumer_stop(struct consumer *c)
+{
+    if (!c)
+        return;
+    atomic_store(&c->stopping, true);
+    pthread_join(c->thread, NULL);
+    consumer_free(c);
+}

@@ -1,0 +1,760 @@
+/*
+ * db.c - the one place that turns libpq into the library's vocabulary: every
+ * statement, result status and SQLSTATE passes through here (see db.h).
+ *
+ * The connection, and the functions that move it:
+ *
+ *     +------+   db_open succeeds    +----+
+ *     | DOWN | --------------------> | UP |
+ *     +------+ <-------------------- +----+
+ *       |  ^     db_drop: the socket died
+ *       +--+
+ *   db_open fails: the next attempt
+ *   waits 100 ms, doubling up to 5 s
+ *
+ *   - DOWN -> UP    db_open, from db_connect, or from db_ready before a call
+ *                   when no transaction is open and the backoff has elapsed
+ *   - UP -> DOWN    db_drop, from db_result_error (a statement or a wait met
+ *                   a dead socket), db_ready (the probe did), db_check (an
+ *                   unexpected result), db_rollback (ROLLBACK failed), db_free
+ *
+ * Invariants: (1) a statement is sent once and never re-sent here; (2) a lost
+ * connection is not replaced while a transaction is open (db_rollback ends
+ * it); (3) every PGresult is cleared on the path that obtained it.
+ */
+#include "common/db.h"
+
+#include "common/log.h"
+
+#include <libpq-fe.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define DB_APPNAME_MAX 64
+#define DB_SCHEMA_MAX  63 /* PostgreSQL's NAMEDATALEN - 1 */
+
+struct db {
+    char *conninfo;
+    char *masked; /* conninfo with the password masked, for logs */
+    char application_name[DB_APPNAME_MAX];
+    char schema[DB_SCHEMA_MAX + 2]; /* search_path after connect; "" for the default */
+    PGconn *conn;                   /* NULL when down */
+    bool conninfo_ok;               /* it parses (checked once, see db_new) */
+    bool tx_open;                   /* between db_begin and db_commit/db_rollback */
+    bool was_up;                    /* connected at least once: later connects are reconnects */
+    bool notify_pending;            /* a reconnect happened: report one wakeup */
+    int backoff_ms;                 /* pause after the next failed connect */
+    int64_t next_attempt_ms;        /* no reconnect before this monotonic time */
+    int nchannels;
+    char channels[DB_LISTEN_MAX][DB_CHANNEL_MAX + 1];
+};
+
+struct db_row {
+    const PGresult *res;
+    int index;
+};
+
+/* ---- small helpers ---------------------------------------------------------- */
+
+static int64_t db_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void db_sleep_ms(int64_t ms)
+{
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL); /* an interrupting signal only shortens the pause */
+}
+
+/* Fills err (code, sqlstate, formatted message); returns code. err may be NULL. */
+static int db_fail(struct err *err, int code, const char *sqlstate, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int db_fail(struct err *err, int code, const char *sqlstate, const char *fmt, ...)
+{
+    if (!err)
+        return code;
+    char msg[ERR_MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", sqlstate ? sqlstate : "");
+    return err_set(err, code, "%s", msg);
+}
+
+/*
+ * Copies the first line of a libpq message (they end in "\n" and may carry
+ * hint lines) without trailing blanks. libpq never puts the password in one.
+ */
+static void db_first_line(const char *msg, char *out, size_t outlen)
+{
+    size_t n = 0;
+    if (msg)
+        while (msg[n] && msg[n] != '\n')
+            n++;
+    while (n > 0 && (msg[n - 1] == ' ' || msg[n - 1] == '\t' || msg[n - 1] == '\r'))
+        n--;
+    if (n >= outlen)
+        n = outlen - 1;
+    memcpy(out, msg ? msg : "", n);
+    out[n] = '\0';
+}
+
+/* libpq prints notices on stderr by default; ours go to the JSON log instead. */
+static void db_on_notice(void *arg, const PGresult *res)
+{
+    (void)arg;
+    char line[ERR_MSG_MAX];
+    const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+    db_first_line(primary ? primary : PQresultErrorMessage(res), line, sizeof(line));
+    log_debug("database notice: %s", line);
+}
+
+/* Closes the connection, if any; the server rolls back whatever was open. */
+static void db_drop(struct db *db)
+{
+    PQfinish(db->conn); /* NULL is fine */
+    db->conn = NULL;
+}
+
+static bool db_up(const struct db *db)
+{
+    return db->conn && PQstatus(db->conn) == CONNECTION_OK;
+}
+
+/*
+ * A name we quote into SQL ourselves: [a-z_][a-z0-9_]* (plus '.' when dots is
+ * set), 1..max bytes. With no quote character possible, "name" is safe.
+ */
+static bool db_name_valid(const char *s, size_t max, bool dots)
+{
+    if (!s || !((*s >= 'a' && *s <= 'z') || *s == '_'))
+        return false;
+    size_t n = 0;
+    for (; s[n]; n++) {
+        char c = s[n];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || (dots && c == '.')))
+            return false;
+    }
+    return n <= max;
+}
+
+/* ---- SQLSTATE -> err_code ------------------------------------------------------ */
+
+/* Checked in order, the first prefix that matches wins: specific states come before their class. */
+static const struct {
+    const char *prefix;
+    int code;
+} db_sqlstates[] = {
+    {"23505", ERR_CONFLICT},   /* unique_violation */
+    {"23P01", ERR_CONFLICT},   /* exclusion_violation */
+    {"23", ERR_UNPROCESSABLE}, /* other integrity constraints: check, not null, foreign key */
+    {"22", ERR_INVALID},       /* data exception */
+    {"08", ERR_TRANSIENT},     /* connection exception */
+    {"53", ERR_TRANSIENT},     /* insufficient resources */
+    {"57P01", ERR_TRANSIENT},  /* admin_shutdown */
+    {"57P02", ERR_TRANSIENT},  /* crash_shutdown */
+    {"57P03", ERR_TRANSIENT},  /* cannot_connect_now */
+    {"57014", ERR_TRANSIENT},  /* query_canceled: statement_timeout, like lock_timeout below */
+    {"40001", ERR_TRANSIENT},  /* serialization_failure */
+    {"40P01", ERR_TRANSIENT},  /* deadlock_detected */
+    {"55P03", ERR_TRANSIENT},  /* lock_not_available */
+    {"25P03", ERR_TRANSIENT},  /* idle_in_transaction_session_timeout */
+};
+
+int db_error_code(const char *sqlstate)
+{
+    if (!sqlstate || strlen(sqlstate) != 5)
+        return ERR_INTERNAL;
+    for (size_t i = 0; i < sizeof(db_sqlstates) / sizeof(db_sqlstates[0]); i++) {
+        size_t n = strlen(db_sqlstates[i].prefix);
+        if (strncmp(sqlstate, db_sqlstates[i].prefix, n) == 0)
+            return db_sqlstates[i].code;
+    }
+    return ERR_INTERNAL;
+}
+
+/* ---- lifecycle ------------------------------------------------------------------ */
+
+/*
+ * libpq's message for a malformed URL may quote the part around the mistake,
+ * password included, so a conninfo is parsed here first and a failure is
+ * reported with the masked text instead. A string that is neither a URL nor
+ * "key=value" pairs is a plain database name, as libpq reads it too.
+ */
+static bool db_conninfo_parses(const char *conninfo)
+{
+    if (strncmp(conninfo, "postgresql://", 13) != 0 && strncmp(conninfo, "postgres://", 11) != 0 &&
+        !strchr(conninfo, '='))
+        return true;
+    char *msg = NULL;
+    PQconninfoOption *opts = PQconninfoParse(conninfo, &msg);
+    bool ok = opts != NULL;
+    PQconninfoFree(opts);
+    PQfreemem(msg);
+    return ok;
+}
+
+struct db *db_new(const char *conninfo)
+{
+    if (!conninfo || strlen(conninfo) > DB_CONNINFO_MAX)
+        return NULL;
+    struct db *db = calloc(1, sizeof(*db));
+    if (!db)
+        return NULL;
+    size_t masked_len = strlen(conninfo) + 16; /* "***" may be longer than the password */
+    db->conninfo = strdup(conninfo);
+    db->masked = malloc(masked_len);
+    if (!db->conninfo || !db->masked) {
+        db_free(db);
+        return NULL;
+    }
+    log_mask_url(conninfo, db->masked, masked_len);
+    db->conninfo_ok = db_conninfo_parses(conninfo);
+    db->backoff_ms = DB_RECONNECT_MIN_MS;
+    return db;
+}
+
+void db_free(struct db *db)
+{
+    if (!db)
+        return;
+    db_drop(db);
+    free(db->conninfo);
+    free(db->masked);
+    free(db);
+}
+
+void db_set_application_name(struct db *db, const char *name)
+{
+    snprintf(db->application_name, sizeof(db->application_name), "%s", name ? name : "");
+}
+
+void db_set_schema(struct db *db, const char *schema)
+{
+    /* One byte more than a valid name may have, so a longer one stays invalid. */
+    snprintf(db->schema, sizeof(db->schema), "%s", schema ? schema : "");
+}
+
+const char *db_conninfo_masked(const struct db *db)
+{
+    return db->masked;
+}
+
+bool db_connected(const struct db *db)
+{
+    return db && db_up(db);
+}
+
+/* Runs "<command> "<name>"" (name already checked) on a fresh connection. */
+static int db_session_set(struct db *db, const char *command, const char *name, struct err *err)
+{
+    char sql[128];
+    snprintf(sql, sizeof(sql), "%s \"%s\"", command, name);
+    PGresult *res = PQexec(db->conn, sql);
+    bool ok = res && PQresultStatus(res) == PGRES_COMMAND_OK;
+    PQclear(res);
+    if (ok)
+        return 0;
+    char line[ERR_MSG_MAX];
+    db_first_line(PQerrorMessage(db->conn), line, sizeof(line));
+    return db_fail(err, ERR_TRANSIENT, "", "'%s' failed after connecting: %s", sql, line);
+}
+
+/*
+ * Connects (blocking, bounded by connect_timeout) and LISTENs again on every
+ * remembered channel. On failure schedules the next attempt with a doubling
+ * pause, so a dead server is not hammered by callers that retry at once.
+ */
+static int db_open(struct db *db, struct err *err)
+{
+    db_drop(db);
+    db->tx_open = false;
+    if (!db->conninfo_ok)
+        return db_fail(err, ERR_INVALID, "", "malformed database URL '%s'", db->masked);
+    if (db->schema[0] && !db_name_valid(db->schema, DB_SCHEMA_MAX, /* dots = */ false))
+        return db_fail(err, ERR_INVALID, "", "invalid schema name '%s'", db->schema);
+
+    char timeout[16];
+    snprintf(timeout, sizeof(timeout), "%d", DB_CONNECT_TIMEOUT_S);
+    /*
+     * Later keywords override earlier ones, and "dbname" is expanded into the
+     * conninfo's own settings: the defaults before it can be overridden by
+     * the URL, the application name after it is the program's choice. The
+     * keepalives notice a peer that vanished without closing the socket.
+     */
+    const char *const keys[] = {"connect_timeout",
+                                "keepalives_idle",
+                                "keepalives_interval",
+                                "keepalives_count",
+                                "dbname",
+                                "application_name",
+                                NULL};
+    const char *const values[] = {timeout, "30", "10", "3", db->conninfo, db->application_name,
+                                  NULL};
+    db->conn = PQconnectdbParams(keys, values, /* expand_dbname = */ 1);
+    if (!db->conn)
+        return db_fail(err, ERR_NOMEM, "", "out of memory connecting to the database");
+
+    int rc = 0;
+    char line[ERR_MSG_MAX];
+    if (PQstatus(db->conn) != CONNECTION_OK) {
+        db_first_line(PQerrorMessage(db->conn), line, sizeof(line));
+        rc = db_fail(err, ERR_TRANSIENT, "", "cannot connect to the database: %s", line);
+        goto failed;
+    }
+    PQsetNoticeReceiver(db->conn, db_on_notice, NULL);
+
+    /* Session state the caller set up once, restored on every connection. */
+    if (db->schema[0]) {
+        rc = db_session_set(db, "SET search_path TO", db->schema, err);
+        if (rc < 0)
+            goto failed;
+    }
+    for (int i = 0; i < db->nchannels; i++) {
+        rc = db_session_set(db, "LISTEN", db->channels[i], err);
+        if (rc < 0)
+            goto failed;
+    }
+
+    if (db->was_up)
+        log_info("database reconnected to '%s'", db->masked);
+    db->was_up = true;
+    db->notify_pending = db->nchannels > 0;
+    db->backoff_ms = DB_RECONNECT_MIN_MS;
+    db->next_attempt_ms = 0;
+    return 0;
+
+failed:
+    db_drop(db);
+    db->next_attempt_ms = db_now_ms() + db->backoff_ms;
+    db->backoff_ms =
+        db->backoff_ms * 2 > DB_RECONNECT_MAX_MS ? DB_RECONNECT_MAX_MS : db->backoff_ms * 2;
+    return rc;
+}
+
+int db_connect(struct db *db, struct err *err)
+{
+    return db_open(db, err);
+}
+
+/*
+ * Reads, without blocking, whatever the server sent while the connection was
+ * idle. A server that shut down has sent a FATAL message and closed the
+ * socket; reading notices that, so the next statement goes to a fresh
+ * connection instead of failing. It also queues notifications for
+ * db_wait_notify. A few rounds: the message and the end of file may come in
+ * separate reads.
+ */
+static void db_probe(struct db *db)
+{
+    int fd = PQsocket(db->conn);
+    for (int i = 0; i < 4 && fd >= 0 && PQstatus(db->conn) == CONNECTION_OK; i++) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, 0) <= 0)
+            return;
+        /* On failure the status is now CONNECTION_BAD, which the caller checks. */
+        if (!PQconsumeInput(db->conn))
+            return;
+        /* Parsing queues notifications and hands a FATAL message to db_on_notice. */
+        (void)PQisBusy(db->conn);
+    }
+}
+
+/*
+ * Makes the connection usable before a call: probes it, and replaces a dead
+ * one unless a transaction is open (invariant 2) or the backoff has not
+ * elapsed. Returns 0 or ERR_TRANSIENT.
+ */
+static int db_ready(struct db *db, struct err *err)
+{
+    if (db_up(db))
+        db_probe(db);
+    if (db_up(db))
+        return 0;
+    db_drop(db);
+    if (db->tx_open)
+        return db_fail(err, ERR_TRANSIENT, "",
+                       "database connection lost inside a transaction: roll back, then retry");
+    int64_t wait = db->next_attempt_ms - db_now_ms();
+    if (wait > 0)
+        return db_fail(err, ERR_TRANSIENT, "",
+                       "database unavailable: next connection attempt in %lld ms", (long long)wait);
+    return db_open(db, err);
+}
+
+/* ---- statements ------------------------------------------------------------------- */
+
+/*
+ * Turns a failed (or missing) result into an error and drops a connection
+ * that died on the way: a statement on a lost connection is ERR_TRANSIENT
+ * whatever else the result says.
+ */
+static int db_result_error(struct db *db, const PGresult *res, struct err *err)
+{
+    char line[ERR_MSG_MAX];
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    if (primary)
+        db_first_line(primary, line, sizeof(line));
+    else if (res && *PQresultErrorMessage(res))
+        db_first_line(PQresultErrorMessage(res), line, sizeof(line));
+    else
+        db_first_line(PQerrorMessage(db->conn), line, sizeof(line));
+
+    if (!db_up(db)) {
+        db_drop(db);
+        return db_fail(err, ERR_TRANSIENT, state, "database connection lost: %s", line);
+    }
+    if (!res)
+        return db_fail(err, ERR_NOMEM, "", "database call failed: %s", line);
+    return db_fail(err, db_error_code(state), state, "%s", line);
+}
+
+/*
+ * Checks a statement's result: 0 for rows or a completed command, else a
+ * negative code with err filled. Anything other than a plain result (COPY,
+ * an empty query) leaves libpq in a state we do not handle, so the
+ * connection is dropped to start clean.
+ */
+static int db_check(struct db *db, const PGresult *res, struct err *err)
+{
+    ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+    switch (st) {
+    case PGRES_TUPLES_OK:
+    case PGRES_COMMAND_OK: return 0;
+    case PGRES_FATAL_ERROR:
+    case PGRES_NONFATAL_ERROR:
+    case PGRES_BAD_RESPONSE: return db_result_error(db, res, err);
+    case PGRES_EMPTY_QUERY: return db_fail(err, ERR_INTERNAL, "", "empty statement");
+    default:
+        db_drop(db);
+        return db_fail(err, ERR_INTERNAL, "", "unexpected database result '%s'", PQresStatus(st));
+    }
+}
+
+/* The affected-row count of a command ("" for commands without one), clamped to int. */
+static int db_cmd_tuples(PGresult *res)
+{
+    const char *s = PQcmdTuples(res);
+    long long n = *s ? strtoll(s, NULL, 10) : 0;
+    return n > INT_MAX ? INT_MAX : (int)n;
+}
+
+int db_exec(struct db *db, const char *sql, int nparams, const char *const *params, db_row_fn fn,
+            void *ctx, struct err *err)
+{
+    if (!sql || nparams < 0 || nparams > DB_PARAMS_MAX || (nparams > 0 && !params))
+        return db_fail(err, ERR_INTERNAL, "", "db_exec called with bad arguments");
+    int rc = db_ready(db, err);
+    if (rc < 0)
+        return rc;
+
+    PGresult *res = PQexecParams(db->conn, sql, nparams, /* paramTypes = */ NULL, params,
+                                 /* paramLengths = */ NULL, /* paramFormats = */ NULL,
+                                 /* resultFormat = text */ 0);
+    rc = db_check(db, res, err);
+    if (rc < 0)
+        goto done;
+    if (PQresultStatus(res) == PGRES_COMMAND_OK) {
+        rc = db_cmd_tuples(res);
+        goto done;
+    }
+    int n = PQntuples(res);
+    for (int i = 0; fn && i < n; i++) {
+        struct db_row row = {res, i};
+        rc = fn(ctx, &row, err);
+        if (rc != 0) {
+            if (rc > 0) /* a callback that forgot the contract */
+                rc = db_fail(err, ERR_INTERNAL, "", "row callback returned %d", rc);
+            goto done;
+        }
+    }
+    rc = n;
+done:
+    PQclear(res);
+    return rc;
+}
+
+struct db_value {
+    char *out;
+    size_t outlen;
+};
+
+static int db_value_row(void *ctx, const struct db_row *row, struct err *err)
+{
+    struct db_value *v = ctx;
+    if (row->index > 0)
+        return 0; /* counted by db_exec, refused by the caller */
+    if (db_row_copy_text(row, 0, v->out, v->outlen) < 0)
+        return db_fail(err, ERR_INTERNAL, "", "value longer than %zu bytes", v->outlen - 1);
+    return 0;
+}
+
+int db_exec_value(struct db *db, const char *sql, int nparams, const char *const *params, char *out,
+                  size_t outlen, struct err *err)
+{
+    if (!out || outlen == 0)
+        return db_fail(err, ERR_INTERNAL, "", "db_exec_value called without an output buffer");
+    out[0] = '\0';
+    struct db_value v = {out, outlen};
+    int n = db_exec(db, sql, nparams, params, db_value_row, &v, err);
+    if (n > 1) {
+        out[0] = '\0';
+        return db_fail(err, ERR_INTERNAL, "", "expected at most one row, got %d", n);
+    }
+    return n;
+}
+
+/*
+ * The 1-based line of a 1-based character position in text. PostgreSQL
+ * counts characters, not bytes: UTF-8 continuation bytes are skipped.
+ */
+static int db_line_of(const char *text, long pos)
+{
+    int line = 1;
+    for (long chars = 1; *text && chars < pos; text++) {
+        if (((unsigned char)*text & 0xC0) == 0x80)
+            continue;
+        if (*text == '\n')
+            line++;
+        chars++;
+    }
+    return line;
+}
+
+int db_exec_script(struct db *db, const char *sql, struct err *err)
+{
+    if (!sql)
+        return db_fail(err, ERR_INTERNAL, "", "db_exec_script called without a script");
+    int rc = db_ready(db, err);
+    if (rc < 0)
+        return rc;
+
+    PGresult *res = PQexec(db->conn, sql);
+    /* A script of nothing but comments is an empty query, which is fine here. */
+    rc = res && PQresultStatus(res) == PGRES_EMPTY_QUERY ? 0 : db_check(db, res, err);
+    if (rc < 0) {
+        const char *pos = res ? PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION) : NULL;
+        if (pos && err && err->code == rc) {
+            char msg[ERR_MSG_MAX];
+            snprintf(msg, sizeof(msg), "%s", err->msg);
+            err_set(err, rc, "%s (line %d)", msg, db_line_of(sql, strtol(pos, NULL, 10)));
+        }
+        goto done;
+    }
+    /* The script must leave the caller's transaction state as it found it. */
+    bool in_tx = PQtransactionStatus(db->conn) == PQTRANS_INTRANS;
+    if (in_tx != db->tx_open) {
+        db_drop(db); /* its transaction state is no longer what we track */
+        rc = db_fail(err, ERR_INVALID, "",
+                     "script must not contain BEGIN, COMMIT or ROLLBACK (it %s a transaction)",
+                     in_tx ? "left open" : "ended");
+    }
+done:
+    PQclear(res);
+    return rc;
+}
+
+/* ---- rows --------------------------------------------------------------------------- */
+
+int db_row_ncols(const struct db_row *row)
+{
+    return PQnfields(row->res);
+}
+
+bool db_row_is_null(const struct db_row *row, int col)
+{
+    return col < 0 || col >= PQnfields(row->res) || PQgetisnull(row->res, row->index, col);
+}
+
+const char *db_row_text(const struct db_row *row, int col)
+{
+    return db_row_is_null(row, col) ? NULL : PQgetvalue(row->res, row->index, col);
+}
+
+int db_row_copy_text(const struct db_row *row, int col, char *out, size_t outlen)
+{
+    if (!out || outlen == 0 || col < 0 || col >= PQnfields(row->res))
+        return ERR_INTERNAL;
+    const char *s = db_row_is_null(row, col) ? "" : PQgetvalue(row->res, row->index, col);
+    size_t n = strlen(s);
+    if (n >= outlen) {
+        out[0] = '\0';
+        return ERR_INTERNAL;
+    }
+    memcpy(out, s, n + 1);
+    return 0;
+}
+
+int db_row_int64(const struct db_row *row, int col, int64_t *out)
+{
+    const char *s = db_row_text(row, col);
+    if (!s || !*s)
+        return ERR_INTERNAL;
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno != 0 || *end != '\0')
+        return ERR_INTERNAL;
+    *out = (int64_t)v;
+    return 0;
+}
+
+/* ---- transactions -------------------------------------------------------------------- */
+
+int db_begin(struct db *db, struct err *err)
+{
+    return db_begin_isolation(db, DB_READ_COMMITTED, err);
+}
+
+int db_begin_isolation(struct db *db, enum db_isolation level, struct err *err)
+{
+    static const char *const begin_sql[] = {
+        [DB_READ_COMMITTED] = "BEGIN",
+        [DB_REPEATABLE_READ] = "BEGIN ISOLATION LEVEL REPEATABLE READ",
+        [DB_SERIALIZABLE] = "BEGIN ISOLATION LEVEL SERIALIZABLE",
+    };
+    if (db->tx_open)
+        return db_fail(err, ERR_INTERNAL, "", "a transaction is already open");
+    if ((unsigned)level >= sizeof(begin_sql) / sizeof(begin_sql[0]))
+        return db_fail(err, ERR_INTERNAL, "", "unknown isolation level %d", (int)level);
+    int rc = db_exec(db, begin_sql[level], 0, NULL, NULL, NULL, err);
+    if (rc < 0)
+        return rc;
+    db->tx_open = true;
+    return 0;
+}
+
+int db_commit(struct db *db, struct err *err)
+{
+    if (!db->tx_open)
+        return db_fail(err, ERR_INTERNAL, "", "commit without an open transaction");
+    int rc = db_ready(db, err); /* a lost connection fails here: rolled back, nothing sent */
+    if (rc < 0) {
+        db->tx_open = false;
+        return rc;
+    }
+    PGresult *res = PQexecParams(db->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0);
+    db->tx_open = false;
+    rc = db_check(db, res, err);
+    if (rc == ERR_TRANSIENT && !db->conn && err) {
+        /* COMMIT was sent and the connection died: it may or may not have happened. */
+        char msg[ERR_MSG_MAX];
+        snprintf(msg, sizeof(msg), "%s", err->msg);
+        err_set(err, rc, "commit outcome unknown: %s", msg);
+    } else if (rc == 0 && strcmp(PQcmdStatus(res), "ROLLBACK") == 0) {
+        /* PostgreSQL answers COMMIT of a failed transaction with ROLLBACK, not an error. */
+        rc = db_fail(err, ERR_INTERNAL, "",
+                     "commit rolled back: a statement of the transaction had failed");
+    }
+    PQclear(res);
+    return rc;
+}
+
+void db_rollback(struct db *db)
+{
+    if (!db || !db->tx_open)
+        return;
+    db->tx_open = false;
+    if (!db_up(db)) {
+        db_drop(db); /* the server rolled back when the connection went */
+        return;
+    }
+    PGresult *res = PQexec(db->conn, "ROLLBACK");
+    bool ok = res && PQresultStatus(res) == PGRES_COMMAND_OK;
+    PQclear(res);
+    if (!ok)
+        db_drop(db); /* state unknown: the next call starts on a fresh connection */
+}
+
+bool db_in_transaction(const struct db *db)
+{
+    return db->tx_open;
+}
+
+/* ---- LISTEN/NOTIFY -------------------------------------------------------------------- */
+
+int db_listen(struct db *db, const char *channel, struct err *err)
+{
+    if (!db_name_valid(channel, DB_CHANNEL_MAX, /* dots = */ true))
+        return db_fail(err, ERR_INVALID, "", "invalid channel name '%.*s'", DB_CHANNEL_MAX,
+                       channel ? channel : "");
+    if (db->tx_open)
+        return db_fail(err, ERR_INTERNAL, "", "cannot LISTEN on '%s' inside a transaction",
+                       channel);
+    bool known = false;
+    for (int i = 0; i < db->nchannels && !known; i++)
+        known = strcmp(db->channels[i], channel) == 0;
+    if (!known && db->nchannels == DB_LISTEN_MAX)
+        return db_fail(err, ERR_INTERNAL, "", "cannot LISTEN on '%s': already on %d channels",
+                       channel, DB_LISTEN_MAX);
+
+    /* The name is a checked identifier, so quoting it is all LISTEN needs. */
+    char sql[DB_CHANNEL_MAX + 16];
+    snprintf(sql, sizeof(sql), "LISTEN \"%s\"", channel);
+    int rc = db_exec(db, sql, 0, NULL, NULL, NULL, err);
+    if (rc < 0)
+        return rc;
+    if (!known)
+        snprintf(db->channels[db->nchannels++], sizeof(db->channels[0]), "%s", channel);
+    return 0;
+}
+
+/* Consumes every queued NOTIFY message; true when there was one (or a reconnect to report). */
+static bool db_drain_notifies(struct db *db)
+{
+    bool got = db->notify_pending;
+    db->notify_pending = false;
+    PGnotify *n;
+    while ((n = PQnotifies(db->conn)) != NULL) {
+        got = true;
+        PQfreemem(n);
+    }
+    return got;
+}
+
+int db_wait_notify(struct db *db, int timeout_ms, struct err *err)
+{
+    int64_t deadline = db_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+    int rc = db_ready(db, err);
+    if (rc < 0) {
+        /* Down: wait for the next attempt (within the timeout) so a caller's loop does not spin. */
+        int64_t until = db->next_attempt_ms < deadline ? db->next_attempt_ms : deadline;
+        int64_t pause = until - db_now_ms();
+        if (pause > 0 && !db->tx_open)
+            db_sleep_ms(pause);
+        return rc;
+    }
+    if (db_drain_notifies(db))
+        return 1;
+    for (;;) {
+        int64_t left = deadline - db_now_ms();
+        if (left <= 0)
+            return 0;
+        struct pollfd p = {.fd = PQsocket(db->conn), .events = POLLIN};
+        int n = poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left);
+        if (n < 0 && errno == EINTR)
+            return 0; /* let the caller look at its stop flag */
+        if (n < 0)
+            return db_fail(err, ERR_INTERNAL, "", "waiting for notifications: %s", strerror(errno));
+        if (n == 0)
+            return 0;
+        /* Failing here means the connection is lost: fill the message, drop it. */
+        if (!PQconsumeInput(db->conn))
+            return db_result_error(db, NULL, err);
+        if (db_drain_notifies(db))
+            return 1;
+    }
+}

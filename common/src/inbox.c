@@ -1,0 +1,255 @@
+/*
+ * inbox.c - the inbox table's one owner. The transitions of the diagram in
+ * migrations/<context>/0002_outbox_inbox.sql and the function performing each:
+ *
+ *   (none)     → processing   inbox_record_start (first start)
+ *   processing → processing   inbox_record_start (a redelivery: attempts + 1)
+ *   processing → processed    inbox_mark_processed (in the handler transaction)
+ *   processing → failed       inbox_mark_failed
+ *   failed     → failed       inbox_claim_due (a retry starts: attempts + 1, lease)
+ *   failed     → processed    inbox_mark_processed
+ *   processing/failed → dead  inbox_mark_dead
+ *   dead       → dead         inbox_mark_dead_lettered (its copy reached the queue)
+ *   dead       → failed       inbox_requeue
+ *   processed  → deleted      inbox_purge_processed
+ */
+#include "common/inbox.h"
+
+#include "common/db.h"
+#include "common/envelope.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct start_ctx {
+    int64_t attempts;
+    int found;
+};
+
+static int start_row(void *vctx, const struct db_row *row, struct err *err)
+{
+    struct start_ctx *s = vctx;
+    if (db_row_int64(row, 0, &s->attempts))
+        return err_set(err, ERR_INTERNAL, "unexpected inbox row");
+    s->found = 1;
+    return 0;
+}
+
+int inbox_record_start(struct db *db, const struct envelope *ev, const char *payload,
+                       const char *consumer, int max_attempts, int *attempts, struct err *err)
+{
+    struct start_ctx s = {0, 0};
+    int rc = db_begin(db, err);
+    if (rc)
+        return rc;
+    /* Only our own process has to outlive this row; skip the fsync wait (I3). */
+    rc = db_exec(db, "SET LOCAL synchronous_commit TO off", 0, NULL, NULL, NULL, err);
+    if (rc < 0)
+        goto fail;
+    const char *params[] = {ev->id, consumer, ev->type, ev->correlation_id, ev->causation_id, payload};
+    /*
+     * A new row starts at 1. An existing row still 'processing' is a
+     * redelivery after a crash or a lost ack: count the start. Any other
+     * status returns no row: processed, or owned by the database (I4).
+     */
+    rc = db_exec(db,
+                 "INSERT INTO inbox AS i (id, consumer, type, correlation_id, causation_id, payload,"
+                 "                        status, attempts)"
+                 " VALUES ($1::uuid, $2, $3, $4, $5, $6::jsonb, 'processing', 1)"
+                 " ON CONFLICT (id, consumer) DO UPDATE SET attempts = i.attempts + 1"
+                 "   WHERE i.status = 'processing'"
+                 " RETURNING i.attempts",
+                 6, params, start_row, &s, err);
+    if (rc < 0)
+        goto fail;
+    rc = db_commit(db, err);
+    if (rc)
+        return rc;
+    *attempts = (int)s.attempts;
+    if (!s.found)
+        return INBOX_DUPLICATE;
+    return s.attempts > max_attempts ? INBOX_EXHAUSTED : INBOX_RUN;
+fail:
+    db_rollback(db);
+    return rc;
+}
+
+int inbox_lock(struct db *db, const char *id, const char *consumer, const char *expected,
+               struct err *err)
+{
+    const char *params[] = {id, consumer, expected};
+    int rc = db_exec(db,
+                     "SELECT 1 FROM inbox WHERE id = $1::uuid AND consumer = $2 AND status = $3"
+                     " FOR UPDATE",
+                     3, params, NULL, NULL, err);
+    return rc < 0 ? rc : rc > 0;
+}
+
+int inbox_mark_processed(struct db *db, const char *id, const char *consumer, struct err *err)
+{
+    const char *params[] = {id, consumer};
+    int rc = db_exec(db,
+                     "UPDATE inbox SET status = 'processed', processed_at = clock_timestamp(),"
+                     "       next_attempt_at = NULL"
+                     " WHERE id = $1::uuid AND consumer = $2 AND status IN ('processing', 'failed')",
+                     2, params, NULL, NULL, err);
+    if (rc < 0)
+        return rc;
+    return rc == 1 ? 0 : err_set(err, ERR_INTERNAL, "inbox row '%s' vanished while handled", id);
+}
+
+static void clip_error(const char *error, char out[INBOX_ERROR_MAX])
+{
+    snprintf(out, INBOX_ERROR_MAX, "%s", error && *error ? error : "unknown error");
+}
+
+int inbox_mark_failed(struct db *db, const char *id, const char *consumer, const char *error,
+                      int64_t delay_ms, struct err *err)
+{
+    char msg[INBOX_ERROR_MAX], delay[24];
+    clip_error(error, msg);
+    snprintf(delay, sizeof(delay), "%lld", (long long)delay_ms);
+    const char *params[] = {id, consumer, msg, delay};
+    int rc = db_exec(db,
+                     "UPDATE inbox SET status = 'failed', last_error = $3,"
+                     "       next_attempt_at = clock_timestamp() + make_interval(secs => $4::bigint / 1000.0)"
+                     " WHERE id = $1::uuid AND consumer = $2 AND status IN ('processing', 'failed')",
+                     4, params, NULL, NULL, err);
+    return rc < 0 ? rc : 0;
+}
+
+int inbox_mark_dead(struct db *db, const char *id, const char *consumer, const char *error,
+                    struct err *err)
+{
+    char msg[INBOX_ERROR_MAX];
+    clip_error(error, msg);
+    const char *params[] = {id, consumer, msg};
+    int rc = db_exec(db,
+                     "UPDATE inbox SET status = 'dead', last_error = $3, next_attempt_at = NULL,"
+                     "       dead_lettered_at = NULL"
+                     " WHERE id = $1::uuid AND consumer = $2 AND status IN ('processing', 'failed')",
+                     3, params, NULL, NULL, err);
+    return rc < 0 ? rc : 0;
+}
+
+struct rows_ctx {
+    struct inbox_row *rows;
+    size_t n;
+};
+
+/* Columns: id, type, payload, attempts, last_error. */
+static int read_row(void *vctx, const struct db_row *row, struct err *err)
+{
+    struct rows_ctx *c = vctx;
+    struct inbox_row *r = &c->rows[c->n];
+    memset(r, 0, sizeof(*r));
+    int64_t attempts;
+    if (db_row_copy_text(row, 0, r->id, sizeof(r->id)) || db_row_copy_text(row, 1, r->type, sizeof(r->type)) ||
+        db_row_int64(row, 3, &attempts))
+        return err_set(err, ERR_INTERNAL, "unexpected inbox row");
+    const char *payload = db_row_text(row, 2);
+    const char *last_error = db_row_text(row, 4);
+    r->payload = strdup(payload ? payload : "");
+    r->last_error = last_error ? strdup(last_error) : NULL;
+    r->attempts = (int)attempts;
+    c->n++; /* counted before the checks below, so inbox_rows_release frees it */
+    if (!r->payload || (last_error && !r->last_error))
+        return err_set(err, ERR_NOMEM, "out of memory reading the inbox");
+    return 0;
+}
+
+static int claim(struct db *db, const char *sql, const char *consumer, int max, int lease_ms,
+                 struct inbox_row *rows, size_t *n, struct err *err)
+{
+    *n = 0;
+    if (max <= 0 || max > INBOX_BATCH_MAX)
+        max = INBOX_BATCH_MAX;
+    char limit[16], lease[16];
+    snprintf(limit, sizeof(limit), "%d", max);
+    snprintf(lease, sizeof(lease), "%d", lease_ms);
+    const char *params[] = {consumer, limit, lease};
+    struct rows_ctx c = {rows, 0};
+    int rc = db_exec(db, sql, 3, params, read_row, &c, err);
+    if (rc < 0) {
+        inbox_rows_release(rows, c.n);
+        return rc;
+    }
+    *n = c.n;
+    return 0;
+}
+
+int inbox_claim_due(struct db *db, const char *consumer, int max, int lease_ms,
+                    struct inbox_row *rows, size_t *n, struct err *err)
+{
+    return claim(db,
+                 "WITH due AS ("
+                 "  SELECT id FROM inbox"
+                 "   WHERE consumer = $1 AND status = 'failed' AND next_attempt_at <= clock_timestamp()"
+                 "   ORDER BY next_attempt_at LIMIT $2::int FOR UPDATE SKIP LOCKED)"
+                 " UPDATE inbox i SET attempts = i.attempts + 1,"
+                 "        next_attempt_at = clock_timestamp() + make_interval(secs => $3::int / 1000.0)"
+                 "   FROM due WHERE i.id = due.id AND i.consumer = $1"
+                 " RETURNING i.id, i.type, i.payload::text, i.attempts, i.last_error",
+                 consumer, max, lease_ms, rows, n, err);
+}
+
+int inbox_claim_dead_letters(struct db *db, const char *consumer, int max, int lease_ms,
+                             struct inbox_row *rows, size_t *n, struct err *err)
+{
+    return claim(db,
+                 "WITH due AS ("
+                 "  SELECT id FROM inbox"
+                 "   WHERE consumer = $1 AND status = 'dead' AND dead_lettered_at IS NULL"
+                 "     AND (next_attempt_at IS NULL OR next_attempt_at <= clock_timestamp())"
+                 "   ORDER BY created_at LIMIT $2::int FOR UPDATE SKIP LOCKED)"
+                 " UPDATE inbox i"
+                 "    SET next_attempt_at = clock_timestamp() + make_interval(secs => $3::int / 1000.0)"
+                 "   FROM due WHERE i.id = due.id AND i.consumer = $1"
+                 " RETURNING i.id, i.type, i.payload::text, i.attempts, i.last_error",
+                 consumer, max, lease_ms, rows, n, err);
+}
+
+int inbox_mark_dead_lettered(struct db *db, const char *id, const char *consumer, struct err *err)
+{
+    const char *params[] = {id, consumer};
+    int rc = db_exec(db,
+                     "UPDATE inbox SET dead_lettered_at = clock_timestamp(), next_attempt_at = NULL"
+                     " WHERE id = $1::uuid AND consumer = $2 AND status = 'dead'",
+                     2, params, NULL, NULL, err);
+    return rc < 0 ? rc : 0;
+}
+
+void inbox_rows_release(struct inbox_row *rows, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(rows[i].payload);
+        free(rows[i].last_error);
+        rows[i].payload = NULL;
+        rows[i].last_error = NULL;
+    }
+}
+
+int inbox_requeue(struct db *db, const char *id, const char *consumer, struct err *err)
+{
+    const char *params[] = {id, consumer};
+    return db_exec(db,
+                   "UPDATE inbox SET status = 'failed', attempts = 0, requeued = requeued + 1,"
+                   "       next_attempt_at = clock_timestamp(), dead_lettered_at = NULL"
+                   " WHERE id = $1::uuid AND ($2::text IS NULL OR consumer = $2) AND status = 'dead'",
+                   2, params, NULL, NULL, err);
+}
+
+int inbox_purge_processed(struct db *db, int hours, int batch, struct err *err)
+{
+    char h[16], b[16];
+    snprintf(h, sizeof(h), "%d", hours);
+    snprintf(b, sizeof(b), "%d", batch);
+    const char *params[] = {h, b};
+    return db_exec(db,
+                   "DELETE FROM inbox WHERE (id, consumer) IN ("
+                   "  SELECT id, consumer FROM inbox WHERE status = 'processed'"
+                   "     AND processed_at < clock_timestamp() - make_interval(hours => $1::int)"
+                   "   LIMIT $2::int FOR UPDATE SKIP LOCKED)",
+                   2, params, NULL, NULL, err);
+}

@@ -1,0 +1,387 @@
+/*
+ * relay.c - the outbox relay thread (see relay.h for what it promises).
+ *
+ * One pass: claim ≤ batch due rows → publish them all (one window of
+ * outstanding confirms, never one round trip per message) → wait for the
+ * confirms → mark the acked rows published in one UPDATE, the others pending
+ * with a backoff in another. A row is marked published only after its ack
+ * (O2); a crash anywhere in the pass leaves the rows pending or leased, and a
+ * lease that runs out makes them due again (O3), so nothing is lost. The
+ * price is a possible second publish, which the consumers' inbox absorbs.
+ */
+#include "common/relay.h"
+
+#include "common/db.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "common/inbox.h"
+#include "common/outbox.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define RELAY_NAME_MAX 64
+
+struct relay {
+    struct relay_config cfg; /* strings point into the copies below */
+    char context[RELAY_NAME_MAX];
+    char instance[RELAY_NAME_MAX];
+    char *database_url;
+    char **binding_keys;
+
+    pthread_t thread;
+    atomic_bool stopping;
+    atomic_bool db_up;
+    atomic_bool bus_up;
+
+    struct db *db;
+    struct bus *bus;
+    struct outbox_row rows[OUTBOX_BATCH_MAX];
+    enum bus_outcome outcome[OUTBOX_BATCH_MAX]; /* per row of the batch in flight */
+    uint64_t first_seq;                          /* sequence number of rows[0] */
+    int64_t last_housekeeping_ms;
+    int64_t last_retention_ms;
+
+    struct metrics_gauge *pending_gauge;
+    struct metrics_gauge *oldest_gauge;
+    struct metrics_counter *publish_failures;
+};
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Sleeps up to ms, in short steps so a stop request is seen promptly. */
+static void nap(struct relay *r, int ms)
+{
+    for (int slept = 0; slept < ms && !atomic_load(&r->stopping); slept += 50) {
+        struct timespec ts = {0, 50 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
+static void on_confirm(void *ctx, uint64_t seq, enum bus_outcome outcome)
+{
+    struct relay *r = ctx;
+    uint64_t i = seq - r->first_seq;
+    if (seq >= r->first_seq && i < OUTBOX_BATCH_MAX)
+        r->outcome[i] = outcome;
+}
+
+static void count_published(const char *type)
+{
+    char labels[METRICS_LABELS_MAX];
+    metrics_label(labels, sizeof(labels), "type", type);
+    metrics_counter_inc(metrics_counter("events_published_total",
+                                        "integration events the broker confirmed", labels));
+}
+
+/* Connects and declares the topology (before anything is published). */
+static int ensure_bus(struct relay *r)
+{
+    if (bus_connected(r->bus))
+        return 0;
+    struct err err;
+    err_clear(&err);
+    if (bus_connect(r->bus, &err) == 0 &&
+        bus_declare_topology(r->bus, r->context, (const char *const *)r->binding_keys,
+                             r->cfg.nbinding_keys, &err) == 0) {
+        if (!atomic_load(&r->bus_up))
+            log_info("relay connected to %s", bus_url_masked(r->bus));
+        atomic_store(&r->bus_up, true);
+        return 0;
+    }
+    if (atomic_exchange(&r->bus_up, false))
+        log_warn("relay lost the broker: %s", err.msg);
+    bus_disconnect(r->bus);
+    nap(r, bus_backoff_ms(r->bus));
+    return -1;
+}
+
+static void set_db_state(struct relay *r, bool up, const struct err *err)
+{
+    bool was = atomic_exchange(&r->db_up, up);
+    if (was && !up)
+        log_warn("relay lost the database: %s", err->msg);
+    else if (!was && up)
+        log_info("relay reached the database");
+}
+
+/*
+ * One pass over due rows. Returns the number of rows claimed (so the caller
+ * loops at once while batches come back full), or -1 after a failure.
+ */
+static int relay_pass(struct relay *r)
+{
+    struct err err;
+    err_clear(&err);
+    size_t n = 0;
+    if (outbox_claim(r->db, r->instance, r->cfg.batch, r->cfg.lease_ms, r->rows, &n, &err) != 0) {
+        set_db_state(r, false, &err);
+        return -1;
+    }
+    set_db_state(r, true, NULL);
+    if (n == 0)
+        return 0;
+
+    /* Publish the whole batch, then collect its confirms. */
+    size_t sent = 0;
+    for (size_t i = 0; i < n; i++) {
+        r->outcome[i] = BUS_NACKED; /* until the broker says otherwise */
+        struct bus_message m = {
+            .routing_key = r->rows[i].type,
+            .body = r->rows[i].payload,
+            .len = r->rows[i].payload_len,
+            .message_id = r->rows[i].id,
+            .type = r->rows[i].type,
+            .correlation_id = r->rows[i].correlation_id,
+            .app_id = r->context,
+            .timestamp = (int64_t)time(NULL),
+            .mandatory = 1,
+        };
+        uint64_t seq = 0;
+        if (bus_publish(r->bus, &m, &seq, &err) != 0)
+            break;
+        if (i == 0)
+            r->first_seq = seq;
+        sent++;
+    }
+    if (sent > 0 && bus_wait_confirms(r->bus, RELAY_CONFIRM_TIMEOUT_MS, on_confirm, r, &err) != 0 &&
+        !bus_connected(r->bus))
+        atomic_store(&r->bus_up, false);
+    if (r->cfg.hooks && r->cfg.hooks->after_publish)
+        r->cfg.hooks->after_publish(r->cfg.app, sent);
+
+    /* Acked rows are published (O2); every other row goes back with a backoff. */
+    const char *acked[OUTBOX_BATCH_MAX], *failed[OUTBOX_BATCH_MAX];
+    size_t nacked = 0, nfailed = 0, nreturned = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i < sent && r->outcome[i] == BUS_ACKED) {
+            acked[nacked++] = r->rows[i].id;
+            count_published(r->rows[i].type);
+        } else {
+            failed[nfailed++] = r->rows[i].id;
+            nreturned += i < sent && r->outcome[i] == BUS_RETURNED;
+        }
+    }
+    char reason[OUTBOX_ERROR_MAX];
+    if (nreturned)
+        snprintf(reason, sizeof(reason), "unroutable: no queue is bound to the event type");
+    else
+        snprintf(reason, sizeof(reason), "not confirmed by the broker: %s",
+                 err.msg[0] ? err.msg : "nacked");
+    struct err merr;
+    err_clear(&merr);
+    int rc = outbox_mark_published(r->db, acked, nacked, &merr);
+    if (rc == 0 && nfailed) {
+        rc = outbox_mark_retry(r->db, failed, nfailed, reason, r->cfg.retry_base_ms,
+                               r->cfg.retry_max_ms, RELAY_MAX_ATTEMPTS, &merr);
+        metrics_counter_add(r->publish_failures, nfailed);
+        log_warn("relay could not publish %zu of %zu events (first '%s'): %s", nfailed, n, failed[0], reason);
+    }
+    if (rc != 0) {
+        /* The leases run out and the rows are published again: duplicates, never a loss. */
+        log_warn("relay could not record a batch of %zu: %s", n, merr.msg);
+        set_db_state(r, false, &merr);
+    }
+    outbox_rows_release(r->rows, n);
+    return rc == 0 ? (int)n : -1;
+}
+
+/*
+ * Deletes published outbox rows and processed inbox rows older than
+ * RETENTION_HOURS, in batches, one instance of the context at a time (a
+ * transaction-scoped advisory lock; the others skip the pass). Dead and
+ * failed rows stay until requeued or purged. Returns rows deleted or an error.
+ */
+static int retention_pass(struct relay *r, struct err *err)
+{
+    enum { BATCH = 1000, MAX_BATCHES = 100 };
+    char key[RELAY_NAME_MAX + 16];
+    snprintf(key, sizeof(key), "%s:retention", r->context);
+    const char *params[] = {key};
+    int total = 0;
+    for (int round = 0; round < MAX_BATCHES; round++) {
+        int rc = db_begin(r->db, err);
+        if (rc)
+            return rc;
+        char got[8];
+        rc = db_exec_value(r->db, "SELECT pg_try_advisory_xact_lock(hashtext($1))", 1, params,
+                           got, sizeof(got), err);
+        if (rc < 0 || got[0] != 't') {
+            db_rollback(r->db);
+            return rc < 0 ? rc : total; /* another instance is at it */
+        }
+        int a = outbox_purge_published(r->db, r->cfg.retention_hours, BATCH, err);
+        int b = a < 0 ? a : inbox_purge_processed(r->db, r->cfg.retention_hours, BATCH, err);
+        if (b < 0) {
+            db_rollback(r->db);
+            return b;
+        }
+        if ((rc = db_commit(r->db, err)) != 0)
+            return rc;
+        total += a + b;
+        if (a < BATCH && b < BATCH)
+            break;
+    }
+    return total;
+}
+
+static void housekeeping(struct relay *r)
+{
+    int64_t now = now_ms();
+    if (now - r->last_housekeeping_ms < RELAY_HOUSEKEEPING_MS)
+        return;
+    r->last_housekeeping_ms = now;
+    struct err err;
+    err_clear(&err);
+    int64_t pending = 0;
+    double oldest = 0;
+    if (outbox_stats(r->db, &pending, &oldest, &err) == 0) {
+        metrics_gauge_set(r->pending_gauge, (double)pending);
+        metrics_gauge_set(r->oldest_gauge, oldest);
+    }
+    if (now - r->last_retention_ms < RELAY_RETENTION_EVERY_MS && r->last_retention_ms != 0)
+        return;
+    r->last_retention_ms = now;
+    int deleted = retention_pass(r, &err);
+    if (deleted < 0)
+        log_warn("retention pass failed: %s", err.msg);
+    else if (deleted > 0)
+        log_info("retention deleted %d outbox and inbox rows older than %d hours", deleted,
+                 r->cfg.retention_hours);
+}
+
+static void *relay_main(void *arg)
+{
+    struct relay *r = arg;
+    struct err err;
+    err_clear(&err);
+    char channel[RELAY_NAME_MAX + 8];
+    outbox_channel(r->context, channel, sizeof(channel));
+    bool listening = false;
+    while (!atomic_load(&r->stopping)) {
+        /* Once LISTENing, the connection LISTENs again by itself after every reconnect. */
+        if (!listening && db_listen(r->db, channel, &err) != 0) {
+            set_db_state(r, false, &err);
+            nap(r, 500);
+            continue;
+        }
+        listening = true;
+        if (ensure_bus(r) != 0)
+            continue;
+        /* rabbitmq-c answers heartbeats only inside its calls: keep an idle connection alive. */
+        if (bus_wait_confirms(r->bus, 0, NULL, NULL, &err) != 0 && !bus_connected(r->bus)) {
+            atomic_store(&r->bus_up, false);
+            continue;
+        }
+        int n = relay_pass(r);
+        if (n < 0) {
+            nap(r, 200);
+            continue;
+        }
+        housekeeping(r);
+        if (n >= r->cfg.batch)
+            continue; /* a full batch: more may be due */
+        int w = db_wait_notify(r->db, RELAY_SWEEP_MS, &err);
+        if (w < 0)
+            set_db_state(r, false, &err);
+    }
+    /* Graceful stop: nothing is in flight between passes; hand our leases back. */
+    if (outbox_release_leases(r->db, r->instance, &err) != 0)
+        log_warn("relay could not release its leases (they expire by themselves): %s", err.msg);
+    bus_disconnect(r->bus);
+    return NULL;
+}
+
+bool relay_db_up(const struct relay *r)
+{
+    return atomic_load(&r->db_up);
+}
+
+bool relay_bus_up(const struct relay *r)
+{
+    return atomic_load(&r->bus_up);
+}
+
+static void relay_free(struct relay *r)
+{
+    if (!r)
+        return;
+    bus_free(r->bus);
+    db_free(r->db);
+    for (size_t i = 0; r->binding_keys && i < r->cfg.nbinding_keys; i++)
+        free(r->binding_keys[i]);
+    free(r->binding_keys);
+    free(r->database_url);
+    free(r);
+}
+
+struct relay *relay_start(const struct relay_config *cfg, struct err *err)
+{
+    struct relay *r = calloc(1, sizeof(*r));
+    if (!r) {
+        err_set(err, ERR_NOMEM, "out of memory starting the relay");
+        return NULL;
+    }
+    r->cfg = *cfg;
+    snprintf(r->context, sizeof(r->context), "%s", cfg->context);
+    snprintf(r->instance, sizeof(r->instance), "%s", cfg->instance);
+    r->database_url = strdup(cfg->database_url);
+    r->binding_keys = calloc(cfg->nbinding_keys + 1, sizeof(char *));
+    if (!r->database_url || !r->binding_keys)
+        goto nomem;
+    for (size_t i = 0; i < cfg->nbinding_keys; i++)
+        if (!(r->binding_keys[i] = strdup(cfg->binding_keys[i])))
+            goto nomem;
+    if (r->cfg.lease_ms <= 0)
+        r->cfg.lease_ms = 30000;
+    if (r->cfg.batch <= 0 || r->cfg.batch > OUTBOX_BATCH_MAX)
+        r->cfg.batch = OUTBOX_BATCH_MAX;
+    struct bus_config bc = cfg->bus;
+    bc.confirms = 1;
+    char name[2 * RELAY_NAME_MAX];
+    snprintf(name, sizeof(name), "%s relay", r->instance);
+    bc.connection_name = name;
+    r->bus = bus_new(&bc);
+    r->db = db_new(r->database_url);
+    if (!r->bus || !r->db)
+        goto nomem;
+    db_set_schema(r->db, r->context);
+    db_set_application_name(r->db, name);
+
+    char labels[METRICS_LABELS_MAX];
+    metrics_label(labels, sizeof(labels), "context", r->context);
+    r->pending_gauge = metrics_gauge("outbox_pending", "outbox rows waiting to be published", labels);
+    r->oldest_gauge = metrics_gauge("outbox_oldest_pending_seconds",
+                                    "age of the oldest outbox row waiting to be published", labels);
+    r->publish_failures = metrics_counter("events_publish_failures_total",
+                                          "publishes nacked, returned or unconfirmed (retried later)", labels);
+
+    if (pthread_create(&r->thread, NULL, relay_main, r) != 0) {
+        err_set(err, ERR_INTERNAL, "cannot start the relay thread");
+        relay_free(r);
+        return NULL;
+    }
+    return r;
+nomem:
+    err_set(err, ERR_NOMEM, "out of memory starting the relay");
+    relay_free(r);
+    return NULL;
+}
+
+void relay_stop(struct relay *r)
+{
+    if (!r)
+        return;
+    atomic_store(&r->stopping, true);
+    pthread_join(r->thread, NULL);
+    relay_free(r);
+}

@@ -1,0 +1,220 @@
+/*
+ * service.c - service_main: the named start-up phases, the wait for a signal
+ * and the drain (see service.h). Everything a context has in common with the
+ * others lives here, so a context's main.c is one line.
+ */
+#include "common/service.h"
+
+#include "common/db.h"
+#include "common/log.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define SERVICE_NAME_MAX 64
+
+static struct config_common common_config;
+static const struct service_def *running;
+static char instance_id[SERVICE_NAME_MAX];
+static struct relay *relay;
+static struct consumer *consumer;
+
+const struct config_common *service_config(void)
+{
+    return &common_config;
+}
+
+const char *service_name(void)
+{
+    return running ? running->name : "";
+}
+
+const char *service_instance(void)
+{
+    return instance_id;
+}
+
+struct db *service_db(const struct http_request *req)
+{
+    return req->thread_ctx;
+}
+
+/* One database connection per HTTP thread, made on its first request. */
+static void *thread_db_new(void *app)
+{
+    (void)app;
+    struct db *db = db_new(common_config.database_url);
+    if (!db)
+        return NULL;
+    db_set_schema(db, running->name);
+    char name[2 * SERVICE_NAME_MAX];
+    snprintf(name, sizeof(name), "%s http", instance_id);
+    db_set_application_name(db, name);
+    return db;
+}
+
+static void thread_db_free(void *ctx, void *app)
+{
+    (void)app;
+    db_free(ctx);
+}
+
+static int health(void *app, json_t *checks)
+{
+    (void)app;
+    bool db_up = relay_db_up(relay) && (!consumer || consumer_db_up(consumer));
+    bool bus_up = relay_bus_up(relay) && (!consumer || consumer_bus_up(consumer));
+    json_object_set_new(checks, "database", json_string(db_up ? "up" : "down"));
+    json_object_set_new(checks, "broker", json_string(bus_up ? "up" : "down"));
+    return db_up && bus_up;
+}
+
+static struct bus_config bus_config(void)
+{
+    return (struct bus_config){
+        .url = common_config.amqp_url,
+        .exchange = common_config.events_exchange,
+        .dead_letter_exchange = common_config.dead_letter_exchange,
+        .queue_type = common_config.amqp_queue_type,
+        .prefetch = common_config.prefetch,
+        .delivery_limit = common_config.retry_max_attempts + 5,
+    };
+}
+
+int service_main(int argc, char **argv, const struct service_def *def)
+{
+    running = def;
+    struct err err;
+    err_clear(&err);
+
+    /* Phase config: tables → values; one clear line and exit 2 when invalid. */
+    struct config_scope scopes[2] = {
+        {"common", config_common_keys, config_common_nkeys, &common_config},
+        {def->name, def->config_keys, def->nconfig_keys, def->config},
+    };
+    size_t nscopes = def->nconfig_keys ? 2 : 1;
+    int rc = config_load(scopes, nscopes, argc, argv, &err);
+    if (rc == CONFIG_HELP_SHOWN)
+        return SERVICE_EXIT_OK;
+    if (rc != 0) {
+        fprintf(stderr, "%s: %s\n", def->name, err.msg);
+        return SERVICE_EXIT_CONFIG;
+    }
+    if (common_config.http_port == 0)
+        common_config.http_port = def->http_port;
+    if (common_config.instance_id[0])
+        snprintf(instance_id, sizeof(instance_id), "%s", common_config.instance_id);
+    else
+        snprintf(instance_id, sizeof(instance_id), "%s-%ld", def->name, (long)getpid());
+
+    /* Phase log. */
+    enum log_level level = LOG_LEVEL_INFO;
+    log_level_parse(common_config.log_level, &level);
+    log_setup(def->name, instance_id, level);
+    char described[2048];
+    config_describe(scopes, nscopes, described, sizeof(described));
+    log_info("starting: %s", described);
+
+    /*
+     * Signals: blocked in every thread (they inherit the mask) and taken by
+     * sigwait below, so a handler never runs in the middle of a libpq or
+     * rabbitmq-c call. A broken socket must not kill us: SIGPIPE ignored.
+     */
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    const char **keys = calloc(def->nsubscriptions + 1, sizeof(char *));
+    if (!keys) {
+        log_error("out of memory");
+        return SERVICE_EXIT_FAILURE;
+    }
+    for (size_t i = 0; i < def->nsubscriptions; i++)
+        keys[i] = def->subscriptions[i].event->type;
+    struct http_server *http = NULL;
+    int status = SERVICE_EXIT_FAILURE;
+
+    /* Phase relay: publishes what the outbox holds, declares the topology first. */
+    struct relay_config rc_cfg = {
+        .context = def->name,
+        .instance = instance_id,
+        .database_url = common_config.database_url,
+        .bus = bus_config(),
+        .binding_keys = keys,
+        .nbinding_keys = def->nsubscriptions,
+        .retry_base_ms = common_config.retry_base_ms,
+        .retry_max_ms = common_config.retry_max_ms,
+        .retention_hours = common_config.retention_hours,
+        .lease_ms = common_config.lease_ms,
+        .app = def->app,
+        .hooks = def->relay_hooks,
+    };
+    if (!(relay = relay_start(&rc_cfg, &err))) {
+        log_error("cannot start the relay: %s", err.msg);
+        goto done;
+    }
+
+    /* Phase consumer: handles what the context subscribes to. */
+    if (def->nsubscriptions > 0) {
+        struct consumer_config cc = {
+            .context = def->name,
+            .instance = instance_id,
+            .database_url = common_config.database_url,
+            .bus = bus_config(),
+            .subscriptions = def->subscriptions,
+            .nsubscriptions = def->nsubscriptions,
+            .retry = {common_config.retry_max_attempts, common_config.retry_base_ms,
+                      common_config.retry_max_ms},
+            .lease_ms = common_config.lease_ms,
+            .app = def->app,
+            .hooks = def->consumer_hooks,
+        };
+        if (!(consumer = consumer_start(&cc, &err))) {
+            log_error("cannot start the consumer: %s", err.msg);
+            goto done;
+        }
+    }
+
+    /* Phase http: the API, /health and /metrics. */
+    struct http_config hc = {
+        .port = common_config.http_port,
+        .bind_address = common_config.http_address,
+        .routes = def->routes,
+        .nroutes = def->nroutes,
+        .app = def->app,
+        .health = health,
+        .thread_ctx_new = thread_db_new,
+        .thread_ctx_free = thread_db_free,
+    };
+    if (!(http = http_start(&hc, &err))) {
+        log_error("%s", err.msg);
+        goto done;
+    }
+    log_info("ready: http://127.0.0.1:%d, %zu routes, %zu subscriptions", http_port(http),
+             def->nroutes, def->nsubscriptions);
+
+    /* Phase wait. */
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    log_info("stopping on %s: draining", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    status = SERVICE_EXIT_OK;
+
+done:
+    /* Phase drain, in reverse order: no new requests, finish the message in hand, flush the relay. */
+    http_stop(http);
+    consumer_stop(consumer);
+    consumer = NULL;
+    relay_stop(relay);
+    relay = NULL;
+    free(keys);
+    if (status == SERVICE_EXIT_OK)
+        log_info("stopped");
+    return status;
+}

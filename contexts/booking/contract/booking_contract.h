@@ -1,0 +1,97 @@
+/*
+ * booking_contract.h - the integration events booking PUBLISHES: its public
+ * contract, and the only header of booking another context may include.
+ *
+ * Each event has a type name, a major version, its data as a C struct, an
+ * encoder and a decoder, and a contract table (common/contract.h) that
+ * validates incoming data and generates docs/events.md. Names follow the type:
+ * booking.booking.created → BOOKING_BOOKING_CREATED, struct booking_booking_created.
+ * Adding a field: optional and backwards compatible, or a new major version.
+ */
+#ifndef BOOKING_CONTRACT_H
+#define BOOKING_CONTRACT_H
+
+#include "common/contract.h"
+#include "common/err.h"
+
+#include <jansson.h>
+#include <stdint.h>
+
+/* booking.booking.created (v1): a customer asked to book units of an offering. */
+#define BOOKING_BOOKING_CREATED_TYPE "booking.booking.created"
+#define BOOKING_BOOKING_CREATED_VERSION 1
+extern const struct contract_event BOOKING_BOOKING_CREATED;
+
+struct booking_booking_created {
+    char booking_id[37];
+    char user_id[37];
+    char offering_id[37];
+    int64_t quantity;
+    int64_t amount_cents;
+};
+
+/* The event data as a new JSON object (NULL when out of memory). */
+json_t *booking_booking_created_encode(const struct booking_booking_created *ev);
+
+/* Reads data that passed the contract into *out. Returns 0 or ERR_INVALID. */
+int booking_booking_created_decode(const json_t *data, struct booking_booking_created *out, struct err *err);
+
+/* booking.booking.confirmed (v1): stock was reserved, paid and debited: the booking holds. */
+#define BOOKING_BOOKING_CONFIRMED_TYPE "booking.booking.confirmed"
+#define BOOKING_BOOKING_CONFIRMED_VERSION 1
+extern const struct contract_event BOOKING_BOOKING_CONFIRMED;
+
+struct booking_booking_confirmed {
+    char booking_id[37];
+    char user_id[37];
+    char offering_id[37];
+    int64_t quantity;
+    int64_t amount_cents;
+};
+
+/* The event data as a new JSON object (NULL when out of memory). */
+json_t *booking_booking_confirmed_encode(const struct booking_booking_confirmed *ev);
+
+/* Reads data that passed the contract into *out. Returns 0 or ERR_INVALID. */
+int booking_booking_confirmed_decode(const json_t *data, struct booking_booking_confirmed *out, struct err *err);
+
+/* booking.booking.rejected (v1): not enough stock: the booking failed before payment. */
+#define BOOKING_BOOKING_REJECTED_TYPE "booking.booking.rejected"
+#define BOOKING_BOOKING_REJECTED_VERSION 1
+extern const struct contract_event BOOKING_BOOKING_REJECTED;
+
+struct booking_booking_rejected {
+    char booking_id[37];
+    char user_id[37];
+    char offering_id[37];
+    char reason[65];
+};
+
+/* The event data as a new JSON object (NULL when out of memory). */
+json_t *booking_booking_rejected_encode(const struct booking_booking_rejected *ev);
+
+/* Reads data that passed the contract into *out. Returns 0 or ERR_INVALID. */
+int booking_booking_rejected_decode(const json_t *data, struct booking_booking_rejected *out, struct err *err);
+
+/* booking.booking.cancelled (v1): payment failed: the booking was cancelled and its stock released. */
+#define BOOKING_BOOKING_CANCELLED_TYPE "booking.booking.cancelled"
+#define BOOKING_BOOKING_CANCELLED_VERSION 1
+extern const struct contract_event BOOKING_BOOKING_CANCELLED;
+
+struct booking_booking_cancelled {
+    char booking_id[37];
+    char user_id[37];
+    char offering_id[37];
+    char reason[65];
+};
+
+/* The event data as a new JSON object (NULL when out of memory). */
+json_t *booking_booking_cancelled_encode(const struct booking_booking_cancelled *ev);
+
+/* Reads data that passed the contract into *out. Returns 0 or ERR_INVALID. */
+int booking_booking_cancelled_decode(const json_t *data, struct booking_booking_cancelled *out, struct err *err);
+
+/* Every event booking publishes, NULL-terminated (for the catalog). */
+extern const struct contract_event *const booking_contract_events[];
+
+#endif

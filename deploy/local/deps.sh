@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Installs the packages the project needs to build, test and run locally, and only the missing
+# ones: Debian/Ubuntu through apt-get (sudo when not root); elsewhere it checks the tools and
+# libraries and names what is missing. Takes well under a second when nothing is missing.
+# SKIP_DEPS=1 skips the whole check (for machines set up by other means).
+set -euo pipefail
+
+SCRIPT_NAME=deps.sh
+# shellcheck source=deploy/local/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+[[ ${SKIP_DEPS:-0} == 1 ]] && exit 0
+
+PACKAGES=(build-essential cmake pkg-config postgresql postgresql-contrib rabbitmq-server
+	librabbitmq-dev amqp-tools libjansson-dev libcmocka-dev libmicrohttpd-dev libpq-dev uuid-dev
+	libcurl4-openssl-dev curl jq)
+
+if ! command -v apt-get >/dev/null || ! command -v dpkg-query >/dev/null; then
+	# Not Debian: accept the machine if what we use is there, else say what to install.
+	missing=()
+	for tool in cc cmake pkg-config curl jq psql amqp-declare-queue; do
+		command -v "$tool" >/dev/null || missing+=("$tool")
+	done
+	compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || command -v initdb >/dev/null ||
+		missing+=("postgresql server (initdb)")
+	[[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ]] || command -v rabbitmq-server >/dev/null ||
+		missing+=(rabbitmq-server)
+	for lib in libpq librabbitmq jansson cmocka libmicrohttpd uuid libcurl; do
+		pkg-config --exists "$lib" 2>/dev/null || missing+=("$lib (pkg-config)")
+	done
+	((${#missing[@]} == 0)) && exit 0
+	warn "no apt-get here: install these yourself (Debian names: ${PACKAGES[*]})"
+	warn "missing: ${missing[*]}"
+	exit 1
+fi
+
+# One dpkg-query for all: it prints the installed ones, and nothing for unknown names.
+installed=$(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' "${PACKAGES[@]}" 2>/dev/null || true)
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+	[[ $'\n'$installed == *$'\n'"$pkg ii"* ]] || missing+=("$pkg")
+done
+((${#missing[@]} == 0)) && exit 0
+
+say "installing missing packages: ${missing[*]}"
+sudo=()
+if ! is_root; then
+	if command -v sudo >/dev/null; then
+		sudo=(sudo)
+	else
+		warn "not root and no sudo: run as root"
+		die "apt-get update && apt-get install -y --no-install-recommends ${missing[*]}"
+	fi
+fi
+t0=$(now_ms)
+# Installing postgresql or rabbitmq-server may try to start the system services; a
+# policy-rc.d that forbids it, or a machine without an init system, is fine: we run our own.
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	"${missing[@]}"
+say "packages installed in $(elapsed "$t0")"

@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# Brings the whole system up on this machine: missing packages, a RelWithDebInfo build, the
+# private PostgreSQL and RabbitMQ (unless DATABASE_URL and AMQP_URL point elsewhere), the
+# migrations, then every service whose binary exists, each on its fixed port, with pid file
+# and log under .local/. Writes .local/env and prints where everything is. Idempotent: what
+# already runs is left alone (deploy/local/down.sh stops it all).
+set -euo pipefail
+
+SCRIPT_NAME=up.sh
+# shellcheck source=deploy/local/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+# name:port of each service, in start order; the dashboard is started when it is built
+SERVICES=(servicecatalog:8081 usermanagement:8082 booking:8083 inventory:8084 payment:8085
+	notification:8086 dashboard:8080)
+HEALTH_TIMEOUT=${HEALTH_TIMEOUT:-20}
+
+cd "$REPO_ROOT"
+LOCAL_DIR=$(realpath -m "${LOCAL_DIR:-$REPO_ROOT/.local}")
+export LOCAL_DIR
+BIN=$REPO_ROOT/build/bin
+INFRA=$REPO_ROOT/deploy/local/infra.sh
+t_all=$(now_ms)
+
+# 1. packages, build
+"$REPO_ROOT/deploy/local/deps.sh"
+t0=$(now_ms)
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j "$(nproc)"
+say "build done in $(elapsed "$t0")"
+
+# 2. infrastructure: ours, unless both URLs are given and are not ours (a shell that sourced
+# .local/env passes our own URLs back, and those still need our servers)
+env_value() { (
+	set +u
+	# shellcheck disable=SC1090
+	. "$1"
+	printf '%s\n' "${!2}"
+); }
+mkdir -p "$LOCAL_DIR"
+if [[ -f $LOCAL_DIR/infra.env ]]; then
+	private_db=$(env_value "$LOCAL_DIR/infra.env" DATABASE_URL)
+	private_amqp=$(env_value "$LOCAL_DIR/infra.env" AMQP_URL)
+else
+	private_db=postgresql://events:events@127.0.0.1:${PG_PORT:-55432}/events
+	private_amqp=amqp://events:events@127.0.0.1:${AMQP_PORT:-55672}/events
+fi
+if [[ -n ${DATABASE_URL:-} && -n ${AMQP_URL:-} && $DATABASE_URL != "$private_db" &&
+	$AMQP_URL != "$private_amqp" ]]; then
+	say "using the given DATABASE_URL and AMQP_URL, no private infrastructure"
+	external=1
+else
+	external=0
+	"$INFRA" start
+	DATABASE_URL=$(env_value "$LOCAL_DIR/infra.env" DATABASE_URL)
+	AMQP_URL=$(env_value "$LOCAL_DIR/infra.env" AMQP_URL)
+	RABBITMQ_MANAGEMENT_PORT=$(env_value "$LOCAL_DIR/infra.env" RABBITMQ_MANAGEMENT_PORT)
+fi
+RABBITMQ_MANAGEMENT_PORT=${RABBITMQ_MANAGEMENT_PORT:-55673}
+export DATABASE_URL AMQP_URL
+
+# 3. migrations
+if [[ -x $BIN/migrate ]]; then
+	t0=$(now_ms)
+	"$BIN/migrate" --dir "$REPO_ROOT/migrations" || die "migrations failed"
+	say "migrations applied in $(elapsed "$t0")"
+else
+	say "no build/bin/migrate yet, skipping migrations"
+fi
+
+# 4. services
+mkdir -p "$LOCAL_DIR/run" "$LOCAL_DIR/log"
+
+# service_pid NAME: prints the pid of our running NAME, if any (the pid file's process must
+# still be running our binary, which guards against a reused pid)
+service_pid() {
+	local pid
+	pid=$(read_pidfile "$LOCAL_DIR/run/$1.pid")
+	proc_runs "$pid" "$BIN/$1" && printf '%s\n' "$pid"
+	return 0
+}
+
+# http_answers PORT: true when something answers GET /health with any HTTP status
+http_answers() {
+	local code
+	code=$(curl -s -o /dev/null -m 2 -w '%{http_code}' "http://127.0.0.1:$1/health" || true)
+	[[ -n $code && $code != 000 ]]
+}
+
+# launched[name]: pid of each process started here; checked by pid alone while it may still
+# be between fork and exec (its command line is not yet the binary's)
+declare -A launched=()
+started=()
+for entry in "${SERVICES[@]}"; do
+	name=${entry%%:*}
+	port=${entry##*:}
+	if [[ ! -x $BIN/$name ]]; then
+		[[ $name == dashboard ]] || say "$name: no build/bin/$name yet, skipping"
+		continue
+	fi
+	pid=$(service_pid "$name")
+	if [[ -n $pid ]]; then
+		say "$name already running (pid $pid, port $port)"
+		continue
+	fi
+	if port_in_use "$port"; then
+		warn "$name: port $port is in use by another process, not starting it"
+		continue
+	fi
+	(
+		close_extra_fds
+		exec setsid nohup env DATABASE_URL="$DATABASE_URL" AMQP_URL="$AMQP_URL" HTTP_PORT="$port" \
+			INSTANCE_ID="$name-1" LOG_LEVEL="${LOG_LEVEL:-info}" "$BIN/$name" \
+			</dev/null >>"$LOCAL_DIR/log/$name.log" 2>&1
+	) &
+	echo "$!" >"$LOCAL_DIR/run/$name.pid"
+	launched[$name]=$!
+	started+=("$entry")
+done
+
+failed=0
+if ((${#started[@]})); then
+	t0=$(now_ms)
+	deadline=$((t0 + HEALTH_TIMEOUT * 1000))
+	waiting=("${started[@]}")
+	while ((${#waiting[@]})); do
+		still=()
+		for entry in "${waiting[@]}"; do
+			name=${entry%%:*}
+			port=${entry##*:}
+			if http_answers "$port"; then
+				say "$name up on http://127.0.0.1:$port in $(elapsed "$t0")"
+			elif ! pid_alive "${launched[$name]}"; then
+				warn "$name exited during start-up: read $LOCAL_DIR/log/$name.log"
+				rm -f "$LOCAL_DIR/run/$name.pid"
+				failed=1
+			elif (($(now_ms) >= deadline)); then
+				warn "$name not answering /health after $HEALTH_TIMEOUT s: read $LOCAL_DIR/log/$name.log"
+				failed=1
+			else
+				still+=("$entry")
+			fi
+		done
+		waiting=(${still[@]+"${still[@]}"})
+		((${#waiting[@]})) && sleep 0.2
+	done
+fi
+
+# 5. .local/env and the summary
+{
+	echo "# written by deploy/local/up.sh; source it: . .local/env"
+	printf 'DATABASE_URL=%q\n' "$DATABASE_URL"
+	printf 'AMQP_URL=%q\n' "$AMQP_URL"
+	printf 'RABBITMQ_MANAGEMENT_PORT=%q\n' "$RABBITMQ_MANAGEMENT_PORT"
+	for entry in "${SERVICES[@]}"; do
+		name=${entry%%:*}
+		printf '%s_URL=http://127.0.0.1:%s\n' "${name^^}" "${entry##*:}"
+	done
+} >"$LOCAL_DIR/env.tmp"
+mv -f "$LOCAL_DIR/env.tmp" "$LOCAL_DIR/env"
+
+say "DATABASE_URL=$(mask_url "$DATABASE_URL")"
+say "AMQP_URL=$(mask_url "$AMQP_URL")"
+((external)) ||
+	say "RabbitMQ management UI: http://127.0.0.1:$RABBITMQ_MANAGEMENT_PORT/ (user events)"
+for entry in "${SERVICES[@]}"; do
+	name=${entry%%:*}
+	pid=$(service_pid "$name")
+	[[ -n $pid ]] && say "$name: http://127.0.0.1:${entry##*:} (pid $pid, log ${LOCAL_DIR#"$REPO_ROOT"/}/log/$name.log)"
+done
+say "environment in ${LOCAL_DIR#"$REPO_ROOT"/}/env; stop with deploy/local/down.sh; up in $(elapsed "$t_all")"
+exit "$failed"

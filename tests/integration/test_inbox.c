@@ -1,0 +1,104 @@
+/*
+ * test_inbox.c - exactly-once effect on at-least-once delivery (invariants
+ * I1 and I2 in common/include/common/inbox.h), with the real servers.
+ */
+#include "harness.h"
+#include "testlib.h"
+
+#include "common/envelope.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EFFECTS_OF_ITEM "SELECT count(*) FROM effects WHERE item = $1"
+
+static int setup(void **state)
+{
+    (void)state;
+    harness_setup();
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    harness_teardown();
+    return 0;
+}
+
+/* I1: the same event (same id) delivered three times has one effect. */
+static void test_same_event_delivered_three_times_has_one_effect(void **state)
+{
+    (void)state;
+    harness_spawn(0, NULL);
+    char item[64];
+    testlib_unique_name(item, sizeof(item), "thrice");
+    struct envelope ev;
+    envelope_init(&ev);
+    struct err err;
+    assert_int_equal(envelope_build(&ev, "probe", "probe.item.created", 1,
+                                    json_pack("{s:s}", "item", item), NULL, NULL, &err), 0);
+    char *body = envelope_serialize(&ev, &err);
+    assert_non_null(body);
+    for (int i = 0; i < 3; i++)
+        harness_publish_raw("probe.item.created", body, ev.id);
+    assert_int_equal(harness_wait_count(EFFECTS_OF_ITEM, item, 1, 15000), 1);
+    testlib_sleep_ms(1000);
+    assert_int_equal(harness_count(EFFECTS_OF_ITEM, item), 1);
+    assert_int_equal(harness_count("SELECT count(*) FROM inbox WHERE id = $1::uuid AND status = 'processed'"
+                                   " AND attempts = 1", ev.id), 1);
+    free(body);
+    envelope_release(&ev);
+}
+
+/* I2: killed after the commit and before the ack, the redelivery has no second effect. */
+static void test_consumer_killed_between_commit_and_ack_causes_no_second_effect(void **state)
+{
+    (void)state;
+    const char *killer[] = {"PROBE_KILL_AFTER_COMMIT=1", NULL};
+    harness_spawn(0, killer);
+    char item[64], marker[64], id[37], marker_id[37];
+    testlib_unique_name(item, sizeof(item), "commit_then_die");
+    harness_commit_item(item, NULL, id);
+    assert_true(harness_wait_exit(0, 20000));
+    assert_int_equal(harness_count(EFFECTS_OF_ITEM, item), 1);
+
+    /* The unacked delivery comes back to the next instance, which must see it as done. */
+    harness_spawn(1, NULL);
+    testlib_unique_name(marker, sizeof(marker), "after");
+    harness_commit_item(marker, NULL, marker_id);
+    assert_int_equal(harness_wait_count(EFFECTS_OF_ITEM, marker, 1, 15000), 1);
+    testlib_sleep_ms(1000);
+    assert_int_equal(harness_count(EFFECTS_OF_ITEM, item), 1);
+    assert_int_equal(harness_count("SELECT count(*) FROM inbox WHERE id = $1::uuid AND status = 'processed'", id), 1);
+}
+
+/* A handler's follow-up event carries the correlation id, and its causation id names its cause. */
+static void test_follow_up_event_carries_correlation_and_causation(void **state)
+{
+    (void)state;
+    harness_spawn(0, NULL);
+    char item[64], id[37], corr[64], cause[64];
+    testlib_unique_name(item, sizeof(item), "chain");
+    harness_commit_item(item, "chain", id);
+    assert_int_equal(harness_wait_count("SELECT count(*) FROM effects WHERE item = $1 AND kind = 'handled'",
+                                        item, 1, 15000), 1);
+    harness_value("SELECT correlation_id FROM outbox WHERE type = 'probe.item.handled'"
+                  " AND payload->'data'->>'item' = $1", item, corr, sizeof(corr));
+    harness_value("SELECT causation_id FROM outbox WHERE type = 'probe.item.handled'"
+                  " AND payload->'data'->>'item' = $1", item, cause, sizeof(cause));
+    assert_string_equal(corr, id); /* the created event started the flow: its id is the correlation id */
+    assert_string_equal(cause, id);
+    assert_int_equal(harness_count("SELECT count(*) FROM inbox WHERE correlation_id = $1 AND status = 'processed'", id), 2);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_same_event_delivered_three_times_has_one_effect, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_consumer_killed_between_commit_and_ack_causes_no_second_effect, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_follow_up_event_carries_correlation_and_causation, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,187 @@
+/*
+ * test_outbox_relay.c - the outbox and its relay against the real servers
+ * (invariants O1-O4 in common/include/common/outbox.h). Each test counts
+ * effects in probe.effects, which has no unique key: a second effect shows.
+ */
+#include "harness.h"
+#include "testlib.h"
+
+#include "common/inbox.h"
+#include "common/outbox.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#define EFFECTS_OF_ITEM "SELECT count(*) FROM effects WHERE item = $1"
+#define PROBE_EFFECTS_LIKE "SELECT count(*) FROM effects WHERE item LIKE $1"
+
+static int setup(void **state)
+{
+    (void)state;
+    harness_setup();
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    harness_teardown();
+    return 0;
+}
+
+/* O1: a rolled-back business transaction leaves nothing to publish. */
+static void test_rollback_publishes_nothing(void **state)
+{
+    (void)state;
+    harness_spawn(0, NULL);
+    char lost[64], kept[64], id[37];
+    testlib_unique_name(lost, sizeof(lost), "rolled_back");
+    testlib_unique_name(kept, sizeof(kept), "committed");
+    struct err err;
+    err_clear(&err);
+    struct db *db = harness_db();
+    assert_int_equal(db_begin(db, &err), 0);
+    assert_int_equal(outbox_publish(db, "probe", "probe.item.created", 1,
+                                    json_pack("{s:s}", "item", lost), NULL, NULL, id, &err), 0);
+    db_rollback(db);
+    harness_commit_item(kept, NULL, id);
+    assert_int_equal(harness_wait_count(EFFECTS_OF_ITEM, kept, 1, 15000), 1);
+    assert_int_equal(harness_count("SELECT count(*) FROM outbox WHERE payload->'data'->>'item' = $1", lost), 0);
+    assert_int_equal(harness_count(EFFECTS_OF_ITEM, lost), 0);
+}
+
+/* O2 and I1: a committed event is published, marked published, handled once. */
+static void test_commit_is_delivered_and_handled_once(void **state)
+{
+    (void)state;
+    harness_spawn(0, NULL);
+    char item[64], id[37];
+    testlib_unique_name(item, sizeof(item), "once");
+    harness_commit_item(item, NULL, id);
+    assert_int_equal(harness_wait_count(EFFECTS_OF_ITEM, item, 1, 15000), 1);
+    assert_int_equal(harness_wait_count("SELECT count(*) FROM outbox WHERE id = $1::uuid AND status = 'published'"
+                                        " AND published_at IS NOT NULL", id, 1, 5000), 1);
+    assert_int_equal(harness_count("SELECT count(*) FROM inbox WHERE id = $1::uuid AND status = 'processed'"
+                                   " AND attempts = 1", id), 1);
+    testlib_sleep_ms(500);
+    assert_int_equal(harness_count(EFFECTS_OF_ITEM, item), 1);
+}
+
+/* Writes keep succeeding while the broker is down; everything arrives once it is back. */
+static void test_events_committed_while_broker_is_stopped_are_delivered_after_it_starts(void **state)
+{
+    (void)state;
+    harness_spawn(0, NULL);
+    char warm[64], id[37];
+    testlib_unique_name(warm, sizeof(warm), "warm");
+    harness_commit_item(warm, NULL, id);
+    assert_int_equal(harness_wait_count(EFFECTS_OF_ITEM, warm, 1, 15000), 1);
+
+    assert_int_equal(testlib_infra("stop", "rabbitmq"), 0);
+    char prefix[64], pattern[80];
+    testlib_unique_name(prefix, sizeof(prefix), "outage");
+    snprintf(pattern, sizeof(pattern), "%s_%%", prefix);
+    for (int i = 0; i < 20; i++) {
+        char item[96];
+        snprintf(item, sizeof(item), "%s_%d", prefix, i);
+        harness_commit_item(item, NULL, id);
+    }
+    testlib_sleep_ms(1000);
+    assert_int_equal(harness_count("SELECT count(*) FROM outbox WHERE status = 'pending'"
+                                   " AND payload->'data'->>'item' LIKE $1", pattern), 20);
+    assert_int_equal(harness_count(PROBE_EFFECTS_LIKE, pattern), 0);
+    assert_true(harness_alive(0));
+
+    assert_int_equal(testlib_infra("start", "rabbitmq"), 0);
+    assert_int_equal(harness_wait_count(PROBE_EFFECTS_LIKE, pattern, 20, 60000), 20);
+    assert_int_equal(harness_count("SELECT count(DISTINCT item) FROM effects WHERE item LIKE $1", pattern), 20);
+    assert_int_equal(harness_wait_count("SELECT count(*) FROM outbox WHERE status = 'pending'", NULL, 0, 10000), 0);
+}
+
+/* O3: a relay killed after publishing, before marking, loses nothing; the inbox absorbs the repeats. */
+static void test_relay_killed_mid_batch_loses_nothing(void **state)
+{
+    (void)state;
+    char prefix[64], pattern[80], id[37];
+    testlib_unique_name(prefix, sizeof(prefix), "midbatch");
+    snprintf(pattern, sizeof(pattern), "%s_%%", prefix);
+    for (int i = 0; i < 50; i++) {
+        char item[96];
+        snprintf(item, sizeof(item), "%s_%d", prefix, i);
+        harness_commit_item(item, NULL, id);
+    }
+    const char *killer[] = {"PROBE_KILL_AFTER_PUBLISH=1", NULL};
+    harness_spawn(0, killer);
+    assert_true(harness_wait_exit(0, 20000));
+    /* Published, confirmed, and still pending: the relay died before marking them. */
+    assert_int_equal(harness_count("SELECT count(*) FROM outbox WHERE status = 'published'", NULL), 0);
+
+    harness_spawn(1, NULL);
+    assert_int_equal(harness_wait_count(PROBE_EFFECTS_LIKE, pattern, 50, 30000), 50);
+    assert_int_equal(harness_wait_count("SELECT count(*) FROM outbox WHERE status = 'published'", NULL, 50, 10000), 50);
+    testlib_sleep_ms(1000);
+    assert_int_equal(harness_count(PROBE_EFFECTS_LIKE, pattern), 50);
+    assert_int_equal(harness_count("SELECT count(DISTINCT event_id) FROM effects WHERE item LIKE $1", pattern), 50);
+}
+
+/* O3 and I1: two instances (two relays, two consumers) handle every event exactly once. */
+static void test_two_relays_and_two_consumers_handle_each_event_once(void **state)
+{
+    (void)state;
+    harness_spawn(0, NULL);
+    harness_spawn(1, NULL);
+    char prefix[64], pattern[80], id[37];
+    testlib_unique_name(prefix, sizeof(prefix), "pair");
+    snprintf(pattern, sizeof(pattern), "%s_%%", prefix);
+    for (int i = 0; i < 200; i++) {
+        char item[96];
+        snprintf(item, sizeof(item), "%s_%d", prefix, i);
+        harness_commit_item(item, i % 10 == 0 ? "chain" : NULL, id);
+    }
+    /* 200 created effects and 20 handled effects from the chained follow-ups. */
+    assert_int_equal(harness_wait_count(PROBE_EFFECTS_LIKE, pattern, 220, 60000), 220);
+    testlib_sleep_ms(1000);
+    assert_int_equal(harness_count(PROBE_EFFECTS_LIKE, pattern), 220);
+    assert_int_equal(harness_count("SELECT count(DISTINCT event_id) FROM effects WHERE item LIKE $1", pattern), 220);
+    assert_int_equal(harness_wait_count("SELECT count(*) FROM outbox WHERE status <> 'published'", NULL, 0, 10000), 0);
+}
+
+/* Retention: old published and processed rows go, dead rows stay. */
+static void test_retention_deletes_old_published_and_processed_rows_only(void **state)
+{
+    (void)state;
+    char item[64], id[37];
+    testlib_unique_name(item, sizeof(item), "old");
+    harness_commit_item(item, NULL, id);
+    struct err err;
+    err_clear(&err);
+    struct db *db = harness_db();
+    const char *p[] = {id};
+    assert_true(db_exec(db, "UPDATE outbox SET status = 'published', published_at = now() - interval '200 hours'"
+                            " WHERE id = $1::uuid", 1, p, NULL, NULL, &err) == 1);
+    assert_true(db_exec(db, "INSERT INTO inbox (id, consumer, type, correlation_id, causation_id, payload,"
+                            " status, processed_at) SELECT id, 'probe', type, correlation_id, causation_id,"
+                            " payload, 'processed', now() - interval '200 hours' FROM outbox WHERE id = $1::uuid",
+                    1, p, NULL, NULL, &err) == 1);
+    assert_true(db_exec(db, "INSERT INTO inbox (id, consumer, type, correlation_id, causation_id, payload,"
+                            " status) SELECT id, 'other', type, correlation_id, causation_id, payload, 'dead'"
+                            " FROM outbox WHERE id = $1::uuid", 1, p, NULL, NULL, &err) == 1);
+    assert_int_equal(outbox_purge_published(db, 168, 1000, &err), 1);
+    assert_int_equal(inbox_purge_processed(db, 168, 1000, &err), 1);
+    assert_int_equal(harness_count("SELECT count(*) FROM inbox WHERE id = $1::uuid AND status = 'dead'", id), 1);
+    assert_int_equal(outbox_purge_published(db, 168, 1000, &err), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_rollback_publishes_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_commit_is_delivered_and_handled_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_events_committed_while_broker_is_stopped_are_delivered_after_it_starts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_relay_killed_mid_batch_loses_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_relays_and_two_consumers_handle_each_event_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_retention_deletes_old_published_and_processed_rows_only, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
