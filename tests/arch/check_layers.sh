@@ -49,10 +49,14 @@ while IFS= read -r f; do
     violation "$f: '#include \"../…\"' bypasses the public include directories"
 done < <(grep -rlE '#include[[:space:]]*"\.\./' common contexts tests 2>/dev/null || true)
 
-# common/ knows nothing of any context.
-while IFS= read -r f; do
-    violation "$f: the event library names a context"
-done < <(grep -rlwE 'servicecatalog|usermanagement|inventory|notification' common/src common/include 2>/dev/null || true)
+# common/ knows nothing of any context: no context name in its code. Comments may
+# use them as examples, so they are cut away before looking.
+for f in common/src/* common/include/common/*; do
+    while IFS=: read -r line _; do
+        violation "$f:$line: the event library names a context"
+    done < <(sed -E 's#/\*.*\*/##g; s#//.*##; s#^[[:space:]]*\*.*##' "$f" \
+                 | grep -nwE '(servicecatalog|usermanagement|booking|inventory|payment|notification)' || true)
+done
 
 [ $fail = 0 ] && echo "arch: all layering rules hold"
 exit $fail

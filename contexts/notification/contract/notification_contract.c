@@ -11,7 +11,7 @@ static const struct contract_field notification_notification_sent_fields[] = {
     {"notification_id", CONTRACT_STRING, CONTRACT_REQUIRED, CONTRACT_FORMAT_UUID, 0, 0, "the notification"},
     {"user_id", CONTRACT_STRING, CONTRACT_REQUIRED, CONTRACT_FORMAT_UUID, 0, 0, "the recipient"},
     {"kind", CONTRACT_STRING, CONTRACT_REQUIRED, CONTRACT_FORMAT_NAME, 1, 64, "'welcome', 'booking_confirmed', 'booking_rejected' or 'booking_cancelled'"},
-    {"reference_id", CONTRACT_STRING, CONTRACT_REQUIRED, CONTRACT_FORMAT_UUID, 0, 0, "what it is about: the provider or the booking"},
+    {"reference_id", CONTRACT_STRING, CONTRACT_REQUIRED, CONTRACT_FORMAT_UUID, 0, 0, "what it is about: the user (welcome) or the booking"},
     {"channel", CONTRACT_STRING, CONTRACT_REQUIRED, CONTRACT_FORMAT_NAME, 1, 32, "how it was sent: 'email'"},
 };
 const struct contract_event NOTIFICATION_NOTIFICATION_SENT = {
