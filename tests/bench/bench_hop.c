@@ -1,0 +1,295 @@
+/*
+ * bench_hop.c - the single hop, measured: business transaction → outbox →
+ * relay → broker → handler transaction committed, on the test-only probe
+ * context (tests/integration/probe), against the servers in DATABASE_URL
+ * and AMQP_URL. A benchmark, not a test: it prints figures and never fails
+ * on them. Run it through tests/bench/run.sh (Release build, private servers).
+ *
+ * Phases, all in one run so the figures compare as ratios:
+ *   1. reference: pgbench running the handler's transaction shape (inbox
+ *      insert + row update + outbox insert) at 4 connections;
+ *   2. throughput: N events committed by 4 producer threads at full speed,
+ *      timed from the first commit to the last handler commit;
+ *   3. latency: events at a fixed rate, each measured from its outbox row's
+ *      created_at to its effect's commit time (both the database's clock);
+ *   4. memory: VmRSS of the probe service idle and after the load.
+ */
+#include "common/db.h"
+#include "common/envelope.h"
+#include "common/migrate.h"
+#include "common/outbox.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PRODUCERS 4
+
+static const char *database_url;
+
+static void die(const char *what, const struct err *err)
+{
+    fprintf(stderr, "bench_hop: %s: %s\n", what, err ? err->msg : "failed");
+    exit(1);
+}
+
+static int64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void sleep_us(int64_t us)
+{
+    if (us <= 0)
+        return;
+    struct timespec ts = {us / 1000000, (long)(us % 1000000) * 1000};
+    nanosleep(&ts, NULL);
+}
+
+static struct db *connect_probe(void)
+{
+    struct db *db = db_new(database_url);
+    if (!db)
+        die("db_new", NULL);
+    db_set_schema(db, "probe");
+    return db;
+}
+
+static long long query_ll(struct db *db, const char *sql, const char *p1)
+{
+    char out[64];
+    struct err err;
+    const char *params[] = {p1};
+    if (db_exec_value(db, sql, p1 ? 1 : 0, p1 ? params : NULL, out, sizeof(out), &err) < 0)
+        die(sql, &err);
+    return strtoll(out, NULL, 10);
+}
+
+static void exec_sql(struct db *db, const char *sql)
+{
+    struct err err;
+    if (db_exec(db, sql, 0, NULL, NULL, NULL, &err) < 0)
+        die(sql, &err);
+}
+
+static void commit_item(struct db *db, const char *item)
+{
+    struct err err;
+    if (db_begin(db, &err) != 0 ||
+        outbox_publish(db, "probe", "probe.item.created", 1, json_pack("{s:s}", "item", item), NULL,
+                       NULL, NULL, &err) != 0 ||
+        db_commit(db, &err) != 0)
+        die("business transaction", &err);
+}
+
+/* Waits until want effects whose item starts with prefix exist; returns when it saw them. */
+static int64_t wait_effects(struct db *db, const char *prefix, long long want, int timeout_s)
+{
+    char pattern[64];
+    snprintf(pattern, sizeof(pattern), "%s%%", prefix);
+    int64_t deadline = now_us() + (int64_t)timeout_s * 1000000;
+    while (now_us() < deadline) {
+        if (query_ll(db, "SELECT count(*) FROM effects WHERE item LIKE $1", pattern) >= want)
+            return now_us();
+        sleep_us(5000);
+    }
+    fprintf(stderr, "bench_hop: timed out waiting for %lld effects of '%s'\n", want, prefix);
+    exit(1);
+}
+
+static long rss_kb(pid_t pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    long kb = -1;
+    while (f && fgets(line, sizeof(line), f))
+        if (strncmp(line, "VmRSS:", 6) == 0)
+            kb = strtol(line + 6, NULL, 10);
+    if (f)
+        fclose(f);
+    return kb;
+}
+
+static pid_t start_probe(void)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        setenv("INSTANCE_ID", "probe-bench", 1);
+        setenv("HTTP_PORT", "0", 1);
+        setenv("LOG_LEVEL", "warn", 1);
+        execl(PROBE_BIN, PROBE_BIN, (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+/* ---- phase 1: the machine's reference rate ------------------------------ */
+
+static double pgbench_reference(int seconds)
+{
+    struct db *db = connect_probe();
+    struct err err;
+    exec_sql(db, "DROP SCHEMA IF EXISTS bench_ref CASCADE");
+    if (migrate_dir(db, PROBE_MIGRATIONS "/probe", "bench_ref", NULL, &err) != 0)
+        die("migrate bench_ref", &err);
+    exec_sql(db, "CREATE TABLE bench_ref.counter (id int PRIMARY KEY, n bigint NOT NULL)");
+    exec_sql(db, "INSERT INTO bench_ref.counter SELECT g, 0 FROM generate_series(1, 64) g");
+    db_free(db);
+
+    char script[] = "/tmp/bench_hop_XXXXXX";
+    int fd = mkstemp(script);
+    FILE *f = fdopen(fd, "w");
+    fputs("\\set c random(1, 64)\n"
+          "BEGIN;\n"
+          "INSERT INTO bench_ref.inbox (id, consumer, type, correlation_id, causation_id, payload, status, attempts)"
+          " VALUES (gen_random_uuid(), 'ref', 'probe.item.created', 'c', 'c', '{\"item\":\"x\"}', 'processing', 1);\n"
+          "UPDATE bench_ref.counter SET n = n + 1 WHERE id = :c;\n"
+          "INSERT INTO bench_ref.outbox (id, type, correlation_id, causation_id, payload)"
+          " VALUES (gen_random_uuid(), 'probe.item.handled', 'c', 'c', '{\"item\":\"x\"}');\n"
+          "COMMIT;\n",
+          f);
+    fclose(f);
+    char cmd[2048];
+    snprintf(cmd, sizeof(cmd),
+             "/usr/lib/postgresql/15/bin/pgbench -n -c 4 -j 2 -T %d -f %s '%s' 2>/dev/null"
+             " | sed -n 's/^tps = \\([0-9.]*\\).*/\\1/p'",
+             seconds, script, database_url);
+    FILE *p = popen(cmd, "r");
+    double tps = 0;
+    if (!p || fscanf(p, "%lf", &tps) != 1)
+        fprintf(stderr, "bench_hop: pgbench gave no figure\n");
+    if (p)
+        pclose(p);
+    unlink(script);
+    db = connect_probe();
+    exec_sql(db, "DROP SCHEMA bench_ref CASCADE");
+    db_free(db);
+    return tps;
+}
+
+/* ---- phase 2: throughput ---------------------------------------------------- */
+
+struct producer {
+    int index;
+    int count;
+    const char *prefix;
+};
+
+static void *produce(void *arg)
+{
+    struct producer *p = arg;
+    struct db *db = connect_probe();
+    char item[64];
+    for (int i = 0; i < p->count; i++) {
+        snprintf(item, sizeof(item), "%s%d_%d", p->prefix, p->index, i);
+        commit_item(db, item);
+    }
+    db_free(db);
+    return NULL;
+}
+
+static void throughput(struct db *db, int n, double *events_per_s, double *commits_per_s)
+{
+    pthread_t threads[PRODUCERS];
+    struct producer ps[PRODUCERS];
+    int64_t t0 = now_us();
+    for (int i = 0; i < PRODUCERS; i++) {
+        ps[i] = (struct producer){i, n / PRODUCERS, "tp_"};
+        pthread_create(&threads[i], NULL, produce, &ps[i]);
+    }
+    for (int i = 0; i < PRODUCERS; i++)
+        pthread_join(threads[i], NULL);
+    int64_t committed = now_us();
+    int64_t done = wait_effects(db, "tp_", (long long)(n / PRODUCERS) * PRODUCERS, 300);
+    *commits_per_s = (double)n / ((double)(committed - t0) / 1e6);
+    *events_per_s = (double)n / ((double)(done - t0) / 1e6);
+}
+
+/* ---- phase 3: latency at a fixed rate --------------------------------------------- */
+
+static void latency(struct db *db, int rate, int seconds, double *p50, double *p99, double *max)
+{
+    int n = rate * seconds;
+    int64_t t0 = now_us(), period = 1000000 / rate;
+    char item[64];
+    for (int i = 0; i < n; i++) {
+        sleep_us(t0 + i * period - now_us());
+        snprintf(item, sizeof(item), "lat_%d", i);
+        commit_item(db, item);
+    }
+    wait_effects(db, "lat_", n, 120);
+    struct err err;
+    char out[128];
+    if (db_exec_value(db,
+                      "SELECT concat_ws(' ', percentile_cont(0.5) WITHIN GROUP (ORDER BY ms),"
+                      "                      percentile_cont(0.99) WITHIN GROUP (ORDER BY ms), max(ms))"
+                      "  FROM (SELECT extract(epoch FROM e.at - o.created_at) * 1000 AS ms"
+                      "          FROM effects e JOIN outbox o ON o.id = e.event_id"
+                      "         WHERE e.item LIKE 'lat\\_%') t",
+                      0, NULL, out, sizeof(out), &err) < 0)
+        die("latency query", &err);
+    if (sscanf(out, "%lf %lf %lf", p50, p99, max) != 3)
+        die("latency figures", NULL);
+}
+
+int main(int argc, char **argv)
+{
+    int n = argc > 1 ? atoi(argv[1]) : 8000;
+    int rate = argc > 2 ? atoi(argv[2]) : 200;
+    int seconds = argc > 3 ? atoi(argv[3]) : 10;
+    database_url = getenv("DATABASE_URL");
+    if (!database_url || !getenv("AMQP_URL")) {
+        fprintf(stderr, "usage: DATABASE_URL=… AMQP_URL=… bench_hop [events] [rate/s] [seconds]\n");
+        return 2;
+    }
+    struct err err;
+    struct db *db = connect_probe();
+    exec_sql(db, "DROP SCHEMA IF EXISTS probe CASCADE");
+    if (migrate_context(db, PROBE_MIGRATIONS, "probe", NULL, &err) != 0)
+        die("migrate probe", &err);
+
+    printf("reference: pgbench, the handler's transaction shape, 4 connections, 10 s ...\n");
+    fflush(stdout);
+    double ref_tps = pgbench_reference(10);
+
+    pid_t probe = start_probe();
+    commit_item(db, "warm_0");
+    wait_effects(db, "warm_", 1, 30);
+    sleep_us(2000000);
+    long idle_kb = rss_kb(probe);
+
+    printf("throughput: %d events from %d producer connections ...\n", n, PRODUCERS);
+    fflush(stdout);
+    double eps = 0, cps = 0;
+    throughput(db, n, &eps, &cps);
+
+    printf("latency: %d events/s for %d s ...\n", rate, seconds);
+    fflush(stdout);
+    double p50 = 0, p99 = 0, max = 0;
+    latency(db, rate, seconds, &p50, &p99, &max);
+    long loaded_kb = rss_kb(probe);
+
+    kill(probe, SIGTERM);
+    int status = 0;
+    waitpid(probe, &status, 0);
+    db_free(db);
+
+    printf("\n%-44s %10.0f tx/s\n", "reference (pgbench, handler tx, 4 conns)", ref_tps);
+    printf("%-44s %10.0f tx/s\n", "business commits (4 producers)", cps);
+    printf("%-44s %10.0f events/s  (%.0f %% of reference)\n", "hop throughput, commit to handled", eps,
+           ref_tps > 0 ? 100.0 * eps / ref_tps : 0.0);
+    printf("%-44s %10.2f ms p50  %.2f ms p99  %.2f ms max\n", "hop latency at fixed rate", p50, p99, max);
+    printf("%-44s %10.1f MB idle  %.1f MB after load\n", "probe service RSS", idle_kb / 1024.0,
+           loaded_kb / 1024.0);
+    printf("%-44s %10s\n", "probe service exit on SIGTERM",
+           WIFEXITED(status) && WEXITSTATUS(status) == 0 ? "0 (drained)" : "abnormal");
+    return 0;
+}
