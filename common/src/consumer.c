@@ -409,7 +409,7 @@ static void sweep_retries(struct consumer *c)
         char reason[INBOX_ERROR_MAX + 64];
         if (envelope_parse(&ev, rows[i].payload, strlen(rows[i].payload), &err) != 0 ||
             !(sub = subscription_find(c->cfg.subscriptions, c->cfg.nsubscriptions, ev.type))) {
-            snprintf(reason, sizeof(reason), "stored event '%s' has no handler any more", rows[i].id);
+            snprintf(reason, sizeof(reason), "stored event '%.36s' has no handler any more", rows[i].id);
             err_clear(&err);
             if (inbox_mark_dead(c->db, rows[i].id, c->context, reason, &err) != 0)
                 log_warn("could not mark '%s' dead: %s", rows[i].id, err.msg);
