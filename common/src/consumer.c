@@ -57,7 +57,8 @@ struct consumer {
     atomic_bool bus_up;
     bool consuming;
 
-    struct db *db;
+    struct db *db;      /* handler transactions and failure records: synchronous commits */
+    struct db *start_db; /* start records and leases: asynchronous commits (I3) */
     struct bus *bus;    /* consuming */
     struct bus *dl_bus; /* publishing dead letters, with confirms */
     int64_t last_sweep_ms;
@@ -220,7 +221,7 @@ static void sweep_dead_letters(struct consumer *c)
     size_t n = 0;
     struct err err;
     err_clear(&err);
-    if (inbox_claim_dead_letters(c->db, c->context, CONSUMER_SWEEP_BATCH, CONSUMER_DEAD_LETTER_LEASE_MS,
+    if (inbox_claim_dead_letters(c->start_db, c->context, CONSUMER_SWEEP_BATCH, CONSUMER_DEAD_LETTER_LEASE_MS,
                                  rows, &n, &err) != 0) {
         set_db_state(c, false, &err);
         return;
@@ -352,7 +353,7 @@ static enum delivery_outcome handle_delivery(struct consumer *c, struct bus_deli
     }
 
     int attempts = 0;
-    int start = inbox_record_start(c->db, &ev, d->body, c->context, c->cfg.retry.max_attempts,
+    int start = inbox_record_start(c->start_db, &ev, d->body, c->context, c->cfg.retry.max_attempts,
                                    &attempts, &err);
     if (start < 0) {
         set_db_state(c, false, &err);
@@ -398,7 +399,7 @@ static void sweep_retries(struct consumer *c)
     struct err err;
     err_clear(&err);
     int lease = c->cfg.lease_ms > 0 ? c->cfg.lease_ms : 30000;
-    if (inbox_claim_due(c->db, c->context, CONSUMER_SWEEP_BATCH, lease, rows, &n, &err) != 0) {
+    if (inbox_claim_due(c->start_db, c->context, CONSUMER_SWEEP_BATCH, lease, rows, &n, &err) != 0) {
         set_db_state(c, false, &err);
         return;
     }
@@ -516,6 +517,7 @@ static void consumer_free(struct consumer *c)
     bus_free(c->bus);
     bus_free(c->dl_bus);
     db_free(c->db);
+    db_free(c->start_db);
     free(c->binding_keys);
     free(c->database_url);
     free(c);
@@ -549,11 +551,16 @@ struct consumer *consumer_start(const struct consumer_config *cfg, struct err *e
     snprintf(name, sizeof(name), "%s dead letters", c->instance);
     c->dl_bus = bus_new(&bc);
     c->db = db_new(c->database_url);
-    if (!c->bus || !c->dl_bus || !c->db)
+    c->start_db = db_new(c->database_url);
+    if (!c->bus || !c->dl_bus || !c->db || !c->start_db)
         goto nomem;
     db_set_schema(c->db, c->context);
+    db_set_schema(c->start_db, c->context);
+    db_set_async_commit(c->start_db, true);
     snprintf(name, sizeof(name), "%s consumer", c->instance);
     db_set_application_name(c->db, name);
+    snprintf(name, sizeof(name), "%s consumer starts", c->instance);
+    db_set_application_name(c->start_db, name);
     c->rng = (uint32_t)now_ms() ^ ((uint32_t)getpid() << 16) ^ 0x9e3779b9u;
     if (!c->rng)
         c->rng = 1;

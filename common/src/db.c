@@ -45,6 +45,7 @@ struct db {
     char *masked; /* conninfo with the password masked, for logs */
     char application_name[DB_APPNAME_MAX];
     char schema[DB_SCHEMA_MAX + 2]; /* search_path after connect; "" for the default */
+    bool async_commit;              /* synchronous_commit = off after connect */
     PGconn *conn;                   /* NULL when down */
     bool conninfo_ok;               /* it parses (checked once, see db_new) */
     bool tx_open;                   /* between db_begin and db_commit/db_rollback */
@@ -247,6 +248,11 @@ void db_set_schema(struct db *db, const char *schema)
     snprintf(db->schema, sizeof(db->schema), "%s", schema ? schema : "");
 }
 
+void db_set_async_commit(struct db *db, bool async)
+{
+    db->async_commit = async;
+}
+
 const char *db_conninfo_masked(const struct db *db)
 {
     return db->masked;
@@ -319,6 +325,11 @@ static int db_open(struct db *db, struct err *err)
     /* Session state the caller set up once, restored on every connection. */
     if (db->schema[0]) {
         rc = db_session_set(db, "SET search_path TO", db->schema, err);
+        if (rc < 0)
+            goto failed;
+    }
+    if (db->async_commit) {
+        rc = db_session_set(db, "SET synchronous_commit TO", "off", err);
         if (rc < 0)
             goto failed;
     }

@@ -40,39 +40,27 @@ int inbox_record_start(struct db *db, const struct envelope *ev, const char *pay
                        const char *consumer, int max_attempts, int *attempts, struct err *err)
 {
     struct start_ctx s = {0, 0};
-    int rc = db_begin(db, err);
-    if (rc)
-        return rc;
-    /* Only our own process has to outlive this row; skip the fsync wait (I3). */
-    rc = db_exec(db, "SET LOCAL synchronous_commit TO off", 0, NULL, NULL, NULL, err);
-    if (rc < 0)
-        goto fail;
     const char *params[] = {ev->id, consumer, ev->type, ev->correlation_id, ev->causation_id, payload};
     /*
      * A new row starts at 1. An existing row still 'processing' is a
      * redelivery after a crash or a lost ack: count the start. Any other
      * status returns no row: processed, or owned by the database (I4).
+     * One statement, so one implicit transaction.
      */
-    rc = db_exec(db,
-                 "INSERT INTO inbox AS i (id, consumer, type, correlation_id, causation_id, payload,"
-                 "                        status, attempts)"
-                 " VALUES ($1::uuid, $2, $3, $4, $5, $6::jsonb, 'processing', 1)"
-                 " ON CONFLICT (id, consumer) DO UPDATE SET attempts = i.attempts + 1"
-                 "   WHERE i.status = 'processing'"
-                 " RETURNING i.attempts",
-                 6, params, start_row, &s, err);
+    int rc = db_exec(db,
+                     "INSERT INTO inbox AS i (id, consumer, type, correlation_id, causation_id, payload,"
+                     "                        status, attempts)"
+                     " VALUES ($1::uuid, $2, $3, $4, $5, $6::jsonb, 'processing', 1)"
+                     " ON CONFLICT (id, consumer) DO UPDATE SET attempts = i.attempts + 1"
+                     "   WHERE i.status = 'processing'"
+                     " RETURNING i.attempts",
+                     6, params, start_row, &s, err);
     if (rc < 0)
-        goto fail;
-    rc = db_commit(db, err);
-    if (rc)
         return rc;
     *attempts = (int)s.attempts;
     if (!s.found)
         return INBOX_DUPLICATE;
     return s.attempts > max_attempts ? INBOX_EXHAUSTED : INBOX_RUN;
-fail:
-    db_rollback(db);
-    return rc;
 }
 
 int inbox_lock(struct db *db, const char *id, const char *consumer, const char *expected,

@@ -20,8 +20,11 @@
 static struct config_common common_config;
 static const struct service_def *running;
 static char instance_id[SERVICE_NAME_MAX];
+#define SERVICE_CONSUMERS_MAX 32
+
 static struct relay *relay;
-static struct consumer *consumer;
+static struct consumer *consumers[SERVICE_CONSUMERS_MAX];
+static int nconsumers;
 
 const struct config_common *service_config(void)
 {
@@ -66,8 +69,11 @@ static void thread_db_free(void *ctx, void *app)
 static int health(void *app, json_t *checks)
 {
     (void)app;
-    bool db_up = relay_db_up(relay) && (!consumer || consumer_db_up(consumer));
-    bool bus_up = relay_bus_up(relay) && (!consumer || consumer_bus_up(consumer));
+    bool db_up = relay_db_up(relay), bus_up = relay_bus_up(relay);
+    for (int i = 0; i < nconsumers; i++) {
+        db_up = db_up && consumer_db_up(consumers[i]);
+        bus_up = bus_up && consumer_bus_up(consumers[i]);
+    }
     json_object_set_new(checks, "database", json_string(db_up ? "up" : "down"));
     json_object_set_new(checks, "broker", json_string(bus_up ? "up" : "down"));
     return db_up && bus_up;
@@ -161,8 +167,8 @@ int service_main(int argc, char **argv, const struct service_def *def)
         goto done;
     }
 
-    /* Phase consumer: handles what the context subscribes to. */
-    if (def->nsubscriptions > 0) {
+    /* Phase consumer: handles what the context subscribes to, on CONSUMERS threads. */
+    for (int i = 0; def->nsubscriptions > 0 && i < common_config.consumers; i++) {
         struct consumer_config cc = {
             .context = def->name,
             .instance = instance_id,
@@ -176,10 +182,11 @@ int service_main(int argc, char **argv, const struct service_def *def)
             .app = def->app,
             .hooks = def->consumer_hooks,
         };
-        if (!(consumer = consumer_start(&cc, &err))) {
-            log_error("cannot start the consumer: %s", err.msg);
+        if (!(consumers[nconsumers] = consumer_start(&cc, &err))) {
+            log_error("cannot start consumer %d: %s", i + 1, err.msg);
             goto done;
         }
+        nconsumers++;
     }
 
     /* Phase http: the API, /health and /metrics. */
@@ -209,8 +216,9 @@ int service_main(int argc, char **argv, const struct service_def *def)
 done:
     /* Phase drain, in reverse order: no new requests, finish the message in hand, flush the relay. */
     http_stop(http);
-    consumer_stop(consumer);
-    consumer = NULL;
+    for (int i = 0; i < nconsumers; i++)
+        consumer_stop(consumers[i]);
+    nconsumers = 0;
     relay_stop(relay);
     relay = NULL;
     free(keys);

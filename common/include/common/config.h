@@ -54,6 +54,7 @@ struct config_common {
     const char *dead_letter_exchange;
     const char *amqp_queue_type;
     int prefetch;
+    int consumers;
     int retry_max_attempts;
     int retry_base_ms;
     int retry_max_ms;

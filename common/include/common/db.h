@@ -66,6 +66,16 @@ void db_set_application_name(struct db *db, const char *name);
 void db_set_schema(struct db *db, const char *schema);
 
 /*
+ * With async = true, commits on this connection return before their WAL
+ * reaches the disk (synchronous_commit = off, restored after every
+ * reconnect): a database crash may forget the last few hundred milliseconds
+ * of them, the process dying may not. Only for writes whose loss costs a
+ * repeat, never a loss: leases, "published" marks, start counters. Business
+ * data and an inbox "processed" mark must commit synchronously.
+ */
+void db_set_async_commit(struct db *db, bool async);
+
+/*
  * Connects now, waiting at most DB_CONNECT_TIMEOUT_S (unless the conninfo
  * sets connect_timeout). Closes any previous connection first (and with it
  * an open transaction). Returns 0; ERR_TRANSIENT with libpq's message when

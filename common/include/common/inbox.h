@@ -38,10 +38,12 @@ enum inbox_start {
 };
 
 /*
- * Records a start of ev for consumer (I3) in its own short transaction with
- * asynchronous commit (the counter only has to survive our process, not the
- * database server). payload is the event's JSON text. Returns an
- * enum inbox_start (≥ 0) and the start count in *attempts, or an error.
+ * Records a start of ev for consumer (I3) in its own one-statement
+ * transaction, outside any open one. Pass a connection with asynchronous
+ * commit (db_set_async_commit): the counter has to survive our process, not
+ * the database server, and a later synchronous commit flushes it anyway.
+ * payload is the event's JSON text. Returns an enum inbox_start (≥ 0) and the
+ * start count in *attempts, or an error.
  */
 int inbox_record_start(struct db *db, const struct envelope *ev, const char *payload,
                        const char *consumer, int max_attempts, int *attempts, struct err *err);
