@@ -244,20 +244,23 @@ static void sweep_dead_letters(struct consumer *c)
 /* ---- handling ----------------------------------------------------------------- */
 
 /*
- * The handler transaction (I1, I2): lock the inbox row in status expected,
- * run the handler, mark processed, commit. Returns 0, HANDLED_ELSEWHERE when
- * the row was finished by another transaction meanwhile, or a negative code
- * with err filled (everything rolled back).
+ * The handler transaction (I1, I2): claim the inbox row, run the handler,
+ * mark processed, commit. A first delivery (expected == NULL) claims by
+ * inserting the row as processed (inbox_claim_first); a redelivery or a retry
+ * locks the row it recorded and expects in that status. Returns 0,
+ * HANDLED_ELSEWHERE when the event was handled by another transaction
+ * meanwhile, or a negative code with err filled (everything rolled back).
  */
 static int run_handler(struct consumer *c, const struct subscription *sub,
-                       const struct envelope *ev, const char *expected, int attempt,
-                       struct err *err)
+                       const struct envelope *ev, const char *payload, const char *expected,
+                       int attempt, struct err *err)
 {
     int64_t t0 = now_ms();
     int rc = db_begin(c->db, err);
     if (rc)
         return rc;
-    rc = inbox_lock(c->db, ev->id, c->context, expected, err);
+    rc = expected ? inbox_lock(c->db, ev->id, c->context, expected, err)
+                  : inbox_claim_first(c->db, ev, payload, c->context, err);
     if (rc <= 0) {
         db_rollback(c->db);
         return rc < 0 ? rc : HANDLED_ELSEWHERE;
@@ -266,7 +269,7 @@ static int run_handler(struct consumer *c, const struct subscription *sub,
     rc = sub->handler(&hc, err);
     if (rc > 0)
         rc = err_set(err, ERR_INTERNAL, "handler returned %d, not an error code", rc);
-    if (rc == 0)
+    if (rc == 0 && expected)
         rc = inbox_mark_processed(c->db, ev->id, c->context, err);
     if (rc == 0)
         rc = db_commit(c->db, err);
@@ -286,8 +289,8 @@ static int run_handler(struct consumer *c, const struct subscription *sub,
  * database after a backoff (I4), or dead. Returns 0 when recorded (ack), or
  * a negative code when the database could not take it (requeue).
  */
-static int settle_failure(struct consumer *c, const struct envelope *ev, int attempts, int code,
-                          const char *message)
+static int settle_failure(struct consumer *c, const struct envelope *ev, const char *payload,
+                          int attempts, int code, const char *message)
 {
     struct err err;
     err_clear(&err);
@@ -297,7 +300,7 @@ static int settle_failure(struct consumer *c, const struct envelope *ev, int att
     int rc;
     if (d == ERR_RETRY && !retry_exhausted(&c->cfg.retry, attempts)) {
         int64_t delay = retry_delay_ms(&c->cfg.retry, attempts, next_random(c));
-        rc = inbox_mark_failed(c->db, ev->id, c->context, reason, delay, &err);
+        rc = inbox_mark_failed(c->db, ev, payload, c->context, attempts, reason, delay, &err);
         if (rc == 0) {
             count("events_retried_total", "handler failures scheduled for another attempt", ev->type);
             log_warn_ev(ev, "attempt %d failed, retry in %lld ms: %s", attempts, (long long)delay, reason);
@@ -308,7 +311,7 @@ static int settle_failure(struct consumer *c, const struct envelope *ev, int att
             snprintf(why, sizeof(why), "gave up after %d attempts: %s", attempts, reason);
         else
             snprintf(why, sizeof(why), "%s", reason);
-        rc = inbox_mark_dead(c->db, ev->id, c->context, why, &err);
+        rc = inbox_mark_dead(c->db, ev, payload, c->context, attempts, why, &err);
         if (rc == 0) {
             metrics_counter_inc(c->dead_failed);
             log_error_ev(ev, "dead-lettered: %s", why);
@@ -352,15 +355,23 @@ static enum delivery_outcome handle_delivery(struct consumer *c, struct bus_deli
         goto done;
     }
 
-    int attempts = 0;
-    int start = inbox_record_start(c->start_db, &ev, d->body, c->context, c->cfg.retry.max_attempts,
-                                   &attempts, &err);
+    /*
+     * A first delivery runs at once: its start needs no record of its own
+     * (inbox_claim_first). A redelivery may be the one that killed us, so its
+     * start is recorded, committed, before the handler runs again (I3).
+     */
+    int attempts = 1;
+    const char *expected = NULL;
+    int start = d->redelivered ? inbox_record_start(c->start_db, &ev, d->body, c->context,
+                                                    c->cfg.retry.max_attempts, &attempts, &err)
+                               : INBOX_RUN;
+    if (d->redelivered)
+        expected = "processing";
     if (start < 0) {
         set_db_state(c, false, &err);
         out = DELIVERY_REQUEUE;
         goto done;
     }
-    set_db_state(c, true, NULL);
     if (start == INBOX_DUPLICATE) {
         metrics_counter_inc(c->duplicates);
         log_debug_ev(&ev, "duplicate delivery ignored");
@@ -370,12 +381,14 @@ static enum delivery_outcome handle_delivery(struct consumer *c, struct bus_deli
         /* Started too often without finishing: it kills us (I3). Do not run it again. */
         snprintf(reason, sizeof(reason), "handler started %d times without finishing (the process died)",
                  attempts - 1);
-        if (settle_failure(c, &ev, attempts - 1, ERR_INTERNAL, reason) != 0)
+        if (settle_failure(c, &ev, d->body, attempts - 1, ERR_INTERNAL, reason) != 0)
             out = DELIVERY_REQUEUE;
         goto done;
     }
 
-    int rc = run_handler(c, sub, &ev, "processing", attempts, &err);
+    int rc = run_handler(c, sub, &ev, d->body, expected, attempts, &err);
+    if (rc == 0 || rc == HANDLED_ELSEWHERE)
+        set_db_state(c, true, NULL);
     if (rc == 0) {
         count("events_consumed_total", "integration events handled (committed)", ev.type);
         log_debug_ev(&ev, "handled");
@@ -383,7 +396,7 @@ static enum delivery_outcome handle_delivery(struct consumer *c, struct bus_deli
             c->cfg.hooks->after_commit(c->cfg.app, &ev);
     } else if (rc == HANDLED_ELSEWHERE) {
         metrics_counter_inc(c->duplicates);
-    } else if (settle_failure(c, &ev, attempts, rc, err.msg) != 0) {
+    } else if (settle_failure(c, &ev, d->body, attempts, rc, err.msg) != 0) {
         out = DELIVERY_REQUEUE;
     }
 done:
@@ -403,6 +416,7 @@ static void sweep_retries(struct consumer *c)
         set_db_state(c, false, &err);
         return;
     }
+    set_db_state(c, true, NULL);
     for (size_t i = 0; i < n && !atomic_load(&c->stopping); i++) {
         struct envelope ev;
         envelope_init(&ev);
@@ -412,19 +426,19 @@ static void sweep_retries(struct consumer *c)
             !(sub = subscription_find(c->cfg.subscriptions, c->cfg.nsubscriptions, ev.type))) {
             snprintf(reason, sizeof(reason), "stored event '%.36s' has no handler any more", rows[i].id);
             err_clear(&err);
-            if (inbox_mark_dead(c->db, rows[i].id, c->context, reason, &err) != 0)
+            if (inbox_mark_unhandled_dead(c->db, rows[i].id, c->context, reason, &err) != 0)
                 log_warn("could not mark '%s' dead: %s", rows[i].id, err.msg);
         } else if (rows[i].attempts > c->cfg.retry.max_attempts) {
             snprintf(reason, sizeof(reason), "retry started %d times without finishing; last error: %s",
                      rows[i].attempts - 1, rows[i].last_error ? rows[i].last_error : "none");
-            settle_failure(c, &ev, rows[i].attempts - 1, ERR_INTERNAL, reason);
+            settle_failure(c, &ev, rows[i].payload, rows[i].attempts - 1, ERR_INTERNAL, reason);
         } else {
-            int rc = run_handler(c, sub, &ev, "failed", rows[i].attempts, &err);
+            int rc = run_handler(c, sub, &ev, rows[i].payload, "failed", rows[i].attempts, &err);
             if (rc == 0) {
                 count("events_consumed_total", "integration events handled (committed)", ev.type);
                 log_info_ev(&ev, "handled on attempt %d", rows[i].attempts);
             } else if (rc != HANDLED_ELSEWHERE) {
-                settle_failure(c, &ev, rows[i].attempts, rc, err.msg);
+                settle_failure(c, &ev, rows[i].payload, rows[i].attempts, rc, err.msg);
             }
         }
         envelope_release(&ev);

@@ -2,13 +2,15 @@
  * inbox.c - the inbox table's one owner. The transitions of the diagram in
  * migrations/<context>/0002_outbox_inbox.sql and the function performing each:
  *
- *   (none)     → processing   inbox_record_start (first start)
- *   processing → processing   inbox_record_start (a redelivery: attempts + 1)
+ *   (none)     → processed    inbox_claim_first (a first delivery, in its handler
+ *                             transaction: the row exists only if the handler commits)
+ *   (none)     → processing   inbox_record_start (a redelivery: the first start counted too)
+ *   processing → processing   inbox_record_start (another redelivery: attempts + 1)
  *   processing → processed    inbox_mark_processed (in the handler transaction)
- *   processing → failed       inbox_mark_failed
+ *   (none)/processing → failed  inbox_mark_failed
  *   failed     → failed       inbox_claim_due (a retry starts: attempts + 1, lease)
  *   failed     → processed    inbox_mark_processed
- *   processing/failed → dead  inbox_mark_dead
+ *   (none)/processing/failed → dead  inbox_mark_dead
  *   dead       → dead         inbox_mark_dead_lettered (its copy reached the queue)
  *   dead       → failed       inbox_requeue
  *   processed  → deleted      inbox_purge_processed
@@ -42,6 +44,10 @@ int inbox_record_start(struct db *db, const struct envelope *ev, const char *pay
     struct start_ctx s = {0, 0};
     const char *params[] = {ev->id, consumer, ev->type, ev->correlation_id, ev->causation_id, payload};
     /*
+     * Only redeliveries come here (inbox_claim_first takes first deliveries),
+     * so a new row counts the first delivery's unrecorded start as well.
+     */
+    /*
      * A new row starts at 1. An existing row still 'processing' is a
      * redelivery after a crash or a lost ack: count the start. Any other
      * status returns no row: processed, or owned by the database (I4).
@@ -61,6 +67,24 @@ int inbox_record_start(struct db *db, const struct envelope *ev, const char *pay
     if (!s.found)
         return INBOX_DUPLICATE;
     return s.attempts > max_attempts ? INBOX_EXHAUSTED : INBOX_RUN;
+}
+
+int inbox_claim_first(struct db *db, const struct envelope *ev, const char *payload,
+                      const char *consumer, struct err *err)
+{
+    const char *params[] = {ev->id, consumer, ev->type, ev->correlation_id, ev->causation_id, payload};
+    /*
+     * Inserted already 'processed': the handler's writes commit with it or
+     * the rollback takes it away (I2). A concurrent copy of the same event
+     * waits here for our outcome, then inserts nothing: a duplicate (I1).
+     */
+    int rc = db_exec(db,
+                     "INSERT INTO inbox (id, consumer, type, correlation_id, causation_id, payload,"
+                     "                   status, attempts, processed_at)"
+                     " VALUES ($1::uuid, $2, $3, $4, $5, $6::jsonb, 'processed', 1, clock_timestamp())"
+                     " ON CONFLICT (id, consumer) DO NOTHING",
+                     6, params, NULL, NULL, err);
+    return rc < 0 ? rc : rc == 1;
 }
 
 int inbox_lock(struct db *db, const char *id, const char *consumer, const char *expected,
@@ -92,23 +116,52 @@ static void clip_error(const char *error, char out[INBOX_ERROR_MAX])
     snprintf(out, INBOX_ERROR_MAX, "%s", error && *error ? error : "unknown error");
 }
 
-int inbox_mark_failed(struct db *db, const char *id, const char *consumer, const char *error,
-                      int64_t delay_ms, struct err *err)
+int inbox_mark_failed(struct db *db, const struct envelope *ev, const char *payload,
+                      const char *consumer, int attempts, const char *error, int64_t delay_ms,
+                      struct err *err)
 {
-    char msg[INBOX_ERROR_MAX], delay[24];
+    char msg[INBOX_ERROR_MAX], delay[24], tries[16];
     clip_error(error, msg);
     snprintf(delay, sizeof(delay), "%lld", (long long)delay_ms);
-    const char *params[] = {id, consumer, msg, delay};
+    snprintf(tries, sizeof(tries), "%d", attempts);
+    const char *params[] = {ev->id, consumer, ev->type, ev->correlation_id, ev->causation_id,
+                            payload, tries, msg, delay};
+    /* The row may not exist: a first delivery's row went with its rollback. */
     int rc = db_exec(db,
-                     "UPDATE inbox SET status = 'failed', last_error = $3,"
-                     "       next_attempt_at = clock_timestamp() + make_interval(secs => $4::bigint / 1000.0)"
-                     " WHERE id = $1::uuid AND consumer = $2 AND status IN ('processing', 'failed')",
-                     4, params, NULL, NULL, err);
+                     "INSERT INTO inbox AS i (id, consumer, type, correlation_id, causation_id, payload,"
+                     "                        status, attempts, last_error, next_attempt_at)"
+                     " VALUES ($1::uuid, $2, $3, $4, $5, $6::jsonb, 'failed', $7::int, $8,"
+                     "         clock_timestamp() + make_interval(secs => $9::bigint / 1000.0))"
+                     " ON CONFLICT (id, consumer) DO UPDATE"
+                     "   SET status = 'failed', last_error = excluded.last_error,"
+                     "       next_attempt_at = excluded.next_attempt_at"
+                     "   WHERE i.status IN ('processing', 'failed')",
+                     9, params, NULL, NULL, err);
     return rc < 0 ? rc : 0;
 }
 
-int inbox_mark_dead(struct db *db, const char *id, const char *consumer, const char *error,
-                    struct err *err)
+int inbox_mark_dead(struct db *db, const struct envelope *ev, const char *payload,
+                    const char *consumer, int attempts, const char *error, struct err *err)
+{
+    char msg[INBOX_ERROR_MAX], tries[16];
+    clip_error(error, msg);
+    snprintf(tries, sizeof(tries), "%d", attempts);
+    const char *params[] = {ev->id, consumer, ev->type, ev->correlation_id, ev->causation_id,
+                            payload, tries, msg};
+    int rc = db_exec(db,
+                     "INSERT INTO inbox AS i (id, consumer, type, correlation_id, causation_id, payload,"
+                     "                        status, attempts, last_error)"
+                     " VALUES ($1::uuid, $2, $3, $4, $5, $6::jsonb, 'dead', $7::int, $8)"
+                     " ON CONFLICT (id, consumer) DO UPDATE"
+                     "   SET status = 'dead', last_error = excluded.last_error, next_attempt_at = NULL,"
+                     "       dead_lettered_at = NULL"
+                     "   WHERE i.status IN ('processing', 'failed')",
+                     8, params, NULL, NULL, err);
+    return rc < 0 ? rc : 0;
+}
+
+int inbox_mark_unhandled_dead(struct db *db, const char *id, const char *consumer, const char *error,
+                              struct err *err)
 {
     char msg[INBOX_ERROR_MAX];
     clip_error(error, msg);

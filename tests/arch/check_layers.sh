@@ -58,5 +58,12 @@ for f in common/src/* common/include/common/*; do
                  | grep -nwE '(servicecatalog|usermanagement|booking|inventory|payment|notification)' || true)
 done
 
+# Every context's outbox and inbox come from one DDL: the copies stay identical.
+reference=tests/integration/contexts/probe/0002_outbox_inbox.sql
+for f in migrations/*/0002_outbox_inbox.sql; do
+    [ -e "$f" ] || continue
+    cmp -s "$reference" "$f" || violation "$f differs from $reference (the outbox/inbox DDL is one copy per context)"
+done
+
 [ $fail = 0 ] && echo "arch: all layering rules hold"
 exit $fail

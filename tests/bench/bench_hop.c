@@ -104,15 +104,17 @@ static int64_t wait_effects(struct db *db, const char *prefix, long long want, i
     exit(1);
 }
 
-static long rss_kb(pid_t pid)
+/* A field of /proc/<pid>/status in kB: "VmRSS:" (all resident pages) or "RssAnon:" (private ones). */
+static long status_kb(pid_t pid, const char *field)
 {
     char path[64], line[256];
     snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
     FILE *f = fopen(path, "r");
     long kb = -1;
+    size_t n = strlen(field);
     while (f && fgets(line, sizeof(line), f))
-        if (strncmp(line, "VmRSS:", 6) == 0)
-            kb = strtol(line + 6, NULL, 10);
+        if (strncmp(line, field, n) == 0)
+            kb = strtol(line + n, NULL, 10);
     if (f)
         fclose(f);
     return kb;
@@ -264,7 +266,7 @@ int main(int argc, char **argv)
     commit_item(db, "warm_0");
     wait_effects(db, "warm_", 1, 30);
     sleep_us(2000000);
-    long idle_kb = rss_kb(probe);
+    long idle_kb = status_kb(probe, "VmRSS:"), idle_anon_kb = status_kb(probe, "RssAnon:");
 
     printf("throughput: %d events from %d producer connections ...\n", n, PRODUCERS);
     fflush(stdout);
@@ -275,7 +277,7 @@ int main(int argc, char **argv)
     fflush(stdout);
     double p50 = 0, p99 = 0, max = 0;
     latency(db, rate, seconds, &p50, &p99, &max);
-    long loaded_kb = rss_kb(probe);
+    long loaded_kb = status_kb(probe, "VmRSS:"), loaded_anon_kb = status_kb(probe, "RssAnon:");
 
     kill(probe, SIGTERM);
     int status = 0;
@@ -289,6 +291,8 @@ int main(int argc, char **argv)
     printf("%-44s %10.2f ms p50  %.2f ms p99  %.2f ms max\n", "hop latency at fixed rate", p50, p99, max);
     printf("%-44s %10.1f MB idle  %.1f MB after load\n", "probe service RSS", idle_kb / 1024.0,
            loaded_kb / 1024.0);
+    printf("%-44s %10.1f MB idle  %.1f MB after load  (the rest is shared library pages)\n",
+           "  of which private (RssAnon)", idle_anon_kb / 1024.0, loaded_anon_kb / 1024.0);
     printf("%-44s %10s\n", "probe service exit on SIGTERM",
            WIFEXITED(status) && WEXITSTATUS(status) == 0 ? "0 (drained)" : "abnormal");
     return 0;

@@ -105,7 +105,16 @@ static void test_handler_that_aborts_is_dead_lettered_after_the_limit_while_the_
             break;
     }
     assert_int_equal(harness_wait_count(INBOX_DEAD, id, 1, 15000), 1);
-    assert_int_equal(crashes, 5);
+    /*
+     * RETRY_MAX_ATTEMPTS (5) counted starts: the first delivery's start is
+     * counted by the broker's redelivered flag, each later one by the inbox.
+     * A process that dies before its relay marks the event published makes
+     * the next relay publish it again (after LEASE_MS); such a fresh copy
+     * that arrives before any redelivery was counted adds an uncounted start.
+     * So: at least 5, and a few more at most, never a loop.
+     */
+    if (crashes < 5 || crashes > 8)
+        fail_msg("the process died %d times; want 5 (up to 8 with republished copies)", crashes);
     char last_error[512];
     harness_value("SELECT last_error FROM inbox WHERE id = $1::uuid", id, last_error, sizeof(last_error));
     assert_non_null(strstr(last_error, "started 5 times without finishing"));

@@ -8,9 +8,11 @@
  *        processed in it, so a duplicate finds it processed and does nothing;
  *   (I2) the inbox row, the handler's writes and the handler's outbox rows
  *        commit together, and the broker ack follows the commit;
- *   (I3) every handler start is recorded, committed, before the handler runs,
- *        so a message that kills the process is counted and, after
- *        RETRY_MAX_ATTEMPTS starts, dead-lettered instead of run again;
+ *   (I3) every handler start is counted durably before the handler runs
+ *        again, so a message that kills the process is, after
+ *        RETRY_MAX_ATTEMPTS starts, dead-lettered instead of run again (a
+ *        first delivery's start is counted by the broker's redelivered flag,
+ *        every later one by a committed row);
  *   (I4) once a failure is recorded the database owns the message: retries
  *        run from the stored payload, and a redelivery of it is a duplicate.
  *
@@ -49,6 +51,17 @@ int inbox_record_start(struct db *db, const struct envelope *ev, const char *pay
                        const char *consumer, int max_attempts, int *attempts, struct err *err);
 
 /*
+ * A first delivery (the broker says it was never delivered before), inside
+ * the handler transaction: inserts the row as processed, so the start needs
+ * no record of its own (I3 holds: if the handler kills the process, the
+ * broker redelivers it flagged, and inbox_record_start counts this start).
+ * Returns 1 (run the handler), 0 (a duplicate: processed already, or owned
+ * by the database), or an error.
+ */
+int inbox_claim_first(struct db *db, const struct envelope *ev, const char *payload,
+                      const char *consumer, struct err *err);
+
+/*
  * Inside the handler transaction: locks the row and checks it is still in
  * status expected ("processing" for a delivery, "failed" for a retry).
  * Returns 1 when it is (run the handler), 0 when another transaction
@@ -60,13 +73,22 @@ int inbox_lock(struct db *db, const char *id, const char *consumer, const char *
 /* Inside the handler transaction: marks the row processed (I1, I2). */
 int inbox_mark_processed(struct db *db, const char *id, const char *consumer, struct err *err);
 
-/* After a rollback: the failure, and when to try again (I4). */
-int inbox_mark_failed(struct db *db, const char *id, const char *consumer, const char *error,
-                      int64_t delay_ms, struct err *err);
+/*
+ * After a rollback: the failure, attempts so far, and when to try again
+ * (I4). Creates the row when the rollback took it (a first delivery). Does
+ * nothing to a row that is processed or dead.
+ */
+int inbox_mark_failed(struct db *db, const struct envelope *ev, const char *payload,
+                      const char *consumer, int attempts, const char *error, int64_t delay_ms,
+                      struct err *err);
 
-/* After a rollback, or for an exhausted start: dead, with the reason. */
-int inbox_mark_dead(struct db *db, const char *id, const char *consumer, const char *error,
-                    struct err *err);
+/* After a rollback, or for an exhausted start: dead, with the reason (as inbox_mark_failed). */
+int inbox_mark_dead(struct db *db, const struct envelope *ev, const char *payload,
+                    const char *consumer, int attempts, const char *error, struct err *err);
+
+/* A stored row whose payload no handler can take any more (unreadable, or its type unsubscribed): dead. */
+int inbox_mark_unhandled_dead(struct db *db, const char *id, const char *consumer, const char *error,
+                              struct err *err);
 
 struct inbox_row {
     char id[37];

@@ -1,0 +1,212 @@
+/*
+ * handlers.c - what booking does with the events it consumes.
+ *
+ *   consumed type                       handler                                   may publish
+ *   servicecatalog.offering.published   on_servicecatalog_offering_published()    -
+ *   inventory.stock.debited             on_inventory_stock_debited()              booking.booking.confirmed
+ *   inventory.stock.reservation_failed  on_inventory_stock_reservation_failed()   booking.booking.rejected
+ *   payment.payment.failed              on_payment_payment_failed()               booking.booking.cancelled
+ *   inventory.stock.released            on_inventory_stock_released()             - (history only)
+ *   notification.notification.sent      on_notification_notification_sent()       - (history only)
+ *
+ * Every handler runs inside the consumer's transaction (inbox row, these
+ * writes and the outbox rows commit together), so a handler never begins,
+ * commits or acks. The inbox already makes a redelivery a no-op; beyond that
+ * the state machine refuses a second transition, so "each booking reaches
+ * exactly one final state" holds whatever arrives. The shape of each:
+ * decode → lock the booking → domain function → store → events.c.
+ */
+#include "booking/handlers.h"
+
+#include "booking/domain/booking.h"
+#include "booking/events.h"
+#include "booking/store.h"
+#include "common/envelope.h"
+#include "inventory/contract/inventory_contract.h"
+#include "notification/contract/notification_contract.h"
+#include "payment/contract/payment_contract.h"
+#include "servicecatalog/contract/servicecatalog_contract.h"
+
+#include <stdbool.h>
+#include <string.h>
+
+/* Notification kinds about a booking start with this; the others (welcome) are not ours. */
+#define BOOKING_NOTIFICATION_PREFIX "booking_"
+
+static int on_servicecatalog_offering_published(struct handler_ctx *hc, struct err *err);
+static int on_inventory_stock_debited(struct handler_ctx *hc, struct err *err);
+static int on_inventory_stock_reservation_failed(struct handler_ctx *hc, struct err *err);
+static int on_payment_payment_failed(struct handler_ctx *hc, struct err *err);
+static int on_inventory_stock_released(struct handler_ctx *hc, struct err *err);
+static int on_notification_notification_sent(struct handler_ctx *hc, struct err *err);
+
+const struct subscription booking_subscriptions[] = {
+    {&SERVICECATALOG_OFFERING_PUBLISHED, on_servicecatalog_offering_published},
+    {&INVENTORY_STOCK_DEBITED, on_inventory_stock_debited},
+    {&INVENTORY_STOCK_RESERVATION_FAILED, on_inventory_stock_reservation_failed},
+    {&PAYMENT_PAYMENT_FAILED, on_payment_payment_failed},
+    {&INVENTORY_STOCK_RELEASED, on_inventory_stock_released},
+    {&NOTIFICATION_NOTIFICATION_SENT, on_notification_notification_sent},
+};
+_Static_assert(sizeof(booking_subscriptions) / sizeof(booking_subscriptions[0]) == BOOKING_NSUBSCRIPTIONS,
+               "BOOKING_NSUBSCRIPTIONS in handlers.h must count the rows of booking_subscriptions");
+
+/*
+ * Locks the booking an event is about. Its creation committed before any
+ * event about it could exist, so "not found" can only be a race with that
+ * commit's visibility: ERR_TRANSIENT, and the retry finds it.
+ */
+static int lock_booking(struct handler_ctx *hc, const char *booking_id, struct booking *b,
+                        struct err *err)
+{
+    int rc = booking_store_lock(hc->db, booking_id, b, err);
+    if (rc < 0)
+        return rc;
+    if (rc == 0)
+        return err_set(err, ERR_TRANSIENT, "booking '%s' is not known yet", booking_id);
+    return 0;
+}
+
+/*
+ * Stores what a domain event says, in the consumer's transaction: the new
+ * status (when it changed), the history entry, and the integration event
+ * events.c maps it to (caused by the handled event, in its correlation).
+ */
+static int record(struct handler_ctx *hc, const struct booking_domain_event *ev,
+                  bool status_changed, struct err *err)
+{
+    int rc = 0;
+    if (status_changed)
+        rc = booking_store_update_status(hc->db, &ev->booking, err);
+    if (rc >= 0)
+        rc = booking_store_append_history(hc->db, ev, hc->ev->id, err);
+    if (rc >= 0)
+        rc = booking_events_publish(hc->db, ev, hc->ev->correlation_id, hc->ev->id, NULL, err);
+    return rc < 0 ? rc : 0;
+}
+
+/*
+ * servicecatalog.offering.published → the price replica; publishes nothing.
+ * Idempotent: the first copy of an offering wins (ON CONFLICT DO NOTHING),
+ * and offerings never change price. Errors: only database ones (transient
+ * ones retried).
+ */
+static int on_servicecatalog_offering_published(struct handler_ctx *hc, struct err *err)
+{
+    struct servicecatalog_offering_published in;
+    int rc = servicecatalog_offering_published_decode(hc->ev->data, &in, err);
+    if (rc)
+        return rc;
+    rc = booking_store_put_offering(hc->db, in.offering_id, in.price_cents, err);
+    return rc < 0 ? rc : 0;
+}
+
+/*
+ * inventory.stock.debited → pending → confirmed; publishes
+ * booking.booking.confirmed. Idempotent: the inbox drops a redelivery, and a
+ * booking that is no longer pending refuses the transition. Errors:
+ * ERR_TRANSIENT when the booking is not visible yet (retried); ERR_CONFLICT
+ * when it is already final (dead letter: a contradicting event).
+ */
+static int on_inventory_stock_debited(struct handler_ctx *hc, struct err *err)
+{
+    struct inventory_stock_debited in;
+    struct booking b;
+    struct booking_domain_event ev;
+    int rc = inventory_stock_debited_decode(hc->ev->data, &in, err);
+    if (!rc)
+        rc = lock_booking(hc, in.booking_id, &b, err);
+    if (!rc)
+        rc = booking_confirm(&b, hc->ev->type, &ev, err);
+    if (!rc)
+        rc = record(hc, &ev, true, err);
+    return rc;
+}
+
+/*
+ * inventory.stock.reservation_failed → pending → rejected with the event's
+ * reason (e.g. "insufficient_stock"); publishes booking.booking.rejected.
+ * Idempotent and errors as on_inventory_stock_debited.
+ */
+static int on_inventory_stock_reservation_failed(struct handler_ctx *hc, struct err *err)
+{
+    struct inventory_stock_reservation_failed in;
+    struct booking b;
+    struct booking_domain_event ev;
+    int rc = inventory_stock_reservation_failed_decode(hc->ev->data, &in, err);
+    if (!rc)
+        rc = lock_booking(hc, in.booking_id, &b, err);
+    if (!rc)
+        rc = booking_reject(&b, in.reason, hc->ev->type, &ev, err);
+    if (!rc)
+        rc = record(hc, &ev, true, err);
+    return rc;
+}
+
+/*
+ * payment.payment.failed → pending → cancelled, reason "payment_declined"
+ * (whatever payment's own reason was: the customer learns the booking's
+ * outcome, not the payment's internals); publishes booking.booking.cancelled.
+ * Inventory releases the stock on the same event, independently. Idempotent
+ * and errors as on_inventory_stock_debited.
+ */
+static int on_payment_payment_failed(struct handler_ctx *hc, struct err *err)
+{
+    struct payment_payment_failed in;
+    struct booking b;
+    struct booking_domain_event ev;
+    int rc = payment_payment_failed_decode(hc->ev->data, &in, err);
+    if (!rc)
+        rc = lock_booking(hc, in.booking_id, &b, err);
+    if (!rc)
+        rc = booking_cancel(&b, BOOKING_REASON_PAYMENT_DECLINED, hc->ev->type, &ev, err);
+    if (!rc)
+        rc = record(hc, &ev, true, err);
+    return rc;
+}
+
+/*
+ * inventory.stock.released → a history entry with the current status (it
+ * may come before or after payment.payment.failed moved the booking to
+ * cancelled); publishes nothing. Idempotent: the inbox drops a redelivery,
+ * and the history keeps one row per event id. Errors: ERR_TRANSIENT when the
+ * booking is not visible yet.
+ */
+static int on_inventory_stock_released(struct handler_ctx *hc, struct err *err)
+{
+    struct inventory_stock_released in;
+    struct booking b;
+    struct booking_domain_event ev;
+    int rc = inventory_stock_released_decode(hc->ev->data, &in, err);
+    if (!rc)
+        rc = lock_booking(hc, in.booking_id, &b, err);
+    if (!rc)
+        rc = booking_note_stock_released(&b, hc->ev->type, &ev, err);
+    if (!rc)
+        rc = record(hc, &ev, false, err);
+    return rc;
+}
+
+/*
+ * notification.notification.sent of a "booking_*" kind → a history entry
+ * with the current status; other kinds (welcome) are not about a booking and
+ * are a no-op. Publishes nothing. Idempotent as on_inventory_stock_released.
+ * Errors: ERR_TRANSIENT when the booking (reference_id) is not visible yet.
+ */
+static int on_notification_notification_sent(struct handler_ctx *hc, struct err *err)
+{
+    struct notification_notification_sent in;
+    struct booking b;
+    struct booking_domain_event ev;
+    int rc = notification_notification_sent_decode(hc->ev->data, &in, err);
+    if (rc)
+        return rc;
+    if (strncmp(in.kind, BOOKING_NOTIFICATION_PREFIX, strlen(BOOKING_NOTIFICATION_PREFIX)) != 0)
+        return 0;
+    rc = lock_booking(hc, in.reference_id, &b, err);
+    if (!rc)
+        rc = booking_note_notified(&b, hc->ev->type, &ev, err);
+    if (!rc)
+        rc = record(hc, &ev, false, err);
+    return rc;
+}

@@ -1,0 +1,201 @@
+/*
+ * routes.c - booking's HTTP API (SPEC §5):
+ *
+ *   POST /bookings        {user_id, offering_id, quantity} → 202 {id, status, amount_cents}
+ *   GET  /bookings/{id}   → 200 {id, user_id, offering_id, quantity, status, amount_cents,
+ *                                reason?, history: [{at, status, event}]}
+ *
+ * Input is checked in two steps before any database work: shape (a missing
+ * field, a wrong JSON type, an id that is not a UUID → 400 invalid), then
+ * rules (quantity bounds, from the domain → 422 unprocessable). A write runs
+ * in one transaction with its history entry and its outbox row, and every
+ * failure path rolls it back, so nothing is ever half-written.
+ */
+#include "booking/routes.h"
+
+#include "booking/contract/booking_contract.h"
+#include "booking/domain/booking.h"
+#include "booking/events.h"
+#include "booking/store.h"
+#include "common/db.h"
+#include "common/service.h"
+#include "common/uuid7.h"
+
+#include <stdint.h>
+#include <string.h>
+
+static int route_post_bookings(const struct http_request *req, struct http_response *resp, void *app);
+static int route_get_booking(const struct http_request *req, struct http_response *resp, void *app);
+
+const struct http_route booking_routes[] = {
+    {"POST", "/bookings", route_post_bookings},
+    {"GET", "/bookings/{id}", route_get_booking},
+};
+_Static_assert(sizeof(booking_routes) / sizeof(booking_routes[0]) == BOOKING_NROUTES,
+               "BOOKING_NROUTES in routes.h must count the rows of booking_routes");
+
+/* A required string field holding a UUID; *out is borrowed from body. */
+static int field_uuid(const json_t *body, const char *name, const char **out, struct err *err)
+{
+    const json_t *v = json_object_get(body, name);
+    if (!v)
+        return err_set(err, ERR_INVALID, "field '%s' is missing", name);
+    if (!json_is_string(v))
+        return err_set(err, ERR_INVALID, "field '%s' must be a string", name);
+    if (!uuid7_is_valid(json_string_value(v)))
+        return err_set(err, ERR_INVALID, "field '%s' must be a uuid", name);
+    *out = json_string_value(v);
+    return 0;
+}
+
+/* A required integer field (a number with a fraction or exponent is the wrong type). */
+static int field_integer(const json_t *body, const char *name, int64_t *out, struct err *err)
+{
+    const json_t *v = json_object_get(body, name);
+    if (!v)
+        return err_set(err, ERR_INVALID, "field '%s' is missing", name);
+    if (!json_is_integer(v))
+        return err_set(err, ERR_INVALID, "field '%s' must be an integer", name);
+    *out = (int64_t)json_integer_value(v);
+    return 0;
+}
+
+/*
+ * POST /bookings: a pending booking with amount = quantity × the offering's
+ * price (from the replica), its first history entry and
+ * booking.booking.created, in one transaction. 409 when the offering is not
+ * known (yet: its servicecatalog.offering.published may still be on its way).
+ */
+static int route_post_bookings(const struct http_request *req, struct http_response *resp, void *app)
+{
+    (void)app;
+    struct err err;
+    err_clear(&err);
+    json_t *body = NULL;
+    const char *user_id = NULL, *offering_id = NULL;
+    int64_t quantity = 0, price_cents = 0;
+    struct booking b;
+    struct booking_domain_event ev;
+    char id[UUID7_STR_LEN], event_id[UUID7_STR_LEN];
+    struct db *db = service_db(req);
+    memset(&b, 0, sizeof(b));
+    memset(&ev, 0, sizeof(ev));
+
+    int rc = http_body_json(req, &body, &err);
+    if (!rc)
+        rc = field_uuid(body, "user_id", &user_id, &err);
+    if (!rc)
+        rc = field_uuid(body, "offering_id", &offering_id, &err);
+    if (!rc)
+        rc = field_integer(body, "quantity", &quantity, &err);
+    if (!rc)
+        rc = booking_validate_quantity(quantity, &err);
+    if (!rc && uuid7_generate(id) != 0)
+        rc = err_set(&err, ERR_INTERNAL, "cannot generate a booking id");
+    if (rc)
+        goto done;
+
+    /*
+     * One transaction. Store calls return a row count (> 0 when done), the
+     * domain and the outbox 0: each step runs only when the one before it
+     * succeeded, and any failure rolls everything back.
+     */
+    rc = db_begin(db, &err);
+    if (rc)
+        goto done;
+    rc = booking_store_offering_price(db, offering_id, &price_cents, &err);
+    if (rc == 0)
+        rc = err_set(&err, ERR_CONFLICT, "offering '%s' is not known (yet)", offering_id);
+    if (rc > 0)
+        rc = booking_create(&b, id, user_id, offering_id, quantity, price_cents,
+                            BOOKING_BOOKING_CREATED_TYPE, &ev, &err);
+    if (!rc)
+        rc = booking_store_insert(db, &b, &err);
+    if (rc > 0)
+        rc = booking_events_publish(db, &ev, req->correlation_id, NULL, event_id, &err);
+    if (!rc)
+        rc = booking_store_append_history(db, &ev, event_id, &err);
+    if (rc > 0)
+        rc = db_commit(db, &err);
+    else
+        db_rollback(db);
+
+done:
+    json_decref(body);
+    if (rc)
+        return http_reply_error(resp, &err);
+    return http_reply_json(resp, 202,
+                           json_pack("{s:s, s:s, s:I}", "id", b.id, "status",
+                                     booking_status_name(b.status), "amount_cents",
+                                     (json_int_t)b.amount_cents));
+}
+
+/* Adds one history entry to the JSON array ctx. */
+static int add_history_entry(void *ctx, const struct booking_store_history_entry *entry,
+                             struct err *err)
+{
+    json_t *item = json_pack("{s:s, s:s, s:s}", "at", entry->at ? entry->at : "", "status",
+                             entry->status ? entry->status : "", "event",
+                             entry->event ? entry->event : "");
+    if (!item || json_array_append_new(ctx, item) != 0)
+        return err_set(err, ERR_NOMEM, "cannot build the history");
+    return 0;
+}
+
+/*
+ * GET /bookings/{id}: the booking and its history, read in one repeatable-read
+ * transaction so both come from the same snapshot. 400 for a malformed id,
+ * 404 for an unknown one.
+ */
+static int route_get_booking(const struct http_request *req, struct http_response *resp, void *app)
+{
+    (void)app;
+    struct err err;
+    err_clear(&err);
+    const char *id = req->params[0];
+    struct booking b;
+    json_t *history = NULL, *reply = NULL;
+    struct db *db = service_db(req);
+    memset(&b, 0, sizeof(b));
+
+    int rc = 0;
+    if (!uuid7_is_valid(id))
+        rc = err_set(&err, ERR_INVALID, "booking id '%.64s' is not a uuid", id);
+    if (!rc && !(history = json_array()))
+        rc = err_set(&err, ERR_NOMEM, "out of memory");
+    if (rc)
+        goto done;
+
+    rc = db_begin_isolation(db, DB_REPEATABLE_READ, &err);
+    if (rc)
+        goto done;
+    rc = booking_store_get(db, id, &b, &err);
+    if (rc == 0)
+        rc = err_set(&err, ERR_NOT_FOUND, "booking '%s' not found", id);
+    if (rc > 0)
+        rc = booking_store_list_history(db, id, add_history_entry, history, &err);
+    if (rc >= 0)
+        rc = db_commit(db, &err);
+    else
+        db_rollback(db);
+    if (rc)
+        goto done;
+
+    reply = json_pack("{s:s, s:s, s:s, s:I, s:s, s:I, s:O}", "id", b.id, "user_id", b.user_id,
+                      "offering_id", b.offering_id, "quantity", (json_int_t)b.quantity, "status",
+                      booking_status_name(b.status), "amount_cents", (json_int_t)b.amount_cents,
+                      "history", history);
+    /* A reason belongs to a failed booking only (rejected or cancelled). */
+    if (reply && b.reason[0] && json_object_set_new(reply, "reason", json_string(b.reason)) != 0) {
+        json_decref(reply);
+        reply = NULL;
+    }
+    if (!reply)
+        rc = err_set(&err, ERR_NOMEM, "out of memory");
+
+done:
+    json_decref(history);
+    if (rc)
+        return http_reply_error(resp, &err);
+    return http_reply_json(resp, 200, reply);
+}

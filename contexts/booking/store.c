@@ -1,0 +1,140 @@
+/*
+ * store.c - the SQL of the booking context (see store.h). Every statement is
+ * parameterised through db_exec; rows are copied out in callbacks, so no
+ * result outlives its call. Statuses are stored as their names (the domain's
+ * booking_status_name), never as enum numbers, and the schema's CHECKs repeat
+ * the domain's invariants as a last line of defence.
+ */
+#include "booking/store.h"
+
+#include "common/db.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Columns every booking read selects, in the order read_booking expects. */
+#define BOOKING_COLUMNS                                                                       \
+    "id::text, user_id::text, offering_id::text, quantity, amount_cents, status,"             \
+    " coalesce(reason, '')"
+
+static int read_booking(void *ctx, const struct db_row *row, struct err *err)
+{
+    struct booking *b = ctx;
+    memset(b, 0, sizeof(*b));
+    if (db_row_copy_text(row, 0, b->id, sizeof(b->id)) ||
+        db_row_copy_text(row, 1, b->user_id, sizeof(b->user_id)) ||
+        db_row_copy_text(row, 2, b->offering_id, sizeof(b->offering_id)) ||
+        db_row_int64(row, 3, &b->quantity) || db_row_int64(row, 4, &b->amount_cents) ||
+        db_row_copy_text(row, 6, b->reason, sizeof(b->reason)))
+        return err_set(err, ERR_INTERNAL, "unexpected booking row");
+    if (booking_status_parse(db_row_text(row, 5), &b->status, err))
+        return err_set(err, ERR_INTERNAL, "booking '%s' has an unknown status '%.32s'", b->id,
+                       db_row_text(row, 5));
+    return 0;
+}
+
+int booking_store_put_offering(struct db *db, const char *offering_id, int64_t price_cents,
+                               struct err *err)
+{
+    char price[24];
+    snprintf(price, sizeof(price), "%" PRId64, price_cents);
+    const char *params[] = {offering_id, price};
+    /* Offerings never change price, so the first copy is the only one. */
+    return db_exec(db,
+                   "INSERT INTO offerings (offering_id, price_cents) VALUES ($1::uuid, $2::bigint)"
+                   " ON CONFLICT (offering_id) DO NOTHING",
+                   2, params, NULL, NULL, err);
+}
+
+static int read_int64(void *ctx, const struct db_row *row, struct err *err)
+{
+    if (db_row_int64(row, 0, ctx))
+        return err_set(err, ERR_INTERNAL, "unexpected non-integer value");
+    return 0;
+}
+
+int booking_store_offering_price(struct db *db, const char *offering_id, int64_t *price_cents,
+                                 struct err *err)
+{
+    const char *params[] = {offering_id};
+    return db_exec(db, "SELECT price_cents FROM offerings WHERE offering_id = $1::uuid", 1, params,
+                   read_int64, price_cents, err);
+}
+
+int booking_store_insert(struct db *db, const struct booking *b, struct err *err)
+{
+    char quantity[24], amount[24];
+    snprintf(quantity, sizeof(quantity), "%" PRId64, b->quantity);
+    snprintf(amount, sizeof(amount), "%" PRId64, b->amount_cents);
+    const char *params[] = {b->id, b->user_id, b->offering_id, quantity, amount,
+                            booking_status_name(b->status)};
+    return db_exec(db,
+                   "INSERT INTO bookings (id, user_id, offering_id, quantity, amount_cents, status)"
+                   " VALUES ($1::uuid, $2::uuid, $3::uuid, $4::integer, $5::bigint, $6)",
+                   6, params, NULL, NULL, err);
+}
+
+int booking_store_lock(struct db *db, const char *id, struct booking *out, struct err *err)
+{
+    const char *params[] = {id};
+    return db_exec(db, "SELECT " BOOKING_COLUMNS " FROM bookings WHERE id = $1::uuid FOR UPDATE", 1,
+                   params, read_booking, out, err);
+}
+
+int booking_store_get(struct db *db, const char *id, struct booking *out, struct err *err)
+{
+    const char *params[] = {id};
+    return db_exec(db, "SELECT " BOOKING_COLUMNS " FROM bookings WHERE id = $1::uuid", 1, params,
+                   read_booking, out, err);
+}
+
+int booking_store_update_status(struct db *db, const struct booking *b, struct err *err)
+{
+    const char *params[] = {b->id, booking_status_name(b->status), b->reason[0] ? b->reason : NULL};
+    int rc = db_exec(db,
+                     "UPDATE bookings SET status = $2, reason = $3, updated_at = clock_timestamp()"
+                     " WHERE id = $1::uuid",
+                     3, params, NULL, NULL, err);
+    if (rc == 0)
+        return err_set(err, ERR_INTERNAL, "booking '%s' vanished before its update", b->id);
+    return rc;
+}
+
+int booking_store_append_history(struct db *db, const struct booking_domain_event *ev,
+                                 const char *event_id, struct err *err)
+{
+    const char *params[] = {ev->booking.id, booking_status_name(ev->booking.status), ev->cause,
+                            event_id};
+    return db_exec(db,
+                   "INSERT INTO booking_history (booking_id, status, event, event_id)"
+                   " VALUES ($1::uuid, $2, $3, $4::uuid)",
+                   4, params, NULL, NULL, err);
+}
+
+struct history_ctx {
+    booking_store_history_fn fn;
+    void *ctx;
+};
+
+static int read_history(void *ctx, const struct db_row *row, struct err *err)
+{
+    const struct history_ctx *h = ctx;
+    struct booking_store_history_entry entry = {
+        .at = db_row_text(row, 0),
+        .status = db_row_text(row, 1),
+        .event = db_row_text(row, 2),
+    };
+    return h->fn(h->ctx, &entry, err);
+}
+
+int booking_store_list_history(struct db *db, const char *id, booking_store_history_fn fn, void *ctx,
+                               struct err *err)
+{
+    const char *params[] = {id};
+    struct history_ctx h = {fn, ctx};
+    return db_exec(db,
+                   "SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
+                   " status, event FROM booking_history WHERE booking_id = $1::uuid ORDER BY seq",
+                   1, params, read_history, &h, err);
+}

@@ -1,0 +1,21 @@
+/*
+ * handlers.h - the events inventory consumes: its subscription table.
+ *
+ * The handlers themselves are static in handlers.c; the consumer reaches them
+ * only through this table. The size is a macro as well, because service.c
+ * puts the table into a constant initializer, where an extern const size_t
+ * is not a constant expression in C.
+ */
+#ifndef INVENTORY_HANDLERS_H
+#define INVENTORY_HANDLERS_H
+
+#include "common/consumer.h"
+
+#include <stddef.h>
+
+#define INVENTORY_NSUBSCRIPTIONS 4
+
+extern const struct subscription inventory_subscriptions[INVENTORY_NSUBSCRIPTIONS];
+extern const size_t inventory_nsubscriptions; /* = INVENTORY_NSUBSCRIPTIONS */
+
+#endif

@@ -1,0 +1,7 @@
+/* main.c - the inventory executable: everything it is lives in service.c. */
+#include "inventory/service.h"
+
+int main(int argc, char **argv)
+{
+    return service_main(argc, argv, &inventory_service);
+}

@@ -1,0 +1,4 @@
+/* main.c - the notification executable: the service skeleton with notification's descriptor. */
+#include "notification/service.h"
+
+int main(int argc, char **argv) { return service_main(argc, argv, &notification_service); }

@@ -1,0 +1,126 @@
+/*
+ * payment.h - the payment aggregate: one payment per booking, from the
+ * intent (booking.booking.created told us the amount) to its one decision
+ * (inventory.stock.reserved told us to charge). Pure C: no I/O, no JSON, no
+ * database; ids and the limit come in as values.
+ *
+ * The charge is a pure function of the amount and the limit
+ * (payment_decide), so the rule "declined when amount_cents > limit" is
+ * tested without a database. Transitions raise domain events (struct
+ * payment_domain_event); events.c decides which become integration events.
+ * The state machine is drawn in payment.c.
+ */
+#ifndef PAYMENT_DOMAIN_PAYMENT_H
+#define PAYMENT_DOMAIN_PAYMENT_H
+
+#include "common/err.h"
+
+#include <stdint.h>
+
+#define PAYMENT_ID_LEN 37                    /* canonical UUID text and the terminator */
+#define PAYMENT_AMOUNT_MIN 1                 /* a booking always costs something */
+#define PAYMENT_AMOUNT_MAX 100000000000LL    /* the contracts' bound on amount_cents */
+#define PAYMENT_LIMIT_MIN 1                  /* PAYMENT_LIMIT_CENTS bounds (an int setting) */
+#define PAYMENT_LIMIT_MAX 2000000000LL
+
+/* The payment's states; the text form ("intent", ...) is what the store keeps. */
+enum payment_status {
+    PAYMENT_INTENT,    /* the amount is known; nothing charged yet */
+    PAYMENT_SUCCEEDED, /* charged (final) */
+    PAYMENT_FAILED,    /* declined (final); reason says why */
+};
+
+/* Why a charge was declined. PAYMENT_DECLINE_NONE unless the payment failed. */
+enum payment_decline_reason {
+    PAYMENT_DECLINE_NONE,
+    PAYMENT_DECLINE_LIMIT_EXCEEDED, /* amount_cents > the configured limit */
+};
+
+/* The outcome of payment_decide. */
+struct payment_decision {
+    int approved;                       /* 1 approved, 0 declined */
+    enum payment_decline_reason reason; /* PAYMENT_DECLINE_NONE when approved */
+};
+
+/* The aggregate. Change status only through the transitions below. */
+struct payment {
+    char id[PAYMENT_ID_LEN];
+    char booking_id[PAYMENT_ID_LEN];
+    int64_t amount_cents;
+    enum payment_status status;
+    enum payment_decline_reason reason;
+};
+
+/* What a transition raised: plain in-process facts, free to change. */
+enum payment_domain_event_kind {
+    PAYMENT_DOMAIN_INTENT_RECORDED, /* payment_open */
+    PAYMENT_DOMAIN_SUCCEEDED,       /* payment_charge, approved */
+    PAYMENT_DOMAIN_FAILED,          /* payment_charge, declined */
+};
+
+struct payment_domain_event {
+    enum payment_domain_event_kind kind;
+    char payment_id[PAYMENT_ID_LEN];
+    char booking_id[PAYMENT_ID_LEN];
+    int64_t amount_cents;
+    enum payment_decline_reason reason; /* PAYMENT_DOMAIN_FAILED only */
+};
+
+/* ---- rules ----------------------------------------------------------------- */
+
+/*
+ * The charge decision, a pure function: amount_cents > limit_cents →
+ * declined with PAYMENT_DECLINE_LIMIT_EXCEEDED, else approved (an amount
+ * equal to the limit is approved). Fills *out. Returns 0, or ERR_INVALID when
+ * amount_cents is outside [PAYMENT_AMOUNT_MIN, PAYMENT_AMOUNT_MAX] or
+ * limit_cents outside [PAYMENT_LIMIT_MIN, PAYMENT_LIMIT_MAX].
+ */
+int payment_decide(int64_t amount_cents, int64_t limit_cents, struct payment_decision *out,
+                   struct err *err);
+
+/* 0 when amount_cents is within [PAYMENT_AMOUNT_MIN, PAYMENT_AMOUNT_MAX], else ERR_INVALID. */
+int payment_amount_check(int64_t amount_cents, struct err *err);
+
+/* ---- transitions ------------------------------------------------------------- */
+
+/*
+ * (none) → intent. Fills *p from the ids (canonical UUID text) and the amount
+ * and raises PAYMENT_DOMAIN_INTENT_RECORDED into *ev. Returns 0, or
+ * ERR_INVALID for an id that is not 36 characters or an amount out of bounds.
+ */
+int payment_open(struct payment *p, const char *id, const char *booking_id, int64_t amount_cents,
+                 struct payment_domain_event *ev, struct err *err);
+
+/*
+ * The same booking.booking.created seen again (a different event id for the
+ * same booking): accepted as a no-op when it asks for the same amount as the
+ * recorded payment p, whatever p's state; ERR_CONFLICT when the amount
+ * differs, since a booking's amount never changes.
+ */
+int payment_check_intent(const struct payment *p, int64_t amount_cents, struct err *err);
+
+/*
+ * intent → succeeded | failed, once: decides with payment_decide against
+ * limit_cents, moves p and raises PAYMENT_DOMAIN_SUCCEEDED or
+ * PAYMENT_DOMAIN_FAILED (with the reason) into *ev. Returns 0; ERR_CONFLICT
+ * when p is already succeeded or failed (p untouched); ERR_INVALID from
+ * payment_decide.
+ */
+int payment_charge(struct payment *p, int64_t limit_cents, struct payment_domain_event *ev,
+                   struct err *err);
+
+/* ---- names ------------------------------------------------------------------- */
+
+/* "intent", "succeeded", "failed". */
+const char *payment_status_name(enum payment_status status);
+
+/* Parses a status name into *out. Returns 0, or ERR_INVALID for anything else. */
+int payment_status_parse(const char *name, enum payment_status *out, struct err *err);
+
+/* "" for PAYMENT_DECLINE_NONE, "limit_exceeded". */
+const char *payment_reason_name(enum payment_decline_reason reason);
+
+/* Parses a reason name ("" = none) into *out. Returns 0, or ERR_INVALID. */
+int payment_reason_parse(const char *name, enum payment_decline_reason *out, struct err *err);
+
+#endif

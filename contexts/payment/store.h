@@ -1,0 +1,64 @@
+/*
+ * store.h - every SQL statement of payment, on the table payment.payments
+ * (migrations/payment/0001_schema.sql). The store saves and loads what the
+ * domain decided; it makes no decision itself.
+ *
+ * All functions run on the caller's connection and inside the caller's
+ * transaction when one is open (a handler's always is). They return a
+ * non-negative count as documented, or a negative err code with err filled.
+ */
+#ifndef PAYMENT_STORE_H
+#define PAYMENT_STORE_H
+
+#include "payment/domain/payment.h"
+
+#include "common/db.h"
+#include "common/err.h"
+
+#define PAYMENT_STORE_TIME_MAX 40 /* RFC 3339 UTC with microseconds */
+
+/* A payment as GET /payments shows it: the aggregate plus its timestamps. */
+struct payment_record {
+    struct payment payment;
+    char created_at[PAYMENT_STORE_TIME_MAX]; /* the intent arrived */
+    char decided_at[PAYMENT_STORE_TIME_MAX]; /* "" while an intent */
+};
+
+/*
+ * Inserts p (an intent, from payment_open) opened by event_id, unless the
+ * booking already has a payment. Returns 1 when inserted, 0 when the booking
+ * already had one (nothing written), or an error.
+ */
+int payment_store_insert_intent(struct db *db, const struct payment *p, const char *event_id,
+                                struct err *err);
+
+/*
+ * Loads the payment of booking_id into *out and locks its row (FOR UPDATE)
+ * until the transaction ends, so two deliveries cannot both decide it.
+ * Returns 1 when found, 0 when the booking has no payment yet, or an error.
+ */
+int payment_store_lock(struct db *db, const char *booking_id, struct payment *out,
+                       struct err *err);
+
+/*
+ * Saves the decision payment_charge made on p (status, reason) with
+ * decided_at = now and the deciding event_id. Only an intent row is updated:
+ * anything else is ERR_CONFLICT (the row must be locked by payment_store_lock
+ * first, so this does not happen). Returns 0 or an error.
+ */
+int payment_store_save_decision(struct db *db, const struct payment *p, const char *event_id,
+                                struct err *err);
+
+/* Called once per record; return 0 to go on or a negative err code to stop. */
+typedef int (*payment_store_visit_fn)(void *ctx, const struct payment_record *rec,
+                                      struct err *err);
+
+/*
+ * Calls fn for each decided (succeeded or failed) payment of booking_id,
+ * oldest first; intents are not payments yet and are left out. rec is
+ * borrowed for the call. Returns the number visited or an error.
+ */
+int payment_store_list_decided(struct db *db, const char *booking_id, payment_store_visit_fn fn,
+                               void *ctx, struct err *err);
+
+#endif

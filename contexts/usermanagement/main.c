@@ -1,0 +1,7 @@
+/* main.c - the usermanagement executable: one call into the shared service skeleton. */
+#include "usermanagement/service.h"
+
+int main(int argc, char **argv)
+{
+    return service_main(argc, argv, &usermanagement_service);
+}
