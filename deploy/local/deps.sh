@@ -13,7 +13,7 @@ SCRIPT_NAME=deps.sh
 
 PACKAGES=(build-essential cmake pkg-config postgresql postgresql-contrib rabbitmq-server
 	librabbitmq-dev amqp-tools libjansson-dev libcmocka-dev libmicrohttpd-dev libpq-dev uuid-dev
-	libcurl4-openssl-dev curl jq)
+	libcurl4-openssl-dev curl jq python3 python3-yaml)
 
 if ! command -v apt-get >/dev/null || ! command -v dpkg-query >/dev/null; then
 	# Not Debian: accept the machine if what we use is there, else say what to install.
