@@ -9,6 +9,7 @@
 
 #include "common/bus.h"
 #include "common/db.h"
+#include "common/log.h"
 #include "common/migrate.h"
 #include "common/uuid7.h"
 
@@ -102,6 +103,8 @@ static void install_hooks(void)
         return;
     hooks_installed = true;
     atexit(kill_all_now);
+    /* The test's own library calls (migrations) log at info; only problems matter here. */
+    log_setup("e2e", "e2e", LOG_LEVEL_WARN);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     /* A service that dies must not kill the test with SIGPIPE on a half-written request. */
     signal(SIGPIPE, SIG_IGN);
@@ -549,7 +552,8 @@ json_t *e2e_poll(enum e2e_ctx c, const char *path, e2e_pred_fn pred, const void 
             break;
         testlib_sleep_ms(E2E_POLL_MS);
     }
-    const char *last = e2e_dump(json);
+    const char *last = e2e_dump(json); /* a static copy: json can go */
+    json_decref(json);
     fail_msg("waited %d ms for %s (GET %s on '%s'): last status %ld, body %s %s", timeout_ms, what,
              path, names[c], status, last, errbuf);
     return NULL;
