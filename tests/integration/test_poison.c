@@ -89,7 +89,8 @@ static void test_each_poison_kind_is_dead_lettered_at_once_and_consuming_goes_on
     for (int i = 0; i < 5; i++) {
         const struct harness_dead_letter *dl = harness_dead_letter_find(ids[i]);
         if (!dl)
-            fail_msg("poison %d ('%s') is not in the dead letters", i + 1, reasons[i]);
+            print_error("poison %d ('%s') is not in the dead letters\n", i + 1, reasons[i]);
+        assert_non_null(dl);
         if (!strstr(dl->error, reasons[i]))
             fail_msg("poison %d: x-error '%s' lacks '%s'", i + 1, dl->error, reasons[i]);
         assert_int_equal(dl->poison, 1);
