@@ -349,7 +349,7 @@ int envelope_parse(struct envelope *ev, const char *body, size_t len, struct err
 {
     envelope_release(ev);
     if (len > ENVELOPE_BODY_MAX)
-        return err_set(err, ERR_INVALID, "body of %zu bytes is above the %d-byte limit", len,
+        return err_set(err, ERR_INVALID, "body of %zu bytes is above the %zu-byte limit", len,
                        ENVELOPE_BODY_MAX);
     json_error_t jerr;
     json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);

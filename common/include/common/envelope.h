@@ -26,7 +26,7 @@
 #define ENVELOPE_REF_MAX 129       /* correlation / causation ids: up to 128 printable chars */
 #define ENVELOPE_TIME_MAX 40
 #define ENVELOPE_TRACEPARENT_MAX 56 /* "00-" 32 hex "-" 16 hex "-" 2 hex */
-#define ENVELOPE_BODY_MAX (1024 * 1024)
+#define ENVELOPE_BODY_MAX ((size_t)1024 * 1024)
 
 struct envelope {
     char id[UUID7_STR_LEN];
