@@ -14,6 +14,7 @@
  *   dead       → dead         inbox_mark_dead_lettered (its copy reached the queue)
  *   dead       → failed       inbox_requeue
  *   processed  → deleted      inbox_purge_processed
+ *   dead       → deleted      inbox_purge_dead (an operator's decision: eventctl purge)
  */
 #include "common/inbox.h"
 
@@ -293,4 +294,17 @@ int inbox_purge_processed(struct db *db, int hours, int batch, struct err *err)
                    "     AND processed_at < clock_timestamp() - make_interval(hours => $1::int)"
                    "   LIMIT $2::int FOR UPDATE SKIP LOCKED)",
                    2, params, NULL, NULL, err);
+}
+
+int inbox_purge_dead(struct db *db, long long older_than_s, struct err *err)
+{
+    char secs[24];
+    snprintf(secs, sizeof(secs), "%lld", older_than_s);
+    const char *params[] = {secs};
+    /* Age from the later of arrival and death: a message requeued and dead again is young. */
+    return db_exec(db,
+                   "DELETE FROM inbox WHERE status = 'dead'"
+                   "   AND greatest(created_at, dead_lettered_at)"
+                   "       < clock_timestamp() - make_interval(secs => $1::double precision)",
+                   1, params, NULL, NULL, err);
 }

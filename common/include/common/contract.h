@@ -33,7 +33,7 @@ enum contract_type {
     CONTRACT_STRING,
     CONTRACT_INTEGER, /* a JSON integer within [min, max] */
     CONTRACT_BOOLEAN,
-    CONTRACT_STRING_ARRAY, /* an array of strings, each within the string bounds; length ≤ max_items */
+    CONTRACT_STRING_ARRAY, /* an array of at most 64 strings, each within the string bounds */
 };
 
 enum contract_presence {

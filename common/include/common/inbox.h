@@ -125,4 +125,11 @@ int inbox_requeue(struct db *db, const char *id, const char *consumer, struct er
 /* Deletes up to batch processed rows older than hours. Returns rows deleted or an error. */
 int inbox_purge_processed(struct db *db, int hours, int batch, struct err *err);
 
+/*
+ * Deletes every dead row older than older_than_s seconds (counted from the
+ * later of arrival and death). Dead rows are kept until an operator decides:
+ * this is that decision (eventctl purge). Returns rows deleted or an error.
+ */
+int inbox_purge_dead(struct db *db, long long older_than_s, struct err *err);
+
 #endif

@@ -1,0 +1,107 @@
+/*
+ * cmd_requeue.c - "eventctl requeue <message-id>": a dead inbox message goes
+ * back for one more round (dead → failed, due now: the consumer's retry sweep
+ * runs it from the stored payload), a failed outbox row goes back to pending
+ * (the relay publishes it again).
+ *
+ * The status changes only through inbox_requeue and outbox_requeue (the one
+ * path to each table's state change), on a connection whose search_path is
+ * the context's schema, as the context's own code runs them.
+ */
+#include "ctl.h"
+
+#include "common/db.h"
+#include "common/inbox.h"
+#include "common/outbox.h"
+#include "common/uuid7.h"
+
+#include <string.h>
+
+static const char usage_text[] =
+    "usage: eventctl requeue <message-id> [--context C] [--database-url URL]\n"
+    "\n"
+    "Sends a message back for another try: a dead inbox row becomes failed with its\n"
+    "attempts reset and is retried at once by its consumer; a failed outbox row\n"
+    "becomes pending and is published again by the relay. Looks in every context's\n"
+    "schema unless --context C is given.\n"
+    "\n"
+    "  --context C        servicecatalog|usermanagement|booking|inventory|payment|notification\n"
+    "  --database-url URL PostgreSQL URL (default: $DATABASE_URL)\n"
+    "\n"
+    "Exit status 1 when no dead or failed message has that id, 2 when the id is not a UUID.\n";
+
+/*
+ * Requeues id in one context's schema and says what it did. Returns the rows
+ * requeued (inbox + outbox), or a negative exit code (the line is printed).
+ */
+static int requeue_in(const char *cmd, const char *url, const char *context, const char *id)
+{
+    struct db *db;
+    int exit_code = ctl_db_connect(cmd, url, context, &db);
+    if (exit_code != CTL_EXIT_OK)
+        return -exit_code;
+    struct err err = {0};
+    int inbox = inbox_requeue(db, id, NULL, &err);
+    int outbox = inbox < 0 ? 0 : outbox_requeue(db, id, &err);
+    db_free(db);
+    if (inbox < 0 || outbox < 0)
+        return -ctl_fail(cmd, "cannot requeue '%s' in '%s': %s", id, context, err.msg);
+    if (inbox > 0)
+        printf("%s: inbox message '%s' requeued (dead -> failed, due now; %d consumer row%s)\n",
+               context, id, inbox, inbox == 1 ? "" : "s");
+    if (outbox > 0)
+        printf("%s: outbox message '%s' requeued (failed -> pending)\n", context, id);
+    return inbox + outbox;
+}
+
+int cmd_requeue_run(int argc, char **argv)
+{
+    const char *cmd = "requeue";
+    const char *id = NULL, *context_arg = NULL, *url_arg = NULL;
+
+    for (int i = 1; i < argc; i++) {
+        int rc;
+        if (ctl_is_help(argv[i])) {
+            fputs(usage_text, stdout);
+            return CTL_EXIT_OK;
+        } else if ((rc = ctl_option(cmd, argc, argv, &i, "--context", &context_arg)) ||
+                   (rc = ctl_option(cmd, argc, argv, &i, "--database-url", &url_arg))) {
+            if (rc < 0)
+                return CTL_EXIT_USAGE;
+        } else if (argv[i][0] == '-') {
+            return ctl_usage_error(cmd, "unknown option '%.64s'", argv[i]);
+        } else if (id) {
+            return ctl_usage_error(cmd, "unexpected argument '%.64s'", argv[i]);
+        } else {
+            id = argv[i];
+        }
+    }
+    if (!id)
+        return ctl_usage_error(cmd, "which message id?");
+    if (!uuid7_is_valid(id))
+        return ctl_usage_error(cmd, "invalid message id '%.64s': want a UUID", id);
+    const struct service_def *only;
+    if (ctl_parse_context(cmd, context_arg, &only))
+        return CTL_EXIT_USAGE;
+
+    /* Which schemas exist, on one connection; then one connection per schema. */
+    struct db *db;
+    const struct service_def *schemas[CTL_CONTEXTS_MAX];
+    size_t nschemas;
+    int exit_code = ctl_open(cmd, url_arg, only, &db, schemas, &nschemas);
+    if (exit_code != CTL_EXIT_OK)
+        return exit_code;
+    db_free(db);
+
+    const char *url = ctl_database_url(url_arg);
+    int total = 0;
+    for (size_t i = 0; i < nschemas; i++) {
+        int n = requeue_in(cmd, url, schemas[i]->name, id);
+        if (n < 0)
+            return -n;
+        total += n;
+    }
+    if (total == 0)
+        return ctl_fail(cmd, "no dead or failed message '%s'", id);
+    return CTL_EXIT_OK;
+}

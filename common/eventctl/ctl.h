@@ -1,0 +1,152 @@
+/*
+ * ctl.h - what the eventctl commands share: the six contexts (their service
+ * descriptors), argument parsing, the database connection and output helpers.
+ *
+ * eventctl is the operations tool of SPEC §7, not a context: it is the one
+ * program allowed to read every context's schema. It reads the outbox and
+ * inbox tables (an operations contract, SPEC §4) and changes a row's status
+ * only through common/inbox.h and common/outbox.h.
+ *
+ * Exit status of every command: 0 done, 1 failed (database unreachable,
+ * nothing found), 2 bad usage (one line on stderr).
+ */
+#ifndef EVENTCTL_CTL_H
+#define EVENTCTL_CTL_H
+
+#include "common/err.h"
+#include "common/service.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+struct db;
+struct db_row;
+
+enum ctl_exit {
+    CTL_EXIT_OK = 0,
+    CTL_EXIT_FAILURE = 1,
+    CTL_EXIT_USAGE = 2,
+};
+
+#define CTL_CONTEXTS_MAX 6 /* entries of ctl_services */
+#define CTL_SQL_MAX      (32 * 1024)
+
+/* One command: "eventctl <name> ...". run gets argv[0] = the command name. */
+struct ctl_command {
+    const char *name;
+    const char *summary; /* one line for "eventctl --help" */
+    int (*run)(int argc, char **argv);
+};
+
+/* ---- the commands, one file each (cmd_<name>.c) ------------------------------ */
+
+int cmd_messages_run(int argc, char **argv);
+int cmd_trace_run(int argc, char **argv);
+int cmd_requeue_run(int argc, char **argv);
+int cmd_purge_run(int argc, char **argv);
+int cmd_catalog_run(int argc, char **argv);
+int cmd_config_run(int argc, char **argv);
+
+/* ---- the contexts ---------------------------------------------------------- */
+
+/* The six service descriptors in SPEC §1 order, NULL-terminated. */
+extern const struct service_def *const ctl_services[];
+
+/* The descriptor of context name, or NULL. */
+const struct service_def *ctl_service_find(const char *name);
+
+/* ---- arguments and messages ------------------------------------------------- */
+
+/* True for "--help" and "-h". */
+bool ctl_is_help(const char *arg);
+
+/*
+ * When argv[*i] is option name ("--limit 5" or "--limit=5"), points *value at
+ * its value, moves *i to the last argument used and returns 1. Returns 0 when
+ * argv[*i] is something else, and -1 (after a usage line on stderr) when the
+ * value is missing.
+ */
+int ctl_option(const char *cmd, int argc, char **argv, int *i, const char *name,
+               const char **value);
+
+/* Prints "eventctl <cmd>: <message> (see eventctl <cmd> --help)" and returns CTL_EXIT_USAGE. */
+int ctl_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Prints "eventctl <cmd>: <message>" and returns CTL_EXIT_FAILURE. */
+int ctl_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Prints "eventctl <cmd>: warning: <message>" to stderr. */
+void ctl_warn(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * Parses a --context value into *out (NULL when value is NULL). Returns 0, or
+ * CTL_EXIT_USAGE after a usage line naming the known contexts.
+ */
+int ctl_parse_context(const char *cmd, const char *value, const struct service_def **out);
+
+/* ---- the database ------------------------------------------------------------ */
+
+/*
+ * The database URL: the --database-url value when given, else $DATABASE_URL,
+ * else the services' own default (config_common_keys). Borrowed.
+ */
+const char *ctl_database_url(const char *flag_value);
+
+/*
+ * Connects to url with search_path = schema (NULL: the server's default) and
+ * sets *db (free it with db_free). Returns CTL_EXIT_OK; else, after one line
+ * on stderr naming the URL with its password masked, CTL_EXIT_USAGE for a URL
+ * that cannot be parsed or CTL_EXIT_FAILURE when the server is unreachable or
+ * refuses the login.
+ */
+int ctl_db_connect(const char *cmd, const char *url, const char *schema, struct db **db);
+
+/*
+ * The contexts whose schema holds an outbox and an inbox table (migrated),
+ * in ctl_services order, restricted to only when it is not NULL. Fills
+ * out[0..*n). Returns 0 or a database error.
+ */
+int ctl_schemas(struct db *db, const struct service_def *only,
+                const struct service_def *out[CTL_CONTEXTS_MAX], size_t *n, struct err *err);
+
+/*
+ * The start of every database command: connects to the URL (ctl_database_url
+ * of url_arg) and finds the migrated contexts (ctl_schemas), restricted to
+ * only when it is not NULL. Returns CTL_EXIT_OK with *db (free it with
+ * db_free) and out[0..*n) filled; else the exit code of ctl_db_connect, or
+ * CTL_EXIT_FAILURE after one line on stderr when no context (or not only)
+ * has been migrated there.
+ */
+int ctl_open(const char *cmd, const char *url_arg, const struct service_def *only, struct db **db,
+             const struct service_def *out[CTL_CONTEXTS_MAX], size_t *n);
+
+/*
+ * Writes tmpl once per context into out, joined by sep, with every "{c}"
+ * replaced by the context's name (a schema name, [a-z][a-z0-9_]*, so it is
+ * safe inside SQL). Returns 0, or ERR_INTERNAL when out is too small.
+ */
+int ctl_sql_each(char *out, size_t outlen, const struct service_def *const *contexts, size_t n,
+                 const char *tmpl, const char *sep, struct err *err);
+
+/* Column col of row as text, "" for SQL NULL (borrowed, valid during the callback). */
+const char *ctl_text(const struct db_row *row, int col);
+
+/* ---- output ------------------------------------------------------------------ */
+
+/*
+ * Copies s into out on one line (control characters become spaces), cut to
+ * at most max characters with "..." at the end when longer.
+ */
+void ctl_one_line(const char *s, size_t max, char *out, size_t outlen);
+
+/*
+ * Writes s as the text of a Markdown table cell: '|' escaped, '<' and '>' as
+ * entities (GitHub would take "<context>" for an HTML tag), newlines as spaces.
+ */
+void ctl_md_cell(FILE *out, const char *s);
+
+/* Writes s as a code span inside a Markdown table cell: `s`, with '|' escaped. */
+void ctl_md_code(FILE *out, const char *s);
+
+#endif

@@ -1,0 +1,635 @@
+/*
+ * test_eventctl.c - the operations tool against a real PostgreSQL: the
+ * eventctl binary (its path is EVENTCTL_BIN) is run as people run it, and its
+ * exit status, stdout and stderr are checked.
+ *
+ * The booking, inventory and payment schemas are dropped and migrated afresh
+ * from migrations/ (EVENTCTL_MIGRATIONS), the other three contexts' schemas
+ * are dropped, and each test writes the outbox and inbox rows it needs with
+ * plain SQL: a small booking saga under a correlation id unique to the test.
+ * The schemas are dropped at the end; e2e tests migrate their own.
+ */
+#include "testlib.h"
+
+#include "common/db.h"
+#include "common/migrate.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Migrated afresh for the test; the other contexts' schemas are dropped, so nothing else shows. */
+static const char *const scratch[] = {"booking", "inventory", "payment"};
+static const char *const absent[] = {"servicecatalog", "usermanagement", "notification"};
+#define NSCRATCH (sizeof(scratch) / sizeof(scratch[0]))
+#define NABSENT  (sizeof(absent) / sizeof(absent[0]))
+
+/* The saga's events: created (booking) → reserved (inventory) → succeeded (payment) → debited. */
+#define E1         "01900000-0000-7000-8000-0000000000e1"
+#define E2         "01900000-0000-7000-8000-0000000000e2"
+#define E3         "01900000-0000-7000-8000-0000000000e3"
+#define E4         "01900000-0000-7000-8000-0000000000e4"
+#define UNKNOWN_ID "01900000-0000-7000-8000-00000000dead"
+
+static struct db *db;
+static char corr[64], corr2[64]; /* this test's correlation ids */
+
+/* ---- running eventctl ------------------------------------------------------- */
+
+struct run {
+    int status; /* exit status, or -1 when it did not exit normally */
+    char out[16384];
+    char err[4096];
+};
+
+static void read_all(int fd, char *buf, size_t len)
+{
+    size_t n = 0;
+    ssize_t r;
+    lseek(fd, 0, SEEK_SET);
+    while (n + 1 < len && (r = read(fd, buf + n, len - 1 - n)) > 0)
+        n += (size_t)r;
+    buf[n] = '\0';
+    close(fd);
+}
+
+/* Runs eventctl with args (NULL-terminated) and captures what it printed. */
+static void eventctl(struct run *r, const char *const *args)
+{
+    char *argv[32];
+    int argc = 0;
+    argv[argc++] = (char *)EVENTCTL_BIN;
+    for (; *args && argc < 31; args++)
+        argv[argc++] = (char *)*args;
+    argv[argc] = NULL;
+
+    char out_path[] = "/tmp/eventctl_out_XXXXXX", err_path[] = "/tmp/eventctl_err_XXXXXX";
+    int out_fd = mkstemp(out_path), err_fd = mkstemp(err_path);
+    assert_true(out_fd >= 0 && err_fd >= 0);
+    unlink(out_path);
+    unlink(err_path);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(out_fd, 1);
+        dup2(err_fd, 2);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    r->status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    read_all(out_fd, r->out, sizeof(r->out));
+    read_all(err_fd, r->err, sizeof(r->err));
+}
+
+#define EVENTCTL(r, ...) eventctl((r), (const char *const[]){__VA_ARGS__, NULL})
+
+static void expect_exit(const struct run *r, int status)
+{
+    if (r->status != status)
+        fail_msg("eventctl exited %d, expected %d\n--- stdout\n%s--- stderr\n%s", r->status, status,
+                 r->out, r->err);
+}
+
+/* The line of text holding needle, copied into line; fails the test when none does. */
+static const char *line_with(const char *text, const char *needle, char *line, size_t len)
+{
+    const char *hit = strstr(text, needle);
+    if (!hit)
+        fail_msg("no line with '%s' in:\n%s", needle, text);
+    const char *start = hit;
+    while (start > text && start[-1] != '\n')
+        start--;
+    size_t n = strcspn(start, "\n");
+    snprintf(line, len, "%.*s", (int)n, start);
+    return start;
+}
+
+static int count_lines(const char *text)
+{
+    int n = 0;
+    for (; *text; text++)
+        n += *text == '\n';
+    return n;
+}
+
+/* ---- the database ------------------------------------------------------------- */
+
+static void sql(const char *statement)
+{
+    struct err err = {0};
+    if (db_exec(db, statement, 0, NULL, NULL, NULL, &err) < 0)
+        fail_msg("%s: %s", statement, err.msg);
+}
+
+static void sqlf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void sqlf(const char *fmt, ...)
+{
+    char buf[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    sql(buf);
+}
+
+static void value(const char *statement, char *out, size_t outlen)
+{
+    struct err err = {0};
+    if (db_exec_value(db, statement, 0, NULL, out, outlen, &err) < 0)
+        fail_msg("%s: %s", statement, err.msg);
+}
+
+static void outbox(const char *context, const char *id, const char *correlation, const char *type,
+                   const char *causation, const char *at, const char *status, int attempts)
+{
+    sqlf("INSERT INTO %s.outbox (id, type, correlation_id, causation_id, payload, created_at,"
+         "                       status, attempts, published_at, last_error)"
+         " VALUES ('%s', '%s', '%s', '%s', '{\"source\":\"/%s\"}', '%s', '%s', %d,"
+         "         CASE WHEN '%s' = 'published' THEN '%s'::timestamptz END,"
+         "         CASE WHEN '%s' = 'failed' THEN 'unroutable: no queue bound' END)",
+         context, id, type, correlation, causation, context, at, status, attempts, status, at,
+         status);
+}
+
+static void inbox(const char *context, const char *id, const char *type, const char *causation,
+                  const char *seen, const char *status, int attempts, const char *processed)
+{
+    sqlf("INSERT INTO %s.inbox (id, consumer, type, correlation_id, causation_id, payload,"
+         "                      created_at, status, attempts, processed_at, last_error)"
+         " VALUES ('%s', '%s', '%s', '%s', '%s', '{}', '%s', '%s', %d, %s%s%s,"
+         "         CASE WHEN '%s' IN ('failed', 'dead') THEN 'handler failed: stock row locked' "
+         "END)",
+         context, id, context, type, corr, causation, seen, status, attempts, processed ? "'" : "",
+         processed ? processed : "NULL", processed ? "'" : "", status);
+}
+
+/*
+ * The saga, in correlation id corr:
+ *   E1 booking.booking.created (booking, caused by the request)
+ *      → payment processed after 12 ms, inventory processed after 15 ms
+ *   E2 inventory.stock.reserved (inventory, caused by E1)
+ *      → payment processed after 17 ms, at the second attempt
+ *   E3 payment.payment.succeeded (payment, caused by E2)
+ *      → inventory dead after 5 attempts
+ * and in correlation id corr2 one booking.booking.created (E4) that the relay
+ * failed to publish (no queue bound), so nobody received it.
+ */
+static void saga(void)
+{
+    outbox("booking", E1, corr, "booking.booking.created", "request-1",
+           "2026-01-01 10:00:00.000+00", "published", 0);
+    inbox("payment", E1, "booking.booking.created", "request-1", "2026-01-01 10:00:00.007+00",
+          "processed", 1, "2026-01-01 10:00:00.012+00");
+    inbox("inventory", E1, "booking.booking.created", "request-1", "2026-01-01 10:00:00.008+00",
+          "processed", 1, "2026-01-01 10:00:00.015+00");
+    outbox("inventory", E2, corr, "inventory.stock.reserved", E1, "2026-01-01 10:00:00.014+00",
+           "published", 0);
+    inbox("payment", E2, "inventory.stock.reserved", E1, "2026-01-01 10:00:00.018+00", "processed",
+          2, "2026-01-01 10:00:00.031+00");
+    outbox("payment", E3, corr, "payment.payment.succeeded", E2, "2026-01-01 10:00:00.030+00",
+           "published", 0);
+    inbox("inventory", E3, "payment.payment.succeeded", E2, "2026-01-01 10:00:00.035+00", "dead", 5,
+          NULL);
+    outbox("booking", E4, corr2, "booking.booking.created", "request-2",
+           "2026-01-01 10:00:00.040+00", "failed", 10);
+}
+
+static int group_setup(void **state)
+{
+    (void)state;
+    db = db_new(testlib_require_env("DATABASE_URL"));
+    struct err err = {0};
+    if (!db || db_connect(db, &err) < 0) {
+        fprintf(stderr, "cannot connect: %s\n", err.msg);
+        return -1;
+    }
+    for (size_t i = 0; i < NABSENT; i++) {
+        char drop[128];
+        snprintf(drop, sizeof(drop), "DROP SCHEMA IF EXISTS %s CASCADE", absent[i]);
+        if (db_exec(db, drop, 0, NULL, NULL, NULL, &err) < 0) {
+            fprintf(stderr, "cannot drop schema '%s': %s\n", absent[i], err.msg);
+            return -1;
+        }
+    }
+    for (size_t i = 0; i < NSCRATCH; i++) {
+        char drop[128];
+        snprintf(drop, sizeof(drop), "DROP SCHEMA IF EXISTS %s CASCADE", scratch[i]);
+        if (db_exec(db, drop, 0, NULL, NULL, NULL, &err) < 0 ||
+            migrate_context(db, EVENTCTL_MIGRATIONS, scratch[i], NULL, &err) < 0) {
+            fprintf(stderr, "cannot set up schema '%s': %s\n", scratch[i], err.msg);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    struct err err = {0};
+    for (size_t i = 0; i < NSCRATCH; i++) {
+        char drop[128];
+        snprintf(drop, sizeof(drop), "DROP SCHEMA IF EXISTS %s CASCADE", scratch[i]);
+        (void)db_exec(db, drop, 0, NULL, NULL, NULL, &err);
+    }
+    db_free(db);
+    return 0;
+}
+
+/* Each test starts from empty tables, the saga in a fresh correlation id. */
+static int setup(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < NSCRATCH; i++)
+        sqlf("TRUNCATE %s.outbox, %s.inbox", scratch[i], scratch[i]);
+    testlib_unique_name(corr, sizeof(corr), "corr");
+    testlib_unique_name(corr2, sizeof(corr2), "corr");
+    saga();
+    return 0;
+}
+
+/* ---- messages -------------------------------------------------------------------- */
+
+static void test_messages_lists_outbox_and_inbox_rows_newest_first(void **state)
+{
+    (void)state;
+    struct run r;
+    EVENTCTL(&r, "messages", "--limit", "100");
+    expect_exit(&r, 0);
+    /* The header, then the eight rows by time, newest first. */
+    /* One row per line, as eventctl prints them. */
+    /* clang-format off */
+    static const char *const order[] = {
+        "2026-01-01T10:00:00.040Z  booking         outbox  -               failed      booking.booking.created",
+        "2026-01-01T10:00:00.035Z  inventory       inbox   inventory       dead        payment.payment.succeeded",
+        "2026-01-01T10:00:00.030Z  payment         outbox  -               published   payment.payment.succeeded",
+        "2026-01-01T10:00:00.018Z  payment         inbox   payment         processed   inventory.stock.reserved",
+        "2026-01-01T10:00:00.014Z  inventory       outbox  -               published   inventory.stock.reserved",
+        "2026-01-01T10:00:00.008Z  inventory       inbox   inventory       processed   booking.booking.created",
+        "2026-01-01T10:00:00.007Z  payment         inbox   payment         processed   booking.booking.created",
+        "2026-01-01T10:00:00.000Z  booking         outbox  -               published   booking.booking.created",
+    };
+    /* clang-format on */
+    assert_int_equal(count_lines(r.out), 1 + 8);
+    const char *at = strchr(r.out, '\n') + 1;
+    char line[1024];
+    for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+        if (strncmp(at, order[i], strlen(order[i])) != 0)
+            fail_msg("row %zu is not '%s' in:\n%s", i + 1, order[i], r.out);
+        at = strchr(at, '\n') + 1;
+    }
+    line_with(r.out, "failed      booking.booking.created", line, sizeof(line));
+    assert_non_null(strstr(line, E4 "  "));
+    assert_non_null(strstr(line, corr2));
+    assert_non_null(strstr(line, "      10  unroutable: no queue bound"));
+    line_with(r.out, "dead", line, sizeof(line));
+    assert_non_null(strstr(line, "       5  handler failed: stock row locked"));
+
+    /* Filters: one context, one status, one type. */
+    EVENTCTL(&r, "messages", "--context", "payment", "--status", "processed");
+    expect_exit(&r, 0);
+    assert_int_equal(count_lines(r.out), 1 + 2);
+    assert_null(strstr(r.out, "outbox"));
+    EVENTCTL(&r, "messages", "--type=inventory.stock.reserved");
+    expect_exit(&r, 0);
+    assert_int_equal(count_lines(r.out), 1 + 2);
+    EVENTCTL(&r, "messages", "--limit", "1");
+    expect_exit(&r, 0);
+    assert_int_equal(count_lines(r.out), 1 + 1);
+    assert_non_null(strstr(r.out, E4));
+}
+
+static void test_messages_json_prints_one_object_per_line(void **state)
+{
+    (void)state;
+    struct run r;
+    EVENTCTL(&r, "messages", "--json", "--status", "dead");
+    expect_exit(&r, 0);
+    assert_int_equal(count_lines(r.out), 1);
+    json_error_t jerr;
+    json_t *o = json_loads(r.out, 0, &jerr);
+    assert_non_null(o);
+    assert_string_equal(json_string_value(json_object_get(o, "context")), "inventory");
+    assert_string_equal(json_string_value(json_object_get(o, "table")), "inbox");
+    assert_string_equal(json_string_value(json_object_get(o, "consumer")), "inventory");
+    assert_string_equal(json_string_value(json_object_get(o, "id")), E3);
+    assert_string_equal(json_string_value(json_object_get(o, "correlation_id")), corr);
+    assert_int_equal(json_integer_value(json_object_get(o, "attempts")), 5);
+    assert_string_equal(json_string_value(json_object_get(o, "time")), "2026-01-01T10:00:00.035Z");
+    json_decref(o);
+}
+
+/* ---- trace ----------------------------------------------------------------------- */
+
+/* Leading spaces of the line holding needle. */
+static int indent_of(const char *text, const char *needle)
+{
+    char line[1024];
+    line_with(text, needle, line, sizeof(line));
+    return (int)strspn(line, " ");
+}
+
+static void test_trace_shows_the_causal_chain_as_a_tree(void **state)
+{
+    (void)state;
+    struct run r;
+    EVENTCTL(&r, "trace", corr);
+    expect_exit(&r, 0);
+    char line[1024];
+    line_with(r.out, "correlation id", line, sizeof(line));
+    assert_non_null(strstr(line, "3 events, 4 deliveries, 1 not processed"));
+
+    /* Order: E1, its deliveries by finish time, E2 under inventory's (which published it), ... */
+    const char *e1 = line_with(r.out, "booking.booking.created", line, sizeof(line));
+    assert_non_null(strstr(line, "2026-01-01T10:00:00.000Z  booking"));
+    assert_non_null(strstr(line, E1 "  caused by request-1"));
+    const char *pay1 =
+        line_with(r.out, "-> payment         processed   attempts 1", line, sizeof(line));
+    assert_non_null(strstr(line, "processed 2026-01-01T10:00:00.012Z  12.0 ms"));
+    const char *inv1 =
+        line_with(r.out, "-> inventory       processed   attempts 1", line, sizeof(line));
+    assert_non_null(strstr(line, "15.0 ms"));
+    const char *e2 = line_with(r.out, "inventory.stock.reserved", line, sizeof(line));
+    assert_non_null(strstr(line, E2 "  caused by " E1));
+    const char *pay2 = line_with(r.out, "attempts 2", line, sizeof(line));
+    assert_non_null(strstr(line, "17.0 ms"));
+    const char *e3 = line_with(r.out, "payment.payment.succeeded", line, sizeof(line));
+    const char *dead = line_with(r.out, "dead", line, sizeof(line));
+    assert_non_null(strstr(line, "-> inventory       dead        attempts 5  processed -  -"));
+    assert_non_null(strstr(line, "error 'handler failed: stock row locked'"));
+    assert_true(e1 < pay1 && pay1 < inv1 && inv1 < e2 && e2 < pay2 && pay2 < e3 && e3 < dead);
+    assert_null(strstr(r.out, E4));
+
+    /* Each generation one step deeper, deliveries half a step. */
+    assert_int_equal(indent_of(r.out, "booking.booking.created"), 0);
+    assert_int_equal(indent_of(r.out, "-> payment         processed   attempts 1"), 2);
+    assert_int_equal(indent_of(r.out, "-> inventory       processed"), 2);
+    assert_int_equal(indent_of(r.out, "inventory.stock.reserved"), 4);
+    assert_int_equal(indent_of(r.out, "attempts 2"), 6);
+    assert_int_equal(indent_of(r.out, "payment.payment.succeeded"), 8);
+    assert_int_equal(indent_of(r.out, "attempts 5"), 10);
+
+    /* Inventory's inbox row of E1 purged: E2 still hangs under inventory, flagged. */
+    sql("DELETE FROM inventory.inbox WHERE id = '" E1 "'");
+    EVENTCTL(&r, "trace", corr);
+    expect_exit(&r, 0);
+    const char *gone = line_with(r.out, "no inbox row", line, sizeof(line));
+    assert_non_null(strstr(line, "  -> inventory       (no inbox row: purged or never recorded)"));
+    assert_true(gone < strstr(r.out, "inventory.stock.reserved"));
+    assert_int_equal(indent_of(r.out, "inventory.stock.reserved"), 4);
+
+    /* E4 was never published: it has no delivery, and its outbox status says why. */
+    EVENTCTL(&r, "trace", corr2);
+    expect_exit(&r, 0);
+    line_with(r.out, E4, line, sizeof(line));
+    assert_non_null(strstr(line, "caused by request-2  (outbox: failed)"));
+    assert_non_null(strstr(r.out, "\n  -> (no consumer has recorded it)\n"));
+}
+
+static void test_trace_mermaid_prints_a_sequence_diagram(void **state)
+{
+    (void)state;
+    struct run r;
+    EVENTCTL(&r, "trace", "--mermaid", corr);
+    expect_exit(&r, 0);
+    assert_string_equal(r.out,
+                        "sequenceDiagram\n"
+                        "    participant booking\n"
+                        "    participant payment\n"
+                        "    participant inventory\n"
+                        "    booking->>payment: booking.booking.created (12.0 ms)\n"
+                        "    booking->>inventory: booking.booking.created (15.0 ms)\n"
+                        "    inventory->>payment: inventory.stock.reserved (17.0 ms)\n"
+                        "    payment-xinventory: payment.payment.succeeded (dead, attempts 5)\n");
+    EVENTCTL(&r, "trace", corr2, "--mermaid");
+    expect_exit(&r, 0);
+    assert_string_equal(r.out,
+                        "sequenceDiagram\n"
+                        "    participant booking\n"
+                        "    Note over booking: booking.booking.created (no delivery recorded)\n");
+}
+
+static void test_trace_of_an_unknown_correlation_id_fails(void **state)
+{
+    (void)state;
+    struct run r;
+    EVENTCTL(&r, "trace", "no-such-correlation");
+    expect_exit(&r, 1);
+    assert_string_equal(r.err,
+                        "eventctl trace: no events with correlation id 'no-such-correlation'\n");
+    assert_string_equal(r.out, "");
+}
+
+/* ---- requeue --------------------------------------------------------------------- */
+
+static void test_requeue_sends_a_dead_inbox_message_back_as_failed(void **state)
+{
+    (void)state;
+    struct run r;
+    EVENTCTL(&r, "requeue", E3);
+    expect_exit(&r, 0);
+    assert_non_null(strstr(r.out, "inventory: inbox message '" E3 "' requeued"));
+    char v[128];
+    value("SELECT status || ' ' || attempts || ' ' || requeued || ' ' ||"
+          "       (next_attempt_at <= clock_timestamp())"
+          "  FROM inventory.inbox WHERE id = '" E3 "'",
+          v, sizeof(v));
+    assert_string_equal(v, "failed 0 1 true");
+
+    /* It is not dead any more: a second requeue finds nothing. */
+    EVENTCTL(&r, "requeue", E3);
+    expect_exit(&r, 1);
+    assert_string_equal(r.err, "eventctl requeue: no dead or failed message '" E3 "'\n");
+}
+
+static void test_requeue_sends_a_failed_outbox_row_back_to_pending(void **state)
+{
+    (void)state;
+    struct run r;
+    EVENTCTL(&r, "requeue", E4, "--context", "booking");
+    expect_exit(&r, 0);
+    assert_string_equal(r.out, "booking: outbox message '" E4 "' requeued (failed -> pending)\n");
+    char v[64];
+    value("SELECT status || ' ' || attempts || ' ' || (next_attempt_at <= clock_timestamp())"
+          "  FROM booking.outbox WHERE id = '" E4 "'",
+          v, sizeof(v));
+    assert_string_equal(v, "pending 0 true");
+    EVENTCTL(&r, "requeue", E4);
+    expect_exit(&r, 1);
+}
+
+static void test_requeue_refuses_what_is_not_dead_or_failed(void **state)
+{
+    (void)state;
+    struct run r;
+    EVENTCTL(&r, "requeue", UNKNOWN_ID);
+    expect_exit(&r, 1);
+    assert_string_equal(r.err, "eventctl requeue: no dead or failed message '" UNKNOWN_ID "'\n");
+    /* A processed message is not requeued either, nor a dead one looked for elsewhere. */
+    EVENTCTL(&r, "requeue", E1);
+    expect_exit(&r, 1);
+    EVENTCTL(&r, "requeue", E3, "--context", "payment");
+    expect_exit(&r, 1);
+    EVENTCTL(&r, "requeue", "not-a-uuid");
+    expect_exit(&r, 2);
+    assert_non_null(strstr(r.err, "invalid message id 'not-a-uuid'"));
+}
+
+/* ---- purge ----------------------------------------------------------------------- */
+
+static void test_purge_deletes_only_dead_rows_older_than_the_duration(void **state)
+{
+    (void)state;
+    /* E3 died on 2026-01-01; one more died ten days ago, one an hour ago, per schema. */
+    sqlf("INSERT INTO payment.inbox (id, consumer, type, correlation_id, causation_id, payload,"
+         "                           created_at, status, attempts)"
+         " VALUES ('01900000-0000-7000-8000-0000000000a1', 'payment', 't', '%s', 'x', '{}',"
+         "         clock_timestamp() - interval '10 days', 'dead', 5),"
+         "        ('01900000-0000-7000-8000-0000000000a2', 'payment', 't', '%s', 'x', '{}',"
+         "         clock_timestamp() - interval '1 hour', 'dead', 5)",
+         corr, corr);
+    /* Dead long ago, but its dead-letter copy went out yesterday: one day old. */
+    sqlf("UPDATE inventory.inbox SET dead_lettered_at = clock_timestamp() - interval '1 day'"
+         " WHERE id = '" E3 "'");
+
+    struct run r;
+    EVENTCTL(&r, "purge", "--dead", "--older-than", "7d");
+    expect_exit(&r, 0);
+    assert_non_null(strstr(r.out, "booking         0 dead inbox rows deleted\n"));
+    assert_non_null(strstr(r.out, "inventory       0 dead inbox rows deleted\n"));
+    assert_non_null(strstr(r.out, "payment         1 dead inbox row deleted\n"));
+    assert_non_null(strstr(r.out, "total           1 dead inbox row deleted (older than 7d)\n"));
+
+    EVENTCTL(&r, "purge", "--dead", "--older-than", "12h", "--context", "inventory");
+    expect_exit(&r, 0);
+    assert_non_null(strstr(r.out, "inventory       1 dead inbox row deleted\n"));
+    assert_null(strstr(r.out, "payment "));
+
+    char v[64];
+    value("SELECT (SELECT count(*) FROM payment.inbox WHERE status = 'dead') || ' ' ||"
+          "       (SELECT count(*) FROM inventory.inbox WHERE status = 'dead') || ' ' ||"
+          "       (SELECT count(*) FROM payment.inbox)",
+          v, sizeof(v));
+    assert_string_equal(v, "1 0 3"); /* the young dead row stays, and every processed row */
+}
+
+static void test_purge_refuses_without_both_flags(void **state)
+{
+    (void)state;
+    struct run r;
+    EVENTCTL(&r, "purge", "--dead");
+    expect_exit(&r, 2);
+    EVENTCTL(&r, "purge", "--older-than", "7d");
+    expect_exit(&r, 2);
+    EVENTCTL(&r, "purge");
+    expect_exit(&r, 2);
+    assert_non_null(strstr(r.err, "refusing to purge without both --dead and --older-than"));
+    EVENTCTL(&r, "purge", "--dead", "--older-than", "7 days");
+    expect_exit(&r, 2);
+    char v[16];
+    value("SELECT count(*) FROM inventory.inbox WHERE status = 'dead'", v, sizeof(v));
+    assert_string_equal(v, "1");
+}
+
+/* ---- usage and failures ---------------------------------------------------------- */
+
+static void test_bad_flags_are_one_line_and_exit_2(void **state)
+{
+    (void)state;
+    static const char *const cases[][4] = {
+        {"messages", "--bogus", NULL}, {"messages", "--status", "lost"},
+        {"messages", "--limit", "0"},  {"messages", "--context", "billing"},
+        {"trace", "--bogus", NULL},    {"trace", NULL, NULL},
+        {"requeue", NULL, NULL},       {"catalog", "--bogus", NULL},
+        {"config", "extra", NULL},     {"no-such-command", NULL, NULL},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct run r;
+        eventctl(&r, cases[i]);
+        expect_exit(&r, 2);
+        assert_int_equal(count_lines(r.err), 1);
+        assert_string_equal(r.out, "");
+    }
+    struct run r;
+    EVENTCTL(&r, "--help");
+    expect_exit(&r, 0);
+    assert_non_null(strstr(r.out, "usage: eventctl <command>"));
+    EVENTCTL(&r, "trace", "--help");
+    expect_exit(&r, 0);
+    assert_non_null(strstr(r.out, "usage: eventctl trace <correlation-id>"));
+}
+
+/* A TCP port nobody listens on (bound, then closed). */
+static int closed_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(a);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+static void test_unreachable_database_is_one_line_with_the_password_masked(void **state)
+{
+    (void)state;
+    char url[128];
+    snprintf(url, sizeof(url), "postgresql://events:s3cret-pw@127.0.0.1:%d/events", closed_port());
+    static const char *const commands[] = {"messages", "trace", "requeue", "purge"};
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        struct run r;
+        const char *args[8] = {commands[i], "--database-url", url};
+        size_t n = 3;
+        if (strcmp(commands[i], "trace") == 0)
+            args[n++] = corr;
+        else if (strcmp(commands[i], "requeue") == 0)
+            args[n++] = E3;
+        else if (strcmp(commands[i], "purge") == 0) {
+            args[n++] = "--dead";
+            args[n++] = "--older-than";
+            args[n++] = "1d";
+        }
+        eventctl(&r, args);
+        expect_exit(&r, 1);
+        assert_int_equal(count_lines(r.err), 1);
+        assert_null(strstr(r.err, "s3cret-pw"));
+        assert_non_null(
+            strstr(r.err, "cannot connect to database 'postgresql://events:***@127.0.0.1:"));
+    }
+}
+
+int main(void)
+{
+    testlib_require_env("DATABASE_URL");
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_messages_lists_outbox_and_inbox_rows_newest_first, setup),
+        cmocka_unit_test_setup(test_messages_json_prints_one_object_per_line, setup),
+        cmocka_unit_test_setup(test_trace_shows_the_causal_chain_as_a_tree, setup),
+        cmocka_unit_test_setup(test_trace_mermaid_prints_a_sequence_diagram, setup),
+        cmocka_unit_test_setup(test_trace_of_an_unknown_correlation_id_fails, setup),
+        cmocka_unit_test_setup(test_requeue_sends_a_dead_inbox_message_back_as_failed, setup),
+        cmocka_unit_test_setup(test_requeue_sends_a_failed_outbox_row_back_to_pending, setup),
+        cmocka_unit_test_setup(test_requeue_refuses_what_is_not_dead_or_failed, setup),
+        cmocka_unit_test_setup(test_purge_deletes_only_dead_rows_older_than_the_duration, setup),
+        cmocka_unit_test_setup(test_purge_refuses_without_both_flags, setup),
+        cmocka_unit_test_setup(test_bad_flags_are_one_line_and_exit_2, setup),
+        cmocka_unit_test_setup(test_unreachable_database_is_one_line_with_the_password_masked,
+                               setup),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
