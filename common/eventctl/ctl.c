@@ -1,36 +1,18 @@
 /*
- * ctl.c - the pieces every eventctl command uses: the table of the six
- * contexts, option parsing, the one-line messages, the database connection
+ * ctl.c - the pieces every eventctl command uses: lookups in the table of
+ * the contexts (services.c, generated), option parsing, the one-line messages, the database connection
  * and a few output helpers. Nothing here decides anything about messages;
  * the commands do.
  */
 #include "ctl.h"
 
-#include "booking/service.h"
 #include "common/config.h"
 #include "common/db.h"
 #include "common/log.h"
-#include "inventory/service.h"
-#include "notification/service.h"
-#include "payment/service.h"
-#include "servicecatalog/service.h"
-#include "usermanagement/service.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-
-const struct service_def *const ctl_services[] = {
-    &servicecatalog_service,
-    &usermanagement_service,
-    &booking_service,
-    &inventory_service,
-    &payment_service,
-    &notification_service,
-    NULL,
-};
-_Static_assert(sizeof(ctl_services) / sizeof(ctl_services[0]) == CTL_CONTEXTS_MAX + 1,
-               "CTL_CONTEXTS_MAX must count the contexts of ctl_services");
 
 const struct service_def *ctl_service_find(const char *name)
 {

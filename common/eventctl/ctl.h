@@ -29,7 +29,9 @@ enum ctl_exit {
     CTL_EXIT_USAGE = 2,
 };
 
-#define CTL_CONTEXTS_MAX 6 /* entries of ctl_services */
+#ifndef CTL_CONTEXTS_MAX
+#error "CTL_CONTEXTS_MAX comes from CMake: the number of CONTEXTS (entries of ctl_services)"
+#endif
 #define CTL_SQL_MAX      (32 * 1024)
 
 /* One command: "eventctl <name> ...". run gets argv[0] = the command name. */

@@ -91,11 +91,40 @@ static struct bus_config bus_config(void)
     };
 }
 
+/*
+ * A descriptor whose tables and counts disagree would run a service without
+ * its routes or queue bindings, silently: refuse it before anything starts.
+ */
+static int check_descriptor(const struct service_def *def, struct err *err)
+{
+    if (!def->name || !*def->name)
+        return err_set(err, ERR_INVALID, "service descriptor without a name");
+    if (!def->routes != !def->nroutes)
+        return err_set(err, ERR_INVALID, "service '%s': routes table and nroutes (%zu) disagree",
+                       def->name, def->nroutes);
+    if (!def->subscriptions != !def->nsubscriptions)
+        return err_set(err, ERR_INVALID,
+                       "service '%s': subscriptions table and nsubscriptions (%zu) disagree",
+                       def->name, def->nsubscriptions);
+    for (size_t i = 0; i < def->nsubscriptions; i++)
+        if (!def->subscriptions[i].event || !def->subscriptions[i].handler)
+            return err_set(err, ERR_INVALID, "service '%s': subscription %zu is empty", def->name, i);
+    if (!def->config_keys != !def->nconfig_keys || (def->nconfig_keys && !def->config))
+        return err_set(err, ERR_INVALID, "service '%s': config keys, count and destination disagree",
+                       def->name);
+    return 0;
+}
+
 int service_main(int argc, char **argv, const struct service_def *def)
 {
     running = def;
     struct err err;
     err_clear(&err);
+
+    if (check_descriptor(def, &err) != 0) {
+        fprintf(stderr, "%s\n", err.msg);
+        return SERVICE_EXIT_FAILURE;
+    }
 
     /* Phase config: tables → values; one clear line and exit 2 when invalid. */
     struct config_scope scopes[2] = {

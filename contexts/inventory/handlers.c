@@ -37,12 +37,14 @@ static int on_booking_booking_created(struct handler_ctx *hc, struct err *err);
 static int on_payment_payment_succeeded(struct handler_ctx *hc, struct err *err);
 static int on_payment_payment_failed(struct handler_ctx *hc, struct err *err);
 
-const struct subscription inventory_subscriptions[INVENTORY_NSUBSCRIPTIONS] = {
+const struct subscription inventory_subscriptions[] = {
     {&SERVICECATALOG_OFFERING_PUBLISHED, on_servicecatalog_offering_published},
     {&BOOKING_BOOKING_CREATED, on_booking_booking_created},
     {&PAYMENT_PAYMENT_SUCCEEDED, on_payment_payment_succeeded},
     {&PAYMENT_PAYMENT_FAILED, on_payment_payment_failed},
 };
+_Static_assert(sizeof(inventory_subscriptions) / sizeof(inventory_subscriptions[0]) == INVENTORY_NSUBSCRIPTIONS,
+               "INVENTORY_NSUBSCRIPTIONS must count the rows of inventory_subscriptions");
 const size_t inventory_nsubscriptions = INVENTORY_NSUBSCRIPTIONS;
 
 /* Publishes the domain event of one operation through the single mapping in events.c. */

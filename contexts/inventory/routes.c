@@ -18,10 +18,12 @@ static int route_get_stock(const struct http_request *req, struct http_response 
 static int route_get_movements(const struct http_request *req, struct http_response *resp,
                                void *app);
 
-const struct http_route inventory_routes[INVENTORY_NROUTES] = {
+const struct http_route inventory_routes[] = {
     {"GET", "/stock/{offering_id}", route_get_stock},
     {"GET", "/stock/{offering_id}/movements", route_get_movements},
 };
+_Static_assert(sizeof(inventory_routes) / sizeof(inventory_routes[0]) == INVENTORY_NROUTES,
+               "INVENTORY_NROUTES must count the rows of inventory_routes");
 const size_t inventory_nroutes = INVENTORY_NROUTES;
 
 /* 400 unless the path parameter is a canonical UUID. */

@@ -39,6 +39,8 @@ const struct subscription notification_subscriptions[] = {
     {&BOOKING_BOOKING_REJECTED, on_booking_booking_rejected},
     {&BOOKING_BOOKING_CANCELLED, on_booking_booking_cancelled},
 };
+_Static_assert(sizeof(notification_subscriptions) / sizeof(notification_subscriptions[0]) == NOTIFICATION_NSUBSCRIPTIONS,
+               "NOTIFICATION_NSUBSCRIPTIONS must count the rows of notification_subscriptions");
 const size_t notification_nsubscriptions =
     sizeof(notification_subscriptions) / sizeof(notification_subscriptions[0]);
 

@@ -17,7 +17,7 @@
  */
 #define NOTIFICATION_NSUBSCRIPTIONS 5
 
-extern const struct subscription notification_subscriptions[NOTIFICATION_NSUBSCRIPTIONS];
+extern const struct subscription notification_subscriptions[]; /* NOTIFICATION_NSUBSCRIPTIONS rows, checked where it is defined */
 extern const size_t notification_nsubscriptions;
 
 #endif

@@ -11,7 +11,7 @@
 /* A constant for service.c's static descriptor; see handlers.h. */
 #define NOTIFICATION_NROUTES 1
 
-extern const struct http_route notification_routes[NOTIFICATION_NROUTES];
+extern const struct http_route notification_routes[]; /* NOTIFICATION_NROUTES rows, checked where it is defined */
 extern const size_t notification_nroutes;
 
 #endif

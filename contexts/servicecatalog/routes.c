@@ -41,6 +41,8 @@ const struct http_route servicecatalog_routes[] = {
     {"POST", "/providers/{id}/offerings", route_post_provider_offerings},
     {"GET", "/offerings/{id}", route_get_offering},
 };
+_Static_assert(sizeof(servicecatalog_routes) / sizeof(servicecatalog_routes[0]) == SERVICECATALOG_NROUTES,
+               "SERVICECATALOG_NROUTES must count the rows of servicecatalog_routes");
 const size_t servicecatalog_nroutes = SERVICECATALOG_NROUTES;
 
 /* ---- request parsing: ERR_INVALID (400) for anything missing or mistyped ---- */
