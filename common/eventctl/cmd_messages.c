@@ -4,7 +4,8 @@
  *
  * Read-only. The rows of all schemas come from one UNION ALL statement, each
  * branch already cut to --limit rows, so a large table costs a top-N sort,
- * not a full one.
+ * not a full one. cmd_messages_read and cmd_messages_json are also what the
+ * dashboard's /api/messages serves, so both show the same rows.
  */
 #include "ctl.h"
 
@@ -18,6 +19,7 @@
 #define MESSAGES_LIMIT_DEFAULT "50"
 #define MESSAGES_LIMIT_MAX     100000
 #define MESSAGES_ERROR_WIDTH   60
+#define MESSAGES_TYPE_MAX      128
 
 static const char usage_text[] =
     "usage: eventctl messages [--context C] [--status S] [--type T] [--limit N] [--json]\n"
@@ -37,8 +39,28 @@ static const char usage_text[] =
     "\n"
     "Contexts whose schema has no outbox and inbox yet are skipped.\n";
 
-static const char *const statuses[] = {"pending",   "published", "failed", "processing",
-                                       "processed", "dead",      NULL};
+const char *const cmd_messages_outbox_statuses[] = {"pending", "published", "failed", NULL};
+const char *const cmd_messages_inbox_statuses[] = {"processing", "processed", "failed", "dead",
+                                                   NULL};
+
+static bool listed(const char *const *list, const char *s)
+{
+    for (; *list; list++)
+        if (strcmp(*list, s) == 0)
+            return true;
+    return false;
+}
+
+bool cmd_messages_status_valid(const char *status)
+{
+    return listed(cmd_messages_outbox_statuses, status) ||
+           listed(cmd_messages_inbox_statuses, status);
+}
+
+bool cmd_messages_type_valid(const char *type)
+{
+    return *type && strlen(type) <= MESSAGES_TYPE_MAX;
+}
 
 /*
  * One branch per context and table; {c} is the schema. $1 status, $2 type
@@ -56,39 +78,93 @@ static const char branch_sql[] =
     "  WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR type = $2)"
     "  ORDER BY created_at DESC LIMIT $3::int)";
 
+struct read_ctx {
+    cmd_messages_fn fn;
+    void *ctx;
+};
+
+static int read_row(void *vctx, const struct db_row *row, struct err *err)
+{
+    struct read_ctx *r = vctx;
+    struct cmd_messages_row m = {
+        .time = ctl_text(row, 0),
+        .context = ctl_text(row, 1),
+        .table = ctl_text(row, 2),
+        .consumer = db_row_text(row, 3),
+        .status = ctl_text(row, 4),
+        .type = ctl_text(row, 5),
+        .id = ctl_text(row, 6),
+        .correlation_id = ctl_text(row, 7),
+        .last_error = db_row_text(row, 9),
+    };
+    int64_t attempts = 0;
+    if (db_row_int64(row, 8, &attempts))
+        return err_set(err, ERR_INTERNAL, "unreadable attempts of message '%s'", m.id);
+    m.attempts = (long long)attempts;
+    return r->fn(r->ctx, &m, err);
+}
+
+int cmd_messages_read(struct db *db, const struct service_def *const *schemas, size_t n,
+                      const char *status, const char *type, long limit, cmd_messages_fn fn,
+                      void *ctx, struct err *err)
+{
+    static const char head[] =
+        "SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
+        "       context, tbl, consumer, status, type, id, correlation_id, attempts, last_error"
+        " FROM (";
+    static const char tail[] = ") m ORDER BY created_at DESC, id DESC LIMIT $3::int";
+    char *sql = malloc(CTL_SQL_MAX);
+    if (!sql)
+        return err_set(err, ERR_NOMEM, "out of memory");
+    size_t used = strlen(head);
+    memcpy(sql, head, used);
+    int rc = ctl_sql_each(sql + used, CTL_SQL_MAX - used - sizeof(tail), schemas, n, branch_sql,
+                          " UNION ALL ", err);
+    if (rc == 0) {
+        strcat(sql, tail);
+        char nbuf[24];
+        snprintf(nbuf, sizeof(nbuf), "%ld", limit);
+        const char *params[] = {status, type, nbuf};
+        struct read_ctx r = {fn, ctx};
+        rc = db_exec(db, sql, 3, params, read_row, &r, err);
+    }
+    free(sql);
+    return rc < 0 ? rc : 0;
+}
+
+json_t *cmd_messages_json(const struct cmd_messages_row *m)
+{
+    return json_pack("{s:s, s:s, s:s, s:s?, s:s, s:s, s:s, s:s, s:I, s:s?}", "time", m->time,
+                     "context", m->context, "table", m->table, "consumer", m->consumer, "status",
+                     m->status, "type", m->type, "id", m->id, "correlation_id", m->correlation_id,
+                     "attempts", (json_int_t)m->attempts, "last_error", m->last_error);
+}
+
+/* ---- the command ---------------------------------------------------------------- */
+
 struct messages_out {
     bool json;
     long rows;
 };
 
-static int messages_row(void *vctx, const struct db_row *row, struct err *err)
+static int messages_print(void *vctx, const struct cmd_messages_row *m, struct err *err)
 {
     struct messages_out *out = vctx;
-    const char *time = ctl_text(row, 0), *context = ctl_text(row, 1), *table = ctl_text(row, 2);
-    const char *status = ctl_text(row, 4), *type = ctl_text(row, 5), *id = ctl_text(row, 6);
-    const char *correlation = ctl_text(row, 7);
-    const char *consumer = db_row_text(row, 3), *last_error = db_row_text(row, 9);
-    int64_t attempts = 0;
-    if (db_row_int64(row, 8, &attempts))
-        return err_set(err, ERR_INTERNAL, "unreadable attempts of message '%s'", id);
-
     if (out->json) {
-        json_t *o = json_pack("{s:s, s:s, s:s, s:s?, s:s, s:s, s:s, s:s, s:I, s:s?}", "time", time,
-                              "context", context, "table", table, "consumer", consumer, "status",
-                              status, "type", type, "id", id, "correlation_id", correlation,
-                              "attempts", (json_int_t)attempts, "last_error", last_error);
+        json_t *o = cmd_messages_json(m);
         char *text = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
         json_decref(o);
         if (!text)
-            return err_set(err, ERR_NOMEM, "out of memory formatting message '%s'", id);
+            return err_set(err, ERR_NOMEM, "out of memory formatting message '%s'", m->id);
         puts(text);
         free(text);
     } else {
         char error[MESSAGES_ERROR_WIDTH + 1];
-        ctl_one_line(last_error ? last_error : "-", MESSAGES_ERROR_WIDTH, error, sizeof(error));
-        printf("%-24s  %-14s  %-6s  %-14s  %-10s  %-34s  %-36s  %-36s  %8lld  %s\n", time, context,
-               table, consumer ? consumer : "-", status, type, id, correlation, (long long)attempts,
-               error);
+        ctl_one_line(m->last_error ? m->last_error : "-", MESSAGES_ERROR_WIDTH, error,
+                     sizeof(error));
+        printf("%-24s  %-14s  %-6s  %-14s  %-10s  %-34s  %-36s  %-36s  %8lld  %s\n", m->time,
+               m->context, m->table, m->consumer ? m->consumer : "-", m->status, m->type, m->id,
+               m->correlation_id, m->attempts, error);
     }
     out->rows++;
     return 0;
@@ -125,18 +201,14 @@ int cmd_messages_run(int argc, char **argv)
     const struct service_def *only;
     if (ctl_parse_context(cmd, context_arg, &only))
         return CTL_EXIT_USAGE;
-    if (status) {
-        size_t s = 0;
-        while (statuses[s] && strcmp(statuses[s], status) != 0)
-            s++;
-        if (!statuses[s])
-            return ctl_usage_error(cmd,
-                                   "unknown status '%.64s': want pending|published|failed "
-                                   "(outbox) or processing|processed|failed|dead (inbox)",
-                                   status);
-    }
-    if (type && (!*type || strlen(type) > 128))
-        return ctl_usage_error(cmd, "invalid type '%.64s': want 1 to 128 characters", type);
+    if (status && !cmd_messages_status_valid(status))
+        return ctl_usage_error(cmd,
+                               "unknown status '%.64s': want pending|published|failed "
+                               "(outbox) or processing|processed|failed|dead (inbox)",
+                               status);
+    if (type && !cmd_messages_type_valid(type))
+        return ctl_usage_error(cmd, "invalid type '%.64s': want 1 to %d characters", type,
+                               MESSAGES_TYPE_MAX);
     char *end;
     long n = strtol(limit, &end, 10);
     if (end == limit || *end || n < 1 || n > MESSAGES_LIMIT_MAX)
@@ -149,43 +221,15 @@ int cmd_messages_run(int argc, char **argv)
     int exit_code = ctl_open(cmd, url_arg, only, &db, schemas, &nschemas);
     if (exit_code != CTL_EXIT_OK)
         return exit_code;
-    struct err err = {0};
-    char *sql = malloc(CTL_SQL_MAX);
-    if (!sql) {
-        exit_code = ctl_fail(cmd, "out of memory");
-        goto done;
-    }
-
-    static const char head[] =
-        "SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
-        "       context, tbl, consumer, status, type, id, correlation_id, attempts, last_error"
-        " FROM (";
-    static const char tail[] = ") m ORDER BY created_at DESC, id DESC LIMIT $3::int";
-    size_t used = strlen(head);
-    memcpy(sql, head, used);
-    if (ctl_sql_each(sql + used, CTL_SQL_MAX - used - sizeof(tail), schemas, nschemas, branch_sql,
-                     " UNION ALL ", &err) < 0) {
-        exit_code = ctl_fail(cmd, "%s", err.msg);
-        goto done;
-    }
-    strcat(sql, tail);
-
-    char nbuf[24];
-    snprintf(nbuf, sizeof(nbuf), "%ld", n);
-    const char *params[] = {status, type, nbuf};
     if (!out.json)
         printf("%-24s  %-14s  %-6s  %-14s  %-10s  %-34s  %-36s  %-36s  %8s  %s\n", "TIME",
                "CONTEXT", "TABLE", "CONSUMER", "STATUS", "TYPE", "ID", "CORRELATION ID", "ATTEMPTS",
                "LAST ERROR");
-    if (db_exec(db, sql, 3, params, messages_row, &out, &err) < 0) {
+    struct err err = {0};
+    if (cmd_messages_read(db, schemas, nschemas, status, type, n, messages_print, &out, &err) < 0)
         exit_code = ctl_fail(cmd, "cannot read the messages: %s", err.msg);
-        goto done;
-    }
-    if (out.rows == 0 && !out.json)
+    else if (out.rows == 0 && !out.json)
         fprintf(stderr, "eventctl messages: no messages match\n");
-
-done:
-    free(sql);
     db_free(db);
     return exit_code;
 }

@@ -5,8 +5,9 @@
  * (the relay publishes it again).
  *
  * The status changes only through inbox_requeue and outbox_requeue (the one
- * path to each table's state change), on a connection whose search_path is
- * the context's schema, as the context's own code runs them.
+ * path to each table's state change), in a transaction whose search_path is
+ * the context's schema, as the context's own code runs them. The dashboard's
+ * POST /api/requeue/{id} runs the same cmd_requeue_in.
  */
 #include "ctl.h"
 
@@ -30,21 +31,42 @@ static const char usage_text[] =
     "\n"
     "Exit status 1 when no dead or failed message has that id, 2 when the id is not a UUID.\n";
 
+int cmd_requeue_in(struct db *db, const char *context, const char *id, int *inbox, int *outbox,
+                   struct err *err)
+{
+    *inbox = *outbox = 0;
+    int rc = db_begin(db, err);
+    if (rc < 0)
+        return rc;
+    /* set_config(..., true) is SET LOCAL: the schema lasts until this transaction ends. */
+    const char *params[] = {context};
+    int in = 0, out = 0;
+    rc = db_exec(db, "SELECT set_config('search_path', quote_ident($1), true)", 1, params, NULL,
+                 NULL, err);
+    if (rc >= 0)
+        rc = in = inbox_requeue(db, id, NULL, err);
+    if (rc >= 0)
+        rc = out = outbox_requeue(db, id, err);
+    if (rc >= 0)
+        rc = db_commit(db, err);
+    if (rc < 0) {
+        db_rollback(db);
+        return rc;
+    }
+    *inbox = in;
+    *outbox = out;
+    return 0;
+}
+
 /*
  * Requeues id in one context's schema and says what it did. Returns the rows
  * requeued (inbox + outbox), or a negative exit code (the line is printed).
  */
-static int requeue_in(const char *cmd, const char *url, const char *context, const char *id)
+static int requeue_in(const char *cmd, struct db *db, const char *context, const char *id)
 {
-    struct db *db;
-    int exit_code = ctl_db_connect(cmd, url, context, &db);
-    if (exit_code != CTL_EXIT_OK)
-        return -exit_code;
     struct err err = {0};
-    int inbox = inbox_requeue(db, id, NULL, &err);
-    int outbox = inbox < 0 ? 0 : outbox_requeue(db, id, &err);
-    db_free(db);
-    if (inbox < 0 || outbox < 0)
+    int inbox, outbox;
+    if (cmd_requeue_in(db, context, id, &inbox, &outbox, &err) < 0)
         return -ctl_fail(cmd, "cannot requeue '%s' in '%s': %s", id, context, err.msg);
     if (inbox > 0)
         printf("%s: inbox message '%s' requeued (dead -> failed, due now; %d consumer row%s)\n",
@@ -84,23 +106,22 @@ int cmd_requeue_run(int argc, char **argv)
     if (ctl_parse_context(cmd, context_arg, &only))
         return CTL_EXIT_USAGE;
 
-    /* Which schemas exist, on one connection; then one connection per schema. */
     struct db *db;
     const struct service_def *schemas[CTL_CONTEXTS_MAX];
     size_t nschemas;
     int exit_code = ctl_open(cmd, url_arg, only, &db, schemas, &nschemas);
     if (exit_code != CTL_EXIT_OK)
         return exit_code;
-    db_free(db);
-
-    const char *url = ctl_database_url(url_arg);
     int total = 0;
     for (size_t i = 0; i < nschemas; i++) {
-        int n = requeue_in(cmd, url, schemas[i]->name, id);
-        if (n < 0)
+        int n = requeue_in(cmd, db, schemas[i]->name, id);
+        if (n < 0) {
+            db_free(db);
             return -n;
+        }
         total += n;
     }
+    db_free(db);
     if (total == 0)
         return ctl_fail(cmd, "no dead or failed message '%s'", id);
     return CTL_EXIT_OK;

@@ -11,7 +11,8 @@
  * purged) takes its publisher and time from the stored CloudEvent.
  *
  * Read-only. --mermaid prints the same deliveries as a sequenceDiagram, in the
- * order they finished.
+ * order they finished. One walk of the tree (trace_walk) feeds both the text
+ * and the JSON the dashboard serves, so the two always agree.
  */
 #include "ctl.h"
 
@@ -229,7 +230,7 @@ static int trace_read(struct db *db, const struct service_def *const *schemas, s
     return 0;
 }
 
-/* ---- the tree ---------------------------------------------------------------- */
+/* ---- formatting --------------------------------------------------------------- */
 
 static void format_us(long long us, char *out, size_t outlen)
 {
@@ -245,14 +246,49 @@ static void format_us(long long us, char *out, size_t outlen)
     snprintf(out, outlen, "%s.%03lldZ", day, (us % 1000000) / 1000);
 }
 
+/* A hop's latency, from e's outbox row to d's processed_at; false when either is unknown. */
+static bool latency_ms(const struct trace_event *e, const struct trace_delivery *d, double *ms)
+{
+    if (d->processed_us < 0 || e->created_us < 0)
+        return false;
+    *ms = (double)(d->processed_us - e->created_us) / 1000.0;
+    return true;
+}
+
 static void format_latency(const struct trace_event *e, const struct trace_delivery *d, char *out,
                            size_t outlen)
 {
-    if (d->processed_us < 0 || e->created_us < 0)
+    double ms;
+    if (!latency_ms(e, d, &ms))
         snprintf(out, outlen, "%s", "-");
     else
-        snprintf(out, outlen, "%.1f ms", (double)(d->processed_us - e->created_us) / 1000.0);
+        snprintf(out, outlen, "%.1f ms", ms);
 }
+
+/* ---- the walk of the tree --------------------------------------------------------- */
+
+/*
+ * The walk decides the order and the nesting; a visitor only renders what it
+ * is shown: the text of "eventctl trace" or the dashboard's JSON. depth is
+ * at most TRACE_DEPTH_MAX. After event(e, d), the walk reports e's
+ * deliveries at the same depth, each followed by the events its context
+ * published because of e (depth d + 1); no_delivery when there is none; then
+ * unrecorded(publisher) for each context that published events because of e
+ * with no inbox row of e left, each followed by those events (depth d + 1).
+ */
+struct trace_visitor {
+    void (*event)(void *ctx, const struct trace_event *e, int depth);
+    void (*delivery)(void *ctx, const struct trace_event *e, const struct trace_delivery *d,
+                     int depth);
+    void (*no_delivery)(void *ctx, int depth);
+    void (*unrecorded)(void *ctx, const char *publisher, int depth);
+};
+
+struct trace_walk {
+    struct trace *t;
+    const struct trace_visitor *v;
+    void *ctx;
+};
 
 static bool is_root(const struct trace *t, const struct trace_event *e)
 {
@@ -260,7 +296,7 @@ static bool is_root(const struct trace *t, const struct trace_event *e)
     return !cause || cause == e;
 }
 
-static void show_event(struct trace *t, size_t ei, int depth);
+static void walk_event(struct trace_walk *w, size_t ei, int depth);
 
 /* True when context has an inbox row of event ei. */
 static bool delivered_to(const struct trace *t, size_t ei, const char *context)
@@ -271,34 +307,26 @@ static bool delivered_to(const struct trace *t, size_t ei, const char *context)
     return false;
 }
 
-/* Shows, one level deeper, the events e caused that publisher published. */
-static void show_children(struct trace *t, const struct trace_event *e, const char *publisher,
+/* Walks, one level deeper, the events e caused that publisher published. */
+static void walk_children(struct trace_walk *w, const struct trace_event *e, const char *publisher,
                           int depth)
 {
-    for (size_t i = 0; i < t->nevents; i++) {
-        struct trace_event *c = &t->events[i];
+    for (size_t i = 0; i < w->t->nevents; i++) {
+        const struct trace_event *c = &w->t->events[i];
         if (c->shown || strcmp(c->causation, e->id) != 0)
             continue;
         if (strcmp(c->publisher, publisher) != 0)
             continue;
-        show_event(t, i, depth);
+        walk_event(w, i, depth);
     }
 }
 
-static void show_event(struct trace *t, size_t ei, int depth)
+static void walk_event(struct trace_walk *w, size_t ei, int depth)
 {
+    struct trace *t = w->t;
     struct trace_event *e = &t->events[ei];
     e->shown = true;
-    int indent = 4 * (depth < TRACE_DEPTH_MAX ? depth : TRACE_DEPTH_MAX);
-    char when[32];
-    format_us(e->created_us, when, sizeof(when));
-    printf("%*s%s  %-14s  %-34s  %s  caused by %s", indent, "", when, e->publisher, e->type, e->id,
-           e->causation);
-    if (!e->outbox_status[0])
-        printf("  (outbox row gone)");
-    else if (strcmp(e->outbox_status, "published") != 0)
-        printf("  (outbox: %s)", e->outbox_status);
-    putchar('\n');
+    w->v->event(w->ctx, e, depth);
 
     bool any = false;
     for (size_t i = 0; i < t->ndeliveries; i++) {
@@ -306,22 +334,12 @@ static void show_event(struct trace *t, size_t ei, int depth)
         if (d->event != ei)
             continue;
         any = true;
-        char done[32], latency[32];
-        format_us(d->processed_us, done, sizeof(done));
-        format_latency(e, d, latency, sizeof(latency));
-        printf("%*s-> %-14s  %-10s  attempts %lld  processed %s  %s", indent + 2, "", d->consumer,
-               d->status, d->attempts, done, latency);
-        if (d->last_error && strcmp(d->status, "processed") != 0) {
-            char error[TRACE_ERROR_WIDTH + 1];
-            ctl_one_line(d->last_error, TRACE_ERROR_WIDTH, error, sizeof(error));
-            printf("  error '%s'", error);
-        }
-        putchar('\n');
+        w->v->delivery(w->ctx, e, d, depth);
         if (depth < TRACE_DEPTH_MAX)
-            show_children(t, e, d->context, depth + 1);
+            walk_children(w, e, d->context, depth + 1);
     }
     if (!any)
-        printf("%*s-> (no consumer has recorded it)\n", indent + 2, "");
+        w->v->no_delivery(w->ctx, depth);
     if (depth >= TRACE_DEPTH_MAX)
         return;
     /* Events e caused in a context with no inbox row of e (purged): under a line saying so. */
@@ -329,72 +347,320 @@ static void show_event(struct trace *t, size_t ei, int depth)
         const struct trace_event *c = &t->events[i];
         if (c->shown || strcmp(c->causation, e->id) != 0 || delivered_to(t, ei, c->publisher))
             continue;
-        printf("%*s-> %-14s  (no inbox row: purged or never recorded)\n", indent + 2, "",
-               c->publisher);
-        show_children(t, e, c->publisher, depth + 1);
+        w->v->unrecorded(w->ctx, c->publisher, depth);
+        walk_children(w, e, c->publisher, depth + 1);
     }
 }
 
-static void trace_print_tree(struct trace *t, const char *correlation_id)
+/* Walks every event once: the roots in time order, then what a cycle kept out, flat. */
+static void trace_walk(struct trace *t, const struct trace_visitor *v, void *ctx)
+{
+    struct trace_walk w = {t, v, ctx};
+    for (size_t i = 0; i < t->nevents; i++)
+        t->events[i].shown = false;
+    for (size_t i = 0; i < t->nevents; i++)
+        if (!t->events[i].shown && is_root(t, &t->events[i]))
+            walk_event(&w, i, 0);
+    /* What a causation cycle (bad data) kept out of the tree, flat at the end. */
+    for (size_t i = 0; i < t->nevents; i++)
+        if (!t->events[i].shown)
+            walk_event(&w, i, 0);
+}
+
+static size_t not_processed(const struct trace *t)
 {
     size_t open = 0;
     for (size_t i = 0; i < t->ndeliveries; i++)
         open += strcmp(t->deliveries[i].status, "processed") != 0;
-    printf("correlation id '%s': %zu events, %zu deliveries, %zu not processed\n", correlation_id,
-           t->nevents, t->ndeliveries, open);
-    for (size_t i = 0; i < t->nevents; i++)
-        if (!t->events[i].shown && is_root(t, &t->events[i]))
-            show_event(t, i, 0);
-    /* What a causation cycle (bad data) kept out of the tree, flat at the end. */
-    for (size_t i = 0; i < t->nevents; i++)
-        if (!t->events[i].shown)
-            show_event(t, i, 0);
+    return open;
+}
+
+/* ---- the tree as text ----------------------------------------------------------------- */
+
+static int text_indent(int depth)
+{
+    return 4 * (depth < TRACE_DEPTH_MAX ? depth : TRACE_DEPTH_MAX);
+}
+
+static void text_event(void *ctx, const struct trace_event *e, int depth)
+{
+    FILE *out = ctx;
+    char when[32];
+    format_us(e->created_us, when, sizeof(when));
+    fprintf(out, "%*s%s  %-14s  %-34s  %s  caused by %s", text_indent(depth), "", when,
+            e->publisher, e->type, e->id, e->causation);
+    if (!e->outbox_status[0])
+        fprintf(out, "  (outbox row gone)");
+    else if (strcmp(e->outbox_status, "published") != 0)
+        fprintf(out, "  (outbox: %s)", e->outbox_status);
+    fputc('\n', out);
+}
+
+static void text_delivery(void *ctx, const struct trace_event *e, const struct trace_delivery *d,
+                          int depth)
+{
+    FILE *out = ctx;
+    char done[32], latency[32];
+    format_us(d->processed_us, done, sizeof(done));
+    format_latency(e, d, latency, sizeof(latency));
+    fprintf(out, "%*s-> %-14s  %-10s  attempts %lld  processed %s  %s", text_indent(depth) + 2, "",
+            d->consumer, d->status, d->attempts, done, latency);
+    if (d->last_error && strcmp(d->status, "processed") != 0) {
+        char error[TRACE_ERROR_WIDTH + 1];
+        ctl_one_line(d->last_error, TRACE_ERROR_WIDTH, error, sizeof(error));
+        fprintf(out, "  error '%s'", error);
+    }
+    fputc('\n', out);
+}
+
+static void text_no_delivery(void *ctx, int depth)
+{
+    fprintf(ctx, "%*s-> (no consumer has recorded it)\n", text_indent(depth) + 2, "");
+}
+
+static void text_unrecorded(void *ctx, const char *publisher, int depth)
+{
+    fprintf(ctx, "%*s-> %-14s  (no inbox row: purged or never recorded)\n", text_indent(depth) + 2,
+            "", publisher);
+}
+
+static const struct trace_visitor text_visitor = {text_event, text_delivery, text_no_delivery,
+                                                  text_unrecorded};
+
+static void trace_write_tree(struct trace *t, const char *correlation_id, FILE *out)
+{
+    fprintf(out, "correlation id '%s': %zu events, %zu deliveries, %zu not processed\n",
+            correlation_id, t->nevents, t->ndeliveries, not_processed(t));
+    trace_walk(t, &text_visitor, out);
 }
 
 /* ---- the diagram --------------------------------------------------------------- */
 
-static void participant(const char **seen, size_t *n, const char *name)
+/*
+ * The diagram's participants in order of appearance: each event's publisher,
+ * then its consumers. names has room for nevents + ndeliveries entries
+ * (borrowed from t); returns how many were filled.
+ */
+static void add_participant(const char **names, size_t *n, const char *name)
 {
     for (size_t i = 0; i < *n; i++)
-        if (strcmp(seen[i], name) == 0)
+        if (strcmp(names[i], name) == 0)
             return;
-    seen[(*n)++] = name;
-    printf("    participant %s\n", name);
+    names[(*n)++] = name;
 }
 
-static void trace_print_mermaid(const struct trace *t)
+static size_t trace_participants(const struct trace *t, const char **names)
 {
-    puts("sequenceDiagram");
-    /* Participants in order of appearance: each event's publisher, then its consumers. */
-    const char **seen = calloc(t->nevents + t->ndeliveries + 1, sizeof(*seen));
-    size_t nseen = 0;
-    for (size_t i = 0; seen && i < t->nevents; i++) {
-        participant(seen, &nseen, t->events[i].publisher);
+    size_t n = 0;
+    for (size_t i = 0; i < t->nevents; i++) {
+        add_participant(names, &n, t->events[i].publisher);
         for (size_t j = 0; j < t->ndeliveries; j++)
             if (t->deliveries[j].event == i)
-                participant(seen, &nseen, t->deliveries[j].context);
+                add_participant(names, &n, t->deliveries[j].context);
     }
-    free(seen);
+    return n;
+}
+
+/* True when some consumer recorded event ei. */
+static bool delivered(const struct trace *t, size_t ei)
+{
+    for (size_t j = 0; j < t->ndeliveries; j++)
+        if (t->deliveries[j].event == ei)
+            return true;
+    return false;
+}
+
+static void trace_write_mermaid(const struct trace *t, FILE *out)
+{
+    fputs("sequenceDiagram\n", out);
+    const char **names = calloc(t->nevents + t->ndeliveries + 1, sizeof(*names));
+    size_t nnames = names ? trace_participants(t, names) : 0;
+    for (size_t i = 0; i < nnames; i++)
+        fprintf(out, "    participant %s\n", names[i]);
+    free(names);
+    /* The deliveries in the order they finished. */
     for (size_t i = 0; i < t->ndeliveries; i++) {
         const struct trace_delivery *d = &t->deliveries[i];
         const struct trace_event *e = &t->events[d->event];
         if (strcmp(d->status, "processed") == 0) {
             char latency[32];
             format_latency(e, d, latency, sizeof(latency));
-            printf("    %s->>%s: %s (%s)\n", e->publisher, d->context, e->type, latency);
+            fprintf(out, "    %s->>%s: %s (%s)\n", e->publisher, d->context, e->type, latency);
         } else {
-            printf("    %s-x%s: %s (%s, attempts %lld)\n", e->publisher, d->context, e->type,
-                   d->status, d->attempts);
+            fprintf(out, "    %s-x%s: %s (%s, attempts %lld)\n", e->publisher, d->context, e->type,
+                    d->status, d->attempts);
         }
     }
-    for (size_t i = 0; i < t->nevents; i++) {
-        bool delivered = false;
-        for (size_t j = 0; j < t->ndeliveries && !delivered; j++)
-            delivered = t->deliveries[j].event == i;
-        if (!delivered)
-            printf("    Note over %s: %s (no delivery recorded)\n", t->events[i].publisher,
-                   t->events[i].type);
+    for (size_t i = 0; i < t->nevents; i++)
+        if (!delivered(t, i))
+            fprintf(out, "    Note over %s: %s (no delivery recorded)\n", t->events[i].publisher,
+                    t->events[i].type);
+}
+
+/* ---- JSON (the dashboard) ------------------------------------------------------------- */
+
+/*
+ * Builds the nested tree while the walk runs: level[d] is the array that
+ * takes the events of depth d, event[d] the event of depth d being filled.
+ * All borrowed from the result; after a failed allocation nothing more is
+ * added and nomem is set.
+ */
+struct tree_json {
+    json_t *level[TRACE_DEPTH_MAX + 2];
+    json_t *event[TRACE_DEPTH_MAX + 1];
+    bool nomem;
+};
+
+/* Appends value (taking it) to array; false (value released) when either is NULL or on failure. */
+static bool append(json_t *array, json_t *value)
+{
+    if (!array) {
+        json_decref(value);
+        return false;
     }
+    return value && json_array_append_new(array, value) == 0;
+}
+
+static json_t *json_time(long long us)
+{
+    char when[32];
+    format_us(us, when, sizeof(when));
+    return us < 0 ? json_null() : json_string(when);
+}
+
+static json_t *json_latency(const struct trace_event *e, const struct trace_delivery *d)
+{
+    double ms;
+    return latency_ms(e, d, &ms) ? json_real(ms) : json_null();
+}
+
+static void json_event(void *ctx, const struct trace_event *e, int depth)
+{
+    struct tree_json *tj = ctx;
+    if (tj->nomem)
+        return;
+    json_t *o = json_pack(
+        "{s:s, s:s, s:s, s:s, s:o, s:s?, s:[], s:[]}", "id", e->id, "type", e->type, "publisher",
+        e->publisher, "causation_id", e->causation, "time", json_time(e->created_us),
+        "outbox_status", e->outbox_status[0] ? e->outbox_status : NULL, "deliveries", "unrecorded");
+    tj->event[depth] = o;
+    tj->nomem = !append(tj->level[depth], o);
+}
+
+static void json_delivery(void *ctx, const struct trace_event *e, const struct trace_delivery *d,
+                          int depth)
+{
+    struct tree_json *tj = ctx;
+    if (tj->nomem)
+        return;
+    json_t *events = json_array();
+    json_t *o =
+        json_pack("{s:s, s:s, s:s, s:I, s:o, s:o, s:s?, s:o}", "consumer", d->consumer, "context",
+                  d->context, "status", d->status, "attempts", (json_int_t)d->attempts,
+                  "processed_at", json_time(d->processed_us), "latency_ms", json_latency(e, d),
+                  "last_error", d->last_error, "events", events);
+    tj->nomem = !append(json_object_get(tj->event[depth], "deliveries"), o);
+    tj->level[depth + 1] = events;
+}
+
+static void json_no_delivery(void *ctx, int depth)
+{
+    (void)ctx;
+    (void)depth; /* an empty "deliveries" says it */
+}
+
+static void json_unrecorded(void *ctx, const char *publisher, int depth)
+{
+    struct tree_json *tj = ctx;
+    if (tj->nomem)
+        return;
+    json_t *events = json_array();
+    json_t *o = json_pack("{s:s, s:o}", "context", publisher, "events", events);
+    tj->nomem = !append(json_object_get(tj->event[depth], "unrecorded"), o);
+    tj->level[depth + 1] = events;
+}
+
+static const struct trace_visitor json_visitor = {json_event, json_delivery, json_no_delivery,
+                                                  json_unrecorded};
+
+/* The diagram's data: participants, arrows in finishing order, notes. False when out of memory. */
+static bool json_diagram(const struct trace *t, json_t *participants, json_t *sequence,
+                         json_t *notes)
+{
+    const char **names = calloc(t->nevents + t->ndeliveries + 1, sizeof(*names));
+    if (!names)
+        return false;
+    size_t nnames = trace_participants(t, names);
+    bool ok = true;
+    for (size_t i = 0; ok && i < nnames; i++)
+        ok = append(participants, json_string(names[i]));
+    free(names);
+    for (size_t i = 0; ok && i < t->ndeliveries; i++) {
+        const struct trace_delivery *d = &t->deliveries[i];
+        const struct trace_event *e = &t->events[d->event];
+        ok = append(sequence,
+                    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:o}", "from", e->publisher,
+                              "to", d->context, "type", e->type, "event_id", e->id, "consumer",
+                              d->consumer, "status", d->status, "attempts", (json_int_t)d->attempts,
+                              "latency_ms", json_latency(e, d)));
+    }
+    for (size_t i = 0; ok && i < t->nevents; i++)
+        if (!delivered(t, i))
+            ok = append(notes, json_pack("{s:s, s:s, s:s}", "over", t->events[i].publisher, "type",
+                                         t->events[i].type, "event_id", t->events[i].id));
+    return ok;
+}
+
+static json_t *trace_to_json(struct trace *t, const char *correlation_id)
+{
+    json_t *tree = json_array(), *participants = json_array(), *sequence = json_array();
+    json_t *notes = json_array();
+    json_t *o =
+        json_pack("{s:s, s:{s:I, s:I, s:I}, s:o, s:o, s:o, s:o}", "correlation_id", correlation_id,
+                  "counts", "events", (json_int_t)t->nevents, "deliveries",
+                  (json_int_t)t->ndeliveries, "not_processed", (json_int_t)not_processed(t), "tree",
+                  tree, "participants", participants, "sequence", sequence, "notes", notes);
+    if (!o)
+        return NULL; /* json_pack has released the "o" arguments */
+    struct tree_json tj = {.level = {tree}};
+    trace_walk(t, &json_visitor, &tj);
+    if (tj.nomem || !json_diagram(t, participants, sequence, notes)) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* ---- shared with the dashboard ------------------------------------------------------ */
+
+int cmd_trace_write(struct db *db, const struct service_def *const *schemas, size_t n,
+                    const char *correlation_id, bool mermaid, FILE *out, struct err *err)
+{
+    struct trace t = {0};
+    int rc = trace_read(db, schemas, n, correlation_id, &t, err);
+    if (rc == 0 && t.nevents > 0) {
+        if (mermaid)
+            trace_write_mermaid(&t, out);
+        else
+            trace_write_tree(&t, correlation_id, out);
+        rc = 1;
+    }
+    trace_release(&t);
+    return rc;
+}
+
+int cmd_trace_json(struct db *db, const struct service_def *const *schemas, size_t n,
+                   const char *correlation_id, json_t **out, struct err *err)
+{
+    *out = NULL;
+    struct trace t = {0};
+    int rc = trace_read(db, schemas, n, correlation_id, &t, err);
+    if (rc == 0 && t.nevents > 0) {
+        *out = trace_to_json(&t, correlation_id);
+        rc = *out ? 1 : err_set(err, ERR_NOMEM, "out of memory encoding the trace");
+    }
+    trace_release(&t);
+    return rc;
 }
 
 /* ---- the command --------------------------------------------------------------- */
@@ -436,17 +702,12 @@ int cmd_trace_run(int argc, char **argv)
     int exit_code = ctl_open(cmd, url_arg, NULL, &db, schemas, &nschemas);
     if (exit_code != CTL_EXIT_OK)
         return exit_code;
-    struct trace t = {0};
     struct err err = {0};
-    if (trace_read(db, schemas, nschemas, correlation_id, &t, &err) < 0)
+    int rc = cmd_trace_write(db, schemas, nschemas, correlation_id, mermaid, stdout, &err);
+    if (rc < 0)
         exit_code = ctl_fail(cmd, "cannot read correlation id '%s': %s", correlation_id, err.msg);
-    else if (t.nevents == 0)
+    else if (rc == 0)
         exit_code = ctl_fail(cmd, "no events with correlation id '%s'", correlation_id);
-    else if (mermaid)
-        trace_print_mermaid(&t);
-    else
-        trace_print_tree(&t, correlation_id);
-    trace_release(&t);
     db_free(db);
     return exit_code;
 }

@@ -16,6 +16,7 @@
 #include "common/err.h"
 #include "common/service.h"
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -49,6 +50,81 @@ int cmd_requeue_run(int argc, char **argv);
 int cmd_purge_run(int argc, char **argv);
 int cmd_catalog_run(int argc, char **argv);
 int cmd_config_run(int argc, char **argv);
+int cmd_dashboard_run(int argc, char **argv);
+
+/*
+ * What a command shares with the dashboard, which serves the same reads and
+ * the same requeue over HTTP (cmd_dashboard.c). Each lives in its command's
+ * file, so the CLI and the dashboard cannot drift apart.
+ */
+
+/* cmd_messages.c: one outbox or inbox row, every pointer borrowed (valid during the callback). */
+struct cmd_messages_row {
+    const char *time; /* created_at, UTC, "2026-01-01T10:00:00.000Z" */
+    const char *context;
+    const char *table;    /* "outbox" or "inbox" */
+    const char *consumer; /* NULL for an outbox row */
+    const char *status;
+    const char *type;
+    const char *id;
+    const char *correlation_id;
+    long long attempts;
+    const char *last_error; /* NULL when there is none */
+};
+
+/* Called once per row, newest first; return 0 to go on, or a negative code after filling err. */
+typedef int (*cmd_messages_fn)(void *ctx, const struct cmd_messages_row *m, struct err *err);
+
+/* The statuses of each table, NULL-terminated. */
+extern const char *const cmd_messages_outbox_statuses[];
+extern const char *const cmd_messages_inbox_statuses[];
+
+/* True for a status of either table; for a type of 1 to 128 characters. */
+bool cmd_messages_status_valid(const char *status);
+bool cmd_messages_type_valid(const char *type);
+
+/*
+ * Reads the outbox and inbox rows of schemas[0..n) with status and type (NULL:
+ * any), newest first, at most limit of them, calling fn(ctx, row, err) for
+ * each. Returns 0, fn's code, or a database error.
+ */
+int cmd_messages_read(struct db *db, const struct service_def *const *schemas, size_t n,
+                      const char *status, const char *type, long limit, cmd_messages_fn fn,
+                      void *ctx, struct err *err);
+
+/* m as the JSON object "eventctl messages --json" prints (new reference; NULL: out of memory). */
+json_t *cmd_messages_json(const struct cmd_messages_row *m);
+
+/*
+ * cmd_trace.c: reads the events and deliveries of correlation_id from
+ * schemas[0..n) and writes them to out: the tree "eventctl trace" prints, or
+ * with mermaid the sequence diagram. Returns 1 when written, 0 when no event
+ * has that correlation id (nothing written), or a negative code.
+ */
+int cmd_trace_write(struct db *db, const struct service_def *const *schemas, size_t n,
+                    const char *correlation_id, bool mermaid, FILE *out, struct err *err);
+
+/*
+ * The same trace as JSON (*out, a new reference): the causal tree, the counts,
+ * and the diagram's participants and arrows in the order Mermaid draws them.
+ * Returns 1, 0 when no event has that correlation id (*out NULL), or a
+ * negative code. The shape is documented in README.md.
+ */
+int cmd_trace_json(struct db *db, const struct service_def *const *schemas, size_t n,
+                   const char *correlation_id, json_t **out, struct err *err);
+
+/*
+ * cmd_requeue.c: requeues message id (a UUID) in context's schema, in one
+ * transaction on db whatever its search_path: a dead inbox row of any consumer
+ * goes back to failed, a failed outbox row to pending. Sets *inbox and
+ * *outbox to the rows requeued (both 0: nothing to requeue there). Returns 0
+ * or a database error.
+ */
+int cmd_requeue_in(struct db *db, const char *context, const char *id, int *inbox, int *outbox,
+                   struct err *err);
+
+/* dashboard_page.c, generated from dashboard.html: the page GET / serves, NUL-terminated. */
+extern const char dashboard_page[];
 
 /* ---- the contexts ---------------------------------------------------------- */
 

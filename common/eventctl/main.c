@@ -17,6 +17,8 @@ static const struct ctl_command commands[] = {
     {"catalog", "every event type: version, publisher, fields, consumers (docs/events.md)",
      cmd_catalog_run},
     {"config", "the configuration reference of the services (docs/config.md)", cmd_config_run},
+    {"dashboard", "serve the web dashboard: messages, failures with Retry, a flow's diagram",
+     cmd_dashboard_run},
 };
 
 static void usage(FILE *out)

@@ -174,6 +174,8 @@ for s in SERVICECATALOG USERMANAGEMENT BOOKING INVENTORY PAYMENT NOTIFICATION; d
 	url=${s}_URL
 	printf '  %-16s %s   (/health, /metrics)\n' "${s,,}" "${!url}"
 done
+printf '  %-16s %s/   (eventctl dashboard: messages, failures with Retry, flows)\n' "dashboard" \
+	"${DASHBOARD_URL:-http://127.0.0.1:8080}"
 printf '  %-16s http://127.0.0.1:%s/  (user events, password events)\n' "RabbitMQ UI" "${RABBITMQ_MANAGEMENT_PORT:-55673}"
 printf '  %-16s %s\n' "database" "$(mask_url "$DATABASE_URL")"
 printf '  %-16s %s\n' "logs" "${LOCAL_DIR:-.local}/log/<service>.log"

@@ -39,7 +39,7 @@ if [[ -d $LOCAL_DIR/run ]]; then
 	for pidfile in "$LOCAL_DIR"/run/*.pid; do
 		[[ -e $pidfile ]] || continue
 		name=$(basename "$pidfile" .pid)
-		pid=$(our_pid "$pidfile" "$name")
+		pid=$(our_pid "$pidfile" "$(service_program "$name")")
 		rm -f "$pidfile"
 		[[ -n $pid ]] || continue
 		kill -TERM "$pid" 2>/dev/null || true

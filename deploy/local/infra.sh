@@ -2,6 +2,7 @@
 # The private infrastructure alone: one PostgreSQL 15 cluster and one RabbitMQ node under
 # $LOCAL_DIR (default <repo>/.local), listening on 127.0.0.1 only, on ports from the environment.
 # Usage: infra.sh start|stop|restart|status [postgres|rabbitmq]   (status exits 3 if not running)
+#        infra.sh rabbitmqctl ARGS...   (rabbitmqctl against the private node, e.g. list_queues -p events)
 # Not a production setup: fixed credentials events/events, trust auth on a private 0700 socket.
 # Settings: env > what the last start recorded in $LOCAL_DIR/infra.env > defaults.
 set -euo pipefail
@@ -11,22 +12,27 @@ SCRIPT_NAME=infra.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() {
-	echo "usage: infra.sh start|stop|restart|status [postgres|rabbitmq]" >&2
+	echo "usage: infra.sh start|stop|restart|status [postgres|rabbitmq] | rabbitmqctl ARGS..." >&2
 	exit 2
 }
 
 cmd=${1:-}
-what=${2:-all}
-[[ $# -le 2 ]] || usage
-case $cmd in start | stop | restart | status) ;; *) usage ;; esac
-case $what in all | postgres | rabbitmq) ;; *) usage ;; esac
+if [[ $cmd == rabbitmqctl ]]; then
+	shift # the rest goes to rabbitmqctl
+	what=rabbitmq
+else
+	what=${2:-all}
+	[[ $# -le 2 ]] || usage
+	case $cmd in start | stop | restart | status) ;; *) usage ;; esac
+	case $what in all | postgres | rabbitmq) ;; *) usage ;; esac
+fi
 
 LOCAL_DIR=$(realpath -m "${LOCAL_DIR:-$REPO_ROOT/.local}")
 INFRA_ENV=$LOCAL_DIR/infra.env
 
 # One start/stop at a time per LOCAL_DIR (a test may restart a server while another script
 # looks on); the daemons never inherit the lock, close_extra_fds drops it before they start.
-if [[ $cmd != status ]] && { [[ $cmd != stop ]] || [[ -d $LOCAL_DIR ]]; }; then
+if [[ $cmd != status && $cmd != rabbitmqctl ]] && { [[ $cmd != stop ]] || [[ -d $LOCAL_DIR ]]; }; then
 	mkdir -p "$LOCAL_DIR"
 	exec 9>>"$LOCAL_DIR/.infra.lock"
 	flock -w 300 9 || die "another infra.sh holds $LOCAL_DIR/.infra.lock"
@@ -494,4 +500,10 @@ restart)
 	do_start
 	;;
 status) do_status || exit 3 ;;
+rabbitmqctl)
+	# the CLI needs the node's name and HOME (its Erlang cookie) and, with a private epmd, its port
+	[[ -n $(rmq_node_pid) ]] || die "rabbitmq is not running (node $RABBITMQ_NODENAME, $LOCAL_DIR)"
+	rmq_env
+	exec env "${RMQ_ENV[@]}" "$RABBITMQ_BIN_DIR/rabbitmqctl" -n "$RABBITMQ_NODENAME" "$@"
+	;;
 esac

@@ -108,6 +108,16 @@ proc_runs() {
 	[[ ${args[0]:-} == "$2" || ${args[1]:-} == "$2" ]]
 }
 
+# service_program NAME: the program under build/bin/ that runs service NAME of deploy/local/up.sh:
+# the dashboard is a command of eventctl ('eventctl dashboard'), every other service its own binary
+service_program() {
+	if [[ $1 == dashboard ]]; then
+		printf 'eventctl\n'
+	else
+		printf '%s\n' "$1"
+	fi
+}
+
 # as_pg_user COMMAND...: runs COMMAND as the OS user that owns the private PostgreSQL cluster:
 # 'postgres' when we are root (the server refuses root), ourselves otherwise; cwd is / so
 # that the postgres user never needs access to our working directory

@@ -3,14 +3,15 @@
 # private PostgreSQL and RabbitMQ (unless DATABASE_URL and AMQP_URL point elsewhere), the
 # migrations, then every service whose binary exists, each on its fixed port, with pid file
 # and log under .local/. Writes .local/env and prints where everything is. Idempotent: what
-# already runs is left alone (deploy/local/down.sh stops it all).
+# already runs is left alone (deploy/local/down.sh stops it all). With ISOLATION=1, each context
+# runs as its own PostgreSQL role and RabbitMQ user (deploy/local/isolation.sh, docs/isolation.md).
 set -euo pipefail
 
 SCRIPT_NAME=up.sh
 # shellcheck source=deploy/local/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-# name:port of each service, in start order; the dashboard is started when it is built
+# name:port of each service, in start order; the dashboard is 'eventctl dashboard' (service_program)
 SERVICES=(servicecatalog:8081 usermanagement:8082 booking:8083 inventory:8084 payment:8085
 	notification:8086 dashboard:8080)
 HEALTH_TIMEOUT=${HEALTH_TIMEOUT:-20}
@@ -68,6 +69,15 @@ else
 	say "no build/bin/migrate yet, skipping migrations"
 fi
 
+# 3b. isolation, opt-in: a role and a user per context, made after the migrations (it takes over
+# what they created); the services get their own URLs below, the dashboard keeps the admin's
+ISOLATION=${ISOLATION:-0}
+ISOLATION_ENV=$(realpath -m "${ISOLATION_ENV:-$LOCAL_DIR/isolation.env}")
+export ISOLATION_ENV
+if [[ $ISOLATION == 1 ]]; then
+	"$REPO_ROOT/deploy/local/isolation.sh" apply || die "isolation failed"
+fi
+
 # 4. services
 mkdir -p "$LOCAL_DIR/run" "$LOCAL_DIR/log"
 
@@ -76,7 +86,7 @@ mkdir -p "$LOCAL_DIR/run" "$LOCAL_DIR/log"
 service_pid() {
 	local pid
 	pid=$(read_pidfile "$LOCAL_DIR/run/$1.pid")
-	proc_runs "$pid" "$BIN/$1" && printf '%s\n' "$pid"
+	proc_runs "$pid" "$BIN/$(service_program "$1")" && printf '%s\n' "$pid"
 	return 0
 }
 
@@ -94,10 +104,13 @@ started=()
 for entry in "${SERVICES[@]}"; do
 	name=${entry%%:*}
 	port=${entry##*:}
-	if [[ ! -x $BIN/$name ]]; then
-		[[ $name == dashboard ]] || say "$name: no build/bin/$name yet, skipping"
+	program=$(service_program "$name")
+	if [[ ! -x $BIN/$program ]]; then
+		say "$name: no build/bin/$program yet, skipping"
 		continue
 	fi
+	cmdline=("$BIN/$program")
+	[[ $name == dashboard ]] && cmdline+=(dashboard --port "$port")
 	pid=$(service_pid "$name")
 	if [[ -n $pid ]]; then
 		say "$name already running (pid $pid, port $port)"
@@ -107,10 +120,15 @@ for entry in "${SERVICES[@]}"; do
 		warn "$name: port $port is in use by another process, not starting it"
 		continue
 	fi
+	db_url=$DATABASE_URL amqp_url=$AMQP_URL
+	if [[ $ISOLATION == 1 && $name != dashboard ]]; then
+		db_url=$(env_value "$ISOLATION_ENV" "${name^^}_DATABASE_URL")
+		amqp_url=$(env_value "$ISOLATION_ENV" "${name^^}_AMQP_URL")
+	fi
 	(
 		close_extra_fds
-		exec setsid nohup env DATABASE_URL="$DATABASE_URL" AMQP_URL="$AMQP_URL" HTTP_PORT="$port" \
-			INSTANCE_ID="$name-1" LOG_LEVEL="${LOG_LEVEL:-info}" "$BIN/$name" \
+		exec setsid nohup env DATABASE_URL="$db_url" AMQP_URL="$amqp_url" HTTP_PORT="$port" \
+			INSTANCE_ID="$name-1" LOG_LEVEL="${LOG_LEVEL:-info}" "${cmdline[@]}" \
 			</dev/null >>"$LOCAL_DIR/log/$name.log" 2>&1
 	) &
 	echo "$!" >"$LOCAL_DIR/run/$name.pid"
@@ -168,5 +186,7 @@ for entry in "${SERVICES[@]}"; do
 	pid=$(service_pid "$name")
 	[[ -n $pid ]] && say "$name: http://127.0.0.1:${entry##*:} (pid $pid, log ${LOCAL_DIR#"$REPO_ROOT"/}/log/$name.log)"
 done
+[[ $ISOLATION != 1 ]] ||
+	say "isolation: each service runs as its own <context>_svc role and user (${ISOLATION_ENV#"$REPO_ROOT"/})"
 say "environment in ${LOCAL_DIR#"$REPO_ROOT"/}/env; stop with deploy/local/down.sh; up in $(elapsed "$t_all")"
 exit "$failed"

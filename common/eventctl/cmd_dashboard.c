@@ -1,0 +1,518 @@
+/*
+ * cmd_dashboard.c - "eventctl dashboard": the web dashboard of SPEC §7, one
+ * page (dashboard.html, embedded as dashboard_page.c) and the JSON API it
+ * reads, served by common/http.h until SIGINT or SIGTERM.
+ *
+ * It is not a second implementation of the commands: every read and the one
+ * write are the commands' own functions (ctl.h), so /api/messages lists what
+ * "eventctl messages --json" prints, /api/trace/{id}/timeline is the text of
+ * "eventctl trace", and POST /api/requeue/{id} is "eventctl requeue". Only the
+ * per-context status counts of /api/contexts are the dashboard's own query.
+ *
+ * Each HTTP thread owns one database connection (http_config.thread_ctx_new),
+ * opened on its first request; a database that goes away makes requests
+ * answer 503 until it is back. No authentication: it listens on 127.0.0.1
+ * unless --address says otherwise.
+ */
+#include "ctl.h"
+
+#include "common/db.h"
+#include "common/envelope.h"
+#include "common/http.h"
+#include "common/log.h"
+#include "common/uuid7.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DASHBOARD_PORT_DEFAULT      8080
+#define DASHBOARD_LIMIT_DEFAULT     100 /* rows /api/messages returns without ?limit */
+#define DASHBOARD_LIMIT_MAX         500
+#define DASHBOARD_CONTENT_TYPE_HTML "text/html; charset=utf-8"
+
+static const char usage_text[] =
+    "usage: eventctl dashboard [--port N] [--address A] [--database-url URL]\n"
+    "\n"
+    "Serves the web dashboard until SIGINT or SIGTERM: messages by context and\n"
+    "status, failed and dead messages with their errors and a Retry button, and\n"
+    "the flow of a correlation id as a sequence diagram. Open http://A:N/.\n"
+    "\n"
+    "  --port N           TCP port, 0..65535 (default 8080; 0 picks a free one)\n"
+    "  --address A        numeric IPv4 or IPv6 address to listen on (default 127.0.0.1)\n"
+    "  --database-url URL PostgreSQL URL (default: $DATABASE_URL)\n"
+    "\n"
+    "JSON API: GET /api/contexts, /api/messages?context=&status=&type=&limit=,\n"
+    "/api/trace/<correlation-id> (also /timeline and /mermaid as text);\n"
+    "POST /api/requeue/<message-id>. LOG_LEVEL=debug logs every request.\n"
+    "Exit status 0 after a signal, 1 when the database or the port is unavailable.\n";
+
+/* The application handed to every handler and thread hook. */
+struct dashboard {
+    const char *database_url; /* borrowed from argv or the environment */
+};
+
+/* ---- the routes: declarations, the table, then the bodies ---------------------- */
+
+static int route_get_page(const struct http_request *req, struct http_response *resp, void *app);
+static int route_get_contexts(const struct http_request *req, struct http_response *resp,
+                              void *app);
+static int route_get_messages(const struct http_request *req, struct http_response *resp,
+                              void *app);
+static int route_get_trace(const struct http_request *req, struct http_response *resp, void *app);
+static int route_get_trace_timeline(const struct http_request *req, struct http_response *resp,
+                                    void *app);
+static int route_get_trace_mermaid(const struct http_request *req, struct http_response *resp,
+                                   void *app);
+static int route_post_requeue(const struct http_request *req, struct http_response *resp,
+                              void *app);
+
+static const struct http_route dashboard_routes[] = {
+    {"GET", "/", route_get_page},
+    {"GET", "/api/contexts", route_get_contexts},
+    {"GET", "/api/messages", route_get_messages},
+    {"GET", "/api/trace/{correlation_id}", route_get_trace},
+    {"GET", "/api/trace/{correlation_id}/timeline", route_get_trace_timeline},
+    {"GET", "/api/trace/{correlation_id}/mermaid", route_get_trace_mermaid},
+    {"POST", "/api/requeue/{id}", route_post_requeue},
+};
+
+/* ---- helpers ----------------------------------------------------------------------- */
+
+static void *thread_db_new(void *app)
+{
+    const struct dashboard *d = app;
+    struct db *db = db_new(d->database_url);
+    if (db)
+        db_set_application_name(db, "eventctl dashboard");
+    return db;
+}
+
+static void thread_db_free(void *ctx, void *app)
+{
+    (void)app;
+    db_free(ctx);
+}
+
+/* A query parameter, NULL when absent or empty (the page sends "" for "any"). */
+static const char *query(const struct http_request *req, const char *key)
+{
+    const char *v = http_query(req, key);
+    return v && *v ? v : NULL;
+}
+
+/* Replies 400 or 404 with a formatted detail. Returns 0, or ERR_NOMEM. */
+static int reply_problem(struct http_response *resp, enum err_code code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int reply_problem(struct http_response *resp, enum err_code code, const char *fmt, ...)
+{
+    struct err err = {.code = code};
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err.msg, sizeof(err.msg), fmt, ap);
+    va_end(ap);
+    return http_reply_error(resp, &err);
+}
+
+/* The migrated contexts (all, or only), as the commands find them. */
+static int schemas_of(struct db *db, const struct service_def *only,
+                      const struct service_def *out[CTL_CONTEXTS_MAX], size_t *n, struct err *err)
+{
+    if (ctl_schemas(db, only, out, n, err) < 0)
+        return err_wrap(err, "cannot list the context schemas");
+    return 0;
+}
+
+/* ---- GET / ---------------------------------------------------------------------------- */
+
+static int route_get_page(const struct http_request *req, struct http_response *resp, void *app)
+{
+    (void)req;
+    (void)app;
+    return http_reply_text(resp, 200, DASHBOARD_CONTENT_TYPE_HTML, strdup(dashboard_page));
+}
+
+/* ---- GET /api/contexts ------------------------------------------------------------------ */
+
+/*
+ * {"statuses": {"outbox": [...], "inbox": [...]},
+ *  "contexts": [{"name": "booking", "migrated": true,
+ *                "outbox": {"pending": 0, "published": 2, "failed": 1},
+ *                "inbox": {"processing": 0, "processed": 3, "failed": 0, "dead": 1}}, ...]}
+ * Every context of ctl_services in order, every status present (0 when none).
+ */
+static const char counts_sql[] =
+    "SELECT '{c}', 'outbox', status, count(*) FROM {c}.outbox GROUP BY status"
+    " UNION ALL "
+    "SELECT '{c}', 'inbox', status, count(*) FROM {c}.inbox GROUP BY status";
+
+static json_t *status_list(const char *const *statuses, bool counts)
+{
+    json_t *o = counts ? json_object() : json_array();
+    for (size_t i = 0; o && statuses[i]; i++) {
+        int rc = counts ? json_object_set_new(o, statuses[i], json_integer(0))
+                        : json_array_append_new(o, json_string(statuses[i]));
+        if (rc != 0) {
+            json_decref(o);
+            return NULL;
+        }
+    }
+    return o;
+}
+
+static int counts_row(void *vctx, const struct db_row *row, struct err *err)
+{
+    json_t *contexts = vctx;
+    const char *name = ctl_text(row, 0), *table = ctl_text(row, 1), *status = ctl_text(row, 2);
+    int64_t count = 0;
+    if (db_row_int64(row, 3, &count))
+        return err_set(err, ERR_INTERNAL, "unreadable count of '%s.%s'", name, table);
+    size_t i;
+    json_t *c;
+    json_array_foreach(contexts, i, c)
+    {
+        if (strcmp(json_string_value(json_object_get(c, "name")), name) != 0)
+            continue;
+        if (json_object_set_new(json_object_get(c, table), status, json_integer(count)) != 0)
+            return err_set(err, ERR_NOMEM, "out of memory");
+        return 0;
+    }
+    return 0;
+}
+
+static int route_get_contexts(const struct http_request *req, struct http_response *resp, void *app)
+{
+    (void)app;
+    struct db *db = req->thread_ctx;
+    struct err err = {0};
+    const struct service_def *schemas[CTL_CONTEXTS_MAX];
+    size_t nschemas;
+    if (schemas_of(db, NULL, schemas, &nschemas, &err) < 0)
+        return http_reply_error(resp, &err);
+
+    json_t *contexts = json_array();
+    if (!contexts)
+        return ERR_NOMEM;
+    for (size_t i = 0; ctl_services[i]; i++) {
+        bool migrated = false;
+        for (size_t k = 0; k < nschemas; k++)
+            migrated = migrated || schemas[k] == ctl_services[i];
+        json_t *c = json_pack("{s:s, s:b, s:o, s:o}", "name", ctl_services[i]->name, "migrated",
+                              migrated, "outbox", status_list(cmd_messages_outbox_statuses, true),
+                              "inbox", status_list(cmd_messages_inbox_statuses, true));
+        if (!c || json_array_append_new(contexts, c) != 0) {
+            json_decref(contexts);
+            return ERR_NOMEM;
+        }
+    }
+
+    char *sql = nschemas ? malloc(CTL_SQL_MAX) : NULL;
+    int rc = 0;
+    if (nschemas && !sql)
+        rc = err_set(&err, ERR_NOMEM, "out of memory");
+    if (sql && rc == 0)
+        rc = ctl_sql_each(sql, CTL_SQL_MAX, schemas, nschemas, counts_sql, " UNION ALL ", &err);
+    if (sql && rc == 0)
+        rc = db_exec(db, sql, 0, NULL, counts_row, contexts, &err);
+    free(sql);
+    if (rc < 0) {
+        json_decref(contexts);
+        err_wrap(&err, "cannot count the messages");
+        return http_reply_error(resp, &err);
+    }
+    return http_reply_json(resp, 200,
+                           json_pack("{s:{s:o, s:o}, s:o}", "statuses", "outbox",
+                                     status_list(cmd_messages_outbox_statuses, false), "inbox",
+                                     status_list(cmd_messages_inbox_statuses, false), "contexts",
+                                     contexts));
+}
+
+/* ---- GET /api/messages ------------------------------------------------------------------- */
+
+static int message_append(void *ctx, const struct cmd_messages_row *m, struct err *err)
+{
+    if (json_array_append_new(ctx, cmd_messages_json(m)) != 0)
+        return err_set(err, ERR_NOMEM, "out of memory");
+    return 0;
+}
+
+/* {"messages": [...]}: the objects of "eventctl messages --json", newest first. */
+static int route_get_messages(const struct http_request *req, struct http_response *resp, void *app)
+{
+    (void)app;
+    const char *context = query(req, "context"), *status = query(req, "status");
+    const char *type = query(req, "type"), *limit_arg = query(req, "limit");
+    const struct service_def *only = ctl_service_find(context);
+    if (context && !only)
+        return reply_problem(resp, ERR_INVALID, "unknown context '%.64s'", context);
+    if (status && !cmd_messages_status_valid(status))
+        return reply_problem(resp, ERR_INVALID,
+                             "unknown status '%.64s': want pending|published|failed (outbox) or "
+                             "processing|processed|failed|dead (inbox)",
+                             status);
+    if (type && !cmd_messages_type_valid(type))
+        return reply_problem(resp, ERR_INVALID, "invalid type '%.64s'", type);
+    long limit = DASHBOARD_LIMIT_DEFAULT;
+    if (limit_arg) {
+        char *end;
+        limit = strtol(limit_arg, &end, 10);
+        if (end == limit_arg || *end || limit < 1 || limit > DASHBOARD_LIMIT_MAX)
+            return reply_problem(resp, ERR_INVALID,
+                                 "invalid limit '%.64s': want an integer in [1, %d]", limit_arg,
+                                 DASHBOARD_LIMIT_MAX);
+    }
+
+    struct db *db = req->thread_ctx;
+    struct err err = {0};
+    const struct service_def *schemas[CTL_CONTEXTS_MAX];
+    size_t nschemas;
+    if (schemas_of(db, only, schemas, &nschemas, &err) < 0)
+        return http_reply_error(resp, &err);
+    json_t *messages = json_array();
+    if (!messages)
+        return ERR_NOMEM;
+    /* No migrated schema (yet): no rows, rather than an error the page would show every 2 s. */
+    if (nschemas && cmd_messages_read(db, schemas, nschemas, status, type, limit, message_append,
+                                      messages, &err) < 0) {
+        json_decref(messages);
+        err_wrap(&err, "cannot read the messages");
+        return http_reply_error(resp, &err);
+    }
+    return http_reply_json(resp, 200, json_pack("{s:o}", "messages", messages));
+}
+
+/* ---- GET /api/trace/{correlation_id}[/timeline|/mermaid] ------------------------------ */
+
+/*
+ * Checks the correlation id and finds the schemas. Returns 1 to go on; 0 when
+ * resp holds the reply (400, or an error), or ERR_NOMEM.
+ */
+static int trace_start(const struct http_request *req, struct http_response *resp,
+                       const struct service_def *schemas[CTL_CONTEXTS_MAX], size_t *n)
+{
+    const char *cid = req->params[0];
+    if (!envelope_ref_is_valid(cid))
+        return reply_problem(resp, ERR_INVALID,
+                             "invalid correlation id '%.64s': want 1 to 128 printable characters",
+                             cid);
+    struct err err = {0};
+    if (schemas_of(req->thread_ctx, NULL, schemas, n, &err) < 0)
+        return http_reply_error(resp, &err);
+    return 1;
+}
+
+static int reply_no_trace(struct http_response *resp, const char *cid)
+{
+    return reply_problem(resp, ERR_NOT_FOUND, "no events with correlation id '%.128s'", cid);
+}
+
+static int route_get_trace(const struct http_request *req, struct http_response *resp, void *app)
+{
+    (void)app;
+    const struct service_def *schemas[CTL_CONTEXTS_MAX];
+    size_t nschemas;
+    int rc = trace_start(req, resp, schemas, &nschemas);
+    if (rc <= 0)
+        return rc;
+    const char *cid = req->params[0];
+    struct err err = {0};
+    json_t *trace = NULL;
+    rc = nschemas ? cmd_trace_json(req->thread_ctx, schemas, nschemas, cid, &trace, &err) : 0;
+    if (rc < 0) {
+        err_wrap(&err, "cannot read correlation id '%.64s'", cid);
+        return http_reply_error(resp, &err);
+    }
+    if (rc == 0)
+        return reply_no_trace(resp, cid);
+    return http_reply_json(resp, 200, trace);
+}
+
+/* The text of "eventctl trace [--mermaid]". */
+static int reply_trace_text(const struct http_request *req, struct http_response *resp,
+                            bool mermaid)
+{
+    const struct service_def *schemas[CTL_CONTEXTS_MAX];
+    size_t nschemas;
+    int rc = trace_start(req, resp, schemas, &nschemas);
+    if (rc <= 0)
+        return rc;
+    const char *cid = req->params[0];
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    if (!out)
+        return ERR_NOMEM;
+    struct err err = {0};
+    rc =
+        nschemas ? cmd_trace_write(req->thread_ctx, schemas, nschemas, cid, mermaid, out, &err) : 0;
+    if (fclose(out) != 0 && rc > 0)
+        rc = err_set(&err, ERR_NOMEM, "out of memory writing the trace");
+    if (rc <= 0) {
+        free(text);
+        if (rc == 0)
+            return reply_no_trace(resp, cid);
+        err_wrap(&err, "cannot read correlation id '%.64s'", cid);
+        return http_reply_error(resp, &err);
+    }
+    return http_reply_text(resp, 200, HTTP_CONTENT_TYPE_TEXT, text);
+}
+
+static int route_get_trace_timeline(const struct http_request *req, struct http_response *resp,
+                                    void *app)
+{
+    (void)app;
+    return reply_trace_text(req, resp, false);
+}
+
+static int route_get_trace_mermaid(const struct http_request *req, struct http_response *resp,
+                                   void *app)
+{
+    (void)app;
+    return reply_trace_text(req, resp, true);
+}
+
+/* ---- POST /api/requeue/{id} ------------------------------------------------------------- */
+
+/*
+ * {"id": "...", "requeued": [{"context": "inventory", "table": "inbox", "rows": 1}]}:
+ * what "eventctl requeue" does, in every migrated schema. 404 when no schema
+ * held a dead inbox row or a failed outbox row with that id.
+ */
+static int route_post_requeue(const struct http_request *req, struct http_response *resp, void *app)
+{
+    (void)app;
+    const char *id = req->params[0];
+    if (!uuid7_is_valid(id))
+        return reply_problem(resp, ERR_INVALID, "invalid message id '%.64s': want a UUID", id);
+    struct db *db = req->thread_ctx;
+    struct err err = {0};
+    const struct service_def *schemas[CTL_CONTEXTS_MAX];
+    size_t nschemas;
+    if (schemas_of(db, NULL, schemas, &nschemas, &err) < 0)
+        return http_reply_error(resp, &err);
+    json_t *requeued = json_array();
+    if (!requeued)
+        return ERR_NOMEM;
+    for (size_t i = 0; i < nschemas; i++) {
+        const char *context = schemas[i]->name;
+        int rows[2];
+        if (cmd_requeue_in(db, context, id, &rows[0], &rows[1], &err) < 0) {
+            json_decref(requeued);
+            err_wrap(&err, "cannot requeue '%s' in '%s'", id, context);
+            return http_reply_error(resp, &err);
+        }
+        static const char *const tables[] = {"inbox", "outbox"};
+        for (int t = 0; t < 2; t++) {
+            if (rows[t] == 0)
+                continue;
+            log_write(LOG_LEVEL_INFO, &(struct log_fields){.correlation_id = req->correlation_id},
+                      "requeued %s message '%s' in '%s' (%d row%s)", tables[t], id, context,
+                      rows[t], rows[t] == 1 ? "" : "s");
+            if (json_array_append_new(requeued, json_pack("{s:s, s:s, s:i}", "context", context,
+                                                          "table", tables[t], "rows", rows[t])) !=
+                0) {
+                json_decref(requeued);
+                return ERR_NOMEM;
+            }
+        }
+    }
+    if (json_array_size(requeued) == 0) {
+        json_decref(requeued);
+        return reply_problem(resp, ERR_NOT_FOUND, "no dead or failed message '%s'", id);
+    }
+    return http_reply_json(resp, 200, json_pack("{s:s, s:o}", "id", id, "requeued", requeued));
+}
+
+/* ---- the command ---------------------------------------------------------------------- */
+
+int cmd_dashboard_run(int argc, char **argv)
+{
+    const char *cmd = "dashboard";
+    const char *port_arg = NULL, *address = "127.0.0.1", *url_arg = NULL;
+
+    for (int i = 1; i < argc; i++) {
+        int rc;
+        if (ctl_is_help(argv[i])) {
+            fputs(usage_text, stdout);
+            return CTL_EXIT_OK;
+        } else if ((rc = ctl_option(cmd, argc, argv, &i, "--port", &port_arg)) ||
+                   (rc = ctl_option(cmd, argc, argv, &i, "--address", &address)) ||
+                   (rc = ctl_option(cmd, argc, argv, &i, "--database-url", &url_arg))) {
+            if (rc < 0)
+                return CTL_EXIT_USAGE;
+        } else if (argv[i][0] == '-') {
+            return ctl_usage_error(cmd, "unknown option '%.64s'", argv[i]);
+        } else {
+            return ctl_usage_error(cmd, "unexpected argument '%.64s'", argv[i]);
+        }
+    }
+    long port = DASHBOARD_PORT_DEFAULT;
+    if (port_arg) {
+        char *end;
+        port = strtol(port_arg, &end, 10);
+        if (end == port_arg || *end || port < 0 || port > 65535)
+            return ctl_usage_error(cmd, "invalid port '%.64s': want an integer in [0, 65535]",
+                                   port_arg);
+    }
+
+    /* The database must answer now: a wrong URL is better reported here than as 503s later. */
+    struct dashboard app = {ctl_database_url(url_arg)};
+    struct db *db;
+    int exit_code = ctl_db_connect(cmd, app.database_url, NULL, &db);
+    if (exit_code != CTL_EXIT_OK)
+        return exit_code;
+    db_free(db);
+
+    enum log_level level = LOG_LEVEL_INFO;
+    const char *level_env = getenv("LOG_LEVEL");
+    if (level_env && log_level_parse(level_env, &level) != 0)
+        level = LOG_LEVEL_INFO;
+    log_setup("eventctl", "dashboard", level);
+
+    /*
+     * Signals: blocked in every thread (the server's threads inherit the mask)
+     * and taken by sigwait below. A client that hangs up must not kill us.
+     */
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    struct http_config hc = {
+        .port = (int)port,
+        .bind_address = address,
+        .routes = dashboard_routes,
+        .nroutes = sizeof(dashboard_routes) / sizeof(dashboard_routes[0]),
+        .app = &app,
+        .thread_ctx_new = thread_db_new,
+        .thread_ctx_free = thread_db_free,
+    };
+    struct err err = {0};
+    struct http_server *server = http_start(&hc, &err);
+    if (!server) {
+        if (err.code == ERR_INVALID)
+            return ctl_usage_error(cmd, "%s", err.msg);
+        return ctl_fail(cmd, "%s", err.msg);
+    }
+    /* An IPv6 address goes in brackets in a URL. */
+    char url[128], masked[512];
+    bool v6 = strchr(address, ':') != NULL;
+    snprintf(url, sizeof(url), "http://%s%s%s:%d/", v6 ? "[" : "", address, v6 ? "]" : "",
+             http_port(server));
+    log_mask_url(app.database_url, masked, sizeof(masked));
+    printf("eventctl dashboard: serving %s (Ctrl-C stops it)\n", url);
+    fflush(stdout);
+    log_info("ready: %s, database '%s'", url, masked);
+
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    log_info("stopping on %s", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    http_stop(server);
+    log_info("stopped");
+    return CTL_EXIT_OK;
+}

@@ -1,0 +1,767 @@
+/*
+ * test_dashboard.c - "eventctl dashboard" against a real PostgreSQL: the
+ * binary (EVENTCTL_BIN) runs as a child process on a port it picks itself
+ * (--port 0, read back from the line it prints), and the page and the JSON
+ * API are checked over HTTP with libcurl.
+ *
+ * Like test_eventctl.c, the booking, inventory and payment schemas are dropped
+ * and migrated afresh from migrations/ (EVENTCTL_MIGRATIONS), the other three
+ * contexts' schemas are dropped, and each test writes the same small booking
+ * saga with plain SQL. What the API returns is compared with the database
+ * and with what the eventctl commands print for the same rows. The schemas
+ * are dropped at the end.
+ */
+#include "testlib.h"
+
+#include "common/db.h"
+#include "common/migrate.h"
+
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const char *const scratch[] = {"booking", "inventory", "payment"};
+static const char *const absent[] = {"servicecatalog", "usermanagement", "notification"};
+#define NSCRATCH (sizeof(scratch) / sizeof(scratch[0]))
+#define NABSENT  (sizeof(absent) / sizeof(absent[0]))
+
+/* The saga's events: created (booking) → reserved (inventory) → succeeded (payment) → debited. */
+#define E1         "01900000-0000-7000-8000-0000000000e1"
+#define E2         "01900000-0000-7000-8000-0000000000e2"
+#define E3         "01900000-0000-7000-8000-0000000000e3"
+#define E4         "01900000-0000-7000-8000-0000000000e4"
+#define UNKNOWN_ID "01900000-0000-7000-8000-00000000dead"
+#define DEAD_ERROR "handler failed: stock row locked"
+
+static struct db *db;
+static char corr[64], corr2[64]; /* this test's correlation ids */
+static pid_t dashboard = -1;     /* the eventctl dashboard child */
+static int port;                 /* where it listens */
+static char out_path[64], err_path[64];
+
+/* ---- the database ------------------------------------------------------------- */
+
+static void sql(const char *statement)
+{
+    struct err err = {0};
+    if (db_exec(db, statement, 0, NULL, NULL, NULL, &err) < 0)
+        fail_msg("%s: %s", statement, err.msg);
+}
+
+static void sqlf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void sqlf(const char *fmt, ...)
+{
+    char buf[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    sql(buf);
+}
+
+static void value(const char *statement, char *out, size_t outlen)
+{
+    struct err err = {0};
+    if (db_exec_value(db, statement, 0, NULL, out, outlen, &err) < 0)
+        fail_msg("%s: %s", statement, err.msg);
+}
+
+static void outbox(const char *context, const char *id, const char *correlation, const char *type,
+                   const char *causation, const char *at, const char *status, int attempts)
+{
+    sqlf("INSERT INTO %s.outbox (id, type, correlation_id, causation_id, payload, created_at,"
+         "                       status, attempts, published_at, last_error)"
+         " VALUES ('%s', '%s', '%s', '%s', '{\"source\":\"/%s\"}', '%s', '%s', %d,"
+         "         CASE WHEN '%s' = 'published' THEN '%s'::timestamptz END,"
+         "         CASE WHEN '%s' = 'failed' THEN 'unroutable: no queue bound' END)",
+         context, id, type, correlation, causation, context, at, status, attempts, status, at,
+         status);
+}
+
+static void inbox(const char *context, const char *id, const char *type, const char *causation,
+                  const char *seen, const char *status, int attempts, const char *processed)
+{
+    sqlf("INSERT INTO %s.inbox (id, consumer, type, correlation_id, causation_id, payload,"
+         "                      created_at, status, attempts, processed_at, last_error)"
+         " VALUES ('%s', '%s', '%s', '%s', '%s', '{}', '%s', '%s', %d, %s%s%s,"
+         "         CASE WHEN '%s' IN ('failed', 'dead') THEN '" DEAD_ERROR "' END)",
+         context, id, context, type, corr, causation, seen, status, attempts, processed ? "'" : "",
+         processed ? processed : "NULL", processed ? "'" : "", status);
+}
+
+/*
+ * The saga of test_eventctl.c, in correlation id corr:
+ *   E1 booking.booking.created → payment processed (12 ms), inventory processed (15 ms)
+ *   E2 inventory.stock.reserved (caused by E1) → payment processed (17 ms, attempt 2)
+ *   E3 payment.payment.succeeded (caused by E2) → inventory dead after 5 attempts
+ * and in corr2 one booking.booking.created (E4) the relay failed to publish.
+ */
+static void saga(void)
+{
+    outbox("booking", E1, corr, "booking.booking.created", "request-1",
+           "2026-01-01 10:00:00.000+00", "published", 0);
+    inbox("payment", E1, "booking.booking.created", "request-1", "2026-01-01 10:00:00.007+00",
+          "processed", 1, "2026-01-01 10:00:00.012+00");
+    inbox("inventory", E1, "booking.booking.created", "request-1", "2026-01-01 10:00:00.008+00",
+          "processed", 1, "2026-01-01 10:00:00.015+00");
+    outbox("inventory", E2, corr, "inventory.stock.reserved", E1, "2026-01-01 10:00:00.014+00",
+           "published", 0);
+    inbox("payment", E2, "inventory.stock.reserved", E1, "2026-01-01 10:00:00.018+00", "processed",
+          2, "2026-01-01 10:00:00.031+00");
+    outbox("payment", E3, corr, "payment.payment.succeeded", E2, "2026-01-01 10:00:00.030+00",
+           "published", 0);
+    inbox("inventory", E3, "payment.payment.succeeded", E2, "2026-01-01 10:00:00.035+00", "dead", 5,
+          NULL);
+    outbox("booking", E4, corr2, "booking.booking.created", "request-2",
+           "2026-01-01 10:00:00.040+00", "failed", 10);
+}
+
+/* ---- processes ---------------------------------------------------------------------- */
+
+static void read_file(const char *path, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    size_t n = fread(buf, 1, len - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+}
+
+/* Starts eventctl with args (NULL-terminated), stdout and stderr into files; returns its pid. */
+static pid_t spawn(const char *const *args, const char *stdout_path, const char *stderr_path)
+{
+    char *argv[16];
+    int argc = 0;
+    argv[argc++] = (char *)EVENTCTL_BIN;
+    for (; *args && argc < 15; args++)
+        argv[argc++] = (char *)*args;
+    argv[argc] = NULL;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int out = open(stdout_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int err = open(stderr_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (out < 0 || err < 0)
+            _exit(126);
+        dup2(out, 1);
+        dup2(err, 2);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+/* Waits up to timeout_ms for pid; returns its exit status, or -1 (killed, or still running). */
+static int wait_exit(pid_t pid, int timeout_ms)
+{
+    int64_t deadline = testlib_now_ms() + timeout_ms;
+    int st;
+    while (testlib_now_ms() < deadline) {
+        pid_t r = waitpid(pid, &st, WNOHANG);
+        if (r == pid)
+            return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+        testlib_sleep_ms(20);
+    }
+    return -1;
+}
+
+/* Runs eventctl to the end with args and returns its exit status; stdout into out. */
+static int run_eventctl(const char *const *args, char *out, size_t outlen)
+{
+    char o[96], e[96];
+    snprintf(o, sizeof(o), "%s.run", out_path);
+    snprintf(e, sizeof(e), "%s.run", err_path);
+    pid_t pid = spawn(args, o, e);
+    assert_true(pid > 0);
+    int status = wait_exit(pid, 30000);
+    read_file(o, out, outlen);
+    unlink(o);
+    unlink(e);
+    return status;
+}
+
+#define EVENTCTL(out, ...)                                                                         \
+    run_eventctl((const char *const[]){__VA_ARGS__, NULL}, (out), sizeof(out))
+
+/* ---- HTTP ------------------------------------------------------------------------------ */
+
+struct reply {
+    long status;
+    char content_type[128];
+    char *body; /* NUL-terminated, malloc'd */
+    size_t len;
+};
+
+static size_t on_body(char *data, size_t size, size_t n, void *vreply)
+{
+    struct reply *r = vreply;
+    char *p = realloc(r->body, r->len + size * n + 1);
+    if (!p)
+        return 0;
+    memcpy(p + r->len, data, size * n);
+    r->len += size * n;
+    p[r->len] = '\0';
+    r->body = p;
+    return size * n;
+}
+
+/* Sends method path to the dashboard (no body) and fills r; the test fails when it cannot. */
+static void request(const char *method, const char *path, struct reply *r)
+{
+    memset(r, 0, sizeof(*r));
+    char url[512];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", port, path);
+    CURL *curl = curl_easy_init();
+    assert_non_null(curl);
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    if (strcmp(method, "POST") == 0) {
+        curl_easy_setopt(curl, CURLOPT_POST, 1L);
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, "");
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, 0L);
+    } else if (strcmp(method, "GET") != 0) {
+        curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
+    }
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 20L);
+    CURLcode rc = curl_easy_perform(curl);
+    if (rc != CURLE_OK)
+        fail_msg("%s %s: %s", method, path, curl_easy_strerror(rc));
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r->status);
+    char *type = NULL;
+    curl_easy_getinfo(curl, CURLINFO_CONTENT_TYPE, &type);
+    snprintf(r->content_type, sizeof(r->content_type), "%s", type ? type : "");
+    curl_easy_cleanup(curl);
+    if (!r->body)
+        r->body = calloc(1, 1);
+}
+
+/* The JSON reply of method path, which must answer status (the test fails otherwise). */
+static json_t *fetch_json(const char *method, const char *path, long status)
+{
+    struct reply r;
+    request(method, path, &r);
+    if (r.status != status)
+        fail_msg("%s %s answered %ld, expected %ld: %s", method, path, r.status, status, r.body);
+    assert_string_equal(r.content_type, "application/json");
+    json_error_t jerr;
+    json_t *j = json_loads(r.body, 0, &jerr);
+    if (!j)
+        fail_msg("%s %s: not JSON (%s): %s", method, path, jerr.text, r.body);
+    free(r.body);
+    return j;
+}
+
+/* An error reply: the status, and {"error": name, "detail": "...needle..."}. */
+static void expect_error(const char *method, const char *path, long status, const char *name,
+                         const char *needle)
+{
+    json_t *j = fetch_json(method, path, status);
+    assert_string_equal(json_string_value(json_object_get(j, "error")), name);
+    const char *detail = json_string_value(json_object_get(j, "detail"));
+    assert_non_null(detail);
+    if (!strstr(detail, needle))
+        fail_msg("%s %s: detail '%s' does not say '%s'", method, path, detail, needle);
+    json_decref(j);
+}
+
+static const char *str(const json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    if (!s)
+        fail_msg("no string '%s' in the reply", key);
+    return s;
+}
+
+static long long num(const json_t *o, const char *key)
+{
+    return (long long)json_integer_value(json_object_get(o, key));
+}
+
+/* ---- fixtures ------------------------------------------------------------------------- */
+
+static int start_dashboard(void)
+{
+    snprintf(out_path, sizeof(out_path), "/tmp/dashboard_out_%d", (int)getpid());
+    snprintf(err_path, sizeof(err_path), "/tmp/dashboard_err_%d", (int)getpid());
+    const char *args[] = {
+        "dashboard", "--port", "0", "--database-url", testlib_require_env("DATABASE_URL"), NULL};
+    dashboard = spawn(args, out_path, err_path);
+    if (dashboard < 0)
+        return -1;
+    /* It prints "eventctl dashboard: serving http://127.0.0.1:<port>/ ..." once it listens. */
+    for (int i = 0; i < 500; i++) {
+        char out[512];
+        read_file(out_path, out, sizeof(out));
+        const char *at = strstr(out, "http://127.0.0.1:");
+        if (at && strchr(at, '\n')) {
+            port = atoi(at + strlen("http://127.0.0.1:"));
+            return port > 0 ? 0 : -1;
+        }
+        if (waitpid(dashboard, NULL, WNOHANG) == dashboard) {
+            char err[2048];
+            read_file(err_path, err, sizeof(err));
+            fprintf(stderr, "eventctl dashboard exited at start:\n%s", err);
+            dashboard = -1;
+            return -1;
+        }
+        testlib_sleep_ms(20);
+    }
+    fprintf(stderr, "eventctl dashboard did not say where it listens within 10 s\n");
+    return -1;
+}
+
+static int group_setup(void **state)
+{
+    (void)state;
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    db = db_new(testlib_require_env("DATABASE_URL"));
+    struct err err = {0};
+    if (!db || db_connect(db, &err) < 0) {
+        fprintf(stderr, "cannot connect: %s\n", err.msg);
+        return -1;
+    }
+    for (size_t i = 0; i < NABSENT; i++) {
+        char drop[128];
+        snprintf(drop, sizeof(drop), "DROP SCHEMA IF EXISTS %s CASCADE", absent[i]);
+        if (db_exec(db, drop, 0, NULL, NULL, NULL, &err) < 0) {
+            fprintf(stderr, "cannot drop schema '%s': %s\n", absent[i], err.msg);
+            return -1;
+        }
+    }
+    for (size_t i = 0; i < NSCRATCH; i++) {
+        char drop[128];
+        snprintf(drop, sizeof(drop), "DROP SCHEMA IF EXISTS %s CASCADE", scratch[i]);
+        if (db_exec(db, drop, 0, NULL, NULL, NULL, &err) < 0 ||
+            migrate_context(db, EVENTCTL_MIGRATIONS, scratch[i], NULL, &err) < 0) {
+            fprintf(stderr, "cannot set up schema '%s': %s\n", scratch[i], err.msg);
+            return -1;
+        }
+    }
+    return start_dashboard();
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    if (dashboard > 0) {
+        kill(dashboard, SIGKILL);
+        waitpid(dashboard, NULL, 0);
+    }
+    unlink(out_path);
+    unlink(err_path);
+    struct err err = {0};
+    for (size_t i = 0; i < NSCRATCH; i++) {
+        char drop[128];
+        snprintf(drop, sizeof(drop), "DROP SCHEMA IF EXISTS %s CASCADE", scratch[i]);
+        (void)db_exec(db, drop, 0, NULL, NULL, NULL, &err);
+    }
+    db_free(db);
+    curl_global_cleanup();
+    return 0;
+}
+
+/* Each test starts from empty tables, the saga in a fresh correlation id. */
+static int setup(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < NSCRATCH; i++)
+        sqlf("TRUNCATE %s.outbox, %s.inbox", scratch[i], scratch[i]);
+    testlib_unique_name(corr, sizeof(corr), "corr");
+    testlib_unique_name(corr2, sizeof(corr2), "corr");
+    saga();
+    return 0;
+}
+
+/* ---- the page ------------------------------------------------------------------------------ */
+
+static void test_root_serves_the_self_contained_page(void **state)
+{
+    (void)state;
+    struct reply r;
+    request("GET", "/", &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.content_type, "text/html; charset=utf-8");
+    assert_non_null(strstr(r.body, "<title>eventctl dashboard</title>"));
+    assert_non_null(strstr(r.body, "Retry"));
+    /* Nothing loaded from elsewhere: no script, style or image by URL, no innerHTML. */
+    assert_null(strstr(r.body, "src=\""));
+    assert_null(strstr(r.body, "<link"));
+    assert_null(strstr(r.body, "@import"));
+    assert_null(strstr(r.body, ".innerHTML"));
+    free(r.body);
+}
+
+/* ---- /api/contexts --------------------------------------------------------------------- */
+
+static json_t *context_of(json_t *contexts, const char *name)
+{
+    size_t i;
+    json_t *c;
+    json_array_foreach(contexts, i, c)
+    {
+        if (strcmp(str(c, "name"), name) == 0)
+            return c;
+    }
+    fail_msg("no context '%s'", name);
+    return NULL;
+}
+
+static void test_contexts_count_the_rows_by_table_and_status(void **state)
+{
+    (void)state;
+    json_t *j = fetch_json("GET", "/api/contexts", 200);
+    json_t *contexts = json_object_get(j, "contexts");
+    assert_int_equal(json_array_size(contexts), 6);
+    assert_string_equal(str(json_array_get(contexts, 0), "name"), "servicecatalog");
+    for (size_t i = 0; i < NABSENT; i++)
+        assert_true(json_is_false(json_object_get(context_of(contexts, absent[i]), "migrated")));
+
+    /* Every count the API gives equals the table's, zeros included. */
+    static const char *const tables[] = {"outbox", "inbox"};
+    for (size_t i = 0; i < NSCRATCH; i++) {
+        json_t *c = context_of(contexts, scratch[i]);
+        assert_true(json_is_true(json_object_get(c, "migrated")));
+        for (size_t t = 0; t < 2; t++) {
+            const char *status;
+            json_t *count;
+            json_t *counts = json_object_get(c, tables[t]);
+            assert_true(json_object_size(counts) == (t == 0 ? 3 : 4));
+            json_object_foreach(counts, status, count)
+            {
+                char q[256], v[32];
+                snprintf(q, sizeof(q), "SELECT count(*) FROM %s.%s WHERE status = '%s'", scratch[i],
+                         tables[t], status);
+                value(q, v, sizeof(v));
+                if (json_integer_value(count) != atoll(v))
+                    fail_msg("%s %s %s: API says %lld, table has %s", scratch[i], tables[t], status,
+                             (long long)json_integer_value(count), v);
+            }
+        }
+    }
+    json_t *inventory = context_of(contexts, "inventory");
+    assert_int_equal(num(json_object_get(inventory, "inbox"), "dead"), 1);
+    assert_int_equal(num(json_object_get(inventory, "inbox"), "processed"), 1);
+    json_t *booking = context_of(contexts, "booking");
+    assert_int_equal(num(json_object_get(booking, "outbox"), "failed"), 1);
+    assert_int_equal(num(json_object_get(booking, "outbox"), "published"), 1);
+    json_decref(j);
+}
+
+/* ---- /api/messages ---------------------------------------------------------------------- */
+
+static void test_messages_list_the_dead_row_with_its_error(void **state)
+{
+    (void)state;
+    json_t *j = fetch_json("GET", "/api/messages?status=dead", 200);
+    json_t *list = json_object_get(j, "messages");
+    assert_int_equal(json_array_size(list), 1);
+    json_t *m = json_array_get(list, 0);
+    assert_string_equal(str(m, "id"), E3);
+    assert_string_equal(str(m, "context"), "inventory");
+    assert_string_equal(str(m, "table"), "inbox");
+    assert_string_equal(str(m, "status"), "dead");
+    assert_string_equal(str(m, "last_error"), DEAD_ERROR);
+    assert_int_equal(num(m, "attempts"), 5);
+
+    /* The very object "eventctl messages --json" prints for it. */
+    char out[4096];
+    assert_int_equal(EVENTCTL(out, "messages", "--json", "--status", "dead", "--database-url",
+                              testlib_require_env("DATABASE_URL")),
+                     0);
+    json_t *cli = json_loads(out, 0, NULL);
+    assert_non_null(cli);
+    assert_true(json_equal(cli, m));
+    json_decref(cli);
+    json_decref(j);
+}
+
+static void test_messages_filter_and_order_like_the_command(void **state)
+{
+    (void)state;
+    json_t *j = fetch_json("GET", "/api/messages", 200);
+    json_t *list = json_object_get(j, "messages");
+    assert_int_equal(json_array_size(list), 8);
+    assert_string_equal(str(json_array_get(list, 0), "id"), E4); /* newest first */
+    assert_string_equal(str(json_array_get(list, 7), "id"), E1);
+    json_decref(j);
+
+    j = fetch_json("GET", "/api/messages?context=payment&status=processed&type=&limit=", 200);
+    assert_int_equal(json_array_size(json_object_get(j, "messages")), 2);
+    json_decref(j);
+    j = fetch_json("GET", "/api/messages?type=inventory.stock.reserved&limit=1", 200);
+    list = json_object_get(j, "messages");
+    assert_int_equal(json_array_size(list), 1);
+    assert_string_equal(str(json_array_get(list, 0), "table"), "inbox"); /* payment's, the newer */
+    json_decref(j);
+
+    expect_error("GET", "/api/messages?limit=501", 400, "invalid", "invalid limit '501'");
+    expect_error("GET", "/api/messages?limit=ten", 400, "invalid", "invalid limit");
+    expect_error("GET", "/api/messages?status=lost", 400, "invalid", "unknown status 'lost'");
+    expect_error("GET", "/api/messages?context=billing", 400, "invalid",
+                 "unknown context 'billing'");
+}
+
+/* ---- POST /api/requeue/{id} -------------------------------------------------------------- */
+
+static void test_requeue_sends_the_dead_row_back_as_failed(void **state)
+{
+    (void)state;
+    json_t *j = fetch_json("POST", "/api/requeue/" E3, 200);
+    assert_string_equal(str(j, "id"), E3);
+    json_t *done = json_object_get(j, "requeued");
+    assert_int_equal(json_array_size(done), 1);
+    assert_string_equal(str(json_array_get(done, 0), "context"), "inventory");
+    assert_string_equal(str(json_array_get(done, 0), "table"), "inbox");
+    assert_int_equal(num(json_array_get(done, 0), "rows"), 1);
+    json_decref(j);
+    char v[64];
+    value("SELECT status || ' ' || attempts || ' ' || requeued FROM inventory.inbox"
+          " WHERE id = '" E3 "'",
+          v, sizeof(v));
+    assert_string_equal(v, "failed 0 1");
+
+    /* Not dead any more: nothing to requeue. A failed outbox row goes back to pending. */
+    expect_error("POST", "/api/requeue/" E3, 404, "not_found", "no dead or failed message");
+    j = fetch_json("POST", "/api/requeue/" E4, 200);
+    assert_string_equal(str(json_array_get(json_object_get(j, "requeued"), 0), "table"), "outbox");
+    json_decref(j);
+    value("SELECT status FROM booking.outbox WHERE id = '" E4 "'", v, sizeof(v));
+    assert_string_equal(v, "pending");
+}
+
+static void test_requeue_refuses_unknown_and_malformed_ids(void **state)
+{
+    (void)state;
+    expect_error("POST", "/api/requeue/" UNKNOWN_ID, 404, "not_found",
+                 "no dead or failed message '" UNKNOWN_ID "'");
+    expect_error("POST", "/api/requeue/" E1, 404, "not_found", "no dead or failed message");
+    expect_error("POST", "/api/requeue/not-a-uuid", 400, "invalid",
+                 "invalid message id 'not-a-uuid'");
+    struct reply r;
+    request("GET", "/api/requeue/" E3, &r);
+    assert_int_equal(r.status, 405);
+    free(r.body);
+    char v[16];
+    value("SELECT status FROM inventory.inbox WHERE id = '" E3 "'", v, sizeof(v));
+    assert_string_equal(v, "dead");
+}
+
+/* ---- /api/trace/{correlation_id} ---------------------------------------------------------- */
+
+static json_t *only_delivery_to(json_t *event, const char *consumer)
+{
+    size_t i;
+    json_t *d;
+    json_array_foreach(json_object_get(event, "deliveries"), i, d)
+    {
+        if (strcmp(str(d, "consumer"), consumer) == 0)
+            return d;
+    }
+    fail_msg("no delivery to '%s' under event %s", consumer, str(event, "id"));
+    return NULL;
+}
+
+static void expect_latency(const json_t *delivery, double ms)
+{
+    json_t *l = json_object_get(delivery, "latency_ms");
+    assert_true(json_is_real(l));
+    double got = json_real_value(l);
+    if (got < ms - 0.001 || got > ms + 0.001)
+        fail_msg("latency %.3f ms, expected %.3f", got, ms);
+}
+
+static void test_trace_returns_the_causal_tree(void **state)
+{
+    (void)state;
+    char path[128];
+    snprintf(path, sizeof(path), "/api/trace/%s", corr);
+    json_t *j = fetch_json("GET", path, 200);
+    assert_string_equal(str(j, "correlation_id"), corr);
+    json_t *counts = json_object_get(j, "counts");
+    assert_int_equal(num(counts, "events"), 3);
+    assert_int_equal(num(counts, "deliveries"), 4);
+    assert_int_equal(num(counts, "not_processed"), 1);
+
+    /* E1 → (payment, inventory); inventory's delivery → E2 → payment → E3 → inventory dead. */
+    json_t *tree = json_object_get(j, "tree");
+    assert_int_equal(json_array_size(tree), 1);
+    json_t *e1 = json_array_get(tree, 0);
+    assert_string_equal(str(e1, "id"), E1);
+    assert_string_equal(str(e1, "publisher"), "booking");
+    assert_string_equal(str(e1, "type"), "booking.booking.created");
+    assert_string_equal(str(e1, "causation_id"), "request-1");
+    assert_string_equal(str(e1, "time"), "2026-01-01T10:00:00.000Z");
+    assert_string_equal(str(e1, "outbox_status"), "published");
+    assert_int_equal(json_array_size(json_object_get(e1, "deliveries")), 2);
+    json_t *pay1 = only_delivery_to(e1, "payment");
+    expect_latency(pay1, 12.0);
+    assert_string_equal(str(pay1, "processed_at"), "2026-01-01T10:00:00.012Z");
+    assert_int_equal(json_array_size(json_object_get(pay1, "events")), 0);
+    json_t *inv1 = only_delivery_to(e1, "inventory");
+    expect_latency(inv1, 15.0);
+    json_t *e2 = json_array_get(json_object_get(inv1, "events"), 0);
+    assert_string_equal(str(e2, "id"), E2);
+    assert_string_equal(str(e2, "causation_id"), E1);
+    json_t *pay2 = only_delivery_to(e2, "payment");
+    assert_int_equal(num(pay2, "attempts"), 2);
+    expect_latency(pay2, 17.0);
+    assert_true(json_is_null(json_object_get(pay2, "last_error")));
+    json_t *e3 = json_array_get(json_object_get(pay2, "events"), 0);
+    assert_string_equal(str(e3, "id"), E3);
+    json_t *dead = only_delivery_to(e3, "inventory");
+    assert_string_equal(str(dead, "status"), "dead");
+    assert_int_equal(num(dead, "attempts"), 5);
+    assert_string_equal(str(dead, "last_error"), DEAD_ERROR);
+    assert_true(json_is_null(json_object_get(dead, "processed_at")));
+    assert_true(json_is_null(json_object_get(dead, "latency_ms")));
+
+    /* The diagram's data: Mermaid's participants and arrows, in its order. */
+    json_t *participants = json_object_get(j, "participants");
+    assert_int_equal(json_array_size(participants), 3);
+    assert_string_equal(json_string_value(json_array_get(participants, 0)), "booking");
+    assert_string_equal(json_string_value(json_array_get(participants, 1)), "payment");
+    assert_string_equal(json_string_value(json_array_get(participants, 2)), "inventory");
+    json_t *sequence = json_object_get(j, "sequence");
+    assert_int_equal(json_array_size(sequence), 4);
+    json_t *last = json_array_get(sequence, 3);
+    assert_string_equal(str(last, "from"), "payment");
+    assert_string_equal(str(last, "to"), "inventory");
+    assert_string_equal(str(last, "status"), "dead");
+    assert_int_equal(json_array_size(json_object_get(j, "notes")), 0);
+    json_decref(j);
+
+    /* E4 was never delivered: a root with no delivery, and a note in the diagram. */
+    snprintf(path, sizeof(path), "/api/trace/%s", corr2);
+    j = fetch_json("GET", path, 200);
+    json_t *e4 = json_array_get(json_object_get(j, "tree"), 0);
+    assert_string_equal(str(e4, "outbox_status"), "failed");
+    assert_int_equal(json_array_size(json_object_get(e4, "deliveries")), 0);
+    assert_string_equal(str(json_array_get(json_object_get(j, "notes"), 0), "over"), "booking");
+    json_decref(j);
+
+    expect_error("GET", "/api/trace/no-such-correlation", 404, "not_found",
+                 "no events with correlation id 'no-such-correlation'");
+    expect_error("GET", "/api/trace/bad%01id", 400, "invalid", "invalid correlation id");
+}
+
+static void test_trace_text_is_what_the_command_prints(void **state)
+{
+    (void)state;
+    const char *url = testlib_require_env("DATABASE_URL");
+    static const char *const suffixes[] = {"/timeline", "/mermaid"};
+    for (size_t i = 0; i < 2; i++) {
+        char path[128], cli[16384];
+        snprintf(path, sizeof(path), "/api/trace/%s%s", corr, suffixes[i]);
+        struct reply r;
+        request("GET", path, &r);
+        assert_int_equal(r.status, 200);
+        assert_string_equal(r.content_type, "text/plain; charset=utf-8");
+        int status = i == 0 ? EVENTCTL(cli, "trace", corr, "--database-url", url)
+                            : EVENTCTL(cli, "trace", corr, "--mermaid", "--database-url", url);
+        assert_int_equal(status, 0);
+        assert_string_equal(r.body, cli);
+        free(r.body);
+    }
+    expect_error("GET", "/api/trace/no-such-correlation/mermaid", 404, "not_found",
+                 "no events with correlation id");
+}
+
+/* ---- starting and stopping -------------------------------------------------------------- */
+
+/* A TCP port nobody listens on (bound, then closed). */
+static int closed_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(a);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+static void test_bad_start_is_one_line_and_an_exit_code(void **state)
+{
+    (void)state;
+    char url[128], out[1024], err[1024], portbuf[16];
+    snprintf(url, sizeof(url), "postgresql://events:s3cret-pw@127.0.0.1:%d/events", closed_port());
+    char o[96], e[96];
+    snprintf(o, sizeof(o), "%s.bad", out_path);
+    snprintf(e, sizeof(e), "%s.bad", err_path);
+
+    /* The database is checked before serving: 1, one line, the password masked. */
+    const char *unreachable[] = {"dashboard", "--port", "0", "--database-url", url, NULL};
+    assert_int_equal(wait_exit(spawn(unreachable, o, e), 30000), 1);
+    read_file(e, err, sizeof(err));
+    assert_non_null(strstr(err, "eventctl dashboard: cannot connect to database"));
+    assert_null(strstr(err, "s3cret-pw"));
+    size_t len = strlen(err);
+    assert_true(len > 0 && strchr(err, '\n') == err + len - 1);
+
+    /* The port in use: 1. Bad flags: 2. */
+    snprintf(portbuf, sizeof(portbuf), "%d", port);
+    const char *busy[] = {
+        "dashboard", "--port", portbuf, "--database-url", testlib_require_env("DATABASE_URL"),
+        NULL};
+    assert_int_equal(wait_exit(spawn(busy, o, e), 30000), 1);
+    const char *bad_port[] = {"dashboard", "--port", "70000", NULL};
+    assert_int_equal(wait_exit(spawn(bad_port, o, e), 30000), 2);
+    const char *bad_flag[] = {"dashboard", "--bogus", NULL};
+    assert_int_equal(wait_exit(spawn(bad_flag, o, e), 30000), 2);
+    read_file(o, out, sizeof(out));
+    assert_string_equal(out, "");
+    unlink(o);
+    unlink(e);
+}
+
+static void test_sigterm_stops_it_with_exit_0(void **state)
+{
+    (void)state;
+    assert_true(dashboard > 0);
+    assert_int_equal(kill(dashboard, SIGTERM), 0);
+    int status = wait_exit(dashboard, 10000);
+    if (status != 0) {
+        char err[4096];
+        read_file(err_path, err, sizeof(err));
+        fail_msg("exit status %d after SIGTERM; stderr:\n%s", status, err);
+    }
+    dashboard = -1;
+    char err[8192];
+    read_file(err_path, err, sizeof(err));
+    assert_non_null(strstr(err, "stopping on SIGTERM"));
+}
+
+int main(void)
+{
+    testlib_require_env("DATABASE_URL");
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_root_serves_the_self_contained_page, setup),
+        cmocka_unit_test_setup(test_contexts_count_the_rows_by_table_and_status, setup),
+        cmocka_unit_test_setup(test_messages_list_the_dead_row_with_its_error, setup),
+        cmocka_unit_test_setup(test_messages_filter_and_order_like_the_command, setup),
+        cmocka_unit_test_setup(test_requeue_sends_the_dead_row_back_as_failed, setup),
+        cmocka_unit_test_setup(test_requeue_refuses_unknown_and_malformed_ids, setup),
+        cmocka_unit_test_setup(test_trace_returns_the_causal_tree, setup),
+        cmocka_unit_test_setup(test_trace_text_is_what_the_command_prints, setup),
+        cmocka_unit_test_setup(test_bad_start_is_one_line_and_an_exit_code, setup),
+        /* Last: it stops the dashboard the others use. */
+        cmocka_unit_test_setup(test_sigterm_stops_it_with_exit_0, setup),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
