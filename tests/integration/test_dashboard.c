@@ -7,10 +7,11 @@
  * Like test_eventctl.c, the booking, inventory and payment schemas are dropped
  * and migrated afresh from migrations/ (EVENTCTL_MIGRATIONS), the other three
  * contexts' schemas are dropped, and each test writes the same small booking
- * saga with plain SQL. What the API returns is compared with the database
- * and with what the eventctl commands print for the same rows. The schemas
- * are dropped at the end.
+ * saga (tests/lib/ops_fixtures.h). What the API returns is compared with the
+ * database and with what the eventctl commands print for the same rows. The
+ * schemas are dropped at the end.
  */
+#include "ops_fixtures.h"
 #include "testlib.h"
 
 #include "common/db.h"
@@ -22,7 +23,6 @@
 #include <jansson.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,97 +35,19 @@ static const char *const absent[] = {"servicecatalog", "usermanagement", "notifi
 #define NSCRATCH (sizeof(scratch) / sizeof(scratch[0]))
 #define NABSENT  (sizeof(absent) / sizeof(absent[0]))
 
-/* The saga's events: created (booking) → reserved (inventory) → succeeded (payment) → debited. */
-#define E1         "01900000-0000-7000-8000-0000000000e1"
-#define E2         "01900000-0000-7000-8000-0000000000e2"
-#define E3         "01900000-0000-7000-8000-0000000000e3"
-#define E4         "01900000-0000-7000-8000-0000000000e4"
+/* The saga's events (ops_fixtures_saga): created → reserved → succeeded, and E4 unpublished. */
+#define E1         OPS_FIXTURES_E1
+#define E2         OPS_FIXTURES_E2
+#define E3         OPS_FIXTURES_E3
+#define E4         OPS_FIXTURES_E4
 #define UNKNOWN_ID "01900000-0000-7000-8000-00000000dead"
-#define DEAD_ERROR "handler failed: stock row locked"
+#define DEAD_ERROR OPS_FIXTURES_INBOX_ERROR /* "handler failed: stock row locked" */
 
 static struct db *db;
 static char corr[64], corr2[64]; /* this test's correlation ids */
 static pid_t dashboard = -1;     /* the eventctl dashboard child */
 static int port;                 /* where it listens */
 static char out_path[64], err_path[64];
-
-/* ---- the database ------------------------------------------------------------- */
-
-static void sql(const char *statement)
-{
-    struct err err = {0};
-    if (db_exec(db, statement, 0, NULL, NULL, NULL, &err) < 0)
-        fail_msg("%s: %s", statement, err.msg);
-}
-
-static void sqlf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void sqlf(const char *fmt, ...)
-{
-    char buf[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof(buf), fmt, ap);
-    va_end(ap);
-    sql(buf);
-}
-
-static void value(const char *statement, char *out, size_t outlen)
-{
-    struct err err = {0};
-    if (db_exec_value(db, statement, 0, NULL, out, outlen, &err) < 0)
-        fail_msg("%s: %s", statement, err.msg);
-}
-
-static void outbox(const char *context, const char *id, const char *correlation, const char *type,
-                   const char *causation, const char *at, const char *status, int attempts)
-{
-    sqlf("INSERT INTO %s.outbox (id, type, correlation_id, causation_id, payload, created_at,"
-         "                       status, attempts, published_at, last_error)"
-         " VALUES ('%s', '%s', '%s', '%s', '{\"source\":\"/%s\"}', '%s', '%s', %d,"
-         "         CASE WHEN '%s' = 'published' THEN '%s'::timestamptz END,"
-         "         CASE WHEN '%s' = 'failed' THEN 'unroutable: no queue bound' END)",
-         context, id, type, correlation, causation, context, at, status, attempts, status, at,
-         status);
-}
-
-static void inbox(const char *context, const char *id, const char *type, const char *causation,
-                  const char *seen, const char *status, int attempts, const char *processed)
-{
-    sqlf("INSERT INTO %s.inbox (id, consumer, type, correlation_id, causation_id, payload,"
-         "                      created_at, status, attempts, processed_at, last_error)"
-         " VALUES ('%s', '%s', '%s', '%s', '%s', '{}', '%s', '%s', %d, %s%s%s,"
-         "         CASE WHEN '%s' IN ('failed', 'dead') THEN '" DEAD_ERROR "' END)",
-         context, id, context, type, corr, causation, seen, status, attempts, processed ? "'" : "",
-         processed ? processed : "NULL", processed ? "'" : "", status);
-}
-
-/*
- * The saga of test_eventctl.c, in correlation id corr:
- *   E1 booking.booking.created → payment processed (12 ms), inventory processed (15 ms)
- *   E2 inventory.stock.reserved (caused by E1) → payment processed (17 ms, attempt 2)
- *   E3 payment.payment.succeeded (caused by E2) → inventory dead after 5 attempts
- * and in corr2 one booking.booking.created (E4) the relay failed to publish.
- */
-static void saga(void)
-{
-    outbox("booking", E1, corr, "booking.booking.created", "request-1",
-           "2026-01-01 10:00:00.000+00", "published", 0);
-    inbox("payment", E1, "booking.booking.created", "request-1", "2026-01-01 10:00:00.007+00",
-          "processed", 1, "2026-01-01 10:00:00.012+00");
-    inbox("inventory", E1, "booking.booking.created", "request-1", "2026-01-01 10:00:00.008+00",
-          "processed", 1, "2026-01-01 10:00:00.015+00");
-    outbox("inventory", E2, corr, "inventory.stock.reserved", E1, "2026-01-01 10:00:00.014+00",
-           "published", 0);
-    inbox("payment", E2, "inventory.stock.reserved", E1, "2026-01-01 10:00:00.018+00", "processed",
-          2, "2026-01-01 10:00:00.031+00");
-    outbox("payment", E3, corr, "payment.payment.succeeded", E2, "2026-01-01 10:00:00.030+00",
-           "published", 0);
-    inbox("inventory", E3, "payment.payment.succeeded", E2, "2026-01-01 10:00:00.035+00", "dead", 5,
-          NULL);
-    outbox("booking", E4, corr2, "booking.booking.created", "request-2",
-           "2026-01-01 10:00:00.040+00", "failed", 10);
-}
 
 /* ---- processes ---------------------------------------------------------------------- */
 
@@ -379,10 +301,10 @@ static int setup(void **state)
 {
     (void)state;
     for (size_t i = 0; i < NSCRATCH; i++)
-        sqlf("TRUNCATE %s.outbox, %s.inbox", scratch[i], scratch[i]);
+        ops_fixtures_truncate(db, scratch[i]);
     testlib_unique_name(corr, sizeof(corr), "corr");
     testlib_unique_name(corr2, sizeof(corr2), "corr");
-    saga();
+    ops_fixtures_saga(db, corr, corr2);
     return 0;
 }
 
@@ -443,9 +365,9 @@ static void test_contexts_count_the_rows_by_table_and_status(void **state)
             json_object_foreach(counts, status, count)
             {
                 char q[256], v[32];
-                snprintf(q, sizeof(q), "SELECT count(*) FROM %s.%s WHERE status = '%s'", scratch[i],
-                         tables[t], status);
-                value(q, v, sizeof(v));
+                snprintf(q, sizeof(q), "SELECT count(*) FROM %s.%s WHERE status = $1", scratch[i],
+                         tables[t]);
+                ops_fixtures_value(db, q, 1, (const char *[]){status}, v, sizeof(v));
                 if (json_integer_value(count) != atoll(v))
                     fail_msg("%s %s %s: API says %lld, table has %s", scratch[i], tables[t], status,
                              (long long)json_integer_value(count), v);
@@ -529,9 +451,10 @@ static void test_requeue_sends_the_dead_row_back_as_failed(void **state)
     assert_int_equal(num(json_array_get(done, 0), "rows"), 1);
     json_decref(j);
     char v[64];
-    value("SELECT status || ' ' || attempts || ' ' || requeued FROM inventory.inbox"
-          " WHERE id = '" E3 "'",
-          v, sizeof(v));
+    ops_fixtures_value(db,
+                       "SELECT status || ' ' || attempts || ' ' || requeued FROM inventory.inbox"
+                       " WHERE id = $1",
+                       1, (const char *[]){E3}, v, sizeof(v));
     assert_string_equal(v, "failed 0 1");
 
     /* Not dead any more: nothing to requeue. A failed outbox row goes back to pending. */
@@ -539,7 +462,8 @@ static void test_requeue_sends_the_dead_row_back_as_failed(void **state)
     j = fetch_json("POST", "/api/requeue/" E4, 200);
     assert_string_equal(str(json_array_get(json_object_get(j, "requeued"), 0), "table"), "outbox");
     json_decref(j);
-    value("SELECT status FROM booking.outbox WHERE id = '" E4 "'", v, sizeof(v));
+    ops_fixtures_value(db, "SELECT status FROM booking.outbox WHERE id = $1", 1,
+                       (const char *[]){E4}, v, sizeof(v));
     assert_string_equal(v, "pending");
 }
 
@@ -556,7 +480,8 @@ static void test_requeue_refuses_unknown_and_malformed_ids(void **state)
     assert_int_equal(r.status, 405);
     free(r.body);
     char v[16];
-    value("SELECT status FROM inventory.inbox WHERE id = '" E3 "'", v, sizeof(v));
+    ops_fixtures_value(db, "SELECT status FROM inventory.inbox WHERE id = $1", 1,
+                       (const char *[]){E3}, v, sizeof(v));
     assert_string_equal(v, "dead");
 }
 

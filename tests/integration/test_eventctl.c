@@ -5,10 +5,12 @@
  *
  * The booking, inventory and payment schemas are dropped and migrated afresh
  * from migrations/ (EVENTCTL_MIGRATIONS), the other three contexts' schemas
- * are dropped, and each test writes the outbox and inbox rows it needs with
- * plain SQL: a small booking saga under a correlation id unique to the test.
+ * are dropped, and each test writes the outbox and inbox rows it needs
+ * through tests/lib/ops_fixtures.h: a small booking saga under a correlation
+ * id unique to the test.
  * The schemas are dropped at the end; e2e tests migrate their own.
  */
+#include "ops_fixtures.h"
 #include "testlib.h"
 
 #include "common/db.h"
@@ -16,7 +18,6 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <jansson.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -32,11 +33,11 @@ static const char *const absent[] = {"servicecatalog", "usermanagement", "notifi
 #define NSCRATCH (sizeof(scratch) / sizeof(scratch[0]))
 #define NABSENT  (sizeof(absent) / sizeof(absent[0]))
 
-/* The saga's events: created (booking) → reserved (inventory) → succeeded (payment) → debited. */
-#define E1         "01900000-0000-7000-8000-0000000000e1"
-#define E2         "01900000-0000-7000-8000-0000000000e2"
-#define E3         "01900000-0000-7000-8000-0000000000e3"
-#define E4         "01900000-0000-7000-8000-0000000000e4"
+/* The saga's events (ops_fixtures_saga): created → reserved → succeeded, and E4 unpublished. */
+#define E1         OPS_FIXTURES_E1
+#define E2         OPS_FIXTURES_E2
+#define E3         OPS_FIXTURES_E3
+#define E4         OPS_FIXTURES_E4
 #define UNKNOWN_ID "01900000-0000-7000-8000-00000000dead"
 
 static struct db *db;
@@ -123,89 +124,6 @@ static int count_lines(const char *text)
     return n;
 }
 
-/* ---- the database ------------------------------------------------------------- */
-
-static void sql(const char *statement)
-{
-    struct err err = {0};
-    if (db_exec(db, statement, 0, NULL, NULL, NULL, &err) < 0)
-        fail_msg("%s: %s", statement, err.msg);
-}
-
-static void sqlf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void sqlf(const char *fmt, ...)
-{
-    char buf[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof(buf), fmt, ap);
-    va_end(ap);
-    sql(buf);
-}
-
-static void value(const char *statement, char *out, size_t outlen)
-{
-    struct err err = {0};
-    if (db_exec_value(db, statement, 0, NULL, out, outlen, &err) < 0)
-        fail_msg("%s: %s", statement, err.msg);
-}
-
-static void outbox(const char *context, const char *id, const char *correlation, const char *type,
-                   const char *causation, const char *at, const char *status, int attempts)
-{
-    sqlf("INSERT INTO %s.outbox (id, type, correlation_id, causation_id, payload, created_at,"
-         "                       status, attempts, published_at, last_error)"
-         " VALUES ('%s', '%s', '%s', '%s', '{\"source\":\"/%s\"}', '%s', '%s', %d,"
-         "         CASE WHEN '%s' = 'published' THEN '%s'::timestamptz END,"
-         "         CASE WHEN '%s' = 'failed' THEN 'unroutable: no queue bound' END)",
-         context, id, type, correlation, causation, context, at, status, attempts, status, at,
-         status);
-}
-
-static void inbox(const char *context, const char *id, const char *type, const char *causation,
-                  const char *seen, const char *status, int attempts, const char *processed)
-{
-    sqlf("INSERT INTO %s.inbox (id, consumer, type, correlation_id, causation_id, payload,"
-         "                      created_at, status, attempts, processed_at, last_error)"
-         " VALUES ('%s', '%s', '%s', '%s', '%s', '{}', '%s', '%s', %d, %s%s%s,"
-         "         CASE WHEN '%s' IN ('failed', 'dead') THEN 'handler failed: stock row locked' "
-         "END)",
-         context, id, context, type, corr, causation, seen, status, attempts, processed ? "'" : "",
-         processed ? processed : "NULL", processed ? "'" : "", status);
-}
-
-/*
- * The saga, in correlation id corr:
- *   E1 booking.booking.created (booking, caused by the request)
- *      → payment processed after 12 ms, inventory processed after 15 ms
- *   E2 inventory.stock.reserved (inventory, caused by E1)
- *      → payment processed after 17 ms, at the second attempt
- *   E3 payment.payment.succeeded (payment, caused by E2)
- *      → inventory dead after 5 attempts
- * and in correlation id corr2 one booking.booking.created (E4) that the relay
- * failed to publish (no queue bound), so nobody received it.
- */
-static void saga(void)
-{
-    outbox("booking", E1, corr, "booking.booking.created", "request-1",
-           "2026-01-01 10:00:00.000+00", "published", 0);
-    inbox("payment", E1, "booking.booking.created", "request-1", "2026-01-01 10:00:00.007+00",
-          "processed", 1, "2026-01-01 10:00:00.012+00");
-    inbox("inventory", E1, "booking.booking.created", "request-1", "2026-01-01 10:00:00.008+00",
-          "processed", 1, "2026-01-01 10:00:00.015+00");
-    outbox("inventory", E2, corr, "inventory.stock.reserved", E1, "2026-01-01 10:00:00.014+00",
-           "published", 0);
-    inbox("payment", E2, "inventory.stock.reserved", E1, "2026-01-01 10:00:00.018+00", "processed",
-          2, "2026-01-01 10:00:00.031+00");
-    outbox("payment", E3, corr, "payment.payment.succeeded", E2, "2026-01-01 10:00:00.030+00",
-           "published", 0);
-    inbox("inventory", E3, "payment.payment.succeeded", E2, "2026-01-01 10:00:00.035+00", "dead", 5,
-          NULL);
-    outbox("booking", E4, corr2, "booking.booking.created", "request-2",
-           "2026-01-01 10:00:00.040+00", "failed", 10);
-}
-
 static int group_setup(void **state)
 {
     (void)state;
@@ -253,10 +171,10 @@ static int setup(void **state)
 {
     (void)state;
     for (size_t i = 0; i < NSCRATCH; i++)
-        sqlf("TRUNCATE %s.outbox, %s.inbox", scratch[i], scratch[i]);
+        ops_fixtures_truncate(db, scratch[i]);
     testlib_unique_name(corr, sizeof(corr), "corr");
     testlib_unique_name(corr2, sizeof(corr2), "corr");
-    saga();
+    ops_fixtures_saga(db, corr, corr2);
     return 0;
 }
 
@@ -382,7 +300,7 @@ static void test_trace_shows_the_causal_chain_as_a_tree(void **state)
     assert_int_equal(indent_of(r.out, "attempts 5"), 10);
 
     /* Inventory's inbox row of E1 purged: E2 still hangs under inventory, flagged. */
-    sql("DELETE FROM inventory.inbox WHERE id = '" E1 "'");
+    ops_fixtures_exec(db, "DELETE FROM inventory.inbox WHERE id = $1", 1, (const char *[]){E1});
     EVENTCTL(&r, "trace", corr);
     expect_exit(&r, 0);
     const char *gone = line_with(r.out, "no inbox row", line, sizeof(line));
@@ -442,10 +360,11 @@ static void test_requeue_sends_a_dead_inbox_message_back_as_failed(void **state)
     expect_exit(&r, 0);
     assert_non_null(strstr(r.out, "inventory: inbox message '" E3 "' requeued"));
     char v[128];
-    value("SELECT status || ' ' || attempts || ' ' || requeued || ' ' ||"
-          "       (next_attempt_at <= clock_timestamp())"
-          "  FROM inventory.inbox WHERE id = '" E3 "'",
-          v, sizeof(v));
+    ops_fixtures_value(db,
+                       "SELECT status || ' ' || attempts || ' ' || requeued || ' ' ||"
+                       "       (next_attempt_at <= clock_timestamp())"
+                       "  FROM inventory.inbox WHERE id = $1",
+                       1, (const char *[]){E3}, v, sizeof(v));
     assert_string_equal(v, "failed 0 1 true");
 
     /* It is not dead any more: a second requeue finds nothing. */
@@ -462,9 +381,11 @@ static void test_requeue_sends_a_failed_outbox_row_back_to_pending(void **state)
     expect_exit(&r, 0);
     assert_string_equal(r.out, "booking: outbox message '" E4 "' requeued (failed -> pending)\n");
     char v[64];
-    value("SELECT status || ' ' || attempts || ' ' || (next_attempt_at <= clock_timestamp())"
-          "  FROM booking.outbox WHERE id = '" E4 "'",
-          v, sizeof(v));
+    ops_fixtures_value(db,
+                       "SELECT status || ' ' || attempts || ' ' ||"
+                       "       (next_attempt_at <= clock_timestamp())"
+                       "  FROM booking.outbox WHERE id = $1",
+                       1, (const char *[]){E4}, v, sizeof(v));
     assert_string_equal(v, "pending 0 true");
     EVENTCTL(&r, "requeue", E4);
     expect_exit(&r, 1);
@@ -493,16 +414,21 @@ static void test_purge_deletes_only_dead_rows_older_than_the_duration(void **sta
 {
     (void)state;
     /* E3 died on 2026-01-01; one more died ten days ago, one an hour ago, per schema. */
-    sqlf("INSERT INTO payment.inbox (id, consumer, type, correlation_id, causation_id, payload,"
-         "                           created_at, status, attempts)"
-         " VALUES ('01900000-0000-7000-8000-0000000000a1', 'payment', 't', '%s', 'x', '{}',"
-         "         clock_timestamp() - interval '10 days', 'dead', 5),"
-         "        ('01900000-0000-7000-8000-0000000000a2', 'payment', 't', '%s', 'x', '{}',"
-         "         clock_timestamp() - interval '1 hour', 'dead', 5)",
-         corr, corr);
+    ops_fixtures_exec(db,
+                      "INSERT INTO payment.inbox (id, consumer, type, correlation_id, causation_id,"
+                      "                           payload, created_at, status, attempts)"
+                      " VALUES ($1, 'payment', 't', $3, 'x', '{}',"
+                      "         clock_timestamp() - interval '10 days', 'dead', 5),"
+                      "        ($2, 'payment', 't', $3, 'x', '{}',"
+                      "         clock_timestamp() - interval '1 hour', 'dead', 5)",
+                      3,
+                      (const char *[]){"01900000-0000-7000-8000-0000000000a1",
+                                       "01900000-0000-7000-8000-0000000000a2", corr});
     /* Dead long ago, but its dead-letter copy went out yesterday: one day old. */
-    sqlf("UPDATE inventory.inbox SET dead_lettered_at = clock_timestamp() - interval '1 day'"
-         " WHERE id = '" E3 "'");
+    ops_fixtures_exec(db,
+                      "UPDATE inventory.inbox SET dead_lettered_at = clock_timestamp() - interval"
+                      " '1 day' WHERE id = $1",
+                      1, (const char *[]){E3});
 
     struct run r;
     EVENTCTL(&r, "purge", "--dead", "--older-than", "7d");
@@ -518,10 +444,12 @@ static void test_purge_deletes_only_dead_rows_older_than_the_duration(void **sta
     assert_null(strstr(r.out, "payment "));
 
     char v[64];
-    value("SELECT (SELECT count(*) FROM payment.inbox WHERE status = 'dead') || ' ' ||"
-          "       (SELECT count(*) FROM inventory.inbox WHERE status = 'dead') || ' ' ||"
-          "       (SELECT count(*) FROM payment.inbox)",
-          v, sizeof(v));
+    ops_fixtures_value(
+        db,
+        "SELECT (SELECT count(*) FROM payment.inbox WHERE status = 'dead') || ' ' ||"
+        "       (SELECT count(*) FROM inventory.inbox WHERE status = 'dead') || ' ' ||"
+        "       (SELECT count(*) FROM payment.inbox)",
+        0, NULL, v, sizeof(v));
     assert_string_equal(v, "1 0 3"); /* the young dead row stays, and every processed row */
 }
 
@@ -539,7 +467,8 @@ static void test_purge_refuses_without_both_flags(void **state)
     EVENTCTL(&r, "purge", "--dead", "--older-than", "7 days");
     expect_exit(&r, 2);
     char v[16];
-    value("SELECT count(*) FROM inventory.inbox WHERE status = 'dead'", v, sizeof(v));
+    ops_fixtures_value(db, "SELECT count(*) FROM inventory.inbox WHERE status = 'dead'", 0, NULL, v,
+                       sizeof(v));
     assert_string_equal(v, "1");
 }
 

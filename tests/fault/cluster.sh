@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# A two-node RabbitMQ cluster on this machine for the fault suite's quorum scenario: nodes
+# "a" and "b" are two private nodes started by deploy/local/infra.sh (one LOCAL_DIR each under
+# DIR, same Erlang cookie, same epmd), then b is joined to a. Not a production setup.
+# Usage: cluster.sh start DIR | stop DIR | stop-node DIR a|b | start-node DIR a|b | queues DIR
+#   start      writes DIR/cluster.env (AMQP_URL_A, AMQP_URL_B, NODE_A, NODE_B) once both
+#              nodes run as one cluster; DIR must not hold a running cluster
+#   stop       stops both nodes (b first) and deletes DIR
+#   stop-node / start-node   a clean stop (SIGTERM) or a start of one node; a restarted node
+#              rejoins the cluster by itself (its membership is on disk)
+#   queues     prints "name type" of every queue of the vhost, one a line (asked of node a)
+# Ports are chosen free at start and recorded by infra.sh in DIR/<node>/infra.env. The epmd
+# port is ERL_EPMD_PORT when set (tests/run.sh sets a private one), else the shared 4369.
+set -euo pipefail
+
+SCRIPT_NAME=cluster.sh
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+# shellcheck source=deploy/local/lib.sh
+. "$HERE/../../deploy/local/lib.sh"
+INFRA=$REPO_ROOT/deploy/local/infra.sh
+CTL=${RABBITMQ_BIN_DIR:-/usr/lib/rabbitmq/bin}/rabbitmqctl
+
+usage() {
+	echo "usage: cluster.sh start|stop|queues DIR | stop-node|start-node DIR a|b" >&2
+	exit 2
+}
+
+cmd=${1:-}
+dir=${2:-}
+[[ -n $dir ]] || usage
+dir=$(realpath -m "$dir")
+
+# infra NODE ARGS...: infra.sh for one node, with only the settings it recorded itself
+infra() {
+	local node=$1
+	shift
+	env -u PG_PORT -u AMQP_PORT -u RABBITMQ_DIST_PORT -u RABBITMQ_NODENAME -u RABBITMQ_MANAGEMENT \
+		-u RABBITMQ_MANAGEMENT_PORT -u DATABASE_URL -u AMQP_URL \
+		LOCAL_DIR="$dir/$node" "$INFRA" "$@"
+}
+
+# recorded NODE KEY: a value infra.sh recorded for the node
+recorded() {
+	sed -n "s/^$2=//p" "$dir/$1/infra.env" 2>/dev/null | tail -n 1
+}
+
+# ctl_out NODE ARGS...: rabbitmqctl against one node, with that node's HOME (cookie) and epmd
+ctl_out() {
+	local node=$1
+	shift
+	local epmd
+	epmd=$(recorded "$node" ERL_EPMD_PORT)
+	env HOME="$dir/$node/rabbitmq/home" ERL_EPMD_ADDRESS=127.0.0.1 \
+		${epmd:+ERL_EPMD_PORT=$epmd} \
+		RABBITMQ_CTL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}" \
+		"$CTL" -n "$(recorded "$node" RABBITMQ_NODENAME)" "$@" 2>>"$dir/ctl.log"
+}
+
+# ctl NODE ARGS...: ctl_out with the output logged; dies on failure
+ctl() {
+	ctl_out "$@" >>"$dir/ctl.log" || die "rabbitmqctl ${*:2} on node $1 failed: read $dir/ctl.log"
+}
+
+# start_node NODE [AMQP_PORT DIST_PORT]: starts one node; the ports only on its first start
+start_node() {
+	local node=$1
+	if [[ -f $dir/$node/infra.env ]]; then
+		infra "$node" start rabbitmq >/dev/null
+		return 0
+	fi
+	mkdir -p "$dir/$node"
+	env -u PG_PORT -u DATABASE_URL -u AMQP_URL -u RABBITMQ_MANAGEMENT_PORT LOCAL_DIR="$dir/$node" \
+		AMQP_PORT="$2" RABBITMQ_DIST_PORT="$3" RABBITMQ_MANAGEMENT=0 \
+		RABBITMQ_NODENAME="fault-$node-$$@localhost" "$INFRA" start rabbitmq >/dev/null
+}
+
+case $cmd in
+start)
+	[[ $# -eq 2 ]] || usage
+	t0=$(now_ms)
+	[[ ! -e $dir/a/infra.env ]] || die "'$dir' already holds a cluster: stop it first"
+	mkdir -p "$dir/a/rabbitmq/home" "$dir/b/rabbitmq/home"
+	chmod 755 "$dir"
+	cookie=$(od -An -N20 -tx1 /dev/urandom | tr -d ' \n' | tr a-f A-F)
+	for n in a b; do
+		(umask 077 && printf '%s' "$cookie" >"$dir/$n/rabbitmq/home/.erlang.cookie")
+		chmod 400 "$dir/$n/rabbitmq/home/.erlang.cookie"
+	done
+	# both boot at once (~8 s each), on four distinct free ports
+	p1=$(free_port)
+	p2=$(free_port "$p1")
+	p3=$(free_port "$p1" "$p2")
+	p4=$(free_port "$p1" "$p2" "$p3")
+	start_node a "$p1" "$p2" 2>"$dir/a.err" &
+	pid_a=$!
+	start_node b "$p3" "$p4" 2>"$dir/b.err" &
+	pid_b=$!
+	rc=0
+	wait "$pid_a" || rc=1
+	wait "$pid_b" || rc=1
+	if ((rc)); then
+		cat "$dir/a.err" "$dir/b.err" >&2
+		die "a cluster node failed to start (logs under $dir/*/rabbitmq/log)"
+	fi
+	ctl b stop_app
+	ctl b reset
+	ctl b join_cluster "$(recorded a RABBITMQ_NODENAME)"
+	ctl b start_app
+	ctl a await_online_nodes 2 --timeout 60
+	{
+		printf 'AMQP_URL_A=%s\n' "$(recorded a AMQP_URL)"
+		printf 'AMQP_URL_B=%s\n' "$(recorded b AMQP_URL)"
+		printf 'NODE_A=%s\n' "$(recorded a RABBITMQ_NODENAME)"
+		printf 'NODE_B=%s\n' "$(recorded b RABBITMQ_NODENAME)"
+	} >"$dir/cluster.env"
+	say "two-node cluster $(recorded a RABBITMQ_NODENAME) + $(recorded b RABBITMQ_NODENAME) ready in $(elapsed "$t0")"
+	;;
+stop)
+	[[ $# -eq 2 ]] || usage
+	[[ -d $dir ]] || exit 0
+	for n in b a; do
+		[[ -f $dir/$n/infra.env ]] && infra "$n" stop rabbitmq >/dev/null
+	done
+	rm -rf "$dir"
+	;;
+stop-node | start-node)
+	[[ $# -eq 3 && ($3 == a || $3 == b) ]] || usage
+	[[ -f $dir/$3/infra.env ]] || die "no cluster node '$3' in '$dir'"
+	t0=$(now_ms)
+	if [[ $cmd == stop-node ]]; then
+		infra "$3" stop rabbitmq >/dev/null
+	else
+		infra "$3" start rabbitmq >/dev/null
+		ctl a await_online_nodes 2 --timeout 60
+	fi
+	if [[ $cmd == stop-node ]]; then say "node $3 stopped in $(elapsed "$t0")"; else say "node $3 started in $(elapsed "$t0")"; fi
+	;;
+queues)
+	[[ $# -eq 2 ]] || usage
+	ctl_out a list_queues -p events --no-table-headers -q name type
+	;;
+*) usage ;;
+esac
