@@ -558,7 +558,7 @@ struct bus *bus_new(const struct bus_config *cfg)
         goto fail;
     b->cfg.prefetch = cfg->prefetch ? cfg->prefetch : 64;
     b->cfg.heartbeat_s = cfg->heartbeat_s ? cfg->heartbeat_s : 10;
-    b->cfg.delivery_limit = cfg->delivery_limit ? cfg->delivery_limit : 20;
+    b->cfg.delivery_limit = cfg->delivery_limit ? cfg->delivery_limit : BUS_QUORUM_DELIVERY_LIMIT;
     b->cfg.confirms = cfg->confirms != 0;
     if (b->cfg.confirms && bus_window_init(&b->window, BUS_WINDOW_MAX, NULL) != 0)
         goto fail;

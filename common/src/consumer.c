@@ -11,6 +11,8 @@
  */
 #include "common/consumer.h"
 
+#include "link_state.h"
+
 #include "common/db.h"
 #include "common/envelope.h"
 #include "common/inbox.h"
@@ -53,8 +55,8 @@ struct consumer {
 
     pthread_t thread;
     atomic_bool stopping;
-    atomic_bool db_up;
-    atomic_bool bus_up;
+    struct link_state db_link;
+    struct link_state bus_link;
     bool consuming;
 
     struct db *db;      /* handler transactions and failure records: synchronous commits */
@@ -111,10 +113,9 @@ static void count(const char *name, const char *help, const char *type)
 
 static void set_db_state(struct consumer *c, bool up, const struct err *err)
 {
-    bool was = atomic_exchange(&c->db_up, up);
-    if (was && !up)
-        log_warn("consumer lost the database: %s", err->msg);
-    else if (!was && up)
+    if (!up && link_failed(&c->db_link, now_ms()))
+        log_warn("consumer cannot reach the database (retrying): %s", err->msg);
+    else if (up && link_ok(&c->db_link))
         log_info("consumer reached the database");
 }
 
@@ -459,12 +460,12 @@ static int ensure_consuming(struct consumer *c)
         bus_declare_topology(c->bus, c->context, c->binding_keys, c->cfg.nsubscriptions, &err) == 0 &&
         bus_consume(c->bus, c->queue, &err) == 0) {
         c->consuming = true;
-        atomic_store(&c->bus_up, true);
+        link_ok(&c->bus_link);
         log_info("consuming '%s' (%zu event types)", c->queue, c->cfg.nsubscriptions);
         return 0;
     }
-    if (atomic_exchange(&c->bus_up, false))
-        log_warn("consumer lost the broker: %s", err.msg);
+    if (link_failed(&c->bus_link, now_ms()))
+        log_warn("consumer cannot reach the broker (retrying): %s", err.msg);
     bus_disconnect(c->bus);
     return -1;
 }
@@ -475,7 +476,11 @@ static void *consumer_main(void *arg)
     int64_t next_connect_ms = 0;
     while (!atomic_load(&c->stopping)) {
         int64_t now = now_ms();
-        if (!c->consuming && now >= next_connect_ms && ensure_consuming(c) != 0)
+        /* While the database is away, deliveries could only be given back again and again
+         * (each one counts against a quorum queue's x-delivery-limit): stay off the queue
+         * until the sweep below reaches the database again. */
+        bool db_up = link_is_up(&c->db_link);
+        if (!c->consuming && db_up && now >= next_connect_ms && ensure_consuming(c) != 0)
             next_connect_ms = now + bus_backoff_ms(c->bus);
         if (c->consuming) {
             struct bus_delivery d;
@@ -490,11 +495,15 @@ static void *consumer_main(void *arg)
                 bus_delivery_release(&d);
                 if (rc != 0)
                     c->consuming = false; /* unacked messages come back: the inbox absorbs them */
-                if (out == DELIVERY_REQUEUE)
+                if (out == DELIVERY_REQUEUE && !link_is_up(&c->db_link)) {
+                    bus_disconnect(c->bus); /* prefetched messages go back once, not per retry */
+                    c->consuming = false;
+                } else if (out == DELIVERY_REQUEUE) {
                     nap(c, CONSUMER_REQUEUE_PAUSE_MS);
+                }
             } else if (got < 0) {
-                log_warn("consumer lost the broker: %s", err.msg);
-                atomic_store(&c->bus_up, false);
+                if (link_failed(&c->bus_link, now_ms()))
+                    log_warn("consumer lost the broker: %s", err.msg);
                 c->consuming = false;
                 bus_disconnect(c->bus);
             }
@@ -516,12 +525,12 @@ static void *consumer_main(void *arg)
 
 bool consumer_db_up(const struct consumer *c)
 {
-    return atomic_load(&c->db_up);
+    return link_is_up(&c->db_link);
 }
 
 bool consumer_bus_up(const struct consumer *c)
 {
-    return atomic_load(&c->bus_up);
+    return link_is_up(&c->bus_link);
 }
 
 static void consumer_free(struct consumer *c)

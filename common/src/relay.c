@@ -11,6 +11,8 @@
  */
 #include "common/relay.h"
 
+#include "link_state.h"
+
 #include "common/db.h"
 #include "common/log.h"
 #include "common/metrics.h"
@@ -35,8 +37,8 @@ struct relay {
 
     pthread_t thread;
     atomic_bool stopping;
-    atomic_bool db_up;
-    atomic_bool bus_up;
+    struct link_state db_link;
+    struct link_state bus_link;
 
     struct db *db;
     struct bus *bus;
@@ -93,13 +95,12 @@ static int ensure_bus(struct relay *r)
     if (bus_connect(r->bus, &err) == 0 &&
         bus_declare_topology(r->bus, r->context, (const char *const *)r->binding_keys,
                              r->cfg.nbinding_keys, &err) == 0) {
-        if (!atomic_load(&r->bus_up))
+        if (link_ok(&r->bus_link))
             log_info("relay connected to %s", bus_url_masked(r->bus));
-        atomic_store(&r->bus_up, true);
         return 0;
     }
-    if (atomic_exchange(&r->bus_up, false))
-        log_warn("relay lost the broker: %s", err.msg);
+    if (link_failed(&r->bus_link, now_ms()))
+        log_warn("relay cannot reach the broker (retrying): %s", err.msg);
     bus_disconnect(r->bus);
     nap(r, bus_backoff_ms(r->bus));
     return -1;
@@ -107,10 +108,9 @@ static int ensure_bus(struct relay *r)
 
 static void set_db_state(struct relay *r, bool up, const struct err *err)
 {
-    bool was = atomic_exchange(&r->db_up, up);
-    if (was && !up)
-        log_warn("relay lost the database: %s", err->msg);
-    else if (!was && up)
+    if (!up && link_failed(&r->db_link, now_ms()))
+        log_warn("relay cannot reach the database (retrying): %s", err->msg);
+    else if (up && link_ok(&r->db_link))
         log_info("relay reached the database");
 }
 
@@ -154,8 +154,8 @@ static int relay_pass(struct relay *r)
         sent++;
     }
     if (sent > 0 && bus_wait_confirms(r->bus, RELAY_CONFIRM_TIMEOUT_MS, on_confirm, r, &err) != 0 &&
-        !bus_connected(r->bus))
-        atomic_store(&r->bus_up, false);
+        !bus_connected(r->bus) && link_failed(&r->bus_link, now_ms()))
+        log_warn("relay lost the broker: %s", err.msg);
     if (r->cfg.hooks && r->cfg.hooks->after_publish)
         r->cfg.hooks->after_publish(r->cfg.app, sent);
 
@@ -279,7 +279,8 @@ static void *relay_main(void *arg)
             continue;
         /* rabbitmq-c answers heartbeats only inside its calls: keep an idle connection alive. */
         if (bus_wait_confirms(r->bus, 0, NULL, NULL, &err) != 0 && !bus_connected(r->bus)) {
-            atomic_store(&r->bus_up, false);
+            if (link_failed(&r->bus_link, now_ms()))
+                log_warn("relay lost the broker: %s", err.msg);
             continue;
         }
         int n = relay_pass(r);
@@ -303,12 +304,12 @@ static void *relay_main(void *arg)
 
 bool relay_db_up(const struct relay *r)
 {
-    return atomic_load(&r->db_up);
+    return link_is_up(&r->db_link);
 }
 
 bool relay_bus_up(const struct relay *r)
 {
-    return atomic_load(&r->bus_up);
+    return link_is_up(&r->bus_link);
 }
 
 static void relay_free(struct relay *r)

@@ -87,7 +87,6 @@ static struct bus_config bus_config(void)
         .dead_letter_exchange = common_config.dead_letter_exchange,
         .queue_type = common_config.amqp_queue_type,
         .prefetch = common_config.prefetch,
-        .delivery_limit = common_config.retry_max_attempts + 5,
     };
 }
 

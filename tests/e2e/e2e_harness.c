@@ -145,6 +145,17 @@ static bool env_names(const char *entry, const char *name)
     return strncmp(entry, name, n) == 0 && entry[n] == '=';
 }
 
+/* True when entry ("NAME=…") sets a name one of list's n entries sets too. */
+static bool env_sets_any(const char *entry, char (*list)[256], int n)
+{
+    char key[64];
+    snprintf(key, sizeof(key), "%.*s", (int)strcspn(entry, "="), entry);
+    for (int i = 0; i < n; i++)
+        if (env_names(list[i], key))
+            return true;
+    return false;
+}
+
 extern char **environ;
 
 /*
@@ -177,25 +188,15 @@ static void spawn(enum e2e_ctx c)
     snprintf(own[nown++], sizeof(own[0]), "RETRY_MAX_ATTEMPTS=8");
     snprintf(own[nown++], sizeof(own[0]), "LEASE_MS=3000");
 
+    /* Each key once (getenv takes the first): extras over the test settings over ours. */
     static const char *envp[E2E_ENV_MAX];
     int n = 0;
-    for (char **e = environ; *e && n < E2E_ENV_MAX - 32; e++) {
-        bool overridden = false;
-        for (int i = 0; i < nown && !overridden; i++) {
-            char key[64];
-            snprintf(key, sizeof(key), "%.*s", (int)strcspn(own[i], "="), own[i]);
-            overridden = env_names(*e, key);
-        }
-        for (int i = 0; i < nextra && !overridden; i++) {
-            char key[64];
-            snprintf(key, sizeof(key), "%.*s", (int)strcspn(extra[i], "="), extra[i]);
-            overridden = env_names(*e, key);
-        }
-        if (!overridden)
+    for (char **e = environ; *e && n < E2E_ENV_MAX - 32; e++)
+        if (!env_sets_any(*e, own, nown) && !env_sets_any(*e, extra, nextra))
             envp[n++] = *e;
-    }
     for (int i = 0; i < nown; i++)
-        envp[n++] = own[i];
+        if (!env_sets_any(own[i], extra, nextra))
+            envp[n++] = own[i];
     for (int i = 0; i < nextra; i++)
         envp[n++] = extra[i];
     envp[n] = NULL;

@@ -719,9 +719,9 @@ void fault_stop(enum e2e_ctx c, int slot)
 
 /*
  * Deletes the twelve queues the harness's instances declared (still empty:
- * nothing was written yet), so ours declare them with their own arguments:
- * a quorum queue's x-delivery-limit follows RETRY_MAX_ATTEMPTS, and a queue
- * re-declared with other arguments is refused by the broker.
+ * nothing was written yet), so ours declare them with their own arguments
+ * (a queue re-declared with other arguments, e.g. another type, is refused
+ * by the broker).
  */
 static void delete_queues(void)
 {

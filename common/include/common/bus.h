@@ -46,6 +46,17 @@
  * How to reach the broker and what to declare. Strings are copied by
  * bus_new(); NULL or 0 members take the default shown.
  */
+/*
+ * A quorum queue's x-delivery-limit. Fixed, never derived from a setting:
+ * queue arguments that change with configuration make the next declare fail
+ * (PRECONDITION_FAILED). It sits above RETRY_MAX_ATTEMPTS' upper bound (100)
+ * so that the inbox, which records every start, always decides first; the
+ * broker's limit only stops a message that kills the process before the
+ * inbox has seen it. Consumers stay off the queue while their database is
+ * away, so an outage does not spend it.
+ */
+#define BUS_QUORUM_DELIVERY_LIMIT 120
+
 struct bus_config {
     const char *url;                  /* amqp[s]://user:password@host:port/vhost; required */
     const char *exchange;             /* events exchange (topic): "integration.events" */
@@ -53,7 +64,8 @@ struct bus_config {
     const char *queue_type;           /* "classic" | "quorum": "classic" */
     int prefetch;                     /* unacked deliveries per consumer, 1..65535: 64 */
     int heartbeat_s;                  /* AMQP heartbeat, 1..600 s: 10 */
-    int delivery_limit;               /* quorum queues' x-delivery-limit, ≥ 1: 20 */
+    int delivery_limit;               /* quorum queues' x-delivery-limit, ≥ 1:
+                                         BUS_QUORUM_DELIVERY_LIMIT */
     int confirms;                     /* 1: put the channel in confirm mode at each connect */
     const char *tls_ca_file;          /* amqps:// CA bundle (PEM): Debian's system bundle,
                                          "/etc/ssl/certs/ca-certificates.crt" */
