@@ -12,7 +12,8 @@
  * Each HTTP thread owns one database connection (http_config.thread_ctx_new),
  * opened on its first request; a database that goes away makes requests
  * answer 503 until it is back. No authentication: it listens on 127.0.0.1
- * unless --address says otherwise.
+ * unless --address says otherwise, and refuses what a web page in the
+ * user's browser could send it (see admit() below).
  */
 #include "ctl.h"
 
@@ -22,6 +23,7 @@
 #include "common/log.h"
 #include "common/uuid7.h"
 
+#include <ctype.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -32,6 +34,7 @@
 #define DASHBOARD_LIMIT_DEFAULT     100 /* rows /api/messages returns without ?limit */
 #define DASHBOARD_LIMIT_MAX         500
 #define DASHBOARD_CONTENT_TYPE_HTML "text/html; charset=utf-8"
+#define DASHBOARD_WRITE_HEADER      "X-Requested-With" /* the page sends it with every POST */
 
 static const char usage_text[] =
     "usage: eventctl dashboard [--port N] [--address A] [--database-url URL]\n"
@@ -52,6 +55,7 @@ static const char usage_text[] =
 /* The application handed to every handler and thread hook. */
 struct dashboard {
     const char *database_url; /* borrowed from argv or the environment */
+    const char *address;      /* --address: a Host header may name it */
 };
 
 /* ---- the routes: declarations, the table, then the bodies ---------------------- */
@@ -101,6 +105,50 @@ static const char *query(const struct http_request *req, const char *key)
 {
     const char *v = http_query(req, key);
     return v && *v ? v : NULL;
+}
+
+/* True when host (a Host header: "name[:port]" or "[v6]:port") names a loopback address or ours. */
+static bool host_is_ours(const char *host, const char *address)
+{
+    char name[256];
+    size_t n;
+    if (host[0] == '[') {
+        n = strcspn(host + 1, "]");
+        snprintf(name, sizeof(name), "%.*s", (int)n, host + 1);
+    } else {
+        n = strcspn(host, ":");
+        snprintf(name, sizeof(name), "%.*s", (int)n, host);
+    }
+    for (char *c = name; *c; c++)
+        *c = (char)tolower((unsigned char)*c);
+    return strcmp(name, "127.0.0.1") == 0 || strcmp(name, "localhost") == 0 ||
+           strcmp(name, "::1") == 0 || strcmp(name, address) == 0;
+}
+
+/*
+ * http_config.admit: the dashboard has no login, so whoever reaches its
+ * address may use it. What it refuses (403) is a web page in the user's
+ * browser acting on their behalf:
+ * - a Host header that names another host (a DNS-rebinding page reaches us
+ *   under its own name), unless --address is a wildcard (then the operator
+ *   chose to serve every name);
+ * - a write (POST) without X-Requested-With: a cross-site form cannot set a
+ *   header, and a cross-origin fetch that sets one needs a CORS preflight
+ *   this server never grants.
+ */
+static int admit(const struct http_request *req, struct http_response *resp, void *app)
+{
+    const struct dashboard *d = app;
+    const char *detail = NULL;
+    const char *host = http_header(req, "Host");
+    bool wildcard = strcmp(d->address, "0.0.0.0") == 0 || strcmp(d->address, "::") == 0;
+    if (host && !wildcard && !host_is_ours(host, d->address))
+        detail = "the Host header names another host: open the dashboard by its own address";
+    else if (strcmp(req->method, "POST") == 0 && !http_header(req, DASHBOARD_WRITE_HEADER))
+        detail = "a write needs the header " DASHBOARD_WRITE_HEADER " (the dashboard page sends it)";
+    if (!detail)
+        return 0;
+    return http_reply_json(resp, 403, json_pack("{s:s, s:s}", "error", "forbidden", "detail", detail));
 }
 
 /* Replies 400 or 404 with a formatted detail. Returns 0, or ERR_NOMEM. */
@@ -459,7 +507,7 @@ int cmd_dashboard_run(int argc, char **argv)
     }
 
     /* The database must answer now: a wrong URL is better reported here than as 503s later. */
-    struct dashboard app = {ctl_database_url(url_arg)};
+    struct dashboard app = {ctl_database_url(url_arg), address};
     struct db *db;
     int exit_code = ctl_db_connect(cmd, app.database_url, NULL, &db);
     if (exit_code != CTL_EXIT_OK)
@@ -491,6 +539,7 @@ int cmd_dashboard_run(int argc, char **argv)
         .app = &app,
         .thread_ctx_new = thread_db_new,
         .thread_ctx_free = thread_db_free,
+        .admit = admit,
     };
     struct err err = {0};
     struct http_server *server = http_start(&hc, &err);

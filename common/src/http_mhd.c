@@ -271,6 +271,14 @@ const char *http_query(const struct http_request *req, const char *key)
     return MHD_lookup_connection_value(call->connection, MHD_GET_ARGUMENT_KIND, key);
 }
 
+const char *http_header(const struct http_request *req, const char *name)
+{
+    const struct http_call *call = req->impl;
+    if (!call || !name)
+        return NULL;
+    return MHD_lookup_connection_value(call->connection, MHD_HEADER_KIND, name);
+}
+
 int http_body_json(const struct http_request *req, json_t **out, struct err *err)
 {
     *out = NULL;
@@ -504,6 +512,14 @@ static enum MHD_Result dispatch(struct http_call *call, const char *method, cons
     };
     for (size_t i = 0; i < call->params.n; i++)
         req.params[i] = call->params.value[i];
+    struct http_response resp = {0};
+    if (app != server && server->config.admit) {
+        server->config.admit(&req, &resp, app);
+        if (resp.status >= 100 && resp.status <= 599)
+            return respond(call, method, path, &resp, NULL);
+        response_release(&resp);
+        resp = (struct http_response){0};
+    }
     if (app != server && server->config.thread_ctx_new) {
         req.thread_ctx = thread_ctx_get(server);
         if (!req.thread_ctx)
@@ -511,7 +527,6 @@ static enum MHD_Result dispatch(struct http_call *call, const char *method, cons
                                    "cannot make this thread's context", NULL);
     }
 
-    struct http_response resp = {0};
     int rc = route->fn(&req, &resp, app);
     if (resp.status < 100 || resp.status > 599) {
         response_release(&resp);

@@ -140,8 +140,11 @@ static size_t on_body(char *data, size_t size, size_t n, void *vreply)
     return size * n;
 }
 
-/* Sends method path to the dashboard (no body) and fills r; the test fails when it cannot. */
-static void request(const char *method, const char *path, struct reply *r)
+/*
+ * Sends method path to the dashboard (no body) with one more header line when
+ * header is not NULL, and fills r; the test fails when it cannot.
+ */
+static void request_with(const char *method, const char *path, const char *header, struct reply *r)
 {
     memset(r, 0, sizeof(*r));
     char url[512];
@@ -156,10 +159,13 @@ static void request(const char *method, const char *path, struct reply *r)
     } else if (strcmp(method, "GET") != 0) {
         curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
     }
+    struct curl_slist *headers = header ? curl_slist_append(NULL, header) : NULL;
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, r);
     curl_easy_setopt(curl, CURLOPT_TIMEOUT, 20L);
     CURLcode rc = curl_easy_perform(curl);
+    curl_slist_free_all(headers);
     if (rc != CURLE_OK)
         fail_msg("%s %s: %s", method, path, curl_easy_strerror(rc));
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r->status);
@@ -169,6 +175,13 @@ static void request(const char *method, const char *path, struct reply *r)
     curl_easy_cleanup(curl);
     if (!r->body)
         r->body = calloc(1, 1);
+}
+
+/* As the page sends it: a POST carries X-Requested-With. */
+static void request(const char *method, const char *path, struct reply *r)
+{
+    request_with(method, path,
+                 strcmp(method, "POST") == 0 ? "X-Requested-With: eventctl-dashboard" : NULL, r);
 }
 
 /* The JSON reply of method path, which must answer status (the test fails otherwise). */
@@ -485,6 +498,55 @@ static void test_requeue_refuses_unknown_and_malformed_ids(void **state)
     assert_string_equal(v, "dead");
 }
 
+/* ---- what a web page in the browser could send --------------------------------------------- */
+
+/* A 403 {"error": "forbidden"} whose detail says needle. */
+static void expect_forbidden(const struct reply *r, const char *needle)
+{
+    if (r->status != 403 || !strstr(r->body, "\"forbidden\"") || !strstr(r->body, needle))
+        fail_msg("expected 403 forbidden saying '%s', got %ld: %s", needle, r->status, r->body);
+}
+
+static void test_a_write_without_the_page_header_is_forbidden(void **state)
+{
+    (void)state;
+    struct reply r;
+    request_with("POST", "/api/requeue/" E3, NULL, &r); /* what a cross-site form sends */
+    expect_forbidden(&r, "X-Requested-With");
+    free(r.body);
+    char v[16];
+    ops_fixtures_value(db, "SELECT status FROM inventory.inbox WHERE id = $1", 1,
+                       (const char *[]){E3}, v, sizeof(v));
+    assert_string_equal(v, "dead");
+}
+
+static void test_a_host_header_naming_another_host_is_forbidden(void **state)
+{
+    (void)state;
+    struct reply r;
+    char host[64];
+    /* A DNS-rebinding page reaches 127.0.0.1 under its own name. */
+    request_with("GET", "/api/contexts", "Host: attacker.example", &r);
+    expect_forbidden(&r, "Host");
+    free(r.body);
+    snprintf(host, sizeof(host), "Host: attacker.example:%d", port);
+    request_with("GET", "/", host, &r);
+    expect_forbidden(&r, "Host");
+    free(r.body);
+    /* Its own names, any case, with or without the port. */
+    const char *ours[] = {"localhost", "LOCALHOST", "127.0.0.1", "[::1]"};
+    for (size_t i = 0; i < sizeof(ours) / sizeof(ours[0]); i++) {
+        if (i == 0)
+            snprintf(host, sizeof(host), "Host: %s", ours[i]);
+        else
+            snprintf(host, sizeof(host), "Host: %s:%d", ours[i], port);
+        request_with("GET", "/api/contexts", host, &r);
+        if (r.status != 200)
+            fail_msg("'%s' answered %ld: %s", host, r.status, r.body);
+        free(r.body);
+    }
+}
+
 /* ---- /api/trace/{correlation_id} ---------------------------------------------------------- */
 
 static json_t *only_delivery_to(json_t *event, const char *consumer)
@@ -682,6 +744,8 @@ int main(void)
         cmocka_unit_test_setup(test_messages_filter_and_order_like_the_command, setup),
         cmocka_unit_test_setup(test_requeue_sends_the_dead_row_back_as_failed, setup),
         cmocka_unit_test_setup(test_requeue_refuses_unknown_and_malformed_ids, setup),
+        cmocka_unit_test_setup(test_a_write_without_the_page_header_is_forbidden, setup),
+        cmocka_unit_test_setup(test_a_host_header_naming_another_host_is_forbidden, setup),
         cmocka_unit_test_setup(test_trace_returns_the_causal_tree, setup),
         cmocka_unit_test_setup(test_trace_text_is_what_the_command_prints, setup),
         cmocka_unit_test_setup(test_bad_start_is_one_line_and_an_exit_code, setup),

@@ -88,11 +88,28 @@ static int route_get_thread(const struct http_request *req, struct http_response
     return http_reply_json(resp, 200, json_pack("{s:i}", "ctx", *(int *)req->thread_ctx));
 }
 
+static int route_get_header(const struct http_request *req, struct http_response *resp, void *app)
+{
+    (void)app;
+    return http_reply_json(resp, 200, json_pack("{s:s?}", "x_echo", http_header(req, "x-echo")));
+}
+
+/* http_config.admit: "X-Gate: closed" is refused before any route runs. */
+static int app_admit(const struct http_request *req, struct http_response *resp, void *app)
+{
+    (void)app;
+    const char *gate = http_header(req, "X-Gate");
+    if (gate && strcmp(gate, "closed") == 0)
+        return http_reply_json(resp, 403, json_pack("{s:s, s:s}", "error", "forbidden", "detail",
+                                                    "the gate is closed"));
+    return 0;
+}
+
 static const struct http_route test_routes[] = {
     {"GET", "/echo/{id}", route_get_echo},         {"POST", "/echo", route_post_echo},
     {"GET", "/pairs/{a}/and/{b}", route_get_pair}, {"GET", "/query", route_get_query},
     {"GET", "/broken", route_get_broken},          {"GET", "/slow", route_get_slow},
-    {"GET", "/thread", route_get_thread},
+    {"GET", "/thread", route_get_thread},          {"GET", "/header", route_get_header},
 };
 
 static int app_health(void *app, json_t *checks)
@@ -132,6 +149,7 @@ static struct http_server *start(struct test_app *app, int threads)
         .health = app_health,
         .thread_ctx_new = app_thread_ctx_new,
         .thread_ctx_free = app_thread_ctx_free,
+        .admit = app_admit,
     };
     struct err err = {0};
     struct http_server *server = http_start(&config, &err);
@@ -209,6 +227,7 @@ struct request {
     size_t content_len;
     size_t chunked_len;         /* or this many bytes, chunked */
     const char *correlation_id; /* sent when not NULL */
+    const char *header;         /* one more header line ("Name: value") when not NULL */
     bool no_expect;             /* suppress "Expect: 100-continue" */
 };
 
@@ -228,6 +247,8 @@ static CURLcode send_request(int port, const struct request *req, struct reply *
     }
     if (req->no_expect)
         headers = curl_slist_append(headers, "Expect:");
+    if (req->header)
+        headers = curl_slist_append(headers, req->header);
     struct upload upload = {req->chunked_len};
     curl_easy_setopt(curl, CURLOPT_URL, url);
     curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, req->method);
@@ -486,6 +507,49 @@ static void test_handler_failing_without_reply_is_a_500(void **state)
     json_t *body = get_json("/broken", 500, &r);
     assert_problem(body, "internal");
     assert_non_null(strstr(str(body, "detail"), "unavailable"));
+    json_decref(body);
+    reply_release(&r);
+}
+
+static void test_request_headers_reach_the_handler_by_any_case(void **state)
+{
+    (void)state;
+    struct reply r;
+    struct request req = {.method = "GET", .path = "/header", .header = "X-Echo: hello"};
+    json_t *body = fetch_json(port, &req, 200, &r);
+    assert_string_equal(str(body, "x_echo"), "hello");
+    json_decref(body);
+    reply_release(&r);
+    body = get_json("/header", 200, &r);
+    assert_true(json_is_null(json_object_get(body, "x_echo")));
+    json_decref(body);
+    reply_release(&r);
+}
+
+static void test_admit_gate_answers_before_any_route_but_not_for_health(void **state)
+{
+    (void)state;
+    struct reply r;
+    int made = atomic_load(&shared_app.ctx_made);
+    struct request req = {.method = "GET", .path = "/thread", .header = "X-Gate: closed"};
+    json_t *body = fetch_json(port, &req, 403, &r);
+    assert_problem(body, "forbidden");
+    assert_int_equal(atomic_load(&shared_app.ctx_made), made); /* the route's context was not even made */
+    json_decref(body);
+    reply_release(&r);
+    req = (struct request){.method = "POST", .path = "/echo", .content = "{}", .content_len = 2,
+                           .header = "X-Gate: closed"};
+    body = fetch_json(port, &req, 403, &r);
+    json_decref(body);
+    reply_release(&r);
+    req = (struct request){.method = "GET", .path = "/health", .header = "X-Gate: closed"};
+    body = fetch_json(port, &req, 200, &r);
+    json_decref(body);
+    reply_release(&r);
+    req.path = "/echo/open";
+    req.header = "X-Gate: open";
+    body = fetch_json(port, &req, 200, &r);
+    assert_string_equal(str(body, "id"), "open");
     json_decref(body);
     reply_release(&r);
 }
@@ -764,6 +828,8 @@ int main(void)
         cmocka_unit_test(test_unknown_path_is_a_404_naming_the_request),
         cmocka_unit_test(test_wrong_method_is_a_405_with_allow),
         cmocka_unit_test(test_handler_failing_without_reply_is_a_500),
+        cmocka_unit_test(test_request_headers_reach_the_handler_by_any_case),
+        cmocka_unit_test(test_admit_gate_answers_before_any_route_but_not_for_health),
         cmocka_unit_test(test_correlation_id_is_echoed_when_sent),
         cmocka_unit_test(test_correlation_id_is_a_new_uuid7_when_absent),
         cmocka_unit_test(test_invalid_correlation_id_is_a_400),

@@ -115,6 +115,13 @@ struct http_config {
      */
     void *(*thread_ctx_new)(void *app);
     void (*thread_ctx_free)(void *thread_ctx, void *app);
+
+    /*
+     * Optional gate before every application route (not /health or
+     * /metrics), e.g. a check of the Host header: when it fills resp, that
+     * reply goes out and the route does not run. Same threads as handlers.
+     */
+    int (*admit)(const struct http_request *req, struct http_response *resp, void *app);
 };
 
 struct http_server;
@@ -146,6 +153,12 @@ int http_port(const struct http_server *server);
  * absent (or when req was made up by a test); borrowed like req.
  */
 const char *http_query(const struct http_request *req, const char *key);
+
+/*
+ * The value of request header name (case-insensitive: "Host"), or NULL when
+ * absent (or when req was made up by a test); borrowed like req.
+ */
+const char *http_header(const struct http_request *req, const char *name);
 
 /*
  * Parses the body as a JSON object into *out (new reference: json_decref it).
