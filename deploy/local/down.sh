@@ -67,6 +67,8 @@ done
 "$REPO_ROOT/deploy/local/infra.sh" stop
 
 if ((purge)); then
+	# the cluster may live elsewhere (infra.sh: root, a clone postgres cannot reach)
+	[[ -L $LOCAL_DIR/pg ]] && rm -rf "$(readlink -f "$LOCAL_DIR/pg")"
 	rm -rf "$LOCAL_DIR"
 	say "deleted $LOCAL_DIR"
 fi

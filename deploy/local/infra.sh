@@ -71,6 +71,23 @@ AMQP_URL_PRIVATE=amqp://events:events@127.0.0.1:$AMQP_PORT/events
 
 # ---------------------------------------------------------------------------- PostgreSQL
 PG_DIR=$LOCAL_DIR/pg
+# As root, PostgreSQL runs as the 'postgres' user, who must reach $PG_DIR. A clone under a
+# private directory (root's home is 0700) cannot be: then the cluster lives under /var/tmp
+# and $LOCAL_DIR/pg links to it (down.sh --purge deletes both).
+if [[ $cmd == start || $cmd == restart ]] && is_root && id postgres >/dev/null 2>&1 && [[ ! -L $PG_DIR ]]; then
+	parent=$(dirname "$LOCAL_DIR")
+	while [[ ! -d $parent ]]; do parent=$(dirname "$parent"); done
+	if ! as_pg_user test -x "$parent"; then
+		hash=$(printf '%s' "$LOCAL_DIR" | sha1sum)
+		relocated=/var/tmp/integration-events-pg-${hash:0:12}
+		[[ -e $PG_DIR ]] && die "user 'postgres' cannot reach '$PG_DIR' (a parent directory is not traversable): chmod o+x its parents, or delete it to move the cluster to /var/tmp"
+		mkdir -p "$LOCAL_DIR" "$relocated"
+		chmod 0755 "$relocated"
+		ln -s "$relocated" "$PG_DIR"
+		say "user 'postgres' cannot reach $LOCAL_DIR: the PostgreSQL cluster lives in $relocated ($PG_DIR links to it)"
+	fi
+fi
+[[ -L $PG_DIR ]] && PG_DIR=$(readlink -f "$PG_DIR")
 PG_DATA=$PG_DIR/data
 PG_LOG=$PG_DIR/postgres.log
 if [[ -n ${PG_BINDIR:-} ]]; then
