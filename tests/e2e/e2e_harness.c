@@ -339,21 +339,26 @@ static void reset_infrastructure(void)
                        "missing?)", names[c], names[c]);
     }
 
-    struct bus *bus = bus_new(&(struct bus_config){.url = testlib_require_env("AMQP_URL")});
+    if (e2e_delete_context_queues(testlib_require_env("AMQP_URL"), &err) != 0)
+        setup_fail("deleting the contexts' queues: %s", err.msg);
+}
+
+int e2e_delete_context_queues(const char *amqp_url, struct err *err)
+{
+    struct bus *bus = bus_new(&(struct bus_config){.url = amqp_url});
     if (!bus)
-        setup_fail("bus_new failed");
-    int rc = bus_connect(bus, &err);
+        return err_set(err, ERR_NOMEM, "bus_new failed");
+    int rc = bus_connect(bus, err);
     for (int c = 0; c < E2E_NCTX && rc == 0; c++) {
         char q[64];
         snprintf(q, sizeof(q), "%s.events", names[c]);
-        rc = bus_delete_queue(bus, q, &err);
+        rc = bus_delete_queue(bus, q, err);
         snprintf(q, sizeof(q), "%s.dead-letter", names[c]);
         if (rc == 0)
-            rc = bus_delete_queue(bus, q, &err);
+            rc = bus_delete_queue(bus, q, err);
     }
     bus_free(bus);
-    if (rc < 0)
-        setup_fail("deleting the contexts' queues: %s", err.msg);
+    return rc;
 }
 
 void e2e_setup(const char *const *extra_env)
@@ -464,22 +469,24 @@ static size_t on_header(char *line, size_t size, size_t n, void *userdata)
     return len;
 }
 
-int e2e_http(const char *method, enum e2e_ctx c, const char *path, const char *body,
-             size_t body_len, const char *correlation_id, long *status, json_t **json_out,
-             char *resp_cid, char *errbuf)
+enum e2e_http_result e2e_http_port(int port, const char *method, const char *path,
+                                   const char *body, size_t body_len, const char *correlation_id,
+                                   long timeout_ms, long *status, char **text_out, char *resp_cid,
+                                   char *errbuf)
 {
     *status = 0;
-    if (json_out)
-        *json_out = NULL;
+    if (text_out)
+        *text_out = NULL;
     if (resp_cid)
         resp_cid[0] = '\0';
     CURL *curl = curl_easy_init();
     if (!curl) {
-        snprintf(errbuf, 256, "curl_easy_init failed");
-        return -1;
+        if (errbuf)
+            snprintf(errbuf, 256, "curl_easy_init failed");
+        return E2E_HTTP_UNAVAILABLE;
     }
     char url[1024], header[256];
-    snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", ports[c], path);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", port, path);
     struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
     if (correlation_id) {
         snprintf(header, sizeof(header), "X-Correlation-ID: %s", correlation_id);
@@ -488,34 +495,55 @@ int e2e_http(const char *method, enum e2e_ctx c, const char *path, const char *b
     struct reply_buf r = {0};
     curl_easy_setopt(curl, CURLOPT_URL, url);
     curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
-    if (body) {
-        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
-    } else if (strcmp(method, "POST") == 0) {
-        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, "");
-        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
+    if (body || strcmp(method, "POST") == 0) {
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body ? body : "");
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(body ? body_len : 0));
     }
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &r);
     curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(curl, CURLOPT_HEADERDATA, &r);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
     CURLcode rc = curl_easy_perform(curl);
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, status);
+    enum e2e_http_result result = E2E_HTTP_ANSWERED;
+    if (rc == CURLE_OK) {
+        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, status);
+    } else {
+        result = rc == CURLE_COULDNT_CONNECT ? E2E_HTTP_UNAVAILABLE : E2E_HTTP_NO_REPLY;
+        if (errbuf)
+            snprintf(errbuf, 256, "%s %s on port %d: %s", method, path, port, curl_easy_strerror(rc));
+    }
     curl_slist_free_all(headers);
     curl_easy_cleanup(curl);
-    if (rc != CURLE_OK) {
-        snprintf(errbuf, 256, "%s %s on '%s': %s", method, path, names[c], curl_easy_strerror(rc));
+    if (result == E2E_HTTP_ANSWERED && resp_cid)
+        snprintf(resp_cid, E2E_CID_LEN, "%s", r.cid);
+    if (result == E2E_HTTP_ANSWERED && text_out)
+        *text_out = r.data;
+    else
         free(r.data);
+    return result;
+}
+
+int e2e_http(const char *method, enum e2e_ctx c, const char *path, const char *body,
+             size_t body_len, const char *correlation_id, long *status, json_t **json_out,
+             char *resp_cid, char *errbuf)
+{
+    if (json_out)
+        *json_out = NULL;
+    char *text = NULL;
+    if (e2e_http_port(ports[c], method, path, body, body_len, correlation_id, 30000, status,
+                      &text, resp_cid, errbuf) != E2E_HTTP_ANSWERED) {
+        char why[256];
+        snprintf(why, sizeof(why), "%s", errbuf);
+        snprintf(errbuf, 256, "'%s': %.200s", names[c], why);
         return -1;
     }
-    if (json_out && r.data)
-        *json_out = json_loads(r.data, JSON_DECODE_ANY, NULL);
-    if (resp_cid)
-        snprintf(resp_cid, E2E_CID_LEN, "%s", r.cid);
-    free(r.data);
+    if (json_out && text)
+        *json_out = json_loads(text, JSON_DECODE_ANY, NULL);
+    free(text);
     return 0;
 }
 

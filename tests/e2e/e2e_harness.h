@@ -16,6 +16,8 @@
 
 #include "testlib.h"
 
+#include "common/err.h"
+
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -64,10 +66,38 @@ void e2e_stop(enum e2e_ctx c);
 /* Starts one stopped service again (new free port, same environment) and waits for its /health. */
 void e2e_start(enum e2e_ctx c);
 
+/*
+ * Deletes the six contexts' queues (<c>.events, <c>.dead-letter) on the broker
+ * at amqp_url, so the next service to start declares them with its own
+ * arguments. Returns 0, or an error code with err set.
+ */
+int e2e_delete_context_queues(const char *amqp_url, struct err *err);
+
 /* The broker URL (AMQP_URL) the services use. */
 const char *e2e_amqp_url(void);
 
 /* -------------------------------------------------------------------- HTTP */
+
+/* How one HTTP exchange ended. */
+enum e2e_http_result {
+    E2E_HTTP_ANSWERED,    /* a status came back (*status) */
+    E2E_HTTP_UNAVAILABLE, /* the connection was refused: nothing was sent */
+    E2E_HTTP_NO_REPLY,    /* sent, or perhaps sent, but no answer (timeout, reset): outcome unknown */
+};
+
+/*
+ * One HTTP exchange with 127.0.0.1:port, without failing the test (safe in
+ * any thread: each call uses its own curl handle). body may be NULL (no body;
+ * a POST then sends an empty one); correlation_id NULL sends no
+ * X-Correlation-ID. *status gets the HTTP status; *text_out (may be NULL) the
+ * body when answered (free it); resp_cid (may be NULL, size E2E_CID_LEN) the
+ * X-Correlation-ID of the reply ("" when absent); errbuf (may be NULL, size
+ * 256) a line saying why when not answered.
+ */
+enum e2e_http_result e2e_http_port(int port, const char *method, const char *path,
+                                   const char *body, size_t body_len, const char *correlation_id,
+                                   long timeout_ms, long *status, char **text_out, char *resp_cid,
+                                   char *errbuf);
 
 /*
  * One HTTP exchange with a service, without failing the test (safe in any

@@ -161,19 +161,7 @@ static void delete_context_queues(void)
 {
     struct err err;
     err_clear(&err);
-    struct bus *bus = bus_new(&(struct bus_config){.url = iso.admin_amqp});
-    assert_non_null(bus);
-    int rc = bus_connect(bus, &err);
-    for (int c = 0; c < E2E_NCTX && rc == 0; c++) {
-        char q[64];
-        snprintf(q, sizeof(q), "%s.events", e2e_ctx_name(c));
-        rc = bus_delete_queue(bus, q, &err);
-        snprintf(q, sizeof(q), "%s.dead-letter", e2e_ctx_name(c));
-        if (rc == 0)
-            rc = bus_delete_queue(bus, q, &err);
-    }
-    bus_free(bus);
-    if (rc != 0)
+    if (e2e_delete_context_queues(iso.admin_amqp, &err) != 0)
         fail_msg("deleting the contexts' queues: %s", err.msg);
 }
 

@@ -291,81 +291,23 @@ static void read_environ(enum e2e_ctx c, pid_t pid)
 
 /* ------------------------------------------------------------------ HTTP */
 
-struct reply {
-    char *data;
-    size_t len;
-};
-
-static size_t on_body(char *ptr, size_t size, size_t n, void *userdata)
-{
-    struct reply *r = userdata;
-    size_t len = size * n;
-    char *data = realloc(r->data, r->len + len + 1);
-    if (!data)
-        return 0;
-    memcpy(data + r->len, ptr, len);
-    r->data = data;
-    r->len += len;
-    r->data[r->len] = '\0';
-    return len;
-}
-
 /* One exchange with 127.0.0.1:port; *text_out (may be NULL) gets the body (free it). */
 static enum fault_http_result http_port(int port, const char *method, const char *path,
                                         const char *body, const char *correlation_id,
                                         long timeout_ms, long *status, char **text_out,
                                         char *errbuf)
 {
-    *status = 0;
-    if (text_out)
-        *text_out = NULL;
     if (port <= 0) {
+        *status = 0;
+        if (text_out)
+            *text_out = NULL;
         if (errbuf)
             snprintf(errbuf, 256, "no instance running");
         return FAULT_HTTP_UNAVAILABLE;
     }
-    CURL *curl = curl_easy_init();
-    if (!curl) {
-        if (errbuf)
-            snprintf(errbuf, 256, "curl_easy_init failed");
-        return FAULT_HTTP_UNAVAILABLE;
-    }
-    char url[512], header[256];
-    snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", port, path);
-    struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
-    if (correlation_id) {
-        snprintf(header, sizeof(header), "X-Correlation-ID: %s", correlation_id);
-        headers = curl_slist_append(headers, header);
-    }
-    struct reply r = {0};
-    curl_easy_setopt(curl, CURLOPT_URL, url);
-    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
-    if (body || strcmp(method, "POST") == 0) {
-        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body ? body : "");
-        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(body ? strlen(body) : 0));
-    }
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &r);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
-    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
-    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    CURLcode rc = curl_easy_perform(curl);
-    enum fault_http_result result = FAULT_HTTP_ANSWERED;
-    if (rc == CURLE_OK) {
-        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, status);
-    } else {
-        result = rc == CURLE_COULDNT_CONNECT ? FAULT_HTTP_UNAVAILABLE : FAULT_HTTP_NO_REPLY;
-        if (errbuf)
-            snprintf(errbuf, 256, "%s %s on port %d: %s", method, path, port, curl_easy_strerror(rc));
-    }
-    curl_slist_free_all(headers);
-    curl_easy_cleanup(curl);
-    if (result == FAULT_HTTP_ANSWERED && text_out)
-        *text_out = r.data;
-    else
-        free(r.data);
-    return result;
+    return (enum fault_http_result)e2e_http_port(port, method, path, body, body ? strlen(body) : 0,
+                                                 correlation_id, timeout_ms, status, text_out,
+                                                 NULL, errbuf);
 }
 
 int fault_port(enum e2e_ctx c)
@@ -727,18 +669,7 @@ static void delete_queues(void)
 {
     struct err err;
     err_clear(&err);
-    struct bus *bus = bus_new(&(struct bus_config){.url = amqp_url});
-    int rc = bus ? bus_connect(bus, &err) : ERR_NOMEM;
-    for (int c = 0; c < E2E_NCTX && rc == 0; c++) {
-        char q[64];
-        snprintf(q, sizeof(q), "%s.events", e2e_ctx_name(c));
-        rc = bus_delete_queue(bus, q, &err);
-        snprintf(q, sizeof(q), "%s.dead-letter", e2e_ctx_name(c));
-        if (rc == 0)
-            rc = bus_delete_queue(bus, q, &err);
-    }
-    bus_free(bus);
-    if (rc)
+    if (e2e_delete_context_queues(amqp_url, &err) != 0)
         fail_msg("deleting the contexts' queues before taking the services over: %s", err.msg);
 }
 

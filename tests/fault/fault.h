@@ -101,11 +101,13 @@ void fault_wait_health(long want, const char *dependency, const char *state, int
 
 /* ----------------------------------------------------------------------- HTTP */
 
-/* How one HTTP exchange ended, for the load generator's bookkeeping. */
+/* How one HTTP exchange ended, for the load generator's bookkeeping (e2e_http_port's). */
 enum fault_http_result {
-    FAULT_HTTP_ANSWERED,    /* a status came back (*status) */
-    FAULT_HTTP_UNAVAILABLE, /* no instance runs, or the connection was refused: nothing was sent */
-    FAULT_HTTP_NO_REPLY,    /* sent, but no answer (timeout, reset): the outcome is unknown */
+    FAULT_HTTP_ANSWERED = E2E_HTTP_ANSWERED,       /* a status came back (*status) */
+    FAULT_HTTP_UNAVAILABLE = E2E_HTTP_UNAVAILABLE, /* no instance runs, or the connection was
+                                                      refused: nothing was sent */
+    FAULT_HTTP_NO_REPLY = E2E_HTTP_NO_REPLY,       /* sent, but no answer (timeout, reset):
+                                                      the outcome is unknown */
 };
 
 /*
