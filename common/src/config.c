@@ -45,6 +45,10 @@ const struct config_key config_common_keys[] = {
      F(retry_max_ms), "longest delay between two attempts"},
     {"RETENTION_HOURS", "--retention-hours", CONFIG_INT, "168", 1, 87600, NULL, 0,
      F(retention_hours), "age after which published outbox and processed inbox rows are deleted"},
+    {"OUTBOX_NOTIFY", "--outbox-notify", CONFIG_CHOICE, "in_transaction", 0, 0,
+     "in_transaction|after_commit", 0, F(outbox_notify),
+     "when a write wakes the relay: NOTIFY in its transaction (SPEC), or right after its commit "
+     "(no lock held through the commit's flush: ADR 0006)"},
     {"LEASE_MS", "--lease-ms", CONFIG_INT, "30000", 100, 3600000, NULL, 0, F(lease_ms),
      "how long a relay owns claimed outbox rows and a consumer a retry in progress"},
     {"INSTANCE_ID", "--instance-id", CONFIG_STRING, "", 0, 63, NULL, 0, F(instance_id),

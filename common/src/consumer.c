@@ -580,6 +580,7 @@ struct consumer *consumer_start(const struct consumer_config *cfg, struct err *e
     db_set_schema(c->db, c->context);
     db_set_schema(c->start_db, c->context);
     db_set_async_commit(c->start_db, true);
+    db_set_notify_after_commit(c->db, cfg->notify_after_commit);
     snprintf(name, sizeof(name), "%s consumer", c->instance);
     db_set_application_name(c->db, name);
     snprintf(name, sizeof(name), "%s consumer starts", c->instance);

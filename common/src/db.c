@@ -55,6 +55,9 @@ struct db {
     int64_t next_attempt_ms;        /* no reconnect before this monotonic time */
     int nchannels;
     char channels[DB_LISTEN_MAX][DB_CHANNEL_MAX + 1];
+    bool notify_after_commit;       /* db_notify sends after COMMIT, not inside the transaction */
+    int ndeferred;                  /* channels to notify once the open transaction commits */
+    char deferred[DB_LISTEN_MAX][DB_CHANNEL_MAX + 1];
 };
 
 struct db_row {
@@ -251,6 +254,16 @@ void db_set_schema(struct db *db, const char *schema)
 void db_set_async_commit(struct db *db, bool async)
 {
     db->async_commit = async;
+}
+
+void db_set_notify_after_commit(struct db *db, bool after)
+{
+    db->notify_after_commit = after;
+}
+
+bool db_notifies_after_commit(const struct db *db)
+{
+    return db->notify_after_commit;
 }
 
 const char *db_conninfo_masked(const struct db *db)
@@ -645,6 +658,47 @@ int db_begin_isolation(struct db *db, enum db_isolation level, struct err *err)
     if (rc < 0)
         return rc;
     db->tx_open = true;
+    db->ndeferred = 0;
+    return 0;
+}
+
+/*
+ * After a successful COMMIT: the NOTIFYs db_notify deferred, each in a
+ * transaction of its own that writes no WAL, so it holds PostgreSQL's notify
+ * lock only for an instant. A failure here is not the commit's: the data is
+ * in, and the relay's sweep finds the row without the wake-up.
+ */
+static void send_deferred_notifies(struct db *db)
+{
+    for (int i = 0; i < db->ndeferred; i++) {
+        struct err err;
+        err_clear(&err);
+        const char *params[] = {db->deferred[i]};
+        if (db_exec(db, "SELECT pg_notify($1, '')", 1, params, NULL, NULL, &err) < 0)
+            log_debug("NOTIFY %s after commit failed (the relay's sweep covers it): %s",
+                      db->deferred[i], err.msg);
+    }
+    db->ndeferred = 0;
+}
+
+int db_notify(struct db *db, const char *channel, struct err *err)
+{
+    if (!db->tx_open)
+        return db_fail(err, ERR_INTERNAL, "", "db_notify outside a transaction");
+    if (strlen(channel) > DB_CHANNEL_MAX)
+        return db_fail(err, ERR_INVALID, "", "channel name longer than %d bytes", DB_CHANNEL_MAX);
+    if (!db->notify_after_commit) {
+        const char *params[] = {channel};
+        int rc = db_exec(db, "SELECT pg_notify($1, '')", 1, params, NULL, NULL, err);
+        return rc < 0 ? rc : 0;
+    }
+    for (int i = 0; i < db->ndeferred; i++)
+        if (strcmp(db->deferred[i], channel) == 0)
+            return 0; /* one wake-up per channel and commit is enough */
+    if (db->ndeferred == DB_LISTEN_MAX)
+        return db_fail(err, ERR_INTERNAL, "", "more than %d channels to notify in one transaction",
+                       DB_LISTEN_MAX);
+    snprintf(db->deferred[db->ndeferred++], sizeof(db->deferred[0]), "%s", channel);
     return 0;
 }
 
@@ -655,6 +709,7 @@ int db_commit(struct db *db, struct err *err)
     int rc = db_ready(db, err); /* a lost connection fails here: rolled back, nothing sent */
     if (rc < 0) {
         db->tx_open = false;
+        db->ndeferred = 0;
         return rc;
     }
     PGresult *res = PQexecParams(db->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0);
@@ -671,6 +726,9 @@ int db_commit(struct db *db, struct err *err)
                      "commit rolled back: a statement of the transaction had failed");
     }
     PQclear(res);
+    if (rc == 0)
+        send_deferred_notifies(db);
+    db->ndeferred = 0;
     return rc;
 }
 
@@ -679,6 +737,7 @@ void db_rollback(struct db *db)
     if (!db || !db->tx_open)
         return;
     db->tx_open = false;
+    db->ndeferred = 0;
     if (!db_up(db)) {
         db_drop(db); /* the server rolled back when the connection went */
         return;

@@ -34,13 +34,24 @@ int outbox_enqueue(struct db *db, const struct envelope *ev, struct err *err)
         return err->code;
     char channel[64];
     outbox_channel(envelope_context(ev), channel, sizeof(channel));
-    /* One statement: the row and the wake-up of the relay (NOTIFY is sent at commit). */
     const char *params[] = {ev->id, ev->type, ev->correlation_id, ev->causation_id, payload, channel};
-    int rc = db_exec(db,
+    int rc;
+    if (db_notifies_after_commit(db)) {
+        /* The row now, the relay's wake-up once the transaction has committed (ADR 0006). */
+        rc = db_exec(db,
+                     "INSERT INTO outbox (id, type, correlation_id, causation_id, payload)"
+                     " VALUES ($1, $2, $3, $4, $5::jsonb)",
+                     5, params, NULL, NULL, err);
+        if (rc >= 0)
+            rc = db_notify(db, channel, err);
+    } else {
+        /* One statement: the row and the wake-up of the relay (NOTIFY is sent at commit). */
+        rc = db_exec(db,
                      "WITH row AS (INSERT INTO outbox (id, type, correlation_id, causation_id, payload)"
                      " VALUES ($1, $2, $3, $4, $5::jsonb) RETURNING id)"
                      " SELECT pg_notify($6, '') FROM row",
                      6, params, NULL, NULL, err);
+    }
     free(payload);
     return rc < 0 ? rc : 0;
 }

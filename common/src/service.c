@@ -46,6 +46,12 @@ struct db *service_db(const struct http_request *req)
     return req->thread_ctx;
 }
 
+/* OUTBOX_NOTIFY=after_commit (ADR 0006). */
+static bool notify_after_commit(void)
+{
+    return strcmp(common_config.outbox_notify, "after_commit") == 0;
+}
+
 /* One database connection per HTTP thread, made on its first request. */
 static void *thread_db_new(void *app)
 {
@@ -54,6 +60,7 @@ static void *thread_db_new(void *app)
     if (!db)
         return NULL;
     db_set_schema(db, running->name);
+    db_set_notify_after_commit(db, notify_after_commit());
     char name[2 * SERVICE_NAME_MAX];
     snprintf(name, sizeof(name), "%s http", instance_id);
     db_set_application_name(db, name);
@@ -207,6 +214,7 @@ int service_main(int argc, char **argv, const struct service_def *def)
             .retry = {common_config.retry_max_attempts, common_config.retry_base_ms,
                       common_config.retry_max_ms},
             .lease_ms = common_config.lease_ms,
+            .notify_after_commit = notify_after_commit(),
             .app = def->app,
             .hooks = def->consumer_hooks,
         };

@@ -30,5 +30,10 @@ set -a
 # shellcheck source=/dev/null
 . "$LOCAL_DIR/infra.env"
 set +a
+# bench_hop flushes the database between phases (CHECKPOINT), so one phase's checkpoint does not
+# land in the next: let its role do that (PostgreSQL 15's pg_checkpoint role).
+pg_as_superuser() { if is_root; then runuser -u postgres -- "$@"; else "$@"; fi; }
+pg_as_superuser psql -X -q -h "$PG_SOCKET_DIR" -p "$PG_PORT" -U postgres -d events -c 'GRANT pg_checkpoint TO events' ||
+	warn "could not grant pg_checkpoint: phases will not start from a flushed database"
 say "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
 build-bench/tests/bench_hop "$@"

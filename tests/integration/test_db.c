@@ -476,6 +476,50 @@ static void test_notify_wakes_the_listener_and_waiting_times_out_otherwise(void 
     db_free(b);
 }
 
+/*
+ * db_notify in both modes (ADR 0006): in the transaction or after its commit,
+ * the listener wakes once the transaction has committed, never before it and
+ * never for one rolled back.
+ */
+static void test_db_notify_wakes_the_listener_after_commit_only_in_both_modes(void **state)
+{
+    (void)state;
+    struct db *a = connect_db(), *b = connect_db();
+    struct err err = {0};
+    char channel[64];
+    testlib_unique_name(channel, sizeof(channel), "notify_mode");
+    expect_ok(db_listen(a, channel, &err), err);
+    assert_int_equal(db_notify(b, channel, &err), ERR_INTERNAL); /* outside a transaction */
+    for (int after = 0; after <= 1; after++) {
+        db_set_notify_after_commit(b, after);
+        assert_int_equal(db_notifies_after_commit(b), after);
+        drain(a);
+
+        expect_ok(db_begin(b, &err), err);
+        expect_ok(db_notify(b, channel, &err), err);
+        expect_ok(db_notify(b, channel, &err), err); /* twice: one wake-up */
+        assert_int_equal(db_wait_notify(a, 200, &err), 0); /* not before the commit */
+        expect_ok(db_commit(b, &err), err);
+        assert_int_equal(expect_ok(db_wait_notify(a, 5000, &err), err), 1);
+        testlib_sleep_ms(50);
+        assert_int_equal(db_wait_notify(a, 0, &err), 0);
+
+        expect_ok(db_begin(b, &err), err);
+        expect_ok(db_notify(b, channel, &err), err);
+        db_rollback(b);
+        assert_int_equal(db_wait_notify(a, 300, &err), 0); /* nothing for a rollback */
+
+        /* A failed commit (PostgreSQL answers it with ROLLBACK) sends nothing either. */
+        expect_ok(db_begin(b, &err), err);
+        expect_ok(db_notify(b, channel, &err), err);
+        assert_true(db_exec(b, "SELECT 1/0", 0, NULL, NULL, NULL, &err) < 0);
+        assert_true(db_commit(b, &err) < 0);
+        assert_int_equal(db_wait_notify(a, 300, &err), 0);
+    }
+    db_free(a);
+    db_free(b);
+}
+
 static void test_database_layer_survives_a_postgres_restart(void **state)
 {
     (void)state;
@@ -526,6 +570,7 @@ int main(void)
         cmocka_unit_test(test_connection_lost_inside_a_transaction_is_not_replaced_until_rollback),
         cmocka_unit_test(test_schema_is_the_search_path_after_every_connect),
         cmocka_unit_test(test_notify_wakes_the_listener_and_waiting_times_out_otherwise),
+        cmocka_unit_test(test_db_notify_wakes_the_listener_after_commit_only_in_both_modes),
         cmocka_unit_test(test_database_layer_survives_a_postgres_restart),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

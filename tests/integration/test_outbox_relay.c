@@ -68,6 +68,45 @@ static void test_commit_is_delivered_and_handled_once(void **state)
     assert_int_equal(harness_count(EFFECTS_OF_ITEM, item), 1);
 }
 
+/*
+ * OUTBOX_NOTIFY=after_commit (ADR 0006): the relay's wake-up comes once the
+ * business transaction has committed, not with it; the flow is the same.
+ */
+static void test_after_commit_notify_wakes_the_relay_once_committed_and_the_event_is_handled_once(
+    void **state)
+{
+    (void)state;
+    harness_spawn(0, (const char *const[]){"OUTBOX_NOTIFY=after_commit", NULL});
+    struct err err;
+    err_clear(&err);
+    struct db *listener = db_new(testlib_require_env("DATABASE_URL"));
+    assert_non_null(listener);
+    char channel[64];
+    outbox_channel("probe", channel, sizeof(channel));
+    assert_int_equal(db_listen(listener, channel, &err), 0);
+    while (db_wait_notify(listener, 0, &err) == 1)
+        ;
+
+    struct db *db = harness_db();
+    db_set_notify_after_commit(db, true);
+    char item[64], id[37];
+    testlib_unique_name(item, sizeof(item), "after_commit");
+    assert_int_equal(db_begin(db, &err), 0);
+    assert_int_equal(outbox_publish(db, "probe", "probe.item.created", 1,
+                                    json_pack("{s:s}", "item", item), NULL, NULL, id, &err), 0);
+    assert_int_equal(db_wait_notify(listener, 200, &err), 0); /* nothing before the commit */
+    assert_int_equal(db_commit(db, &err), 0);
+    assert_int_equal(db_wait_notify(listener, 5000, &err), 1);
+    db_set_notify_after_commit(db, false);
+    db_free(listener);
+
+    assert_int_equal(harness_wait_count(EFFECTS_OF_ITEM, item, 1, 15000), 1);
+    assert_int_equal(harness_wait_count("SELECT count(*) FROM outbox WHERE id = $1::uuid AND status = 'published'",
+                                        id, 1, 5000), 1);
+    testlib_sleep_ms(300);
+    assert_int_equal(harness_count(EFFECTS_OF_ITEM, item), 1);
+}
+
 /* Writes keep succeeding while the broker is down; everything arrives once it is back. */
 static void test_events_committed_while_broker_is_stopped_are_delivered_after_it_starts(void **state)
 {
@@ -178,6 +217,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_rollback_publishes_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_commit_is_delivered_and_handled_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_after_commit_notify_wakes_the_relay_once_committed_and_the_event_is_handled_once, setup,
+            teardown),
         cmocka_unit_test_setup_teardown(test_events_committed_while_broker_is_stopped_are_delivered_after_it_starts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_relay_killed_mid_batch_loses_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_relays_and_two_consumers_handle_each_event_once, setup, teardown),

@@ -60,7 +60,8 @@ struct config_common {
     int retry_max_ms;
     int retention_hours;
     int lease_ms;
-    const char *instance_id; /* "" = <context>-<pid> */
+    const char *outbox_notify; /* "in_transaction" | "after_commit" (db_set_notify_after_commit) */
+    const char *instance_id;   /* "" = <context>-<pid> */
 };
 
 extern const struct config_key config_common_keys[];

@@ -78,6 +78,7 @@ struct consumer_config {
     size_t nsubscriptions;
     struct retry_policy retry;
     int lease_ms;             /* a retry in progress is ours this long; 0 = 30000 */
+    bool notify_after_commit; /* handlers' outbox writes wake the relay after commit (ADR 0006) */
     void *app;
     const struct consumer_hooks *hooks;
 };

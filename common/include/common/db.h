@@ -76,6 +76,19 @@ void db_set_schema(struct db *db, const char *schema);
 void db_set_async_commit(struct db *db, bool async);
 
 /*
+ * Where db_notify's NOTIFY goes. false (the default, SPEC §4): inside the
+ * transaction, delivered at commit. PostgreSQL holds a database-wide lock
+ * from a notifying transaction's pre-commit to its end, through the WAL
+ * flush, so notifying commits never share a flush: they run one at a time.
+ * true: sent right after COMMIT succeeds, in a transaction of its own that
+ * writes no WAL; notifying commits then group like any other. The listener
+ * sees the same thing (a wake-up once the row is visible); a crash between
+ * the two loses the wake-up, never the row. ADR 0006; OUTBOX_NOTIFY.
+ */
+void db_set_notify_after_commit(struct db *db, bool after);
+bool db_notifies_after_commit(const struct db *db);
+
+/*
  * Connects now, waiting at most DB_CONNECT_TIMEOUT_S (unless the conninfo
  * sets connect_timeout). Closes any previous connection first (and with it
  * an open transaction). Returns 0; ERR_TRANSIENT with libpq's message when
@@ -223,6 +236,15 @@ int db_listen(struct db *db, const char *channel, struct err *err);
  * it does not spin.
  */
 int db_wait_notify(struct db *db, int timeout_ms, struct err *err);
+
+/*
+ * NOTIFY channel (at most DB_CHANNEL_MAX bytes) for the open transaction: in
+ * it, or after its commit (db_set_notify_after_commit; one per channel, none
+ * after a rollback or a failed commit). Returns 0, ERR_INTERNAL outside a
+ * transaction or past DB_LISTEN_MAX channels, ERR_INVALID for a long name, or
+ * a statement error.
+ */
+int db_notify(struct db *db, const char *channel, struct err *err);
 
 /* ---- errors ----------------------------------------------------------------- */
 
