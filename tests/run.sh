@@ -73,7 +73,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 t0=$(now_ms)
-"$REPO_ROOT/deploy/local/deps.sh"
+"$REPO_ROOT/deploy/local/deps.sh" --lint
 phase deps "$t0"
 
 t0=$(now_ms)

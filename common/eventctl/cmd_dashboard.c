@@ -361,7 +361,7 @@ static int route_get_trace(const struct http_request *req, struct http_response 
 {
     (void)app;
     const struct service_def *schemas[CTL_CONTEXTS_MAX];
-    size_t nschemas;
+    size_t nschemas = 0;
     int rc = trace_start(req, resp, schemas, &nschemas);
     if (rc <= 0)
         return rc;
@@ -383,7 +383,7 @@ static int reply_trace_text(const struct http_request *req, struct http_response
                             bool mermaid)
 {
     const struct service_def *schemas[CTL_CONTEXTS_MAX];
-    size_t nschemas;
+    size_t nschemas = 0;
     int rc = trace_start(req, resp, schemas, &nschemas);
     if (rc <= 0)
         return rc;

@@ -117,7 +117,7 @@ int cmd_messages_read(struct db *db, const struct service_def *const *schemas, s
     if (!sql)
         return err_set(err, ERR_NOMEM, "out of memory");
     size_t used = strlen(head);
-    memcpy(sql, head, used);
+    memcpy(sql, head, used + 1);
     int rc = ctl_sql_each(sql + used, CTL_SQL_MAX - used - sizeof(tail), schemas, n, branch_sql,
                           " UNION ALL ", err);
     if (rc == 0) {

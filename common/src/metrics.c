@@ -419,7 +419,7 @@ static void format_double(char out[32], double v)
             break;
     }
     snprintf(out, 32, "%.*e", digits - 1, v);
-    int exponent = atoi(strchr(out, 'e') + 1);
+    int exponent = (int)strtol(strchr(out, 'e') + 1, NULL, 10);
     if (exponent >= -4 && exponent < 6) {
         int decimals = digits - 1 - exponent;
         snprintf(out, 32, "%.*f", decimals > 0 ? decimals : 0, v);

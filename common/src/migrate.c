@@ -124,13 +124,12 @@ static int migrate_list(const char *dir, struct migrate_file **files, size_t *n,
     size_t cap = 0;
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
-        int version;
+        int version = 0;
         rc = migrate_parse_name(e->d_name, &version, err);
         if (rc < 0)
             goto done;
         if (rc == 0)
             continue;
-        rc = 0;
         if (*n == MIGRATE_FILES_MAX) {
             rc = err_set(err, ERR_INVALID, "more than %d migration files in '%s'",
                          MIGRATE_FILES_MAX, dir);
@@ -305,12 +304,12 @@ static int migrate_verify(const char *dir, const struct migrate_file *files, siz
             return err_set(err, ERR_CONFLICT, "migration %04d was applied as '%s' but is now '%s'",
                            a->version, a->name, files[i].name);
 
-        char path[PATH_MAX], sum[MIGRATE_CHECKSUM_LEN + 1], *text;
+        char path[PATH_MAX], sum[MIGRATE_CHECKSUM_LEN + 1], *text = NULL;
         int rc = migrate_path(path, sizeof(path), dir, files[i].name, err);
         if (rc == 0)
             rc = migrate_read(path, &text, err);
-        if (rc < 0)
-            return rc;
+        if (rc < 0 || !text)
+            return rc < 0 ? rc : ERR_INTERNAL;
         migrate_checksum(text, strlen(text), sum);
         free(text);
         if (strcmp(sum, a->checksum) != 0)
@@ -329,8 +328,8 @@ static int migrate_apply(struct db *db, const char *dir, const char *schema,
     int rc = migrate_path(path, sizeof(path), dir, f->name, err);
     if (rc == 0)
         rc = migrate_read(path, &text, err);
-    if (rc < 0)
-        return rc;
+    if (rc < 0 || !text)
+        return rc < 0 ? rc : ERR_INTERNAL;
     migrate_checksum(text, strlen(text), sum); /* of the very text applied */
     snprintf(version, sizeof(version), "%d", f->version);
 

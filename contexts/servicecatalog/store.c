@@ -50,7 +50,7 @@ static int provider_row(void *ctx, const struct db_row *row, struct err *err)
         return err_set(err, rc, "provider row does not fit its struct");
     if (!status)
         return err_set(err, ERR_INTERNAL, "provider '%s' has no status", p->id);
-    if ((rc = provider_status_parse(status, &p->status, err)))
+    if (provider_status_parse(status, &p->status, err) != 0)
         return err_set(err, ERR_INTERNAL, "provider '%s' has status '%s'", p->id, status);
     return 0;
 }

@@ -3,6 +3,7 @@
 # ones: Debian/Ubuntu through apt-get (sudo when not root); elsewhere it checks the tools and
 # libraries and names what is missing. Takes well under a second when nothing is missing.
 # SKIP_DEPS=1 skips the whole check (for machines set up by other means).
+# --lint also installs the static analysers the arch.lint test runs (tests/run.sh passes it).
 set -euo pipefail
 
 SCRIPT_NAME=deps.sh
@@ -14,11 +15,16 @@ SCRIPT_NAME=deps.sh
 PACKAGES=(build-essential cmake pkg-config postgresql postgresql-contrib rabbitmq-server
 	librabbitmq-dev amqp-tools libjansson-dev libcmocka-dev libmicrohttpd-dev libpq-dev uuid-dev
 	libcurl4-openssl-dev curl jq python3 python3-yaml)
+LINT_TOOLS=()
+if [[ ${1:-} == --lint ]]; then
+	PACKAGES+=(cppcheck clang-tidy)
+	LINT_TOOLS=(cppcheck clang-tidy)
+fi
 
 if ! command -v apt-get >/dev/null || ! command -v dpkg-query >/dev/null; then
 	# Not Debian: accept the machine if what we use is there, else say what to install.
 	missing=()
-	for tool in cc cmake pkg-config curl jq psql amqp-declare-queue; do
+	for tool in cc cmake pkg-config curl jq psql amqp-declare-queue ${LINT_TOOLS[@]+"${LINT_TOOLS[@]}"}; do
 		command -v "$tool" >/dev/null || missing+=("$tool")
 	done
 	compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || command -v initdb >/dev/null ||

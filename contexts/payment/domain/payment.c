@@ -111,7 +111,7 @@ int payment_charge(struct payment *p, int64_t limit_cents, struct payment_domain
     if (p->status != PAYMENT_INTENT)
         return err_set(err, ERR_CONFLICT, "payment for booking '%s' is already %s", p->booking_id,
                        payment_status_name(p->status));
-    struct payment_decision d;
+    struct payment_decision d = {0};
     int rc = payment_decide(p->amount_cents, limit_cents, &d, err);
     if (rc)
         return rc;

@@ -60,18 +60,18 @@ void user_events_init(struct user_events *evs)
  * USER_EVENTS_MAX events each; a list that is full already (a caller
  * gathering many transitions into one list) is a bug, reported as such.
  */
-static int user_raise(struct user_events *evs, enum user_event_kind kind, const struct user *u,
-                      struct user_event **out, struct err *err)
+static struct user_event *user_raise(struct user_events *evs, enum user_event_kind kind,
+                                     const struct user *u, struct err *err)
 {
-    if (evs->n >= USER_EVENTS_MAX)
-        return err_set(err, ERR_INTERNAL, "domain event list of user '%s' is full", u->id);
+    if (evs->n >= USER_EVENTS_MAX) {
+        err_set(err, ERR_INTERNAL, "domain event list of user '%s' is full", u->id);
+        return NULL;
+    }
     struct user_event *ev = &evs->items[evs->n++];
     memset(ev, 0, sizeof(*ev));
     ev->kind = kind;
     ev->user = *u;
-    if (out)
-        *out = ev;
-    return 0;
+    return ev;
 }
 
 /* ---- validation rules ------------------------------------------------------ */
@@ -169,9 +169,8 @@ int user_register(struct user *u, const char *id, const char *email, size_t emai
     fresh.name[name_len] = '\0';
     fresh.roles = 0;
     fresh.provider_status = USER_PROVIDER_NONE;
-    rc = user_raise(evs, USER_EVENT_REGISTERED, &fresh, NULL, err);
-    if (rc)
-        return rc;
+    if (!user_raise(evs, USER_EVENT_REGISTERED, &fresh, err))
+        return ERR_INTERNAL; /* the event list is full: err says so */
     *u = fresh;
     return 0;
 }
@@ -208,15 +207,14 @@ int user_grant_role(struct user *u, enum user_role role, struct user_events *evs
     if (to_pending)
         next.provider_status = USER_PROVIDER_PENDING;
 
-    struct user_event *ev = NULL;
-    int rc = user_raise(evs, USER_EVENT_ROLE_GRANTED, &next, &ev, err);
-    if (rc)
-        return rc;
+    struct user_event *ev = user_raise(evs, USER_EVENT_ROLE_GRANTED, &next, err);
+    if (!ev)
+        return ERR_INTERNAL; /* the event list is full: err says so */
     ev->role = role;
     if (to_pending) {
-        rc = user_raise(evs, USER_EVENT_PROVIDER_STATUS_CHANGED, &next, &ev, err);
-        if (rc)
-            return rc;
+        ev = user_raise(evs, USER_EVENT_PROVIDER_STATUS_CHANGED, &next, err);
+        if (!ev)
+            return ERR_INTERNAL; /* the event list is full: err says so */
         ev->from = USER_PROVIDER_NONE;
         ev->to = USER_PROVIDER_PENDING;
     }
@@ -238,10 +236,9 @@ int user_activate_provider(struct user *u, struct user_events *evs, struct err *
                        (int)u->provider_status);
     struct user next = *u;
     next.provider_status = USER_PROVIDER_ACTIVE;
-    struct user_event *ev = NULL;
-    int rc = user_raise(evs, USER_EVENT_PROVIDER_STATUS_CHANGED, &next, &ev, err);
-    if (rc)
-        return rc;
+    struct user_event *ev = user_raise(evs, USER_EVENT_PROVIDER_STATUS_CHANGED, &next, err);
+    if (!ev)
+        return ERR_INTERNAL; /* the event list is full: err says so */
     ev->from = USER_PROVIDER_PENDING;
     ev->to = USER_PROVIDER_ACTIVE;
     *u = next;
