@@ -123,21 +123,6 @@ static void __attribute__((format(printf, 1, 2), noreturn)) setup_fail(const cha
     abort(); /* fail_msg does not return; this keeps noreturn honest */
 }
 
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(a);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
-        getsockname(fd, (struct sockaddr *)&a, &len) != 0) {
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
 /* True when "NAME=…" entry sets name (name has no '='). */
 static bool env_names(const char *entry, const char *name)
 {
@@ -171,7 +156,7 @@ static void spawn(enum e2e_ctx c)
                    names[c], names[c]);
     if (access(bins[c], X_OK) != 0)
         setup_fail("cannot run '%s': %s", bins[c], strerror(errno));
-    ports[c] = free_port();
+    ports[c] = testlib_free_port();
     if (ports[c] <= 0)
         setup_fail("no free TCP port for '%s'", names[c]);
 
@@ -217,17 +202,6 @@ static void spawn(enum e2e_ctx c)
     pids[c] = pid;
 }
 
-/* Describes how a reaped child ended, e.g. "exit 0" or "signal 11". */
-static void describe_status(int status, char *out, size_t outlen)
-{
-    if (WIFEXITED(status))
-        snprintf(out, outlen, "exit %d", WEXITSTATUS(status));
-    else if (WIFSIGNALED(status))
-        snprintf(out, outlen, "signal %d", WTERMSIG(status));
-    else
-        snprintf(out, outlen, "status %d", status);
-}
-
 /* Fails (setup-style) when c's process has already died. */
 static void check_alive(enum e2e_ctx c)
 {
@@ -235,7 +209,7 @@ static void check_alive(enum e2e_ctx c)
     if (pids[c] > 0 && waitpid(pids[c], &status, WNOHANG) == pids[c]) {
         pids[c] = 0;
         char how[64];
-        describe_status(status, how, sizeof(how));
+        testlib_describe_status(status, how, sizeof(how));
         setup_fail("service '%s' died during start-up (%s); see its log lines above", names[c], how);
     }
 }
@@ -297,7 +271,7 @@ static void stop_services(const bool *which, char *problem, size_t plen)
             snprintf(problem + strlen(problem), plen - strlen(problem),
                      "'%s' did not exit within %d ms of SIGTERM (killed); ", names[c], E2E_STOP_MS);
         } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-            describe_status(status, how, sizeof(how));
+            testlib_describe_status(status, how, sizeof(how));
             snprintf(problem + strlen(problem), plen - strlen(problem),
                      "'%s' ended with %s on SIGTERM, expected exit 0; ", names[c], how);
         }

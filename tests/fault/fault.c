@@ -439,30 +439,6 @@ long long fault_instance_metric(enum e2e_ctx c, int slot, const char *name)
 
 /* ------------------------------------------------------------------ processes */
 
-static int free_tcp_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(a);
-    int port = -1;
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port;
-}
-
-static void describe_status(int status, char *out, size_t outlen)
-{
-    if (WIFEXITED(status))
-        snprintf(out, outlen, "exit %d", WEXITSTATUS(status));
-    else if (WIFSIGNALED(status))
-        snprintf(out, outlen, "signal %d", WTERMSIG(status));
-    else
-        snprintf(out, outlen, "status %d", status);
-}
-
 static void instance_name(enum e2e_ctx c, int slot, char *out, size_t outlen)
 {
     snprintf(out, outlen, "%s-fault-%d", e2e_ctx_name(c), slot + 1);
@@ -473,7 +449,7 @@ static int spawn(enum e2e_ctx c, int slot)
 {
     char name[64], log_path[PATH_MAX + 80];
     instance_name(c, slot, name, sizeof(name));
-    int port = free_tcp_port();
+    int port = testlib_free_port();
     if (port <= 0)
         fail_msg("no free TCP port for '%s'", name);
     static char own[2][128];
@@ -531,7 +507,7 @@ static void wait_healthy(enum e2e_ctx c, int slot, int port)
         if (waitpid(inst[c][slot].pid, &st, WNOHANG) == inst[c][slot].pid) {
             inst[c][slot].pid = 0;
             char how[64];
-            describe_status(st, how, sizeof(how));
+            testlib_describe_status(st, how, sizeof(how));
             fail_msg("'%s' died while starting (%s): read %s/%s.log", name, how, out_dir, name);
         }
         if (http_port(port, "GET", "/health", NULL, NULL, 2000, &status, NULL, NULL) ==
@@ -636,7 +612,7 @@ static void stop_instances(bool which[E2E_NCTX][FAULT_INSTANCES_MAX], char *prob
                 snprintf(problem + strlen(problem), plen - strlen(problem),
                          "'%s' did not exit within %d ms of SIGTERM (killed); ", name, FAULT_STOP_MS);
             } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-                describe_status(status, how, sizeof(how));
+                testlib_describe_status(status, how, sizeof(how));
                 snprintf(problem + strlen(problem), plen - strlen(problem),
                          "'%s' ended with %s on SIGTERM, expected exit 0 (read %s/%s.log); ", name,
                          how, out_dir, name);

@@ -31,4 +31,10 @@ int64_t testlib_now_ms(void);
 /* Sleeps ms milliseconds. */
 void testlib_sleep_ms(int ms);
 
+/* A TCP port free on 127.0.0.1 right now (the kernel's pick), or -1. */
+int testlib_free_port(void);
+
+/* How a reaped child ended, for messages: "exit 0", "signal 9". */
+void testlib_describe_status(int status, char *out, size_t outlen);
+
 #endif
