@@ -14,6 +14,7 @@
 #include "link_state.h"
 
 #include "common/db.h"
+#include "common/dead_letter.h"
 #include "common/envelope.h"
 #include "common/inbox.h"
 #include "common/log.h"
@@ -111,8 +112,16 @@ static void count(const char *name, const char *help, const char *type)
     metrics_counter_inc(metrics_counter(name, help, labels));
 }
 
+/*
+ * The database link goes down only for an outage (db_error_is_outage): a
+ * statement the server refused says nothing about the link, and taking it
+ * down would keep the consumer off its queue and /health at 503 for as long
+ * as one bad message keeps coming back (SPEC §4, Poison).
+ */
 static void set_db_state(struct consumer *c, bool up, const struct err *err)
 {
+    if (!up && !db_error_is_outage(err))
+        return;
     if (!up && link_failed(&c->db_link, now_ms()))
         log_warn("consumer cannot reach the database (retrying): %s", err->msg);
     else if (up && link_ok(&c->db_link))
@@ -153,8 +162,8 @@ static int ensure_dl_bus(struct consumer *c, struct err *err)
  * for the broker's confirm.
  */
 static int publish_dead_letter(struct consumer *c, const char *id, const char *body, size_t len,
-                               const char *routing_key, const char *reason, int attempts,
-                               int poison, struct err *err)
+                               long long body_size, const char *routing_key, const char *reason,
+                               int attempts, int poison, struct err *err)
 {
     int rc = ensure_dl_bus(c, err);
     if (rc)
@@ -165,14 +174,15 @@ static int publish_dead_letter(struct consumer *c, const char *id, const char *b
         id = fresh_id;
     }
     char reason_clip[BUS_HEADER_VALUE_LEN], key_clip[BUS_HEADER_VALUE_LEN];
-    snprintf(reason_clip, sizeof(reason_clip), "%s", reason);
-    snprintf(key_clip, sizeof(key_clip), "%s", routing_key ? routing_key : "");
+    dead_letter_clean_text(reason_clip, sizeof(reason_clip), reason);
+    dead_letter_clean_text(key_clip, sizeof(key_clip), routing_key);
     const struct bus_header headers[] = {
         {.key = "x-error", .value = reason_clip},
         {.key = "x-attempts", .int_value = attempts, .is_int = 1},
         {.key = "x-original-routing-key", .value = key_clip},
         {.key = "x-consumer", .value = c->context},
         {.key = "x-poison", .int_value = poison, .is_int = 1},
+        {.key = "x-body-size", .int_value = body_size, .is_int = 1}, /* above len: the copy was cut */
     };
     struct bus_message m = {
         .exchange = c->cfg.bus.dead_letter_exchange,
@@ -192,21 +202,102 @@ static int publish_dead_letter(struct consumer *c, const char *id, const char *b
     return rc;
 }
 
-/* Poison is never retried and never enters the inbox: to the dead letters now, then ack. */
+/* The AMQP properties and headers of d as a JSON object (new text, or NULL when out of memory). */
+static char *delivery_headers_json(const struct bus_delivery *d)
+{
+    json_t *o = json_object(), *h = json_object();
+    char text[BUS_HEADER_VALUE_LEN];
+#define PROP(name, value) json_object_set_new(o, name, json_string(dead_letter_clean_text(text, sizeof(text), value)))
+    PROP("exchange", d->exchange);
+    PROP("message_id", d->message_id);
+    PROP("type", d->type);
+    PROP("correlation_id", d->correlation_id);
+    PROP("app_id", d->app_id);
+    PROP("content_type", d->content_type);
+#undef PROP
+    json_object_set_new(o, "delivery_mode", json_integer(d->delivery_mode));
+    json_object_set_new(o, "timestamp", json_integer(d->timestamp));
+    json_object_set_new(o, "redelivered", json_boolean(d->redelivered));
+    for (size_t i = 0; i < d->nheaders; i++) {
+        char key[BUS_HEADER_KEY_LEN];
+        dead_letter_clean_text(key, sizeof(key), d->headers[i].key);
+        json_object_set_new(h, key, d->headers[i].is_int
+                                        ? json_integer(d->headers[i].int_value)
+                                        : json_string(dead_letter_clean_text(text, sizeof(text),
+                                                                             d->headers[i].value)));
+    }
+    json_object_set_new(o, "headers", h);
+    char *out = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    return out;
+}
+
+/*
+ * Poison is never retried and never enters the inbox: recorded in the
+ * dead_letter table (D1: committed before the ack, so a crash in between
+ * brings back a letter already recorded), then acked. Its copy reaches
+ * <context>.dead-letter from the record (sweep_dead_letters), so a body too
+ * large to republish, or a broker refusing the copy, still leaves the queue.
+ * ev is the envelope when the body had a readable one, else NULL.
+ */
 static enum delivery_outcome poison(struct consumer *c, const struct bus_delivery *d,
-                                    const char *reason)
+                                    const struct envelope *ev, const char *reason)
 {
     struct log_fields f = {.event_id = d->message_id, .type = d->routing_key,
                            .correlation_id = d->correlation_id, .error = "poison"};
     struct err err;
     err_clear(&err);
-    if (publish_dead_letter(c, d->message_id, d->body, d->len, d->routing_key, reason, 0, 1, &err) != 0) {
-        log_write(LOG_LEVEL_WARN, &f, "poison message kept in the queue: dead-lettering failed: %s", err.msg);
+    char *headers = delivery_headers_json(d);
+    struct dead_letter dl = {
+        .message_id = d->message_id,
+        .routing_key = d->routing_key,
+        .type = ev && *ev->type ? ev->type : NULL,
+        .correlation_id = ev && *ev->correlation_id ? ev->correlation_id : NULL,
+        .headers_json = headers,
+        .body = d->body,
+        .len = d->len,
+        .reason = reason,
+    };
+    int rc = dead_letter_record(c->db, &dl, &err);
+    free(headers);
+    if (rc < 0) {
+        set_db_state(c, false, &err);
+        log_write(LOG_LEVEL_WARN, &f, "poison message kept in the queue: recording it failed: %s", err.msg);
         return DELIVERY_REQUEUE;
     }
-    metrics_counter_inc(c->dead_poison);
-    log_write(LOG_LEVEL_WARN, &f, "poison message dead-lettered: %s", reason);
+    if (rc == 1) {
+        metrics_counter_inc(c->dead_poison);
+        log_write(LOG_LEVEL_WARN, &f, "poison message dead-lettered: %s", reason);
+    } else {
+        log_write(LOG_LEVEL_INFO, &f, "poison message delivered again, recorded already");
+    }
     return DELIVERY_ACK;
+}
+
+/* Sends the copies of recorded poison that have not reached the dead-letter queue yet (D3). */
+static void sweep_poison_copies(struct consumer *c)
+{
+    struct dead_letter_copy rows[CONSUMER_SWEEP_BATCH];
+    size_t n = 0;
+    struct err err;
+    err_clear(&err);
+    if (dead_letter_claim_copies(c->start_db, CONSUMER_SWEEP_BATCH, CONSUMER_DEAD_LETTER_LEASE_MS, rows, &n,
+                                 &err) != 0) {
+        set_db_state(c, false, &err);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (publish_dead_letter(c, rows[i].message_id, rows[i].body, rows[i].len, rows[i].body_size,
+                                rows[i].routing_key, rows[i].reason, rows[i].attempts, 1, &err) != 0) {
+            log_warn("copy of dead letter %lld not published yet (retried in %d s): %s", (long long)rows[i].id,
+                     CONSUMER_DEAD_LETTER_LEASE_MS / 1000, err.msg);
+            break; /* the rest keep their lease and come back later */
+        }
+        if (dead_letter_mark_copied(c->db, rows[i].id, &err) != 0)
+            log_warn("copy of dead letter %lld published but not recorded (it may be published twice): %s",
+                     (long long)rows[i].id, err.msg);
+    }
+    dead_letter_copies_release(rows, n);
 }
 
 /* Sends the copies of dead messages that have not reached the dead-letter queue yet. */
@@ -228,7 +319,8 @@ static void sweep_dead_letters(struct consumer *c)
         return;
     }
     for (size_t i = 0; i < n; i++) {
-        if (publish_dead_letter(c, rows[i].id, rows[i].payload, strlen(rows[i].payload), rows[i].type,
+        size_t len = strlen(rows[i].payload);
+        if (publish_dead_letter(c, rows[i].id, rows[i].payload, len, (long long)len, rows[i].type,
                                 rows[i].last_error ? rows[i].last_error : "dead", rows[i].attempts, 0,
                                 &err) != 0) {
             log_warn("dead letter '%s' not published yet (retried in %d s): %s", rows[i].id,
@@ -240,6 +332,7 @@ static void sweep_dead_letters(struct consumer *c)
                      rows[i].id, err.msg);
     }
     inbox_rows_release(rows, n);
+    sweep_poison_copies(c);
 }
 
 /* ---- handling ----------------------------------------------------------------- */
@@ -286,12 +379,23 @@ static int run_handler(struct consumer *c, const struct subscription *sub,
 }
 
 /*
+ * True when the database refused a statement because of what the message
+ * holds (a number jsonb cannot store, a text it cannot take, a limit), as
+ * opposed to an outage or a statement-level transient failure (a deadlock),
+ * which are tried again: that message can only be poison.
+ */
+static bool refused_content(const struct err *err)
+{
+    return !db_error_is_outage(err) && err->code != ERR_TRANSIENT && err->code != ERR_NOMEM;
+}
+
+/*
  * Records the outcome of a handler run that did not succeed: a retry from the
  * database after a backoff (I4), or dead. Returns 0 when recorded (ack), or
- * a negative code when the database could not take it (requeue).
+ * a negative code with *err filled when the database did not take it.
  */
 static int settle_failure(struct consumer *c, const struct envelope *ev, const char *payload,
-                          int attempts, int code, const char *message)
+                          int attempts, int code, const char *message, struct err *out)
 {
     struct err err;
     err_clear(&err);
@@ -320,9 +424,27 @@ static int settle_failure(struct consumer *c, const struct envelope *ev, const c
     }
     if (rc) {
         set_db_state(c, false, &err);
-        log_warn_ev(ev, "could not record the failure (the message will come back): %s", err.msg);
+        if (!refused_content(&err))
+            log_warn_ev(ev, "could not record the failure (the message will come back): %s", err.msg);
     }
+    if (out)
+        *out = err;
     return rc;
+}
+
+/*
+ * After a database step failed for a delivery: an outage or a transient
+ * refusal gives the message back (nothing was decided); a refusal of its
+ * content makes it poison, so it can never wedge the consumer.
+ */
+static enum delivery_outcome database_refused(struct consumer *c, const struct bus_delivery *d,
+                                              const struct envelope *ev, const struct err *err)
+{
+    if (!refused_content(err))
+        return DELIVERY_REQUEUE;
+    char reason[ERR_MSG_MAX + 64];
+    snprintf(reason, sizeof(reason), "the database refused the message: %s", err->msg);
+    return poison(c, d, ev, reason);
 }
 
 static enum delivery_outcome handle_delivery(struct consumer *c, struct bus_delivery *d)
@@ -336,23 +458,46 @@ static enum delivery_outcome handle_delivery(struct consumer *c, struct bus_deli
     char reason[ERR_MSG_MAX + 2 * ENVELOPE_TYPE_MAX + 64];
 
     if (envelope_parse(&ev, d->body, d->len, &err) != 0) {
-        out = poison(c, d, err.msg);
+        out = poison(c, d, NULL, err.msg);
         goto done;
     }
     if (!(sub = subscription_find(c->cfg.subscriptions, c->cfg.nsubscriptions, ev.type))) {
         snprintf(reason, sizeof(reason), "unknown event type '%s'", ev.type);
-        out = poison(c, d, reason);
+        out = poison(c, d, &ev, reason);
         goto done;
     }
     if (ev.version != sub->event->version) {
         snprintf(reason, sizeof(reason), "unknown version %d of '%s' (this consumer knows %d)",
                  ev.version, ev.type, sub->event->version);
-        out = poison(c, d, reason);
+        out = poison(c, d, &ev, reason);
+        goto done;
+    }
+    /*
+     * The broker's permissions check the routing key (a context may publish
+     * only its own), not the body: a body must be what its routing key says,
+     * from the context that publishes that type, or any context could speak
+     * for another (a payment.payment.succeeded body under its own key). A
+     * message put straight into our queue through the default exchange (an
+     * operator's re-injection: context users have no write permission on it)
+     * carries the queue's name as its key instead.
+     */
+    bool reinjected = d->exchange[0] == '\0' && strcmp(d->routing_key, c->queue) == 0;
+    if (!reinjected && strcmp(d->routing_key, ev.type) != 0) {
+        char key[ENVELOPE_TYPE_MAX + 1];
+        snprintf(reason, sizeof(reason), "routing key '%s' is not the event's type '%s'",
+                 dead_letter_clean_text(key, sizeof(key), d->routing_key), ev.type);
+        out = poison(c, d, &ev, reason);
+        goto done;
+    }
+    if (strcmp(envelope_context(&ev), sub->event->publisher) != 0) {
+        snprintf(reason, sizeof(reason), "source '%s' does not publish '%s' (its publisher is '%s')",
+                 ev.source, ev.type, sub->event->publisher);
+        out = poison(c, d, &ev, reason);
         goto done;
     }
     if (contract_validate(sub->event, ev.data, &err) != 0) {
         snprintf(reason, sizeof(reason), "data breaks the contract of '%s': %s", ev.type, err.msg);
-        out = poison(c, d, reason);
+        out = poison(c, d, &ev, reason);
         goto done;
     }
 
@@ -370,7 +515,7 @@ static enum delivery_outcome handle_delivery(struct consumer *c, struct bus_deli
         expected = "processing";
     if (start < 0) {
         set_db_state(c, false, &err);
-        out = DELIVERY_REQUEUE;
+        out = database_refused(c, d, &ev, &err);
         goto done;
     }
     if (start == INBOX_DUPLICATE) {
@@ -382,8 +527,8 @@ static enum delivery_outcome handle_delivery(struct consumer *c, struct bus_deli
         /* Started too often without finishing: it kills us (I3). Do not run it again. */
         snprintf(reason, sizeof(reason), "handler started %d times without finishing (the process died)",
                  attempts - 1);
-        if (settle_failure(c, &ev, d->body, attempts - 1, ERR_INTERNAL, reason) != 0)
-            out = DELIVERY_REQUEUE;
+        if (settle_failure(c, &ev, d->body, attempts - 1, ERR_INTERNAL, reason, &err) != 0)
+            out = database_refused(c, d, &ev, &err);
         goto done;
     }
 
@@ -397,8 +542,8 @@ static enum delivery_outcome handle_delivery(struct consumer *c, struct bus_deli
             c->cfg.hooks->after_commit(c->cfg.app, &ev);
     } else if (rc == HANDLED_ELSEWHERE) {
         metrics_counter_inc(c->duplicates);
-    } else if (settle_failure(c, &ev, d->body, attempts, rc, err.msg) != 0) {
-        out = DELIVERY_REQUEUE;
+    } else if (settle_failure(c, &ev, d->body, attempts, rc, err.msg, &err) != 0) {
+        out = database_refused(c, d, &ev, &err);
     }
 done:
     envelope_release(&ev);
@@ -429,17 +574,19 @@ static void sweep_retries(struct consumer *c)
             err_clear(&err);
             if (inbox_mark_unhandled_dead(c->db, rows[i].id, c->context, reason, &err) != 0)
                 log_warn("could not mark '%s' dead: %s", rows[i].id, err.msg);
+            else
+                log_error("dead-lettered: %s", reason);
         } else if (rows[i].attempts > c->cfg.retry.max_attempts) {
             snprintf(reason, sizeof(reason), "retry started %d times without finishing; last error: %s",
                      rows[i].attempts - 1, rows[i].last_error ? rows[i].last_error : "none");
-            settle_failure(c, &ev, rows[i].payload, rows[i].attempts - 1, ERR_INTERNAL, reason);
+            settle_failure(c, &ev, rows[i].payload, rows[i].attempts - 1, ERR_INTERNAL, reason, NULL);
         } else {
             int rc = run_handler(c, sub, &ev, rows[i].payload, "failed", rows[i].attempts, &err);
             if (rc == 0) {
                 count("events_consumed_total", "integration events handled (committed)", ev.type);
                 log_info_ev(&ev, "handled on attempt %d", rows[i].attempts);
             } else if (rc != HANDLED_ELSEWHERE) {
-                settle_failure(c, &ev, rows[i].payload, rows[i].attempts, rc, err.msg);
+                settle_failure(c, &ev, rows[i].payload, rows[i].attempts, rc, err.msg, NULL);
             }
         }
         envelope_release(&ev);

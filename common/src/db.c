@@ -189,6 +189,15 @@ int db_error_code(const char *sqlstate)
     return ERR_INTERNAL;
 }
 
+bool db_error_is_outage(const struct err *err)
+{
+    if (!err || err->code != ERR_TRANSIENT)
+        return false;
+    const char *s = err->sqlstate;
+    return s[0] == '\0' || strncmp(s, "08", 2) == 0 || strncmp(s, "53", 2) == 0 ||
+           strncmp(s, "57P0", 4) == 0;
+}
+
 /* ---- lifecycle ------------------------------------------------------------------ */
 
 /*
@@ -439,7 +448,10 @@ static int db_result_error(struct db *db, const PGresult *res, struct err *err)
 
     if (!db_up(db)) {
         db_drop(db);
-        return db_fail(err, ERR_TRANSIENT, state, "database connection lost: %s", line);
+        /* Whatever the last result said, this is an outage (db_error_is_outage): 08006. */
+        bool conn_state = state && (strncmp(state, "08", 2) == 0 || strncmp(state, "57P0", 4) == 0);
+        return db_fail(err, ERR_TRANSIENT, conn_state ? state : "08006", "database connection lost: %s",
+                       line);
     }
     if (!res)
         return db_fail(err, ERR_NOMEM, "", "database call failed: %s", line);

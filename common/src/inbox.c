@@ -56,8 +56,8 @@ int inbox_record_start(struct db *db, const struct envelope *ev, const char *pay
      */
     int rc = db_exec(db,
                      "INSERT INTO inbox AS i (id, consumer, type, correlation_id, causation_id, payload,"
-                     "                        status, attempts)"
-                     " VALUES ($1::uuid, $2, $3, $4, $5, $6::jsonb, 'processing', 1)"
+                     "                        body, status, attempts)"
+                     " VALUES ($1::uuid, $2, $3, $4, $5, $6::text::jsonb, $6::text, 'processing', 1)"
                      " ON CONFLICT (id, consumer) DO UPDATE SET attempts = i.attempts + 1"
                      "   WHERE i.status = 'processing'"
                      " RETURNING i.attempts",
@@ -130,12 +130,13 @@ int inbox_mark_failed(struct db *db, const struct envelope *ev, const char *payl
     /* The row may not exist: a first delivery's row went with its rollback. */
     int rc = db_exec(db,
                      "INSERT INTO inbox AS i (id, consumer, type, correlation_id, causation_id, payload,"
-                     "                        status, attempts, last_error, next_attempt_at)"
-                     " VALUES ($1::uuid, $2, $3, $4, $5, $6::jsonb, 'failed', $7::int, $8,"
+                     "                        body, status, attempts, last_error, next_attempt_at)"
+                     " VALUES ($1::uuid, $2, $3, $4, $5, $6::text::jsonb, $6::text, 'failed', $7::int, $8,"
                      "         clock_timestamp() + make_interval(secs => $9::bigint / 1000.0))"
                      " ON CONFLICT (id, consumer) DO UPDATE"
                      "   SET status = 'failed', last_error = excluded.last_error,"
-                     "       next_attempt_at = excluded.next_attempt_at"
+                     "       next_attempt_at = excluded.next_attempt_at,"
+                     "       body = coalesce(i.body, excluded.body)"
                      "   WHERE i.status IN ('processing', 'failed')",
                      9, params, NULL, NULL, err);
     return rc < 0 ? rc : 0;
@@ -151,11 +152,11 @@ int inbox_mark_dead(struct db *db, const struct envelope *ev, const char *payloa
                             payload, tries, msg};
     int rc = db_exec(db,
                      "INSERT INTO inbox AS i (id, consumer, type, correlation_id, causation_id, payload,"
-                     "                        status, attempts, last_error)"
-                     " VALUES ($1::uuid, $2, $3, $4, $5, $6::jsonb, 'dead', $7::int, $8)"
+                     "                        body, status, attempts, last_error)"
+                     " VALUES ($1::uuid, $2, $3, $4, $5, $6::text::jsonb, $6::text, 'dead', $7::int, $8)"
                      " ON CONFLICT (id, consumer) DO UPDATE"
                      "   SET status = 'dead', last_error = excluded.last_error, next_attempt_at = NULL,"
-                     "       dead_lettered_at = NULL"
+                     "       dead_lettered_at = NULL, body = coalesce(i.body, excluded.body)"
                      "   WHERE i.status IN ('processing', 'failed')",
                      8, params, NULL, NULL, err);
     return rc < 0 ? rc : 0;
@@ -232,7 +233,7 @@ int inbox_claim_due(struct db *db, const char *consumer, int max, int lease_ms,
                  " UPDATE inbox i SET attempts = i.attempts + 1,"
                  "        next_attempt_at = clock_timestamp() + make_interval(secs => $3::int / 1000.0)"
                  "   FROM due WHERE i.id = due.id AND i.consumer = $1"
-                 " RETURNING i.id, i.type, i.payload::text, i.attempts, i.last_error",
+                 " RETURNING i.id, i.type, coalesce(i.body, i.payload::text), i.attempts, i.last_error",
                  consumer, max, lease_ms, rows, n, err);
 }
 
@@ -248,7 +249,7 @@ int inbox_claim_dead_letters(struct db *db, const char *consumer, int max, int l
                  " UPDATE inbox i"
                  "    SET next_attempt_at = clock_timestamp() + make_interval(secs => $3::int / 1000.0)"
                  "   FROM due WHERE i.id = due.id AND i.consumer = $1"
-                 " RETURNING i.id, i.type, i.payload::text, i.attempts, i.last_error",
+                 " RETURNING i.id, i.type, coalesce(i.body, i.payload::text), i.attempts, i.last_error",
                  consumer, max, lease_ms, rows, n, err);
 }
 

@@ -58,11 +58,14 @@ for f in common/src/* common/include/common/*; do
                  | grep -nwE '(servicecatalog|usermanagement|booking|inventory|payment|notification)' || true)
 done
 
-# Every context's outbox and inbox come from one DDL: the copies stay identical.
-reference=tests/integration/contexts/probe/0002_outbox_inbox.sql
-for f in migrations/*/0002_outbox_inbox.sql; do
-    [ -e "$f" ] || continue
-    cmp -s "$reference" "$f" || violation "$f differs from $reference (the outbox/inbox DDL is one copy per context)"
+# Every context's outbox, inbox and dead letters come from one DDL: the copies stay identical.
+for shared in 0002_outbox_inbox.sql 0003_dead_letters.sql; do
+    reference=tests/integration/contexts/probe/$shared
+    for ctx in migrations/*/; do
+        f=$ctx$shared
+        [ -e "$f" ] || violation "$f is missing (the event library's DDL is one copy per context)"
+        [ -e "$f" ] && { cmp -s "$reference" "$f" || violation "$f differs from $reference (the event library's DDL is one copy per context)"; }
+    done
 done
 
 [ $fail = 0 ] && echo "arch: all layering rules hold"

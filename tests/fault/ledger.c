@@ -938,6 +938,38 @@ int ledger_dead_letters_explained(struct ledger *l, const struct injected *inj)
         }
         json_decref(rows);
         json_decref(dead);
+
+        /*
+         * Every poison is recorded once in the context's own database (D1): no
+         * copy only in the broker, no letter recorded twice, none unexplained.
+         */
+        snprintf(sql, sizeof(sql),
+                 "SELECT message_id, count(*)::text, min(reason), bool_and(dead_lettered_at IS NOT NULL)::text"
+                 " FROM %s.dead_letter GROUP BY message_id", name_of(c));
+        rows = e2e_rows(sql, NULL, NULL);
+        unsigned *recorded = calloc(npoison ? npoison : 1, sizeof(unsigned));
+        if (!recorded)
+            fail_msg("out of memory");
+        json_array_foreach(rows, i, r) {
+            size_t pi = 0;
+            const struct inject_poison *p = find_poison(inj, col(r, 0), &pi);
+            if (!p)
+                offend(&k, "%s.dead_letter records message %s that was not injected: %s", name_of(c),
+                       col(r, 0), col(r, 2));
+            else if (strcmp(col(r, 1), "1") != 0)
+                offend(&k, "%s.dead_letter records poison %s %s times", name_of(c), p->id, col(r, 1));
+            else if (strcmp(col(r, 3), "true") != 0)
+                offend(&k, "%s.dead_letter: the copy of poison %s never reached the queue", name_of(c), p->id);
+            if (p)
+                recorded[pi] = 1;
+        }
+        for (size_t pi = 0; pi < npoison; pi++)
+            if ((inj->poison[pi].expected & (1u << c)) && !recorded[pi])
+                offend(&k, "poison %s (%s, routing key %s) is not recorded in %s.dead_letter",
+                       inj->poison[pi].id, inject_poison_kind_name(inj->poison[pi].kind),
+                       inj->poison[pi].routing_key, name_of(c));
+        free(recorded);
+        json_decref(rows);
     }
     for (size_t i = 0; i < npoison; i++) {
         unsigned missing = inj->poison[i].expected & ~found[i];
@@ -954,7 +986,7 @@ int ledger_dead_letters_explained(struct ledger *l, const struct injected *inj)
 int ledger_poison_nowhere_else(struct ledger *l, const struct injected *inj)
 {
     struct check k;
-    check_begin(&k, l, "poison is nowhere but in the dead letters");
+    check_begin(&k, l, "poison is nowhere but in the dead letters (queues and dead_letter tables)");
     if (!inj || !inj->npoison)
         return check_end(&k);
     size_t cap = (inj->npoison + 1) * (INJECT_ID_LEN + 1) + 4;
@@ -969,7 +1001,8 @@ int ledger_poison_nowhere_else(struct ledger *l, const struct injected *inj)
     strcat(needles, "}");
     for (int c = 0; c < E2E_NCTX; c++) {
         json_t *tables = e2e_rows("SELECT table_name::text FROM information_schema.tables"
-                                  " WHERE table_schema = $1 AND table_type = 'BASE TABLE'",
+                                  " WHERE table_schema = $1 AND table_type = 'BASE TABLE'"
+                                  "   AND table_name <> 'dead_letter'",
                                   name_of(c), NULL);
         size_t i;
         json_t *t;

@@ -263,4 +263,13 @@ int db_notify(struct db *db, const char *channel, struct err *err);
  */
 int db_error_code(const char *sqlstate);
 
+/*
+ * True when err describes the database being out of reach (no connection,
+ * a connection lost mid-call, SQLSTATE classes 08 and 53, 57P01-57P03), as
+ * opposed to a statement the server refused. Only an outage may change a
+ * link's state or /health; a refusal is about what was sent (a message's
+ * content is poison, SPEC §4) or about this one statement (a deadlock).
+ */
+bool db_error_is_outage(const struct err *err);
+
 #endif

@@ -14,7 +14,8 @@
  *        first delivery's start is counted by the broker's redelivered flag,
  *        every later one by a committed row);
  *   (I4) once a failure is recorded the database owns the message: retries
- *        run from the stored payload, and a redelivery of it is a duplicate.
+ *        run from the stored body (the exact text the first attempt parsed,
+ *        not jsonb's normal form), and a redelivery of it is a duplicate.
  *
  * Handlers never see this module; the consumer (consumer.c) drives it. The
  * inbox status changes only in inbox.c.

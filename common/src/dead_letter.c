@@ -1,0 +1,219 @@
+/*
+ * dead_letter.c - the dead_letter table's one owner (see dead_letter.h and
+ * the diagram in migrations/<context>/0003_dead_letters.sql):
+ *
+ *   (none)   → recorded        dead_letter_record (poison, before the ack: D1)
+ *   recorded → recorded        dead_letter_record (the same letter again: deliveries + 1)
+ *   recorded → copy leased     dead_letter_claim_copies
+ *   leased   → dead_lettered   dead_letter_mark_copied (after the broker's confirm: D3)
+ */
+#include "common/dead_letter.h"
+
+#include "common/db.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Length of the valid UTF-8 sequence starting at s (at most n bytes), 0 if none. */
+static size_t utf8_sequence(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0];
+    size_t len;
+    uint32_t cp;
+    if (c < 0x80)
+        return c ? 1 : 0;
+    if (c >= 0xc2 && c <= 0xdf) {
+        len = 2;
+        cp = c & 0x1f;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        len = 3;
+        cp = c & 0x0f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        len = 4;
+        cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    if (len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3f);
+    }
+    /* Overlong forms, surrogates and code points past U+10FFFF are not UTF-8. */
+    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+        (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return len;
+}
+
+char *dead_letter_clean_text(char *dst, size_t cap, const char *src)
+{
+    size_t o = 0;
+    const unsigned char *s = (const unsigned char *)(src ? src : "");
+    size_t n = strlen((const char *)s);
+    for (size_t i = 0; i < n;) {
+        size_t len = utf8_sequence(s + i, n - i);
+        size_t take = len ? len : 1;
+        if (o + take > cap - 1)
+            break;
+        if (len)
+            memcpy(dst + o, s + i, len);
+        else
+            dst[o] = '?';
+        o += take;
+        i += take;
+    }
+    dst[o] = '\0';
+    return dst;
+}
+
+static char *hex_encode(const char *body, size_t len)
+{
+    static const char digits[] = "0123456789abcdef";
+    char *hex = malloc(2 * len + 1);
+    if (!hex)
+        return NULL;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char b = (unsigned char)body[i];
+        hex[2 * i] = digits[b >> 4];
+        hex[2 * i + 1] = digits[b & 0x0f];
+    }
+    hex[2 * len] = '\0';
+    return hex;
+}
+
+int dead_letter_record(struct db *db, const struct dead_letter *dl, struct err *err)
+{
+    size_t kept = dl->len < DEAD_LETTER_BODY_MAX ? dl->len : DEAD_LETTER_BODY_MAX;
+    char *hex = hex_encode(dl->body ? dl->body : "", dl->body ? kept : 0);
+    if (!hex)
+        return err_set(err, ERR_NOMEM, "out of memory recording a dead letter");
+    char message_id[DEAD_LETTER_TEXT_MAX + 1], routing_key[DEAD_LETTER_TEXT_MAX + 1];
+    char type[DEAD_LETTER_TEXT_MAX + 1], correlation_id[DEAD_LETTER_TEXT_MAX + 1];
+    char reason[DEAD_LETTER_REASON_MAX], size[24], attempts[16];
+    dead_letter_clean_text(message_id, sizeof(message_id), dl->message_id);
+    dead_letter_clean_text(routing_key, sizeof(routing_key), dl->routing_key);
+    dead_letter_clean_text(type, sizeof(type), dl->type);
+    dead_letter_clean_text(correlation_id, sizeof(correlation_id), dl->correlation_id);
+    dead_letter_clean_text(reason, sizeof(reason), dl->reason && *dl->reason ? dl->reason : "poison");
+    snprintf(size, sizeof(size), "%zu", dl->len);
+    snprintf(attempts, sizeof(attempts), "%d", dl->attempts);
+    const char *params[] = {message_id, routing_key, dl->type ? type : NULL,
+                            dl->correlation_id ? correlation_id : NULL,
+                            dl->headers_json ? dl->headers_json : "{}", hex, size, reason, attempts};
+    /*
+     * The fingerprint is the message id and the whole stored body: a
+     * redelivery of the same letter (the ack was lost) counts, not doubles
+     * (D1). xmax = 0 tells a fresh insert from an update.
+     */
+    char fresh[8] = "";
+    int rc = db_exec_value(db,
+                           "INSERT INTO dead_letter AS d (fingerprint, message_id, routing_key, type,"
+                           "       correlation_id, headers, body, body_size, reason, attempts)"
+                           " VALUES (md5($1 || ':' || $7 || ':' || $6), $1, $2, $3, $4, $5::jsonb,"
+                           "         decode($6, 'hex'), $7::bigint, $8, $9::int)"
+                           " ON CONFLICT (fingerprint) DO UPDATE"
+                           "   SET deliveries = d.deliveries + 1, last_seen_at = clock_timestamp()"
+                           " RETURNING (xmax = 0)::text",
+                           9, params, fresh, sizeof(fresh), err);
+    free(hex);
+    if (rc < 0)
+        return rc;
+    return strcmp(fresh, "true") == 0;
+}
+
+struct copies_ctx {
+    struct dead_letter_copy *rows;
+    size_t n;
+};
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+/* Columns: id, message_id, routing_key, reason, body (bytea, text form "\x…"), body_size, attempts. */
+static int read_copy(void *vctx, const struct db_row *row, struct err *err)
+{
+    struct copies_ctx *c = vctx;
+    struct dead_letter_copy *r = &c->rows[c->n];
+    memset(r, 0, sizeof(*r));
+    int64_t attempts;
+    const char *reason = db_row_text(row, 3), *hex = db_row_text(row, 4);
+    if (db_row_int64(row, 0, &r->id) || db_row_int64(row, 5, &r->body_size) ||
+        db_row_int64(row, 6, &attempts) || !reason || !hex || strncmp(hex, "\\x", 2) != 0)
+        return err_set(err, ERR_INTERNAL, "unexpected dead_letter row");
+    db_row_copy_text(row, 1, r->message_id, sizeof(r->message_id));
+    db_row_copy_text(row, 2, r->routing_key, sizeof(r->routing_key));
+    r->attempts = (int)attempts;
+    hex += 2;
+    size_t hexlen = strlen(hex);
+    r->reason = strdup(reason);
+    r->body = malloc(hexlen / 2 + 1);
+    c->n++; /* counted before the checks below, so dead_letter_copies_release frees it */
+    if (!r->reason || !r->body)
+        return err_set(err, ERR_NOMEM, "out of memory reading dead letters");
+    for (size_t i = 0; i + 1 < hexlen; i += 2) {
+        int hi = hex_value(hex[i]), lo = hex_value(hex[i + 1]);
+        if (hi < 0 || lo < 0)
+            return err_set(err, ERR_INTERNAL, "unexpected bytea text in dead_letter");
+        r->body[r->len++] = (char)(hi << 4 | lo);
+    }
+    r->body[r->len] = '\0';
+    return 0;
+}
+
+int dead_letter_claim_copies(struct db *db, int max, int lease_ms, struct dead_letter_copy *rows,
+                             size_t *n, struct err *err)
+{
+    *n = 0;
+    char limit[16], lease[16];
+    snprintf(limit, sizeof(limit), "%d", max > 0 ? max : 1);
+    snprintf(lease, sizeof(lease), "%d", lease_ms);
+    const char *params[] = {limit, lease};
+    struct copies_ctx c = {rows, 0};
+    int rc = db_exec(db,
+                     "WITH due AS ("
+                     "  SELECT id FROM dead_letter"
+                     "   WHERE dead_lettered_at IS NULL AND copy_due_at <= clock_timestamp()"
+                     "   ORDER BY copy_due_at LIMIT $1::int FOR UPDATE SKIP LOCKED)"
+                     " UPDATE dead_letter d"
+                     "    SET copy_due_at = clock_timestamp() + make_interval(secs => $2::int / 1000.0)"
+                     "   FROM due WHERE d.id = due.id"
+                     " RETURNING d.id, d.message_id, d.routing_key, d.reason, d.body, d.body_size, d.attempts",
+                     2, params, read_copy, &c, err);
+    if (rc < 0) {
+        dead_letter_copies_release(rows, c.n);
+        return rc;
+    }
+    *n = c.n;
+    return 0;
+}
+
+void dead_letter_copies_release(struct dead_letter_copy *rows, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(rows[i].reason);
+        free(rows[i].body);
+        rows[i].reason = NULL;
+        rows[i].body = NULL;
+    }
+}
+
+int dead_letter_mark_copied(struct db *db, int64_t id, struct err *err)
+{
+    char text[24];
+    snprintf(text, sizeof(text), "%" PRId64, id);
+    const char *params[] = {text};
+    int rc = db_exec(db, "UPDATE dead_letter SET dead_lettered_at = clock_timestamp() WHERE id = $1::bigint",
+                     1, params, NULL, NULL, err);
+    return rc < 0 ? rc : 0;
+}
