@@ -37,11 +37,14 @@
 #define CONSUMER_DEAD_LETTER_LEASE_MS 30000
 #define CONSUMER_PUBLISH_TIMEOUT_MS 5000
 #define CONSUMER_REQUEUE_PAUSE_MS 500 /* after giving a message back because the database is away */
+#define CONSUMER_BATCH_MAX 32         /* deliveries at hand handled in one transaction, at most */
 
 enum delivery_outcome {
     DELIVERY_ACK,
     DELIVERY_REQUEUE,
 };
+
+struct item;
 
 /* run_handler's answer when the inbox row was finished by someone else meanwhile. */
 #define HANDLED_ELSEWHERE 1
@@ -66,6 +69,8 @@ struct consumer {
     struct bus *dl_bus; /* publishing dead letters, with confirms */
     int64_t last_sweep_ms;
     uint32_t rng;
+    struct item *items; /* CONSUMER_BATCH_MAX deliveries in hand */
+    size_t batch_max;   /* min(CONSUMER_BATCH_MAX, prefetch) */
 
     struct metrics_counter *duplicates;
     struct metrics_counter *dead_poison;
@@ -338,12 +343,42 @@ static void sweep_dead_letters(struct consumer *c)
 /* ---- handling ----------------------------------------------------------------- */
 
 /*
- * The handler transaction (I1, I2): claim the inbox row, run the handler,
- * mark processed, commit. A first delivery (expected == NULL) claims by
- * inserting the row as processed (inbox_claim_first); a redelivery or a retry
- * locks the row it recorded and expects in that status. Returns 0,
+ * One delivery's part of a handler transaction (I1, I2): claim the inbox row,
+ * run the handler, mark processed. A first delivery (expected == NULL) claims
+ * by inserting the row as processed (inbox_claim_first); a redelivery or a
+ * retry locks the row it recorded and expects in that status. Returns 0,
  * HANDLED_ELSEWHERE when the event was handled by another transaction
- * meanwhile, or a negative code with err filled (everything rolled back).
+ * meanwhile (nothing written), or a negative code with err filled (the
+ * caller rolls back).
+ */
+static int handle_in_transaction(struct consumer *c, const struct subscription *sub,
+                                 const struct envelope *ev, const char *payload,
+                                 const char *expected, int attempt, struct err *err)
+{
+    int rc = expected ? inbox_lock(c->db, ev->id, c->context, expected, err)
+                      : inbox_claim_first(c->db, ev, payload, c->context, err);
+    if (rc <= 0)
+        return rc < 0 ? rc : HANDLED_ELSEWHERE;
+    struct handler_ctx hc = {c->db, ev, c->context, c->cfg.app, attempt};
+    rc = sub->handler(&hc, err);
+    if (rc > 0)
+        rc = err_set(err, ERR_INTERNAL, "handler returned %d, not an error code", rc);
+    if (rc == 0 && expected)
+        rc = inbox_mark_processed(c->db, ev->id, c->context, err);
+    return rc;
+}
+
+static void observe_handled(struct consumer *c, const struct envelope *ev, int64_t t0)
+{
+    metrics_histogram_observe(c->handler_seconds, (double)(now_ms() - t0) / 1000.0);
+    long long sent_us = envelope_time_parse_us(ev->time);
+    if (sent_us > 0)
+        metrics_histogram_observe(c->critical_seconds, wall_seconds() - (double)sent_us / 1e6);
+}
+
+/*
+ * One delivery in a transaction of its own: begin, handle_in_transaction,
+ * commit (or roll back). Returns as handle_in_transaction.
  */
 static int run_handler(struct consumer *c, const struct subscription *sub,
                        const struct envelope *ev, const char *payload, const char *expected,
@@ -353,28 +388,13 @@ static int run_handler(struct consumer *c, const struct subscription *sub,
     int rc = db_begin(c->db, err);
     if (rc)
         return rc;
-    rc = expected ? inbox_lock(c->db, ev->id, c->context, expected, err)
-                  : inbox_claim_first(c->db, ev, payload, c->context, err);
-    if (rc <= 0) {
-        db_rollback(c->db);
-        return rc < 0 ? rc : HANDLED_ELSEWHERE;
-    }
-    struct handler_ctx hc = {c->db, ev, c->context, c->cfg.app, attempt};
-    rc = sub->handler(&hc, err);
-    if (rc > 0)
-        rc = err_set(err, ERR_INTERNAL, "handler returned %d, not an error code", rc);
-    if (rc == 0 && expected)
-        rc = inbox_mark_processed(c->db, ev->id, c->context, err);
+    rc = handle_in_transaction(c, sub, ev, payload, expected, attempt, err);
     if (rc == 0)
         rc = db_commit(c->db, err);
     else
         db_rollback(c->db);
-    if (rc == 0) {
-        metrics_histogram_observe(c->handler_seconds, (double)(now_ms() - t0) / 1000.0);
-        long long sent_us = envelope_time_parse_us(ev->time);
-        if (sent_us > 0)
-            metrics_histogram_observe(c->critical_seconds, wall_seconds() - (double)sent_us / 1e6);
-    }
+    if (rc == 0)
+        observe_handled(c, ev, t0);
     return rc;
 }
 
@@ -447,30 +467,59 @@ static enum delivery_outcome database_refused(struct consumer *c, const struct b
     return poison(c, d, ev, reason);
 }
 
-static enum delivery_outcome handle_delivery(struct consumer *c, struct bus_delivery *d)
-{
+/*
+ * One delivery of a batch, from bus_next to its ack. The consumer takes
+ * whatever deliveries are already at hand (up to CONSUMER_BATCH_MAX, never
+ * waiting for more), checks each (prepare), runs the runnable ones in one
+ * transaction, each under its own savepoint (run_batch), and acks each after
+ * the commit (finish). One commit and one WAL flush then carry many
+ * deliveries, and a hot row takes many updates per commit; a delivery that
+ * fails is rolled back to its savepoint and settled alone (SPEC §4, Inbox).
+ */
+struct item {
+    struct bus_delivery d;
     struct envelope ev;
-    envelope_init(&ev);
+    const struct subscription *sub;
+    const char *expected; /* NULL: a first delivery; "processing": a redelivery */
+    int attempts;
+    bool run;             /* runs in the batch transaction; otherwise out is decided */
+    int rc;               /* after the run: 0, HANDLED_ELSEWHERE or a negative code in err */
+    struct err err;
+    int64_t t0;
+    enum delivery_outcome out;
+};
+
+/*
+ * Checks one delivery: poison is recorded, a redelivery's start is counted
+ * (I3), a duplicate or an exhausted message is settled. Leaves it->run true
+ * when the handler is to run, else it->out holds the decision.
+ */
+static void prepare(struct consumer *c, struct item *it)
+{
+    struct bus_delivery *d = &it->d;
+    struct envelope *ev = &it->ev;
+    envelope_init(ev);
     struct err err;
     err_clear(&err);
-    enum delivery_outcome out = DELIVERY_ACK;
+    it->run = false;
+    it->out = DELIVERY_ACK;
     const struct subscription *sub = NULL;
     char reason[ERR_MSG_MAX + 2 * ENVELOPE_TYPE_MAX + 64];
 
-    if (envelope_parse(&ev, d->body, d->len, &err) != 0) {
-        out = poison(c, d, NULL, err.msg);
-        goto done;
+    if (envelope_parse(ev, d->body, d->len, &err) != 0) {
+        it->out = poison(c, d, NULL, err.msg);
+        return;
     }
-    if (!(sub = subscription_find(c->cfg.subscriptions, c->cfg.nsubscriptions, ev.type))) {
-        snprintf(reason, sizeof(reason), "unknown event type '%s'", ev.type);
-        out = poison(c, d, &ev, reason);
-        goto done;
+    if (!(sub = subscription_find(c->cfg.subscriptions, c->cfg.nsubscriptions, ev->type))) {
+        snprintf(reason, sizeof(reason), "unknown event type '%s'", ev->type);
+        it->out = poison(c, d, ev, reason);
+        return;
     }
-    if (ev.version != sub->event->version) {
+    if (ev->version != sub->event->version) {
         snprintf(reason, sizeof(reason), "unknown version %d of '%s' (this consumer knows %d)",
-                 ev.version, ev.type, sub->event->version);
-        out = poison(c, d, &ev, reason);
-        goto done;
+                 ev->version, ev->type, sub->event->version);
+        it->out = poison(c, d, ev, reason);
+        return;
     }
     /*
      * The broker's permissions check the routing key (a context may publish
@@ -482,23 +531,23 @@ static enum delivery_outcome handle_delivery(struct consumer *c, struct bus_deli
      * carries the queue's name as its key instead.
      */
     bool reinjected = d->exchange[0] == '\0' && strcmp(d->routing_key, c->queue) == 0;
-    if (!reinjected && strcmp(d->routing_key, ev.type) != 0) {
+    if (!reinjected && strcmp(d->routing_key, ev->type) != 0) {
         char key[ENVELOPE_TYPE_MAX + 1];
         snprintf(reason, sizeof(reason), "routing key '%s' is not the event's type '%s'",
-                 dead_letter_clean_text(key, sizeof(key), d->routing_key), ev.type);
-        out = poison(c, d, &ev, reason);
-        goto done;
+                 dead_letter_clean_text(key, sizeof(key), d->routing_key), ev->type);
+        it->out = poison(c, d, ev, reason);
+        return;
     }
-    if (strcmp(envelope_context(&ev), sub->event->publisher) != 0) {
+    if (strcmp(envelope_context(ev), sub->event->publisher) != 0) {
         snprintf(reason, sizeof(reason), "source '%s' does not publish '%s' (its publisher is '%s')",
-                 ev.source, ev.type, sub->event->publisher);
-        out = poison(c, d, &ev, reason);
-        goto done;
+                 ev->source, ev->type, sub->event->publisher);
+        it->out = poison(c, d, ev, reason);
+        return;
     }
-    if (contract_validate(sub->event, ev.data, &err) != 0) {
-        snprintf(reason, sizeof(reason), "data breaks the contract of '%s': %s", ev.type, err.msg);
-        out = poison(c, d, &ev, reason);
-        goto done;
+    if (contract_validate(sub->event, ev->data, &err) != 0) {
+        snprintf(reason, sizeof(reason), "data breaks the contract of '%s': %s", ev->type, err.msg);
+        it->out = poison(c, d, ev, reason);
+        return;
     }
 
     /*
@@ -506,48 +555,137 @@ static enum delivery_outcome handle_delivery(struct consumer *c, struct bus_deli
      * (inbox_claim_first). A redelivery may be the one that killed us, so its
      * start is recorded, committed, before the handler runs again (I3).
      */
-    int attempts = 1;
-    const char *expected = NULL;
-    int start = d->redelivered ? inbox_record_start(c->start_db, &ev, d->body, c->context,
-                                                    c->cfg.retry.max_attempts, &attempts, &err)
+    it->attempts = 1;
+    it->expected = NULL;
+    int start = d->redelivered ? inbox_record_start(c->start_db, ev, d->body, c->context,
+                                                    c->cfg.retry.max_attempts, &it->attempts, &err)
                                : INBOX_RUN;
     if (d->redelivered)
-        expected = "processing";
+        it->expected = "processing";
     if (start < 0) {
         set_db_state(c, false, &err);
-        out = database_refused(c, d, &ev, &err);
-        goto done;
+        it->out = database_refused(c, d, ev, &err);
+        return;
     }
     if (start == INBOX_DUPLICATE) {
         metrics_counter_inc(c->duplicates);
-        log_debug_ev(&ev, "duplicate delivery ignored");
-        goto done;
+        log_debug_ev(ev, "duplicate delivery ignored");
+        return;
     }
     if (start == INBOX_EXHAUSTED) {
         /* Started too often without finishing: it kills us (I3). Do not run it again. */
         snprintf(reason, sizeof(reason), "handler started %d times without finishing (the process died)",
-                 attempts - 1);
-        if (settle_failure(c, &ev, d->body, attempts - 1, ERR_INTERNAL, reason, &err) != 0)
-            out = database_refused(c, d, &ev, &err);
-        goto done;
+                 it->attempts - 1);
+        if (settle_failure(c, ev, d->body, it->attempts - 1, ERR_INTERNAL, reason, &err) != 0)
+            it->out = database_refused(c, d, ev, &err);
+        return;
     }
+    it->sub = sub;
+    it->run = true;
+}
 
-    int rc = run_handler(c, sub, &ev, d->body, expected, attempts, &err);
-    if (rc == 0 || rc == HANDLED_ELSEWHERE)
+/* After the run (and its commit): the outcome of one runnable delivery. */
+static void finish(struct consumer *c, struct item *it)
+{
+    if (it->rc == 0 || it->rc == HANDLED_ELSEWHERE)
         set_db_state(c, true, NULL);
-    if (rc == 0) {
-        count("events_consumed_total", "integration events handled (committed)", ev.type);
-        log_debug_ev(&ev, "handled");
+    if (it->rc == 0) {
+        if (it->t0 >= 0) /* -1: run_handler observed it */
+            observe_handled(c, &it->ev, it->t0);
+        count("events_consumed_total", "integration events handled (committed)", it->ev.type);
+        log_debug_ev(&it->ev, "handled");
         if (c->cfg.hooks && c->cfg.hooks->after_commit)
-            c->cfg.hooks->after_commit(c->cfg.app, &ev);
-    } else if (rc == HANDLED_ELSEWHERE) {
+            c->cfg.hooks->after_commit(c->cfg.app, &it->ev);
+    } else if (it->rc == HANDLED_ELSEWHERE) {
         metrics_counter_inc(c->duplicates);
-    } else if (settle_failure(c, &ev, d->body, attempts, rc, err.msg, &err) != 0) {
-        out = database_refused(c, d, &ev, &err);
+    } else if (settle_failure(c, &it->ev, it->d.body, it->attempts, it->rc, it->err.msg, &it->err) != 0) {
+        it->out = database_refused(c, &it->d, &it->ev, &it->err);
     }
-done:
-    envelope_release(&ev);
-    return out;
+}
+
+/* Every runnable delivery of the batch fails with err (the transaction is gone). */
+static void fail_all(struct item *items, size_t n, const struct err *err)
+{
+    for (size_t i = 0; i < n; i++)
+        if (items[i].run) {
+            items[i].rc = err->code ? err->code : ERR_INTERNAL;
+            items[i].err = *err;
+        }
+}
+
+/*
+ * Runs the runnable deliveries of items in one transaction, each under a
+ * savepoint: a failing one is rolled back to it and the others go on. When
+ * the transaction itself fails, every one of them fails with that error
+ * (an outage gives them back; anything else is retried one by one).
+ */
+static void run_batch(struct consumer *c, struct item *items, size_t n)
+{
+    size_t nrun = 0;
+    for (size_t i = 0; i < n; i++)
+        nrun += items[i].run;
+    if (nrun == 1) { /* alone: no savepoint needed */
+        for (size_t i = 0; i < n; i++)
+            if (items[i].run) {
+                items[i].t0 = now_ms();
+                err_clear(&items[i].err);
+                items[i].rc = run_handler(c, items[i].sub, &items[i].ev, items[i].d.body, items[i].expected,
+                                          items[i].attempts, &items[i].err);
+                if (items[i].rc == 0)
+                    items[i].t0 = -1; /* observed by run_handler */
+            }
+        return;
+    }
+    if (nrun == 0)
+        return;
+    struct err err;
+    err_clear(&err);
+    if (db_begin(c->db, &err) != 0) {
+        fail_all(items, n, &err);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct item *it = &items[i];
+        if (!it->run)
+            continue;
+        it->t0 = now_ms();
+        err_clear(&it->err);
+        if (db_exec(c->db, "SAVEPOINT delivery", 0, NULL, NULL, NULL, &err) < 0)
+            goto failed;
+        it->rc = handle_in_transaction(c, it->sub, &it->ev, it->d.body, it->expected, it->attempts, &it->err);
+        if (it->rc < 0 && db_exec(c->db, "ROLLBACK TO SAVEPOINT delivery", 0, NULL, NULL, NULL, &err) < 0)
+            goto failed;
+    }
+    if (db_commit(c->db, &err) == 0)
+        return;
+    if (!db_error_is_outage(&err)) {
+        /* Not an outage, yet the commit failed: take them one by one, each decides alone. */
+        for (size_t i = 0; i < n; i++)
+            if (items[i].run) {
+                items[i].t0 = now_ms();
+                err_clear(&items[i].err);
+                items[i].rc = run_handler(c, items[i].sub, &items[i].ev, items[i].d.body, items[i].expected,
+                                          items[i].attempts, &items[i].err);
+                if (items[i].rc == 0)
+                    items[i].t0 = -1;
+            }
+        return;
+    }
+    fail_all(items, n, &err);
+    return;
+failed:
+    db_rollback(c->db);
+    fail_all(items, n, &err);
+}
+
+static void handle_batch(struct consumer *c, struct item *items, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        prepare(c, &items[i]);
+    run_batch(c, items, n);
+    for (size_t i = 0; i < n; i++)
+        if (items[i].run)
+            finish(c, &items[i]);
 }
 
 /* Runs the retries whose time has come, from the stored payload (I4). */
@@ -617,6 +755,60 @@ static int ensure_consuming(struct consumer *c)
     return -1;
 }
 
+/*
+ * Waits for a delivery, takes what else is already at hand (never waiting
+ * for more), handles them as one batch and acks or gives back each.
+ */
+static void consume_some(struct consumer *c)
+{
+    struct err err;
+    err_clear(&err);
+    struct item *items = c->items;
+    int got = bus_next(c->bus, &items[0].d, CONSUMER_NEXT_TIMEOUT_MS, &err);
+    if (got < 0) {
+        if (link_failed(&c->bus_link, now_ms()))
+            log_warn("consumer lost the broker: %s", err.msg);
+        c->consuming = false;
+        bus_disconnect(c->bus);
+        return;
+    }
+    if (got == 0)
+        return;
+    size_t n = 1;
+    bool lost = false;
+    while (n < c->batch_max) {
+        got = bus_next(c->bus, &items[n].d, 0, &err);
+        if (got == 1)
+            n++;
+        else {
+            lost = got < 0; /* handle what we hold: its acks fail, the inbox absorbs the redelivery */
+            break;
+        }
+    }
+    handle_batch(c, items, n);
+    bool requeued = false;
+    for (size_t i = 0; i < n; i++) {
+        struct item *it = &items[i];
+        int rc = lost ? -1
+                 : it->out == DELIVERY_ACK ? bus_ack(c->bus, it->d.tag, 0, &err)
+                                           : bus_reject(c->bus, it->d.tag, 1, &err);
+        requeued = requeued || it->out == DELIVERY_REQUEUE;
+        if (rc != 0)
+            lost = true; /* unacked messages come back: the inbox absorbs them */
+        envelope_release(&it->ev);
+        bus_delivery_release(&it->d);
+    }
+    if (lost) {
+        c->consuming = false;
+        bus_disconnect(c->bus);
+    } else if (requeued && !link_is_up(&c->db_link)) {
+        bus_disconnect(c->bus); /* prefetched messages go back once, not per retry */
+        c->consuming = false;
+    } else if (requeued) {
+        nap(c, CONSUMER_REQUEUE_PAUSE_MS);
+    }
+}
+
 static void *consumer_main(void *arg)
 {
     struct consumer *c = arg;
@@ -629,34 +821,10 @@ static void *consumer_main(void *arg)
         bool db_up = link_is_up(&c->db_link);
         if (!c->consuming && db_up && now >= next_connect_ms && ensure_consuming(c) != 0)
             next_connect_ms = now + bus_backoff_ms(c->bus);
-        if (c->consuming) {
-            struct bus_delivery d;
-            memset(&d, 0, sizeof(d));
-            struct err err;
-            err_clear(&err);
-            int got = bus_next(c->bus, &d, CONSUMER_NEXT_TIMEOUT_MS, &err);
-            if (got == 1) {
-                enum delivery_outcome out = handle_delivery(c, &d);
-                int rc = out == DELIVERY_ACK ? bus_ack(c->bus, d.tag, 0, &err)
-                                             : bus_reject(c->bus, d.tag, 1, &err);
-                bus_delivery_release(&d);
-                if (rc != 0)
-                    c->consuming = false; /* unacked messages come back: the inbox absorbs them */
-                if (out == DELIVERY_REQUEUE && !link_is_up(&c->db_link)) {
-                    bus_disconnect(c->bus); /* prefetched messages go back once, not per retry */
-                    c->consuming = false;
-                } else if (out == DELIVERY_REQUEUE) {
-                    nap(c, CONSUMER_REQUEUE_PAUSE_MS);
-                }
-            } else if (got < 0) {
-                if (link_failed(&c->bus_link, now_ms()))
-                    log_warn("consumer lost the broker: %s", err.msg);
-                c->consuming = false;
-                bus_disconnect(c->bus);
-            }
-        } else {
+        if (c->consuming)
+            consume_some(c);
+        else
             nap(c, 100);
-        }
         now = now_ms();
         if (now - c->last_sweep_ms >= CONSUMER_SWEEP_MS) {
             c->last_sweep_ms = now;
@@ -688,6 +856,7 @@ static void consumer_free(struct consumer *c)
     bus_free(c->dl_bus);
     db_free(c->db);
     db_free(c->start_db);
+    free(c->items);
     free(c->binding_keys);
     free(c->database_url);
     free(c);
@@ -706,7 +875,11 @@ struct consumer *consumer_start(const struct consumer_config *cfg, struct err *e
     snprintf(c->queue, sizeof(c->queue), "%s.events", cfg->context);
     c->database_url = strdup(cfg->database_url);
     c->binding_keys = calloc(cfg->nsubscriptions + 1, sizeof(char *));
-    if (!c->database_url || !c->binding_keys)
+    c->batch_max = CONSUMER_BATCH_MAX;
+    if (cfg->bus.prefetch > 0 && (size_t)cfg->bus.prefetch < c->batch_max)
+        c->batch_max = (size_t)cfg->bus.prefetch;
+    c->items = calloc(c->batch_max, sizeof(*c->items));
+    if (!c->database_url || !c->binding_keys || !c->items)
         goto nomem;
     for (size_t i = 0; i < cfg->nsubscriptions; i++)
         c->binding_keys[i] = cfg->subscriptions[i].event->type;

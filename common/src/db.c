@@ -31,6 +31,9 @@
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,7 +61,70 @@ struct db {
     bool notify_after_commit;       /* db_notify sends after COMMIT, not inside the transaction */
     int ndeferred;                  /* channels to notify once the open transaction commits */
     char deferred[DB_LISTEN_MAX][DB_CHANNEL_MAX + 1];
+    int nlocal;                     /* in-process listeners to wake once it commits */
+    int local[DB_LISTEN_MAX];       /* their wake-up descriptors */
+    bool has_wake;                  /* wake_fd is open (db_listen made it) */
+    int wake_fd;                    /* an eventfd db_wait_notify also polls: in-process wake-ups */
 };
+
+/*
+ * Channels LISTENed in this process, and the wake-up descriptor of the
+ * connection listening. A NOTIFY whose listener is in this process needs no
+ * trip through PostgreSQL (and none of its database-wide notify lock, which
+ * serialises notifying commits): db_notify wakes the listener directly once
+ * the transaction commits. SPEC §4: in-process for writes made by the relay's
+ * own process, NOTIFY for the others.
+ */
+static struct {
+    pthread_mutex_t lock;
+    int n;
+    char channel[DB_LOCAL_LISTENERS_MAX][DB_CHANNEL_MAX + 1];
+    int fd[DB_LOCAL_LISTENERS_MAX];
+} db_local = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static int db_local_find(const char *channel)
+{
+    pthread_mutex_lock(&db_local.lock);
+    int fd = -1;
+    for (int i = 0; i < db_local.n && fd < 0; i++)
+        if (strcmp(db_local.channel[i], channel) == 0)
+            fd = db_local.fd[i];
+    pthread_mutex_unlock(&db_local.lock);
+    return fd;
+}
+
+static void db_local_add(const char *channel, int fd)
+{
+    pthread_mutex_lock(&db_local.lock);
+    if (db_local.n < DB_LOCAL_LISTENERS_MAX) {
+        snprintf(db_local.channel[db_local.n], sizeof(db_local.channel[0]), "%s", channel);
+        db_local.fd[db_local.n++] = fd;
+    }
+    pthread_mutex_unlock(&db_local.lock);
+}
+
+static void db_local_remove(int fd)
+{
+    pthread_mutex_lock(&db_local.lock);
+    for (int i = 0; i < db_local.n;) {
+        if (db_local.fd[i] == fd) {
+            db_local.n--;
+            memmove(db_local.channel[i], db_local.channel[db_local.n], sizeof(db_local.channel[0]));
+            db_local.fd[i] = db_local.fd[db_local.n];
+        } else {
+            i++;
+        }
+    }
+    pthread_mutex_unlock(&db_local.lock);
+}
+
+static void db_wake(int fd)
+{
+    uint64_t one = 1;
+    /* A full counter (never in practice) still leaves the descriptor readable: nothing to do. */
+    ssize_t w = write(fd, &one, sizeof(one));
+    (void)w;
+}
 
 struct db_row {
     const PGresult *res;
@@ -244,6 +310,10 @@ void db_free(struct db *db)
     if (!db)
         return;
     db_drop(db);
+    if (db->has_wake) {
+        db_local_remove(db->wake_fd);
+        close(db->wake_fd);
+    }
     free(db->conninfo);
     free(db->masked);
     free(db);
@@ -671,6 +741,7 @@ int db_begin_isolation(struct db *db, enum db_isolation level, struct err *err)
         return rc;
     db->tx_open = true;
     db->ndeferred = 0;
+    db->nlocal = 0;
     return 0;
 }
 
@@ -682,6 +753,9 @@ int db_begin_isolation(struct db *db, enum db_isolation level, struct err *err)
  */
 static void send_deferred_notifies(struct db *db)
 {
+    for (int i = 0; i < db->nlocal; i++)
+        db_wake(db->local[i]);
+    db->nlocal = 0;
     for (int i = 0; i < db->ndeferred; i++) {
         struct err err;
         err_clear(&err);
@@ -699,6 +773,17 @@ int db_notify(struct db *db, const char *channel, struct err *err)
         return db_fail(err, ERR_INTERNAL, "", "db_notify outside a transaction");
     if (strlen(channel) > DB_CHANNEL_MAX)
         return db_fail(err, ERR_INVALID, "", "channel name longer than %d bytes", DB_CHANNEL_MAX);
+    int fd = db_local_find(channel);
+    if (fd >= 0) {
+        /* Its listener is in this process: woken directly once we commit (no NOTIFY at all). */
+        for (int i = 0; i < db->nlocal; i++)
+            if (db->local[i] == fd)
+                return 0;
+        if (db->nlocal < DB_LISTEN_MAX) {
+            db->local[db->nlocal++] = fd;
+            return 0;
+        }
+    }
     if (!db->notify_after_commit) {
         const char *params[] = {channel};
         int rc = db_exec(db, "SELECT pg_notify($1, '')", 1, params, NULL, NULL, err);
@@ -722,6 +807,7 @@ int db_commit(struct db *db, struct err *err)
     if (rc < 0) {
         db->tx_open = false;
         db->ndeferred = 0;
+        db->nlocal = 0;
         return rc;
     }
     PGresult *res = PQexecParams(db->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0);
@@ -741,6 +827,7 @@ int db_commit(struct db *db, struct err *err)
     if (rc == 0)
         send_deferred_notifies(db);
     db->ndeferred = 0;
+    db->nlocal = 0;
     return rc;
 }
 
@@ -750,6 +837,7 @@ void db_rollback(struct db *db)
         return;
     db->tx_open = false;
     db->ndeferred = 0;
+    db->nlocal = 0;
     if (!db_up(db)) {
         db_drop(db); /* the server rolled back when the connection went */
         return;
@@ -789,8 +877,15 @@ int db_listen(struct db *db, const char *channel, struct err *err)
     int rc = db_exec(db, sql, 0, NULL, NULL, NULL, err);
     if (rc < 0)
         return rc;
-    if (!known)
+    if (!known) {
         snprintf(db->channels[db->nchannels++], sizeof(db->channels[0]), "%s", channel);
+        if (!db->has_wake) {
+            db->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+            db->has_wake = db->wake_fd >= 0; /* without one, NOTIFY through the server still works */
+        }
+        if (db->has_wake)
+            db_local_add(channel, db->wake_fd);
+    }
     return 0;
 }
 
@@ -825,14 +920,21 @@ int db_wait_notify(struct db *db, int timeout_ms, struct err *err)
         int64_t left = deadline - db_now_ms();
         if (left <= 0)
             return 0;
-        struct pollfd p = {.fd = PQsocket(db->conn), .events = POLLIN};
-        int n = poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left);
+        struct pollfd p[2] = {{.fd = PQsocket(db->conn), .events = POLLIN},
+                              {.fd = db->has_wake ? db->wake_fd : -1, .events = POLLIN}};
+        int n = poll(p, 2, left > INT_MAX ? INT_MAX : (int)left);
         if (n < 0 && errno == EINTR)
             return 0; /* let the caller look at its stop flag */
         if (n < 0)
             return db_fail(err, ERR_INTERNAL, "", "waiting for notifications: %s", strerror(errno));
         if (n == 0)
             return 0;
+        if (p[1].revents & POLLIN) {
+            uint64_t count;
+            ssize_t r = read(db->wake_fd, &count, sizeof(count)); /* resets the eventfd */
+            (void)r;
+            return 1;
+        }
         /* Failing here means the connection is lost: fill the message, drop it. */
         if (!PQconsumeInput(db->conn))
             return db_result_error(db, NULL, err);

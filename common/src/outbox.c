@@ -34,24 +34,18 @@ int outbox_enqueue(struct db *db, const struct envelope *ev, struct err *err)
         return err->code;
     char channel[64];
     outbox_channel(envelope_context(ev), channel, sizeof(channel));
-    const char *params[] = {ev->id, ev->type, ev->correlation_id, ev->causation_id, payload, channel};
-    int rc;
-    if (db_notifies_after_commit(db)) {
-        /* The row now, the relay's wake-up once the transaction has committed (ADR 0006). */
-        rc = db_exec(db,
+    const char *params[] = {ev->id, ev->type, ev->correlation_id, ev->causation_id, payload};
+    /*
+     * The row, then the relay's wake-up: in-process when this process runs
+     * the context's relay (most writes: no NOTIFY at all), else a NOTIFY in
+     * the transaction or right after its commit (ADR 0006, 0007).
+     */
+    int rc = db_exec(db,
                      "INSERT INTO outbox (id, type, correlation_id, causation_id, payload)"
                      " VALUES ($1, $2, $3, $4, $5::jsonb)",
                      5, params, NULL, NULL, err);
-        if (rc >= 0)
-            rc = db_notify(db, channel, err);
-    } else {
-        /* One statement: the row and the wake-up of the relay (NOTIFY is sent at commit). */
-        rc = db_exec(db,
-                     "WITH row AS (INSERT INTO outbox (id, type, correlation_id, causation_id, payload)"
-                     " VALUES ($1, $2, $3, $4, $5::jsonb) RETURNING id)"
-                     " SELECT pg_notify($6, '') FROM row",
-                     6, params, NULL, NULL, err);
-    }
+    if (rc >= 0)
+        rc = db_notify(db, channel, err);
     free(payload);
     return rc < 0 ? rc : 0;
 }

@@ -520,6 +520,46 @@ static void test_db_notify_wakes_the_listener_after_commit_only_in_both_modes(vo
     db_free(b);
 }
 
+/*
+ * A listener in this process is woken directly after the commit and no
+ * NOTIFY goes through the server (none of its database-wide notify lock,
+ * ADR 0008); without one, the NOTIFY is sent as before. Connection c LISTENs
+ * with a plain statement, like a listener in another process would: it is
+ * not registered here, so it sees exactly what the server delivers.
+ */
+static void test_db_notify_wakes_a_listener_of_this_process_without_a_server_notify(void **state)
+{
+    (void)state;
+    struct db *a = connect_db(), *b = connect_db(), *c = connect_db();
+    struct err err = {0};
+    char channel[64], sql[96];
+    testlib_unique_name(channel, sizeof(channel), "local_wake");
+    snprintf(sql, sizeof(sql), "LISTEN \"%s\"", channel);
+    expect_ok(exec0(c, sql, &err), err);
+    expect_ok(db_listen(a, channel, &err), err);
+    drain(a);
+    drain(c);
+    for (int after = 0; after <= 1; after++) {
+        db_set_notify_after_commit(b, after);
+        expect_ok(db_begin(b, &err), err);
+        expect_ok(db_notify(b, channel, &err), err);
+        assert_int_equal(db_wait_notify(a, 100, &err), 0); /* not before the commit */
+        expect_ok(db_commit(b, &err), err);
+        assert_int_equal(expect_ok(db_wait_notify(a, 1000, &err), err), 1);
+        assert_int_equal(db_wait_notify(c, 300, &err), 0); /* nothing went through the server */
+    }
+    db_free(a); /* no listener in this process any more: the server's NOTIFY again */
+    for (int after = 0; after <= 1; after++) {
+        db_set_notify_after_commit(b, after);
+        expect_ok(db_begin(b, &err), err);
+        expect_ok(db_notify(b, channel, &err), err);
+        expect_ok(db_commit(b, &err), err);
+        assert_int_equal(expect_ok(db_wait_notify(c, 5000, &err), err), 1);
+    }
+    db_free(b);
+    db_free(c);
+}
+
 static void test_database_layer_survives_a_postgres_restart(void **state)
 {
     (void)state;
@@ -571,6 +611,7 @@ int main(void)
         cmocka_unit_test(test_schema_is_the_search_path_after_every_connect),
         cmocka_unit_test(test_notify_wakes_the_listener_and_waiting_times_out_otherwise),
         cmocka_unit_test(test_db_notify_wakes_the_listener_after_commit_only_in_both_modes),
+        cmocka_unit_test(test_db_notify_wakes_a_listener_of_this_process_without_a_server_notify),
         cmocka_unit_test(test_database_layer_survives_a_postgres_restart),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -52,6 +52,62 @@ static void test_same_event_delivered_three_times_has_one_effect(void **state)
     envelope_release(&ev);
 }
 
+/*
+ * Deliveries at hand share one transaction, each under its own savepoint
+ * (SPEC §4): twenty events waiting for a stopped consumer commit in a few
+ * transactions (their effects share a top-level transaction id), and the one whose handler
+ * writes, breaks the transaction with a failing statement and fails is
+ * rolled back alone: retried once, its effect once, the others untouched.
+ */
+static void test_deliveries_at_hand_share_a_transaction_and_a_failing_one_is_rolled_back_alone(void **state)
+{
+    (void)state;
+    const char *env[] = {"CONSUMERS=1", "RETRY_BASE_MS=100", "RETRY_MAX_MS=200", NULL};
+    pid_t pid = harness_spawn(0, env);
+    char base[48];
+    testlib_unique_name(base, sizeof(base), "batch");
+    /* Wait until it consumes, then hold it still while the queue fills. */
+    char warm[64], warm_id[37];
+    snprintf(warm, sizeof(warm), "%s.warm", base);
+    harness_commit_item(warm, NULL, warm_id);
+    assert_int_equal(harness_wait_count(EFFECTS_OF_ITEM, warm, 1, 15000), 1);
+    kill(pid, SIGSTOP); /* not harness_kill: that waits for an exit */
+    enum { N = 20, DIRTY = 7 };
+    for (int i = 0; i < N; i++) {
+        char item[64];
+        snprintf(item, sizeof(item), "%s-%02d", base, i);
+        struct envelope ev;
+        envelope_init(&ev);
+        struct err err;
+        json_t *data = i == DIRTY ? json_pack("{s:s, s:s}", "item", item, "behaviour", "dirty_fail")
+                                  : json_pack("{s:s}", "item", item);
+        assert_int_equal(envelope_build(&ev, "probe", "probe.item.created", 1, data, NULL, NULL, &err), 0);
+        char *body = envelope_serialize(&ev, &err);
+        assert_non_null(body);
+        harness_publish_raw("probe.item.created", body, ev.id);
+        free(body);
+        envelope_release(&ev);
+    }
+    kill(pid, SIGCONT);
+    char like[64];
+    snprintf(like, sizeof(like), "%s-%%", base);
+    assert_int_equal(harness_wait_count("SELECT count(*) FROM effects WHERE item LIKE $1", like, N, 20000), N);
+    testlib_sleep_ms(500);
+    assert_int_equal(harness_count("SELECT count(*) FROM effects WHERE item LIKE $1", like), N);
+    assert_int_equal(harness_count("SELECT count(DISTINCT item) FROM effects WHERE item LIKE $1", like), N);
+    char dirty[64];
+    snprintf(dirty, sizeof(dirty), "%s-%02d", base, (int)DIRTY);
+    assert_int_equal(harness_count("SELECT attempts FROM inbox WHERE payload->'data'->>'item' = $1", dirty), 2);
+    int64_t first = harness_count("SELECT count(*) FROM inbox WHERE payload->'data'->>'item' LIKE $1"
+                                  " AND attempts = 1 AND status = 'processed'", like);
+    assert_int_equal(first, N - 1);
+    int64_t transactions = harness_count("SELECT count(DISTINCT tx) FROM effects WHERE item LIKE $1"
+                                         " AND attempt = 1", like);
+    if (transactions > N / 2)
+        fail_msg("%d deliveries at hand took %lld transactions: not batched", N - 1, (long long)transactions);
+    print_message("%d deliveries at hand committed in %lld transactions\n", N - 1, (long long)transactions);
+}
+
 /* I2: killed after the commit and before the ack, the redelivery has no second effect. */
 static void test_consumer_killed_between_commit_and_ack_causes_no_second_effect(void **state)
 {
@@ -97,6 +153,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_same_event_delivered_three_times_has_one_effect, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deliveries_at_hand_share_a_transaction_and_a_failing_one_is_rolled_back_alone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_consumer_killed_between_commit_and_ack_causes_no_second_effect, setup, teardown),
         cmocka_unit_test_setup_teardown(test_follow_up_event_carries_correlation_and_causation, setup, teardown),
     };

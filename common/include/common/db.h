@@ -35,6 +35,7 @@ struct db_row; /* one row of a result, valid only during a db_row_fn call */
 #define DB_LISTEN_MAX        16   /* channels one connection may LISTEN on */
 #define DB_CHANNEL_MAX       63   /* longest channel name (PostgreSQL's NAMEDATALEN - 1) */
 #define DB_PARAMS_MAX        1024 /* most parameters one statement may take */
+#define DB_LOCAL_LISTENERS_MAX 64  /* channels LISTENed in one process that db_notify wakes directly */
 
 /* ---- lifecycle ---------------------------------------------------------- */
 
@@ -217,9 +218,12 @@ bool db_in_transaction(const struct db *db);
 /*
  * LISTENs on channel ([a-z_][a-z0-9_.]*, at most DB_CHANNEL_MAX bytes) and
  * remembers it, so it is LISTENed again after every reconnect. Not allowed
- * inside a transaction (LISTEN would only take effect at commit). Returns 0,
- * ERR_INVALID for a bad name, ERR_INTERNAL past DB_LISTEN_MAX channels or
- * inside a transaction, or a statement error.
+ * inside a transaction (LISTEN would only take effect at commit). The
+ * channel is also registered as listened in this process (up to
+ * DB_LOCAL_LISTENERS_MAX), so db_notify from any connection of this process
+ * wakes this one directly (see db_notify). Returns 0, ERR_INVALID for a bad
+ * name, ERR_INTERNAL past DB_LISTEN_MAX channels or inside a transaction, or
+ * a statement error.
  */
 int db_listen(struct db *db, const char *channel, struct err *err);
 
@@ -238,11 +242,16 @@ int db_listen(struct db *db, const char *channel, struct err *err);
 int db_wait_notify(struct db *db, int timeout_ms, struct err *err);
 
 /*
- * NOTIFY channel (at most DB_CHANNEL_MAX bytes) for the open transaction: in
- * it, or after its commit (db_set_notify_after_commit; one per channel, none
- * after a rollback or a failed commit). Returns 0, ERR_INTERNAL outside a
- * transaction or past DB_LISTEN_MAX channels, ERR_INVALID for a long name, or
- * a statement error.
+ * Wakes the listeners of channel (at most DB_CHANNEL_MAX bytes) once the open
+ * transaction commits; none after a rollback or a failed commit. When a
+ * connection of this process LISTENs on channel, that one is woken directly
+ * after the commit (an eventfd its db_wait_notify polls) and no NOTIFY is
+ * sent at all: it takes none of PostgreSQL's database-wide notify lock, so
+ * the commits of event-writing transactions group again (ADR 0008). Else a
+ * NOTIFY, in the transaction or right after its commit
+ * (db_set_notify_after_commit). Returns 0, ERR_INTERNAL outside a transaction
+ * or past DB_LISTEN_MAX channels, ERR_INVALID for a long name, or a statement
+ * error.
  */
 int db_notify(struct db *db, const char *channel, struct err *err);
 

@@ -12,6 +12,9 @@
  *   reject        fail permanently (unprocessable)
  *   abort         call abort(): the process dies in the handler
  *   switch        fail (transient) until the item is in probe.switches
+ *   dirty_fail    on attempt 1: record the effect, then run a statement that
+ *                 fails (the transaction, or its savepoint, is aborted) and fail
+ *                 (transient); on a retry, record the effect
  *
  * Test seams from the environment: PROBE_KILL_AFTER_COMMIT=1 makes the
  * process SIGKILL itself after the first handler commit, before the ack;
@@ -77,6 +80,11 @@ static int on_probe_item_created(struct handler_ctx *hc, struct err *err)
             return err_set(err, ERR_TRANSIENT, "switch for '%s' is off", item);
     }
     int rc = record_effect(hc, item, "created", err);
+    if (rc == 0 && strcmp(behaviour, "dirty_fail") == 0 && hc->attempt == 1) {
+        struct err ignored;
+        db_exec(hc->db, "SELECT 1/0", 0, NULL, NULL, NULL, &ignored);
+        return err_set(err, ERR_TRANSIENT, "planned failure after a write and a failed statement");
+    }
     if (rc == 0 && strcmp(behaviour, "chain") == 0)
         rc = handler_publish(hc, PROBE_ITEM_HANDLED.type, 1, json_pack("{s:s}", "item", item), err);
     return rc;

@@ -8,7 +8,8 @@ CREATE TABLE effects (
     kind       text        NOT NULL,   -- 'created' or 'handled'
     attempt    integer     NOT NULL,
     handled_by text        NOT NULL,
-    at         timestamptz NOT NULL DEFAULT clock_timestamp()
+    at         timestamptz NOT NULL DEFAULT clock_timestamp(),
+    tx         bigint      NOT NULL DEFAULT txid_current() -- the top-level transaction, savepoints or not
 );
 CREATE INDEX effects_item_idx ON effects (item);
 
