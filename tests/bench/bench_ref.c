@@ -75,9 +75,12 @@ static double run_pgbench(const char *database_url, int clients, int seconds)
                      " | sed -n 's/^tps = \\([0-9.]*\\).*/\\1/p'",
              clients, seconds, script, database_url);
     FILE *p = popen(cmd, "r");
-    double tps = 0;
-    if (!p || fscanf(p, "%lf", &tps) != 1)
+    char out[64], *end = NULL;
+    double tps = p && fgets(out, sizeof(out), p) ? strtod(out, &end) : 0;
+    if (!end || end == out) {
         fprintf(stderr, "bench_ref: pgbench gave no figure\n");
+        tps = 0;
+    }
     if (p)
         pclose(p);
     unlink(script);
