@@ -51,3 +51,4 @@ pg_as_superuser psql -X -q -h "$PG_SOCKET_DIR" -p "$PG_PORT" -U postgres -d even
 	warn "could not grant pg_checkpoint: phases will not start from a flushed database"
 say "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 build-bench/tests/saga_bench "$@"
+say "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine shows here)"
