@@ -466,7 +466,7 @@ static const char *seconds_text(double s, char buf[32])
 
 static void row_label(const char *label)
 {
-    printf("%-40s", label);
+    printf("%-42s", label);
 }
 
 static void print_phases(const struct phase *ph, int n, double ref)
@@ -486,7 +486,7 @@ static void print_phases(const struct phase *ph, int n, double ref)
         }                                                                                          \
         printf("\n");                                                                              \
     } while (0)
-    printf("\n%-40s %10.0f tx/s\n\n", "reference (pgbench, handler tx, 4 conns)", ref);
+    printf("\n%-42s %10.0f tx/s\n\n", "reference (pgbench, handler tx, 4 conns)", ref);
     ROW("phase", "%.31s", p->title);
     ROW("load", "%.31s", p->load_desc);
     ROW("bookings accepted (202)", "%ld", p->load.accepted);
@@ -503,7 +503,8 @@ static void print_phases(const struct phase *ph, int n, double ref)
         pct(p->final / (p->drained_s > 0 ? p->drained_s : 1), ref));
     ROW("backlog (pending) at end of load", "%ld", p->found - p->final_in_load);
     ROW("drained, after the load's end", "%.1f s", p->drained_s > p->load_s ? p->drained_s - p->load_s : 0.0);
-    ROW("confirmed / rejected / cancelled", "%ld / %ld / %ld", p->confirmed, p->rejected, p->cancelled);
+    ROW("confirmed / rejected / cancelled / other", "%ld / %ld / %ld / %ld", p->confirmed,
+        p->rejected, p->cancelled, p->final - p->confirmed - p->rejected - p->cancelled);
     ROW("not final (stragglers)", "%ld", p->found - p->final);
     ROW("created → final, p50", "%.1f ms", p->p50);
     ROW("created → final, p99", "%.1f ms", p->p99);
