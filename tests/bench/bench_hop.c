@@ -17,6 +17,8 @@
  * inside the business transaction (SPEC §4, the default), then right after
  * its commit; producers and the probe service use the same mode.
  */
+#include "bench_ref.h"
+
 #include "common/db.h"
 #include "common/envelope.h"
 #include "common/migrate.h"
@@ -146,50 +148,6 @@ static pid_t start_probe(void)
         _exit(127);
     }
     return pid;
-}
-
-/* ---- phase 1: the machine's reference rate ------------------------------ */
-
-static double pgbench_reference(int seconds)
-{
-    struct db *db = connect_probe();
-    struct err err;
-    exec_sql(db, "DROP SCHEMA IF EXISTS bench_ref CASCADE");
-    if (migrate_dir(db, PROBE_MIGRATIONS "/probe", "bench_ref", NULL, &err) != 0)
-        die("migrate bench_ref", &err);
-    exec_sql(db, "CREATE TABLE bench_ref.counter (id int PRIMARY KEY, n bigint NOT NULL)");
-    exec_sql(db, "INSERT INTO bench_ref.counter SELECT g, 0 FROM generate_series(1, 64) g");
-    db_free(db);
-
-    char script[] = "/tmp/bench_hop_XXXXXX";
-    int fd = mkstemp(script);
-    FILE *f = fdopen(fd, "w");
-    fputs("\\set c random(1, 64)\n"
-          "BEGIN;\n"
-          "INSERT INTO bench_ref.inbox (id, consumer, type, correlation_id, causation_id, payload, status, attempts)"
-          " VALUES (gen_random_uuid(), 'ref', 'probe.item.created', 'c', 'c', '{\"item\":\"x\"}', 'processing', 1);\n"
-          "UPDATE bench_ref.counter SET n = n + 1 WHERE id = :c;\n"
-          "INSERT INTO bench_ref.outbox (id, type, correlation_id, causation_id, payload)"
-          " VALUES (gen_random_uuid(), 'probe.item.handled', 'c', 'c', '{\"item\":\"x\"}');\n"
-          "COMMIT;\n",
-          f);
-    fclose(f);
-    char cmd[2048];
-    snprintf(cmd, sizeof(cmd),
-             "/usr/lib/postgresql/15/bin/pgbench -n -c 4 -j 2 -T %d -f %s '%s' 2>/dev/null"
-             " | sed -n 's/^tps = \\([0-9.]*\\).*/\\1/p'",
-             seconds, script, database_url);
-    FILE *p = popen(cmd, "r");
-    double tps = 0;
-    if (!p || fscanf(p, "%lf", &tps) != 1)
-        fprintf(stderr, "bench_hop: pgbench gave no figure\n");
-    if (p)
-        pclose(p);
-    unlink(script);
-    db = connect_probe();
-    exec_sql(db, "DROP SCHEMA bench_ref CASCADE");
-    db_free(db);
-    return tps;
 }
 
 /* ---- phase 2: throughput ---------------------------------------------------- */
@@ -331,7 +289,7 @@ int main(int argc, char **argv)
 
     printf("reference: pgbench, the handler's transaction shape, 4 connections, 10 s ...\n");
     fflush(stdout);
-    double ref = pgbench_reference(10);
+    double ref = bench_ref_pgbench(database_url, PROBE_MIGRATIONS "/probe", 4, 10);
     struct figures m[2] = {run_mode(false, n, rate, seconds), run_mode(true, n, rate, seconds)};
 
     printf("\n%-44s %10.0f tx/s\n", "reference (pgbench, handler tx, 4 conns)", ref);
