@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer harnesses (tests/fuzz/fuzz_*.c) with clang into build-fuzz/ and runs
-# each from its seed corpus (tests/fuzz/corpus/<target>/) for FUZZ_SECONDS, FUZZ_JOBS at a
-# time. The seeds are copied to a scratch directory first, so the repository stays clean.
+# each from its seed corpus (tests/fuzz/corpus/<target>/, with tests/fuzz/<target>.dict) for
+# FUZZ_SECONDS, FUZZ_JOBS at a time. The seeds are copied to a scratch directory first, so the repository stays clean.
 # A crash, a leak, undefined behaviour, a failed check or a hang fails the run; the input is
 # kept in build-fuzz/artifacts/<target>/ and printed in base64, so a CI log is enough to
 # reproduce it:  base64 -d > crash && build-fuzz/bin/fuzz_<target> crash
@@ -67,16 +67,18 @@ rm -rf "$BUILD/work" "$BUILD/artifacts"
 mkdir -p "$BUILD/work" "$BUILD/artifacts" "$BUILD/logs"
 
 run_target() {
-	local t=$1 work=$BUILD/work/$1 seeds=tests/fuzz/corpus/$1
+	local t=$1 work=$BUILD/work/$1 seeds=tests/fuzz/corpus/$1 dict=()
 	mkdir -p "$work" "$BUILD/artifacts/$t"
 	[[ -d $seeds ]] && cp -R "$seeds/." "$work/"
-	# ASan's leak check and UBSan both abort; libFuzzer then keeps the input.
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	[[ -f tests/fuzz/$t.dict ]] && dict=(-dict="tests/fuzz/$t.dict")
+	# ASan's leak check and UBSan both abort; libFuzzer then keeps the input. A smaller
+	# quarantine keeps each fuzzer well under its memory limit on a shared machine.
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:quarantine_size_mb=64 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		timeout -k 10 $((FUZZ_SECONDS + 120)) \
 		"$BUILD/bin/fuzz_$t" -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=1024 \
 		-max_len=4096 -print_final_stats=1 -artifact_prefix="$BUILD/artifacts/$t/" \
-		"$work" >"$BUILD/logs/$t.log" 2>&1
+		"${dict[@]}" "$work" >"$BUILD/logs/$t.log" 2>&1
 }
 
 t0=$(now_ms)
