@@ -36,6 +36,16 @@ void fuzz_fail(const char *cond, const char *fmt, ...) __attribute__((noreturn, 
 /* data[0..size) as a new NUL-terminated string (free() it); aborts when out of memory. */
 char *fuzz_strndup(const uint8_t *data, size_t size);
 
+/*
+ * Changes every letter and digit of s[start, end) to another one of the same
+ * kind, and nothing else: a hex digit stays a hex digit (a '0' stays '0', so
+ * "%00" stays refused), any other letter stays a non-hex letter, and the
+ * punctuation that gives a URL its structure ('@', ':', '%', '/', …) stays.
+ * A parser reads the result along the same path as s; text derived from it
+ * that differs from the text derived from s shows those bytes.
+ */
+void fuzz_swap_secret(char *s, size_t start, size_t end);
+
 /* Sends the library's log lines, every level, to /dev/null: a line per input would drown the fuzzer. */
 void fuzz_quiet_logs(void);
 

@@ -10,11 +10,10 @@
  *     NUL-terminated string within outlen for every outlen, down to 1;
  *   - in a URL "scheme://user:password@host…" (the password as libpq reads
  *     it: up to the first '@', before any '/'), the output does not depend
- *     on the password: the same URL with the password's bytes replaced by
- *     'x' masks to the same text. For DATABASE_URL only postgresql:// and
- *     postgres:// URLs count (libpq reads anything else as a database name)
- *     and only passwords without '%' (whose decoding could change the
- *     outcome).
+ *     on the password: the same URL with the password's letters and digits
+ *     swapped for others (fuzz_swap_secret) masks to the same text. For
+ *     DATABASE_URL only postgresql:// and postgres:// URLs count (libpq reads
+ *     anything else as a database name).
  * With FUZZ_MASK_STRICT=1 in the environment, also:
  *   - no piece (4 bytes) of the password libpq itself reads from
  *     DATABASE_URL (PQconninfoParse: keyword form, quoted values,
@@ -93,12 +92,12 @@ static bool url_password(const char *url, size_t *start, size_t *end)
     return true;
 }
 
-/* url with [start, end) overwritten by 'x' (new string). */
-static char *with_x_password(const char *url, size_t start, size_t end)
+/* url with the letters and digits of [start, end) swapped (new string; see fuzz_swap_secret). */
+static char *with_other_password(const char *url, size_t start, size_t end)
 {
     char *copy = strdup(url);
     FUZZ_CHECK(copy != NULL, "out of memory");
-    memset(copy + start, 'x', end - start);
+    fuzz_swap_secret(copy, start, end);
     return copy;
 }
 
@@ -121,7 +120,7 @@ static void check_log_mask_url(const char *url)
     size_t start, end;
     if (!url_password(url, &start, &end))
         return;
-    char *other = with_x_password(url, start, end);
+    char *other = with_other_password(url, start, end);
     char *a = mask_url(url, len + 16), *b = mask_url(other, len + 16);
     FUZZ_CHECK(strcmp(a, b) == 0, "log_mask_url shows the password: '%s' vs '%s'", a, b);
     free(a);
@@ -136,8 +135,8 @@ static void check_database_url(const char *conninfo)
         return;
     size_t start, end;
     if ((strncmp(conninfo, "postgresql://", 13) == 0 || strncmp(conninfo, "postgres://", 11) == 0) &&
-        url_password(conninfo, &start, &end) && !memchr(conninfo + start, '%', end - start)) {
-        char *other = with_x_password(conninfo, start, end);
+        url_password(conninfo, &start, &end)) {
+        char *other = with_other_password(conninfo, start, end);
         char *b = mask_database_url(other);
         FUZZ_CHECK(b && strcmp(masked, b) == 0, "DATABASE_URL masking shows the password: '%s' vs '%s'",
                    masked, b ? b : "(refused)");
