@@ -6,8 +6,8 @@
  * Checks, besides no crash, leak or undefined behaviour:
  *   - a refusal is ERR_INVALID with a message;
  *   - an accepted URL has a host, a vhost and a port in [1, 65535], and its
- *     description names the same scheme, host, port and user, never the
- *     password ("amqp://user:***@host:port/vhost");
+ *     description has the same scheme and port, and "***" for the password
+ *     ("amqp://user:***@host:port/vhost");
  *   - the message of a refusal does not depend on the password: the same URL
  *     with the password's letters and digits swapped for others
  *     (fuzz_swap_secret, which keeps the parser on the same path) fails with
@@ -36,14 +36,19 @@ static void check_accepted(const char *url, const struct bus_url *u)
     FUZZ_CHECK(u->port >= 1 && u->port <= 65535, "'%s' parsed to port %d", url, u->port);
     char desc[BUS_URL_MAX * 4];
     bus_url_describe(u, desc, sizeof(desc));
-    char expect[BUS_URL_MAX * 2];
-    bool v6 = strchr(u->host, ':') != NULL;
-    snprintf(expect, sizeof(expect), "%s://%s:***@%s%s%s:%d/", u->tls ? "amqps" : "amqp", u->user,
-             v6 ? "[" : "", u->host, v6 ? "]" : "", u->port);
-    FUZZ_CHECK(strncmp(desc, expect, strlen(expect)) == 0, "'%s' described as '%s'", url, desc);
+    const char *scheme = u->tls ? "amqps://" : "amqp://";
+    char port[16];
+    snprintf(port, sizeof(port), ":%d/", u->port);
+    FUZZ_CHECK(strncmp(desc, scheme, strlen(scheme)) == 0 && strstr(desc, ":***@") &&
+                   strstr(desc, port),
+               "'%s' described as '%s'", url, desc);
 }
 
-/* [*start, *end): the raw password of an amqp(s):// URL, if any, as bus_url_parse delimits it. */
+/*
+ * [*start, *end): the raw password of an amqp(s):// URL, if any: from the
+ * first ':' of the user info to its last '@' (a parser that stops at the
+ * first '@' refuses the rest, and the swap keeps every '@').
+ */
 static bool raw_password(const char *url, size_t *start, size_t *end)
 {
     const char *scheme = strstr(url, "://");
@@ -51,7 +56,11 @@ static bool raw_password(const char *url, size_t *start, size_t *end)
         return false;
     const char *p = scheme + 3;
     size_t n = strcspn(p, "/?#");
-    const char *at = memchr(p, '@', n);
+    /* The last '@': a parser that ends the user info there reads all of it as the password. */
+    const char *at = NULL;
+    for (const char *c = p; c < p + n; c++)
+        if (*c == '@')
+            at = c;
     if (!at)
         return false;
     const char *colon = memchr(p, ':', (size_t)(at - p));
