@@ -8,10 +8,11 @@
  * Checks, always:
  *   - no crash, leak or undefined behaviour, and log_mask_url writes a
  *     NUL-terminated string within outlen for every outlen, down to 1;
- *   - in a URL "scheme://user:password@host…" (the password as libpq reads
- *     it: up to the first '@', before any '/'), the output does not depend
- *     on the password: the same URL with the password's letters and digits
- *     swapped for others (fuzz_swap_secret) masks to the same text. For
+ *   - in a URL "scheme://user:password@host…" (a well-formed scheme at the
+ *     start; the password as libpq reads it: up to the first '@', before
+ *     any '/'), the output does not depend on the password: the same URL
+ *     with the password's letters and digits swapped for others
+ *     (fuzz_swap_secret) masks to the same text. For
  *     DATABASE_URL only postgresql:// and postgres:// URLs count (libpq reads
  *     anything else as a database name).
  * With FUZZ_MASK_STRICT=1 in the environment, also:
@@ -27,6 +28,7 @@
 #include "common/db.h"
 #include "common/log.h"
 
+#include <ctype.h>
 #include <libpq-fe.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -72,15 +74,18 @@ static char *mask_url(const char *url, size_t outlen)
 
 /*
  * The password of a URL as libpq delimits it: [*start, *end) between the
- * first ':' and the first '@' of the part after "://", when that '@' comes
- * before any '/'. False when there is none or it is empty.
+ * first ':' and the first '@' of the part after "scheme://", when that '@'
+ * comes before any '/'. False when there is none or it is empty, or when
+ * the text does not start with a well-formed scheme (what a masker makes of
+ * "p?stgres://u:pw@h" is its own choice).
  */
 static bool url_password(const char *url, size_t *start, size_t *end)
 {
-    const char *scheme = strstr(url, "://");
-    if (!scheme)
+    /* A scheme as RFC 3986 has it: a letter, then letters, digits, '+', '-', '.'. */
+    size_t n_scheme = strspn(url, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.");
+    if (n_scheme == 0 || !isalpha((unsigned char)url[0]) || strncmp(url + n_scheme, "://", 3) != 0)
         return false;
-    const char *auth = scheme + 3;
+    const char *auth = url + n_scheme + 3;
     size_t n = strcspn(auth, "@/");
     if (auth[n] != '@')
         return false;

@@ -159,6 +159,8 @@ def url_mask_seeds():
         "host=127.0.0.1 password = 's3 cret' user=events",
         "amqp://events:s3cret@127.0.0.1:5672/%2f",
         "events",
+        "postgresql://events:@localhost/events",  # an empty password (a masker once looped on it)
+        "postgresql://events:p@ss/w@rd@localhost/events",
     ]
 
 
@@ -172,6 +174,8 @@ def amqp_url_seeds():
         "amqp://u:p@h:0/v",
         "amqp://u:p@h/",
         "amqp://u:p@h/a/b",
+        "amqp://u:@h/v",
+        "amqp://u:p@ss@h/v",
     ]
 
 
