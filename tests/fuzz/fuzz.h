@@ -31,7 +31,8 @@ extern const struct service_def *const fuzz_services[];
 /* Aborts (libFuzzer keeps the input) with "fuzz: check failed: <message>" when cond is false. */
 #define FUZZ_CHECK(cond, ...) ((cond) ? (void)0 : fuzz_fail(#cond, __VA_ARGS__))
 
-void fuzz_fail(const char *cond, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
+void fuzz_fail(const char *cond, const char *fmt, ...)
+    __attribute__((noreturn, format(printf, 2, 3)));
 
 /* data[0..size) as a new NUL-terminated string (free() it); aborts when out of memory. */
 char *fuzz_strndup(const uint8_t *data, size_t size);
@@ -46,7 +47,8 @@ char *fuzz_strndup(const uint8_t *data, size_t size);
  */
 void fuzz_swap_secret(char *s, size_t start, size_t end);
 
-/* Sends the library's log lines, every level, to /dev/null: a line per input would drown the fuzzer. */
+/* Sends the library's log lines, every level, to /dev/null: a line per input would drown the
+ * fuzzer. */
 void fuzz_quiet_logs(void);
 
 #endif

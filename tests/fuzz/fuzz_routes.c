@@ -40,13 +40,14 @@
 #include "usermanagement/contract/usermanagement_contract.h"
 #include "usermanagement/domain/user.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* A server that cannot exist: connecting fails at once, without a network round trip. */
 #define FUZZ_DEAD_DATABASE "host=/nonexistent/fuzz port=1 dbname=fuzz user=fuzz"
-#define FUZZ_ID "01936f0e-1c2a-7d4b-8e3f-0a1b2c3d4e5f"
+#define FUZZ_ID            "01936f0e-1c2a-7d4b-8e3f-0a1b2c3d4e5f"
 
 static struct db *dead_db;
 
@@ -66,8 +67,8 @@ static void check_contract(const struct contract_event *ev, json_t *data)
 /* A domain constructor's answer: 0, or a code that is a client error. */
 static void check_domain_code(const char *what, int rc, const struct err *err)
 {
-    FUZZ_CHECK(rc == 0 || rc == ERR_INVALID || rc == ERR_UNPROCESSABLE,
-               "%s answered %d: %s", what, rc, err->msg);
+    FUZZ_CHECK(rc == 0 || rc == ERR_INVALID || rc == ERR_UNPROCESSABLE, "%s answered %d: %s", what,
+               rc, err->msg);
 }
 
 /* The body member key when it is a string (borrowed) and its byte length; else NULL. */
@@ -87,7 +88,7 @@ static int64_t body_integer(const json_t *body, const char *key, int64_t dflt)
     return json_is_integer(v) ? (int64_t)json_integer_value(v) : dflt;
 }
 
-/* POST /providers: provider_register (owner_known is a database answer: the body's "owner_known"). */
+/* POST /providers: provider_register; owner_known, a database answer, is the body's own. */
 static void rules_provider(const json_t *body, const char *const *params)
 {
     (void)params;
@@ -100,8 +101,9 @@ static void rules_provider(const json_t *body, const char *const *params)
     struct provider_event ev;
     struct err err;
     err_clear(&err);
-    int rc = provider_register(&p, FUZZ_ID, FUZZ_ID, !json_is_false(json_object_get(body, "owner_known")),
-                               name, name_len, type, type_len, &ev, &err);
+    int rc = provider_register(&p, FUZZ_ID, FUZZ_ID,
+                               !json_is_false(json_object_get(body, "owner_known")), name, name_len,
+                               type, type_len, &ev, &err);
     check_domain_code("provider_register", rc, &err);
     if (rc)
         return;
@@ -113,7 +115,8 @@ static void rules_provider(const json_t *body, const char *const *params)
     snprintf(out.provider_type, sizeof(out.provider_type), "%s", p.provider_type);
     FUZZ_CHECK(strlen(out.business_name) == name_len && strlen(out.provider_type) == type_len,
                "a provider's name or type does not fit its event");
-    check_contract(&SERVICECATALOG_PROVIDER_REGISTERED, servicecatalog_provider_registered_encode(&out));
+    check_contract(&SERVICECATALOG_PROVIDER_REGISTERED,
+                   servicecatalog_provider_registered_encode(&out));
 }
 
 /* POST /providers/{id}/offerings: offering_publish. */
@@ -129,20 +132,23 @@ static void rules_offering(const json_t *body, const char *const *params)
     struct offering_event ev;
     struct err err;
     err_clear(&err);
-    int rc = offering_publish(&o, FUZZ_ID, FUZZ_ID, name, name_len, body_integer(body, "price_cents", 0),
-                              body_integer(body, "capacity", 0), &ev, &err);
+    int rc =
+        offering_publish(&o, FUZZ_ID, FUZZ_ID, name, name_len, body_integer(body, "price_cents", 0),
+                         body_integer(body, "capacity", 0), &ev, &err);
     check_domain_code("offering_publish", rc, &err);
     if (rc)
         return;
-    struct servicecatalog_offering_published out = {.price_cents = o.price_cents, .capacity = o.capacity};
+    struct servicecatalog_offering_published out = {.price_cents = o.price_cents,
+                                                    .capacity = o.capacity};
     snprintf(out.offering_id, sizeof(out.offering_id), "%s", o.id);
     snprintf(out.provider_id, sizeof(out.provider_id), "%s", o.provider_id);
     snprintf(out.name, sizeof(out.name), "%s", o.name);
     FUZZ_CHECK(strlen(out.name) == name_len, "an offering's name does not fit its event");
-    check_contract(&SERVICECATALOG_OFFERING_PUBLISHED, servicecatalog_offering_published_encode(&out));
+    check_contract(&SERVICECATALOG_OFFERING_PUBLISHED,
+                   servicecatalog_offering_published_encode(&out));
 }
 
-/* POST /bookings: booking_create (the price is a database answer: the body's "price_cents"). */
+/* POST /bookings: booking_create; the price, a database answer, is the body's price_cents. */
 static void rules_booking(const json_t *body, const char *const *params)
 {
     (void)params;
@@ -244,7 +250,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
                        r->route->pattern);
             for (size_t k = 0; k < NRULES; k++) {
                 const struct post_query_rule *q = &post_query_rules[k];
-                if (strcmp(q->service, (*s)->name) == 0 && strcmp(q->method, r->route->method) == 0 &&
+                if (strcmp(q->service, (*s)->name) == 0 &&
+                    strcmp(q->method, r->route->method) == 0 &&
                     strcmp(q->pattern, r->route->pattern) == 0) {
                     r->rule = q;
                     used[k] = true;
@@ -268,10 +275,9 @@ static void check_reply(const struct fuzz_route *r, int rc, const struct http_re
                what, rc);
     int status = resp->status ? resp->status : 500;
     FUZZ_CHECK(status == 400 || status == 404 || status == 409 || status == 422 || status == 503,
-               "'%s %s' answered %d (handler returned %d) with no database", r->route->method,
-               what, status, rc);
-    FUZZ_CHECK(json_is_object(resp->body) &&
-                   json_is_string(json_object_get(resp->body, "error")) &&
+               "'%s %s' answered %d (handler returned %d) with no database", r->route->method, what,
+               status, rc);
+    FUZZ_CHECK(json_is_object(resp->body) && json_is_string(json_object_get(resp->body, "error")) &&
                    json_is_string(json_object_get(resp->body, "detail")),
                "'%s %s' answered %d without the error body", r->route->method, what, status);
 }

@@ -82,7 +82,8 @@ static char *mask_url(const char *url, size_t outlen)
 static bool url_password(const char *url, size_t *start, size_t *end)
 {
     /* A scheme as RFC 3986 has it: a letter, then letters, digits, '+', '-', '.'. */
-    size_t n_scheme = strspn(url, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.");
+    size_t n_scheme =
+        strspn(url, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.");
     if (n_scheme == 0 || !isalpha((unsigned char)url[0]) || strncmp(url + n_scheme, "://", 3) != 0)
         return false;
     const char *auth = url + n_scheme + 3;
@@ -139,12 +140,14 @@ static void check_database_url(const char *conninfo)
     if (!masked)
         return;
     size_t start, end;
-    if ((strncmp(conninfo, "postgresql://", 13) == 0 || strncmp(conninfo, "postgres://", 11) == 0) &&
+    if ((strncmp(conninfo, "postgresql://", 13) == 0 ||
+         strncmp(conninfo, "postgres://", 11) == 0) &&
         url_password(conninfo, &start, &end)) {
         char *other = with_other_password(conninfo, start, end);
         char *b = mask_database_url(other);
-        FUZZ_CHECK(b && strcmp(masked, b) == 0, "DATABASE_URL masking shows the password: '%s' vs '%s'",
-                   masked, b ? b : "(refused)");
+        FUZZ_CHECK(b && strcmp(masked, b) == 0,
+                   "DATABASE_URL masking shows the password: '%s' vs '%s'", masked,
+                   b ? b : "(refused)");
         free(b);
         free(other);
     }
