@@ -47,8 +47,7 @@ char *fuzz_strndup(const uint8_t *data, size_t size);
  */
 void fuzz_swap_secret(char *s, size_t start, size_t end);
 
-/* Sends the library's log lines, every level, to /dev/null: a line per input would drown the
- * fuzzer. */
+/* Sends every log line, debug included, to /dev/null: one per input would drown the fuzzer. */
 void fuzz_quiet_logs(void);
 
 #endif
