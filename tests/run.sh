@@ -20,7 +20,7 @@ for arg in "$@"; do
 	esac
 done
 
-# The infrastructure is needed unless every label filter given selects only unit or arch.
+# The infrastructure is needed unless every label filter given selects only unit, arch or fuzz.
 need_infra=1
 labels=()
 for ((i = 0; i < ${#ctest_args[@]}; i++)); do
@@ -34,7 +34,7 @@ done
 if ((${#labels[@]})); then
 	need_infra=0
 	for l in "${labels[@]}"; do
-		[[ $l =~ ^\^?\(?(unit|arch)(\|(unit|arch))*\)?\$?$ ]] || need_infra=1
+		[[ $l =~ ^\^?\(?(unit|arch|fuzz)(\|(unit|arch|fuzz))*\)?\$?$ ]] || need_infra=1
 	done
 fi
 
@@ -104,9 +104,9 @@ if ((need_infra)); then
 	export INFRA_SH
 	phase "infrastructure start" "$t0"
 else
-	# unit and arch suites need no servers; make sure nothing points at a developer's ones
+	# unit, arch and fuzz suites need no servers; make sure nothing points at a developer's ones
 	unset DATABASE_URL AMQP_URL INFRA_SH
-	say "only unit/arch tests selected, no infrastructure started"
+	say "only unit/arch/fuzz tests selected, no infrastructure started"
 fi
 
 t0=$(now_ms)

@@ -3,7 +3,8 @@
 # ones: Debian/Ubuntu through apt-get (sudo when not root); elsewhere it checks the tools and
 # libraries and names what is missing. Takes well under a second when nothing is missing.
 # SKIP_DEPS=1 skips the whole check (for machines set up by other means).
-# --lint also installs the static analysers the arch.lint test runs (tests/run.sh passes it).
+# --lint also installs the static analysers the arch.lint test runs, and clang with its
+# libFuzzer runtime for the fuzz.all test (tests/fuzz/run.sh); tests/run.sh passes it.
 set -euo pipefail
 
 SCRIPT_NAME=deps.sh
@@ -17,8 +18,8 @@ PACKAGES=(build-essential cmake pkg-config postgresql postgresql-contrib rabbitm
 	libcurl4-openssl-dev curl jq python3 python3-yaml)
 LINT_TOOLS=()
 if [[ ${1:-} == --lint ]]; then
-	PACKAGES+=(cppcheck clang-tidy)
-	LINT_TOOLS=(cppcheck clang-tidy)
+	PACKAGES+=(cppcheck clang-tidy clang libclang-rt-dev)
+	LINT_TOOLS=(cppcheck clang-tidy clang)
 fi
 
 if ! command -v apt-get >/dev/null || ! command -v dpkg-query >/dev/null; then
