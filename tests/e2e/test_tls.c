@@ -88,6 +88,22 @@ struct lone {
 
 extern char **environ;
 
+/* The service a test started and has not reaped yet (a failed assertion leaves it running). */
+static struct lone *lone_running;
+
+/* cmocka teardown: kills and reaps what a failed test left behind. */
+static int lone_kill(void **state)
+{
+    (void)state;
+    if (lone_running) {
+        kill(lone_running->pid, SIGKILL);
+        waitpid(lone_running->pid, NULL, 0);
+        close(lone_running->err_fd);
+        lone_running = NULL;
+    }
+    return 0;
+}
+
 /*
  * Starts usermanagement with the test's environment overridden by extra
  * ("NAME=value", NULL-terminated) on a free port, its stderr into a pipe.
@@ -144,7 +160,9 @@ static void lone_start(struct lone *s, const char *const *extra)
     close(fds[1]);
     s->err_fd = fds[0];
     fcntl(s->err_fd, F_SETFL, O_NONBLOCK);
+    lone_running = s;
 }
+
 
 /* Reads what stderr has for up to wait_ms; false at end of file. */
 static bool lone_read(struct lone *s, int wait_ms)
@@ -158,6 +176,16 @@ static bool lone_read(struct lone *s, int wait_ms)
     s->len += (size_t)got;
     s->text[s->len] = '\0';
     return s->len < sizeof(s->text) - 1;
+}
+
+/* Reads what is left on stderr, closes it; the process has been reaped. */
+static void lone_reaped(struct lone *s)
+{
+    struct pollfd p = {.fd = s->err_fd, .events = POLLIN};
+    while (poll(&p, 1, 0) > 0 && lone_read(s, 0))
+        ;
+    close(s->err_fd);
+    lone_running = NULL;
 }
 
 /* The first stderr line holding every one of the NULL-terminated needles (static), or NULL. */
@@ -232,17 +260,9 @@ static int lone_stop(struct lone *s)
     pid_t got;
     while ((got = waitpid(s->pid, &status, WNOHANG)) == 0 && testlib_now_ms() < deadline)
         lone_read(s, 20);
-    if (got != s->pid) {
-        kill(s->pid, SIGKILL);
-        waitpid(s->pid, NULL, 0);
-        fail_msg("usermanagement did not stop within 20 s of SIGTERM");
-    }
-    while (lone_read(s, 0) && s->len < sizeof(s->text) - 1) {
-        struct pollfd p = {.fd = s->err_fd, .events = POLLIN};
-        if (poll(&p, 1, 0) <= 0)
-            break;
-    }
-    close(s->err_fd);
+    if (got != s->pid)
+        fail_msg("usermanagement did not stop within 20 s of SIGTERM"); /* lone_kill reaps it */
+    lone_reaped(s);
     return status;
 }
 
@@ -327,7 +347,7 @@ static void test_wrong_amqp_ca_fails_fast_naming_the_broker(void **state)
         NULL,
     };
     snprintf(where, sizeof(where), "@127.0.0.1:%s/", port);
-    struct lone s;
+    static struct lone s; /* static: lone_kill may reach it after a failed assertion */
     lone_start(&s, env);
     int64_t ms = lone_wait_line(&s,
                                 (const char *[]){"cannot reach the broker", where,
@@ -355,7 +375,7 @@ static void test_wrong_database_ca_fails_fast_naming_the_server(void **state)
     snprintf(value, sizeof(value), "%.*ssslrootcert=%s", (int)(root - url), url, wrong_ca);
     const char *env[] = {env_entry(e[0], "DATABASE_URL", value), NULL};
     snprintf(where, sizeof(where), "port %s failed", testlib_require_env("PG_PORT"));
-    struct lone s;
+    static struct lone s; /* static: lone_kill may reach it after a failed assertion */
     lone_start(&s, env);
     int64_t ms = lone_wait_line(&s,
                                 (const char *[]){"cannot reach the database", "127.0.0.1", where,
@@ -377,23 +397,16 @@ static void test_client_certificate_without_key_is_refused_at_start(void **state
     char e[1][ENV_LEN];
     const char *env[] = {
         env_entry(e[0], "AMQP_CERT_FILE", testlib_require_env("TLS_CLIENT_CERT_FILE")), NULL};
-    struct lone s;
+    static struct lone s; /* static: lone_kill may reach it after a failed assertion */
     lone_start(&s, env);
     int64_t deadline = testlib_now_ms() + FAIL_FAST_MS;
     int status = 0;
     pid_t got;
     while ((got = waitpid(s.pid, &status, WNOHANG)) == 0 && testlib_now_ms() < deadline)
         lone_read(&s, 20);
-    if (got != s.pid) {
-        lone_stop(&s);
+    if (got != s.pid)
         fail_msg("usermanagement with AMQP_CERT_FILE alone kept running; stderr:\n%s", s.text);
-    }
-    while (lone_read(&s, 0) && s.len < sizeof(s.text) - 1) {
-        struct pollfd p = {.fd = s.err_fd, .events = POLLIN};
-        if (poll(&p, 1, 0) <= 0)
-            break;
-    }
-    close(s.err_fd);
+    lone_reaped(&s);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 2)
         fail_msg("expected exit 2, got status %d; stderr:\n%s", status, s.text);
     if (!lone_line_with(&s, (const char *[]){"AMQP_CERT_FILE and AMQP_KEY_FILE", NULL}))
@@ -480,9 +493,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_provider_registration_runs_with_both_links_over_tls,
                                         start_services_over_tls, stop_services),
-        cmocka_unit_test(test_wrong_amqp_ca_fails_fast_naming_the_broker),
-        cmocka_unit_test(test_wrong_database_ca_fails_fast_naming_the_server),
-        cmocka_unit_test(test_client_certificate_without_key_is_refused_at_start),
+        cmocka_unit_test_teardown(test_wrong_amqp_ca_fails_fast_naming_the_broker, lone_kill),
+        cmocka_unit_test_teardown(test_wrong_database_ca_fails_fast_naming_the_server, lone_kill),
+        cmocka_unit_test_teardown(test_client_certificate_without_key_is_refused_at_start, lone_kill),
         cmocka_unit_test(test_missing_client_certificate_is_named_in_the_error),
         cmocka_unit_test(test_operations_tools_take_a_verify_full_url),
     };
