@@ -332,62 +332,70 @@ static void test_provider_registration_runs_with_both_links_over_tls(void **stat
                  (long long)encrypted);
 }
 
+/* DATABASE_URL_TLS with the wrong CA as sslrootcert, into out (size ENV_LEN). */
+static void wrong_database_url(char *out)
+{
+    const char *url = testlib_require_env("DATABASE_URL_TLS");
+    const char *root = strstr(url, "sslrootcert=");
+    if (!root)
+        fail_msg("DATABASE_URL_TLS has no sslrootcert: %s", url);
+    snprintf(out, ENV_LEN, "%.*ssslrootcert=%s", (int)(root - url), url, wrong_ca);
+}
+
+/*
+ * Runs usermanagement alone with env, and expects within FAIL_FAST_MS / 2 a
+ * stderr line holding every needle, /health reporting link down, and a
+ * clean exit on SIGTERM all the same.
+ */
+static void expect_fast_failure(const char *const *env, const char *const *needles,
+                                const char *link)
+{
+    static struct lone s; /* static: lone_kill may reach it after a failed assertion */
+    lone_start(&s, env);
+    char what[64];
+    snprintf(what, sizeof(what), "the %s's certificate failing verification", link);
+    int64_t ms = lone_wait_line(&s, needles, what);
+    lone_expect_down(&s, link);
+    int status = lone_stop(&s);
+    if (ms > FAIL_FAST_MS / 2)
+        fail_msg("the %s's TLS failure took %lld ms to show", link, (long long)ms);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        fail_msg("usermanagement did not exit 0 on SIGTERM (status %d); stderr:\n%s", status,
+                 s.text);
+}
+
 /* A CA that did not sign the broker's certificate: the broker link is down at once, and said so. */
 static void test_wrong_amqp_ca_fails_fast_naming_the_broker(void **state)
 {
     (void)state;
-    const char *amqps = testlib_require_env("AMQPS_URL");
-    const char *port = testlib_require_env("AMQPS_PORT");
     char e[4][ENV_LEN], where[64];
     const char *env[] = {
-        env_entry(e[0], "AMQP_URL", amqps),
+        env_entry(e[0], "AMQP_URL", testlib_require_env("AMQPS_URL")),
         env_entry(e[1], "AMQP_CA_FILE", wrong_ca),
         env_entry(e[2], "AMQP_CERT_FILE", testlib_require_env("TLS_CLIENT_CERT_FILE")),
         env_entry(e[3], "AMQP_KEY_FILE", testlib_require_env("TLS_CLIENT_KEY_FILE")),
         NULL,
     };
-    snprintf(where, sizeof(where), "@127.0.0.1:%s/", port);
-    static struct lone s; /* static: lone_kill may reach it after a failed assertion */
-    lone_start(&s, env);
-    int64_t ms = lone_wait_line(&s,
-                                (const char *[]){"cannot reach the broker", where,
-                                                 "SSL peer cert verification failed",
-                                                 "is not signed by a CA in", wrong_ca, NULL},
-                                "the broker's certificate failing verification");
-    lone_expect_down(&s, "broker");
-    int status = lone_stop(&s);
-    if (ms > FAIL_FAST_MS / 2)
-        fail_msg("the broker's TLS failure took %lld ms to show", (long long)ms);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        fail_msg("usermanagement did not exit 0 on SIGTERM (status %d); stderr:\n%s", status,
-                 s.text);
+    snprintf(where, sizeof(where), "@127.0.0.1:%s/", testlib_require_env("AMQPS_PORT"));
+    expect_fast_failure(env,
+                        (const char *[]){"cannot reach the broker", where,
+                                         "SSL peer cert verification failed",
+                                         "is not signed by a CA in", wrong_ca, NULL},
+                        "broker");
 }
 
 /* The same for PostgreSQL: libpq names host and port, our line says which link. */
 static void test_wrong_database_ca_fails_fast_naming_the_server(void **state)
 {
     (void)state;
-    const char *url = testlib_require_env("DATABASE_URL_TLS");
-    const char *root = strstr(url, "sslrootcert=");
-    if (!root)
-        fail_msg("DATABASE_URL_TLS has no sslrootcert: %s", url);
-    char e[1][ENV_LEN], value[ENV_LEN], where[64];
-    snprintf(value, sizeof(value), "%.*ssslrootcert=%s", (int)(root - url), url, wrong_ca);
-    const char *env[] = {env_entry(e[0], "DATABASE_URL", value), NULL};
+    char e[1][ENV_LEN], url[ENV_LEN], where[64];
+    wrong_database_url(url);
+    const char *env[] = {env_entry(e[0], "DATABASE_URL", url), NULL};
     snprintf(where, sizeof(where), "port %s failed", testlib_require_env("PG_PORT"));
-    static struct lone s; /* static: lone_kill may reach it after a failed assertion */
-    lone_start(&s, env);
-    int64_t ms = lone_wait_line(&s,
-                                (const char *[]){"cannot reach the database", "127.0.0.1", where,
-                                                 "certificate verify failed", NULL},
-                                "the database's certificate failing verification");
-    lone_expect_down(&s, "database");
-    int status = lone_stop(&s);
-    if (ms > FAIL_FAST_MS / 2)
-        fail_msg("the database's TLS failure took %lld ms to show", (long long)ms);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        fail_msg("usermanagement did not exit 0 on SIGTERM (status %d); stderr:\n%s", status,
-                 s.text);
+    expect_fast_failure(env,
+                        (const char *[]){"cannot reach the database", "127.0.0.1", where,
+                                         "certificate verify failed", NULL},
+                        "database");
 }
 
 /* A client certificate without its key is a configuration error: exit 2 and one line. */
@@ -413,8 +421,11 @@ static void test_client_certificate_without_key_is_refused_at_start(void **state
         fail_msg("stderr does not name AMQP_CERT_FILE and AMQP_KEY_FILE:\n%s", s.text);
 }
 
-/* The broker wants a client certificate: without one the error says where to set it. */
-static void test_missing_client_certificate_is_named_in_the_error(void **state)
+/*
+ * bus_connect's TLS errors name the setting to fix: the broker wants a client
+ * certificate; the CA file cannot be read; a certificate came without its key.
+ */
+static void test_bus_tls_errors_name_the_setting_to_fix(void **state)
 {
     (void)state;
     struct bus *bus = bus_new(&(struct bus_config){
@@ -436,6 +447,16 @@ static void test_missing_client_certificate_is_named_in_the_error(void **state)
     if (!strstr(err.msg, "'/nonexistent/ca.crt'") || !strstr(err.msg, "AMQP_CA_FILE"))
         fail_msg("the error does not name the CA file: %s", err.msg);
     bus_free(bus);
+
+    bus = bus_new(&(struct bus_config){.url = testlib_require_env("AMQPS_URL"),
+                                       .tls_ca_file = testlib_require_env("TLS_CA_FILE"),
+                                       .tls_cert_file = testlib_require_env("TLS_CLIENT_CERT_FILE")});
+    assert_non_null(bus);
+    err_clear(&err);
+    assert_int_equal(bus_connect(bus, &err), ERR_INVALID);
+    if (!strstr(err.msg, "client certificate needs its key"))
+        fail_msg("a certificate without its key: %s", err.msg);
+    bus_free(bus);
 }
 
 /* Runs a shell command, its stdout and stderr into out; returns its wait status. */
@@ -454,10 +475,8 @@ static void test_operations_tools_take_a_verify_full_url(void **state)
 {
     (void)state;
     const char *url = testlib_require_env("DATABASE_URL_TLS");
-    const char *root = strstr(url, "sslrootcert=");
-    assert_non_null(root);
     char cmd[2048], out[8192], wrong[ENV_LEN], where[64];
-    snprintf(wrong, sizeof(wrong), "%.*ssslrootcert=%s", (int)(root - url), url, wrong_ca);
+    wrong_database_url(wrong);
     snprintf(where, sizeof(where), "port %s failed", testlib_require_env("PG_PORT"));
 
     snprintf(cmd, sizeof(cmd), "'%s' --dir '%s' --database-url '%s' usermanagement 2>&1",
@@ -496,7 +515,7 @@ int main(void)
         cmocka_unit_test_teardown(test_wrong_amqp_ca_fails_fast_naming_the_broker, lone_kill),
         cmocka_unit_test_teardown(test_wrong_database_ca_fails_fast_naming_the_server, lone_kill),
         cmocka_unit_test_teardown(test_client_certificate_without_key_is_refused_at_start, lone_kill),
-        cmocka_unit_test(test_missing_client_certificate_is_named_in_the_error),
+        cmocka_unit_test(test_bus_tls_errors_name_the_setting_to_fix),
         cmocka_unit_test(test_operations_tools_take_a_verify_full_url),
     };
     return cmocka_run_group_tests(tests, make_wrong_ca, remove_wrong_ca);
