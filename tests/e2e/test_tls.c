@@ -164,18 +164,27 @@ static void lone_start(struct lone *s, const char *const *extra)
 }
 
 
-/* Reads what stderr has for up to wait_ms; false at end of file. */
+/*
+ * Reads what stderr has for up to wait_ms; false at end of file. Beyond
+ * sizeof(text) it keeps reading and drops the rest, so the service never
+ * blocks on a full pipe.
+ */
 static bool lone_read(struct lone *s, int wait_ms)
 {
     struct pollfd p = {.fd = s->err_fd, .events = POLLIN};
     if (poll(&p, 1, wait_ms) <= 0)
         return true;
-    ssize_t got = read(s->err_fd, s->text + s->len, sizeof(s->text) - 1 - s->len);
+    char dropped[4096];
+    size_t room = sizeof(s->text) - 1 - s->len;
+    char *dst = room ? s->text + s->len : dropped;
+    ssize_t got = read(s->err_fd, dst, room ? room : sizeof(dropped));
     if (got <= 0)
         return got < 0 && errno == EAGAIN;
-    s->len += (size_t)got;
-    s->text[s->len] = '\0';
-    return s->len < sizeof(s->text) - 1;
+    if (room) {
+        s->len += (size_t)got;
+        s->text[s->len] = '\0';
+    }
+    return true;
 }
 
 /* Reads what is left on stderr, closes it; the process has been reaped. */
