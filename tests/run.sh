@@ -92,9 +92,13 @@ if ((need_infra)); then
 	# a private epmd too, so parallel runs share nothing and the last one out can stop it
 	ERL_EPMD_PORT=$(free_port "$PG_PORT" "$AMQP_PORT" "$RABBITMQ_DIST_PORT" "$RABBITMQ_MANAGEMENT_PORT")
 	RABBITMQ_MANAGEMENT=0 # the management plugin adds 5 s to every broker stop
+	# TLS listeners too (tests/e2e/test_tls.c): they cost no measurable broker start time
+	# (7.7-7.8 s with, 8.1-8.7 s without, 2026-12) and the certificates ~0.1 s
+	INFRA_TLS=1
+	AMQPS_PORT=$(free_port "$PG_PORT" "$AMQP_PORT" "$RABBITMQ_DIST_PORT" "$RABBITMQ_MANAGEMENT_PORT" "$ERL_EPMD_PORT")
 	export LOCAL_DIR PG_PORT AMQP_PORT RABBITMQ_DIST_PORT RABBITMQ_MANAGEMENT_PORT ERL_EPMD_PORT \
-		RABBITMQ_MANAGEMENT
-	unset RABBITMQ_NODENAME DATABASE_URL AMQP_URL
+		RABBITMQ_MANAGEMENT INFRA_TLS AMQPS_PORT
+	unset RABBITMQ_NODENAME DATABASE_URL AMQP_URL AMQPS_URL DATABASE_URL_TLS
 	"$INFRA_SH" start
 	# every setting infra.sh needs, so a test can run "$INFRA_SH" restart postgres
 	set -a

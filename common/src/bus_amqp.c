@@ -45,7 +45,8 @@
 struct bus {
     /* The configuration, defaults applied; strings owned. */
     struct {
-        char *url, *exchange, *dead_letter_exchange, *queue_type, *tls_ca_file, *connection_name;
+        char *url, *exchange, *dead_letter_exchange, *queue_type, *connection_name;
+        char *tls_ca_file, *tls_cert_file, *tls_key_file; /* cert and key: NULL = none */
         int prefetch, heartbeat_s, delivery_limit, confirms;
     } cfg;
     char url_masked[BUS_URL_MAX];
@@ -541,6 +542,12 @@ static int bus_not_connected(const struct bus *b, struct err *err, const char *w
 
 /* ================================================================ setup */
 
+/* A copy of s, or NULL when s is NULL or empty (an unset optional file). */
+static char *bus_strdup_nonempty(const char *s)
+{
+    return s && *s ? strdup(s) : NULL;
+}
+
 struct bus *bus_new(const struct bus_config *cfg)
 {
     struct bus *b = calloc(1, sizeof(*b));
@@ -553,8 +560,12 @@ struct bus *bus_new(const struct bus_config *cfg)
     b->cfg.queue_type = bus_strdup_or(cfg->queue_type, "classic");
     b->cfg.tls_ca_file = bus_strdup_or(cfg->tls_ca_file, BUS_DEFAULT_CA_FILE);
     b->cfg.connection_name = bus_strdup_or(cfg->connection_name, NULL);
+    b->cfg.tls_cert_file = bus_strdup_nonempty(cfg->tls_cert_file);
+    b->cfg.tls_key_file = bus_strdup_nonempty(cfg->tls_key_file);
     if (!b->cfg.url || !b->cfg.exchange || !b->cfg.dead_letter_exchange || !b->cfg.queue_type ||
-        !b->cfg.tls_ca_file || (cfg->connection_name && !b->cfg.connection_name))
+        !b->cfg.tls_ca_file || (cfg->connection_name && !b->cfg.connection_name) ||
+        (cfg->tls_cert_file && cfg->tls_cert_file[0] && !b->cfg.tls_cert_file) ||
+        (cfg->tls_key_file && cfg->tls_key_file[0] && !b->cfg.tls_key_file))
         goto fail;
     b->cfg.prefetch = cfg->prefetch ? cfg->prefetch : 64;
     b->cfg.heartbeat_s = cfg->heartbeat_s ? cfg->heartbeat_s : 10;
@@ -594,6 +605,8 @@ void bus_free(struct bus *bus)
     free(bus->cfg.dead_letter_exchange);
     free(bus->cfg.queue_type);
     free(bus->cfg.tls_ca_file);
+    free(bus->cfg.tls_cert_file);
+    free(bus->cfg.tls_key_file);
     free(bus->cfg.connection_name);
     free(bus);
 }
@@ -614,6 +627,9 @@ static int bus_check_config(const struct bus *b, struct err *err)
         return err_set(err, ERR_INVALID, "heartbeat %d s is not in [1, 600]", b->cfg.heartbeat_s);
     if (b->cfg.delivery_limit < 1)
         return err_set(err, ERR_INVALID, "delivery limit %d is below 1", b->cfg.delivery_limit);
+    if (!b->cfg.tls_cert_file != !b->cfg.tls_key_file)
+        return err_set(err, ERR_INVALID, "a TLS client certificate needs its key and a key its "
+                                         "certificate: set both or neither");
     return 0;
 }
 
@@ -621,9 +637,10 @@ static int bus_check_config(const struct bus *b, struct err *err)
  * Logs in with the heartbeat. The client properties add, to rabbitmq-c's
  * own, the capability consumer_cancel_notify (without it the broker silently
  * stops delivering when our queue is deleted, instead of sending
- * basic.cancel) and the connection name, when configured.
+ * basic.cancel) and the connection name, when configured. *status gets
+ * rabbitmq-c's status when the library (not the broker) failed, else 0.
  */
-static int bus_login(struct bus *b, const struct bus_url *url, struct err *err)
+static int bus_login(struct bus *b, const struct bus_url *url, int *status, struct err *err)
 {
     amqp_table_entry_t capability = {
         .key = amqp_cstring_bytes("consumer_cancel_notify"),
@@ -643,7 +660,64 @@ static int bus_login(struct bus *b, const struct bus_url *url, struct err *err)
         b->conn, url->vhost, /* channel_max = */ 0, /* frame_max = */ AMQP_DEFAULT_FRAME_SIZE,
         /* heartbeat = */ b->cfg.heartbeat_s, &table, AMQP_SASL_METHOD_PLAIN, url->user,
         url->password);
+    *status = r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION ? r.library_error : AMQP_STATUS_OK;
     return bus_check_reply(b, r, err, "logging in to '%s'", b->url_masked);
+}
+
+/*
+ * A TLS socket on b->conn that verifies the broker's certificate chain
+ * against tls_ca_file and its name against the URL's host, and presents the
+ * client certificate when one is configured. Files that cannot be loaded are
+ * ERR_INVALID: the next attempt would fail the same way.
+ */
+static int bus_tls_socket(struct bus *b, amqp_socket_t **out, struct err *err)
+{
+    amqp_socket_t *sock = *out = amqp_ssl_socket_new(b->conn);
+    if (!sock)
+        return err_set(err, ERR_INTERNAL, "cannot set up TLS for '%s'", b->url_masked);
+    /* Both are rabbitmq-c's defaults; say so, as they are the point of amqps://. */
+    amqp_ssl_socket_set_verify_peer(sock, 1);
+    amqp_ssl_socket_set_verify_hostname(sock, 1);
+    if (amqp_ssl_socket_set_cacert(sock, b->cfg.tls_ca_file) != AMQP_STATUS_OK)
+        return err_set(err, ERR_INVALID, "cannot load the TLS CA file '%s' (AMQP_CA_FILE) for '%s'",
+                       b->cfg.tls_ca_file, b->url_masked);
+    if (b->cfg.tls_cert_file &&
+        amqp_ssl_socket_set_key(sock, b->cfg.tls_cert_file, b->cfg.tls_key_file) != AMQP_STATUS_OK)
+        return err_set(err, ERR_INVALID,
+                       "cannot load the TLS client certificate '%s' with key '%s' (AMQP_CERT_FILE, "
+                       "AMQP_KEY_FILE) for '%s'",
+                       b->cfg.tls_cert_file, b->cfg.tls_key_file, b->url_masked);
+    return 0;
+}
+
+/*
+ * Appends to err what to check after TLS failed with status: rabbitmq-c's
+ * own words ("SSL peer cert verification failed") name neither the file nor
+ * the host to look at. A broker that refuses our client certificate (or its
+ * absence) lets the handshake finish and drops the connection as we log in,
+ * hence logging_in. Other statuses, and plain amqp://, are left alone.
+ */
+static void bus_tls_explain(const struct bus *b, int status, const struct bus_url *url,
+                            int logging_in, struct err *err)
+{
+    if (!err || !url->tls)
+        return;
+    size_t len = strlen(err->msg), room = sizeof(err->msg) - len;
+    if (status == AMQP_STATUS_SSL_PEER_VERIFY_FAILED)
+        snprintf(err->msg + len, room, " (the broker's certificate is not signed by a CA in '%s')",
+                 b->cfg.tls_ca_file);
+    else if (status == AMQP_STATUS_SSL_HOSTNAME_VERIFY_FAILED)
+        snprintf(err->msg + len, room, " (the broker's certificate does not name '%s')", url->host);
+    else if (status != AMQP_STATUS_SSL_ERROR && status != AMQP_STATUS_SSL_CONNECTION_FAILED)
+        return;
+    else if (!logging_in)
+        snprintf(err->msg + len, room, " (is port %d a TLS listener?)", url->port);
+    else if (b->cfg.tls_cert_file)
+        snprintf(err->msg + len, room, " (did the broker refuse client certificate '%s'?)",
+                 b->cfg.tls_cert_file);
+    else
+        snprintf(err->msg + len, room, " (does the broker want a client certificate? "
+                                       "AMQP_CERT_FILE)");
 }
 
 int bus_connect(struct bus *b, struct err *err)
@@ -666,18 +740,9 @@ int bus_connect(struct bus *b, struct err *err)
     }
     amqp_socket_t *sock;
     if (url.tls) {
-        sock = amqp_ssl_socket_new(b->conn);
-        if (!sock) {
-            rc = err_set(err, ERR_INTERNAL, "cannot set up TLS for '%s'", b->url_masked);
+        rc = bus_tls_socket(b, &sock, err);
+        if (rc)
             goto done;
-        }
-        /* Both are rabbitmq-c's defaults; say so, as they are the point of amqps://. */
-        amqp_ssl_socket_set_verify_peer(sock, 1);
-        amqp_ssl_socket_set_verify_hostname(sock, 1);
-        if (amqp_ssl_socket_set_cacert(sock, b->cfg.tls_ca_file) != AMQP_STATUS_OK) {
-            rc = err_set(err, ERR_INVALID, "cannot load the TLS CA file '%s'", b->cfg.tls_ca_file);
-            goto done;
-        }
     } else {
         sock = amqp_tcp_socket_new(b->conn);
         if (!sock) {
@@ -690,15 +755,18 @@ int bus_connect(struct bus *b, struct err *err)
     int st = amqp_socket_open_noblock(sock, url.host, url.port, &connect_tv);
     if (st != AMQP_STATUS_OK) {
         rc = bus_fail_status(b, st, err, "connecting to '%s'", b->url_masked);
+        bus_tls_explain(b, st, &url, /* logging_in = */ 0, err);
         goto done;
     }
     amqp_set_handshake_timeout(b->conn, &connect_tv);
     struct timeval rpc_tv = bus_timeval(BUS_RPC_TIMEOUT_MS);
     amqp_set_rpc_timeout(b->conn, &rpc_tv);
 
-    rc = bus_login(b, &url, err);
-    if (rc)
+    rc = bus_login(b, &url, &st, err);
+    if (rc) {
+        bus_tls_explain(b, st, &url, /* logging_in = */ 1, err);
         goto done;
+    }
     amqp_channel_open(b->conn, BUS_CHANNEL);
     rc = bus_check_reply(b, amqp_get_rpc_reply(b->conn), err, "opening a channel on '%s'",
                          b->url_masked);

@@ -94,6 +94,9 @@ static struct bus_config bus_config(void)
         .dead_letter_exchange = common_config.dead_letter_exchange,
         .queue_type = common_config.amqp_queue_type,
         .prefetch = common_config.prefetch,
+        .tls_ca_file = common_config.amqp_ca_file,
+        .tls_cert_file = common_config.amqp_cert_file,
+        .tls_key_file = common_config.amqp_key_file,
     };
 }
 
@@ -141,6 +144,9 @@ int service_main(int argc, char **argv, const struct service_def *def)
     int rc = config_load(scopes, nscopes, argc, argv, &err);
     if (rc == CONFIG_HELP_SHOWN)
         return SERVICE_EXIT_OK;
+    if (rc == 0 && !common_config.amqp_cert_file[0] != !common_config.amqp_key_file[0])
+        rc = err_set(&err, ERR_INVALID, "AMQP_CERT_FILE and AMQP_KEY_FILE go together: set both "
+                                        "or neither");
     if (rc != 0) {
         fprintf(stderr, "%s: %s\n", def->name, err.msg);
         return SERVICE_EXIT_CONFIG;

@@ -15,7 +15,7 @@ SCRIPT_NAME=deps.sh
 
 PACKAGES=(build-essential cmake pkg-config postgresql postgresql-contrib rabbitmq-server
 	librabbitmq-dev amqp-tools libjansson-dev libcmocka-dev libmicrohttpd-dev libpq-dev uuid-dev
-	libcurl4-openssl-dev curl jq python3 python3-yaml)
+	libcurl4-openssl-dev curl jq python3 python3-yaml openssl ca-certificates)
 LINT_TOOLS=()
 if [[ ${1:-} == --lint ]]; then
 	PACKAGES+=(cppcheck clang-tidy clang libclang-rt-dev)

@@ -4,6 +4,9 @@
 # Usage: infra.sh start|stop|restart|status [postgres|rabbitmq]   (status exits 3 if not running)
 #        infra.sh rabbitmqctl ARGS...   (rabbitmqctl against the private node, e.g. list_queues -p events)
 # Not a production setup: fixed credentials events/events, trust auth on a private 0700 socket.
+# INFRA_TLS=1 adds TLS: a throw-away CA made with openssl under $LOCAL_DIR/tls/, PostgreSQL with
+# ssl=on on its port, and a RabbitMQ amqps:// listener on AMQPS_PORT that wants a client
+# certificate; infra.env then names the files and gives AMQPS_URL and DATABASE_URL_TLS.
 # Settings: env > what the last start recorded in $LOCAL_DIR/infra.env > defaults.
 set -euo pipefail
 
@@ -42,7 +45,7 @@ fi
 # 'infra.sh status' or 'stop' after 'PG_PORT=6000 infra.sh start' talks about the same instance.
 ENV_DIST_PORT=${RABBITMQ_DIST_PORT:-}
 RECORDED_KEYS=(PG_PORT AMQP_PORT RABBITMQ_MANAGEMENT RABBITMQ_MANAGEMENT_PORT RABBITMQ_DIST_PORT
-	RABBITMQ_NODENAME ERL_EPMD_PORT)
+	RABBITMQ_NODENAME ERL_EPMD_PORT INFRA_TLS AMQPS_PORT)
 if [[ -f $INFRA_ENV ]]; then
 	while IFS='=' read -r key value; do
 		for k in "${RECORDED_KEYS[@]}"; do
@@ -57,17 +60,69 @@ PG_PORT=${PG_PORT:-55432}
 AMQP_PORT=${AMQP_PORT:-55672}
 RABBITMQ_MANAGEMENT=${RABBITMQ_MANAGEMENT:-1}
 RABBITMQ_MANAGEMENT_PORT=${RABBITMQ_MANAGEMENT_PORT:-55673}
+INFRA_TLS=${INFRA_TLS:-0}
+AMQPS_PORT=${AMQPS_PORT:-55671}
+[[ $INFRA_TLS == 0 || $INFRA_TLS == 1 ]] || die "invalid INFRA_TLS '$INFRA_TLS': want 0 or 1"
 if [[ -z ${RABBITMQ_NODENAME:-} ]]; then
 	hash=$(printf '%s' "$LOCAL_DIR" | sha1sum)
 	RABBITMQ_NODENAME=events-${hash:0:8}@localhost
 fi
-for v in PG_PORT AMQP_PORT RABBITMQ_MANAGEMENT_PORT; do
+for v in PG_PORT AMQP_PORT RABBITMQ_MANAGEMENT_PORT AMQPS_PORT; do
 	if ! [[ ${!v} =~ ^[0-9]+$ ]] || ((${!v} < 1 || ${!v} > 65535)); then
 		die "invalid $v '${!v}'"
 	fi
 done
 DATABASE_URL_PRIVATE=postgresql://events:events@127.0.0.1:$PG_PORT/events
 AMQP_URL_PRIVATE=amqp://events:events@127.0.0.1:$AMQP_PORT/events
+
+# ----------------------------------------------------------------------------------- TLS
+# One CA signs a server certificate (for 127.0.0.1 and localhost) that both servers present
+# and a client certificate (CN events) for RabbitMQ, which asks for one. EC P-256 keys: made in
+# milliseconds. Kept across restarts; made again when missing or expiring within a day.
+# 127.0.0.1 is a DNS name too: rabbitmq-c 0.11 checks a host against DNS names only (libpq
+# checks the IP address).
+TLS_DIR=$LOCAL_DIR/tls
+TLS_CA_FILE=$TLS_DIR/ca.crt
+TLS_SERVER_CERT=$TLS_DIR/server.crt
+TLS_SERVER_KEY=$TLS_DIR/server.key
+TLS_CLIENT_CERT_FILE=$TLS_DIR/client.crt
+TLS_CLIENT_KEY_FILE=$TLS_DIR/client.key
+AMQPS_URL_PRIVATE=amqps://events:events@127.0.0.1:$AMQPS_PORT/events
+DATABASE_URL_TLS_PRIVATE="$DATABASE_URL_PRIVATE?sslmode=verify-full&sslrootcert=$TLS_CA_FILE"
+
+# tls_issue NAME SUBJECT [EXTENSIONS]: NAME.key and NAME.crt signed by the CA in $TLS_DIR
+tls_issue() {
+	local name=$1 subject=$2 ext=${3:-}
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "$subject" \
+		-keyout "$TLS_DIR/$name.key" -out "$TLS_DIR/$name.csr" 2>/dev/null &&
+		openssl x509 -req -in "$TLS_DIR/$name.csr" -CA "$TLS_CA_FILE" -CAkey "$TLS_DIR/ca.key" \
+			-CAcreateserial -days 825 -sha256 -out "$TLS_DIR/$name.crt" \
+			-extfile <(printf '%s\n' "basicConstraints = CA:FALSE" "$ext") 2>/dev/null &&
+		rm -f "$TLS_DIR/$name.csr"
+}
+
+tls_make() {
+	local f ok=1
+	for f in "$TLS_CA_FILE" "$TLS_SERVER_CERT" "$TLS_CLIENT_CERT_FILE"; do
+		openssl x509 -checkend 86400 -noout -in "$f" >/dev/null 2>&1 || ok=0
+	done
+	((ok)) && return 0
+	command -v openssl >/dev/null || die "no openssl for INFRA_TLS=1: run deploy/local/deps.sh"
+	rm -rf "$TLS_DIR"
+	mkdir -p "$TLS_DIR"
+	chmod 755 "$TLS_DIR" # the certificates are public; only the keys are 0600
+	(
+		umask 077
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 825 -sha256 \
+			-subj "/CN=integration-events local CA" -keyout "$TLS_DIR/ca.key" -out "$TLS_CA_FILE" \
+			2>/dev/null &&
+			tls_issue server /CN=localhost \
+				"subjectAltName = DNS:localhost, IP:127.0.0.1, DNS:127.0.0.1" &&
+			tls_issue client /CN=events "extendedKeyUsage = clientAuth"
+	) || die "openssl could not make the TLS certificates in $TLS_DIR"
+	chmod 644 "$TLS_DIR"/*.crt
+	say "made a CA and certificates for 127.0.0.1 and localhost in $TLS_DIR"
+}
 
 # ---------------------------------------------------------------------------- PostgreSQL
 PG_DIR=$LOCAL_DIR/pg
@@ -148,8 +203,24 @@ pg_provision() {
 	SQL
 }
 
+# pg_ssl_conf: the ssl settings of infra.conf. With INFRA_TLS=1 the server's key and certificate
+# are copied into the cluster's directory: the server reads them as its own user, and refuses
+# a key that others may read (mode 0600, owned by that user).
+pg_ssl_conf() {
+	if [[ $INFRA_TLS != 1 ]]; then
+		echo "ssl = off"
+		return 0
+	fi
+	local dir=$PG_DIR/tls
+	mkdir -p "$dir"
+	install -m 0644 "$TLS_SERVER_CERT" "$dir/server.crt"
+	install -m 0600 "$TLS_SERVER_KEY" "$dir/server.key"
+	is_root && chown -R postgres: "$dir"
+	printf "ssl = on\nssl_cert_file = '%s'\nssl_key_file = '%s'\n" "$dir/server.crt" "$dir/server.key"
+}
+
 pg_start() {
-	local t0 sock
+	local t0 sock ssl_conf
 	t0=$(now_ms)
 	if pg_running; then
 		say "postgres already running on 127.0.0.1:$(pg_actual 4)"
@@ -176,13 +247,15 @@ pg_start() {
 		fi
 		as_pg_user sh -c "echo \"include_if_exists = 'infra.conf'\" >>'$PG_DATA/postgresql.conf'"
 	fi
-	# rewritten on every start, so a changed PG_PORT or socket directory takes effect
+	ssl_conf=$(pg_ssl_conf) || die "postgres: cannot install the TLS key and certificate in $PG_DIR/tls"
+	# rewritten on every start, so a changed PG_PORT, socket directory or INFRA_TLS takes effect
 	as_pg_user sh -c "cat >'$PG_DATA/infra.conf'" <<-EOF
 		# written by deploy/local/infra.sh on every start
 		listen_addresses = '127.0.0.1'
 		port = $PG_PORT
 		unix_socket_directories = '$sock'
 		max_connections = 200
+		$ssl_conf
 	EOF
 	if ! (close_extra_fds && as_pg_user "$PG_BINDIR/pg_ctl" start -D "$PG_DATA" -l "$PG_LOG" -w -t 60 \
 		</dev/null >/dev/null 2>&1); then
@@ -246,7 +319,7 @@ rmq_choose_dist_port() {
 	p=${RABBITMQ_DIST_PORT:-$((AMQP_PORT + 20000))} # the recorded one, else the usual one
 	[[ -z ${RABBITMQ_DIST_PORT:-} ]] && ((AMQP_PORT == 55672)) && p=25672
 	if ((p > 65535)) || port_in_use "$p"; then
-		p=$(free_port "$PG_PORT" "$AMQP_PORT" "$RABBITMQ_MANAGEMENT_PORT") ||
+		p=$(free_port "$PG_PORT" "$AMQP_PORT" "$RABBITMQ_MANAGEMENT_PORT" "$AMQPS_PORT") ||
 			die "rabbitmq: no free port for Erlang distribution (set RABBITMQ_DIST_PORT)"
 	fi
 	printf '%s\n' "$p"
@@ -299,6 +372,7 @@ rmq_launcher_pid() {
 
 rmq_ready() {
 	port_in_use "$AMQP_PORT" || return 1
+	[[ $INFRA_TLS == 1 ]] && ! port_in_use "$AMQPS_PORT" && return 1
 	[[ $RABBITMQ_MANAGEMENT == 1 ]] && ! port_in_use "$RABBITMQ_MANAGEMENT_PORT" && return 1
 	return 0
 }
@@ -322,6 +396,15 @@ rmq_write_config() {
 		if [[ $RABBITMQ_MANAGEMENT == 1 ]]; then
 			echo "management.tcp.port = $RABBITMQ_MANAGEMENT_PORT"
 			echo "management.tcp.ip = 127.0.0.1"
+		fi
+		if [[ $INFRA_TLS == 1 ]]; then
+			# beside the plain listener; a client must present a certificate of our CA
+			echo "listeners.ssl.default = 127.0.0.1:$AMQPS_PORT"
+			echo "ssl_options.cacertfile = $TLS_CA_FILE"
+			echo "ssl_options.certfile = $TLS_SERVER_CERT"
+			echo "ssl_options.keyfile = $TLS_SERVER_KEY"
+			echo "ssl_options.verify = verify_peer"
+			echo "ssl_options.fail_if_no_peer_cert = true"
 		fi
 	} >"$RMQ_DIR/rabbitmq.conf"
 	if [[ $RABBITMQ_MANAGEMENT == 1 ]]; then
@@ -350,6 +433,9 @@ rmq_launch() {
 	done
 	if [[ $RABBITMQ_MANAGEMENT == 1 ]] && port_in_use "$RABBITMQ_MANAGEMENT_PORT"; then
 		die "rabbitmq cannot start: management port $RABBITMQ_MANAGEMENT_PORT is in use (set RABBITMQ_MANAGEMENT_PORT)"
+	fi
+	if [[ $INFRA_TLS == 1 ]] && port_in_use "$AMQPS_PORT"; then
+		die "rabbitmq cannot start: amqps port $AMQPS_PORT is in use (set AMQPS_PORT)"
 	fi
 	rmq_write_config
 	rmq_env
@@ -402,6 +488,9 @@ rmq_wait() {
 		say "rabbitmq already running on 127.0.0.1:$AMQP_PORT (node $RABBITMQ_NODENAME)"
 	else
 		say "rabbitmq ready on 127.0.0.1:$AMQP_PORT in $(elapsed "$RMQ_T0") ($(mask_url "$AMQP_URL_PRIVATE"))"
+	fi
+	if [[ $INFRA_TLS == 1 ]]; then
+		say "rabbitmq amqps:// on 127.0.0.1:$AMQPS_PORT ($(mask_url "$AMQPS_URL_PRIVATE"), CA $TLS_CA_FILE)"
 	fi
 	if [[ $RABBITMQ_MANAGEMENT == 1 ]]; then
 		say "rabbitmq management UI on http://127.0.0.1:$RABBITMQ_MANAGEMENT_PORT/ (user events)"
@@ -481,6 +570,15 @@ write_infra_env() {
 		[[ -n ${ERL_EPMD_PORT:-} ]] && printf 'ERL_EPMD_PORT=%q\n' "$ERL_EPMD_PORT"
 		printf 'DATABASE_URL=%q\n' "$DATABASE_URL_PRIVATE"
 		printf 'AMQP_URL=%q\n' "$AMQP_URL_PRIVATE"
+		printf 'INFRA_TLS=%q\n' "$INFRA_TLS"
+		if [[ $INFRA_TLS == 1 ]]; then
+			printf 'AMQPS_PORT=%q\n' "$AMQPS_PORT"
+			printf 'AMQPS_URL=%q\n' "$AMQPS_URL_PRIVATE"
+			printf 'DATABASE_URL_TLS=%q\n' "$DATABASE_URL_TLS_PRIVATE"
+			printf 'TLS_CA_FILE=%q\n' "$TLS_CA_FILE"
+			printf 'TLS_CLIENT_CERT_FILE=%q\n' "$TLS_CLIENT_CERT_FILE"
+			printf 'TLS_CLIENT_KEY_FILE=%q\n' "$TLS_CLIENT_KEY_FILE"
+		fi
 	} >"$tmp"
 	mv -f "$tmp" "$INFRA_ENV"
 }
@@ -488,6 +586,7 @@ write_infra_env() {
 # ---------------------------------------------------------------------------------- main
 do_start() {
 	mkdir -p "$LOCAL_DIR"
+	[[ $INFRA_TLS == 1 ]] && tls_make
 	# RabbitMQ boots for ~8 s: launch it first and bring PostgreSQL up meanwhile
 	[[ $what != postgres ]] && rmq_launch
 	[[ $what != rabbitmq ]] && pg_start

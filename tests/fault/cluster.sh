@@ -35,7 +35,7 @@ infra() {
 	local node=$1
 	shift
 	env -u PG_PORT -u AMQP_PORT -u RABBITMQ_DIST_PORT -u RABBITMQ_NODENAME -u RABBITMQ_MANAGEMENT \
-		-u RABBITMQ_MANAGEMENT_PORT -u DATABASE_URL -u AMQP_URL \
+		-u RABBITMQ_MANAGEMENT_PORT -u DATABASE_URL -u AMQP_URL -u INFRA_TLS -u AMQPS_PORT \
 		LOCAL_DIR="$dir/$node" "$INFRA" "$@"
 }
 
@@ -69,7 +69,9 @@ start_node() {
 		return 0
 	fi
 	mkdir -p "$dir/$node"
-	env -u PG_PORT -u DATABASE_URL -u AMQP_URL -u RABBITMQ_MANAGEMENT_PORT LOCAL_DIR="$dir/$node" \
+	# no TLS listener: the test servers' INFRA_TLS and AMQPS_PORT are in the environment
+	env -u PG_PORT -u DATABASE_URL -u AMQP_URL -u RABBITMQ_MANAGEMENT_PORT -u INFRA_TLS \
+		-u AMQPS_PORT LOCAL_DIR="$dir/$node" \
 		AMQP_PORT="$2" RABBITMQ_DIST_PORT="$3" RABBITMQ_MANAGEMENT=0 \
 		RABBITMQ_NODENAME="fault-$node-$$@localhost" "$INFRA" start rabbitmq >/dev/null
 }

@@ -69,6 +69,10 @@ struct bus_config {
     int confirms;                     /* 1: put the channel in confirm mode at each connect */
     const char *tls_ca_file;          /* amqps:// CA bundle (PEM): Debian's system bundle,
                                          "/etc/ssl/certs/ca-certificates.crt" */
+    const char *tls_cert_file;        /* amqps:// client certificate (PEM), for brokers that
+                                         ask for one; NULL or "": none */
+    const char *tls_key_file;         /* its private key (PEM, unencrypted); set with
+                                         tls_cert_file or not at all */
     const char *connection_name;      /* in the management UI, e.g. "<instance> relay": none */
 };
 
@@ -85,13 +89,16 @@ void bus_free(struct bus *bus);
 
 /*
  * Connects: parses the URL (see below), opens TCP, or TLS for amqps:// with
- * the peer's certificate and host name verified against tls_ca_file, logs in
+ * the peer's certificate and host name verified against tls_ca_file (and
+ * tls_cert_file/tls_key_file presented when set), logs in
  * with the heartbeat, opens the channel and, with cfg.confirms, selects
  * confirm mode (delivery tags restart at 1). Bounded by BUS_CONNECT_TIMEOUT_MS
  * per step. Returns 0 (also when already connected), ERR_INVALID for a bad
- * configuration or URL (retrying will not help), ERR_TRANSIENT when the
- * broker cannot be reached or refuses the login (it may be starting), or
- * ERR_NOMEM. A success resets bus_backoff_ms().
+ * configuration or URL, or TLS files that cannot be loaded (retrying will
+ * not help), ERR_TRANSIENT when the broker cannot be reached, fails TLS
+ * verification (the message says which check and names the CA file) or
+ * refuses the login (it may be starting), or ERR_NOMEM. A success resets
+ * bus_backoff_ms().
  *
  * URLs follow the AMQP URI spec: port defaults to 5672 (amqp) or 5671
  * (amqps); user and password default to guest; the vhost is the

@@ -47,6 +47,9 @@ struct config_scope {
 struct config_common {
     const char *database_url;
     const char *amqp_url;
+    const char *amqp_ca_file;   /* amqps:// trust anchors (struct bus_config tls_ca_file) */
+    const char *amqp_cert_file; /* "" = no client certificate */
+    const char *amqp_key_file;  /* "" = none; set with amqp_cert_file */
     int http_port; /* 0 = the context's own default port */
     const char *http_address;
     const char *log_level;
