@@ -20,6 +20,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/outbox.h"
+#include "common/trace.h"
 #include "common/uuid7.h"
 
 #include <pthread.h>
@@ -359,8 +360,12 @@ static int handle_in_transaction(struct consumer *c, const struct subscription *
                       : inbox_claim_first(c->db, ev, payload, c->context, err);
     if (rc <= 0)
         return rc < 0 ? rc : HANDLED_ELSEWHERE;
+    /* The handling is a span of the event's trace: what the handler writes continues it. */
+    struct trace_context span;
+    trace_begin(ev->traceparent, &span);
     struct handler_ctx hc = {c->db, ev, c->context, c->cfg.app, attempt};
     rc = sub->handler(&hc, err);
+    trace_set_current(NULL);
     if (rc > 0)
         rc = err_set(err, ERR_INTERNAL, "handler returned %d, not an error code", rc);
     if (rc == 0 && expected)
@@ -603,6 +608,32 @@ static void finish(struct consumer *c, struct item *it)
     }
 }
 
+/* A failure that says only that another transaction held what this one needed. */
+static bool contended(const struct err *err)
+{
+    return err->code == ERR_TRANSIENT &&
+           (strcmp(err->sqlstate, "40P01") == 0 || strcmp(err->sqlstate, "40001") == 0 ||
+            strcmp(err->sqlstate, "55P03") == 0);
+}
+
+/*
+ * After the batch committed: a delivery that lost a deadlock or a
+ * serialization conflict to another transaction (its batch held rows in
+ * another order) is run again at once, alone, instead of waiting a retry
+ * backoff: the conflict was the batch's, not the message's.
+ */
+static void rerun_contended(struct consumer *c, struct item *items, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (items[i].run && items[i].rc < 0 && contended(&items[i].err)) {
+            err_clear(&items[i].err);
+            items[i].rc = run_handler(c, items[i].sub, &items[i].ev, items[i].d.body, items[i].expected,
+                                      items[i].attempts, &items[i].err);
+            if (items[i].rc == 0)
+                items[i].t0 = -1;
+        }
+}
+
 /* Every runnable delivery of the batch fails with err (the transaction is gone). */
 static void fail_all(struct item *items, size_t n, const struct err *err)
 {
@@ -656,8 +687,10 @@ static void run_batch(struct consumer *c, struct item *items, size_t n)
         if (it->rc < 0 && db_exec(c->db, "ROLLBACK TO SAVEPOINT delivery", 0, NULL, NULL, NULL, &err) < 0)
             goto failed;
     }
-    if (db_commit(c->db, &err) == 0)
+    if (db_commit(c->db, &err) == 0) {
+        rerun_contended(c, items, n);
         return;
+    }
     if (!db_error_is_outage(&err)) {
         /* Not an outage, yet the commit failed: take them one by one, each decides alone. */
         for (size_t i = 0; i < n; i++)

@@ -1,6 +1,6 @@
 /*
  * dead_letter.c - the dead_letter table's one owner (see dead_letter.h and
- * the diagram in migrations/<context>/0003_dead_letters.sql):
+ * the diagram in migrations/<context>/0003_dead_letters_and_traces.sql):
  *
  *   (none)   → recorded        dead_letter_record (poison, before the ack: D1)
  *   recorded → recorded        dead_letter_record (the same letter again: deliveries + 1)

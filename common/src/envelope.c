@@ -9,6 +9,8 @@
  */
 #include "common/envelope.h"
 
+#include "common/trace.h"
+
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,23 +78,11 @@ int envelope_ref_is_valid(const char *s)
     return 1;
 }
 
+/* A version-00 W3C traceparent (trace.c parses it; a later version does not fit the attribute). */
 static int traceparent_is_valid(const char *s)
 {
-    /* version "00", 32 hex trace id (not all zero), 16 hex parent id (not all zero), 2 hex flags */
-    if (strlen(s) != 55 || s[2] != '-' || s[35] != '-' || s[52] != '-')
-        return 0;
-    int trace_nonzero = 0, parent_nonzero = 0;
-    for (int i = 0; i < 55; i++) {
-        if (i == 2 || i == 35 || i == 52)
-            continue;
-        if (!isxdigit((unsigned char)s[i]) || isupper((unsigned char)s[i]))
-            return 0;
-        if (s[i] != '0' && i > 2 && i < 35)
-            trace_nonzero = 1;
-        if (s[i] != '0' && i > 35 && i < 52)
-            parent_nonzero = 1;
-    }
-    return strncmp(s, "ff", 2) != 0 && trace_nonzero && parent_nonzero;
+    struct trace_context t;
+    return strlen(s) == TRACE_PARENT_LEN - 1 && trace_parse(s, &t);
 }
 
 void envelope_time_now(char out[ENVELOPE_TIME_MAX])
@@ -213,6 +203,13 @@ int envelope_build(struct envelope *ev, const char *context, const char *type, i
         return err_set(err, ERR_INVALID, "correlation or causation id malformed");
     snprintf(ev->correlation_id, sizeof(ev->correlation_id), "%s", corr);
     snprintf(ev->causation_id, sizeof(ev->causation_id), "%s", cause);
+    /* Written while a request or a delivery is handled: the event is a new span of its trace. */
+    const struct trace_context *cur = trace_current();
+    if (cur) {
+        struct trace_context span;
+        trace_child(cur, &span);
+        trace_format(&span, ev->traceparent);
+    }
     return envelope_validate(ev, err);
 }
 

@@ -34,16 +34,17 @@ int outbox_enqueue(struct db *db, const struct envelope *ev, struct err *err)
         return err->code;
     char channel[64];
     outbox_channel(envelope_context(ev), channel, sizeof(channel));
-    const char *params[] = {ev->id, ev->type, ev->correlation_id, ev->causation_id, payload};
+    const char *params[] = {ev->id, ev->type, ev->correlation_id, ev->causation_id, payload,
+                            ev->traceparent[0] ? ev->traceparent : NULL};
     /*
      * The row, then the relay's wake-up: in-process when this process runs
      * the context's relay (most writes: no NOTIFY at all), else a NOTIFY in
      * the transaction or right after its commit (ADR 0006, 0007).
      */
     int rc = db_exec(db,
-                     "INSERT INTO outbox (id, type, correlation_id, causation_id, payload)"
-                     " VALUES ($1, $2, $3, $4, $5::jsonb)",
-                     5, params, NULL, NULL, err);
+                     "INSERT INTO outbox (id, type, correlation_id, causation_id, payload, traceparent)"
+                     " VALUES ($1, $2, $3, $4, $5::jsonb, $6)",
+                     6, params, NULL, NULL, err);
     if (rc >= 0)
         rc = db_notify(db, channel, err);
     free(payload);
@@ -99,6 +100,7 @@ static int claim_row(void *vctx, const struct db_row *row, struct err *err)
         db_row_copy_text(row, 2, r->correlation_id, sizeof(r->correlation_id)) ||
         db_row_int64(row, 4, &attempts))
         return err_set(err, ERR_INTERNAL, "unexpected outbox row");
+    db_row_copy_text(row, 6, r->traceparent, sizeof(r->traceparent)); /* "" when NULL */
     const char *payload = db_row_text(row, 3);
     r->payload = strdup(payload ? payload : "");
     if (!r->payload)
@@ -135,7 +137,8 @@ int outbox_claim(struct db *db, const char *instance, int max, int lease_ms,
                      " UPDATE outbox o SET locked_by = $1,"
                      "        locked_until = clock_timestamp() + make_interval(secs => $3::int / 1000.0)"
                      "   FROM due WHERE o.id = due.id"
-                     " RETURNING o.id, o.type, o.correlation_id, o.payload::text, o.attempts, o.created_at",
+                     " RETURNING o.id, o.type, o.correlation_id, o.payload::text, o.attempts, o.created_at,"
+                     "           o.traceparent",
                      3, params, claim_row, &c, err);
     *n = c.n;
     if (rc < 0) {

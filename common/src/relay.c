@@ -135,6 +135,8 @@ static int relay_pass(struct relay *r)
     size_t sent = 0;
     for (size_t i = 0; i < n; i++) {
         r->outcome[i] = BUS_NACKED; /* until the broker says otherwise */
+        /* SPEC §2: traceparent also travels as an AMQP header, for tools that read only those. */
+        const struct bus_header trace_header = {.key = "traceparent", .value = r->rows[i].traceparent};
         struct bus_message m = {
             .routing_key = r->rows[i].type,
             .body = r->rows[i].payload,
@@ -144,6 +146,8 @@ static int relay_pass(struct relay *r)
             .correlation_id = r->rows[i].correlation_id,
             .app_id = r->context,
             .timestamp = (int64_t)time(NULL),
+            .headers = r->rows[i].traceparent[0] ? &trace_header : NULL,
+            .nheaders = r->rows[i].traceparent[0] ? 1 : 0,
             .mandatory = 1,
         };
         uint64_t seq = 0;

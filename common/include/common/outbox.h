@@ -19,6 +19,7 @@
 #define COMMON_OUTBOX_H
 
 #include "common/err.h"
+#include "common/trace.h"
 
 #include <jansson.h>
 #include <stddef.h>
@@ -57,6 +58,7 @@ struct outbox_row {
     char *payload; /* owned: the CloudEvent JSON text */
     size_t payload_len;
     int attempts;
+    char traceparent[TRACE_PARENT_LEN]; /* "" when the event has none */
 };
 
 /*

@@ -1,6 +1,12 @@
--- Dead letters and the exact bodies retries read (SPEC §4: Poison, Dead letters are
--- recorded). Every context has an identical copy of this file as its migration 0003;
--- tests/arch checks the copies stay identical. Columns are only ever added.
+-- Dead letters, the exact bodies retries read (SPEC §4: Poison, Dead letters are recorded)
+-- and the trace context of every event (SPEC §2: traceparent, kept in the outbox row).
+-- Every context has an identical copy of this file as its migration 0003; tests/arch checks
+-- the copies stay identical. Columns are only ever added.
+
+-- The W3C traceparent the event carries (also inside payload), so the relay sets the AMQP
+-- header and the operations tools show the trace without parsing payloads. NULL when the
+-- event was written outside any request or delivery.
+ALTER TABLE outbox ADD COLUMN traceparent text;
 
 -- The exact text the consumer accepted, for retries and requeues. payload (jsonb) is
 -- PostgreSQL's normalised form: numbers and whitespace come back differently (1e19 as a
