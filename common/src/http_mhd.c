@@ -397,6 +397,14 @@ const char *http_header(const struct http_request *req, const char *name)
     return MHD_lookup_connection_value(call->connection, MHD_HEADER_KIND, name);
 }
 
+const char *http_cookie(const struct http_request *req, const char *name)
+{
+    const struct http_call *call = req->impl;
+    if (!call || !name)
+        return NULL;
+    return MHD_lookup_connection_value(call->connection, MHD_COOKIE_KIND, name);
+}
+
 int http_body_json(const struct http_request *req, json_t **out, struct err *err)
 {
     *out = NULL;
@@ -674,11 +682,17 @@ static enum MHD_Result dispatch(struct http_call *call, const char *method, cons
         req.params[i] = call->params.value[i];
     struct http_response resp = {0};
     if (app != server && server->config.admit) {
-        server->config.admit(&req, &resp, app);
+        int admitted = server->config.admit(&req, &resp, app);
         if (resp.status >= 100 && resp.status <= 599)
             return respond(call, method, path, &resp, NULL);
         response_release(&resp);
         resp = (struct http_response){0};
+        /* A gate that failed without a reply did not admit the request. */
+        if (admitted < 0) {
+            snprintf(detail, sizeof(detail), "the admission check of '%s %s' failed with '%s'",
+                     method, path, err_name(admitted));
+            return respond_problem(call, method, path, 500, err_name(ERR_INTERNAL), detail, NULL);
+        }
     }
     if (app != server && server->config.thread_ctx_new) {
         req.thread_ctx = thread_ctx_get(server);

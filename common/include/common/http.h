@@ -138,8 +138,11 @@ struct http_config {
 
     /*
      * Optional gate before every application route (not /health or
-     * /metrics), e.g. a check of the Host header: when it fills resp, that
-     * reply goes out and the route does not run. Same threads as handlers.
+     * /metrics), e.g. a check of a token: when it fills resp, that reply
+     * goes out and the route does not run; when it returns a negative code
+     * without filling resp, the reply is 500 and the route does not run
+     * either. Same threads as handlers. (The Host header is checked before,
+     * by the server itself: allowed_hosts.)
      */
     int (*admit)(const struct http_request *req, struct http_response *resp, void *app);
 
@@ -205,6 +208,12 @@ const char *http_query(const struct http_request *req, const char *key);
  * absent (or when req was made up by a test); borrowed like req.
  */
 const char *http_header(const struct http_request *req, const char *name);
+
+/*
+ * The value of cookie name sent in the request's Cookie header, or NULL when
+ * absent (or when req was made up by a test); borrowed like req.
+ */
+const char *http_cookie(const struct http_request *req, const char *name);
 
 /*
  * Parses the body as a JSON object into *out (new reference: json_decref it).
