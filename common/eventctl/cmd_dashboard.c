@@ -192,11 +192,10 @@ static int admit(const struct http_request *req, struct http_response *resp, voi
             return rc;
     }
     if (strcmp(req->method, "POST") == 0 && !http_header(req, DASHBOARD_WRITE_HEADER))
-        return http_reply_json(
-            resp, 403,
-            json_pack("{s:s, s:s}", "error", "forbidden", "detail",
-                      "a write needs the header " DASHBOARD_WRITE_HEADER
-                      " (the dashboard page sends it)"));
+        return http_reply_json(resp, 403,
+                               json_pack("{s:s, s:s}", "error", "forbidden", "detail",
+                                         "a write needs the header " DASHBOARD_WRITE_HEADER
+                                         " (the dashboard page sends it)"));
     return 0;
 }
 
@@ -588,8 +587,9 @@ int cmd_dashboard_run(int argc, char **argv)
                                "DASHBOARD_TOKEN or --token",
                                address);
     if (token && !token_valid(token))
-        return ctl_usage_error(cmd, "invalid token: want %d to %d visible ASCII characters "
-                                    "without ; , \" or \\",
+        return ctl_usage_error(cmd,
+                               "invalid token: want %d to %d visible ASCII characters "
+                               "without ; , \" or \\",
                                DASHBOARD_TOKEN_MIN, DASHBOARD_TOKEN_MAX);
 
     /* The database must answer now: a wrong URL is better reported here than as 503s later. */

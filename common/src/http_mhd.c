@@ -273,8 +273,8 @@ bool http_allowed_hosts_valid(const char *list)
     if (strlen(list) > HTTP_ALLOWED_HOSTS_MAX)
         return false;
     for (const char *c = list; *c; c++) {
-        bool ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
-                  strchr(".-_:, \t", *c);
+        bool ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+                  (*c >= '0' && *c <= '9') || strchr(".-_:, \t", *c);
         if (!ok)
             return false;
     }
@@ -473,11 +473,6 @@ static const char nomem_body[] =
     "{\"error\":\"out_of_memory\",\"detail\":\"cannot encode the response\"}";
 
 /*
- * Queues resp (filled; released here on every path), with the correlation id
- * and, for a 405, the Allow header. Returns MHD_NO only when MHD cannot send
- * anything, which makes MHD close the connection.
- */
-/*
  * A 5xx detail may quote the database or the broker: it goes to the log
  * (into hidden), and the client gets one that only names the correlation id.
  * Returns hidden, or NULL when the body has no detail to hide.
@@ -508,6 +503,12 @@ static bool add_common_headers(struct MHD_Response *response)
            MHD_add_response_header(response, "X-Content-Type-Options", "nosniff") == MHD_YES;
 }
 
+/*
+ * Queues resp (filled; released here on every path), with the correlation id,
+ * the common headers, resp's own and, for a 405, the Allow header; a 5xx
+ * detail is hidden first. Returns MHD_NO only when MHD cannot send anything,
+ * which makes MHD close the connection.
+ */
 static enum MHD_Result respond(struct http_call *call, const char *method, const char *path,
                                struct http_response *resp, const char *allow)
 {
@@ -770,8 +771,8 @@ static bool host_admitted(const struct http_server *server, struct MHD_Connectio
     if (!inet_ntop(local.ss_family, raw, address, sizeof(address)))
         return false;
     /* An IPv4 client of an IPv6 wildcard arrives on "::ffff:a.b.c.d". */
-    const char *plain = strncmp(address, "::ffff:", 7) == 0 && strchr(address, '.') ? address + 7
-                                                                                   : address;
+    const char *plain =
+        strncmp(address, "::ffff:", 7) == 0 && strchr(address, '.') ? address + 7 : address;
     return http_host_allowed(host, NULL, plain);
 }
 
@@ -818,7 +819,8 @@ static enum MHD_Result request_begin(struct http_server *server, struct MHD_Conn
     if (!call->correlation_id[0])
         return respond_problem(call, method, path, 500, err_name(ERR_INTERNAL),
                                "cannot generate a correlation id", NULL);
-    const char *host = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+    const char *host =
+        MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
     if (host && !host_admitted(server, connection, host)) {
         char detail[ERR_MSG_MAX];
         snprintf(detail, sizeof(detail),
@@ -828,8 +830,8 @@ static enum MHD_Result request_begin(struct http_server *server, struct MHD_Conn
     const char *length =
         MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (has_body(connection, method, length) &&
-        !http_content_type_is_json(MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
-                                                               MHD_HTTP_HEADER_CONTENT_TYPE)))
+        !http_content_type_is_json(
+            MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE)))
         return respond_problem(call, method, path, 415, "unsupported_media_type",
                                "a request body must be sent as Content-Type: application/json",
                                NULL);
@@ -878,7 +880,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
 
 static int64_t elapsed_ms(const struct timespec *since, const struct timespec *now)
 {
-    return (int64_t)(now->tv_sec - since->tv_sec) * 1000 + (now->tv_nsec - since->tv_nsec) / 1000000;
+    return (int64_t)(now->tv_sec - since->tv_sec) * 1000 +
+           (now->tv_nsec - since->tv_nsec) / 1000000;
 }
 
 /* MHD_OPTION_NOTIFY_CONNECTION: lists a connection when it opens, unlists it when it closes. */
@@ -1090,8 +1093,9 @@ struct http_server *http_start(const struct http_config *config, struct err *err
         http_stop(server);
         return NULL;
     }
-    snprintf(server->hosts, hosts_len, "%s,%s,%s", HTTP_HOSTS_LOOPBACK, address,
-             config->allowed_hosts ? config->allowed_hosts : "");
+    /* A wildcard is no host name: the connection's own address stands for it (host_admitted). */
+    snprintf(server->hosts, hosts_len, "%s,%s,%s", HTTP_HOSTS_LOOPBACK,
+             server->wildcard ? "" : address, config->allowed_hosts ? config->allowed_hosts : "");
     if (config->thread_ctx_new) {
         if (pthread_key_create(&server->thread_key, NULL) != 0) {
             err_set(err, ERR_INTERNAL, "cannot create the http thread key");

@@ -147,8 +147,9 @@ int service_main(int argc, char **argv, const struct service_def *def)
         return SERVICE_EXIT_CONFIG;
     }
     if (!http_allowed_hosts_valid(common_config.http_allowed_hosts)) {
-        fprintf(stderr, "%s: invalid HTTP_ALLOWED_HOSTS (--http-allowed-hosts): '%.64s' is not a "
-                        "comma-separated list of host names\n",
+        fprintf(stderr,
+                "%s: invalid HTTP_ALLOWED_HOSTS (--http-allowed-hosts): '%.64s' is not a "
+                "comma-separated list of host names\n",
                 def->name, common_config.http_allowed_hosts);
         return SERVICE_EXIT_CONFIG;
     }

@@ -486,7 +486,8 @@ static int raw_status(int port, const char *request)
     if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0 &&
         send(fd, request, strlen(request), MSG_NOSIGNAL) == (ssize_t)strlen(request)) {
         ssize_t n;
-        while (got < sizeof(reply) - 1 && (n = recv(fd, reply + got, sizeof(reply) - 1 - got, 0)) > 0)
+        while (got < sizeof(reply) - 1 &&
+               (n = recv(fd, reply + got, sizeof(reply) - 1 - got, 0)) > 0)
             got += (size_t)n;
     }
     close(fd);
@@ -503,7 +504,8 @@ static void test_every_service_refuses_non_json_bodies_and_foreign_hosts(void **
     for (int c = 0; c < E2E_NCTX; c++) {
         char req[512];
         int port = e2e_port(c);
-        /* What a form on any web page can post: text/plain, no preflight. Refused before routing. */
+        /* What a form on any web page can post: text/plain, no preflight. Refused before routing.
+         */
         snprintf(req, sizeof(req),
                  "POST /health HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Type: text/plain\r\n"
                  "Content-Length: 2\r\nConnection: close\r\n\r\n{}",
@@ -517,7 +519,8 @@ static void test_every_service_refuses_non_json_bodies_and_foreign_hosts(void **
                  port);
         status = raw_status(port, req);
         if (status != 403)
-            fail_msg("'%s': Host rebound.example answered %d, expected 403", e2e_ctx_name(c), status);
+            fail_msg("'%s': Host rebound.example answered %d, expected 403", e2e_ctx_name(c),
+                     status);
         /* Its own names still pass. */
         snprintf(req, sizeof(req),
                  "GET /health HTTP/1.1\r\nHost: localhost:%d\r\nConnection: close\r\n\r\n", port);
@@ -531,10 +534,11 @@ static void test_every_service_refuses_non_json_bodies_and_foreign_hosts(void **
     e2e_unique_email(email, sizeof(email), "form");
     snprintf(body, sizeof(body), "{\"email\": \"%s\", \"name\": \"Form Post\"}", email);
     int port = e2e_port(E2E_USERMANAGEMENT);
-    snprintf(req, sizeof(req),
-             "POST /users HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Type: text/plain;charset=UTF-8\r\n"
-             "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
-             port, strlen(body), body);
+    snprintf(
+        req, sizeof(req),
+        "POST /users HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Type: text/plain;charset=UTF-8\r\n"
+        "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+        port, strlen(body), body);
     assert_int_equal(raw_status(port, req), 415);
     assert_int_equal(e2e_count(USERS_COUNT, NULL, NULL), users);
 }
@@ -638,13 +642,12 @@ static void test_stock_movements_come_in_pages(void **state)
     json_t *page2 = inventory_get(path, 200);
     assert_int_equal(json_array_size(json_object_get(page2, "movements")), 51);
     assert_true(json_is_null(json_object_get(page2, "next_cursor")));
-    assert_string_not_equal(
-        e2e_str(json_array_get(json_object_get(page1, "movements"), 0), "id"),
-        e2e_str(json_array_get(json_object_get(page2, "movements"), 0), "id"));
+    assert_string_not_equal(e2e_str(json_array_get(json_object_get(page1, "movements"), 0), "id"),
+                            e2e_str(json_array_get(json_object_get(page2, "movements"), 0), "id"));
 
     /* Bad values are 400. */
-    static const char *const bad[] = {"limit=0", "limit=1001", "limit=-1", "limit=ten",
-                                      "limit=", "cursor=abc", "cursor=-5", "cursor="};
+    static const char *const bad[] = {"limit=0", "limit=1001", "limit=-1",  "limit=ten",
+                                      "limit=",  "cursor=abc", "cursor=-5", "cursor="};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         snprintf(path, sizeof(path), "/stock/%s/movements?%s", offering, bad[i]);
         json_t *reply = inventory_get(path, 400);

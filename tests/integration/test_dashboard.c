@@ -634,21 +634,21 @@ static void test_beyond_loopback_it_refuses_to_start_without_a_token(void **stat
     snprintf(o, sizeof(o), "%s.tok", out_path);
     snprintf(e, sizeof(e), "%s.tok", err_path);
     const char *url = testlib_require_env("DATABASE_URL");
-    const char *no_token[] = {"dashboard", "--address", "0.0.0.0", "--port", "0",
-                              "--database-url", url, NULL};
+    const char *no_token[] = {"dashboard", "--address",      "0.0.0.0", "--port",
+                              "0",         "--database-url", url,       NULL};
     assert_int_equal(wait_exit(spawn(no_token, o, e), 30000), 2);
     read_file(e, err, sizeof(err));
     assert_non_null(strstr(err, "DASHBOARD_TOKEN"));
     size_t len = strlen(err);
     assert_true(len > 0 && strchr(err, '\n') == err + len - 1); /* one line */
-    const char *short_token[] = {"dashboard", "--address", "::", "--port", "0", "--token", "short",
-                                 "--database-url", url, NULL};
+    const char *short_token[] = {"dashboard", "--address",      "::", "--port", "0", "--token",
+                                 "short",     "--database-url", url,  NULL};
     assert_int_equal(wait_exit(spawn(short_token, o, e), 30000), 2);
     read_file(e, err, sizeof(err));
     assert_non_null(strstr(err, "invalid token"));
     /* With one it starts; loopback without one still does (the group's dashboard). */
-    const char *with_token[] = {"dashboard", "--address", "0.0.0.0", "--port", "0", "--token",
-                                TOKEN, "--database-url", url, NULL};
+    const char *with_token[] = {"dashboard", "--address", "0.0.0.0",        "--port", "0",
+                                "--token",   TOKEN,       "--database-url", url,      NULL};
     pid_t pid;
     int its_port;
     assert_int_equal(spawn_dashboard(with_token, o, e, &pid, &its_port), 0);
@@ -664,8 +664,14 @@ static void test_with_a_token_every_request_needs_it(void **state)
     char o[96], e[96];
     snprintf(o, sizeof(o), "%s.tok2", out_path);
     snprintf(e, sizeof(e), "%s.tok2", err_path);
-    const char *args[] = {"dashboard", "--port", "0", "--token", TOKEN, "--database-url",
-                          testlib_require_env("DATABASE_URL"), NULL};
+    const char *args[] = {"dashboard",
+                          "--port",
+                          "0",
+                          "--token",
+                          TOKEN,
+                          "--database-url",
+                          testlib_require_env("DATABASE_URL"),
+                          NULL};
     pid_t pid;
     int its_port, group_port = port;
     assert_int_equal(spawn_dashboard(args, o, e, &pid, &its_port), 0);
@@ -673,10 +679,10 @@ static void test_with_a_token_every_request_needs_it(void **state)
     struct reply r;
 
     /* None, or a wrong one: 401, before anything runs. */
-    static const char *const wrong[] = {NULL, "Authorization: Bearer t0ken-for-the-dashboard-test-43",
-                                        "Authorization: Bearer " TOKEN "x",
-                                        "Cookie: eventctl_dashboard_token=nope",
-                                        "Authorization: Basic " TOKEN};
+    static const char *const wrong[] = {
+        NULL, "Authorization: Bearer t0ken-for-the-dashboard-test-43",
+        "Authorization: Bearer " TOKEN "x", "Cookie: eventctl_dashboard_token=nope",
+        "Authorization: Basic " TOKEN};
     for (size_t i = 0; i < sizeof(wrong) / sizeof(wrong[0]); i++) {
         request_with("GET", "/api/contexts", wrong[i], &r);
         if (r.status != 401 || !strstr(r.body, "\"unauthorized\""))

@@ -117,17 +117,23 @@ static int app_admit(const struct http_request *req, struct http_response *resp,
     (void)app;
     const char *gate = http_header(req, "X-Gate");
     if (gate && strcmp(gate, "closed") == 0)
-        return http_reply_json(resp, 403, json_pack("{s:s, s:s}", "error", "forbidden", "detail",
-                                                    "the gate is closed"));
+        return http_reply_json(
+            resp, 403,
+            json_pack("{s:s, s:s}", "error", "forbidden", "detail", "the gate is closed"));
     return 0;
 }
 
 static const struct http_route test_routes[] = {
-    {"GET", "/echo/{id}", route_get_echo},         {"POST", "/echo", route_post_echo},
-    {"GET", "/pairs/{a}/and/{b}", route_get_pair}, {"GET", "/query", route_get_query},
-    {"GET", "/broken", route_get_broken},          {"GET", "/slow", route_get_slow},
-    {"GET", "/thread", route_get_thread},          {"GET", "/header", route_get_header},
-    {"GET", "/leaky", route_get_leaky},            {"PUT", "/echo", route_post_echo},
+    {"GET", "/echo/{id}", route_get_echo},
+    {"POST", "/echo", route_post_echo},
+    {"GET", "/pairs/{a}/and/{b}", route_get_pair},
+    {"GET", "/query", route_get_query},
+    {"GET", "/broken", route_get_broken},
+    {"GET", "/slow", route_get_slow},
+    {"GET", "/thread", route_get_thread},
+    {"GET", "/header", route_get_header},
+    {"GET", "/leaky", route_get_leaky},
+    {"PUT", "/echo", route_post_echo},
 };
 
 static int app_health(void *app, json_t *checks)
@@ -275,11 +281,10 @@ static CURLcode send_request(int port, const struct request *req, struct reply *
         return CURLE_FAILED_INIT;
     char url[512], header[512];
     snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", port, req->path);
+    /* "Content-Type:" with no value makes curl send none at all. */
+    const char *content_type = req->content_type ? req->content_type : HTTP_CONTENT_TYPE_JSON;
     char type[256];
-    snprintf(type, sizeof(type), "Content-Type:%s%s", req->content_type ? "" : " ",
-             req->content_type ? req->content_type : HTTP_CONTENT_TYPE_JSON);
-    if (req->content_type && req->content_type[0])
-        snprintf(type, sizeof(type), "Content-Type: %s", req->content_type);
+    snprintf(type, sizeof(type), "Content-Type:%s%s", content_type[0] ? " " : "", content_type);
     struct curl_slist *headers = curl_slist_append(NULL, type);
     if (req->correlation_id) {
         snprintf(header, sizeof(header), "X-Correlation-ID: %s", req->correlation_id);
@@ -577,10 +582,14 @@ static void test_admit_gate_answers_before_any_route_but_not_for_health(void **s
     struct request req = {.method = "GET", .path = "/thread", .header = "X-Gate: closed"};
     json_t *body = fetch_json(port, &req, 403, &r);
     assert_problem(body, "forbidden");
-    assert_int_equal(atomic_load(&shared_app.ctx_made), made); /* the route's context was not even made */
+    assert_int_equal(atomic_load(&shared_app.ctx_made),
+                     made); /* the route's context was not even made */
     json_decref(body);
     reply_release(&r);
-    req = (struct request){.method = "POST", .path = "/echo", .content = "{}", .content_len = 2,
+    req = (struct request){.method = "POST",
+                           .path = "/echo",
+                           .content = "{}",
+                           .content_len = 2,
                            .header = "X-Gate: closed"};
     body = fetch_json(port, &req, 403, &r);
     json_decref(body);
@@ -864,13 +873,15 @@ static void test_body_without_json_content_type_is_a_415(void **state)
     /* What a form on another site can send without a CORS preflight, and no type at all. */
     static const char *const refused[] = {
         "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
-        "", "application/json-patch+json",
+        "",           "application/json-patch+json",
     };
     for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
         for (int put = 0; put <= 1; put++) {
             struct reply r;
-            struct request req = {.method = put ? "PUT" : "POST", .path = "/echo",
-                                  .content = "{\"a\":1}", .content_len = 7,
+            struct request req = {.method = put ? "PUT" : "POST",
+                                  .path = "/echo",
+                                  .content = "{\"a\":1}",
+                                  .content_len = 7,
                                   .content_type = refused[i]};
             json_t *body = fetch_json(port, &req, 415, &r);
             assert_problem(body, "unsupported_media_type");
@@ -881,7 +892,10 @@ static void test_body_without_json_content_type_is_a_415(void **state)
     }
     /* An empty POST too: a form can post nothing. */
     struct reply r;
-    struct request req = {.method = "POST", .path = "/echo", .content = "", .content_len = 0,
+    struct request req = {.method = "POST",
+                          .path = "/echo",
+                          .content = "",
+                          .content_len = 0,
                           .content_type = "text/plain"};
     json_t *body = fetch_json(port, &req, 415, &r);
     json_decref(body);
@@ -889,8 +903,11 @@ static void test_body_without_json_content_type_is_a_415(void **state)
     /* The media type without case, with parameters. */
     static const char *const accepted[] = {"application/json; charset=utf-8", "Application/JSON"};
     for (size_t i = 0; i < sizeof(accepted) / sizeof(accepted[0]); i++) {
-        req = (struct request){.method = "POST", .path = "/echo", .content = "{\"a\":1}",
-                               .content_len = 7, .content_type = accepted[i]};
+        req = (struct request){.method = "POST",
+                               .path = "/echo",
+                               .content = "{\"a\":1}",
+                               .content_len = 7,
+                               .content_type = accepted[i]};
         body = fetch_json(port, &req, 201, &r);
         json_decref(body);
         reply_release(&r);
@@ -937,9 +954,8 @@ static void test_allowed_hosts_adds_names_to_the_loopback_ones(void **state)
         const char *host;
         long status;
     } cases[] = {
-        {"Host: booking:8083", 200},      {"Host: Inventory.Internal", 200},
-        {"Host: 127.0.0.1", 200},         {"Host: bookings:8083", 403},
-        {"Host: evil.example:8083", 403},
+        {"Host: booking:8083", 200},  {"Host: Inventory.Internal", 200}, {"Host: 127.0.0.1", 200},
+        {"Host: bookings:8083", 403}, {"Host: evil.example:8083", 403},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct reply r;
@@ -1038,8 +1054,8 @@ static void test_one_client_may_hold_only_so_many_connections(void **state)
     close(fds[0]);
     testlib_sleep_ms(100);
     struct reply r;
-    json_t *body = fetch_json(http_port(server), &(struct request){.method = "GET", .path = "/echo/1"},
-                              200, &r);
+    json_t *body = fetch_json(http_port(server),
+                              &(struct request){.method = "GET", .path = "/echo/1"}, 200, &r);
     json_decref(body);
     reply_release(&r);
     close(fds[1]);
@@ -1070,8 +1086,8 @@ static void test_byte_a_second_client_is_cut_off_at_the_deadline(void **state)
         fail_msg("cut off after %lld ms, expected about 2000", (long long)cut_at);
     /* A quick request on a fresh connection is served as usual. */
     struct reply r;
-    json_t *body = fetch_json(http_port(server), &(struct request){.method = "GET", .path = "/echo/1"},
-                              200, &r);
+    json_t *body = fetch_json(http_port(server),
+                              &(struct request){.method = "GET", .path = "/echo/1"}, 200, &r);
     json_decref(body);
     reply_release(&r);
     http_stop(server);

@@ -343,13 +343,23 @@ static void test_content_type_json_ignores_case_and_parameters(void **state)
 {
     (void)state;
     static const char *const json[] = {
-        "application/json", "Application/JSON", "application/json; charset=utf-8",
-        "application/json;charset=UTF-8", " application/json ", "application/json ;q=1",
+        "application/json",
+        "Application/JSON",
+        "application/json; charset=utf-8",
+        "application/json;charset=UTF-8",
+        " application/json ",
+        "application/json ;q=1",
     };
     static const char *const other[] = {
-        "text/plain", "text/plain; charset=utf-8", "application/x-www-form-urlencoded",
-        "multipart/form-data; boundary=x", "application/jsonp", "application/json-patch+json",
-        "application/", "", "json",
+        "text/plain",
+        "text/plain; charset=utf-8",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "application/jsonp",
+        "application/json-patch+json",
+        "application/",
+        "",
+        "json",
     };
     for (size_t i = 0; i < sizeof(json) / sizeof(json[0]); i++)
         if (!http_content_type_is_json(json[i]))
@@ -365,12 +375,23 @@ static void test_host_allow_list_matches_names_without_port_or_case(void **state
     (void)state;
     const char *list = "localhost,127.0.0.1,::1,10.0.0.5, booking , Inventory.internal";
     static const char *const allowed[] = {
-        "localhost", "localhost:8083", "LOCALHOST:1", "127.0.0.1:8080", "[::1]:8080", "[::1]",
-        "10.0.0.5:80", "booking:8083", "inventory.INTERNAL",
+        "localhost", "localhost:8083", "LOCALHOST:1",  "127.0.0.1:8080",     "[::1]:8080",
+        "[::1]",     "10.0.0.5:80",    "booking:8083", "inventory.INTERNAL",
     };
     static const char *const refused[] = {
-        "evil.example", "evil.example:8083", "localhost.evil.example", "127.0.0.2", "[::2]:80",
-        "", ":8083", "[]:80", "[::1", "[::1]x", "book", "bookingx", "10.0.0.50",
+        "evil.example",
+        "evil.example:8083",
+        "localhost.evil.example",
+        "127.0.0.2",
+        "[::2]:80",
+        "",
+        ":8083",
+        "[]:80",
+        "[::1",
+        "[::1]x",
+        "book",
+        "bookingx",
+        "10.0.0.50",
     };
     for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
         if (!http_host_allowed(allowed[i], list, NULL))
