@@ -181,6 +181,7 @@ static struct http_server *start_with(struct test_app *app, int threads,
         config.allowed_hosts = extra->allowed_hosts;
         config.client_connections = extra->client_connections;
         config.request_deadline_ms = extra->request_deadline_ms;
+        config.bind_address = extra->bind_address;
     }
     struct err err = {0};
     struct http_server *server = http_start(&config, &err);
@@ -1007,19 +1008,25 @@ static void test_5xx_reply_hides_the_database_text_and_logs_it(void **state)
     reply_release(&r);
 }
 
-/* A TCP connection to port on loopback, or -1. */
-static int raw_connect(int to_port)
+/* A TCP connection to 127.0.0.<last>:port (all of 127/8 is loopback on Linux), or -1. */
+static int raw_connect_to(int last, int to_port)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0)
         return -1;
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)to_port)};
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK - 1 + (uint32_t)last);
     if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
         close(fd);
         return -1;
     }
     return fd;
+}
+
+/* A TCP connection to 127.0.0.1:port, or -1. */
+static int raw_connect(int to_port)
+{
+    return raw_connect_to(1, to_port);
 }
 
 /* Whether the server closed fd within timeout_ms (EOF or reset); false when still open. */
@@ -1093,6 +1100,80 @@ static void test_byte_a_second_client_is_cut_off_at_the_deadline(void **state)
     http_stop(server);
 }
 
+/* The status of "GET /echo/1" sent to 127.0.0.<last>:to_port with host as Host, or -1. */
+static int status_via(int last, int to_port, const char *host)
+{
+    int fd = raw_connect_to(last, to_port);
+    if (fd < 0)
+        return -1;
+    char req[256], reply[64] = "";
+    snprintf(req, sizeof(req), "GET /echo/1 HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n",
+             host);
+    size_t got = 0;
+    if (send(fd, req, strlen(req), MSG_NOSIGNAL) == (ssize_t)strlen(req)) {
+        ssize_t n;
+        while (got < sizeof(reply) - 1 &&
+               (n = recv(fd, reply + got, sizeof(reply) - 1 - got, 0)) > 0)
+            got += (size_t)n;
+    }
+    close(fd);
+    reply[got] = '\0';
+    int status = -1;
+    return sscanf(reply, "HTTP/1.%*d %d", &status) == 1 ? status : -1;
+}
+
+static void test_bound_to_a_wildcard_the_connections_own_address_is_a_host(void **state)
+{
+    (void)state;
+    struct test_app app = {0};
+    struct http_server *server =
+        start_with(&app, 1, &(struct http_config){.bind_address = "0.0.0.0"});
+    int p = http_port(server);
+    char host[64];
+    /* Reached on 127.0.0.2, the Host may name 127.0.0.2 (a literal address, not a rebound name). */
+    snprintf(host, sizeof(host), "127.0.0.2:%d", p);
+    assert_int_equal(status_via(2, p, host), 200);
+    snprintf(host, sizeof(host), "127.0.0.3:%d", p);
+    assert_int_equal(status_via(2, p, host), 403);
+    assert_int_equal(status_via(2, p, "0.0.0.0"), 403); /* the wildcard itself names nothing */
+    assert_int_equal(status_via(2, p, "rebound.example"), 403);
+    assert_int_equal(status_via(1, p, "localhost"), 200);
+    http_stop(server);
+}
+
+static void test_the_deadline_counts_per_request_on_a_kept_alive_connection(void **state)
+{
+    (void)state;
+    struct test_app app = {0};
+    struct http_server *server =
+        start_with(&app, 1, &(struct http_config){.request_deadline_ms = 1500});
+    char url[128];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/echo/1", http_port(server));
+    CURL *curl = curl_easy_init();
+    assert_non_null(curl);
+    struct reply r = {0};
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &r);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 10L);
+    /* Three quick requests 1 s apart on one connection: 2 s in all, each well inside 1.5 s. */
+    for (int i = 0; i < 3; i++) {
+        if (i > 0)
+            testlib_sleep_ms(1000);
+        assert_int_equal(curl_easy_perform(curl), CURLE_OK);
+        long status = 0, new_connections = -1;
+        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+        curl_easy_getinfo(curl, CURLINFO_NUM_CONNECTS, &new_connections);
+        assert_int_equal(status, 200);
+        if (i > 0 && new_connections != 0)
+            fail_msg("request %d needed a new connection: the kept-alive one was cut", i + 1);
+        reply_release(&r);
+        r.len = 0;
+    }
+    curl_easy_cleanup(curl);
+    http_stop(server);
+}
+
 int main(void)
 {
     log_setup("test", "http", LOG_LEVEL_WARN);
@@ -1128,6 +1209,8 @@ int main(void)
         cmocka_unit_test(test_5xx_reply_hides_the_database_text_and_logs_it),
         cmocka_unit_test(test_one_client_may_hold_only_so_many_connections),
         cmocka_unit_test(test_byte_a_second_client_is_cut_off_at_the_deadline),
+        cmocka_unit_test(test_bound_to_a_wildcard_the_connections_own_address_is_a_host),
+        cmocka_unit_test(test_the_deadline_counts_per_request_on_a_kept_alive_connection),
     };
     int failed = cmocka_run_group_tests(tests, setup, teardown);
     curl_global_cleanup();
