@@ -11,9 +11,11 @@
  *
  * Each HTTP thread owns one database connection (http_config.thread_ctx_new),
  * opened on its first request; a database that goes away makes requests
- * answer 503 until it is back. No authentication: it listens on 127.0.0.1
- * unless --address says otherwise, and refuses what a web page in the
- * user's browser could send it (see admit() below).
+ * answer 503 until it is back. It listens on 127.0.0.1 unless --address
+ * says otherwise; beyond loopback it needs a token (DASHBOARD_TOKEN), and it
+ * refuses what a web page in the user's browser could send it: the http
+ * library refuses foreign Host headers, non-JSON writes and framing, admit()
+ * below the rest (docs/security.md, "web surface").
  */
 #include "ctl.h"
 
@@ -23,21 +25,28 @@
 #include "common/log.h"
 #include "common/uuid7.h"
 
-#include <ctype.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define DASHBOARD_PORT_DEFAULT      8080
 #define DASHBOARD_LIMIT_DEFAULT     100 /* rows /api/messages returns without ?limit */
 #define DASHBOARD_LIMIT_MAX         500
 #define DASHBOARD_CONTENT_TYPE_HTML "text/html; charset=utf-8"
 #define DASHBOARD_WRITE_HEADER      "X-Requested-With" /* the page sends it with every POST */
+#define DASHBOARD_TOKEN_COOKIE      "eventctl_dashboard_token"
+#define DASHBOARD_TOKEN_MIN         16
+#define DASHBOARD_TOKEN_MAX         256
 
 static const char usage_text[] =
     "usage: eventctl dashboard [--port N] [--address A] [--database-url URL]\n"
+    "                          [--token T] [--allowed-hosts H,...]\n"
     "\n"
     "Serves the web dashboard until SIGINT or SIGTERM: messages by context and\n"
     "status, failed and dead messages with their errors and a Retry button, and\n"
@@ -46,16 +55,24 @@ static const char usage_text[] =
     "  --port N           TCP port, 0..65535 (default 8080; 0 picks a free one)\n"
     "  --address A        numeric IPv4 or IPv6 address to listen on (default 127.0.0.1)\n"
     "  --database-url URL PostgreSQL URL (default: $DATABASE_URL)\n"
+    "  --token T          access token (default: $DASHBOARD_TOKEN), 16..256 visible\n"
+    "                     characters; required when A is not a loopback address.\n"
+    "                     Send it as 'Authorization: Bearer T', or open /?token=T\n"
+    "                     once in a browser, which keeps it in a cookie\n"
+    "  --allowed-hosts H  more host names a Host header may give, comma-separated\n"
+    "                     (default: $HTTP_ALLOWED_HOSTS); loopback names and A are\n"
+    "                     always allowed\n"
     "\n"
     "JSON API: GET /api/contexts, /api/messages?context=&status=&type=&limit=,\n"
     "/api/trace/<correlation-id> (also /timeline and /mermaid as text);\n"
     "POST /api/requeue/<message-id>. LOG_LEVEL=debug logs every request.\n"
-    "Exit status 0 after a signal, 1 when the database or the port is unavailable.\n";
+    "Exit status 0 after a signal, 1 when the database or the port is unavailable,\n"
+    "2 for bad options (or no token beyond loopback).\n";
 
 /* The application handed to every handler and thread hook. */
 struct dashboard {
     const char *database_url; /* borrowed from argv or the environment */
-    const char *address;      /* --address: a Host header may name it */
+    const char *token;        /* required from every client when not NULL; borrowed likewise */
 };
 
 /* ---- the routes: declarations, the table, then the bodies ---------------------- */
@@ -107,48 +124,101 @@ static const char *query(const struct http_request *req, const char *key)
     return v && *v ? v : NULL;
 }
 
-/* True when host (a Host header: "name[:port]" or "[v6]:port") names a loopback address or ours. */
-static bool host_is_ours(const char *host, const char *address)
+/*
+ * Whether given equals the token, in a time that depends on the token's
+ * length only: no early exit at the first differing byte, so response times
+ * do not tell an attacker how much of a guess was right.
+ */
+static bool token_equal(const char *given, const char *token)
 {
-    char name[256];
-    size_t n;
-    if (host[0] == '[') {
-        n = strcspn(host + 1, "]");
-        snprintf(name, sizeof(name), "%.*s", (int)n, host + 1);
-    } else {
-        n = strcspn(host, ":");
-        snprintf(name, sizeof(name), "%.*s", (int)n, host);
-    }
-    for (char *c = name; *c; c++)
-        *c = (char)tolower((unsigned char)*c);
-    return strcmp(name, "127.0.0.1") == 0 || strcmp(name, "localhost") == 0 ||
-           strcmp(name, "::1") == 0 || strcmp(name, address) == 0;
+    size_t n = strlen(token), m = strlen(given);
+    volatile unsigned char diff = (unsigned char)(n != m);
+    for (size_t i = 0; i < n; i++)
+        diff |= (unsigned char)(token[i] ^ (i < m ? given[i] : 0));
+    return diff == 0;
 }
 
 /*
- * http_config.admit: the dashboard has no login, so whoever reaches its
- * address may use it. What it refuses (403) is a web page in the user's
- * browser acting on their behalf:
- * - a Host header that names another host (a DNS-rebinding page reaches us
- *   under its own name), unless --address is a wildcard (then the operator
- *   chose to serve every name);
- * - a write (POST) without X-Requested-With: a cross-site form cannot set a
- *   header, and a cross-origin fetch that sets one needs a CORS preflight
- *   this server never grants.
+ * Checks the token of a request, when the dashboard has one. Returns 1 when
+ * the request may go on; 0 when resp holds the reply: 303 to the same path
+ * with the token in a cookie for a valid "?token=" (so it leaves the address
+ * bar and the history), 401 otherwise.
+ */
+static int admit_token(const struct http_request *req, struct http_response *resp,
+                       const char *token)
+{
+    const char *auth = http_header(req, "Authorization");
+    if (auth && strncasecmp(auth, "Bearer ", 7) == 0 && token_equal(auth + 7, token))
+        return 1;
+    const char *cookie = http_cookie(req, DASHBOARD_TOKEN_COOKIE);
+    if (cookie && token_equal(cookie, token))
+        return 1;
+    const char *query_token = http_query(req, "token");
+    if (query_token && strcmp(req->method, "GET") == 0 && token_equal(query_token, token)) {
+        char cookie_line[DASHBOARD_TOKEN_MAX + 128];
+        snprintf(cookie_line, sizeof(cookie_line),
+                 DASHBOARD_TOKEN_COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict", token);
+        int rc = http_reply_json(resp, 303, json_pack("{s:s}", "location", req->path));
+        if (rc == 0)
+            rc = http_reply_header(resp, "Location", req->path);
+        if (rc == 0)
+            rc = http_reply_header(resp, "Set-Cookie", cookie_line);
+        return rc < 0 ? rc : 0;
+    }
+    int rc = http_reply_json(
+        resp, 401,
+        json_pack("{s:s, s:s}", "error", "unauthorized", "detail",
+                  "this dashboard needs its token: 'Authorization: Bearer <token>', or open "
+                  "/?token=<token> once"));
+    if (rc == 0)
+        rc = http_reply_header(resp, "WWW-Authenticate", "Bearer");
+    return rc < 0 ? rc : 0;
+}
+
+/*
+ * http_config.admit. The http library has already refused a Host header
+ * naming another host (a DNS-rebinding page reaches us under its own name)
+ * and a write that is not JSON (a cross-site form). Here:
+ * - the token, when there is one (listening beyond loopback there must be);
+ * - a write (POST) without X-Requested-With: a cross-origin fetch that sets
+ *   it needs a CORS preflight this server never grants.
  */
 static int admit(const struct http_request *req, struct http_response *resp, void *app)
 {
     const struct dashboard *d = app;
-    const char *detail = NULL;
-    const char *host = http_header(req, "Host");
-    bool wildcard = strcmp(d->address, "0.0.0.0") == 0 || strcmp(d->address, "::") == 0;
-    if (host && !wildcard && !host_is_ours(host, d->address))
-        detail = "the Host header names another host: open the dashboard by its own address";
-    else if (strcmp(req->method, "POST") == 0 && !http_header(req, DASHBOARD_WRITE_HEADER))
-        detail = "a write needs the header " DASHBOARD_WRITE_HEADER " (the dashboard page sends it)";
-    if (!detail)
-        return 0;
-    return http_reply_json(resp, 403, json_pack("{s:s, s:s}", "error", "forbidden", "detail", detail));
+    if (d->token) {
+        int rc = admit_token(req, resp, d->token);
+        if (rc <= 0)
+            return rc;
+    }
+    if (strcmp(req->method, "POST") == 0 && !http_header(req, DASHBOARD_WRITE_HEADER))
+        return http_reply_json(resp, 403,
+                               json_pack("{s:s, s:s}", "error", "forbidden", "detail",
+                                         "a write needs the header " DASHBOARD_WRITE_HEADER
+                                         " (the dashboard page sends it)"));
+    return 0;
+}
+
+/* Whether address (numeric, checked by http_start later) is a loopback one. */
+static bool address_is_loopback(const char *address)
+{
+    struct in_addr v4;
+    struct in6_addr v6;
+    if (inet_pton(AF_INET, address, &v4) == 1)
+        return (ntohl(v4.s_addr) >> 24) == 127;
+    return inet_pton(AF_INET6, address, &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
+}
+
+/* Whether token can be sent in a header and a cookie: visible ASCII without ; , " \ */
+static bool token_valid(const char *token)
+{
+    size_t n = strlen(token);
+    if (n < DASHBOARD_TOKEN_MIN || n > DASHBOARD_TOKEN_MAX)
+        return false;
+    for (const char *c = token; *c; c++)
+        if (*c <= 0x20 || *c >= 0x7f || strchr(";,\"\\", *c))
+            return false;
+    return true;
 }
 
 /* Replies 400 or 404 with a formatted detail. Returns 0, or ERR_NOMEM. */
@@ -480,6 +550,7 @@ int cmd_dashboard_run(int argc, char **argv)
 {
     const char *cmd = "dashboard";
     const char *port_arg = NULL, *address = "127.0.0.1", *url_arg = NULL;
+    const char *token = getenv("DASHBOARD_TOKEN"), *allowed_hosts = getenv("HTTP_ALLOWED_HOSTS");
 
     for (int i = 1; i < argc; i++) {
         int rc;
@@ -488,7 +559,9 @@ int cmd_dashboard_run(int argc, char **argv)
             return CTL_EXIT_OK;
         } else if ((rc = ctl_option(cmd, argc, argv, &i, "--port", &port_arg)) ||
                    (rc = ctl_option(cmd, argc, argv, &i, "--address", &address)) ||
-                   (rc = ctl_option(cmd, argc, argv, &i, "--database-url", &url_arg))) {
+                   (rc = ctl_option(cmd, argc, argv, &i, "--database-url", &url_arg)) ||
+                   (rc = ctl_option(cmd, argc, argv, &i, "--token", &token)) ||
+                   (rc = ctl_option(cmd, argc, argv, &i, "--allowed-hosts", &allowed_hosts))) {
             if (rc < 0)
                 return CTL_EXIT_USAGE;
         } else if (argv[i][0] == '-') {
@@ -506,8 +579,21 @@ int cmd_dashboard_run(int argc, char **argv)
                                    port_arg);
     }
 
+    if (token && !*token)
+        token = NULL; /* DASHBOARD_TOKEN= means none */
+    if (!token && !address_is_loopback(address))
+        return ctl_usage_error(cmd,
+                               "listening on '%.64s' beyond loopback needs a token: set "
+                               "DASHBOARD_TOKEN or --token",
+                               address);
+    if (token && !token_valid(token))
+        return ctl_usage_error(cmd,
+                               "invalid token: want %d to %d visible ASCII characters "
+                               "without ; , \" or \\",
+                               DASHBOARD_TOKEN_MIN, DASHBOARD_TOKEN_MAX);
+
     /* The database must answer now: a wrong URL is better reported here than as 503s later. */
-    struct dashboard app = {ctl_database_url(url_arg), address};
+    struct dashboard app = {ctl_database_url(url_arg), token};
     struct db *db;
     int exit_code = ctl_db_connect(cmd, app.database_url, NULL, &db);
     if (exit_code != CTL_EXIT_OK)
@@ -540,6 +626,7 @@ int cmd_dashboard_run(int argc, char **argv)
         .thread_ctx_new = thread_db_new,
         .thread_ctx_free = thread_db_free,
         .admit = admit,
+        .allowed_hosts = allowed_hosts,
     };
     struct err err = {0};
     struct http_server *server = http_start(&hc, &err);

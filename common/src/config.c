@@ -33,6 +33,16 @@ const struct config_key config_common_keys[] = {
      "HTTP port; 0 = the context's own port (8081..8086)"},
     {"HTTP_ADDRESS", "--http-address", CONFIG_STRING, "127.0.0.1", 2, 45, NULL, 0, F(http_address),
      "numeric address to listen on; 0.0.0.0 for every interface (containers)"},
+    {"HTTP_ALLOWED_HOSTS", "--http-allowed-hosts", CONFIG_STRING, "", 0, 1024, NULL, 0,
+     F(http_allowed_hosts),
+     "more host names a Host header may give, comma-separated (e.g. compose service names); "
+     "loopback names and HTTP_ADDRESS are always allowed, others get 403"},
+    {"HTTP_CLIENT_CONNECTIONS", "--http-client-connections", CONFIG_INT, "64", 1, 10000, NULL, 0,
+     F(http_client_connections), "open HTTP connections one client address may hold"},
+    {"HTTP_REQUEST_DEADLINE_MS", "--http-request-deadline-ms", CONFIG_INT, "30000", 100, 3600000,
+     NULL, 0, F(http_request_deadline_ms),
+     "longest time one HTTP request may take, however slowly it arrives; then its connection is "
+     "closed"},
     {"LOG_LEVEL", "--log-level", CONFIG_CHOICE, "info", 0, 0, "debug|info|warn|error", 0,
      F(log_level), "least severe level written to stderr"},
     {"EVENTS_EXCHANGE", "--events-exchange", CONFIG_STRING, "integration.events", 1, 127, NULL, 0,

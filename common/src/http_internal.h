@@ -47,6 +47,29 @@ int http_route_find(const struct http_route *routes, size_t nroutes, const char 
 /* Whether id is an acceptable X-Correlation-ID: 1..128 visible ASCII characters (0x21..0x7e). */
 bool http_correlation_id_valid(const char *id);
 
+/*
+ * Whether a Content-Type header value is application/json: the media type
+ * compared without case, optional parameters after ';' ("application/json;
+ * charset=utf-8"). NULL (no header) is not.
+ */
+bool http_content_type_is_json(const char *value);
+
+/*
+ * Whether host, a Host header ("name", "name:port", "[v6]" or "[v6]:port"),
+ * names one of the comma-separated names in allowed (compared without case,
+ * blanks around names ignored) or, when local is not NULL, the address local.
+ * The port is not compared. An empty name is never allowed.
+ */
+bool http_host_allowed(const char *host, const char *allowed, const char *local);
+
+/*
+ * Whether list is a well-formed http_config.allowed_hosts: NULL, or
+ * comma-separated names of letters, digits, '.', '-', '_' and ':' (an IPv6
+ * address, without brackets), blanks around them, at most
+ * HTTP_ALLOWED_HOSTS_MAX bytes; empty entries are ignored.
+ */
+bool http_allowed_hosts_valid(const char *list);
+
 /* The metrics label for a method: one of a fixed set, or "other", so cardinality stays bounded. */
 const char *http_method_label(const char *method);
 

@@ -9,6 +9,17 @@
  * every struct http_call is freed by on_completed(), which MHD calls for
  * every request whose first call succeeded, however it ends (reply sent,
  * client gone, timeout, shutdown).
+ *
+ * The request deadline: libmicrohttpd's connection timeout is an idle
+ * timeout, reset by every byte, so a client sending one byte a second could
+ * hold a connection (and its memory pool) forever. Each connection is
+ * therefore listed from MHD_OPTION_NOTIFY_CONNECTION's STARTED to its CLOSED
+ * with the time its current request began (the accept, or the end of the
+ * previous request on it), and the sweeper thread shuts down the socket of
+ * any connection past the deadline; libmicrohttpd then sees the connection
+ * end and closes it as if the client had gone. Invariant: a listed fd is
+ * still open, since libmicrohttpd notifies CLOSED before it closes the socket
+ * and both the sweep and the unlisting hold conns_lock.
  */
 #include "common/http.h"
 
@@ -18,6 +29,7 @@
 #include "http_internal.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -28,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,6 +49,8 @@
 #define HTTP_DISCARD_MAX    (16 * HTTP_BODY_MAX) /* a refused body is read and dropped up to this */
 #define HTTP_ALLOW_MAX      64
 #define HTTP_DRAIN_MS       5000 /* http_stop waits this long for requests in flight */
+#define HTTP_SWEEP_MS       250  /* how often the sweeper looks for connections past the deadline */
+#define HTTP_HOSTS_LOOPBACK "localhost,127.0.0.1,::1"
 
 /* A per-thread context, listed so that http_stop can free it. */
 struct http_thread_ctx {
@@ -56,6 +71,24 @@ struct http_server {
 
     bool starting; /* while true, MHD's messages go to start_error, not the log */
     char start_error[256];
+
+    char *hosts;   /* the Host allow-list: loopback, bind address, config.allowed_hosts */
+    bool wildcard; /* bound to 0.0.0.0 or ::, so the connection's own address is allowed too */
+
+    pthread_mutex_t conns_lock; /* guards conns and sweeper_stop */
+    pthread_cond_t sweeper_wake;
+    struct http_conn *conns; /* open connections, for the deadline */
+    bool sweeper_started;
+    bool sweeper_stop;
+    pthread_t sweeper;
+};
+
+/* One open connection, from NOTIFY_CONNECTION STARTED to CLOSED (its socket_context). */
+struct http_conn {
+    int fd;
+    struct timespec since; /* when its current request began */
+    bool cut;              /* shut down by the sweeper */
+    struct http_conn *prev, *next;
 };
 
 /* One request, from the first call of on_request() to on_completed(). */
@@ -178,6 +211,76 @@ bool http_correlation_id_valid(const char *id)
     return len > 0;
 }
 
+bool http_content_type_is_json(const char *value)
+{
+    static const char json[] = HTTP_CONTENT_TYPE_JSON;
+    if (!value)
+        return false;
+    while (*value == ' ' || *value == '\t')
+        value++;
+    if (strncasecmp(value, json, sizeof(json) - 1) != 0)
+        return false;
+    const char *rest = value + sizeof(json) - 1;
+    while (*rest == ' ' || *rest == '\t')
+        rest++;
+    return *rest == '\0' || *rest == ';';
+}
+
+/* Copies the host name of a Host header into name (lowercase); false when empty or too long. */
+static bool host_name(const char *host, char *name, size_t namelen)
+{
+    const char *start = host;
+    size_t n;
+    if (host[0] == '[') {
+        start = host + 1;
+        n = strcspn(start, "]");
+        if (start[n] != ']' || (start[n + 1] != '\0' && start[n + 1] != ':'))
+            return false;
+    } else {
+        n = strcspn(host, ":");
+    }
+    if (n == 0 || n >= namelen)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        name[i] = (char)tolower((unsigned char)start[i]);
+    name[n] = '\0';
+    return true;
+}
+
+bool http_host_allowed(const char *host, const char *allowed, const char *local)
+{
+    char name[256];
+    if (!host || !host_name(host, name, sizeof(name)))
+        return false;
+    if (local && strcasecmp(name, local) == 0)
+        return true;
+    size_t n = strlen(name);
+    for (const char *p = allowed; p && *p;) {
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            p++;
+        size_t len = strcspn(p, ", \t");
+        if (len == n && strncasecmp(p, name, n) == 0)
+            return true;
+        p += len;
+    }
+    return false;
+}
+
+bool http_allowed_hosts_valid(const char *list)
+{
+    if (!list)
+        return true;
+    if (strlen(list) > HTTP_ALLOWED_HOSTS_MAX)
+        return false;
+    for (const char *c = list; *c; c++) {
+        bool ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+                  (*c >= '0' && *c <= '9') || strchr(".-_:, \t", *c);
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
 const char *http_method_label(const char *method)
 {
     static const char *const known[] = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"};
@@ -194,7 +297,22 @@ static void response_release(struct http_response *resp)
 {
     json_decref(resp->body);
     free(resp->text);
+    for (size_t i = 0; i < resp->nheaders && i < HTTP_RESPONSE_HEADERS_MAX; i++)
+        free(resp->headers[i].value);
     memset(resp, 0, sizeof(*resp));
+}
+
+int http_reply_header(struct http_response *resp, const char *name, const char *value)
+{
+    if (resp->nheaders >= HTTP_RESPONSE_HEADERS_MAX || !name || !value || strpbrk(value, "\r\n"))
+        return ERR_INVALID;
+    char *copy = strdup(value);
+    if (!copy)
+        return ERR_NOMEM;
+    resp->headers[resp->nheaders].name = name;
+    resp->headers[resp->nheaders].value = copy;
+    resp->nheaders++;
+    return 0;
 }
 
 int http_reply_json(struct http_response *resp, int status, json_t *body)
@@ -279,6 +397,14 @@ const char *http_header(const struct http_request *req, const char *name)
     return MHD_lookup_connection_value(call->connection, MHD_HEADER_KIND, name);
 }
 
+const char *http_cookie(const struct http_request *req, const char *name)
+{
+    const struct http_call *call = req->impl;
+    if (!call || !name)
+        return NULL;
+    return MHD_lookup_connection_value(call->connection, MHD_COOKIE_KIND, name);
+}
+
 int http_body_json(const struct http_request *req, json_t **out, struct err *err)
 {
     *out = NULL;
@@ -305,9 +431,12 @@ static double seconds_since(const struct timespec *start)
     return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
 }
 
-/* The log line and the metrics of one answered request. */
+/*
+ * The log line and the metrics of one answered request. hidden is the real
+ * detail of a 5xx reply whose body now says only "see the logs", or NULL.
+ */
 static void record(const struct http_call *call, const char *method, const char *path,
-                   const struct http_response *resp)
+                   const struct http_response *resp, const char *hidden)
 {
     double seconds = seconds_since(&call->started);
     char labels[64];
@@ -332,6 +461,8 @@ static void record(const struct http_call *call, const char *method, const char 
         level = resp->status == 503 ? LOG_LEVEL_WARN : LOG_LEVEL_ERROR;
     if (resp->status < 500)
         detail = NULL;
+    else if (hidden)
+        detail = hidden;
     struct log_fields fields = {.correlation_id = call->correlation_id, .error = error};
     log_write(level, &fields, "request '%s %s' answered %d in %.3f ms%s%s", method, path,
               resp->status, seconds * 1e3, detail ? ": " : "", detail ? detail : "");
@@ -342,13 +473,47 @@ static const char nomem_body[] =
     "{\"error\":\"out_of_memory\",\"detail\":\"cannot encode the response\"}";
 
 /*
- * Queues resp (filled; released here on every path), with the correlation id
- * and, for a 405, the Allow header. Returns MHD_NO only when MHD cannot send
- * anything, which makes MHD close the connection.
+ * A 5xx detail may quote the database or the broker: it goes to the log
+ * (into hidden), and the client gets one that only names the correlation id.
+ * Returns hidden, or NULL when the body has no detail to hide.
+ */
+static const char *hide_detail(const struct http_call *call, struct http_response *resp,
+                               char *hidden, size_t hiddenlen)
+{
+    const char *detail = json_string_value(json_object_get(resp->body, "detail"));
+    if (resp->status < 500 || !detail)
+        return NULL;
+    snprintf(hidden, hiddenlen, "%s", detail);
+    char generic[ERR_MSG_MAX];
+    snprintf(generic, sizeof(generic), "%s; see the logs for correlation id %s",
+             resp->status == 503 ? "service unavailable" : "internal error",
+             call->correlation_id[0] ? call->correlation_id : "(none)");
+    /* Out of memory: drop the detail rather than send the real one. */
+    if (json_object_set_new(resp->body, "detail", json_string(generic)) != 0)
+        json_object_del(resp->body, "detail");
+    return hidden;
+}
+
+/* Headers every reply carries: no framing (clickjacking), no content sniffing. */
+static bool add_common_headers(struct MHD_Response *response)
+{
+    return MHD_add_response_header(response, "Content-Security-Policy", "frame-ancestors 'none'") ==
+               MHD_YES &&
+           MHD_add_response_header(response, "X-Frame-Options", "DENY") == MHD_YES &&
+           MHD_add_response_header(response, "X-Content-Type-Options", "nosniff") == MHD_YES;
+}
+
+/*
+ * Queues resp (filled; released here on every path), with the correlation id,
+ * the common headers, resp's own and, for a 405, the Allow header; a 5xx
+ * detail is hidden first. Returns MHD_NO only when MHD cannot send anything,
+ * which makes MHD close the connection.
  */
 static enum MHD_Result respond(struct http_call *call, const char *method, const char *path,
                                struct http_response *resp, const char *allow)
 {
+    char hidden_buf[ERR_MSG_MAX];
+    const char *hidden = hide_detail(call, resp, hidden_buf, sizeof(hidden_buf));
     char *text = NULL;
     /* text is malloc'd (json_dumps uses malloc: the allocator is never replaced): MHD frees it. */
     enum MHD_ResponseMemoryMode mode = MHD_RESPMEM_MUST_FREE;
@@ -376,7 +541,11 @@ static enum MHD_Result respond(struct http_call *call, const char *method, const
         response &&
         MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, type) == MHD_YES &&
         (!cid[0] || MHD_add_response_header(response, "X-Correlation-ID", cid) == MHD_YES) &&
-        (!allow || MHD_add_response_header(response, MHD_HTTP_HEADER_ALLOW, allow) == MHD_YES);
+        (!allow || MHD_add_response_header(response, MHD_HTTP_HEADER_ALLOW, allow) == MHD_YES) &&
+        add_common_headers(response);
+    for (size_t i = 0; headers_ok && i < resp->nheaders && i < HTTP_RESPONSE_HEADERS_MAX; i++)
+        headers_ok = MHD_add_response_header(response, resp->headers[i].name,
+                                             resp->headers[i].value) == MHD_YES;
     enum MHD_Result ok =
         headers_ok ? MHD_queue_response(call->connection, (unsigned int)resp->status, response)
                    : MHD_NO;
@@ -385,7 +554,7 @@ static enum MHD_Result respond(struct http_call *call, const char *method, const
 
     if (ok == MHD_YES) {
         call->answered = true;
-        record(call, method, path, resp);
+        record(call, method, path, resp, hidden);
     } else {
         log_write(LOG_LEVEL_ERROR, &(struct log_fields){.correlation_id = cid},
                   "cannot queue the response to '%s %s'", method, path);
@@ -514,11 +683,17 @@ static enum MHD_Result dispatch(struct http_call *call, const char *method, cons
         req.params[i] = call->params.value[i];
     struct http_response resp = {0};
     if (app != server && server->config.admit) {
-        server->config.admit(&req, &resp, app);
+        int admitted = server->config.admit(&req, &resp, app);
         if (resp.status >= 100 && resp.status <= 599)
             return respond(call, method, path, &resp, NULL);
         response_release(&resp);
         resp = (struct http_response){0};
+        /* A gate that failed without a reply did not admit the request. */
+        if (admitted < 0) {
+            snprintf(detail, sizeof(detail), "the admission check of '%s %s' failed with '%s'",
+                     method, path, err_name(admitted));
+            return respond_problem(call, method, path, 500, err_name(ERR_INTERNAL), detail, NULL);
+        }
     }
     if (app != server && server->config.thread_ctx_new) {
         req.thread_ctx = thread_ctx_get(server);
@@ -572,6 +747,50 @@ static enum MHD_Result body_append(struct http_call *call, const char *data, siz
     return MHD_YES;
 }
 
+/*
+ * Whether the Host header names an allowed host: the list made at start, or
+ * (bound to a wildcard) the local address this connection arrived on.
+ */
+static bool host_admitted(const struct http_server *server, struct MHD_Connection *connection,
+                          const char *host)
+{
+    if (http_host_allowed(host, server->hosts, NULL))
+        return true;
+    if (!server->wildcard)
+        return false;
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+    struct sockaddr_storage local;
+    socklen_t len = sizeof(local);
+    char address[INET6_ADDRSTRLEN];
+    if (!info || getsockname(info->connect_fd, (struct sockaddr *)&local, &len) != 0)
+        return false;
+    const void *raw = local.ss_family == AF_INET6
+                          ? (const void *)&((const struct sockaddr_in6 *)&local)->sin6_addr
+                          : (const void *)&((const struct sockaddr_in *)&local)->sin_addr;
+    if (!inet_ntop(local.ss_family, raw, address, sizeof(address)))
+        return false;
+    /* An IPv4 client of an IPv6 wildcard arrives on "::ffff:a.b.c.d". */
+    const char *plain =
+        strncmp(address, "::ffff:", 7) == 0 && strchr(address, '.') ? address + 7 : address;
+    return http_host_allowed(host, NULL, plain);
+}
+
+/*
+ * Whether the request carries a body that must be JSON: POST, PUT and PATCH
+ * always (a form can post an empty body too), other methods when they
+ * announce one.
+ */
+static bool has_body(struct MHD_Connection *connection, const char *method, const char *length)
+{
+    if (strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 || strcmp(method, "PATCH") == 0)
+        return true;
+    if (length && strcmp(length, "0") != 0)
+        return true;
+    return MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
+                                       MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
+}
+
 /* The first call for a request: state, correlation id, early refusals. */
 static enum MHD_Result request_begin(struct http_server *server, struct MHD_Connection *connection,
                                      const char *method, const char *path, void **con_cls)
@@ -600,8 +819,22 @@ static enum MHD_Result request_begin(struct http_server *server, struct MHD_Conn
     if (!call->correlation_id[0])
         return respond_problem(call, method, path, 500, err_name(ERR_INTERNAL),
                                "cannot generate a correlation id", NULL);
+    const char *host =
+        MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+    if (host && !host_admitted(server, connection, host)) {
+        char detail[ERR_MSG_MAX];
+        snprintf(detail, sizeof(detail),
+                 "the Host header '%.64s' names another host: use this server's own address", host);
+        return respond_problem(call, method, path, 403, "forbidden", detail, NULL);
+    }
     const char *length =
         MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (has_body(connection, method, length) &&
+        !http_content_type_is_json(
+            MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE)))
+        return respond_problem(call, method, path, 415, "unsupported_media_type",
+                               "a request body must be sent as Content-Type: application/json",
+                               NULL);
     if (length) {
         errno = 0;
         char *end;
@@ -643,15 +876,105 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
     return dispatch(call, method, url);
 }
 
+/* --- the request deadline (see the file comment) ------------------------------------ */
+
+static int64_t elapsed_ms(const struct timespec *since, const struct timespec *now)
+{
+    return (int64_t)(now->tv_sec - since->tv_sec) * 1000 +
+           (now->tv_nsec - since->tv_nsec) / 1000000;
+}
+
+/* MHD_OPTION_NOTIFY_CONNECTION: lists a connection when it opens, unlists it when it closes. */
+static void on_connection(void *cls, struct MHD_Connection *connection, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    struct http_server *server = cls;
+    struct http_conn *conn = *socket_context;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *info =
+            MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+        conn = info ? calloc(1, sizeof(*conn)) : NULL;
+        if (!conn)
+            return; /* not listed: only the idle timeout applies to it */
+        conn->fd = info->connect_fd;
+        clock_gettime(CLOCK_MONOTONIC, &conn->since);
+        pthread_mutex_lock(&server->conns_lock);
+        conn->next = server->conns;
+        if (server->conns)
+            server->conns->prev = conn;
+        server->conns = conn;
+        pthread_mutex_unlock(&server->conns_lock);
+        *socket_context = conn;
+    } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED && conn) {
+        pthread_mutex_lock(&server->conns_lock);
+        if (conn->prev)
+            conn->prev->next = conn->next;
+        else
+            server->conns = conn->next;
+        if (conn->next)
+            conn->next->prev = conn->prev;
+        pthread_mutex_unlock(&server->conns_lock);
+        free(conn);
+        *socket_context = NULL;
+    }
+}
+
+/* A request on connection ended: the next one on it gets a whole deadline. */
+static void conn_restart(struct http_server *server, struct MHD_Connection *connection)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    struct http_conn *conn = info ? info->socket_context : NULL;
+    if (!conn)
+        return;
+    pthread_mutex_lock(&server->conns_lock);
+    clock_gettime(CLOCK_MONOTONIC, &conn->since);
+    pthread_mutex_unlock(&server->conns_lock);
+}
+
+/*
+ * The sweeper thread: every HTTP_SWEEP_MS, shuts down the socket of each
+ * connection whose request has taken longer than the deadline. Shutting
+ * down (not closing) leaves the fd to libmicrohttpd, which sees the
+ * connection end, completes the request as aborted and closes it.
+ */
+static void *sweeper_main(void *arg)
+{
+    struct http_server *server = arg;
+    int64_t deadline = server->config.request_deadline_ms;
+    pthread_mutex_lock(&server->conns_lock);
+    while (!server->sweeper_stop) {
+        struct timespec wake;
+        clock_gettime(CLOCK_MONOTONIC, &wake);
+        wake.tv_nsec += (long)HTTP_SWEEP_MS * 1000000L;
+        if (wake.tv_nsec >= 1000000000L) {
+            wake.tv_sec++;
+            wake.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&server->sweeper_wake, &server->conns_lock, &wake);
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        for (struct http_conn *c = server->conns; c && !server->sweeper_stop; c = c->next) {
+            if (c->cut || elapsed_ms(&c->since, &now) <= deadline)
+                continue;
+            c->cut = true;
+            shutdown(c->fd, SHUT_RDWR);
+            log_info("closed a connection whose request took over %lld ms", (long long)deadline);
+        }
+    }
+    pthread_mutex_unlock(&server->conns_lock);
+    return NULL;
+}
+
 static void on_completed(void *cls, struct MHD_Connection *connection, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
     (void)cls;
-    (void)connection;
     (void)toe;
     struct http_call *call = *con_cls;
     if (!call)
         return;
+    conn_restart(call->server, connection);
     atomic_fetch_sub(&call->server->inflight, 1);
     free(call->body);
     free(call);
@@ -704,6 +1027,16 @@ static int config_check(const struct http_config *config, struct err *err)
     }
     if (config->thread_ctx_free && !config->thread_ctx_new)
         return err_set(err, ERR_INVALID, "http thread_ctx_free set without thread_ctx_new");
+    if (!http_allowed_hosts_valid(config->allowed_hosts))
+        return err_set(err, ERR_INVALID,
+                       "http allowed hosts '%.64s' is not a comma-separated list of host names",
+                       config->allowed_hosts);
+    if (config->client_connections < 0)
+        return err_set(err, ERR_INVALID, "http client connections %d below 0",
+                       config->client_connections);
+    if (config->request_deadline_ms < 0)
+        return err_set(err, ERR_INVALID, "http request deadline %d ms below 0",
+                       config->request_deadline_ms);
     return 0;
 }
 
@@ -739,7 +1072,30 @@ struct http_server *http_start(const struct http_config *config, struct err *err
     server->config = *config;
     if (server->config.threads == 0)
         server->config.threads = HTTP_THREADS_DEFAULT;
+    if (server->config.client_connections == 0)
+        server->config.client_connections = HTTP_CLIENT_CONNECTIONS_DEFAULT;
+    if (server->config.request_deadline_ms == 0)
+        server->config.request_deadline_ms = HTTP_REQUEST_DEADLINE_MS_DEFAULT;
+    server->config.allowed_hosts = NULL; /* borrowed no further: copied into hosts */
     pthread_mutex_init(&server->lock, NULL);
+    pthread_mutex_init(&server->conns_lock, NULL);
+    pthread_condattr_t cond_attr;
+    pthread_condattr_init(&cond_attr);
+    pthread_condattr_setclock(&cond_attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&server->sweeper_wake, &cond_attr);
+    pthread_condattr_destroy(&cond_attr);
+    server->wildcard = strcmp(address, "0.0.0.0") == 0 || strcmp(address, "::") == 0;
+    size_t hosts_len = sizeof(HTTP_HOSTS_LOOPBACK) + strlen(address) + 2 +
+                       (config->allowed_hosts ? strlen(config->allowed_hosts) : 0);
+    server->hosts = malloc(hosts_len);
+    if (!server->hosts) {
+        err_set(err, ERR_NOMEM, "cannot allocate the http host list");
+        http_stop(server);
+        return NULL;
+    }
+    /* A wildcard is no host name: the connection's own address stands for it (host_admitted). */
+    snprintf(server->hosts, hosts_len, "%s,%s,%s", HTTP_HOSTS_LOOPBACK,
+             server->wildcard ? "" : address, config->allowed_hosts ? config->allowed_hosts : "");
     if (config->thread_ctx_new) {
         if (pthread_key_create(&server->thread_key, NULL) != 0) {
             err_set(err, ERR_INTERNAL, "cannot create the http thread key");
@@ -763,6 +1119,8 @@ struct http_server *http_start(const struct http_config *config, struct err *err
         MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, server,
         MHD_OPTION_SOCK_ADDR, addr,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, server,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, server,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)server->config.client_connections,
         MHD_OPTION_ARRAY, pool,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_IDLE_TIMEOUT_S,
         MHD_OPTION_END);
@@ -781,6 +1139,12 @@ struct http_server *http_start(const struct http_config *config, struct err *err
     const union MHD_DaemonInfo *info =
         MHD_get_daemon_info(server->daemon, MHD_DAEMON_INFO_BIND_PORT);
     server->port = info ? info->port : config->port;
+    if (pthread_create(&server->sweeper, NULL, sweeper_main, server) != 0) {
+        err_set(err, ERR_INTERNAL, "cannot start the http deadline thread");
+        http_stop(server);
+        return NULL;
+    }
+    server->sweeper_started = true;
     return server;
 }
 
@@ -788,6 +1152,13 @@ void http_stop(struct http_server *server)
 {
     if (!server)
         return;
+    if (server->sweeper_started) {
+        pthread_mutex_lock(&server->conns_lock);
+        server->sweeper_stop = true;
+        pthread_cond_signal(&server->sweeper_wake);
+        pthread_mutex_unlock(&server->conns_lock);
+        pthread_join(server->sweeper, NULL);
+    }
     if (server->daemon) {
         /* Stop accepting, let the requests in flight finish (bounded), then stop. */
         MHD_socket listener = MHD_quiesce_daemon(server->daemon);
@@ -809,6 +1180,9 @@ void http_stop(struct http_server *server)
     if (server->has_key)
         pthread_key_delete(server->thread_key);
     pthread_mutex_destroy(&server->lock);
+    pthread_cond_destroy(&server->sweeper_wake);
+    pthread_mutex_destroy(&server->conns_lock);
+    free(server->hosts);
     free(server);
 }
 

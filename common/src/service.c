@@ -7,6 +7,7 @@
 
 #include "common/db.h"
 #include "common/log.h"
+#include "http_internal.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -151,6 +152,13 @@ int service_main(int argc, char **argv, const struct service_def *def)
         fprintf(stderr, "%s: %s\n", def->name, err.msg);
         return SERVICE_EXIT_CONFIG;
     }
+    if (!http_allowed_hosts_valid(common_config.http_allowed_hosts)) {
+        fprintf(stderr,
+                "%s: invalid HTTP_ALLOWED_HOSTS (--http-allowed-hosts): '%.64s' is not a "
+                "comma-separated list of host names\n",
+                def->name, common_config.http_allowed_hosts);
+        return SERVICE_EXIT_CONFIG;
+    }
     if (common_config.http_port == 0)
         common_config.http_port = def->http_port;
     if (common_config.instance_id[0])
@@ -235,6 +243,9 @@ int service_main(int argc, char **argv, const struct service_def *def)
     struct http_config hc = {
         .port = common_config.http_port,
         .bind_address = common_config.http_address,
+        .allowed_hosts = common_config.http_allowed_hosts,
+        .client_connections = common_config.http_client_connections,
+        .request_deadline_ms = common_config.http_request_deadline_ms,
         .routes = def->routes,
         .nroutes = def->nroutes,
         .app = def->app,

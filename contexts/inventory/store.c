@@ -154,17 +154,22 @@ static int movement_row(void *ctx, const struct db_row *row, struct err *err)
     return list->fn(list->ctx, &rec, err);
 }
 
-int stock_store_list_movements(struct db *db, const char *offering_id, stock_store_movement_fn fn,
-                               void *ctx, struct err *err)
+int stock_store_list_movements(struct db *db, const char *offering_id, int64_t after_seq,
+                               int64_t limit, stock_store_movement_fn fn, void *ctx,
+                               struct err *err)
 {
     struct movement_list list = {fn, ctx};
-    const char *params[] = {offering_id};
+    char after[24], max[24];
+    snprintf(after, sizeof(after), "%lld", (long long)after_seq);
+    snprintf(max, sizeof(max), "%lld", (long long)limit);
+    const char *params[] = {offering_id, after, max};
     return db_exec(db,
                    "SELECT id, seq, kind, quantity, booking_id, event_id,"
                    " available_before, reserved_before, sold_before,"
                    " available_after, reserved_after, sold_after, " AT_RFC3339
-                   " FROM movements WHERE offering_id = $1::uuid ORDER BY seq",
-                   1, params, movement_row, &list, err);
+                   " FROM movements WHERE offering_id = $1::uuid AND seq > $2::bigint"
+                   " ORDER BY seq LIMIT $3::bigint",
+                   3, params, movement_row, &list, err);
 }
 
 /* ---- refusals ----------------------------------------------------------------------- */

@@ -77,9 +77,15 @@ struct stock_movement_record {
 typedef int (*stock_store_movement_fn)(void *ctx, const struct stock_movement_record *rec,
                                        struct err *err);
 
-/* Lists the movements of offering_id oldest first (by seq). Returns their number or an error. */
-int stock_store_list_movements(struct db *db, const char *offering_id, stock_store_movement_fn fn,
-                               void *ctx, struct err *err);
+/*
+ * Lists at most limit movements of offering_id with a seq above after_seq
+ * (-1: from the first), oldest first (by seq): keyset pagination on
+ * UNIQUE (offering_id, seq), so a page costs the same however deep it is.
+ * Returns their number or an error.
+ */
+int stock_store_list_movements(struct db *db, const char *offering_id, int64_t after_seq,
+                               int64_t limit, stock_store_movement_fn fn, void *ctx,
+                               struct err *err);
 
 /* ---- refusals ------------------------------------------------------------------- */
 

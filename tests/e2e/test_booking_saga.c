@@ -232,21 +232,31 @@ static void assert_counts(const json_t *side, long long available, long long res
                  reserved, sold, e2e_dump(side));
 }
 
-/* GET /stock/{offering}/movements: the "movements" array (new reference), oldest first. */
+/*
+ * GET /stock/{offering}/movements, every page (following next_cursor): the
+ * movements (new reference), oldest first.
+ */
 static json_t *movements_of(const char *offering_id)
 {
-    char path[160];
-    snprintf(path, sizeof(path), "/stock/%s/movements", offering_id);
-    long status;
-    json_t *reply;
-    e2e_get(E2E_INVENTORY, path, NULL, &status, &reply, NULL);
-    if (status != 200 || strcmp(e2e_str(reply, "offering_id"), offering_id) != 0 ||
-        !json_is_array(json_object_get(reply, "movements")))
-        fail_msg("GET %s: expected 200 {offering_id, movements: […]}, got %ld %s", path, status,
-                 e2e_dump(reply));
-    json_t *m = json_incref(json_object_get(reply, "movements"));
-    json_decref(reply);
-    return m;
+    json_t *all = json_array();
+    char path[256], cursor[32] = "";
+    do {
+        snprintf(path, sizeof(path), "/stock/%s/movements%s%s", offering_id,
+                 cursor[0] ? "?cursor=" : "", cursor);
+        long status;
+        json_t *reply;
+        e2e_get(E2E_INVENTORY, path, NULL, &status, &reply, NULL);
+        json_t *next = json_object_get(reply, "next_cursor");
+        if (status != 200 || strcmp(e2e_str(reply, "offering_id"), offering_id) != 0 ||
+            !json_is_array(json_object_get(reply, "movements")) ||
+            !(json_is_null(next) || json_is_string(next)))
+            fail_msg("GET %s: expected 200 {offering_id, movements: […], next_cursor}, got %ld %s",
+                     path, status, e2e_dump(reply));
+        json_array_extend(all, json_object_get(reply, "movements"));
+        snprintf(cursor, sizeof(cursor), "%s", json_is_string(next) ? json_string_value(next) : "");
+        json_decref(reply);
+    } while (cursor[0]);
+    return all;
 }
 
 /* One movement: kind, quantity, booking, causing event, before and after. */

@@ -4,16 +4,23 @@
  * provider owner, gets the role and a welcome, and the provider is activated.
  * Also the refusals on the way (unknown owner, duplicate e-mail, bad input),
  * checked to write nothing, and the correlation/causation ids every outbox and
- * inbox row of the flow carries.
+ * inbox row of the flow carries. Also the web surface every service shares
+ * (415 for a body that is not JSON, 403 for a foreign Host: docs/security.md)
+ * and the paging of inventory's movements.
  */
 #include "e2e_harness.h"
 
 #include "common/uuid7.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #define USERS_COUNT "SELECT count(*) FROM usermanagement.users"
 
@@ -458,6 +465,201 @@ static void test_correlation_id_is_generated_when_absent(void **state)
     assert_string_not_equal(cid, cid2);
 }
 
+/* ---- the web surface ------------------------------------------------------------ */
+
+/*
+ * Sends the raw request text to 127.0.0.1:port and returns the status of the
+ * reply ("HTTP/1.1 415 ..."), or -1 when none came within 10 s. Raw, so the
+ * test says exactly which Host and Content-Type go out.
+ */
+static int raw_status(int port, const char *request)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return -1;
+    struct timeval tv = {.tv_sec = 10};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    char reply[64] = "";
+    size_t got = 0;
+    if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0 &&
+        send(fd, request, strlen(request), MSG_NOSIGNAL) == (ssize_t)strlen(request)) {
+        ssize_t n;
+        while (got < sizeof(reply) - 1 &&
+               (n = recv(fd, reply + got, sizeof(reply) - 1 - got, 0)) > 0)
+            got += (size_t)n;
+    }
+    close(fd);
+    reply[got] = '\0';
+    int status = -1;
+    if (sscanf(reply, "HTTP/1.%*d %d", &status) != 1)
+        return -1;
+    return status;
+}
+
+static void test_every_service_refuses_non_json_bodies_and_foreign_hosts(void **state)
+{
+    (void)state;
+    for (int c = 0; c < E2E_NCTX; c++) {
+        char req[512];
+        int port = e2e_port(c);
+        /* What a form on any web page can post: text/plain, no preflight. Refused before routing.
+         */
+        snprintf(req, sizeof(req),
+                 "POST /health HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Type: text/plain\r\n"
+                 "Content-Length: 2\r\nConnection: close\r\n\r\n{}",
+                 port);
+        int status = raw_status(port, req);
+        if (status != 415)
+            fail_msg("'%s': a text/plain POST answered %d, expected 415", e2e_ctx_name(c), status);
+        /* A DNS-rebinding page: our address, its name. */
+        snprintf(req, sizeof(req),
+                 "GET /health HTTP/1.1\r\nHost: rebound.example:%d\r\nConnection: close\r\n\r\n",
+                 port);
+        status = raw_status(port, req);
+        if (status != 403)
+            fail_msg("'%s': Host rebound.example answered %d, expected 403", e2e_ctx_name(c),
+                     status);
+        /* Its own names still pass. */
+        snprintf(req, sizeof(req),
+                 "GET /health HTTP/1.1\r\nHost: localhost:%d\r\nConnection: close\r\n\r\n", port);
+        status = raw_status(port, req);
+        if (status != 200)
+            fail_msg("'%s': Host localhost answered %d, expected 200", e2e_ctx_name(c), status);
+    }
+    /* A real write route: the cross-site form creates no user. */
+    int64_t users = e2e_count(USERS_COUNT, NULL, NULL);
+    char email[128], body[256], req[768];
+    e2e_unique_email(email, sizeof(email), "form");
+    snprintf(body, sizeof(body), "{\"email\": \"%s\", \"name\": \"Form Post\"}", email);
+    int port = e2e_port(E2E_USERMANAGEMENT);
+    snprintf(
+        req, sizeof(req),
+        "POST /users HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Type: text/plain;charset=UTF-8\r\n"
+        "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+        port, strlen(body), body);
+    assert_int_equal(raw_status(port, req), 415);
+    assert_int_equal(e2e_count(USERS_COUNT, NULL, NULL), users);
+}
+
+/* GET path on inventory; returns the reply (new reference), which must have status. */
+static json_t *inventory_get(const char *path, long want)
+{
+    long status;
+    json_t *reply;
+    e2e_get(E2E_INVENTORY, path, NULL, &status, &reply, NULL);
+    if (status != want)
+        fail_msg("GET %s: %ld, expected %ld: %s", path, status, want, e2e_dump(reply));
+    return reply;
+}
+
+/* Adds n made-up reserve movements to offering, after its last one (seq continues). */
+static void add_movements(const char *offering, int n)
+{
+    char count[16], out[32];
+    snprintf(count, sizeof(count), "%d", n);
+    e2e_value("WITH last AS (SELECT coalesce(max(seq), 0) AS seq FROM inventory.movements"
+              "               WHERE offering_id = $1::uuid),"
+              " ins AS (INSERT INTO inventory.movements (id, offering_id, seq, kind, quantity,"
+              "   booking_id, event_id, available_before, reserved_before, sold_before,"
+              "   available_after, reserved_after, sold_after)"
+              "  SELECT gen_random_uuid(), $1::uuid, last.seq + g, 'reserve', 1, gen_random_uuid(),"
+              "   gen_random_uuid(), 10, 0, 0, 9, 1, 0 FROM last, generate_series(1, $2::int) g"
+              "  RETURNING 1)"
+              " SELECT count(*) FROM ins",
+              offering, count, out, sizeof(out));
+    assert_int_equal(atoi(out), n);
+}
+
+/* Follows next_cursor from path (with "?limit=…" or not) to the end; counts pages and ids. */
+static size_t walk_pages(const char *offering, const char *limit, json_t *ids, int *pages)
+{
+    char path[256], cursor[32] = "";
+    *pages = 0;
+    for (;;) {
+        snprintf(path, sizeof(path), "/stock/%s/movements?%s%s%s", offering, limit,
+                 cursor[0] ? "&cursor=" : "", cursor);
+        json_t *reply = inventory_get(path, 200);
+        json_t *page = json_object_get(reply, "movements");
+        size_t i;
+        json_t *m;
+        json_array_foreach(page, i, m)
+        {
+            json_object_set_new(ids, e2e_str(m, "id"), json_true());
+        }
+        (*pages)++;
+        json_t *next = json_object_get(reply, "next_cursor");
+        if (!json_object_get(reply, "offering_id") || !next)
+            fail_msg("GET %s: no offering_id or next_cursor: %s", path, e2e_dump(reply));
+        if (json_is_null(next)) {
+            json_decref(reply);
+            return json_object_size(ids);
+        }
+        snprintf(cursor, sizeof(cursor), "%s", json_string_value(next));
+        json_decref(reply);
+        if (*pages > 20)
+            fail_msg("more than 20 pages");
+    }
+}
+
+static void test_stock_movements_come_in_pages(void **state)
+{
+    (void)state;
+    char email[128], owner[E2E_ID_LEN], provider[E2E_ID_LEN], offering[E2E_ID_LEN];
+    e2e_unique_email(email, sizeof(email), "pages");
+    e2e_create_user(email, "Paging Owner", NULL, owner);
+    json_decref(e2e_create_provider(owner, NULL, provider));
+    e2e_create_offering(provider, "Paged Room", 1000, 10, NULL, offering);
+    e2e_wait_offering_known(offering);
+    add_movements(offering, 250);
+
+    /* The default page is 100, oldest first, and says where the next one starts. */
+    char path[256];
+    snprintf(path, sizeof(path), "/stock/%s/movements", offering);
+    json_t *first = inventory_get(path, 200);
+    assert_int_equal(json_array_size(json_object_get(first, "movements")), 100);
+    assert_true(json_is_string(json_object_get(first, "next_cursor")));
+
+    /* Following the cursors gives each movement once: 100 + 100 + 50. */
+    json_t *ids = json_object();
+    int pages;
+    assert_int_equal(walk_pages(offering, "", ids, &pages), 250);
+    assert_int_equal(pages, 3);
+    json_object_clear(ids);
+    assert_int_equal(walk_pages(offering, "limit=1000", ids, &pages), 250);
+    assert_int_equal(pages, 1);
+    json_object_clear(ids);
+    assert_int_equal(walk_pages(offering, "limit=250", ids, &pages), 250); /* exactly one page */
+    assert_int_equal(pages, 1);
+
+    /* A movement appended between two pages is on the next one, not lost. */
+    snprintf(path, sizeof(path), "/stock/%s/movements?limit=200", offering);
+    json_t *page1 = inventory_get(path, 200);
+    add_movements(offering, 1);
+    snprintf(path, sizeof(path), "/stock/%s/movements?limit=200&cursor=%s", offering,
+             json_string_value(json_object_get(page1, "next_cursor")));
+    json_t *page2 = inventory_get(path, 200);
+    assert_int_equal(json_array_size(json_object_get(page2, "movements")), 51);
+    assert_true(json_is_null(json_object_get(page2, "next_cursor")));
+    assert_string_not_equal(e2e_str(json_array_get(json_object_get(page1, "movements"), 0), "id"),
+                            e2e_str(json_array_get(json_object_get(page2, "movements"), 0), "id"));
+
+    /* Bad values are 400. */
+    static const char *const bad[] = {"limit=0", "limit=1001", "limit=-1",  "limit=ten",
+                                      "limit=",  "cursor=abc", "cursor=-5", "cursor="};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        snprintf(path, sizeof(path), "/stock/%s/movements?%s", offering, bad[i]);
+        json_t *reply = inventory_get(path, 400);
+        e2e_assert_error_body(reply, "invalid", path);
+        json_decref(reply);
+    }
+    json_decref(first);
+    json_decref(page1);
+    json_decref(page2);
+    json_decref(ids);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -466,6 +668,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_duplicate_email_in_another_case_is_a_conflict, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_user_input_is_refused_and_nothing_is_half_written, setup, teardown),
         cmocka_unit_test_setup_teardown(test_correlation_id_is_generated_when_absent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_every_service_refuses_non_json_bodies_and_foreign_hosts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stock_movements_come_in_pages, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

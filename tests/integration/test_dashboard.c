@@ -2,7 +2,9 @@
  * test_dashboard.c - "eventctl dashboard" against a real PostgreSQL: the
  * binary (EVENTCTL_BIN) runs as a child process on a port it picks itself
  * (--port 0, read back from the line it prints), and the page and the JSON
- * API are checked over HTTP with libcurl.
+ * API are checked over HTTP with libcurl. A second dashboard with a token
+ * checks the token rules, and the refusals of the web surface (foreign Host,
+ * non-JSON writes, framing) are checked on the first.
  *
  * Like test_eventctl.c, the booking, inventory and payment schemas are dropped
  * and migrated afresh from migrations/ (EVENTCTL_MIGRATIONS), the other three
@@ -26,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -125,7 +128,36 @@ struct reply {
     char content_type[128];
     char *body; /* NUL-terminated, malloc'd */
     size_t len;
+    char csp[128];
+    char frame_options[32];
+    char location[256];
+    char set_cookie[512];
 };
+
+/* Copies the value of header line (of length len) into out when it is header name. */
+static void header_value(const char *line, size_t len, const char *name, char *out, size_t outlen)
+{
+    size_t nlen = strlen(name);
+    if (len <= nlen + 1 || strncasecmp(line, name, nlen) != 0 || line[nlen] != ':')
+        return;
+    const char *v = line + nlen + 1;
+    while (*v == ' ')
+        v++;
+    size_t vlen = (size_t)(line + len - v);
+    while (vlen > 0 && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n'))
+        vlen--;
+    snprintf(out, outlen, "%.*s", (int)vlen, v);
+}
+
+static size_t on_header(char *line, size_t size, size_t n, void *vreply)
+{
+    struct reply *r = vreply;
+    header_value(line, size * n, "Content-Security-Policy", r->csp, sizeof(r->csp));
+    header_value(line, size * n, "X-Frame-Options", r->frame_options, sizeof(r->frame_options));
+    header_value(line, size * n, "Location", r->location, sizeof(r->location));
+    header_value(line, size * n, "Set-Cookie", r->set_cookie, sizeof(r->set_cookie));
+    return size * n;
+}
 
 static size_t on_body(char *data, size_t size, size_t n, void *vreply)
 {
@@ -141,10 +173,12 @@ static size_t on_body(char *data, size_t size, size_t n, void *vreply)
 }
 
 /*
- * Sends method path to the dashboard (no body) with one more header line when
- * header is not NULL, and fills r; the test fails when it cannot.
+ * Sends method path to the dashboard (no body) with the header lines of
+ * headers (NULL-terminated; NULL for none), and fills r; the test fails when
+ * it cannot.
  */
-static void request_with(const char *method, const char *path, const char *header, struct reply *r)
+static void request_headers(const char *method, const char *path, const char *const *headers_in,
+                            struct reply *r)
 {
     memset(r, 0, sizeof(*r));
     char url[512];
@@ -159,10 +193,14 @@ static void request_with(const char *method, const char *path, const char *heade
     } else if (strcmp(method, "GET") != 0) {
         curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
     }
-    struct curl_slist *headers = header ? curl_slist_append(NULL, header) : NULL;
+    struct curl_slist *headers = NULL;
+    for (const char *const *h = headers_in; h && *h; h++)
+        headers = curl_slist_append(headers, *h);
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, r);
     curl_easy_setopt(curl, CURLOPT_TIMEOUT, 20L);
     CURLcode rc = curl_easy_perform(curl);
     curl_slist_free_all(headers);
@@ -177,11 +215,18 @@ static void request_with(const char *method, const char *path, const char *heade
         r->body = calloc(1, 1);
 }
 
-/* As the page sends it: a POST carries X-Requested-With. */
+/* method path with one more header line when header is not NULL. */
+static void request_with(const char *method, const char *path, const char *header, struct reply *r)
+{
+    request_headers(method, path, (const char *const[]){header, NULL}, r);
+}
+
+/* As the page sends it: a POST carries X-Requested-With and says it is JSON. */
 static void request(const char *method, const char *path, struct reply *r)
 {
-    request_with(method, path,
-                 strcmp(method, "POST") == 0 ? "X-Requested-With: eventctl-dashboard" : NULL, r);
+    static const char *const page_post[] = {"X-Requested-With: eventctl-dashboard",
+                                            "Content-Type: application/json", NULL};
+    request_headers(method, path, strcmp(method, "POST") == 0 ? page_post : NULL, r);
 }
 
 /* The JSON reply of method path, which must answer status (the test fails otherwise). */
@@ -228,35 +273,49 @@ static long long num(const json_t *o, const char *key)
 
 /* ---- fixtures ------------------------------------------------------------------------- */
 
-static int start_dashboard(void)
+/*
+ * Starts a dashboard with args, output into o and e; sets *pid and *at_port
+ * once it says where it listens. Returns 0, or -1 (said on stderr).
+ */
+static int spawn_dashboard(const char *const *args, const char *o, const char *e, pid_t *pid,
+                           int *at_port)
 {
-    snprintf(out_path, sizeof(out_path), "/tmp/dashboard_out_%d", (int)getpid());
-    snprintf(err_path, sizeof(err_path), "/tmp/dashboard_err_%d", (int)getpid());
-    const char *args[] = {
-        "dashboard", "--port", "0", "--database-url", testlib_require_env("DATABASE_URL"), NULL};
-    dashboard = spawn(args, out_path, err_path);
-    if (dashboard < 0)
+    *pid = spawn(args, o, e);
+    if (*pid < 0)
         return -1;
-    /* It prints "eventctl dashboard: serving http://127.0.0.1:<port>/ ..." once it listens. */
+    /* It prints "eventctl dashboard: serving http://<address>:<port>/ ..." once it listens. */
     for (int i = 0; i < 500; i++) {
         char out[512];
-        read_file(out_path, out, sizeof(out));
-        const char *at = strstr(out, "http://127.0.0.1:");
-        if (at && strchr(at, '\n')) {
-            port = atoi(at + strlen("http://127.0.0.1:"));
-            return port > 0 ? 0 : -1;
+        read_file(o, out, sizeof(out));
+        const char *at = strstr(out, "serving http://");
+        const char *slash = at ? strchr(at + strlen("serving http://"), '/') : NULL;
+        if (slash && strchr(at, '\n')) {
+            const char *colon = slash;
+            while (colon > at && *colon != ':')
+                colon--;
+            *at_port = atoi(colon + 1);
+            return *at_port > 0 ? 0 : -1;
         }
-        if (waitpid(dashboard, NULL, WNOHANG) == dashboard) {
+        if (waitpid(*pid, NULL, WNOHANG) == *pid) {
             char err[2048];
-            read_file(err_path, err, sizeof(err));
+            read_file(e, err, sizeof(err));
             fprintf(stderr, "eventctl dashboard exited at start:\n%s", err);
-            dashboard = -1;
+            *pid = -1;
             return -1;
         }
         testlib_sleep_ms(20);
     }
     fprintf(stderr, "eventctl dashboard did not say where it listens within 10 s\n");
     return -1;
+}
+
+static int start_dashboard(void)
+{
+    snprintf(out_path, sizeof(out_path), "/tmp/dashboard_out_%d", (int)getpid());
+    snprintf(err_path, sizeof(err_path), "/tmp/dashboard_err_%d", (int)getpid());
+    const char *args[] = {
+        "dashboard", "--port", "0", "--database-url", testlib_require_env("DATABASE_URL"), NULL};
+    return spawn_dashboard(args, out_path, err_path, &dashboard, &port);
 }
 
 static int group_setup(void **state)
@@ -511,7 +570,12 @@ static void test_a_write_without_the_page_header_is_forbidden(void **state)
 {
     (void)state;
     struct reply r;
-    request_with("POST", "/api/requeue/" E3, NULL, &r); /* what a cross-site form sends */
+    /* What a cross-site form sends: no JSON, no header. */
+    request_with("POST", "/api/requeue/" E3, "Content-Type: text/plain", &r);
+    if (r.status != 415 || !strstr(r.body, "\"unsupported_media_type\""))
+        fail_msg("expected 415 unsupported_media_type, got %ld: %s", r.status, r.body);
+    free(r.body);
+    request_with("POST", "/api/requeue/" E3, "Content-Type: application/json", &r);
     expect_forbidden(&r, "X-Requested-With");
     free(r.body);
     char v[16];
@@ -545,6 +609,135 @@ static void test_a_host_header_naming_another_host_is_forbidden(void **state)
             fail_msg("'%s' answered %ld: %s", host, r.status, r.body);
         free(r.body);
     }
+}
+
+static void test_replies_forbid_framing(void **state)
+{
+    (void)state;
+    static const char *const paths[] = {"/", "/api/contexts", "/api/nope"};
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+        struct reply r;
+        request("GET", paths[i], &r);
+        if (strcmp(r.csp, "frame-ancestors 'none'") != 0 || strcmp(r.frame_options, "DENY") != 0)
+            fail_msg("GET %s: Content-Security-Policy '%s', X-Frame-Options '%s'", paths[i], r.csp,
+                     r.frame_options);
+        free(r.body);
+    }
+}
+
+#define TOKEN "t0ken-for-the-dashboard-test-42"
+
+static void test_beyond_loopback_it_refuses_to_start_without_a_token(void **state)
+{
+    (void)state;
+    char o[96], e[96], err[1024];
+    snprintf(o, sizeof(o), "%s.tok", out_path);
+    snprintf(e, sizeof(e), "%s.tok", err_path);
+    const char *url = testlib_require_env("DATABASE_URL");
+    const char *no_token[] = {"dashboard", "--address",      "0.0.0.0", "--port",
+                              "0",         "--database-url", url,       NULL};
+    assert_int_equal(wait_exit(spawn(no_token, o, e), 30000), 2);
+    read_file(e, err, sizeof(err));
+    assert_non_null(strstr(err, "DASHBOARD_TOKEN"));
+    size_t len = strlen(err);
+    assert_true(len > 0 && strchr(err, '\n') == err + len - 1); /* one line */
+    const char *short_token[] = {"dashboard", "--address",      "::", "--port", "0", "--token",
+                                 "short",     "--database-url", url,  NULL};
+    assert_int_equal(wait_exit(spawn(short_token, o, e), 30000), 2);
+    read_file(e, err, sizeof(err));
+    assert_non_null(strstr(err, "invalid token"));
+    /* With one it starts; loopback without one still does (the group's dashboard). */
+    const char *with_token[] = {"dashboard", "--address", "0.0.0.0",        "--port", "0",
+                                "--token",   TOKEN,       "--database-url", url,      NULL};
+    pid_t pid;
+    int its_port;
+    assert_int_equal(spawn_dashboard(with_token, o, e, &pid, &its_port), 0);
+    kill(pid, SIGTERM);
+    assert_int_equal(wait_exit(pid, 10000), 0);
+    unlink(o);
+    unlink(e);
+}
+
+static void test_with_a_token_every_request_needs_it(void **state)
+{
+    (void)state;
+    char o[96], e[96];
+    snprintf(o, sizeof(o), "%s.tok2", out_path);
+    snprintf(e, sizeof(e), "%s.tok2", err_path);
+    const char *args[] = {"dashboard",
+                          "--port",
+                          "0",
+                          "--token",
+                          TOKEN,
+                          "--database-url",
+                          testlib_require_env("DATABASE_URL"),
+                          NULL};
+    pid_t pid;
+    int its_port, group_port = port;
+    assert_int_equal(spawn_dashboard(args, o, e, &pid, &its_port), 0);
+    port = its_port; /* request() talks to this one until the end of the test */
+    struct reply r;
+
+    /* None, or a wrong one: 401, before anything runs. */
+    static const char *const wrong[] = {
+        NULL, "Authorization: Bearer t0ken-for-the-dashboard-test-43",
+        "Authorization: Bearer " TOKEN "x", "Cookie: eventctl_dashboard_token=nope",
+        "Authorization: Basic " TOKEN};
+    for (size_t i = 0; i < sizeof(wrong) / sizeof(wrong[0]); i++) {
+        request_with("GET", "/api/contexts", wrong[i], &r);
+        if (r.status != 401 || !strstr(r.body, "\"unauthorized\""))
+            fail_msg("'%s': expected 401, got %ld: %s", wrong[i] ? wrong[i] : "(none)", r.status,
+                     r.body);
+        free(r.body);
+    }
+    request_with("GET", "/?token=wrong-token-of-enough-length", NULL, &r);
+    assert_int_equal(r.status, 401);
+    free(r.body);
+    /* A write without it changes nothing, even with the page's headers. */
+    request_headers("POST", "/api/requeue/" E3,
+                    (const char *const[]){"X-Requested-With: eventctl-dashboard",
+                                          "Content-Type: application/json", NULL},
+                    &r);
+    assert_int_equal(r.status, 401);
+    free(r.body);
+    char v[16];
+    ops_fixtures_value(db, "SELECT status FROM inventory.inbox WHERE id = $1", 1,
+                       (const char *[]){E3}, v, sizeof(v));
+    assert_string_equal(v, "dead");
+
+    /* As a bearer token. */
+    request_with("GET", "/api/contexts", "Authorization: Bearer " TOKEN, &r);
+    assert_int_equal(r.status, 200);
+    free(r.body);
+    /* Once in the address, then in a cookie the browser sends back. */
+    request_with("GET", "/?token=" TOKEN, NULL, &r);
+    assert_int_equal(r.status, 303);
+    assert_string_equal(r.location, "/");
+    assert_non_null(strstr(r.set_cookie, "eventctl_dashboard_token=" TOKEN));
+    assert_non_null(strstr(r.set_cookie, "HttpOnly"));
+    assert_non_null(strstr(r.set_cookie, "SameSite=Strict"));
+    free(r.body);
+    request_with("GET", "/", "Cookie: eventctl_dashboard_token=" TOKEN, &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "<!doctype html>"));
+    free(r.body);
+    request_headers("POST", "/api/requeue/" E3,
+                    (const char *const[]){"X-Requested-With: eventctl-dashboard",
+                                          "Content-Type: application/json",
+                                          "Cookie: eventctl_dashboard_token=" TOKEN, NULL},
+                    &r);
+    assert_int_equal(r.status, 200);
+    free(r.body);
+    /* /health answers probes without it. */
+    request("GET", "/health", &r);
+    assert_int_equal(r.status, 200);
+    free(r.body);
+
+    port = group_port;
+    kill(pid, SIGTERM);
+    assert_int_equal(wait_exit(pid, 10000), 0);
+    unlink(o);
+    unlink(e);
 }
 
 /* ---- /api/trace/{correlation_id} ---------------------------------------------------------- */
@@ -746,6 +939,9 @@ int main(void)
         cmocka_unit_test_setup(test_requeue_refuses_unknown_and_malformed_ids, setup),
         cmocka_unit_test_setup(test_a_write_without_the_page_header_is_forbidden, setup),
         cmocka_unit_test_setup(test_a_host_header_naming_another_host_is_forbidden, setup),
+        cmocka_unit_test_setup(test_replies_forbid_framing, setup),
+        cmocka_unit_test_setup(test_beyond_loopback_it_refuses_to_start_without_a_token, setup),
+        cmocka_unit_test_setup(test_with_a_token_every_request_needs_it, setup),
         cmocka_unit_test_setup(test_trace_returns_the_causal_tree, setup),
         cmocka_unit_test_setup(test_trace_text_is_what_the_command_prints, setup),
         cmocka_unit_test_setup(test_bad_start_is_one_line_and_an_exit_code, setup),

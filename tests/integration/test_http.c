@@ -3,8 +3,11 @@
  * on a free loopback port and libcurl talks to it. Covers routing (params,
  * 404, 405), JSON bodies (echo, invalid → 400, the 1 MiB limit by
  * Content-Length and while streaming → 413), X-Correlation-ID, /health,
- * /metrics, per-thread contexts, concurrent clients and draining on stop.
- * Needs no database or broker.
+ * /metrics, per-thread contexts, concurrent clients and draining on stop;
+ * the web surface: 415 without a JSON Content-Type, 403 for a foreign Host,
+ * no framing, 5xx replies without the real detail, the per-client connection
+ * limit and the request deadline against a byte-a-second client. Needs no
+ * database or broker.
  */
 #include "common/http.h"
 
@@ -14,7 +17,9 @@
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
+#include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -74,6 +79,18 @@ static int route_get_broken(const struct http_request *req, struct http_response
     return ERR_TRANSIENT; /* and no reply */
 }
 
+/* A 503 whose message quotes the database, as db.c's would. */
+static int route_get_leaky(const struct http_request *req, struct http_response *resp, void *app)
+{
+    (void)req;
+    (void)app;
+    struct err err;
+    err_set(&err, ERR_TRANSIENT,
+            "connection to server at \"10.1.2.3\", port 5432 failed: FATAL: password "
+            "authentication failed for user \"booking\"");
+    return http_reply_error(resp, &err);
+}
+
 static int route_get_slow(const struct http_request *req, struct http_response *resp, void *app)
 {
     (void)req;
@@ -100,16 +117,23 @@ static int app_admit(const struct http_request *req, struct http_response *resp,
     (void)app;
     const char *gate = http_header(req, "X-Gate");
     if (gate && strcmp(gate, "closed") == 0)
-        return http_reply_json(resp, 403, json_pack("{s:s, s:s}", "error", "forbidden", "detail",
-                                                    "the gate is closed"));
+        return http_reply_json(
+            resp, 403,
+            json_pack("{s:s, s:s}", "error", "forbidden", "detail", "the gate is closed"));
     return 0;
 }
 
 static const struct http_route test_routes[] = {
-    {"GET", "/echo/{id}", route_get_echo},         {"POST", "/echo", route_post_echo},
-    {"GET", "/pairs/{a}/and/{b}", route_get_pair}, {"GET", "/query", route_get_query},
-    {"GET", "/broken", route_get_broken},          {"GET", "/slow", route_get_slow},
-    {"GET", "/thread", route_get_thread},          {"GET", "/header", route_get_header},
+    {"GET", "/echo/{id}", route_get_echo},
+    {"POST", "/echo", route_post_echo},
+    {"GET", "/pairs/{a}/and/{b}", route_get_pair},
+    {"GET", "/query", route_get_query},
+    {"GET", "/broken", route_get_broken},
+    {"GET", "/slow", route_get_slow},
+    {"GET", "/thread", route_get_thread},
+    {"GET", "/header", route_get_header},
+    {"GET", "/leaky", route_get_leaky},
+    {"PUT", "/echo", route_post_echo},
 };
 
 static int app_health(void *app, json_t *checks)
@@ -138,7 +162,9 @@ static void app_thread_ctx_free(void *ctx, void *app)
     free(ctx);
 }
 
-static struct http_server *start(struct test_app *app, int threads)
+/* Starts a server on a free port with the test routes; extra sets the web-surface fields. */
+static struct http_server *start_with(struct test_app *app, int threads,
+                                      const struct http_config *extra)
 {
     struct http_config config = {
         .port = 0,
@@ -151,12 +177,23 @@ static struct http_server *start(struct test_app *app, int threads)
         .thread_ctx_free = app_thread_ctx_free,
         .admit = app_admit,
     };
+    if (extra) {
+        config.allowed_hosts = extra->allowed_hosts;
+        config.client_connections = extra->client_connections;
+        config.request_deadline_ms = extra->request_deadline_ms;
+        config.bind_address = extra->bind_address;
+    }
     struct err err = {0};
     struct http_server *server = http_start(&config, &err);
     if (!server)
         fail_msg("http_start: %s", err.msg);
     assert_true(http_port(server) > 0);
     return server;
+}
+
+static struct http_server *start(struct test_app *app, int threads)
+{
+    return start_with(app, threads, NULL);
 }
 
 /* --- a small curl client ---------------------------------------------------------- */
@@ -168,6 +205,8 @@ struct reply {
     char correlation_id[256];
     char content_type[128];
     char allow[64];
+    char csp[128];
+    char frame_options[64];
 };
 
 static size_t on_body(char *data, size_t size, size_t n, void *userdata)
@@ -203,6 +242,8 @@ static size_t on_header(char *line, size_t size, size_t n, void *userdata)
     header_value(line, size * n, "X-Correlation-ID", r->correlation_id, sizeof(r->correlation_id));
     header_value(line, size * n, "Content-Type", r->content_type, sizeof(r->content_type));
     header_value(line, size * n, "Allow", r->allow, sizeof(r->allow));
+    header_value(line, size * n, "Content-Security-Policy", r->csp, sizeof(r->csp));
+    header_value(line, size * n, "X-Frame-Options", r->frame_options, sizeof(r->frame_options));
     return size * n;
 }
 
@@ -229,6 +270,7 @@ struct request {
     const char *correlation_id; /* sent when not NULL */
     const char *header;         /* one more header line ("Name: value") when not NULL */
     bool no_expect;             /* suppress "Expect: 100-continue" */
+    const char *content_type;   /* instead of application/json; "" sends none */
 };
 
 /* Sends one request; returns the curl code (no cmocka asserts: runs in worker threads too). */
@@ -240,7 +282,11 @@ static CURLcode send_request(int port, const struct request *req, struct reply *
         return CURLE_FAILED_INIT;
     char url[512], header[512];
     snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", port, req->path);
-    struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
+    /* "Content-Type:" with no value makes curl send none at all. */
+    const char *content_type = req->content_type ? req->content_type : HTTP_CONTENT_TYPE_JSON;
+    char type[256];
+    snprintf(type, sizeof(type), "Content-Type:%s%s", content_type[0] ? " " : "", content_type);
+    struct curl_slist *headers = curl_slist_append(NULL, type);
     if (req->correlation_id) {
         snprintf(header, sizeof(header), "X-Correlation-ID: %s", req->correlation_id);
         headers = curl_slist_append(headers, header);
@@ -506,7 +552,10 @@ static void test_handler_failing_without_reply_is_a_500(void **state)
     struct reply r;
     json_t *body = get_json("/broken", 500, &r);
     assert_problem(body, "internal");
-    assert_non_null(strstr(str(body, "detail"), "unavailable"));
+    char expected[512];
+    snprintf(expected, sizeof(expected), "internal error; see the logs for correlation id %s",
+             r.correlation_id);
+    assert_string_equal(str(body, "detail"), expected);
     json_decref(body);
     reply_release(&r);
 }
@@ -534,10 +583,14 @@ static void test_admit_gate_answers_before_any_route_but_not_for_health(void **s
     struct request req = {.method = "GET", .path = "/thread", .header = "X-Gate: closed"};
     json_t *body = fetch_json(port, &req, 403, &r);
     assert_problem(body, "forbidden");
-    assert_int_equal(atomic_load(&shared_app.ctx_made), made); /* the route's context was not even made */
+    assert_int_equal(atomic_load(&shared_app.ctx_made),
+                     made); /* the route's context was not even made */
     json_decref(body);
     reply_release(&r);
-    req = (struct request){.method = "POST", .path = "/echo", .content = "{}", .content_len = 2,
+    req = (struct request){.method = "POST",
+                           .path = "/echo",
+                           .content = "{}",
+                           .content_len = 2,
                            .header = "X-Gate: closed"};
     body = fetch_json(port, &req, 403, &r);
     json_decref(body);
@@ -813,6 +866,314 @@ static void test_stop_lets_the_request_in_flight_finish(void **state)
     reply_release(&r);
 }
 
+/* --- the web surface --------------------------------------------------------------- */
+
+static void test_body_without_json_content_type_is_a_415(void **state)
+{
+    (void)state;
+    /* What a form on another site can send without a CORS preflight, and no type at all. */
+    static const char *const refused[] = {
+        "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
+        "",           "application/json-patch+json",
+    };
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        for (int put = 0; put <= 1; put++) {
+            struct reply r;
+            struct request req = {.method = put ? "PUT" : "POST",
+                                  .path = "/echo",
+                                  .content = "{\"a\":1}",
+                                  .content_len = 7,
+                                  .content_type = refused[i]};
+            json_t *body = fetch_json(port, &req, 415, &r);
+            assert_problem(body, "unsupported_media_type");
+            assert_non_null(strstr(str(body, "detail"), "application/json"));
+            json_decref(body);
+            reply_release(&r);
+        }
+    }
+    /* An empty POST too: a form can post nothing. */
+    struct reply r;
+    struct request req = {.method = "POST",
+                          .path = "/echo",
+                          .content = "",
+                          .content_len = 0,
+                          .content_type = "text/plain"};
+    json_t *body = fetch_json(port, &req, 415, &r);
+    json_decref(body);
+    reply_release(&r);
+    /* The media type without case, with parameters. */
+    static const char *const accepted[] = {"application/json; charset=utf-8", "Application/JSON"};
+    for (size_t i = 0; i < sizeof(accepted) / sizeof(accepted[0]); i++) {
+        req = (struct request){.method = "POST",
+                               .path = "/echo",
+                               .content = "{\"a\":1}",
+                               .content_len = 7,
+                               .content_type = accepted[i]};
+        body = fetch_json(port, &req, 201, &r);
+        json_decref(body);
+        reply_release(&r);
+    }
+    /* A GET needs none. */
+    req = (struct request){.method = "GET", .path = "/echo/1", .content_type = ""};
+    body = fetch_json(port, &req, 200, &r);
+    json_decref(body);
+    reply_release(&r);
+}
+
+static void test_foreign_host_is_a_403_for_every_route(void **state)
+{
+    (void)state;
+    static const char *const paths[] = {"/echo/1", "/health", "/metrics", "/nope"};
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+        struct reply r;
+        struct request req = {.method = "GET", .path = paths[i], .header = "Host: evil.example"};
+        json_t *body = fetch_json(port, &req, 403, &r);
+        assert_problem(body, "forbidden");
+        assert_non_null(strstr(str(body, "detail"), "evil.example"));
+        json_decref(body);
+        reply_release(&r);
+    }
+    /* The loopback names, any port. */
+    static const char *const ours[] = {"Host: localhost", "Host: LOCALHOST:1234",
+                                       "Host: 127.0.0.1:8080", "Host: [::1]:8080"};
+    for (size_t i = 0; i < sizeof(ours) / sizeof(ours[0]); i++) {
+        struct reply r;
+        struct request req = {.method = "GET", .path = "/echo/1", .header = ours[i]};
+        json_t *body = fetch_json(port, &req, 200, &r);
+        json_decref(body);
+        reply_release(&r);
+    }
+}
+
+static void test_allowed_hosts_adds_names_to_the_loopback_ones(void **state)
+{
+    (void)state;
+    struct test_app app = {0};
+    struct http_server *server =
+        start_with(&app, 1, &(struct http_config){.allowed_hosts = "booking, inventory.internal"});
+    static const struct {
+        const char *host;
+        long status;
+    } cases[] = {
+        {"Host: booking:8083", 200},  {"Host: Inventory.Internal", 200}, {"Host: 127.0.0.1", 200},
+        {"Host: bookings:8083", 403}, {"Host: evil.example:8083", 403},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct reply r;
+        struct request req = {.method = "GET", .path = "/echo/1", .header = cases[i].host};
+        json_t *body = fetch_json(http_port(server), &req, cases[i].status, &r);
+        json_decref(body);
+        reply_release(&r);
+    }
+    http_stop(server);
+}
+
+static void test_every_reply_forbids_framing(void **state)
+{
+    (void)state;
+    static const char *const paths[] = {"/echo/1", "/nope", "/health"};
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+        struct reply r;
+        json_t *body = get_json(paths[i], strcmp(paths[i], "/nope") == 0 ? 404 : 200, &r);
+        assert_string_equal(r.csp, "frame-ancestors 'none'");
+        assert_string_equal(r.frame_options, "DENY");
+        json_decref(body);
+        reply_release(&r);
+    }
+}
+
+static void test_5xx_reply_hides_the_database_text_and_logs_it(void **state)
+{
+    (void)state;
+    char *logged = NULL;
+    size_t logged_len = 0;
+    FILE *log = open_memstream(&logged, &logged_len);
+    assert_non_null(log);
+    log_set_stream(log);
+    struct reply r;
+    struct request req = {.method = "GET", .path = "/leaky", .correlation_id = "leak-1"};
+    json_t *body = fetch_json(port, &req, 503, &r);
+    log_set_stream(NULL);
+    fclose(log);
+    assert_problem(body, "unavailable");
+    assert_string_equal(str(body, "detail"),
+                        "service unavailable; see the logs for correlation id leak-1");
+    assert_null(strstr(r.body, "password"));
+    assert_null(strstr(r.body, "10.1.2.3"));
+    /* The log has the real text, under the correlation id. */
+    assert_non_null(strstr(logged, "password authentication failed"));
+    assert_non_null(strstr(logged, "leak-1"));
+    free(logged);
+    json_decref(body);
+    reply_release(&r);
+}
+
+/* A TCP connection to 127.0.0.<last>:port (all of 127/8 is loopback on Linux), or -1. */
+static int raw_connect_to(int last, int to_port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return -1;
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)to_port)};
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK - 1 + (uint32_t)last);
+    if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* A TCP connection to 127.0.0.1:port, or -1. */
+static int raw_connect(int to_port)
+{
+    return raw_connect_to(1, to_port);
+}
+
+/* Whether the server closed fd within timeout_ms (EOF or reset); false when still open. */
+static bool closed_by_server(int fd, int timeout_ms)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    if (poll(&p, 1, timeout_ms) <= 0)
+        return false;
+    char c;
+    ssize_t n = recv(fd, &c, 1, MSG_DONTWAIT);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
+static void test_one_client_may_hold_only_so_many_connections(void **state)
+{
+    (void)state;
+    struct test_app app = {0};
+    struct http_server *server =
+        start_with(&app, 2, &(struct http_config){.client_connections = 3});
+    int fds[3];
+    for (int i = 0; i < 3; i++) {
+        fds[i] = raw_connect(http_port(server));
+        assert_true(fds[i] >= 0);
+    }
+    testlib_sleep_ms(100); /* accepted and counted */
+    for (int i = 0; i < 3; i++)
+        assert_false(closed_by_server(fds[i], 0));
+    int extra = raw_connect(http_port(server)); /* the kernel accepts, the server drops it */
+    assert_true(extra >= 0);
+    assert_true(closed_by_server(extra, 2000));
+    close(extra);
+    close(fds[0]);
+    testlib_sleep_ms(100);
+    struct reply r;
+    json_t *body = fetch_json(http_port(server),
+                              &(struct request){.method = "GET", .path = "/echo/1"}, 200, &r);
+    json_decref(body);
+    reply_release(&r);
+    close(fds[1]);
+    close(fds[2]);
+    http_stop(server);
+}
+
+static void test_byte_a_second_client_is_cut_off_at_the_deadline(void **state)
+{
+    (void)state;
+    struct test_app app = {0};
+    struct http_server *server =
+        start_with(&app, 1, &(struct http_config){.request_deadline_ms = 2000});
+    int fd = raw_connect(http_port(server));
+    assert_true(fd >= 0);
+    const char *head = "GET /echo/1 HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ";
+    assert_int_equal(send(fd, head, strlen(head), MSG_NOSIGNAL), (ssize_t)strlen(head));
+    int64_t t0 = testlib_now_ms(), cut_at = -1;
+    /* One byte a second, each well inside the 30 s idle timeout, for at most 10 s. */
+    for (int i = 0; i < 10 && cut_at < 0; i++) {
+        if (send(fd, "a", 1, MSG_NOSIGNAL) != 1 || closed_by_server(fd, 1000))
+            cut_at = testlib_now_ms() - t0;
+    }
+    close(fd);
+    if (cut_at < 0)
+        fail_msg("a byte-a-second client still held its connection after 10 s");
+    if (cut_at < 1500 || cut_at > 4000)
+        fail_msg("cut off after %lld ms, expected about 2000", (long long)cut_at);
+    /* A quick request on a fresh connection is served as usual. */
+    struct reply r;
+    json_t *body = fetch_json(http_port(server),
+                              &(struct request){.method = "GET", .path = "/echo/1"}, 200, &r);
+    json_decref(body);
+    reply_release(&r);
+    http_stop(server);
+}
+
+/* The status of "GET /echo/1" sent to 127.0.0.<last>:to_port with host as Host, or -1. */
+static int status_via(int last, int to_port, const char *host)
+{
+    int fd = raw_connect_to(last, to_port);
+    if (fd < 0)
+        return -1;
+    char req[256], reply[64] = "";
+    snprintf(req, sizeof(req), "GET /echo/1 HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n",
+             host);
+    size_t got = 0;
+    if (send(fd, req, strlen(req), MSG_NOSIGNAL) == (ssize_t)strlen(req)) {
+        ssize_t n;
+        while (got < sizeof(reply) - 1 &&
+               (n = recv(fd, reply + got, sizeof(reply) - 1 - got, 0)) > 0)
+            got += (size_t)n;
+    }
+    close(fd);
+    reply[got] = '\0';
+    int status = -1;
+    return sscanf(reply, "HTTP/1.%*d %d", &status) == 1 ? status : -1;
+}
+
+static void test_bound_to_a_wildcard_the_connections_own_address_is_a_host(void **state)
+{
+    (void)state;
+    struct test_app app = {0};
+    struct http_server *server =
+        start_with(&app, 1, &(struct http_config){.bind_address = "0.0.0.0"});
+    int p = http_port(server);
+    char host[64];
+    /* Reached on 127.0.0.2, the Host may name 127.0.0.2 (a literal address, not a rebound name). */
+    snprintf(host, sizeof(host), "127.0.0.2:%d", p);
+    assert_int_equal(status_via(2, p, host), 200);
+    snprintf(host, sizeof(host), "127.0.0.3:%d", p);
+    assert_int_equal(status_via(2, p, host), 403);
+    assert_int_equal(status_via(2, p, "0.0.0.0"), 403); /* the wildcard itself names nothing */
+    assert_int_equal(status_via(2, p, "rebound.example"), 403);
+    assert_int_equal(status_via(1, p, "localhost"), 200);
+    http_stop(server);
+}
+
+static void test_the_deadline_counts_per_request_on_a_kept_alive_connection(void **state)
+{
+    (void)state;
+    struct test_app app = {0};
+    struct http_server *server =
+        start_with(&app, 1, &(struct http_config){.request_deadline_ms = 1500});
+    char url[128];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/echo/1", http_port(server));
+    CURL *curl = curl_easy_init();
+    assert_non_null(curl);
+    struct reply r = {0};
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &r);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 10L);
+    /* Three quick requests 1 s apart on one connection: 2 s in all, each well inside 1.5 s. */
+    for (int i = 0; i < 3; i++) {
+        if (i > 0)
+            testlib_sleep_ms(1000);
+        assert_int_equal(curl_easy_perform(curl), CURLE_OK);
+        long status = 0, new_connections = -1;
+        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+        curl_easy_getinfo(curl, CURLINFO_NUM_CONNECTS, &new_connections);
+        assert_int_equal(status, 200);
+        if (i > 0 && new_connections != 0)
+            fail_msg("request %d needed a new connection: the kept-alive one was cut", i + 1);
+        reply_release(&r);
+        r.len = 0;
+    }
+    curl_easy_cleanup(curl);
+    http_stop(server);
+}
+
 int main(void)
 {
     log_setup("test", "http", LOG_LEVEL_WARN);
@@ -841,6 +1202,15 @@ int main(void)
         cmocka_unit_test(test_client_gone_mid_body_leaves_the_server_well),
         cmocka_unit_test(test_port_in_use_is_a_transient_start_error),
         cmocka_unit_test(test_stop_lets_the_request_in_flight_finish),
+        cmocka_unit_test(test_body_without_json_content_type_is_a_415),
+        cmocka_unit_test(test_foreign_host_is_a_403_for_every_route),
+        cmocka_unit_test(test_allowed_hosts_adds_names_to_the_loopback_ones),
+        cmocka_unit_test(test_every_reply_forbids_framing),
+        cmocka_unit_test(test_5xx_reply_hides_the_database_text_and_logs_it),
+        cmocka_unit_test(test_one_client_may_hold_only_so_many_connections),
+        cmocka_unit_test(test_byte_a_second_client_is_cut_off_at_the_deadline),
+        cmocka_unit_test(test_bound_to_a_wildcard_the_connections_own_address_is_a_host),
+        cmocka_unit_test(test_the_deadline_counts_per_request_on_a_kept_alive_connection),
     };
     int failed = cmocka_run_group_tests(tests, setup, teardown);
     curl_global_cleanup();

@@ -1,7 +1,8 @@
 /*
  * test_http.c - the HTTP server's pure parts: route patterns (a table of
  * pattern, path and expected parameters), 404/405 routing, the correlation
- * id rule, the reply helpers and JSON body parsing. No network: http_start
+ * id rule, the reply helpers and JSON body parsing, the Content-Type and
+ * Host rules of the web surface. No network: http_start
  * is only called with configs it must refuse before binding.
  */
 #include "common/http.h"
@@ -320,6 +321,10 @@ static void test_start_refuses_malformed_routes_and_config_before_binding(void *
         {.threads = HTTP_THREADS_MAX + 1},
         {.bind_address = "localhost"},
         {.bind_address = "256.0.0.1"},
+        {.allowed_hosts = "evil.example/x"},
+        {.allowed_hosts = "a;b"},
+        {.client_connections = -1},
+        {.request_deadline_ms = -1},
     };
     for (size_t i = 0; i < sizeof(configs) / sizeof(configs[0]); i++) {
         struct err err = {0};
@@ -332,6 +337,111 @@ static void test_start_refuses_malformed_routes_and_config_before_binding(void *
     }
     http_stop(NULL);
     assert_int_equal(http_port(NULL), 0);
+}
+
+static void test_content_type_json_ignores_case_and_parameters(void **state)
+{
+    (void)state;
+    static const char *const json[] = {
+        "application/json",
+        "Application/JSON",
+        "application/json; charset=utf-8",
+        "application/json;charset=UTF-8",
+        " application/json ",
+        "application/json ;q=1",
+    };
+    static const char *const other[] = {
+        "text/plain",
+        "text/plain; charset=utf-8",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "application/jsonp",
+        "application/json-patch+json",
+        "application/",
+        "",
+        "json",
+    };
+    for (size_t i = 0; i < sizeof(json) / sizeof(json[0]); i++)
+        if (!http_content_type_is_json(json[i]))
+            fail_msg("'%s' should be JSON", json[i]);
+    for (size_t i = 0; i < sizeof(other) / sizeof(other[0]); i++)
+        if (http_content_type_is_json(other[i]))
+            fail_msg("'%s' should not be JSON", other[i]);
+    assert_false(http_content_type_is_json(NULL));
+}
+
+static void test_host_allow_list_matches_names_without_port_or_case(void **state)
+{
+    (void)state;
+    const char *list = "localhost,127.0.0.1,::1,10.0.0.5, booking , Inventory.internal";
+    static const char *const allowed[] = {
+        "localhost", "localhost:8083", "LOCALHOST:1",  "127.0.0.1:8080",     "[::1]:8080",
+        "[::1]",     "10.0.0.5:80",    "booking:8083", "inventory.INTERNAL",
+    };
+    static const char *const refused[] = {
+        "evil.example",
+        "evil.example:8083",
+        "localhost.evil.example",
+        "127.0.0.2",
+        "[::2]:80",
+        "",
+        ":8083",
+        "[]:80",
+        "[::1",
+        "[::1]x",
+        "book",
+        "bookingx",
+        "10.0.0.50",
+    };
+    for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
+        if (!http_host_allowed(allowed[i], list, NULL))
+            fail_msg("Host '%s' should be allowed", allowed[i]);
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+        if (http_host_allowed(refused[i], list, NULL))
+            fail_msg("Host '%s' should be refused", refused[i]);
+    /* The connection's own address, for a server bound to a wildcard. */
+    assert_true(http_host_allowed("192.0.2.7:8083", NULL, "192.0.2.7"));
+    assert_true(http_host_allowed("[2001:db8::1]:8083", "", "2001:db8::1"));
+    assert_false(http_host_allowed("192.0.2.8:8083", NULL, "192.0.2.7"));
+    assert_false(http_host_allowed(NULL, list, NULL));
+}
+
+static void test_allowed_hosts_list_is_checked(void **state)
+{
+    (void)state;
+    assert_true(http_allowed_hosts_valid(NULL));
+    assert_true(http_allowed_hosts_valid(""));
+    assert_true(http_allowed_hosts_valid("booking, inventory.internal,fe80::1,my_host-2"));
+    assert_false(http_allowed_hosts_valid("evil.example/x"));
+    assert_false(http_allowed_hosts_valid("a;b"));
+    assert_false(http_allowed_hosts_valid("[::1]"));
+    char *long_list = malloc(HTTP_ALLOWED_HOSTS_MAX + 2);
+    assert_non_null(long_list);
+    memset(long_list, 'a', HTTP_ALLOWED_HOSTS_MAX + 1);
+    long_list[HTTP_ALLOWED_HOSTS_MAX + 1] = '\0';
+    assert_false(http_allowed_hosts_valid(long_list));
+    long_list[HTTP_ALLOWED_HOSTS_MAX] = '\0';
+    assert_true(http_allowed_hosts_valid(long_list));
+    free(long_list);
+}
+
+static void test_reply_header_is_bounded_and_refuses_line_breaks(void **state)
+{
+    (void)state;
+    struct http_response resp = {0};
+    assert_int_equal(http_reply_json(&resp, 303, json_object()), 0);
+    assert_int_equal(http_reply_header(&resp, "Location", "/"), 0);
+    assert_int_equal(http_reply_header(&resp, "Set-Cookie", "a=b\r\nX-Evil: 1"), ERR_INVALID);
+    for (size_t i = 1; i < HTTP_RESPONSE_HEADERS_MAX; i++)
+        assert_int_equal(http_reply_header(&resp, "X-More", "v"), 0);
+    assert_int_equal(http_reply_header(&resp, "X-More", "v"), ERR_INVALID);
+    assert_int_equal(resp.nheaders, HTTP_RESPONSE_HEADERS_MAX);
+    assert_string_equal(resp.headers[0].name, "Location");
+    assert_string_equal(resp.headers[0].value, "/");
+    /* A new reply drops the headers (LeakSanitizer checks they are freed). */
+    assert_int_equal(http_reply_json(&resp, 200, json_object()), 0);
+    assert_int_equal(resp.nheaders, 0);
+    json_decref(resp.body);
 }
 
 int main(void)
@@ -349,6 +459,10 @@ int main(void)
         cmocka_unit_test(test_body_json_accepts_only_a_json_object),
         cmocka_unit_test(test_query_of_a_made_up_request_is_absent),
         cmocka_unit_test(test_start_refuses_malformed_routes_and_config_before_binding),
+        cmocka_unit_test(test_content_type_json_ignores_case_and_parameters),
+        cmocka_unit_test(test_host_allow_list_matches_names_without_port_or_case),
+        cmocka_unit_test(test_allowed_hosts_list_is_checked),
+        cmocka_unit_test(test_reply_header_is_bounded_and_refuses_line_breaks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

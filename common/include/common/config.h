@@ -52,6 +52,9 @@ struct config_common {
     const char *amqp_key_file;  /* "" = none; set with amqp_cert_file */
     int http_port; /* 0 = the context's own default port */
     const char *http_address;
+    const char *http_allowed_hosts; /* more names a Host header may give (http_config) */
+    int http_client_connections;
+    int http_request_deadline_ms;
     const char *log_level;
     const char *events_exchange;
     const char *dead_letter_exchange;

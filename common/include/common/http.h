@@ -7,6 +7,14 @@
  * and response, GET /health, GET /metrics, the SPEC error body, the metrics
  * http_requests_total{method,status} and http_request_duration_seconds, and
  * one log line per request. Handlers run concurrently on a thread pool.
+ *
+ * It also guards the surface a web browser exposes (docs/security.md, "web
+ * surface"): a Host header naming another host is refused (403, against DNS
+ * rebinding), a request with a body must say it is JSON (415, so a page on
+ * another site cannot post a form to it), every reply forbids framing, 5xx
+ * replies say no more than "see the logs", each client address may hold a
+ * bounded number of connections, and no request may take longer than a
+ * deadline, however slowly its bytes arrive.
  */
 #ifndef COMMON_HTTP_H
 #define COMMON_HTTP_H
@@ -17,7 +25,10 @@
 #include <stddef.h>
 
 /*
- * Refused before any handler runs: an invalid X-Correlation-ID (400), a body
+ * Refused before any handler runs, in this order: an invalid X-Correlation-ID
+ * (400), a Host header that names none of the allowed hosts (403; see
+ * http_config.allowed_hosts), a POST, PUT or PATCH (or any request announcing
+ * a body) whose Content-Type is not application/json (415), a body
  * over HTTP_BODY_MAX (413: at once when Content-Length says so, else when the
  * upload ends, the excess read and dropped, never stored; past 16 MiB the
  * connection is closed), an unknown path (404), a known path with another
@@ -29,6 +40,10 @@
 #define HTTP_CORRELATION_ID_MAX 128           /* longest accepted X-Correlation-ID */
 #define HTTP_THREADS_DEFAULT    4
 #define HTTP_THREADS_MAX        64
+#define HTTP_CLIENT_CONNECTIONS_DEFAULT  64    /* open connections one client address may hold */
+#define HTTP_REQUEST_DEADLINE_MS_DEFAULT 30000 /* longest time one request may take, in ms */
+#define HTTP_RESPONSE_HEADERS_MAX        4     /* extra headers one reply may carry */
+#define HTTP_ALLOWED_HOSTS_MAX           1024  /* longest http_config.allowed_hosts, in bytes */
 
 #define HTTP_CONTENT_TYPE_JSON "application/json"
 #define HTTP_CONTENT_TYPE_TEXT "text/plain; charset=utf-8"
@@ -58,6 +73,11 @@ struct http_response {
     json_t *body;             /* owned; sent as application/json */
     char *text;               /* owned; sent instead of body when set (e.g. metrics) */
     const char *content_type; /* a static string; set by the helpers */
+    struct {
+        const char *name; /* a static string */
+        char *value;      /* owned */
+    } headers[HTTP_RESPONSE_HEADERS_MAX]; /* extra headers, through http_reply_header() */
+    size_t nheaders;
 };
 
 /*
@@ -118,10 +138,39 @@ struct http_config {
 
     /*
      * Optional gate before every application route (not /health or
-     * /metrics), e.g. a check of the Host header: when it fills resp, that
-     * reply goes out and the route does not run. Same threads as handlers.
+     * /metrics), e.g. a check of a token: when it fills resp, that reply
+     * goes out and the route does not run; when it returns a negative code
+     * without filling resp, the reply is 500 and the route does not run
+     * either. Same threads as handlers. (The Host header is checked before,
+     * by the server itself: allowed_hosts.)
      */
     int (*admit)(const struct http_request *req, struct http_response *resp, void *app);
+
+    /*
+     * The Host allow-list. A request whose Host header names another host is
+     * refused with 403 before anything else runs (/health and /metrics too),
+     * so a page whose DNS name was rebound to our address cannot read or
+     * write through the victim's browser. Always allowed: localhost,
+     * 127.0.0.1 and [::1], bind_address, and (when bind_address is a
+     * wildcard) the address the connection arrived on; any port. allowed_hosts
+     * adds names: comma-separated, e.g. "booking,booking.internal" (NULL or
+     * "" adds none; spaces around names are ignored; at most
+     * HTTP_ALLOWED_HOSTS_MAX bytes). A request without a Host header (HTTP/1.0)
+     * is not a browser's and passes.
+     */
+    const char *allowed_hosts;
+
+    /* Open connections one client address may hold; 0 means HTTP_CLIENT_CONNECTIONS_DEFAULT. */
+    int client_connections;
+
+    /*
+     * The longest time one request may take, from the connection's accept (or
+     * the end of the previous request on it) to the end of its reply, in ms;
+     * 0 means HTTP_REQUEST_DEADLINE_MS_DEFAULT. A connection past it is shut
+     * down whatever it is doing, so a client sending a byte a second cannot
+     * hold it (libmicrohttpd's own timeout only counts idle time).
+     */
+    int request_deadline_ms;
 };
 
 struct http_server;
@@ -161,6 +210,12 @@ const char *http_query(const struct http_request *req, const char *key);
 const char *http_header(const struct http_request *req, const char *name);
 
 /*
+ * The value of cookie name sent in the request's Cookie header, or NULL when
+ * absent (or when req was made up by a test); borrowed like req.
+ */
+const char *http_cookie(const struct http_request *req, const char *name);
+
+/*
  * Parses the body as a JSON object into *out (new reference: json_decref it).
  * Returns 0, or ERR_INVALID ("request body is not a JSON object: …") for an
  * empty body, invalid JSON, duplicate keys or a value that is not an object.
@@ -179,6 +234,11 @@ int http_reply_json(struct http_response *resp, int status, json_t *body);
  * Replies err_http_status(err->code) with {"error": err_name(code),
  * "detail": err->msg} (SPEC §5). A NULL err or one without a negative code
  * replies 500 "internal". Returns 0, or ERR_NOMEM.
+ *
+ * Any 5xx reply (this one or a handler's own) leaves with a generic detail,
+ * "internal error; see the logs for correlation id X", since err->msg may
+ * hold database or broker text: the server logs the real detail with the
+ * correlation id instead.
  */
 int http_reply_error(struct http_response *resp, const struct err *err);
 
@@ -188,5 +248,13 @@ int http_reply_error(struct http_response *resp, const struct err *err);
  * A NULL text means the allocation failed: returns ERR_NOMEM, resp unfilled.
  */
 int http_reply_text(struct http_response *resp, int status, const char *content_type, char *text);
+
+/*
+ * Adds header name (a static string, e.g. "Set-Cookie") with a copy of value
+ * to a reply already set by http_reply_*() (which drop earlier headers).
+ * Returns 0, ERR_NOMEM, or ERR_INVALID when HTTP_RESPONSE_HEADERS_MAX are set
+ * or value holds a CR or LF.
+ */
+int http_reply_header(struct http_response *resp, const char *name, const char *value);
 
 #endif
