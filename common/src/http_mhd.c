@@ -24,6 +24,7 @@
 #include "common/http.h"
 
 #include "common/log.h"
+#include "common/trace.h"
 #include "common/metrics.h"
 #include "common/uuid7.h"
 #include "http_internal.h"
@@ -702,7 +703,15 @@ static enum MHD_Result dispatch(struct http_call *call, const char *method, cons
                                    "cannot make this thread's context", NULL);
     }
 
+    /*
+     * The request is a span of the caller's trace (its traceparent header),
+     * or the root of a new one: every event the route writes continues it
+     * (SPEC §2; trace.h).
+     */
+    struct trace_context span;
+    trace_begin(MHD_lookup_connection_value(call->connection, MHD_HEADER_KIND, "traceparent"), &span);
     int rc = route->fn(&req, &resp, app);
+    trace_set_current(NULL);
     if (resp.status < 100 || resp.status > 599) {
         response_release(&resp);
         snprintf(detail, sizeof(detail), "handler of '%s %s' failed with '%s' and no reply",
