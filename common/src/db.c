@@ -210,6 +210,73 @@ static bool db_conninfo_parses(const char *conninfo)
     return ok;
 }
 
+/* Appends text to out (size outlen) at *len, truncating; out stays terminated. */
+static void db_mask_put(char *out, size_t outlen, size_t *len, const char *text)
+{
+    size_t n = strlen(text);
+    if (*len + n >= outlen)
+        n = outlen - *len - 1;
+    memcpy(out + *len, text, n);
+    *len += n;
+    out[*len] = '\0';
+}
+
+/* Writes libpq's reading back as "key=value ...", quoting values as libpq reads them. */
+static void db_mask_rebuild(const PQconninfoOption *opts, char *out, size_t outlen)
+{
+    size_t len = 0;
+    out[0] = '\0';
+    for (const PQconninfoOption *o = opts; o->keyword; o++) {
+        if (!o->val)
+            continue;
+        db_mask_put(out, outlen, &len, len ? " " : "");
+        db_mask_put(out, outlen, &len, o->keyword);
+        db_mask_put(out, outlen, &len, "=");
+        if (o->dispchar && o->dispchar[0] == '*') {
+            db_mask_put(out, outlen, &len, "***");
+            continue;
+        }
+        bool quote = !o->val[0] || strpbrk(o->val, " \t\n\r\v\f'\\") != NULL;
+        if (!quote) {
+            db_mask_put(out, outlen, &len, o->val);
+            continue;
+        }
+        db_mask_put(out, outlen, &len, "'");
+        for (const char *v = o->val; *v; v++) {
+            char c[3] = {*v, '\0', '\0'};
+            if (*v == '\'' || *v == '\\') {
+                c[0] = '\\';
+                c[1] = *v;
+            }
+            db_mask_put(out, outlen, &len, c);
+        }
+        db_mask_put(out, outlen, &len, "'");
+    }
+}
+
+static bool db_is_uri(const char *conninfo)
+{
+    return strncmp(conninfo, "postgresql://", 13) == 0 || strncmp(conninfo, "postgres://", 11) == 0;
+}
+
+void db_mask_conninfo(const char *conninfo, char *out, size_t outlen)
+{
+    if (!outlen)
+        return;
+    if (!conninfo || db_is_uri(conninfo) || !strchr(conninfo, '=')) {
+        log_mask_url(conninfo, out, outlen);
+        return;
+    }
+    char *msg = NULL;
+    PQconninfoOption *opts = PQconninfoParse(conninfo, &msg);
+    PQfreemem(msg); /* it may quote the text around the mistake, password included */
+    if (opts)
+        db_mask_rebuild(opts, out, outlen);
+    else
+        log_mask_url(conninfo, out, outlen);
+    PQconninfoFree(opts);
+}
+
 struct db *db_new(const char *conninfo)
 {
     if (!conninfo || strlen(conninfo) > DB_CONNINFO_MAX)
@@ -217,14 +284,14 @@ struct db *db_new(const char *conninfo)
     struct db *db = calloc(1, sizeof(*db));
     if (!db)
         return NULL;
-    size_t masked_len = strlen(conninfo) + 16; /* "***" may be longer than the password */
+    size_t masked_len = DB_MASKED_MAX(strlen(conninfo));
     db->conninfo = strdup(conninfo);
     db->masked = malloc(masked_len);
     if (!db->conninfo || !db->masked) {
         db_free(db);
         return NULL;
     }
-    log_mask_url(conninfo, db->masked, masked_len);
+    db_mask_conninfo(conninfo, db->masked, masked_len);
     db->conninfo_ok = db_conninfo_parses(conninfo);
     db->backoff_ms = DB_RECONNECT_MIN_MS;
     return db;
