@@ -202,6 +202,11 @@ int bus_url_parse(const char *url, struct bus_url *out, struct err *err)
     const char *end = p + strcspn(p, "/?#");
     if (strpbrk(p, "?#"))
         return err_set(err, ERR_INVALID, "AMQP URL: query parameters are not supported");
+    /* An '@' in the path means a '/' in the user info: the password would be read as the host. */
+    if (*end && strchr(end, '@'))
+        return err_set(err, ERR_INVALID,
+                       "AMQP URL: '@' after the host (write '/' in a password and '@' in a vhost "
+                       "as %%2f and %%40)");
 
     /* User info: user[:password]@, each percent-encoded. It ends at the LAST '@' before
      * the host, as in the WHATWG URL standard, so "user:p@ss@host" is the password "p@ss"
@@ -265,9 +270,9 @@ int bus_url_parse(const char *url, struct bus_url *out, struct err *err)
             ok = port[i] >= '0' && port[i] <= '9';
             v = v * 10 + (port[i] - '0');
         }
+        /* Never echo it: in "user:password" without "@host" the password is read as the port. */
         if (!ok || v < 1 || v > 65535)
-            return err_set(err, ERR_INVALID, "AMQP URL: port '%.*s' is not in [1, 65535]",
-                           (int)(n > 16 ? 16 : n), port);
+            return err_set(err, ERR_INVALID, "AMQP URL: the port is not a number in [1, 65535]");
         out->port = (int)v;
     }
 

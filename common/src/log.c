@@ -312,27 +312,70 @@ static size_t mask_scheme_len(const char *s)
     return strncmp(s + i, "://", 3) == 0 ? i + 3 : 0;
 }
 
+/* The last '@' in url[from, to), or NULL. */
+static const char *mask_last_at(const char *url, size_t from, size_t to)
+{
+    const char *at = NULL;
+    for (size_t i = from; i < to; i++)
+        if (url[i] == '@')
+            at = url + i;
+    return at;
+}
+
+/*
+ * Where the password of a URL's authority ends when it has no user info: an
+ * item of "host[:port],..." whose ':' is followed by anything but digits is
+ * "user:password" without "@host" (libpq and the AMQP parser would read the
+ * password as a port). Returns the offset of that ':', or 0.
+ */
+static size_t mask_hostless_password(const char *url, size_t from, size_t to)
+{
+    for (size_t i = from; i < to;) {
+        if (url[i] == '[') /* an IPv6 literal holds ':' of its own */
+            while (i < to && url[i] != ']')
+                i++;
+        if (i < to && url[i] == ':') {
+            size_t colon = i;
+            for (i++; i < to && url[i] != ','; i++)
+                if (url[i] < '0' || url[i] > '9')
+                    return colon;
+        }
+        if (i < to)
+            i++;
+    }
+    return 0;
+}
+
 /*
  * A URL. The user info ends at the LAST '@' before the first '/' (libpq
  * splits at the first '@', browsers at the last: masking through the last
  * hides the password for both readings) and everything after its first ':'
- * is the password. Every password= or sslpassword= parameter after a '?' or
- * '&' is masked up to the next '&' (libpq reads both from the query).
+ * is the password. With no '@' there, an '@' before the query means the
+ * password held an unencoded '/', and with no '@' at all a ':' that does not
+ * start a port starts a password. Every password= or sslpassword= parameter
+ * after a '?' or '&' is masked up to the next '&' (libpq reads both there).
  */
 static void mask_url_form(struct mask_out *o, const char *url, size_t scheme_len)
 {
     size_t len = strlen(url);
-    size_t auth_len = strcspn(url + scheme_len, "/");
-    size_t pw_start = len + 1, pw_end = 0; /* the user info's password, when there is one */
-    const char *at = NULL;
-    for (size_t i = scheme_len; i < scheme_len + auth_len; i++)
-        if (url[i] == '@')
-            at = url + i;
+    size_t auth_end = scheme_len + strcspn(url + scheme_len, "/");
+    size_t query = scheme_len + strcspn(url + scheme_len, "?");
+    size_t pw_start = len + 1, pw_end = 0; /* the password in the authority, when there is one */
+    const char *at = mask_last_at(url, scheme_len, auth_end);
+    if (!at)
+        at = mask_last_at(url, scheme_len, query);
     if (at) {
         const char *colon = memchr(url + scheme_len, ':', (size_t)(at - url) - scheme_len);
         if (colon) {
             pw_start = (size_t)(colon - url) + 1;
             pw_end = (size_t)(at - url);
+        }
+    } else {
+        size_t host_end = scheme_len + strcspn(url + scheme_len, "/?");
+        size_t colon = mask_hostless_password(url, scheme_len, host_end);
+        if (colon) {
+            pw_start = colon + 1;
+            pw_end = host_end;
         }
     }
     mask_put(o, url, scheme_len);

@@ -94,6 +94,8 @@ static void test_url_rejects_bad_input_without_showing_the_password(void **state
         "amqp://u:s3cret@h/v%00",
         "amqp://u:s3%2cret%@h/v",
         "amqp://u:s3cret@h h/v",
+        "amqp://u:s3cret",
+        "amqp://u:s3/cret@h/v",
         "amqp://u:s3cret@[::1/v",
         "amqp://u:s3cret@[::1]x/v",
         overlong,

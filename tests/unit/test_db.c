@@ -324,8 +324,12 @@ static void test_keyword_conninfo_is_masked_from_libpqs_own_reading(void **state
 static void test_malformed_url_is_invalid_and_its_password_stays_out_of_the_message(void **state)
 {
     (void)state;
+    /* The last three would reach libpq, whose connect error quotes the port or host it read. */
     static const char *const bad[] = {"postgresql://events:s3cret%zz@127.0.0.1/events",
-                                      "host=127.0.0.1 password=s3cret port", NULL};
+                                      "host=127.0.0.1 password=s3cret port",
+                                      "postgresql://events:s3cret@127.0.0.1:54x/events",
+                                      "postgresql://events:s3cret",
+                                      "postgresql://events:s3/cret@127.0.0.1/events", NULL};
     for (int i = 0; bad[i]; i++) {
         struct db *db = db_new(bad[i]);
         assert_non_null(db);
@@ -336,6 +340,23 @@ static void test_malformed_url_is_invalid_and_its_password_stays_out_of_the_mess
         assert_int_equal(db_exec(db, "SELECT 1", 0, NULL, NULL, NULL, &err), ERR_INVALID);
         db_free(db);
     }
+}
+
+/* libpq ends the user info at the first '@' and would quote "ret@127.0.0.1" as the host. */
+static void test_password_holding_an_at_sign_stays_out_of_the_connect_error(void **state)
+{
+    (void)state;
+    struct db *db = db_new("postgresql://u:s3c@ret@127.0.0.1:1/db?connect_timeout=1");
+    assert_non_null(db);
+    struct err err = {0};
+    assert_int_equal(db_connect(db, &err), ERR_TRANSIENT);
+    if (strstr(err.msg, "s3c") || strstr(err.msg, "ret@"))
+        fail_msg("the connect error shows the password: %s", err.msg);
+    /* The host libpq read is the one after the last '@'. */
+    assert_non_null(strstr(err.msg, "127.0.0.1"));
+    assert_string_equal(db_conninfo_masked(db),
+                        "postgresql://u:***@127.0.0.1:1/db?connect_timeout=1");
+    db_free(db);
 }
 
 static void test_unreachable_database_is_transient_and_backs_off(void **state)
@@ -409,6 +430,7 @@ int main(void)
         cmocka_unit_test(test_every_hostile_form_of_a_password_is_masked),
         cmocka_unit_test(test_keyword_conninfo_is_masked_from_libpqs_own_reading),
         cmocka_unit_test(test_malformed_url_is_invalid_and_its_password_stays_out_of_the_message),
+        cmocka_unit_test(test_password_holding_an_at_sign_stays_out_of_the_connect_error),
         cmocka_unit_test(test_unreachable_database_is_transient_and_backs_off),
         cmocka_unit_test(test_wait_notify_on_unreachable_database_waits_instead_of_spinning),
         cmocka_unit_test(test_transaction_misuse_is_internal_and_rollback_is_always_safe),
