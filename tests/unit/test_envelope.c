@@ -155,6 +155,16 @@ static void test_time_parsing(void **state)
     assert_true(envelope_time_parse_us("1970-13-01T00:00:00Z") < 0);
     assert_true(envelope_time_parse_us("1970-01-01T00:00:00.Z") < 0);
     assert_true(envelope_time_parse_us("1970-01-01T00:00:00Zjunk") < 0);
+    /* A real instant only; a leap second is the next day's first instant. */
+    assert_int_equal(envelope_time_parse_us("2016-12-31T23:59:60Z"),
+                     envelope_time_parse_us("2017-01-01T00:00:00Z"));
+    assert_int_equal(envelope_time_parse_us("2017-01-01T00:59:60+01:00"),
+                     envelope_time_parse_us("2017-01-01T00:00:00Z"));
+    assert_int_equal(envelope_time_parse_us("2028-02-29T00:00:00Z"),
+                     envelope_time_parse_us("2028-02-28T00:00:00Z") + 86400000000LL);
+    assert_true(envelope_time_parse_us("2026-02-29T00:00:00Z") < 0);
+    assert_true(envelope_time_parse_us("2026-06-31T00:00:00Z") < 0);
+    assert_true(envelope_time_parse_us("2026-12-31T23:58:60Z") < 0);
     char now[ENVELOPE_TIME_MAX];
     envelope_time_now(now);
     assert_true(envelope_time_parse_us(now) > 0);
