@@ -6,7 +6,9 @@
  *    "type":"booking.booking.created","correlation_id":"…"}
  *
  * Each line is one decision or fact. Event fields are added by the *_ev
- * variants. Thread-safe: a line is formatted in a buffer and written with one
+ * variants. Every line is valid JSON whatever the text holds: control
+ * characters are escaped and bytes that are not well-formed UTF-8 become
+ * \ufffd. Thread-safe: a line is formatted in a buffer and written with one
  * call, so lines of different threads never interleave.
  */
 #ifndef COMMON_LOG_H
