@@ -323,10 +323,11 @@ static const char *mask_last_at(const char *url, size_t from, size_t to)
 }
 
 /*
- * Where the password of a URL's authority ends when it has no user info: an
- * item of "host[:port],..." whose ':' is followed by anything but digits is
- * "user:password" without "@host" (libpq and the AMQP parser would read the
- * password as a port). Returns the offset of that ':', or 0.
+ * Where the password of a URL's authority starts when it has no user info:
+ * an item of "host[:port],..." whose ':' is followed by anything but digits,
+ * or by nothing, is "user:password" without "@host" (libpq and the AMQP
+ * parser would read the password as a port), or a password whose unencoded
+ * '/' or '?' ended the authority early. Returns the offset of that ':', or 0.
  */
 static size_t mask_hostless_password(const char *url, size_t from, size_t to)
 {
@@ -336,6 +337,8 @@ static size_t mask_hostless_password(const char *url, size_t from, size_t to)
                 i++;
         if (i < to && url[i] == ':') {
             size_t colon = i;
+            if (i + 1 == to || url[i + 1] == ',')
+                return colon;
             for (i++; i < to && url[i] != ','; i++)
                 if (url[i] < '0' || url[i] > '9')
                     return colon;
@@ -347,12 +350,13 @@ static size_t mask_hostless_password(const char *url, size_t from, size_t to)
 }
 
 /*
- * A URL. The user info ends at the LAST '@' before the first '/' (libpq
- * splits at the first '@', browsers at the last: masking through the last
- * hides the password for both readings) and everything after its first ':'
- * is the password. With no '@' there, an '@' before the query means the
- * password held an unencoded '/', and with no '@' at all a ':' that does not
- * start a port starts a password. Every password= or sslpassword= parameter
+ * A URL. The user info ends at the last '@' before the first '/' or, if
+ * later, the last '@' before the query: libpq ends it at the first '@',
+ * browsers at the last before the host, and a password may hold an unencoded
+ * '/' or '?'; masking through the latest hides the password for every
+ * reading. Everything after its first ':' is the password. With no '@' there,
+ * a ':' that does not start a port starts a password without "@host", masked
+ * up to a later '@' or the end. Every password= or sslpassword= parameter
  * after a '?' or '&' is masked up to the next '&' (libpq reads both there).
  */
 static void mask_url_form(struct mask_out *o, const char *url, size_t scheme_len)
@@ -362,8 +366,9 @@ static void mask_url_form(struct mask_out *o, const char *url, size_t scheme_len
     size_t query = scheme_len + strcspn(url + scheme_len, "?");
     size_t pw_start = len + 1, pw_end = 0; /* the password in the authority, when there is one */
     const char *at = mask_last_at(url, scheme_len, auth_end);
-    if (!at)
-        at = mask_last_at(url, scheme_len, query);
+    const char *at_before_query = mask_last_at(url, scheme_len, query);
+    if (!at || (at_before_query && at_before_query > at))
+        at = at_before_query;
     if (at) {
         const char *colon = memchr(url + scheme_len, ':', (size_t)(at - url) - scheme_len);
         if (colon) {
@@ -373,16 +378,18 @@ static void mask_url_form(struct mask_out *o, const char *url, size_t scheme_len
     } else {
         size_t host_end = scheme_len + strcspn(url + scheme_len, "/?");
         size_t colon = mask_hostless_password(url, scheme_len, host_end);
+        const char *later = mask_last_at(url, host_end, len);
         if (colon) {
             pw_start = colon + 1;
-            pw_end = host_end;
+            pw_end = later ? (size_t)(later - url) : len;
         }
     }
     mask_put(o, url, scheme_len);
     for (size_t i = scheme_len; i < len;) {
         if (i == pw_start) {
-            mask_put(o, "***", 3);
+            mask_put(o, "***", 3); /* also for an empty password, which does not move i */
             i = pw_end;
+            pw_start = len + 1;
             continue;
         }
         mask_put(o, url + i, 1);

@@ -134,6 +134,8 @@ static void test_passwords_are_masked_in_urls(void **state)
     assert_string_equal(out, "host=h password = *** user=u");
     log_mask_url("host=h sslrootcert=/x://y password=secret", out, sizeof(out));
     assert_string_equal(out, "host=h sslrootcert=/x://y password=***");
+    log_mask_url("amqp://u:@h/v", out, sizeof(out)); /* an empty password once looped forever */
+    assert_string_equal(out, "amqp://u:***@h/v");
     log_mask_url(NULL, out, sizeof(out));
     assert_string_equal(out, "");
     log_mask_url("amqp://u:secret@h/v", out, 8);
