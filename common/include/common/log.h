@@ -67,8 +67,10 @@ void log_write_ev(enum log_level level, const struct envelope *ev, const char *f
  * keeping the rest readable. Never fails; truncates. Handles
  *   - URLs of any scheme: "amqp://user:secret@host/v" -> "amqp://user:***@host/v";
  *     the user info ends at the last '@' before the host ("user:p@ss@host"
- *     hides "p@ss"), the password may be percent-encoded, and password= and
- *     sslpassword= query parameters are masked too ("postgresql://u@h/db?password=***");
+ *     hides "p@ss"; an unencoded '/' or '?' in the password is allowed for),
+ *     the password may be percent-encoded or come without "@host"
+ *     ("amqp://guest:***"), and password= and sslpassword= query parameters
+ *     are masked too ("postgresql://u@h/db?password=***");
  *   - libpq keyword strings: "host=h password=*** user=u", quoted values
  *     ("password='a b'") and spaces around '=' included.
  * Needs no libpq: for a DATABASE_URL prefer db_mask_conninfo (db.h), which
