@@ -203,17 +203,23 @@ int bus_url_parse(const char *url, struct bus_url *out, struct err *err)
     const char *end = p + strcspn(p, "/?#");
     if (strpbrk(p, "?#"))
         return err_set(err, ERR_INVALID, "AMQP URL: query parameters are not supported");
+    /* An '@' in the path means a '/' in the user info: the password would be read as the host. */
+    if (*end && strchr(end, '@'))
+        return err_set(err, ERR_INVALID,
+                       "AMQP URL: '@' after the host (write '/' in a password and '@' in a vhost "
+                       "as %%2f and %%40)");
 
-    /* User info: user[:password]@, each percent-encoded; an unencoded '@' is refused, so
-     * that every password masker (log_mask_url cuts at the first '@') hides all of it. */
+    /* User info: user[:password]@, each percent-encoded. It ends at the LAST '@' before
+     * the host, as in the WHATWG URL standard, so "user:p@ss@host" is the password "p@ss"
+     * on "host", and log_mask_url, which cuts at the same '@', hides all of it. */
     const char *host = p;
-    const char *at = memchr(p, '@', (size_t)(end - p));
+    const char *at = NULL;
+    for (const char *q = p; q < end; q++)
+        if (*q == '@')
+            at = q;
     snprintf(out->user, sizeof(out->user), "guest");
     snprintf(out->password, sizeof(out->password), "guest");
     if (at) {
-        if (memchr(at + 1, '@', (size_t)(end - at - 1)))
-            return err_set(err, ERR_INVALID,
-                           "AMQP URL: unencoded '@' in the user info (write it as %%40)");
         const char *colon = memchr(p, ':', (size_t)(at - p));
         const char *user_end = colon ? colon : at;
         int rc = bus_url_decode(p, (size_t)(user_end - p), out->user, sizeof(out->user),
@@ -265,9 +271,9 @@ int bus_url_parse(const char *url, struct bus_url *out, struct err *err)
             ok = port[i] >= '0' && port[i] <= '9';
             v = v * 10 + (port[i] - '0');
         }
+        /* Never echo it: in "user:password" without "@host" the password is read as the port. */
         if (!ok || v < 1 || v > 65535)
-            return err_set(err, ERR_INVALID, "AMQP URL: port '%.*s' is not in [1, 65535]",
-                           (int)(n > 16 ? 16 : n), port);
+            return err_set(err, ERR_INVALID, "AMQP URL: the port is not a number in [1, 65535]");
         out->port = (int)v;
     }
 
@@ -287,21 +293,34 @@ int bus_url_parse(const char *url, struct bus_url *out, struct err *err)
     return bus_url_decode(path, strlen(path), out->vhost, sizeof(out->vhost), "the vhost", 1, err);
 }
 
+/*
+ * Percent-encodes a decoded part for bus_url_describe: every byte but
+ * RFC 3986's unreserved characters, so the text parses back to the same part
+ * and holds no delimiter ('@', ':', '/'), control byte or invalid UTF-8.
+ */
+static void bus_url_encode(const char *s, char *out, size_t outlen)
+{
+    size_t o = 0;
+    for (; *s && o + 4 < outlen; s++) {
+        unsigned char c = (unsigned char)*s;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '.' || c == '_' || c == '~')
+            out[o++] = (char)c;
+        else
+            o += (size_t)snprintf(out + o, outlen - o, "%%%02x", c);
+    }
+    out[o] = '\0';
+}
+
 void bus_url_describe(const struct bus_url *url, char *out, size_t outlen)
 {
     if (!outlen)
         return;
-    char vhost[3 * sizeof(url->vhost)];
-    size_t o = 0;
-    for (const char *s = url->vhost; *s && o + 4 < sizeof(vhost); s++) {
-        if (*s == '/' || *s == '%' || *s == '?' || *s == '#')
-            o += (size_t)snprintf(vhost + o, sizeof(vhost) - o, "%%%02x", (unsigned char)*s);
-        else
-            vhost[o++] = *s;
-    }
-    vhost[o] = '\0';
+    char user[3 * sizeof(url->user)], vhost[3 * sizeof(url->vhost)];
+    bus_url_encode(url->user, user, sizeof(user));
+    bus_url_encode(url->vhost, vhost, sizeof(vhost));
     int v6 = strchr(url->host, ':') != NULL;
-    snprintf(out, outlen, "%s://%s:***@%s%s%s:%d/%s", url->tls ? "amqps" : "amqp", url->user,
+    snprintf(out, outlen, "%s://%s:***@%s%s%s:%d/%s", url->tls ? "amqps" : "amqp", user,
              v6 ? "[" : "", url->host, v6 ? "]" : "", url->port, vhost);
 }
 

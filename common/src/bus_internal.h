@@ -35,7 +35,7 @@ struct bus_url {
  */
 int bus_url_parse(const char *url, struct bus_url *out, struct err *err);
 
-/* Writes "amqp://user:***@host:port/vhost" (vhost re-encoded) into out: never the password. */
+/* Writes "amqp://user:***@host:port/vhost" (user and vhost re-encoded) into out: no password. */
 void bus_url_describe(const struct bus_url *url, char *out, size_t outlen);
 
 /* ---------------------------------------------------------------- queue arguments */

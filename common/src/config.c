@@ -5,7 +5,7 @@
  */
 #include "common/config.h"
 
-#include "common/log.h"
+#include "common/db.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -204,8 +204,8 @@ void config_print_help(FILE *out, const char *program, const struct config_scope
             char def[160];
             if (!key->def)
                 snprintf(def, sizeof(def), "required");
-            else if (key->secret)
-                log_mask_url(key->def, def, sizeof(def));
+            else if (key->secret) /* a libpq conninfo in either form, or any URL */
+                db_mask_conninfo(key->def, def, sizeof(def));
             else
                 snprintf(def, sizeof(def), "%s", *key->def ? key->def : "\"\"");
             fprintf(out, "  %-24s %-22s %s\n", key->flag, key->name, key->help);
@@ -238,7 +238,7 @@ void config_describe(const struct config_scope *scopes, size_t nscopes, char *ou
                 const char *v;
                 memcpy(&v, field, sizeof(v));
                 if (key->secret)
-                    log_mask_url(v, value, sizeof(value));
+                    db_mask_conninfo(v, value, sizeof(value));
                 else
                     snprintf(value, sizeof(value), "%s", v ? v : "");
             }

@@ -285,6 +285,141 @@ static bool db_conninfo_parses(const char *conninfo)
     return ok;
 }
 
+/* Appends text to out (size outlen) at *len, truncating; out stays terminated. */
+static void db_mask_put(char *out, size_t outlen, size_t *len, const char *text)
+{
+    size_t n = strlen(text);
+    if (*len + n >= outlen)
+        n = outlen - *len - 1;
+    memcpy(out + *len, text, n);
+    *len += n;
+    out[*len] = '\0';
+}
+
+/* Writes libpq's reading back as "key=value ...", quoting values as libpq reads them. */
+static void db_mask_rebuild(const PQconninfoOption *opts, char *out, size_t outlen)
+{
+    size_t len = 0;
+    out[0] = '\0';
+    for (const PQconninfoOption *o = opts; o->keyword; o++) {
+        if (!o->val)
+            continue;
+        db_mask_put(out, outlen, &len, len ? " " : "");
+        db_mask_put(out, outlen, &len, o->keyword);
+        db_mask_put(out, outlen, &len, "=");
+        if (o->dispchar && o->dispchar[0] == '*') {
+            db_mask_put(out, outlen, &len, "***");
+            continue;
+        }
+        bool quote = !o->val[0] || strpbrk(o->val, " \t\n\r\v\f'\\") != NULL;
+        if (!quote) {
+            db_mask_put(out, outlen, &len, o->val);
+            continue;
+        }
+        db_mask_put(out, outlen, &len, "'");
+        for (const char *v = o->val; *v; v++) {
+            char c[3] = {*v, '\0', '\0'};
+            if (*v == '\'' || *v == '\\') {
+                c[0] = '\\';
+                c[1] = *v;
+            }
+            db_mask_put(out, outlen, &len, c);
+        }
+        db_mask_put(out, outlen, &len, "'");
+    }
+}
+
+static bool db_is_uri(const char *conninfo)
+{
+    return strncmp(conninfo, "postgresql://", 13) == 0 || strncmp(conninfo, "postgres://", 11) == 0;
+}
+
+void db_mask_conninfo(const char *conninfo, char *out, size_t outlen)
+{
+    if (!outlen)
+        return;
+    if (!conninfo || db_is_uri(conninfo) || !strchr(conninfo, '=')) {
+        log_mask_url(conninfo, out, outlen);
+        return;
+    }
+    char *msg = NULL;
+    PQconninfoOption *opts = PQconninfoParse(conninfo, &msg);
+    PQfreemem(msg); /* it may quote the text around the mistake, password included */
+    if (opts)
+        db_mask_rebuild(opts, out, outlen);
+    else
+        log_mask_url(conninfo, out, outlen);
+    PQconninfoFree(opts);
+}
+
+/*
+ * A copy of conninfo in which a URI's user info ends at its LAST '@' before
+ * the host, as for the masker and the AMQP URL: every earlier '@' becomes
+ * %40. libpq ends it at the first, so "u:p@ss@h" would be the password "p"
+ * on the host "ss@h", which its connect error quotes. NULL without memory.
+ */
+static char *db_conninfo_copy(const char *conninfo)
+{
+    size_t len = strlen(conninfo), ats = 0;
+    const char *auth = db_is_uri(conninfo) ? strstr(conninfo, "://") + 3 : NULL;
+    size_t auth_len = auth ? strcspn(auth, "/") : 0;
+    const char *last = NULL;
+    for (size_t i = 0; i < auth_len; i++)
+        if (auth[i] == '@') {
+            last = auth + i;
+            ats++;
+        }
+    char *copy = malloc(len + 2 * ats + 1);
+    if (!copy)
+        return NULL;
+    size_t o = 0;
+    for (const char *p = conninfo; *p; p++) {
+        if (*p == '@' && auth && p >= auth && p < last) {
+            memcpy(copy + o, "%40", 3);
+            o += 3;
+        } else {
+            copy[o++] = *p;
+        }
+    }
+    copy[o] = '\0';
+    return copy;
+}
+
+/*
+ * Whether a URI says plainly where its password ends, so that libpq's connect
+ * errors, which quote the host and port they read, cannot quote part of it:
+ * no '@' after the host (a '/' in the password must be %2F, an '@' in the
+ * database name %40), and only digits after a host's ':' (a password without
+ * "@host" would be read as the port). Keyword strings always do.
+ */
+static bool db_uri_is_unambiguous(const char *conninfo)
+{
+    if (!db_is_uri(conninfo))
+        return true;
+    const char *auth = strstr(conninfo, "://") + 3;
+    size_t query = strcspn(auth, "?");
+    const char *at = memchr(auth, '@', query);
+    if (at && memchr(auth, '/', (size_t)(at - auth)))
+        return false;
+    /* Each "host[:port]" of the comma-separated list; an IPv6 literal holds ':' of its own. */
+    const char *p = at ? at + 1 : auth;
+    const char *end = p + strcspn(p, "/?");
+    bool in_port = false;
+    for (; p < end; p++) {
+        if (*p == '[') {
+            const char *close = memchr(p, ']', (size_t)(end - p));
+            p = close ? close : end - 1;
+        } else if (*p == ',') {
+            in_port = false;
+        } else if (*p == ':') {
+            in_port = true;
+        } else if (in_port && (*p < '0' || *p > '9')) {
+            return false;
+        }
+    }
+    return true;
+}
+
 struct db *db_new(const char *conninfo)
 {
     if (!conninfo || strlen(conninfo) > DB_CONNINFO_MAX)
@@ -292,15 +427,15 @@ struct db *db_new(const char *conninfo)
     struct db *db = calloc(1, sizeof(*db));
     if (!db)
         return NULL;
-    size_t masked_len = strlen(conninfo) + 16; /* "***" may be longer than the password */
-    db->conninfo = strdup(conninfo);
+    size_t masked_len = DB_MASKED_MAX(strlen(conninfo));
+    db->conninfo = db_conninfo_copy(conninfo);
     db->masked = malloc(masked_len);
     if (!db->conninfo || !db->masked) {
         db_free(db);
         return NULL;
     }
-    log_mask_url(conninfo, db->masked, masked_len);
-    db->conninfo_ok = db_conninfo_parses(conninfo);
+    db_mask_conninfo(conninfo, db->masked, masked_len);
+    db->conninfo_ok = db_conninfo_parses(db->conninfo) && db_uri_is_unambiguous(db->conninfo);
     db->backoff_ms = DB_RECONNECT_MIN_MS;
     return db;
 }

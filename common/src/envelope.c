@@ -110,6 +110,13 @@ static int read_digits(const char **p, int n, int *out)
     return 0;
 }
 
+static int days_in_month(int year, int month)
+{
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    return month == 2 && leap ? 29 : days[month - 1];
+}
+
 long long envelope_time_parse_us(const char *text)
 {
     /* YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM), RFC 3339 */
@@ -119,7 +126,7 @@ long long envelope_time_parse_us(const char *text)
         read_digits(&p, 2, &d) || (*p != 'T' && *p != 't') || !*p++ || read_digits(&p, 2, &h) ||
         *p++ != ':' || read_digits(&p, 2, &mi) || *p++ != ':' || read_digits(&p, 2, &s))
         return -1;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60)
+    if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || s > 60)
         return -1;
     long long frac_us = 0;
     if (*p == '.') {
@@ -150,6 +157,9 @@ long long envelope_time_parse_us(const char *text)
     }
     if (*p != '\0')
         return -1;
+    /* A leap second is inserted only as 23:59:60 UTC (RFC 3339 §5.7), whatever the offset. */
+    if (s == 60 && (((h * 60 + mi) * 60L - offset_s) % 86400 + 86400) % 86400 != 86340)
+        return -1;
     struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h,
                     .tm_min = mi, .tm_sec = s};
     time_t t = timegm(&tm);
@@ -158,10 +168,18 @@ long long envelope_time_parse_us(const char *text)
     return ((long long)t - offset_s) * 1000000LL + frac_us;
 }
 
+/* The nil UUID: "no id", never the id of an event (SPEC §2: any non-nil UUID). */
+static int id_is_nil(const char *id)
+{
+    return strspn(id, "0-") == strlen(id);
+}
+
 int envelope_validate(const struct envelope *ev, struct err *err)
 {
     if (!uuid7_is_valid(ev->id))
         return err_set(err, ERR_INVALID, "attribute 'id' is not a UUID");
+    if (id_is_nil(ev->id))
+        return err_set(err, ERR_INVALID, "attribute 'id' is the nil UUID");
     if (ev->source[0] != '/' || !context_is_valid(ev->source + 1))
         return err_set(err, ERR_INVALID, "attribute 'source' is not '/<context>'");
     if (!type_is_valid(ev->type))

@@ -47,6 +47,9 @@ static void test_url_parses_every_part_with_defaults(void **state)
          "events"},
         {"amqp://u:p@[::1]:5673/v", 0, "u", "p", "::1", 5673, "v"},
         {"amqp://u:p@[fe80::1]/v", 0, "u", "p", "fe80::1", 5672, "v"},
+        /* The user info ends at the last '@' (WHATWG URL), so an unencoded '@' works. */
+        {"amqp://user:p@ss@host/vhost", 0, "user", "p@ss", "host", 5672, "vhost"},
+        {"amqp://us@er:p@ss:w@host:1/v", 0, "us@er", "p@ss:w", "host", 1, "v"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         const struct url_case *c = &cases[i];
@@ -90,8 +93,9 @@ static void test_url_rejects_bad_input_without_showing_the_password(void **state
         "amqp://u:s3cret@h/%2",
         "amqp://u:s3cret@h/v%00",
         "amqp://u:s3%2cret%@h/v",
-        "amqp://u:s3cr@t@h/v",
         "amqp://u:s3cret@h h/v",
+        "amqp://u:s3cret",
+        "amqp://u:s3/cret@h/v",
         "amqp://u:s3cret@[::1/v",
         "amqp://u:s3cret@[::1]x/v",
         overlong,
@@ -122,6 +126,22 @@ static void test_url_description_masks_the_password(void **state)
     assert_int_equal(bus_url_parse("amqp://u:p@[::1]:5673/events", &u, NULL), 0);
     bus_url_describe(&u, out, sizeof(out));
     assert_string_equal(out, "amqp://u:***@[::1]:5673/events");
+
+    /* A password holding '@', raw or percent-encoded, and a user needing encoding. */
+    static const char *const hostile[] = {"amqp://u:s3c@ret@h/v", "amqp://u:s3c%40ret%3A@h/v",
+                                          "amqp://a%40b%3Ac%2F%FF:s3cret@h/v"};
+    for (size_t i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++) {
+        assert_int_equal(bus_url_parse(hostile[i], &u, NULL), 0);
+        bus_url_describe(&u, out, sizeof(out));
+        if (strstr(out, "s3c") || strstr(out, "ret"))
+            fail_msg("'%s' described as '%s'", hostile[i], out);
+        assert_non_null(strstr(out, ":***@h:5672/v"));
+    }
+    /* The user is re-encoded, so the description parses back to the same user. */
+    assert_string_equal(out, "amqp://a%40b%3ac%2f%ff:***@h:5672/v");
+    struct bus_url back;
+    assert_int_equal(bus_url_parse(out, &back, NULL), 0);
+    assert_string_equal(back.user, "a@b:c/\xff");
 
     /* The bus shows the same through bus_url_masked, even before connecting. */
     struct bus_config cfg = {.url = "amqp://events:s3cret@127.0.0.1:5672/events"};

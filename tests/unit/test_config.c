@@ -131,6 +131,17 @@ static void test_describe_masks_secrets(void **state)
     assert_null(strstr(out, "topsecret"));
     assert_non_null(strstr(out, "DATABASE_URL=postgresql://u:***@h/db"));
     assert_non_null(strstr(out, "PAYMENT_LIMIT_CENTS=100000"));
+
+    /* Hostile forms: a quoted keyword password (read by libpq, so written back in its
+     * order) and an AMQP password holding '@'. */
+    setenv("DATABASE_URL", "host=h password = 't0p s3cret' user=u", 1);
+    setenv("AMQP_URL", "amqp://u:t0p@s3cret@mq/v", 1);
+    assert_int_equal(load(1, argv, &e), 0);
+    config_describe(scope_list, 2, out, sizeof(out));
+    assert_null(strstr(out, "t0p"));
+    assert_null(strstr(out, "s3cret"));
+    assert_non_null(strstr(out, "DATABASE_URL=user=u password=*** host=h "));
+    assert_non_null(strstr(out, "AMQP_URL=amqp://u:***@mq/v "));
 }
 
 int main(void)

@@ -5,6 +5,7 @@
  * directory that does not exist: no network involved).
  */
 #include "common/db.h"
+#include "common/log.h"
 #include "common/migrate.h"
 
 #include "migrate_internal.h"
@@ -14,6 +15,9 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -253,11 +257,79 @@ static void test_conninfo_is_masked_for_logs(void **state)
     assert_null(db_new(NULL));
 }
 
+/* One masked text against one case of unit/data/secrets.json. */
+static void check_masked(const char *masker, const json_t *c, const char *masked)
+{
+    const char *text = json_string_value(json_object_get(c, "text"));
+    size_t i;
+    const json_t *piece;
+    json_array_foreach(json_object_get(c, "secret"), i, piece) {
+        if (strstr(masked, json_string_value(piece)))
+            fail_msg("%s('%s') shows '%s': %s", masker, text, json_string_value(piece), masked);
+    }
+    json_array_foreach(json_object_get(c, "keep"), i, piece) {
+        if (!strstr(masked, json_string_value(piece)))
+            fail_msg("%s('%s') lost '%s': %s", masker, text, json_string_value(piece), masked);
+    }
+    if (!strstr(masked, "***"))
+        fail_msg("%s('%s') shows no mask: %s", masker, text, masked);
+}
+
+static void test_every_hostile_form_of_a_password_is_masked(void **state)
+{
+    (void)state;
+    const char *dir = getenv("UNIT_DATA_DIR");
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/secrets.json", dir ? dir : "tests/unit/data");
+    json_error_t je;
+    json_t *table = json_load_file(path, 0, &je);
+    if (!table)
+        fail_msg("cannot read %s: %s", path, je.text);
+    size_t i;
+    const json_t *c;
+    json_array_foreach(json_object_get(table, "cases"), i, c) {
+        const char *text = json_string_value(json_object_get(c, "text"));
+        char out[DB_MASKED_MAX(256)];
+        assert_true(strlen(text) <= 256);
+        log_mask_url(text, out, sizeof(out));
+        check_masked("log_mask_url", c, out);
+        db_mask_conninfo(text, out, sizeof(out));
+        check_masked("db_mask_conninfo", c, out);
+        struct db *db = db_new(text);
+        assert_non_null(db);
+        check_masked("db_conninfo_masked", c, db_conninfo_masked(db));
+        db_free(db);
+    }
+    json_decref(table);
+}
+
+static void test_keyword_conninfo_is_masked_from_libpqs_own_reading(void **state)
+{
+    (void)state;
+    char out[DB_MASKED_MAX(128)];
+    /* Quoting and escapes as libpq reads them, written back so that libpq reads the same. */
+    db_mask_conninfo("host=h password = 'it\\'s' dbname='my db' user=o\\'k", out, sizeof(out));
+    assert_string_equal(out, "user='o\\'k' password=*** dbname='my db' host=h");
+    /* A plain database name and a URI keep their shape. */
+    db_mask_conninfo("events", out, sizeof(out));
+    assert_string_equal(out, "events");
+    db_mask_conninfo("postgresql://u:s3cret@h:5432/db?password=x&sslmode=require", out, sizeof(out));
+    assert_string_equal(out, "postgresql://u:***@h:5432/db?password=***&sslmode=require");
+    /* Too small a buffer truncates and stays terminated. */
+    db_mask_conninfo("host=h password=s3cret", out, 8);
+    assert_int_equal(strlen(out), 7);
+    assert_null(strstr(out, "s3"));
+}
+
 static void test_malformed_url_is_invalid_and_its_password_stays_out_of_the_message(void **state)
 {
     (void)state;
+    /* The last three would reach libpq, whose connect error quotes the port or host it read. */
     static const char *const bad[] = {"postgresql://events:s3cret%zz@127.0.0.1/events",
-                                      "host=127.0.0.1 password=s3cret port", NULL};
+                                      "host=127.0.0.1 password=s3cret port",
+                                      "postgresql://events:s3cret@127.0.0.1:54x/events",
+                                      "postgresql://events:s3cret",
+                                      "postgresql://events:s3/cret@127.0.0.1/events", NULL};
     for (int i = 0; bad[i]; i++) {
         struct db *db = db_new(bad[i]);
         assert_non_null(db);
@@ -268,6 +340,23 @@ static void test_malformed_url_is_invalid_and_its_password_stays_out_of_the_mess
         assert_int_equal(db_exec(db, "SELECT 1", 0, NULL, NULL, NULL, &err), ERR_INVALID);
         db_free(db);
     }
+}
+
+/* libpq ends the user info at the first '@' and would quote "ret@127.0.0.1" as the host. */
+static void test_password_holding_an_at_sign_stays_out_of_the_connect_error(void **state)
+{
+    (void)state;
+    struct db *db = db_new("postgresql://u:s3c@ret@127.0.0.1:1/db?connect_timeout=1");
+    assert_non_null(db);
+    struct err err = {0};
+    assert_int_equal(db_connect(db, &err), ERR_TRANSIENT);
+    if (strstr(err.msg, "s3c") || strstr(err.msg, "ret@"))
+        fail_msg("the connect error shows the password: %s", err.msg);
+    /* The host libpq read is the one after the last '@'. */
+    assert_non_null(strstr(err.msg, "127.0.0.1"));
+    assert_string_equal(db_conninfo_masked(db),
+                        "postgresql://u:***@127.0.0.1:1/db?connect_timeout=1");
+    db_free(db);
 }
 
 static void test_unreachable_database_is_transient_and_backs_off(void **state)
@@ -338,7 +427,10 @@ int main(void)
         cmocka_unit_test(test_two_migrations_with_one_number_are_an_error),
         cmocka_unit_test(test_checksum_is_fnv1a_64_in_hex),
         cmocka_unit_test(test_conninfo_is_masked_for_logs),
+        cmocka_unit_test(test_every_hostile_form_of_a_password_is_masked),
+        cmocka_unit_test(test_keyword_conninfo_is_masked_from_libpqs_own_reading),
         cmocka_unit_test(test_malformed_url_is_invalid_and_its_password_stays_out_of_the_message),
+        cmocka_unit_test(test_password_holding_an_at_sign_stays_out_of_the_connect_error),
         cmocka_unit_test(test_unreachable_database_is_transient_and_backs_off),
         cmocka_unit_test(test_wait_notify_on_unreachable_database_waits_instead_of_spinning),
         cmocka_unit_test(test_transaction_misuse_is_internal_and_rollback_is_always_safe),

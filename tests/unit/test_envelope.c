@@ -146,6 +146,18 @@ static void test_oversized_body_is_refused_before_parsing(void **state)
     free(big);
 }
 
+/* Invalid UTF-8 never gets into an envelope field (and so into a log line or a header). */
+static void test_body_that_is_not_utf8_is_not_json(void **state)
+{
+    (void)state;
+    static const char body[] = "{\"specversion\":\"1.0\",\"id\":\"\xff\xfe\"}";
+    struct envelope ev;
+    envelope_init(&ev);
+    struct err e;
+    assert_int_equal(envelope_parse(&ev, body, sizeof(body) - 1, &e), ERR_INVALID);
+    assert_non_null(strstr(e.msg, "not JSON"));
+}
+
 static void test_time_parsing(void **state)
 {
     (void)state;
@@ -155,6 +167,16 @@ static void test_time_parsing(void **state)
     assert_true(envelope_time_parse_us("1970-13-01T00:00:00Z") < 0);
     assert_true(envelope_time_parse_us("1970-01-01T00:00:00.Z") < 0);
     assert_true(envelope_time_parse_us("1970-01-01T00:00:00Zjunk") < 0);
+    /* A real instant only; a leap second is the next day's first instant. */
+    assert_int_equal(envelope_time_parse_us("2016-12-31T23:59:60Z"),
+                     envelope_time_parse_us("2017-01-01T00:00:00Z"));
+    assert_int_equal(envelope_time_parse_us("2017-01-01T00:59:60+01:00"),
+                     envelope_time_parse_us("2017-01-01T00:00:00Z"));
+    assert_int_equal(envelope_time_parse_us("2028-02-29T00:00:00Z"),
+                     envelope_time_parse_us("2028-02-28T00:00:00Z") + 86400000000LL);
+    assert_true(envelope_time_parse_us("2026-02-29T00:00:00Z") < 0);
+    assert_true(envelope_time_parse_us("2026-06-31T00:00:00Z") < 0);
+    assert_true(envelope_time_parse_us("2026-12-31T23:58:60Z") < 0);
     char now[ENVELOPE_TIME_MAX];
     envelope_time_now(now);
     assert_true(envelope_time_parse_us(now) > 0);
@@ -168,6 +190,7 @@ int main(void)
         cmocka_unit_test(test_build_without_correlation_starts_a_new_flow),
         cmocka_unit_test(test_build_refuses_bad_arguments_and_keeps_no_leak),
         cmocka_unit_test(test_oversized_body_is_refused_before_parsing),
+        cmocka_unit_test(test_body_that_is_not_utf8_is_not_json),
         cmocka_unit_test(test_time_parsing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

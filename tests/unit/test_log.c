@@ -123,6 +123,77 @@ static void test_passwords_are_masked_in_urls(void **state)
     assert_string_equal(out, "postgresql://u@h/db");
     log_mask_url("host=h user=u password=secret dbname=d", out, sizeof(out));
     assert_string_equal(out, "host=h user=u password=*** dbname=d");
+    /* The shape stays; the hostile forms are in unit/data/secrets.json (test_db.c). */
+    log_mask_url("postgresql://user:p@ss@host/db", out, sizeof(out));
+    assert_string_equal(out, "postgresql://user:***@host/db");
+    log_mask_url("amqp://user:p%40ss@host/vhost", out, sizeof(out));
+    assert_string_equal(out, "amqp://user:***@host/vhost");
+    log_mask_url("postgresql://u@h/db?sslmode=require&password=secret&x=1", out, sizeof(out));
+    assert_string_equal(out, "postgresql://u@h/db?sslmode=require&password=***&x=1");
+    log_mask_url("host=h password = 'a b' user=u", out, sizeof(out));
+    assert_string_equal(out, "host=h password = *** user=u");
+    log_mask_url("host=h sslrootcert=/x://y password=secret", out, sizeof(out));
+    assert_string_equal(out, "host=h sslrootcert=/x://y password=***");
+    log_mask_url("amqp://u:@h/v", out, sizeof(out)); /* an empty password once looped forever */
+    assert_string_equal(out, "amqp://u:***@h/v");
+    log_mask_url(NULL, out, sizeof(out));
+    assert_string_equal(out, "");
+    log_mask_url("amqp://u:secret@h/v", out, 8);
+    assert_string_equal(out, "amqp://");
+}
+
+/* Bytes 0xff 0xfe in a message id (an outside producer's) must not break the line's JSON. */
+static void test_invalid_utf8_becomes_replacement_characters_and_the_line_stays_json(void **state)
+{
+    (void)state;
+    struct log_fields f = {.event_id = "id-\xff\xfe-1", .type = "a.b.\xc3", .error = "poison"};
+    log_write(LOG_LEVEL_WARN, &f, "bad %s, cut \xe2\x82, fine \xc3\xa9\xe2\x9c\x93\xf0\x9d\x84\x9e",
+              "\xc0\xaf\xed\xa0\x80\xf4\x90\x80\x80");
+    json_t *o = only_line(); /* jansson refuses invalid UTF-8: this parse is the proof */
+    assert_string_equal(json_string_value(json_object_get(o, "event_id")),
+                        "id-\xef\xbf\xbd\xef\xbf\xbd-1");
+    assert_string_equal(json_string_value(json_object_get(o, "type")), "a.b.\xef\xbf\xbd");
+    const char *msg = json_string_value(json_object_get(o, "message"));
+    assert_non_null(msg);
+    assert_non_null(strstr(msg, "fine \xc3\xa9\xe2\x9c\x93\xf0\x9d\x84\x9e")); /* valid text is kept */
+    assert_non_null(strstr(msg, "cut \xef\xbf\xbd\xef\xbf\xbd,"));
+    json_decref(o);
+    fflush(mem);
+    assert_null(strstr(buf, "\xff"));
+}
+
+static void test_sanitize_utf8_replaces_every_invalid_byte(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"plain key.x", "plain key.x"},
+        {"\xff\xfe", "\xef\xbf\xbd\xef\xbf\xbd"},
+        {"a\xc0\xaf" "b", "a\xef\xbf\xbd\xef\xbf\xbd" "b"},                 /* overlong '/' */
+        {"\xed\xa0\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"},    /* a surrogate */
+        {"\xf4\x90\x80\x80x", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdx"}, /* > U+10FFFF */
+        {"\xe2\x82", "\xef\xbf\xbd\xef\xbf\xbd"},                       /* cut short */
+        {"\x80", "\xef\xbf\xbd"},                                       /* stray continuation */
+        {"\xc3\xa9\xe2\x9c\x93\xf0\x9d\x84\x9e", "\xc3\xa9\xe2\x9c\x93\xf0\x9d\x84\x9e"},
+        {"\xef\xbf\xbf\xf4\x8f\xbf\xbf", "\xef\xbf\xbf\xf4\x8f\xbf\xbf"}, /* the largest are valid */
+        {"", ""},
+    };
+    char out[64];
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        size_t n = log_sanitize_utf8(out, sizeof(out), cases[i].in);
+        assert_string_equal(out, cases[i].out);
+        assert_int_equal(n, strlen(cases[i].out));
+    }
+    /* Truncation never splits a character: 'a', then "é" (2 bytes) does not fit in 3. */
+    assert_int_equal(log_sanitize_utf8(out, 3, "a\xc3\xa9"), 1);
+    assert_string_equal(out, "a");
+    assert_int_equal(log_sanitize_utf8(out, 4, "a\xff"), 1);
+    assert_string_equal(out, "a"); /* the 3-byte U+FFFD does not fit either */
+    assert_int_equal(log_sanitize_utf8(out, 1, "abc"), 0);
+    assert_string_equal(out, "");
+    assert_int_equal(log_sanitize_utf8(out, sizeof(out), NULL), 0);
+    assert_string_equal(out, "");
 }
 
 int main(void)
@@ -134,6 +205,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_event_fields_are_added_when_an_event_is_in_play, open_stream, close_stream),
         cmocka_unit_test(test_level_names_parse),
         cmocka_unit_test(test_passwords_are_masked_in_urls),
+        cmocka_unit_test_setup_teardown(test_invalid_utf8_becomes_replacement_characters_and_the_line_stays_json, open_stream, close_stream),
+        cmocka_unit_test(test_sanitize_utf8_replaces_every_invalid_byte),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -105,6 +105,21 @@ bool db_connected(const struct db *db);
 /* The conninfo with its password masked, for logs. Borrowed, valid until db_free. */
 const char *db_conninfo_masked(const struct db *db);
 
+/*
+ * Copies conninfo (a DATABASE_URL in either libpq form) into out (size
+ * outlen) with every secret replaced by "***": the masker for anything that
+ * logs or prints one. A "key=value" string is read by libpq itself and
+ * written back from what libpq read, every option libpq shows as secret
+ * (password, sslpassword) masked, so quoting, escapes and spaces around '='
+ * hide nothing: "host=h password='a b'" -> "password=*** host=h". A URI keeps
+ * its shape through log_mask_url, whose user info rule (up to the last '@')
+ * hides more than libpq's reading would ("u:p@ss@h" is password "p" on host
+ * "ss@h" to libpq). Text libpq refuses is masked by log_mask_url too. Never
+ * fails; truncates, and DB_MASKED_MAX(strlen(conninfo)) bytes always suffice.
+ */
+void db_mask_conninfo(const char *conninfo, char *out, size_t outlen);
+#define DB_MASKED_MAX(len) (3 * (len) + 64)
+
 /* ---- statements --------------------------------------------------------- */
 
 /*

@@ -32,7 +32,7 @@ struct envelope {
     char id[UUID7_STR_LEN];
     char source[ENVELOPE_CONTEXT_MAX + 2]; /* "/<context>" */
     char type[ENVELOPE_TYPE_MAX + 1];
-    char time[ENVELOPE_TIME_MAX];          /* RFC 3339 UTC */
+    char time[ENVELOPE_TIME_MAX];          /* RFC 3339: UTC when ours, any offset from outside */
     int version;                           /* the major version of data, from dataschema */
     char correlation_id[ENVELOPE_REF_MAX];
     char causation_id[ENVELOPE_REF_MAX];
@@ -77,7 +77,12 @@ int envelope_parse(struct envelope *ev, const char *body, size_t len, struct err
 /* Parses an already decoded JSON object (borrowed) the same way. */
 int envelope_from_json(struct envelope *ev, const json_t *root, struct err *err);
 
-/* Checks every attribute of ev. Returns 0 or ERR_INVALID naming the first bad one. */
+/*
+ * Checks every attribute of ev. Returns 0 or ERR_INVALID naming the first bad
+ * one. The id may be a UUID of any version (outside producers' CloudEvents
+ * SDKs make v4; ours are v7) but not the nil UUID; time as for
+ * envelope_time_parse_us.
+ */
 int envelope_validate(const struct envelope *ev, struct err *err);
 
 /* The context name of ev (source without its '/'). */
@@ -86,7 +91,16 @@ const char *envelope_context(const struct envelope *ev);
 /* Writes the current time as RFC 3339 UTC with microseconds into out. */
 void envelope_time_now(char out[ENVELOPE_TIME_MAX]);
 
-/* Parses an RFC 3339 time into microseconds since the epoch; -1 when invalid. */
+/*
+ * Parses an RFC 3339 date-time into microseconds since the epoch; -1 when
+ * invalid. It must be a real instant: a day that exists in its month (no
+ * 31 April, 29 February only in leap years), hour 00..23, minute 00..59,
+ * second 00..59, or 60 only as 23:59:60 UTC (a leap second, read as the next
+ * day's first instant: POSIX time has none). Any offset (Z or ±HH:MM, hour
+ * below 24) is accepted from outside producers; what we produce is UTC (Z).
+ * 'T' and 'Z' may be lowercase. Times before 1970 give a negative value and
+ * are refused by envelope_validate.
+ */
 long long envelope_time_parse_us(const char *text);
 
 /* True for a correlation or causation id we accept: 1..128 printable ASCII characters. */

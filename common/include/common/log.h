@@ -6,12 +6,15 @@
  *    "type":"booking.booking.created","correlation_id":"…"}
  *
  * Each line is one decision or fact. Event fields are added by the *_ev
- * variants. Thread-safe: a line is formatted in a buffer and written with one
+ * variants. Every line is valid JSON whatever the text holds: control
+ * characters are escaped and bytes that are not well-formed UTF-8 become
+ * \ufffd. Thread-safe: a line is formatted in a buffer and written with one
  * call, so lines of different threads never interleave.
  */
 #ifndef COMMON_LOG_H
 #define COMMON_LOG_H
 
+#include <stddef.h>
 #include <stdio.h>
 
 struct envelope;
@@ -60,10 +63,30 @@ void log_write_ev(enum log_level level, const struct envelope *ev, const char *f
 #define log_error_ev(ev, ...) log_write_ev(LOG_LEVEL_ERROR, ev, __VA_ARGS__)
 
 /*
- * Copies url into out (size outlen) with the password replaced by "***":
- * "amqp://user:secret@host/v" → "amqp://user:***@host/v". Also masks a
- * "password=" key of a libpq keyword string. Never fails; truncates.
+ * Copies url into out (size outlen) with every password replaced by "***",
+ * keeping the rest readable. Never fails; truncates. Handles
+ *   - URLs of any scheme: "amqp://user:secret@host/v" -> "amqp://user:***@host/v";
+ *     the user info ends at the last '@' before the host ("user:p@ss@host"
+ *     hides "p@ss"; an unencoded '/' or '?' in the password is allowed for),
+ *     the password may be percent-encoded or come without "@host"
+ *     ("amqp://guest:***"), and password= and sslpassword= query parameters
+ *     are masked too ("postgresql://u@h/db?password=***");
+ *   - libpq keyword strings: "host=h password=*** user=u", quoted values
+ *     ("password='a b'") and spaces around '=' included.
+ * Needs no libpq: for a DATABASE_URL prefer db_mask_conninfo (db.h), which
+ * lets libpq itself say which options are secret.
  */
 void log_mask_url(const char *url, char *out, size_t outlen);
+
+/*
+ * Copies the C string src into dst (size cap > 0) as well-formed UTF-8:
+ * each byte that does not belong to a valid sequence (stray continuation,
+ * overlong form, surrogate, above U+10FFFF, cut short) becomes U+FFFD.
+ * Truncates at a character boundary, never inside a sequence; dst is always
+ * terminated. Returns strlen(dst). For any text taken from a message that
+ * leaves the process outside a log line, e.g. AMQP header values and
+ * properties copied from a delivery (log lines escape such bytes themselves).
+ */
+size_t log_sanitize_utf8(char *dst, size_t cap, const char *src);
 
 #endif
