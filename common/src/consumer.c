@@ -180,8 +180,8 @@ static int publish_dead_letter(struct consumer *c, const char *id, const char *b
         id = fresh_id;
     }
     char reason_clip[BUS_HEADER_VALUE_LEN], key_clip[BUS_HEADER_VALUE_LEN];
-    dead_letter_clean_text(reason_clip, sizeof(reason_clip), reason);
-    dead_letter_clean_text(key_clip, sizeof(key_clip), routing_key);
+    log_sanitize_utf8(reason_clip, sizeof(reason_clip), reason);
+    log_sanitize_utf8(key_clip, sizeof(key_clip), routing_key);
     const struct bus_header headers[] = {
         {.key = "x-error", .value = reason_clip},
         {.key = "x-attempts", .int_value = attempts, .is_int = 1},
@@ -213,7 +213,11 @@ static char *delivery_headers_json(const struct bus_delivery *d)
 {
     json_t *o = json_object(), *h = json_object();
     char text[BUS_HEADER_VALUE_LEN];
-#define PROP(name, value) json_object_set_new(o, name, json_string(dead_letter_clean_text(text, sizeof(text), value)))
+#define PROP(name, value)                                                                          \
+    do {                                                                                           \
+        log_sanitize_utf8(text, sizeof(text), value);                                              \
+        json_object_set_new(o, name, json_string(text));                                           \
+    } while (0)
     PROP("exchange", d->exchange);
     PROP("message_id", d->message_id);
     PROP("type", d->type);
@@ -226,11 +230,10 @@ static char *delivery_headers_json(const struct bus_delivery *d)
     json_object_set_new(o, "redelivered", json_boolean(d->redelivered));
     for (size_t i = 0; i < d->nheaders; i++) {
         char key[BUS_HEADER_KEY_LEN];
-        dead_letter_clean_text(key, sizeof(key), d->headers[i].key);
-        json_object_set_new(h, key, d->headers[i].is_int
-                                        ? json_integer(d->headers[i].int_value)
-                                        : json_string(dead_letter_clean_text(text, sizeof(text),
-                                                                             d->headers[i].value)));
+        log_sanitize_utf8(key, sizeof(key), d->headers[i].key);
+        log_sanitize_utf8(text, sizeof(text), d->headers[i].value);
+        json_object_set_new(h, key, d->headers[i].is_int ? json_integer(d->headers[i].int_value)
+                                                         : json_string(text));
     }
     json_object_set_new(o, "headers", h);
     char *out = json_dumps(o, JSON_COMPACT);
@@ -360,12 +363,19 @@ static int handle_in_transaction(struct consumer *c, const struct subscription *
                       : inbox_claim_first(c->db, ev, payload, c->context, err);
     if (rc <= 0)
         return rc < 0 ? rc : HANDLED_ELSEWHERE;
-    /* The handling is a span of the event's trace: what the handler writes continues it. */
+    /*
+     * The handling is a span of the event's trace: what the handler writes
+     * continues it. A delivery's span is made by prepare() and current here;
+     * a retry from the database makes its own.
+     */
+    bool own_span = trace_current() == NULL;
     struct trace_context span;
-    trace_begin(ev->traceparent, &span);
+    if (own_span)
+        trace_begin(ev->traceparent, &span);
     struct handler_ctx hc = {c->db, ev, c->context, c->cfg.app, attempt};
     rc = sub->handler(&hc, err);
-    trace_set_current(NULL);
+    if (own_span)
+        trace_set_current(NULL);
     if (rc > 0)
         rc = err_set(err, ERR_INTERNAL, "handler returned %d, not an error code", rc);
     if (rc == 0 && expected)
@@ -492,6 +502,7 @@ struct item {
     struct err err;
     int64_t t0;
     enum delivery_outcome out;
+    struct trace_context span; /* its handling, a child of the event's traceparent */
 };
 
 /*
@@ -515,6 +526,7 @@ static void prepare(struct consumer *c, struct item *it)
         it->out = poison(c, d, NULL, err.msg);
         return;
     }
+    trace_begin(ev->traceparent, &it->span); /* log lines from here on carry its trace */
     if (!(sub = subscription_find(c->cfg.subscriptions, c->cfg.nsubscriptions, ev->type))) {
         snprintf(reason, sizeof(reason), "unknown event type '%s'", ev->type);
         it->out = poison(c, d, ev, reason);
@@ -538,8 +550,8 @@ static void prepare(struct consumer *c, struct item *it)
     bool reinjected = d->exchange[0] == '\0' && strcmp(d->routing_key, c->queue) == 0;
     if (!reinjected && strcmp(d->routing_key, ev->type) != 0) {
         char key[ENVELOPE_TYPE_MAX + 1];
-        snprintf(reason, sizeof(reason), "routing key '%s' is not the event's type '%s'",
-                 dead_letter_clean_text(key, sizeof(key), d->routing_key), ev->type);
+        log_sanitize_utf8(key, sizeof(key), d->routing_key);
+        snprintf(reason, sizeof(reason), "routing key '%s' is not the event's type '%s'", key, ev->type);
         it->out = poison(c, d, ev, reason);
         return;
     }
@@ -592,6 +604,7 @@ static void prepare(struct consumer *c, struct item *it)
 /* After the run (and its commit): the outcome of one runnable delivery. */
 static void finish(struct consumer *c, struct item *it)
 {
+    trace_set_current(&it->span);
     if (it->rc == 0 || it->rc == HANDLED_ELSEWHERE)
         set_db_state(c, true, NULL);
     if (it->rc == 0) {
@@ -606,6 +619,7 @@ static void finish(struct consumer *c, struct item *it)
     } else if (settle_failure(c, &it->ev, it->d.body, it->attempts, it->rc, it->err.msg, &it->err) != 0) {
         it->out = database_refused(c, &it->d, &it->ev, &it->err);
     }
+    trace_set_current(NULL);
 }
 
 /* A failure that says only that another transaction held what this one needed. */
@@ -627,8 +641,10 @@ static void rerun_contended(struct consumer *c, struct item *items, size_t n)
     for (size_t i = 0; i < n; i++)
         if (items[i].run && items[i].rc < 0 && contended(&items[i].err)) {
             err_clear(&items[i].err);
+            trace_set_current(&items[i].span);
             items[i].rc = run_handler(c, items[i].sub, &items[i].ev, items[i].d.body, items[i].expected,
                                       items[i].attempts, &items[i].err);
+            trace_set_current(NULL);
             if (items[i].rc == 0)
                 items[i].t0 = -1;
         }
@@ -660,8 +676,10 @@ static void run_batch(struct consumer *c, struct item *items, size_t n)
             if (items[i].run) {
                 items[i].t0 = now_ms();
                 err_clear(&items[i].err);
+                trace_set_current(&items[i].span);
                 items[i].rc = run_handler(c, items[i].sub, &items[i].ev, items[i].d.body, items[i].expected,
                                           items[i].attempts, &items[i].err);
+                trace_set_current(NULL);
                 if (items[i].rc == 0)
                     items[i].t0 = -1; /* observed by run_handler */
             }
@@ -683,7 +701,9 @@ static void run_batch(struct consumer *c, struct item *items, size_t n)
         err_clear(&it->err);
         if (db_exec(c->db, "SAVEPOINT delivery", 0, NULL, NULL, NULL, &err) < 0)
             goto failed;
+        trace_set_current(&it->span);
         it->rc = handle_in_transaction(c, it->sub, &it->ev, it->d.body, it->expected, it->attempts, &it->err);
+        trace_set_current(NULL);
         if (it->rc < 0 && db_exec(c->db, "ROLLBACK TO SAVEPOINT delivery", 0, NULL, NULL, NULL, &err) < 0)
             goto failed;
     }
@@ -697,8 +717,10 @@ static void run_batch(struct consumer *c, struct item *items, size_t n)
             if (items[i].run) {
                 items[i].t0 = now_ms();
                 err_clear(&items[i].err);
+                trace_set_current(&items[i].span);
                 items[i].rc = run_handler(c, items[i].sub, &items[i].ev, items[i].d.body, items[i].expected,
                                           items[i].attempts, &items[i].err);
+                trace_set_current(NULL);
                 if (items[i].rc == 0)
                     items[i].t0 = -1;
             }
@@ -713,8 +735,10 @@ failed:
 
 static void handle_batch(struct consumer *c, struct item *items, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         prepare(c, &items[i]);
+        trace_set_current(NULL);
+    }
     run_batch(c, items, n);
     for (size_t i = 0; i < n; i++)
         if (items[i].run)

@@ -10,66 +10,12 @@
 #include "common/dead_letter.h"
 
 #include "common/db.h"
+#include "common/log.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Length of the valid UTF-8 sequence starting at s (at most n bytes), 0 if none. */
-static size_t utf8_sequence(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    size_t len;
-    uint32_t cp;
-    if (c < 0x80)
-        return c ? 1 : 0;
-    if (c >= 0xc2 && c <= 0xdf) {
-        len = 2;
-        cp = c & 0x1f;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        len = 3;
-        cp = c & 0x0f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        len = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    /* Overlong forms, surrogates and code points past U+10FFFF are not UTF-8. */
-    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-        (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return len;
-}
-
-char *dead_letter_clean_text(char *dst, size_t cap, const char *src)
-{
-    size_t o = 0;
-    const unsigned char *s = (const unsigned char *)(src ? src : "");
-    size_t n = strlen((const char *)s);
-    for (size_t i = 0; i < n;) {
-        size_t len = utf8_sequence(s + i, n - i);
-        size_t take = len ? len : 1;
-        if (o + take > cap - 1)
-            break;
-        if (len)
-            memcpy(dst + o, s + i, len);
-        else
-            dst[o] = '?';
-        o += take;
-        i += take;
-    }
-    dst[o] = '\0';
-    return dst;
-}
 
 static char *hex_encode(const char *body, size_t len)
 {
@@ -95,11 +41,11 @@ int dead_letter_record(struct db *db, const struct dead_letter *dl, struct err *
     char message_id[DEAD_LETTER_TEXT_MAX + 1], routing_key[DEAD_LETTER_TEXT_MAX + 1];
     char type[DEAD_LETTER_TEXT_MAX + 1], correlation_id[DEAD_LETTER_TEXT_MAX + 1];
     char reason[DEAD_LETTER_REASON_MAX], size[24], attempts[16];
-    dead_letter_clean_text(message_id, sizeof(message_id), dl->message_id);
-    dead_letter_clean_text(routing_key, sizeof(routing_key), dl->routing_key);
-    dead_letter_clean_text(type, sizeof(type), dl->type);
-    dead_letter_clean_text(correlation_id, sizeof(correlation_id), dl->correlation_id);
-    dead_letter_clean_text(reason, sizeof(reason), dl->reason && *dl->reason ? dl->reason : "poison");
+    log_sanitize_utf8(message_id, sizeof(message_id), dl->message_id);
+    log_sanitize_utf8(routing_key, sizeof(routing_key), dl->routing_key);
+    log_sanitize_utf8(type, sizeof(type), dl->type);
+    log_sanitize_utf8(correlation_id, sizeof(correlation_id), dl->correlation_id);
+    log_sanitize_utf8(reason, sizeof(reason), dl->reason && *dl->reason ? dl->reason : "poison");
     snprintf(size, sizeof(size), "%zu", dl->len);
     snprintf(attempts, sizeof(attempts), "%d", dl->attempts);
     const char *params[] = {message_id, routing_key, dl->type ? type : NULL,

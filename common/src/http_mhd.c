@@ -711,14 +711,17 @@ static enum MHD_Result dispatch(struct http_call *call, const char *method, cons
     struct trace_context span;
     trace_begin(MHD_lookup_connection_value(call->connection, MHD_HEADER_KIND, "traceparent"), &span);
     int rc = route->fn(&req, &resp, app);
-    trace_set_current(NULL);
+    enum MHD_Result answered;
     if (resp.status < 100 || resp.status > 599) {
         response_release(&resp);
         snprintf(detail, sizeof(detail), "handler of '%s %s' failed with '%s' and no reply",
                  route->method, route->pattern, rc < 0 ? err_name(rc) : "no error");
-        return respond_problem(call, method, path, 500, err_name(ERR_INTERNAL), detail, NULL);
+        answered = respond_problem(call, method, path, 500, err_name(ERR_INTERNAL), detail, NULL);
+    } else {
+        answered = respond(call, method, path, &resp, NULL);
     }
-    return respond(call, method, path, &resp, NULL);
+    trace_set_current(NULL); /* after the request's own log line, which carries it too */
+    return answered;
 }
 
 /* Appends upload data to the body; past HTTP_BODY_MAX drops it and remembers 413. */

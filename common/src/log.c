@@ -5,6 +5,8 @@
  */
 #include "common/log.h"
 
+#include "common/trace.h"
+
 #include "common/envelope.h"
 
 #include <ctype.h>
@@ -218,6 +220,12 @@ static void log_vwrite(enum log_level level, const struct log_fields *f, const c
         put_field(line, &len, sizeof(line), "type", f->type);
         put_field(line, &len, sizeof(line), "correlation_id", f->correlation_id);
         put_field(line, &len, sizeof(line), "error", f->error);
+    }
+    /* Written while a request or a delivery is handled: its trace (trace.h), for log-trace joins. */
+    const struct trace_context *trace = trace_current();
+    if (trace) {
+        put_field(line, &len, sizeof(line), "trace_id", trace->trace_id);
+        put_field(line, &len, sizeof(line), "span_id", trace->span_id);
     }
     /* Room for the closing brace and newline is kept by the 7-byte margin above. */
     if (len + 3 > sizeof(line))

@@ -10,7 +10,7 @@
  *        deliveries counted, never a second row;
  *   (D2) the raw body is stored as bytes (bytea), never parsed by the
  *        database, so no content can make the record fail; text columns are
- *        cleaned to valid UTF-8 first;
+ *        cleaned to valid UTF-8 first (log_sanitize_utf8);
  *   (D3) the copy in <context>.dead-letter is published from the row after
  *        the ack, and marked only after the broker's confirm: a lost copy is
  *        sent again, the record is never lost with it.
@@ -76,12 +76,5 @@ void dead_letter_copies_release(struct dead_letter_copy *rows, size_t n);
 
 /* The copy of letter id was confirmed by the broker (D3). */
 int dead_letter_mark_copied(struct db *db, int64_t id, struct err *err);
-
-/*
- * Writes src into dst (capacity cap > 0, always NUL-terminated) as valid
- * UTF-8: each byte that does not start or continue a valid sequence becomes
- * '?'. Cuts at cap - 1 bytes, never inside a character. Returns dst.
- */
-char *dead_letter_clean_text(char *dst, size_t cap, const char *src);
 
 #endif
