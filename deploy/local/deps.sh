@@ -3,8 +3,9 @@
 # ones: Debian/Ubuntu through apt-get (sudo when not root); elsewhere it checks the tools and
 # libraries and names what is missing. Takes well under a second when nothing is missing.
 # SKIP_DEPS=1 skips the whole check (for machines set up by other means).
-# --lint also installs the static analysers the arch.lint test runs, and clang with its
-# libFuzzer runtime for the fuzz.all test (tests/fuzz/run.sh); tests/run.sh passes it.
+# --lint also installs the static analysers the arch.lint test runs, clang with its
+# libFuzzer runtime for the fuzz.all test (tests/fuzz/run.sh), and Prometheus (promtool for
+# arch.prometheus and e2e.metrics, prometheus for PROMETHEUS=1 up.sh); tests/run.sh passes it.
 set -euo pipefail
 
 SCRIPT_NAME=deps.sh
@@ -18,8 +19,8 @@ PACKAGES=(build-essential cmake pkg-config postgresql postgresql-contrib rabbitm
 	libcurl4-openssl-dev curl jq python3 python3-yaml openssl ca-certificates)
 LINT_TOOLS=()
 if [[ ${1:-} == --lint ]]; then
-	PACKAGES+=(cppcheck clang-tidy clang libclang-rt-dev)
-	LINT_TOOLS=(cppcheck clang-tidy clang)
+	PACKAGES+=(cppcheck clang-tidy clang libclang-rt-dev prometheus)
+	LINT_TOOLS=(cppcheck clang-tidy clang promtool prometheus)
 fi
 
 if ! command -v apt-get >/dev/null || ! command -v dpkg-query >/dev/null; then
@@ -60,7 +61,7 @@ if ! is_root; then
 	fi
 fi
 t0=$(now_ms)
-# Installing postgresql or rabbitmq-server may try to start the system services; a
+# Installing postgresql, rabbitmq-server or prometheus may try to start the system services; a
 # policy-rc.d that forbids it, or a machine without an init system, is fine: we run our own.
 "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
 "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \

@@ -64,6 +64,7 @@ while ((${#pids[@]})); do
 	((${#pids[@]})) && sleep 0.1
 done
 
+"$REPO_ROOT/deploy/local/prometheus.sh" stop # a no-op unless PROMETHEUS=1 up.sh started it
 "$REPO_ROOT/deploy/local/infra.sh" stop
 
 if ((purge)); then

@@ -5,6 +5,7 @@
 # and log under .local/. Writes .local/env and prints where everything is. Idempotent: what
 # already runs is left alone (deploy/local/down.sh stops it all). With ISOLATION=1, each context
 # runs as its own PostgreSQL role and RabbitMQ user (deploy/local/isolation.sh, docs/isolation.md).
+# With PROMETHEUS=1, a private Prometheus scrapes the services (deploy/local/prometheus.sh).
 set -euo pipefail
 
 SCRIPT_NAME=up.sh
@@ -189,4 +190,10 @@ done
 [[ $ISOLATION != 1 ]] ||
 	say "isolation: each service runs as its own <context>_svc role and user (${ISOLATION_ENV#"$REPO_ROOT"/})"
 say "environment in ${LOCAL_DIR#"$REPO_ROOT"/}/env; stop with deploy/local/down.sh; up in $(elapsed "$t_all")"
+
+# 6. a private Prometheus, opt-in (deploy/local/prometheus.sh, docs/observability.md); after
+# .local/env is written, since it adds PROMETHEUS_URL there
+if [[ ${PROMETHEUS:-0} == 1 ]]; then
+	"$REPO_ROOT/deploy/local/prometheus.sh" start || failed=1
+fi
 exit "$failed"
