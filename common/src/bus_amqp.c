@@ -320,8 +320,10 @@ void bus_url_describe(const struct bus_url *url, char *out, size_t outlen)
     bus_url_encode(url->user, user, sizeof(user));
     bus_url_encode(url->vhost, vhost, sizeof(vhost));
     int v6 = strchr(url->host, ':') != NULL;
-    snprintf(out, outlen, "%s://%s:***@%s%s%s:%d/%s", url->tls ? "amqps" : "amqp", user,
-             v6 ? "[" : "", url->host, v6 ? "]" : "", url->port, vhost);
+    int n = snprintf(out, outlen, "%s://%s:***@%s%s%s:%d/%s", url->tls ? "amqps" : "amqp", user,
+                     v6 ? "[" : "", url->host, v6 ? "]" : "", url->port, vhost);
+    if (n >= 0 && (size_t)n >= outlen && outlen > 4)
+        memcpy(out + outlen - 4, "...", 4); /* a description cut short says so */
 }
 
 /* ================================================================ queue arguments */
