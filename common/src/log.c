@@ -364,8 +364,9 @@ static size_t mask_hostless_password(const char *url, size_t from, size_t to)
  * '/' or '?'; masking through the latest hides the password for every
  * reading. Everything after its first ':' is the password. With no '@' there,
  * a ':' that does not start a port starts a password without "@host", masked
- * up to a later '@' or the end. Every password= or sslpassword= parameter
- * after a '?' or '&' is masked up to the next '&' (libpq reads both there).
+ * up to a later '@' before the query, or else to the end. Every password= or
+ * sslpassword= parameter after a '?' or '&' is masked up to the next '&'
+ * (libpq reads both there).
  */
 static void mask_url_form(struct mask_out *o, const char *url, size_t scheme_len)
 {
@@ -386,7 +387,7 @@ static void mask_url_form(struct mask_out *o, const char *url, size_t scheme_len
     } else {
         size_t host_end = scheme_len + strcspn(url + scheme_len, "/?");
         size_t colon = mask_hostless_password(url, scheme_len, host_end);
-        const char *later = mask_last_at(url, host_end, len);
+        const char *later = mask_last_at(url, host_end, query);
         if (colon) {
             pw_start = colon + 1;
             pw_end = later ? (size_t)(later - url) : len;
