@@ -9,6 +9,7 @@
 #include "common/config.h"
 #include "common/db.h"
 #include "common/log.h"
+#include "common/migrate.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -234,63 +235,6 @@ static int ctl_dbs_session(struct ctl_dbs *dbs, const char *url, struct db **out
     return 0;
 }
 
-/*
- * The first object of schema $1 (the schema itself, a relation, a routine)
- * that the session's login does not own, with its owner and the login. Only
- * catalog reads and built-in functions: nothing here runs a context's code.
- */
-static const char owner_sql[] =
-    "SELECT o.what, pg_get_userbyid(o.owner), session_user FROM ("
-    "  SELECT 'schema ' || quote_ident(n.nspname) AS what, n.nspowner AS owner"
-    "    FROM pg_catalog.pg_namespace n WHERE n.nspname = $1"
-    "  UNION ALL"
-    "  SELECT 'relation ' || c.oid::pg_catalog.regclass::text, c.relowner"
-    "    FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-    "   WHERE n.nspname = $1"
-    "  UNION ALL"
-    "  SELECT 'routine ' || p.oid::pg_catalog.regprocedure::text, p.proowner"
-    "    FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace"
-    "   WHERE n.nspname = $1"
-    ") o WHERE o.owner <> (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = session_user)"
-    " LIMIT 1";
-
-struct owner_ctx {
-    char what[160], owner[64], login[64];
-};
-
-static int owner_row(void *vctx, const struct db_row *row, struct err *err)
-{
-    struct owner_ctx *o = vctx;
-    (void)err;
-    snprintf(o->what, sizeof(o->what), "%s", ctl_text(row, 0));
-    snprintf(o->owner, sizeof(o->owner), "%s", ctl_text(row, 1));
-    snprintf(o->login, sizeof(o->login), "%s", ctl_text(row, 2));
-    return 0;
-}
-
-/*
- * Refuses a session whose login does not own everything in c's schema: what
- * runs when we read or write there (triggers, views, policies, casts) was put
- * there by the owner, and must run with the owner's privileges, not ours.
- */
-static int ctl_check_owner(struct db *db, const struct service_def *c, struct err *err)
-{
-    const char *params[] = {c->name};
-    struct owner_ctx o = {{0}, {0}, {0}};
-    int rc = db_exec(db, owner_sql, 1, params, owner_row, &o, err);
-    if (rc <= 0)
-        return rc;
-    char var[CTL_URL_ENV_MAX];
-    size_t n = 0;
-    for (const char *s = c->name; *s && n + 1 < sizeof(var); s++)
-        var[n++] = (char)toupper((unsigned char)*s);
-    var[n] = '\0';
-    return err_set(err, ERR_INVALID,
-                   "context '%s': %s belongs to '%s', not to the login '%s': eventctl acts on a "
-                   "context only as its owner (set %s_DATABASE_URL to its URL)",
-                   c->name, o.what, o.owner, o.login, var);
-}
-
 static size_t ctl_service_index(const struct service_def *c)
 {
     size_t i = 0;
@@ -311,7 +255,9 @@ int ctl_dbs_get(struct ctl_dbs *dbs, const struct service_def *c, struct db **ou
     if (rc == 0 && !db_connected(db))
         rc = db_connect(db, err);
     if (rc == 0 && !dbs->owner_checked[k]) {
-        rc = ctl_check_owner(db, c, err);
+        /* What runs when we read or write there (triggers, views, policies, casts) was put
+         * there by the schema's owner: it must run with the owner's privileges, not ours. */
+        rc = migrate_owner_check(db, c->name, err);
         dbs->owner_checked[k] = rc == 0;
     }
     if (rc < 0)
