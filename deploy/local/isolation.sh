@@ -391,12 +391,15 @@ rmq_imported() {
 # (its bindings with it) and the import makes it again as a topic exchange with the dead-letter
 # queues' bindings. The services look their exchanges up passively, so they notice nothing.
 rmq_replace_direct_dlx() {
-	local type='' path
+	local type='' path body
 	if [[ -n ${RABBITMQ_MANAGEMENT_URL:-} ]]; then
 		path="exchanges/${VHOST//\//%2F}/$DEAD_LETTER_EXCHANGE"
-		type=$(
-			MGMT_OUT=/dev/stdout mgmt_curl GET "$path" 2>/dev/null | jq -r '.type // empty'
-		) || type=''
+		body=$(mktemp)
+		# a missing exchange answers 404: nothing to replace
+		if MGMT_OUT=$body mgmt_curl GET "$path" 2>/dev/null; then
+			type=$(jq -r '.type // empty' "$body") || type=''
+		fi
+		rm -f "$body"
 		[[ $type == direct ]] || return 0
 		mgmt_curl DELETE "$path" || die "rabbitmq: deleting the direct exchange $DEAD_LETTER_EXCHANGE failed"
 	else

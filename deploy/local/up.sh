@@ -71,14 +71,25 @@ ISOLATION=${ISOLATION:-1}
 ISOLATION_ENV=$(realpath -m "${ISOLATION_ENV:-$LOCAL_DIR/isolation.env}")
 export ISOLATION_ENV
 CONTEXTS=(servicecatalog usermanagement booking inventory payment notification)
+# isolation.sh reaches RabbitMQ through its management API when it has one: one HTTP call instead
+# of a few rabbitmqctl runs, each of which boots an Erlang VM (seconds)
+mgmt_url=${RABBITMQ_MANAGEMENT_URL:-}
+if [[ -z $mgmt_url ]] && ((!external)) &&
+	[[ $(env_value "$LOCAL_DIR/infra.env" RABBITMQ_MANAGEMENT) == 1 ]]; then
+	mgmt_url=http://127.0.0.1:$RABBITMQ_MANAGEMENT_PORT
+fi
 if [[ $ISOLATION == 1 ]]; then
-	"$REPO_ROOT/deploy/local/isolation.sh" apply || die "isolation failed"
+	((external)) && [[ -z $mgmt_url ]] &&
+		die "isolation on the given servers needs RABBITMQ_MANAGEMENT_URL (or run with ISOLATION=0)"
+	RABBITMQ_MANAGEMENT_URL=$mgmt_url "$REPO_ROOT/deploy/local/isolation.sh" apply ||
+		die "isolation failed"
 	# each context's URLs, for migrate, the services, eventctl and the dashboard
 	for c in "${CONTEXTS[@]}"; do
 		export "${c^^}_DATABASE_URL=$(env_value "$ISOLATION_ENV" "${c^^}_DATABASE_URL")"
 	done
 elif [[ -f $ISOLATION_ENV ]]; then
-	"$REPO_ROOT/deploy/local/isolation.sh" drop || die "handing the schemas back to the admin failed"
+	RABBITMQ_MANAGEMENT_URL=$mgmt_url "$REPO_ROOT/deploy/local/isolation.sh" drop ||
+		die "handing the schemas back to the admin failed"
 fi
 
 # 4. migrations: each context's through its <CONTEXT>_DATABASE_URL when isolated
