@@ -83,19 +83,27 @@ if [[ $ISOLATION == 1 ]]; then
 		die "isolation on the given servers needs RABBITMQ_MANAGEMENT_URL (or run with ISOLATION=0)"
 	RABBITMQ_MANAGEMENT_URL=$mgmt_url "$REPO_ROOT/deploy/local/isolation.sh" apply ||
 		die "isolation failed"
-	# each context's URLs, for migrate, the services, eventctl and the dashboard
+	# each context's database URL, for migrate, eventctl and the dashboard only: a service gets
+	# its own URLs and never another context's password (it could read its own environment)
 	for c in "${CONTEXTS[@]}"; do
-		export "${c^^}_DATABASE_URL=$(env_value "$ISOLATION_ENV" "${c^^}_DATABASE_URL")"
+		printf -v "${c^^}_DATABASE_URL" '%s' "$(env_value "$ISOLATION_ENV" "${c^^}_DATABASE_URL")"
 	done
-elif [[ -f $ISOLATION_ENV ]]; then
-	RABBITMQ_MANAGEMENT_URL=$mgmt_url "$REPO_ROOT/deploy/local/isolation.sh" drop ||
-		die "handing the schemas back to the admin failed"
+else
+	# a shell that sourced an isolated .local/env must not lead migrate or the dashboard there
+	for c in "${CONTEXTS[@]}"; do unset "${c^^}_DATABASE_URL"; done
+	if [[ -f $ISOLATION_ENV ]]; then
+		RABBITMQ_MANAGEMENT_URL=$mgmt_url "$REPO_ROOT/deploy/local/isolation.sh" drop ||
+			die "handing the schemas back to the admin failed"
+	fi
 fi
 
 # 4. migrations: each context's through its <CONTEXT>_DATABASE_URL when isolated
 if [[ -x $BIN/migrate ]]; then
 	t0=$(now_ms)
-	"$BIN/migrate" --dir "$REPO_ROOT/migrations" || die "migrations failed"
+	(
+		[[ $ISOLATION == 1 ]] && for c in "${CONTEXTS[@]}"; do export "${c^^}_DATABASE_URL"; done
+		exec "$BIN/migrate" --dir "$REPO_ROOT/migrations"
+	) || die "migrations failed"
 	say "migrations applied in $(elapsed "$t0")"
 else
 	say "no build/bin/migrate yet, skipping migrations"
@@ -144,7 +152,7 @@ for entry in "${SERVICES[@]}"; do
 		continue
 	fi
 	# the dashboard keeps the admin's URL and reaches each context through its own
-	# <CONTEXT>_DATABASE_URL (exported above), as eventctl does
+	# <CONTEXT>_DATABASE_URL (exported below for it alone), as eventctl does
 	db_url=$DATABASE_URL amqp_url=$AMQP_URL
 	if [[ $ISOLATION == 1 && $name != dashboard ]]; then
 		db_url=$(env_value "$ISOLATION_ENV" "${name^^}_DATABASE_URL")
@@ -152,6 +160,14 @@ for entry in "${SERVICES[@]}"; do
 	fi
 	(
 		close_extra_fds
+		for c in "${CONTEXTS[@]}"; do
+			unset "${c^^}_AMQP_URL"
+			if [[ $ISOLATION == 1 && $name == dashboard ]]; then
+				export "${c^^}_DATABASE_URL"
+			else
+				unset "${c^^}_DATABASE_URL"
+			fi
+		done
 		# the environment of exec, not 'env NAME=value ...': a command line shows its passwords
 		# to every user in ps
 		DATABASE_URL=$db_url AMQP_URL=$amqp_url HTTP_PORT=$port INSTANCE_ID=$name-1 \
