@@ -84,9 +84,14 @@ static const char context_sql[] =
     "  ORDER BY created_at DESC LIMIT $3::int)"
     ") m ORDER BY created_at DESC, id DESC LIMIT $3::int";
 
-/* The rows of every context, kept as the JSON objects they print as, plus the sort key. */
+/* One row of a context, kept as the JSON object it prints as, plus the sort key "sort". */
+struct read_item {
+    json_t *o;
+};
+
+/* The rows of every context. */
 struct read_ctx {
-    json_t **rows;
+    struct read_item *rows;
     size_t n, cap;
 };
 
@@ -110,7 +115,7 @@ static int read_row(void *vctx, const struct db_row *row, struct err *err)
     m.attempts = (long long)attempts;
     if (r->n == r->cap) {
         size_t cap = r->cap ? r->cap * 2 : 64;
-        json_t **grown = realloc(r->rows, cap * sizeof(*grown));
+        struct read_item *grown = realloc(r->rows, cap * sizeof(*grown));
         if (!grown)
             return err_set(err, ERR_NOMEM, "out of memory reading the messages");
         r->rows = grown;
@@ -121,7 +126,7 @@ static int read_row(void *vctx, const struct db_row *row, struct err *err)
         json_decref(o);
         return err_set(err, ERR_NOMEM, "out of memory reading the messages");
     }
-    r->rows[r->n++] = o;
+    r->rows[r->n++].o = o;
     return 0;
 }
 
@@ -133,7 +138,7 @@ static const char *str_of(const json_t *o, const char *key)
 /* Newest first, then by id descending, as one statement over every schema would order them. */
 static int cmp_rows(const void *a, const void *b)
 {
-    const json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+    const json_t *x = ((const struct read_item *)a)->o, *y = ((const struct read_item *)b)->o;
     int c = strcmp(str_of(y, "sort"), str_of(x, "sort"));
     return c ? c : strcmp(str_of(y, "id"), str_of(x, "id"));
 }
@@ -159,7 +164,7 @@ int cmd_messages_read(struct ctl_dbs *dbs, const struct service_def *const *sche
     if (rc >= 0 && r.n > 1)
         qsort(r.rows, r.n, sizeof(*r.rows), cmp_rows);
     for (size_t i = 0; rc >= 0 && i < r.n && (long)i < limit; i++) {
-        const json_t *o = r.rows[i];
+        const json_t *o = r.rows[i].o;
         struct cmd_messages_row m = {
             .time = str_of(o, "time"),
             .context = str_of(o, "context"),
@@ -175,7 +180,7 @@ int cmd_messages_read(struct ctl_dbs *dbs, const struct service_def *const *sche
         rc = fn(ctx, &m, err);
     }
     for (size_t i = 0; i < r.n; i++)
-        json_decref(r.rows[i]);
+        json_decref(r.rows[i].o);
     free(r.rows);
     return rc < 0 ? rc : 0;
 }

@@ -209,6 +209,7 @@ const char *ctl_context_url(const struct service_def *c, const char *fallback)
 /* The session of url, made (not yet connected) when there is none. */
 static int ctl_dbs_session(struct ctl_dbs *dbs, const char *url, struct db **out, struct err *err)
 {
+    *out = NULL;
     for (size_t i = 0; i < dbs->nconns; i++)
         if (strcmp(dbs->conns[i].url, url) == 0) {
             *out = dbs->conns[i].db;
@@ -250,8 +251,10 @@ int ctl_dbs_get(struct ctl_dbs *dbs, const struct service_def *c, struct db **ou
     size_t k = ctl_service_index(c);
     if (k >= CTL_CONTEXTS_MAX)
         return err_set(err, ERR_INTERNAL, "unknown context '%s'", c->name);
-    struct db *db;
+    struct db *db = NULL;
     int rc = ctl_dbs_session(dbs, ctl_context_url(c, dbs->default_url), &db, err);
+    if (rc == 0 && !db)
+        rc = err_set(err, ERR_INTERNAL, "no session for context '%s'", c->name);
     if (rc == 0 && !db_connected(db))
         rc = db_connect(db, err);
     if (rc == 0 && !dbs->owner_checked[k]) {
