@@ -70,7 +70,10 @@ ISOLATION=${ISOLATION:-1}
 [[ $ISOLATION == 0 || $ISOLATION == 1 ]] || die "ISOLATION must be 0 or 1, not '$ISOLATION'"
 ISOLATION_ENV=$(realpath -m "${ISOLATION_ENV:-$LOCAL_DIR/isolation.env}")
 export ISOLATION_ENV
-CONTEXTS=(servicecatalog usermanagement booking inventory payment notification)
+CONTEXTS=()
+for entry in "${SERVICES[@]}"; do
+	[[ ${entry%%:*} == dashboard ]] || CONTEXTS+=("${entry%%:*}")
+done
 # isolation.sh reaches RabbitMQ through its management API when it has one: one HTTP call instead
 # of a few rabbitmqctl runs, each of which boots an Erlang VM (seconds)
 mgmt_url=${RABBITMQ_MANAGEMENT_URL:-}
