@@ -9,7 +9,7 @@
  * "eventctl trace", and POST /api/requeue/{id} is "eventctl requeue". Only the
  * per-context status counts of /api/contexts are the dashboard's own query.
  *
- * Each HTTP thread owns one database connection (http_config.thread_ctx_new),
+ * Each HTTP thread owns its database sessions (ctl_dbs, one per login),
  * opened on its first request; a database that goes away makes requests
  * answer 503 until it is back. It listens on 127.0.0.1 unless --address
  * says otherwise; beyond loopback it needs a token (DASHBOARD_TOKEN), and it
@@ -102,19 +102,17 @@ static const struct http_route dashboard_routes[] = {
 
 /* ---- helpers ----------------------------------------------------------------------- */
 
+/* Each thread's sessions, one per login (ctl_dbs: a context only through its owner's login). */
 static void *thread_db_new(void *app)
 {
     const struct dashboard *d = app;
-    struct db *db = db_new(d->database_url);
-    if (db)
-        db_set_application_name(db, "eventctl dashboard");
-    return db;
+    return ctl_dbs_new(d->database_url, "eventctl dashboard");
 }
 
 static void thread_db_free(void *ctx, void *app)
 {
     (void)app;
-    db_free(ctx);
+    ctl_dbs_free(ctx);
 }
 
 /* A query parameter, NULL when absent or empty (the page sends "" for "any"). */
@@ -236,7 +234,7 @@ static int reply_problem(struct http_response *resp, enum err_code code, const c
 }
 
 /* The migrated contexts (all, or only), as the commands find them. */
-static int schemas_of(struct db *db, const struct service_def *only,
+static int schemas_of(struct ctl_dbs *db, const struct service_def *only,
                       const struct service_def *out[CTL_CONTEXTS_MAX], size_t *n, struct err *err)
 {
     if (ctl_schemas(db, only, out, n, err) < 0)
@@ -304,7 +302,7 @@ static int counts_row(void *vctx, const struct db_row *row, struct err *err)
 static int route_get_contexts(const struct http_request *req, struct http_response *resp, void *app)
 {
     (void)app;
-    struct db *db = req->thread_ctx;
+    struct ctl_dbs *db = req->thread_ctx;
     struct err err = {0};
     const struct service_def *schemas[CTL_CONTEXTS_MAX];
     size_t nschemas;
@@ -327,15 +325,17 @@ static int route_get_contexts(const struct http_request *req, struct http_respon
         }
     }
 
-    char *sql = nschemas ? malloc(CTL_SQL_MAX) : NULL;
+    /* Each context in its own session (its owner's). */
+    char sql[sizeof(counts_sql) + 128];
     int rc = 0;
-    if (nschemas && !sql)
-        rc = err_set(&err, ERR_NOMEM, "out of memory");
-    if (sql && rc == 0)
-        rc = ctl_sql_each(sql, CTL_SQL_MAX, schemas, nschemas, counts_sql, " UNION ALL ", &err);
-    if (sql && rc == 0)
-        rc = db_exec(db, sql, 0, NULL, counts_row, contexts, &err);
-    free(sql);
+    for (size_t i = 0; rc >= 0 && i < nschemas; i++) {
+        struct db *cdb;
+        rc = ctl_dbs_get(db, schemas[i], &cdb, &err);
+        if (rc == 0)
+            rc = ctl_sql_each(sql, sizeof(sql), &schemas[i], 1, counts_sql, "", &err);
+        if (rc == 0)
+            rc = db_exec(cdb, sql, 0, NULL, counts_row, contexts, &err);
+    }
     if (rc < 0) {
         json_decref(contexts);
         err_wrap(&err, "cannot count the messages");
@@ -383,7 +383,7 @@ static int route_get_messages(const struct http_request *req, struct http_respon
                                  DASHBOARD_LIMIT_MAX);
     }
 
-    struct db *db = req->thread_ctx;
+    struct ctl_dbs *db = req->thread_ctx;
     struct err err = {0};
     const struct service_def *schemas[CTL_CONTEXTS_MAX];
     size_t nschemas;
@@ -505,7 +505,7 @@ static int route_post_requeue(const struct http_request *req, struct http_respon
     const char *id = req->params[0];
     if (!uuid7_is_valid(id))
         return reply_problem(resp, ERR_INVALID, "invalid message id '%.64s': want a UUID", id);
-    struct db *db = req->thread_ctx;
+    struct ctl_dbs *db = req->thread_ctx;
     struct err err = {0};
     const struct service_def *schemas[CTL_CONTEXTS_MAX];
     size_t nschemas;

@@ -2,9 +2,10 @@
  * cmd_messages.c - "eventctl messages": the outbox and inbox rows of every
  * context (or one), newest first, one line each or one JSON object per line.
  *
- * Read-only. The rows of all schemas come from one UNION ALL statement, each
- * branch already cut to --limit rows, so a large table costs a top-N sort,
- * not a full one. cmd_messages_read and cmd_messages_json are also what the
+ * Read-only. Each context's rows come from its own session (its owner's,
+ * ADR 0007), already cut to --limit rows, so a large table costs a top-N
+ * sort, not a full one; the contexts' rows are then merged here, newest
+ * first. cmd_messages_read and cmd_messages_json are also what the
  * dashboard's /api/messages serves, so both show the same rows.
  */
 #include "ctl.h"
@@ -63,11 +64,15 @@ bool cmd_messages_type_valid(const char *type)
 }
 
 /*
- * One branch per context and table; {c} is the schema. $1 status, $2 type
- * (NULL = any), $3 the limit. The outer query orders the union and formats
- * the time in UTC.
+ * One context's rows; {c} is the schema. $1 status, $2 type (NULL = any), $3
+ * the limit. Column 10 is the sort key of the merge: created_at in UTC to the
+ * microsecond, which sorts as text.
  */
-static const char branch_sql[] =
+static const char context_sql[] =
+    "SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
+    "       context, tbl, consumer, status, type, id, correlation_id, attempts, last_error,"
+    "       to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"
+    " FROM ("
     "(SELECT created_at, '{c}' AS context, 'outbox' AS tbl, NULL::text AS consumer, status, type,"
     "        id::text AS id, correlation_id, attempts, last_error FROM {c}.outbox"
     "  WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR type = $2)"
@@ -76,11 +81,18 @@ static const char branch_sql[] =
     "(SELECT created_at, '{c}', 'inbox', consumer, status, type, id::text, correlation_id,"
     "        attempts, last_error FROM {c}.inbox"
     "  WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR type = $2)"
-    "  ORDER BY created_at DESC LIMIT $3::int)";
+    "  ORDER BY created_at DESC LIMIT $3::int)"
+    ") m ORDER BY created_at DESC, id DESC LIMIT $3::int";
 
+/* One row of a context, kept as the JSON object it prints as, plus the sort key "sort". */
+struct read_item {
+    json_t *o;
+};
+
+/* The rows of every context. */
 struct read_ctx {
-    cmd_messages_fn fn;
-    void *ctx;
+    struct read_item *rows;
+    size_t n, cap;
 };
 
 static int read_row(void *vctx, const struct db_row *row, struct err *err)
@@ -101,34 +113,75 @@ static int read_row(void *vctx, const struct db_row *row, struct err *err)
     if (db_row_int64(row, 8, &attempts))
         return err_set(err, ERR_INTERNAL, "unreadable attempts of message '%s'", m.id);
     m.attempts = (long long)attempts;
-    return r->fn(r->ctx, &m, err);
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 64;
+        struct read_item *grown = realloc(r->rows, cap * sizeof(*grown));
+        if (!grown)
+            return err_set(err, ERR_NOMEM, "out of memory reading the messages");
+        r->rows = grown;
+        r->cap = cap;
+    }
+    json_t *o = cmd_messages_json(&m);
+    if (!o || json_object_set_new(o, "sort", json_string(ctl_text(row, 10))) != 0) {
+        json_decref(o);
+        return err_set(err, ERR_NOMEM, "out of memory reading the messages");
+    }
+    r->rows[r->n++].o = o;
+    return 0;
 }
 
-int cmd_messages_read(struct db *db, const struct service_def *const *schemas, size_t n,
+static const char *str_of(const json_t *o, const char *key)
+{
+    return json_string_value(json_object_get(o, key));
+}
+
+/* Newest first, then by id descending, as one statement over every schema would order them. */
+static int cmp_rows(const void *a, const void *b)
+{
+    const json_t *x = ((const struct read_item *)a)->o, *y = ((const struct read_item *)b)->o;
+    int c = strcmp(str_of(y, "sort"), str_of(x, "sort"));
+    return c ? c : strcmp(str_of(y, "id"), str_of(x, "id"));
+}
+
+int cmd_messages_read(struct ctl_dbs *dbs, const struct service_def *const *schemas, size_t n,
                       const char *status, const char *type, long limit, cmd_messages_fn fn,
                       void *ctx, struct err *err)
 {
-    static const char head[] =
-        "SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
-        "       context, tbl, consumer, status, type, id, correlation_id, attempts, last_error"
-        " FROM (";
-    static const char tail[] = ") m ORDER BY created_at DESC, id DESC LIMIT $3::int";
-    char *sql = malloc(CTL_SQL_MAX);
-    if (!sql)
-        return err_set(err, ERR_NOMEM, "out of memory");
-    size_t used = strlen(head);
-    memcpy(sql, head, used + 1);
-    int rc = ctl_sql_each(sql + used, CTL_SQL_MAX - used - sizeof(tail), schemas, n, branch_sql,
-                          " UNION ALL ", err);
-    if (rc == 0) {
-        strcat(sql, tail);
-        char nbuf[24];
-        snprintf(nbuf, sizeof(nbuf), "%ld", limit);
-        const char *params[] = {status, type, nbuf};
-        struct read_ctx r = {fn, ctx};
-        rc = db_exec(db, sql, 3, params, read_row, &r, err);
+    char sql[sizeof(context_sql) + 256];
+    char nbuf[24];
+    snprintf(nbuf, sizeof(nbuf), "%ld", limit);
+    const char *params[] = {status, type, nbuf};
+    struct read_ctx r = {NULL, 0, 0};
+    int rc = 0;
+    for (size_t i = 0; rc >= 0 && i < n; i++) {
+        struct db *db;
+        rc = ctl_dbs_get(dbs, schemas[i], &db, err);
+        if (rc == 0)
+            rc = ctl_sql_each(sql, sizeof(sql), &schemas[i], 1, context_sql, "", err);
+        if (rc == 0)
+            rc = db_exec(db, sql, 3, params, read_row, &r, err);
     }
-    free(sql);
+    if (rc >= 0 && r.n > 1)
+        qsort(r.rows, r.n, sizeof(*r.rows), cmp_rows);
+    for (size_t i = 0; rc >= 0 && i < r.n && (long)i < limit; i++) {
+        const json_t *o = r.rows[i].o;
+        struct cmd_messages_row m = {
+            .time = str_of(o, "time"),
+            .context = str_of(o, "context"),
+            .table = str_of(o, "table"),
+            .consumer = str_of(o, "consumer"),
+            .status = str_of(o, "status"),
+            .type = str_of(o, "type"),
+            .id = str_of(o, "id"),
+            .correlation_id = str_of(o, "correlation_id"),
+            .attempts = (long long)json_integer_value(json_object_get(o, "attempts")),
+            .last_error = str_of(o, "last_error"),
+        };
+        rc = fn(ctx, &m, err);
+    }
+    for (size_t i = 0; i < r.n; i++)
+        json_decref(r.rows[i].o);
+    free(r.rows);
     return rc < 0 ? rc : 0;
 }
 
@@ -215,7 +268,7 @@ int cmd_messages_run(int argc, char **argv)
         return ctl_usage_error(cmd, "invalid limit '%.64s': want an integer in [1, %d]", limit,
                                MESSAGES_LIMIT_MAX);
 
-    struct db *db;
+    struct ctl_dbs *db;
     const struct service_def *schemas[CTL_CONTEXTS_MAX];
     size_t nschemas;
     int exit_code = ctl_open(cmd, url_arg, only, &db, schemas, &nschemas);
@@ -230,6 +283,6 @@ int cmd_messages_run(int argc, char **argv)
         exit_code = ctl_fail(cmd, "cannot read the messages: %s", err.msg);
     else if (out.rows == 0 && !out.json)
         fprintf(stderr, "eventctl messages: no messages match\n");
-    db_free(db);
+    ctl_dbs_free(db);
     return exit_code;
 }

@@ -91,7 +91,7 @@ int cmd_purge_run(int argc, char **argv)
     if (ctl_parse_context(cmd, context_arg, &only))
         return CTL_EXIT_USAGE;
 
-    struct db *db;
+    struct ctl_dbs *db;
     const struct service_def *schemas[CTL_CONTEXTS_MAX];
     size_t nschemas;
     int exit_code = ctl_open(cmd, url_arg, only, &db, schemas, &nschemas);
@@ -101,9 +101,10 @@ int cmd_purge_run(int argc, char **argv)
     const char *url = ctl_database_url(url_arg);
     long long total = 0;
     for (size_t i = 0; i < nschemas; i++) {
-        /* One connection per schema: the inbox statements name their table unqualified. */
+        /* One connection per schema: the inbox statements name their table unqualified. Its
+         * login is the one ctl_open found owning the schema (ADR 0007). */
         struct db *sdb = NULL;
-        exit_code = ctl_db_connect(cmd, url, schemas[i]->name, &sdb);
+        exit_code = ctl_db_connect(cmd, ctl_context_url(schemas[i], url), schemas[i]->name, &sdb);
         if (exit_code != CTL_EXIT_OK)
             break;
         struct err err = {0};
@@ -119,6 +120,6 @@ int cmd_purge_run(int argc, char **argv)
     if (exit_code == CTL_EXIT_OK)
         printf("%-14s  %lld dead inbox row%s deleted (older than %s)\n", "total", total,
                total == 1 ? "" : "s", older_than);
-    db_free(db);
+    ctl_dbs_free(db);
     return exit_code;
 }

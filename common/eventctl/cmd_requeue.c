@@ -6,7 +6,9 @@
  *
  * The status changes only through inbox_requeue and outbox_requeue (the one
  * path to each table's state change), in a transaction whose search_path is
- * the context's schema, as the context's own code runs them. The dashboard's
+ * the context's schema, as the context's own code runs them, in a session of
+ * the schema's owner (ADR 0007: a trigger the context planted on its inbox
+ * runs with the context's privileges, never with the admin's). The dashboard's
  * POST /api/requeue/{id} runs the same cmd_requeue_in.
  */
 #include "ctl.h"
@@ -31,11 +33,17 @@ static const char usage_text[] =
     "\n"
     "Exit status 1 when no dead or failed message has that id, 2 when the id is not a UUID.\n";
 
-int cmd_requeue_in(struct db *db, const char *context, const char *id, int *inbox, int *outbox,
-                   struct err *err)
+int cmd_requeue_in(struct ctl_dbs *dbs, const char *context, const char *id, int *inbox,
+                   int *outbox, struct err *err)
 {
     *inbox = *outbox = 0;
-    int rc = db_begin(db, err);
+    const struct service_def *def = ctl_service_find(context);
+    if (!def)
+        return err_set(err, ERR_INVALID, "unknown context '%.64s'", context);
+    struct db *db;
+    int rc = ctl_dbs_get(dbs, def, &db, err);
+    if (rc == 0)
+        rc = db_begin(db, err);
     if (rc < 0)
         return rc;
     /* set_config(..., true) is SET LOCAL: the schema lasts until this transaction ends. */
@@ -62,7 +70,7 @@ int cmd_requeue_in(struct db *db, const char *context, const char *id, int *inbo
  * Requeues id in one context's schema and says what it did. Returns the rows
  * requeued (inbox + outbox), or a negative exit code (the line is printed).
  */
-static int requeue_in(const char *cmd, struct db *db, const char *context, const char *id)
+static int requeue_in(const char *cmd, struct ctl_dbs *db, const char *context, const char *id)
 {
     struct err err = {0};
     int inbox, outbox;
@@ -106,7 +114,7 @@ int cmd_requeue_run(int argc, char **argv)
     if (ctl_parse_context(cmd, context_arg, &only))
         return CTL_EXIT_USAGE;
 
-    struct db *db;
+    struct ctl_dbs *db;
     const struct service_def *schemas[CTL_CONTEXTS_MAX];
     size_t nschemas;
     int exit_code = ctl_open(cmd, url_arg, only, &db, schemas, &nschemas);
@@ -116,12 +124,12 @@ int cmd_requeue_run(int argc, char **argv)
     for (size_t i = 0; i < nschemas; i++) {
         int n = requeue_in(cmd, db, schemas[i]->name, id);
         if (n < 0) {
-            db_free(db);
+            ctl_dbs_free(db);
             return -n;
         }
         total += n;
     }
-    db_free(db);
+    ctl_dbs_free(db);
     if (total == 0)
         return ctl_fail(cmd, "no dead or failed message '%s'", id);
     return CTL_EXIT_OK;

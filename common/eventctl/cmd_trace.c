@@ -202,21 +202,24 @@ static int cmp_deliveries(const void *a, const void *b)
     return strcmp(x->consumer, y->consumer);
 }
 
-static int trace_read(struct db *db, const struct service_def *const *schemas, size_t n,
+static int trace_read(struct ctl_dbs *dbs, const struct service_def *const *schemas, size_t n,
                       const char *correlation_id, struct trace *t, struct err *err)
 {
-    char *sql = malloc(CTL_SQL_MAX);
-    if (!sql)
-        return err_set(err, ERR_NOMEM, "out of memory");
+    /* Each context in its own session (its owner's). Every outbox first: a delivery names its
+     * event, which may come from any context's outbox. */
+    char sql[sizeof(inbox_sql) + sizeof(outbox_sql) + 128];
     const char *params[] = {correlation_id};
-    int rc = ctl_sql_each(sql, CTL_SQL_MAX, schemas, n, outbox_sql, " UNION ALL ", err);
-    if (rc == 0)
-        rc = db_exec(db, sql, 1, params, outbox_row, t, err);
-    if (rc >= 0)
-        rc = ctl_sql_each(sql, CTL_SQL_MAX, schemas, n, inbox_sql, " UNION ALL ", err);
-    if (rc >= 0)
-        rc = db_exec(db, sql, 1, params, inbox_row, t, err);
-    free(sql);
+    int rc = 0;
+    for (int inbox = 0; inbox < 2; inbox++)
+        for (size_t i = 0; rc >= 0 && i < n; i++) {
+            struct db *db;
+            rc = ctl_dbs_get(dbs, schemas[i], &db, err);
+            if (rc == 0)
+                rc = ctl_sql_each(sql, sizeof(sql), &schemas[i], 1, inbox ? inbox_sql : outbox_sql,
+                                  "", err);
+            if (rc == 0)
+                rc = db_exec(db, sql, 1, params, inbox ? inbox_row : outbox_row, t, err);
+        }
     if (rc < 0)
         return rc;
     if (t->nevents)
@@ -633,7 +636,7 @@ static json_t *trace_to_json(struct trace *t, const char *correlation_id)
 
 /* ---- shared with the dashboard ------------------------------------------------------ */
 
-int cmd_trace_write(struct db *db, const struct service_def *const *schemas, size_t n,
+int cmd_trace_write(struct ctl_dbs *db, const struct service_def *const *schemas, size_t n,
                     const char *correlation_id, bool mermaid, FILE *out, struct err *err)
 {
     struct trace t = {0};
@@ -649,7 +652,7 @@ int cmd_trace_write(struct db *db, const struct service_def *const *schemas, siz
     return rc;
 }
 
-int cmd_trace_json(struct db *db, const struct service_def *const *schemas, size_t n,
+int cmd_trace_json(struct ctl_dbs *db, const struct service_def *const *schemas, size_t n,
                    const char *correlation_id, json_t **out, struct err *err)
 {
     *out = NULL;
@@ -696,7 +699,7 @@ int cmd_trace_run(int argc, char **argv)
                                "invalid correlation id '%.64s': want 1 to 128 printable characters",
                                correlation_id);
 
-    struct db *db;
+    struct ctl_dbs *db;
     const struct service_def *schemas[CTL_CONTEXTS_MAX];
     size_t nschemas;
     int exit_code = ctl_open(cmd, url_arg, NULL, &db, schemas, &nschemas);
@@ -708,6 +711,6 @@ int cmd_trace_run(int argc, char **argv)
         exit_code = ctl_fail(cmd, "cannot read correlation id '%s': %s", correlation_id, err.msg);
     else if (rc == 0)
         exit_code = ctl_fail(cmd, "no events with correlation id '%s'", correlation_id);
-    db_free(db);
+    ctl_dbs_free(db);
     return exit_code;
 }

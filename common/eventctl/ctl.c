@@ -9,7 +9,9 @@
 #include "common/config.h"
 #include "common/db.h"
 #include "common/log.h"
+#include "common/migrate.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,67 +154,178 @@ int ctl_db_connect(const char *cmd, const char *url, const char *schema, struct 
     return CTL_EXIT_OK;
 }
 
-struct schemas_ctx {
-    const struct service_def **out;
-    size_t n;
+/* ---- one session per login ---------------------------------------------------- */
+
+#define CTL_URL_ENV_MAX 64
+
+struct ctl_dbs {
+    char *default_url;
+    const char *app;
+    struct {
+        char *url;
+        struct db *db;
+    } conns[CTL_CONTEXTS_MAX + 1]; /* at most one per context, plus the default */
+    size_t nconns;
+    bool owner_checked[CTL_CONTEXTS_MAX]; /* by index in ctl_services */
 };
 
-static int schemas_row(void *vctx, const struct db_row *row, struct err *err)
+struct ctl_dbs *ctl_dbs_new(const char *default_url, const char *app)
 {
-    struct schemas_ctx *s = vctx;
-    const struct service_def *def = ctl_service_find(db_row_text(row, 0));
-    if (!def)
-        return err_set(err, ERR_INTERNAL, "unexpected schema '%s'", ctl_text(row, 0));
-    if (s->n < CTL_CONTEXTS_MAX)
-        s->out[s->n++] = def;
+    struct ctl_dbs *dbs = calloc(1, sizeof(*dbs));
+    if (!dbs)
+        return NULL;
+    dbs->default_url = strdup(default_url ? default_url : "");
+    dbs->app = app;
+    if (!dbs->default_url) {
+        free(dbs);
+        return NULL;
+    }
+    return dbs;
+}
+
+void ctl_dbs_free(struct ctl_dbs *dbs)
+{
+    if (!dbs)
+        return;
+    for (size_t i = 0; i < dbs->nconns; i++) {
+        db_free(dbs->conns[i].db);
+        free(dbs->conns[i].url);
+    }
+    free(dbs->default_url);
+    free(dbs);
+}
+
+const char *ctl_context_url(const struct service_def *c, const char *fallback)
+{
+    char key[CTL_URL_ENV_MAX];
+    size_t n = 0;
+    for (const char *s = c->name; *s && n + sizeof("_DATABASE_URL") < sizeof(key); s++)
+        key[n++] = (char)toupper((unsigned char)*s);
+    snprintf(key + n, sizeof(key) - n, "_DATABASE_URL");
+    const char *url = getenv(key);
+    return url && *url ? url : fallback;
+}
+
+/* The session of url, made (not yet connected) when there is none. */
+static int ctl_dbs_session(struct ctl_dbs *dbs, const char *url, struct db **out, struct err *err)
+{
+    *out = NULL;
+    for (size_t i = 0; i < dbs->nconns; i++)
+        if (strcmp(dbs->conns[i].url, url) == 0) {
+            *out = dbs->conns[i].db;
+            return 0;
+        }
+    if (dbs->nconns == sizeof(dbs->conns) / sizeof(dbs->conns[0]))
+        return err_set(err, ERR_INTERNAL, "more database URLs than contexts");
+    char masked[512];
+    log_mask_url(url, masked, sizeof(masked));
+    if (!*url || strlen(url) > DB_CONNINFO_MAX)
+        return err_set(err, ERR_INVALID, "invalid database URL '%.128s': want 1 to %d bytes",
+                       masked, DB_CONNINFO_MAX);
+    char *copy = strdup(url);
+    struct db *db = copy ? db_new(url) : NULL;
+    if (!db) {
+        free(copy);
+        return err_set(err, ERR_NOMEM, "out of memory");
+    }
+    db_set_application_name(db, dbs->app);
+    dbs->conns[dbs->nconns].url = copy;
+    dbs->conns[dbs->nconns].db = db;
+    dbs->nconns++;
+    *out = db;
     return 0;
 }
 
-int ctl_schemas(struct db *db, const struct service_def *only,
-                const struct service_def *out[CTL_CONTEXTS_MAX], size_t *n, struct err *err)
+static size_t ctl_service_index(const struct service_def *c)
 {
-    /* The names as an array literal of the query's one parameter: '{a,b,...}'. */
-    char names[256] = "{";
-    for (size_t i = 0; ctl_services[i]; i++) {
-        if (only && only != ctl_services[i])
-            continue;
-        size_t len = strlen(names);
-        snprintf(names + len, sizeof(names) - len, "%s%s", len > 1 ? "," : "",
-                 ctl_services[i]->name);
-    }
-    strncat(names, "}", sizeof(names) - strlen(names) - 1);
-    const char *params[] = {names};
-    struct schemas_ctx s = {out, 0};
-    int rc = db_exec(db,
-                     "SELECT c.name FROM unnest($1::text[]) WITH ORDINALITY AS c(name, pos)"
-                     " WHERE to_regclass(quote_ident(c.name) || '.outbox') IS NOT NULL"
-                     "   AND to_regclass(quote_ident(c.name) || '.inbox') IS NOT NULL"
-                     " ORDER BY c.pos",
-                     1, params, schemas_row, &s, err);
-    *n = s.n;
-    return rc < 0 ? rc : 0;
+    size_t i = 0;
+    while (ctl_services[i] && ctl_services[i] != c)
+        i++;
+    return i;
 }
 
-int ctl_open(const char *cmd, const char *url_arg, const struct service_def *only, struct db **db,
-             const struct service_def *out[CTL_CONTEXTS_MAX], size_t *n)
+int ctl_dbs_get(struct ctl_dbs *dbs, const struct service_def *c, struct db **out,
+                struct err *err)
+{
+    *out = NULL;
+    size_t k = ctl_service_index(c);
+    if (k >= CTL_CONTEXTS_MAX)
+        return err_set(err, ERR_INTERNAL, "unknown context '%s'", c->name);
+    struct db *db = NULL;
+    int rc = ctl_dbs_session(dbs, ctl_context_url(c, dbs->default_url), &db, err);
+    if (rc == 0 && !db)
+        rc = err_set(err, ERR_INTERNAL, "no session for context '%s'", c->name);
+    if (rc == 0 && !db_connected(db))
+        rc = db_connect(db, err);
+    if (rc == 0 && !dbs->owner_checked[k]) {
+        /* What runs when we read or write there (triggers, views, policies, casts) was put
+         * there by the schema's owner: it must run with the owner's privileges, not ours. */
+        rc = migrate_owner_check(db, c->name, err);
+        dbs->owner_checked[k] = rc == 0;
+    }
+    if (rc < 0)
+        return rc;
+    *out = db;
+    return 0;
+}
+
+int ctl_schemas(struct ctl_dbs *dbs, const struct service_def *only,
+                const struct service_def *out[CTL_CONTEXTS_MAX], size_t *n, struct err *err)
 {
     *n = 0;
-    int exit_code = ctl_db_connect(cmd, ctl_database_url(url_arg), NULL, db);
+    for (size_t i = 0; ctl_services[i] && *n < CTL_CONTEXTS_MAX; i++) {
+        if (only && only != ctl_services[i])
+            continue;
+        struct db *db;
+        int rc = ctl_dbs_get(dbs, ctl_services[i], &db, err);
+        const char *params[] = {ctl_services[i]->name};
+        if (rc == 0)
+            rc = db_exec(db,
+                         "SELECT 1 WHERE to_regclass(quote_ident($1) || '.outbox') IS NOT NULL"
+                         "   AND to_regclass(quote_ident($1) || '.inbox') IS NOT NULL",
+                         1, params, NULL, NULL, err);
+        if (rc < 0)
+            return rc;
+        if (rc > 0)
+            out[(*n)++] = ctl_services[i];
+    }
+    return 0;
+}
+
+int ctl_open(const char *cmd, const char *url_arg, const struct service_def *only,
+             struct ctl_dbs **dbs, const struct service_def *out[CTL_CONTEXTS_MAX], size_t *n)
+{
+    *n = 0;
+    *dbs = NULL;
+    /* The default URL must answer, whoever uses it: one clear line when it does not. */
+    const char *url = ctl_database_url(url_arg);
+    struct db *probe;
+    int exit_code = ctl_db_connect(cmd, url, NULL, &probe);
     if (exit_code != CTL_EXIT_OK)
         return exit_code;
+    *dbs = ctl_dbs_new(url, "eventctl");
+    char *copy = *dbs ? strdup(url) : NULL;
+    if (!copy) {
+        db_free(probe);
+        ctl_dbs_free(*dbs);
+        *dbs = NULL;
+        return ctl_fail(cmd, "out of memory");
+    }
+    (*dbs)->conns[0].url = copy; /* the probe serves the contexts of the default URL */
+    (*dbs)->conns[0].db = probe;
+    (*dbs)->nconns = 1;
     struct err err = {0};
-    if (ctl_schemas(*db, only, out, n, &err) < 0)
-        exit_code = ctl_fail(cmd, "cannot list the context schemas in '%s': %s",
-                             db_conninfo_masked(*db), err.msg);
+    if (ctl_schemas(*dbs, only, out, n, &err) < 0)
+        exit_code = ctl_fail(cmd, "cannot list the context schemas: %s", err.msg);
     else if (*n == 0 && only)
-        exit_code = ctl_fail(cmd, "context '%s' has no outbox and inbox in '%s' (not migrated?)",
-                             only->name, db_conninfo_masked(*db));
+        exit_code = ctl_fail(cmd, "context '%s' has no outbox and inbox (not migrated?)",
+                             only->name);
     else if (*n == 0)
         exit_code = ctl_fail(cmd, "no context has an outbox and inbox in '%s' (not migrated?)",
-                             db_conninfo_masked(*db));
+                             db_conninfo_masked(probe));
     if (exit_code != CTL_EXIT_OK) {
-        db_free(*db);
-        *db = NULL;
+        ctl_dbs_free(*dbs);
+        *dbs = NULL;
     }
     return exit_code;
 }

@@ -7,6 +7,12 @@
  * inbox tables (an operations contract, SPEC §4) and changes a row's status
  * only through common/inbox.h and common/outbox.h.
  *
+ * It touches a context's schema only in a session whose login owns that
+ * schema and everything in it (struct ctl_dbs, ADR 0007): with isolation the
+ * context's own role (<CONTEXT>_DATABASE_URL), without it the admin, who then
+ * owns everything. A trigger, view or policy the context planted therefore
+ * runs with the context's privileges, never with the admin's.
+ *
  * Exit status of every command: 0 done, 1 failed (database unreachable,
  * nothing found), 2 bad usage (one line on stderr).
  */
@@ -23,6 +29,7 @@
 
 struct db;
 struct db_row;
+struct ctl_dbs;
 
 enum ctl_exit {
     CTL_EXIT_OK = 0,
@@ -88,7 +95,7 @@ bool cmd_messages_type_valid(const char *type);
  * any), newest first, at most limit of them, calling fn(ctx, row, err) for
  * each. Returns 0, fn's code, or a database error.
  */
-int cmd_messages_read(struct db *db, const struct service_def *const *schemas, size_t n,
+int cmd_messages_read(struct ctl_dbs *dbs, const struct service_def *const *schemas, size_t n,
                       const char *status, const char *type, long limit, cmd_messages_fn fn,
                       void *ctx, struct err *err);
 
@@ -101,7 +108,7 @@ json_t *cmd_messages_json(const struct cmd_messages_row *m);
  * with mermaid the sequence diagram. Returns 1 when written, 0 when no event
  * has that correlation id (nothing written), or a negative code.
  */
-int cmd_trace_write(struct db *db, const struct service_def *const *schemas, size_t n,
+int cmd_trace_write(struct ctl_dbs *dbs, const struct service_def *const *schemas, size_t n,
                     const char *correlation_id, bool mermaid, FILE *out, struct err *err);
 
 /*
@@ -110,18 +117,18 @@ int cmd_trace_write(struct db *db, const struct service_def *const *schemas, siz
  * Returns 1, 0 when no event has that correlation id (*out NULL), or a
  * negative code. The shape is documented in README.md.
  */
-int cmd_trace_json(struct db *db, const struct service_def *const *schemas, size_t n,
+int cmd_trace_json(struct ctl_dbs *dbs, const struct service_def *const *schemas, size_t n,
                    const char *correlation_id, json_t **out, struct err *err);
 
 /*
  * cmd_requeue.c: requeues message id (a UUID) in context's schema, in one
- * transaction on db whatever its search_path: a dead inbox row of any consumer
- * goes back to failed, a failed outbox row to pending. Sets *inbox and
- * *outbox to the rows requeued (both 0: nothing to requeue there). Returns 0
- * or a database error.
+ * transaction on the context's session of dbs: a dead inbox row of any
+ * consumer goes back to failed, a failed outbox row to pending. Sets *inbox
+ * and *outbox to the rows requeued (both 0: nothing to requeue there).
+ * Returns 0 or a database error.
  */
-int cmd_requeue_in(struct db *db, const char *context, const char *id, int *inbox, int *outbox,
-                   struct err *err);
+int cmd_requeue_in(struct ctl_dbs *dbs, const char *context, const char *id, int *inbox,
+                   int *outbox, struct err *err);
 
 /* dashboard_page.c, generated from dashboard.html: the page GET / serves, NUL-terminated. */
 extern const char dashboard_page[];
@@ -181,23 +188,52 @@ const char *ctl_database_url(const char *flag_value);
 int ctl_db_connect(const char *cmd, const char *url, const char *schema, struct db **db);
 
 /*
- * The contexts whose schema holds an outbox and an inbox table (migrated),
- * in ctl_services order, restricted to only when it is not NULL. Fills
- * out[0..*n). Returns 0 or a database error.
+ * The sessions of one command (or one dashboard thread), one per login:
+ * context c is reached through the URL in $<C>_DATABASE_URL (C = the name in
+ * capitals) when it is set, else through the default URL given here. Before a
+ * session first serves c, the login must own schema c and every relation and
+ * routine in it (the server is asked); otherwise c is refused with
+ * ERR_INVALID naming the owner and the variable to set. Connections are made
+ * lazily and shared by the contexts of one URL.
  */
-int ctl_schemas(struct db *db, const struct service_def *only,
+
+/* A new set for default_url (copied) and application name app (borrowed, a literal); NULL: no
+ * memory. */
+struct ctl_dbs *ctl_dbs_new(const char *default_url, const char *app);
+
+/* Closes every session and frees dbs. NULL is a no-op. */
+void ctl_dbs_free(struct ctl_dbs *dbs);
+
+/* The URL for context c: $<C>_DATABASE_URL when set and not empty, else fallback. Borrowed. */
+const char *ctl_context_url(const struct service_def *c, const char *fallback);
+
+/*
+ * The session for context c in *db (borrowed from dbs), connected, its login
+ * checked to own c's schema. Returns 0; ERR_INVALID for a bad URL or a login
+ * that does not own the schema; ERR_TRANSIENT when the server is unreachable.
+ */
+int ctl_dbs_get(struct ctl_dbs *dbs, const struct service_def *c, struct db **db,
+                struct err *err);
+
+/*
+ * The contexts whose schema holds an outbox and an inbox table (migrated),
+ * in ctl_services order, restricted to only when it is not NULL, each asked
+ * in its own session. Fills out[0..*n). Returns 0 or an error of ctl_dbs_get
+ * or the database.
+ */
+int ctl_schemas(struct ctl_dbs *dbs, const struct service_def *only,
                 const struct service_def *out[CTL_CONTEXTS_MAX], size_t *n, struct err *err);
 
 /*
- * The start of every database command: connects to the URL (ctl_database_url
- * of url_arg) and finds the migrated contexts (ctl_schemas), restricted to
- * only when it is not NULL. Returns CTL_EXIT_OK with *db (free it with
- * db_free) and out[0..*n) filled; else the exit code of ctl_db_connect, or
- * CTL_EXIT_FAILURE after one line on stderr when no context (or not only)
- * has been migrated there.
+ * The start of every database command: connects to the default URL
+ * (ctl_database_url of url_arg) and finds the migrated contexts
+ * (ctl_schemas), restricted to only when it is not NULL. Returns CTL_EXIT_OK
+ * with *dbs (free it with ctl_dbs_free) and out[0..*n) filled; else the exit
+ * code of ctl_db_connect, or CTL_EXIT_FAILURE after one line on stderr when a
+ * context's session is refused or no context (or not only) has been migrated.
  */
-int ctl_open(const char *cmd, const char *url_arg, const struct service_def *only, struct db **db,
-             const struct service_def *out[CTL_CONTEXTS_MAX], size_t *n);
+int ctl_open(const char *cmd, const char *url_arg, const struct service_def *only,
+             struct ctl_dbs **dbs, const struct service_def *out[CTL_CONTEXTS_MAX], size_t *n);
 
 /*
  * Writes tmpl once per context into out, joined by sep, with every "{c}"

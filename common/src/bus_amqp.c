@@ -66,6 +66,7 @@ struct bus {
 
     int backoff_attempt;
     uint32_t rng;
+    int queues_passive; /* our queue.declare was refused: the admin step declares our queues */
 };
 
 /* ================================================================ small helpers */
@@ -836,15 +837,77 @@ const char *bus_url_masked(const struct bus *bus)
 
 /* ================================================================ topology */
 
-static int bus_declare_exchange(struct bus *b, const char *name, const char *type, struct err *err)
+/* Declares exchange name of type; passive = only check that it exists (no permission needed). */
+static int bus_declare_exchange(struct bus *b, const char *name, const char *type, int passive,
+                                struct err *err)
 {
     amqp_exchange_declare(b->conn, BUS_CHANNEL, amqp_cstring_bytes(name), amqp_cstring_bytes(type),
-                          /* passive = */ 0, /* durable = */ 1,
+                          /* passive = */ passive ? 1 : 0, /* durable = */ 1,
                           /* auto_delete = */ 0, /* internal = */ 0, amqp_empty_table);
     int rc = bus_check_reply(b, amqp_get_rpc_reply(b->conn), err, "declaring exchange '%s'", name);
     if (rc == ERR_INTERNAL && b->close_code == AMQP_PRECONDITION_FAILED)
         return err_set(err, ERR_INTERNAL, "exchange '%s' exists with different arguments: %s", name,
                        b->close_text);
+    return rc;
+}
+
+/*
+ * A shared exchange (ADR 0007): declared by the admin step, so we only check
+ * that it is there (a passive declare, which needs no permission: a context's
+ * login may not configure shared exchanges). Missing, we declare it ourselves,
+ * which only a login that may configure it can (the admin, without isolation).
+ */
+static int bus_ensure_exchange(struct bus *b, const char *name, const char *type, struct err *err)
+{
+    int rc = bus_declare_exchange(b, name, type, 1, err);
+    if (rc != ERR_NOT_FOUND)
+        return rc;
+    rc = bus_connect(b, err); /* the broker closed the channel on the 404 */
+    if (!rc)
+        rc = bus_declare_exchange(b, name, type, 0, err);
+    if (rc == ERR_INTERNAL && b->close_code == AMQP_ACCESS_REFUSED)
+        return err_set(err, ERR_INTERNAL,
+                       "exchange '%s' is missing and this login may not declare it: the admin "
+                       "step declares the shared topology (deploy/local/isolation.sh)",
+                       name);
+    return rc;
+}
+
+/* Checks that queue exists (a passive declare); ERR_NOT_FOUND (disconnected) when it does not. */
+static int bus_queue_exists(struct bus *b, const char *queue, struct err *err)
+{
+    amqp_queue_declare(b->conn, BUS_CHANNEL, amqp_cstring_bytes(queue), /* passive = */ 1,
+                       /* durable = */ 1, /* exclusive = */ 0, /* auto_delete = */ 0,
+                       amqp_empty_table);
+    return bus_check_reply(b, amqp_get_rpc_reply(b->conn), err, "looking up queue '%s'", queue);
+}
+
+/*
+ * One of the context's queues: declared with its arguments, which also checks
+ * them against an existing queue. A context's own login may not configure
+ * queues (ADR 0007: it could otherwise redeclare its queue with another
+ * dead-letter routing key), so when the broker refuses, the admin step has
+ * declared it with the same arguments and we only check that it is there;
+ * the bus remembers, so a reconnect goes straight to the check.
+ */
+static int bus_ensure_queue(struct bus *b, const char *queue, const struct bus_queue_options *opt,
+                            struct err *err)
+{
+    int rc = 0;
+    if (!b->queues_passive) {
+        rc = bus_declare_queue(b, queue, opt, err);
+        if (!(rc == ERR_INTERNAL && b->close_code == AMQP_ACCESS_REFUSED))
+            return rc;
+        b->queues_passive = 1;
+        rc = bus_connect(b, err);
+    }
+    if (!rc)
+        rc = bus_queue_exists(b, queue, err);
+    if (rc == ERR_NOT_FOUND)
+        return err_set(err, ERR_INTERNAL,
+                       "queue '%s' is missing and this login may not declare it: the admin step "
+                       "declares the contexts' queues (deploy/local/isolation.sh)",
+                       queue);
     return rc;
 }
 
@@ -931,19 +994,21 @@ int bus_declare_topology(struct bus *b, const char *context, const char *const *
     /* A message the broker dead-letters from <context>.events (rejected without requeue, or
      * past the quorum delivery limit) lands in <context>.dead-letter. The dead-letter queue
      * itself has no dead-letter exchange: it is the end of the line, and pointing it at
-     * itself would be a cycle the broker drops messages on. */
+     * itself would be a cycle the broker drops messages on. The dead-letter exchange is a
+     * topic exchange (ADR 0007): its binding key, the context's name, routes as a direct one
+     * would, and RabbitMQ's topic permissions confine each login to its own key. */
     struct bus_queue_options events_opt = {
         .dead_letter_exchange = dead,
         .dead_letter_routing_key = context,
         .delivery_limit = b->cfg.delivery_limit,
     };
-    int rc = bus_declare_exchange(b, events, "topic", err);
+    int rc = bus_ensure_exchange(b, events, "topic", err);
     if (!rc)
-        rc = bus_declare_exchange(b, dead, "direct", err);
+        rc = bus_ensure_exchange(b, dead, "topic", err);
     if (!rc)
-        rc = bus_declare_queue(b, events_queue, &events_opt, err);
+        rc = bus_ensure_queue(b, events_queue, &events_opt, err);
     if (!rc)
-        rc = bus_declare_queue(b, dead_queue, NULL, err);
+        rc = bus_ensure_queue(b, dead_queue, NULL, err);
     if (!rc)
         rc = bus_bind_queue(b, dead_queue, dead, context, err);
     for (size_t i = 0; !rc && i < nkeys; i++)

@@ -48,7 +48,7 @@ const struct config_key config_common_keys[] = {
     {"EVENTS_EXCHANGE", "--events-exchange", CONFIG_STRING, "integration.events", 1, 127, NULL, 0,
      F(events_exchange), "topic exchange integration events are published to"},
     {"DEAD_LETTER_EXCHANGE", "--dead-letter-exchange", CONFIG_STRING, "integration.dead-letter",
-     1, 127, NULL, 0, F(dead_letter_exchange), "direct exchange of the dead letters"},
+     1, 127, NULL, 0, F(dead_letter_exchange), "exchange of the dead letters (topic, routed by the context name; ADR 0007)"},
     {"AMQP_QUEUE_TYPE", "--amqp-queue-type", CONFIG_CHOICE, "classic", 0, 0, "classic|quorum", 0,
      F(amqp_queue_type), "type of the queues this service declares"},
     {"PREFETCH", "--prefetch", CONFIG_INT, "32", 1, 65535, NULL, 0, F(prefetch),

@@ -358,6 +358,64 @@ done:
     return rc < 0 ? rc : 0;
 }
 
+/* ---- owner only --------------------------------------------------------------------------- */
+
+/*
+ * The first object of schema $1 (the schema itself, a relation, a routine)
+ * that the session's login does not own, its owner and the login. Catalog
+ * reads and built-in functions only, all named in pg_catalog.
+ */
+static const char migrate_owner_sql[] =
+    "SELECT o.what, pg_catalog.pg_get_userbyid(o.owner), session_user FROM ("
+    "  SELECT 'schema ' || pg_catalog.quote_ident(n.nspname) AS what, n.nspowner AS owner"
+    "    FROM pg_catalog.pg_namespace n WHERE n.nspname = $1"
+    "  UNION ALL"
+    "  SELECT 'relation ' || c.oid::pg_catalog.regclass::text, c.relowner"
+    "    FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+    "   WHERE n.nspname = $1"
+    "  UNION ALL"
+    "  SELECT 'routine ' || p.oid::pg_catalog.regprocedure::text, p.proowner"
+    "    FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace"
+    "   WHERE n.nspname = $1"
+    ") o WHERE o.owner <> (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = session_user)"
+    " LIMIT 1";
+
+struct migrate_owner {
+    char what[160], owner[64], login[64];
+};
+
+static int migrate_owner_row(void *ctx, const struct db_row *row, struct err *err)
+{
+    struct migrate_owner *o = ctx;
+    if (db_row_copy_text(row, 0, o->what, sizeof(o->what)) < 0 ||
+        db_row_copy_text(row, 1, o->owner, sizeof(o->owner)) < 0 ||
+        db_row_copy_text(row, 2, o->login, sizeof(o->login)) < 0)
+        return err_set(err, ERR_INTERNAL, "unreadable owner row");
+    return 0;
+}
+
+int migrate_owner_check(struct db *db, const char *schema, struct err *err)
+{
+    if (!migrate_name_valid(schema))
+        return err_set(err, ERR_INVALID, "invalid schema name '%.64s': want [a-z][a-z0-9_]{0,30}",
+                       schema ? schema : "");
+    const char *params[] = {schema};
+    struct migrate_owner o;
+    memset(&o, 0, sizeof(o));
+    int rc = db_exec(db, migrate_owner_sql, 1, params, migrate_owner_row, &o, err);
+    if (rc <= 0)
+        return rc;
+    char var[MIGRATE_SCHEMA_MAX + 1];
+    size_t n = 0;
+    for (; schema[n]; n++)
+        var[n] = (char)(schema[n] >= 'a' && schema[n] <= 'z' ? schema[n] - 'a' + 'A' : schema[n]);
+    var[n] = '\0';
+    return err_set(err, ERR_INVALID,
+                   "schema '%s': %s belongs to '%s', not to the login '%s': a schema is acted on "
+                   "only as its owner (give %s_DATABASE_URL, the owner's URL)",
+                   schema, o.what, o.owner, o.login, var);
+}
+
 /* ---- public --------------------------------------------------------------------------- */
 
 static int64_t migrate_now_ms(void)
@@ -406,6 +464,9 @@ int migrate_dir(struct db *db, const char *dir, const char *schema, int *applied
     }
     locked = true;
 
+    rc = migrate_owner_check(db, schema, err);
+    if (rc < 0)
+        goto done;
     rc = migrate_prepare(db, schema, err);
     if (rc == 0)
         rc = migrate_load(db, schema, &applied, err);
@@ -458,7 +519,21 @@ static int migrate_cmp_name(const void *a, const void *b)
     return strcmp(a, b);
 }
 
+static int migrate_one_session(void *ctx, const char *context, struct db **db, struct err *err)
+{
+    (void)context;
+    (void)err;
+    *db = ctx;
+    return 0;
+}
+
 int migrate_all(struct db *db, const char *root, int *applied_out, struct err *err)
+{
+    return migrate_all_sessions(root, migrate_one_session, db, applied_out, err);
+}
+
+int migrate_all_sessions(const char *root, migrate_session_fn session, void *ctx,
+                         int *applied_out, struct err *err)
 {
     if (applied_out)
         *applied_out = 0;
@@ -492,7 +567,10 @@ int migrate_all(struct db *db, const char *root, int *applied_out, struct err *e
     int total = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         int applied = 0;
-        rc = migrate_context(db, root, names[i], &applied, err);
+        struct db *db = NULL;
+        rc = session(ctx, names[i], &db, err);
+        if (rc == 0)
+            rc = migrate_context(db, root, names[i], &applied, err);
         total += applied;
     }
     if (applied_out)

@@ -76,7 +76,8 @@ trace() {
 	if [[ -x $EVENTCTL ]]; then
 		"$EVENTCTL" trace "$1" | sed 's/^/    /' || bad "eventctl trace $1"
 	else
-		psql "$DATABASE_URL" -Atc "select to_char(created_at,'HH24:MI:SS.MS'), type from (
+		pg_url_split "$DATABASE_URL" # the password through PGPASSWORD, never on a command line
+		PGPASSWORD=$PG_URL_PASSWORD psql "$PG_URL_NO_PASSWORD" -Atc "select to_char(created_at,'HH24:MI:SS.MS'), type from (
 			select created_at, type from servicecatalog.outbox where correlation_id = '$1' union all
 			select created_at, type from usermanagement.outbox where correlation_id = '$1' union all
 			select created_at, type from booking.outbox where correlation_id = '$1' union all

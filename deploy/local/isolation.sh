@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
-# Least privilege per context (SPEC §5 "Isolation"; docs/isolation.md, ADR 0005). For each of the
-# six contexts: a PostgreSQL role <c>_svc that owns schema <c> and everything in it and can use no
-# other context's schema, and a RabbitMQ user <c>_svc that may configure, write and read only its
-# own queues and the two shared exchanges, and publish only its own event types (<c>.*). Writes
-# $ISOLATION_ENV (default $LOCAL_DIR/isolation.env, mode 600): <CONTEXT>_DATABASE_URL and
-# <CONTEXT>_AMQP_URL per context. Passwords are generated once, kept there and re-applied on every
-# run. Idempotent. Run it after the migrations: it takes over what they created.
+# Least privilege per context (SPEC §5 "Isolation"; docs/isolation.md, ADR 0005 and 0007). For
+# each of the six contexts: a PostgreSQL role <c>_svc that owns schema <c> (made here when missing)
+# and everything in it and can use no other context's schema, and a RabbitMQ user <c>_svc that may
+# configure nothing, bind and consume only its own queues, publish only its own event types (<c>.*)
+# and dead letters routed to itself (<c>). This admin step also declares the shared topology: both
+# exchanges, every context's two queues and its dead-letter binding. Writes $ISOLATION_ENV (default
+# $LOCAL_DIR/isolation.env, mode 600): <CONTEXT>_DATABASE_URL and <CONTEXT>_AMQP_URL per context.
+# Passwords come from those variables when the environment sets them (compose), else from the
+# file, else are generated once; they are re-applied on every run. Idempotent. Run it before the
+# migrations (each context then migrates its own schema) and again after any migration run as the
+# admin: it takes over what the admin created.
 # Usage: isolation.sh [apply|drop]   (drop hands the schemas back to the admin role and deletes
 #        the roles and users; no data is lost)
 # Settings (env > $LOCAL_DIR/infra.env): DATABASE_URL, a role that may create roles and owns the
 # migrated schemas (e.g. 'events'); AMQP_URL, a user that may manage users (e.g. 'events');
-# EVENTS_EXCHANGE, DEAD_LETTER_EXCHANGE as the services have them. RabbitMQ is changed through
+# EVENTS_EXCHANGE, DEAD_LETTER_EXCHANGE, AMQP_QUEUE_TYPE as the services have them (the queues
+# are declared here with the services' arguments). RabbitMQ is changed through
 # RABBITMQ_MANAGEMENT_URL (the HTTP API, e.g. http://127.0.0.1:55673) when set, else through
 # '$INFRA_SH rabbitmqctl' (default deploy/local/infra.sh) on the private node of $LOCAL_DIR.
 set -euo pipefail
@@ -40,6 +45,11 @@ ISOLATION_ENV=$(realpath -m "${ISOLATION_ENV:-$LOCAL_DIR/isolation.env}")
 INFRA_SH=${INFRA_SH:-$REPO_ROOT/deploy/local/infra.sh}
 EVENTS_EXCHANGE=${EVENTS_EXCHANGE:-integration.events}
 DEAD_LETTER_EXCHANGE=${DEAD_LETTER_EXCHANGE:-integration.dead-letter}
+AMQP_QUEUE_TYPE=${AMQP_QUEUE_TYPE:-classic}
+# x-delivery-limit of quorum queues: the services' own (BUS_QUORUM_DELIVERY_LIMIT in common/bus.h)
+QUORUM_DELIVERY_LIMIT=120
+[[ $AMQP_QUEUE_TYPE == classic || $AMQP_QUEUE_TYPE == quorum ]] ||
+	die "AMQP_QUEUE_TYPE '$AMQP_QUEUE_TYPE': want classic or quorum"
 
 # infra_value KEY: KEY's value in $LOCAL_DIR/infra.env (what infra.sh started), else nothing
 infra_value() { (
@@ -83,13 +93,22 @@ mkdir -p "$(dirname "$ISOLATION_ENV")"
 exec 8>>"$(dirname "$ISOLATION_ENV")/.isolation.lock"
 flock -w 120 8 || die "another isolation.sh holds $(dirname "$ISOLATION_ENV")/.isolation.lock"
 
-# Passwords are hex, so they need no quoting in URLs, SQL or JSON.
 new_password() { od -An -N16 -tx1 /dev/urandom | tr -d ' \n'; }
 
-# kept_password KEY: the password in KEY's URL in the existing env file, else nothing
+# Passwords are limited to URL-safe characters, so they need no quoting in URLs, SQL or JSON.
+pw_re='[A-Za-z0-9._~-]{16,128}'
+
+# kept_password KEY: the password in KEY's URL in the environment (e.g. compose passes each
+# context's URLs), else in the existing env file, else nothing
 kept_password() {
-	local line re="^$1=[a-z]+://[a-z_]+:([0-9a-f]{32})@"
+	local line re="[a-z]+://${2}:(${pw_re})@"
+	if [[ -n ${!1:-} ]]; then
+		[[ ${!1} =~ ^$re ]] || die "$1 must be <scheme>://${2}:<16 to 128 of A-Za-z0-9._~->@..."
+		printf '%s\n' "${BASH_REMATCH[1]}"
+		return 0
+	fi
 	[[ -f $ISOLATION_ENV ]] || return 0
+	re="^$1=$re"
 	while IFS= read -r line; do
 		if [[ $line =~ $re ]]; then
 			printf '%s\n' "${BASH_REMATCH[1]}"
@@ -101,9 +120,9 @@ kept_password() {
 declare -A PG_PW=() AMQP_PW=()
 for c in "${CONTEXTS[@]}"; do
 	C=${c^^}
-	PG_PW[$c]=$(kept_password "${C}_DATABASE_URL")
+	PG_PW[$c]=$(kept_password "${C}_DATABASE_URL" "${c}_svc")
 	[[ -n ${PG_PW[$c]} ]] || PG_PW[$c]=$(new_password)
-	AMQP_PW[$c]=$(kept_password "${C}_AMQP_URL")
+	AMQP_PW[$c]=$(kept_password "${C}_AMQP_URL" "${c}_svc")
 	[[ -n ${AMQP_PW[$c]} ]] || AMQP_PW[$c]=$(new_password)
 done
 
@@ -131,8 +150,9 @@ write_env() {
 # psql_admin: runs the SQL on stdin as the admin role, in one transaction, stopping at the first
 # error (which rolls everything back). Passwords travel on stdin, never on a command line.
 psql_admin() {
-	PGAPPNAME=isolation.sh PGCONNECT_TIMEOUT=10 psql -X -q -v ON_ERROR_STOP=1 --single-transaction \
-		-d "$DATABASE_URL" -f - >/dev/null
+	pg_url_split "$DATABASE_URL"
+	PGPASSWORD=$PG_URL_PASSWORD PGAPPNAME=isolation.sh PGCONNECT_TIMEOUT=10 \
+		psql -X -q -v ON_ERROR_STOP=1 --single-transaction -d "$PG_URL_NO_PASSWORD" -f - >/dev/null
 }
 
 sql_list() { # sql_list SUFFIX: 'servicecatalogSUFFIX', 'usermanagementSUFFIX', ...
@@ -144,15 +164,14 @@ sql_list() { # sql_list SUFFIX: 'servicecatalogSUFFIX', 'usermanagementSUFFIX', 
 pg_apply_sql() {
 	local c o
 	echo "SET client_min_messages = warning;"
-	# 1. every schema exists (the migrations ran), every role exists with its password and no
-	# attribute beyond LOGIN; the admin becomes a member of each role, which ALTER ... OWNER
-	# needs and which keeps the operations tool (eventctl, on the admin URL) the reader of all
+	# 1. every role exists with its password and no attribute beyond LOGIN; the admin becomes a
+	# member of each role (ALTER ... OWNER and CREATE SCHEMA ... AUTHORIZATION need it, and the
+	# admin's own checks read every schema with it; eventctl and migrate still refuse to act on a
+	# schema their login does not own, ADR 0007); a missing schema is made, owned by its role,
+	# so the context's migrations run as the context
 	for c in "${CONTEXTS[@]}"; do
 		cat <<-SQL
 			DO \$\$ BEGIN
-			  IF to_regnamespace('$c') IS NULL THEN
-			    RAISE EXCEPTION 'schema $c does not exist: run the migrations first';
-			  END IF;
 			  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${c}_svc') THEN
 			    CREATE ROLE ${c}_svc LOGIN;
 			  END IF;
@@ -160,6 +179,7 @@ pg_apply_sql() {
 			END \$\$;
 			ALTER ROLE ${c}_svc LOGIN PASSWORD '${PG_PW[$c]}';
 			GRANT ${c}_svc TO CURRENT_USER;
+			CREATE SCHEMA IF NOT EXISTS $c AUTHORIZATION ${c}_svc;
 		SQL
 	done
 	# 2. each role owns its schema and everything in it (sequences of identity and serial columns
@@ -244,6 +264,7 @@ pg_apply_sql() {
 		    SELECT format('%s is a member of %s', pg_get_userbyid(m.member), pg_get_userbyid(m.roleid))
 		      FROM pg_auth_members m
 		     WHERE pg_get_userbyid(m.member) IN ($(sql_list _svc))
+		        OR (pg_get_userbyid(m.roleid) IN ($(sql_list _svc)) AND m.member <> current_user::regrole)
 		  ) v;
 		  IF problems IS NOT NULL THEN
 		    RAISE EXCEPTION 'isolation check failed: %', problems;
@@ -285,37 +306,55 @@ json_str() { # json_str TEXT: TEXT as a JSON string (our texts hold no quotes or
 	printf '"%s"' "${s//\"/\\\"}"
 }
 
-# definitions: the users, their permissions and topic permissions as one RabbitMQ definitions
-# document (imported in one step by either transport; import adds and updates, never deletes)
+# definitions: the shared topology (both exchanges, every context's two queues with the
+# services' arguments, each dead-letter queue's binding) and the users with their permissions and
+# topic permissions, as one RabbitMQ definitions document (imported in one step by either
+# transport; import adds and updates, never deletes)
 definitions() {
-	local c q ex dlx users='' perms='' topics='' sep=''
+	local c q ex dlx vh users='' perms='' topics='' queues='' bindings='' sep='' limit=''
 	ex=$(re_escape "$EVENTS_EXCHANGE")
 	dlx=$(re_escape "$DEAD_LETTER_EXCHANGE")
+	vh=$(json_str "$VHOST")
+	[[ $AMQP_QUEUE_TYPE == quorum ]] && limit=",\"x-delivery-limit\":$QUORUM_DELIVERY_LIMIT"
 	for c in "${CONTEXTS[@]}"; do
 		q=$(re_escape "$c")
+		# the queues exactly as bus_declare_topology declares them (common/src/bus_amqp.c):
+		# <c>.events dead-letters to the dead-letter exchange with key <c>; <c>.dead-letter is
+		# bound there with key <c>
+		queues+="$sep{\"name\":\"$c.events\",\"vhost\":$vh,\"durable\":true,\"auto_delete\":false"
+		queues+=",\"arguments\":{\"x-queue-type\":\"$AMQP_QUEUE_TYPE\",\"x-dead-letter-exchange\":"
+		queues+="$(json_str "$DEAD_LETTER_EXCHANGE"),\"x-dead-letter-routing-key\":\"$c\"$limit}}"
+		queues+=",{\"name\":\"$c.dead-letter\",\"vhost\":$vh,\"durable\":true,\"auto_delete\":false"
+		queues+=",\"arguments\":{\"x-queue-type\":\"$AMQP_QUEUE_TYPE\"}}"
+		bindings+="$sep{\"source\":$(json_str "$DEAD_LETTER_EXCHANGE"),\"vhost\":$vh"
+		bindings+=",\"destination\":\"$c.dead-letter\",\"destination_type\":\"queue\""
+		bindings+=",\"routing_key\":\"$c\",\"arguments\":{}}"
 		users+="$sep{\"name\":\"${c}_svc\",\"password\":\"${AMQP_PW[$c]}\",\"tags\":\"\"}"
-		# configure: declare its two queues and the two shared exchanges (the services declare
-		# the topology at start-up). write: publish to the two exchanges (events, dead letters),
-		# bind its two queues, name the dead-letter exchange on its events queue. read: consume
-		# its events queue (also checked when that queue names a dead-letter exchange), bind to
-		# the two exchanges. Nothing else: another context's queues are out of reach.
-		perms+="$sep{\"user\":\"${c}_svc\",\"vhost\":$(json_str "$VHOST")"
-		perms+=",\"configure\":$(json_str "^($q\\.(events|dead-letter)|$ex|$dlx)$")"
+		# configure: nothing (the exchanges and queues are declared above; a user that could
+		# redeclare its queue could give it another dead-letter routing key). write: publish
+		# to the two exchanges (events, dead letters), bind its two queues. read: consume its
+		# events queue, bind to the two exchanges. Another context's queues are out of reach.
+		perms+="$sep{\"user\":\"${c}_svc\",\"vhost\":$vh,\"configure\":\"^\$\""
 		perms+=",\"write\":$(json_str "^($q\\.(events|dead-letter)|$ex|$dlx)$")"
 		perms+=",\"read\":$(json_str "^($q\\.events|$ex|$dlx)$")}"
-		# on the topic exchange, publish only its own event types (a type starts with the
-		# context's name); bind to any (every event type is public within the system)
-		topics+="$sep{\"user\":\"${c}_svc\",\"vhost\":$(json_str "$VHOST")"
-		topics+=",\"exchange\":$(json_str "$EVENTS_EXCHANGE")"
-		topics+=",\"write\":$(json_str "^$q\\.")"
-		topics+=",\"read\":\".*\"}"
+		# on the events exchange, publish only its own event types (a type starts with the
+		# context's name) and bind to any (every event type is public within the system); on
+		# the dead-letter exchange, publish and bind only its own key (its name)
+		topics+="$sep{\"user\":\"${c}_svc\",\"vhost\":$vh,\"exchange\":$(json_str "$EVENTS_EXCHANGE")"
+		topics+=",\"write\":$(json_str "^$q\\."),\"read\":\".*\"}"
+		topics+=",{\"user\":\"${c}_svc\",\"vhost\":$vh,\"exchange\":$(json_str "$DEAD_LETTER_EXCHANGE")"
+		topics+=",\"write\":$(json_str "^$q$"),\"read\":$(json_str "^$q$")}"
 		sep=,
 	done
-	printf '{"users":[%s],"permissions":[%s],"topic_permissions":[%s]}\n' "$users" "$perms" "$topics"
+	printf '{"exchanges":[%s,%s],"queues":[%s],"bindings":[%s],"users":[%s],"permissions":[%s],"topic_permissions":[%s]}\n' \
+		"{\"name\":$(json_str "$EVENTS_EXCHANGE"),\"vhost\":$vh,\"type\":\"topic\",\"durable\":true,\"auto_delete\":false,\"internal\":false,\"arguments\":{}}" \
+		"{\"name\":$(json_str "$DEAD_LETTER_EXCHANGE"),\"vhost\":$vh,\"type\":\"topic\",\"durable\":true,\"auto_delete\":false,\"internal\":false,\"arguments\":{}}" \
+		"$queues" "$bindings" "$users" "$perms" "$topics"
 }
 
 # mgmt_curl METHOD PATH [curl args...]: the management HTTP API as the AMQP_URL's user (the
-# credentials reach curl through a config on a pipe, never on its command line)
+# credentials reach curl through a config on a pipe, never on its command line); the answer's
+# body goes to $MGMT_OUT when set
 mgmt_curl() {
 	local method=$1 path=$2 user pass code
 	shift 2
@@ -323,7 +362,7 @@ mgmt_curl() {
 	[[ $AMQP_USERINFO == *:* ]] && pass=${AMQP_USERINFO#*:}
 	printf -v user '%b' "${user//%/\\x}"
 	printf -v pass '%b' "${pass//%/\\x}"
-	code=$(curl -sS -o /dev/null -w '%{http_code}' -m 30 -X "$method" \
+	code=$(curl -sS -o "${MGMT_OUT:-/dev/null}" -w '%{http_code}' -m 30 -X "$method" \
 		-K <(printf 'user = "%s:%s"\n' "${user//\"/\\\"}" "${pass//\"/\\\"}") \
 		"${RABBITMQ_MANAGEMENT_URL%/}/api/$path" "$@") || return 1
 	[[ $code == 2?? || ($method == DELETE && $code == 404) ]] || {
@@ -334,16 +373,48 @@ mgmt_curl() {
 
 rmq_ctl() { "$INFRA_SH" rabbitmqctl "$@"; }
 
-# rmq_imported: true once the CLI's asynchronous import shows every user's topic permission
+# rmq_imported: true once the CLI's asynchronous import shows both topic permissions of every
+# user and every dead-letter queue's binding
 rmq_imported() {
-	local listed c
-	listed=$(rmq_ctl -q list_topic_permissions -p "$VHOST" 2>/dev/null) || return 1
+	local topics bindings c
+	topics=$(rmq_ctl -q list_topic_permissions -p "$VHOST" 2>/dev/null) || return 1
+	bindings=$(rmq_ctl -q list_bindings -p "$VHOST" source_name destination_name routing_key 2>/dev/null) ||
+		return 1
 	for c in "${CONTEXTS[@]}"; do
-		grep -q "^${c}_svc[[:space:]]" <<<"$listed" || return 1
+		[[ $(grep -c "^${c}_svc[[:space:]]" <<<"$topics") -ge 2 ]] || return 1
+		grep -qF "$DEAD_LETTER_EXCHANGE"$'\t'"$c.dead-letter"$'\t'"$c" <<<"$bindings" || return 1
 	done
 }
 
+# rmq_replace_direct_dlx: a dead-letter exchange declared before ADR 0007 is direct, and topic
+# permissions do not apply to a direct exchange. An exchange holds no messages: it is deleted
+# (its bindings with it) and the import makes it again as a topic exchange with the dead-letter
+# queues' bindings. The services look their exchanges up passively, so they notice nothing.
+rmq_replace_direct_dlx() {
+	local type='' path body
+	if [[ -n ${RABBITMQ_MANAGEMENT_URL:-} ]]; then
+		path="exchanges/${VHOST//\//%2F}/$DEAD_LETTER_EXCHANGE"
+		body=$(mktemp)
+		# a missing exchange answers 404: nothing to replace
+		if MGMT_OUT=$body mgmt_curl GET "$path" 2>/dev/null; then
+			type=$(jq -r '.type // empty' "$body") || type=''
+		fi
+		rm -f "$body"
+		[[ $type == direct ]] || return 0
+		mgmt_curl DELETE "$path" || die "rabbitmq: deleting the direct exchange $DEAD_LETTER_EXCHANGE failed"
+	else
+		type=$(rmq_ctl -q list_exchanges -p "$VHOST" name type |
+			awk -F'\t' -v n="$DEAD_LETTER_EXCHANGE" '$1 == n { print $2 }') ||
+			die "rabbitmq: listing the exchanges failed (is the private node of $LOCAL_DIR running?)"
+		[[ $type == direct ]] || return 0
+		rmq_ctl -q eval "rabbit_exchange:delete(rabbit_misc:r(<<\"$VHOST\">>, exchange, <<\"$DEAD_LETTER_EXCHANGE\">>), false, <<\"isolation.sh\">>)." >/dev/null ||
+			die "rabbitmq: deleting the direct exchange $DEAD_LETTER_EXCHANGE failed"
+	fi
+	say "rabbitmq: replaced the direct exchange $DEAD_LETTER_EXCHANGE by a topic one (ADR 0007)"
+}
+
 rmq_apply() {
+	rmq_replace_direct_dlx
 	if [[ -n ${RABBITMQ_MANAGEMENT_URL:-} ]]; then
 		definitions | mgmt_curl POST definitions -H 'content-type: application/json' --data-binary @- ||
 			die "rabbitmq: importing the users and permissions through $RABBITMQ_MANAGEMENT_URL failed"
@@ -377,7 +448,7 @@ if [[ $cmd == apply ]]; then
 	pg_apply_sql | psql_admin || die "postgres: creating the roles or handing them their schemas failed"
 	say "postgres: each context's role <context>_svc owns its schema and can use no other ($(mask_url "$DATABASE_URL"))"
 	rmq_apply
-	say "rabbitmq: each context's user <context>_svc may use only its own queues and publish only its own events (vhost $VHOST)"
+	say "rabbitmq: shared exchanges and queues declared; each context's user <context>_svc may use only its own queues and publish only its own events and dead letters (vhost $VHOST)"
 	say "credentials for ${#CONTEXTS[@]} contexts in $ISOLATION_ENV (mode 600) in $(elapsed "$t0")"
 else
 	pg_drop_sql | psql_admin || die "postgres: dropping the roles failed"

@@ -34,6 +34,20 @@ mask_url() {
 	fi
 }
 
+# pg_url_split URL: sets PG_URL_NO_PASSWORD (URL without its password) and PG_URL_PASSWORD (the
+# password, percent-decoded; empty when none), so that psql gets the password from PGPASSWORD
+# and never on its command line, where ps shows it to every user
+pg_url_split() {
+	local re='^([A-Za-z][A-Za-z0-9+.-]*://[^:/@]*):([^@/]*)@(.*)$'
+	# shellcheck disable=SC2034 # used by the callers
+	if [[ $1 =~ $re ]]; then
+		PG_URL_NO_PASSWORD=${BASH_REMATCH[1]}@${BASH_REMATCH[3]}
+		printf -v PG_URL_PASSWORD '%b' "${BASH_REMATCH[2]//%/\\x}"
+	else
+		PG_URL_NO_PASSWORD=$1 PG_URL_PASSWORD=
+	fi
+}
+
 # now_ms: milliseconds since the epoch, without forking
 now_ms() {
 	local t=${EPOCHREALTIME/[.,]/}

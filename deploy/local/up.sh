@@ -2,9 +2,11 @@
 # Brings the whole system up on this machine: missing packages, a RelWithDebInfo build, the
 # private PostgreSQL and RabbitMQ (unless DATABASE_URL and AMQP_URL point elsewhere), the
 # migrations, then every service whose binary exists, each on its fixed port, with pid file
-# and log under .local/. Writes .local/env and prints where everything is. Idempotent: what
-# already runs is left alone (deploy/local/down.sh stops it all). With ISOLATION=1, each context
-# runs as its own PostgreSQL role and RabbitMQ user (deploy/local/isolation.sh, docs/isolation.md).
+# and log under .local/. Writes .local/env (mode 600: it holds passwords) and prints where
+# everything is. Idempotent: what already runs is left alone (deploy/local/down.sh stops it all).
+# Least privilege by default: each context runs, and is migrated, as its own PostgreSQL role and
+# RabbitMQ user, and an admin step declares the shared topology (deploy/local/isolation.sh,
+# docs/isolation.md); ISOLATION=0 runs everything as the admin instead.
 # With PROMETHEUS=1, a private Prometheus scrapes the services (deploy/local/prometheus.sh).
 set -euo pipefail
 
@@ -61,25 +63,57 @@ fi
 RABBITMQ_MANAGEMENT_PORT=${RABBITMQ_MANAGEMENT_PORT:-55673}
 export DATABASE_URL AMQP_URL
 
-# 3. migrations
+# 3. isolation, the default: a role and a user per context and the shared topology, made before
+# the migrations so that each context migrates its own schema as its own role (ADR 0007).
+# ISOLATION=0 hands a schema isolation once took back to the admin (migrate and eventctl act on a
+# schema only as its owner), then runs everything as the admin.
+ISOLATION=${ISOLATION:-1}
+[[ $ISOLATION == 0 || $ISOLATION == 1 ]] || die "ISOLATION must be 0 or 1, not '$ISOLATION'"
+ISOLATION_ENV=$(realpath -m "${ISOLATION_ENV:-$LOCAL_DIR/isolation.env}")
+export ISOLATION_ENV
+CONTEXTS=()
+for entry in "${SERVICES[@]}"; do
+	[[ ${entry%%:*} == dashboard ]] || CONTEXTS+=("${entry%%:*}")
+done
+# isolation.sh reaches RabbitMQ through its management API when it has one: one HTTP call instead
+# of a few rabbitmqctl runs, each of which boots an Erlang VM (seconds)
+mgmt_url=${RABBITMQ_MANAGEMENT_URL:-}
+if [[ -z $mgmt_url ]] && ((!external)) &&
+	[[ $(env_value "$LOCAL_DIR/infra.env" RABBITMQ_MANAGEMENT) == 1 ]]; then
+	mgmt_url=http://127.0.0.1:$RABBITMQ_MANAGEMENT_PORT
+fi
+if [[ $ISOLATION == 1 ]]; then
+	((external)) && [[ -z $mgmt_url ]] &&
+		die "isolation on the given servers needs RABBITMQ_MANAGEMENT_URL (or run with ISOLATION=0)"
+	RABBITMQ_MANAGEMENT_URL=$mgmt_url "$REPO_ROOT/deploy/local/isolation.sh" apply ||
+		die "isolation failed"
+	# each context's database URL, for migrate, eventctl and the dashboard only: a service gets
+	# its own URLs and never another context's password (it could read its own environment)
+	for c in "${CONTEXTS[@]}"; do
+		printf -v "${c^^}_DATABASE_URL" '%s' "$(env_value "$ISOLATION_ENV" "${c^^}_DATABASE_URL")"
+	done
+else
+	# a shell that sourced an isolated .local/env must not lead migrate or the dashboard there
+	for c in "${CONTEXTS[@]}"; do unset "${c^^}_DATABASE_URL"; done
+	if [[ -f $ISOLATION_ENV ]]; then
+		RABBITMQ_MANAGEMENT_URL=$mgmt_url "$REPO_ROOT/deploy/local/isolation.sh" drop ||
+			die "handing the schemas back to the admin failed"
+	fi
+fi
+
+# 4. migrations: each context's through its <CONTEXT>_DATABASE_URL when isolated
 if [[ -x $BIN/migrate ]]; then
 	t0=$(now_ms)
-	"$BIN/migrate" --dir "$REPO_ROOT/migrations" || die "migrations failed"
+	(
+		[[ $ISOLATION == 1 ]] && for c in "${CONTEXTS[@]}"; do export "${c^^}_DATABASE_URL"; done
+		exec "$BIN/migrate" --dir "$REPO_ROOT/migrations"
+	) || die "migrations failed"
 	say "migrations applied in $(elapsed "$t0")"
 else
 	say "no build/bin/migrate yet, skipping migrations"
 fi
 
-# 3b. isolation, opt-in: a role and a user per context, made after the migrations (it takes over
-# what they created); the services get their own URLs below, the dashboard keeps the admin's
-ISOLATION=${ISOLATION:-0}
-ISOLATION_ENV=$(realpath -m "${ISOLATION_ENV:-$LOCAL_DIR/isolation.env}")
-export ISOLATION_ENV
-if [[ $ISOLATION == 1 ]]; then
-	"$REPO_ROOT/deploy/local/isolation.sh" apply || die "isolation failed"
-fi
-
-# 4. services
+# 5. services
 mkdir -p "$LOCAL_DIR/run" "$LOCAL_DIR/log"
 
 # service_pid NAME: prints the pid of our running NAME, if any (the pid file's process must
@@ -121,6 +155,8 @@ for entry in "${SERVICES[@]}"; do
 		warn "$name: port $port is in use by another process, not starting it"
 		continue
 	fi
+	# the dashboard keeps the admin's URL and reaches each context through its own
+	# <CONTEXT>_DATABASE_URL (exported below for it alone), as eventctl does
 	db_url=$DATABASE_URL amqp_url=$AMQP_URL
 	if [[ $ISOLATION == 1 && $name != dashboard ]]; then
 		db_url=$(env_value "$ISOLATION_ENV" "${name^^}_DATABASE_URL")
@@ -128,8 +164,18 @@ for entry in "${SERVICES[@]}"; do
 	fi
 	(
 		close_extra_fds
-		exec setsid nohup env DATABASE_URL="$db_url" AMQP_URL="$amqp_url" HTTP_PORT="$port" \
-			INSTANCE_ID="$name-1" LOG_LEVEL="${LOG_LEVEL:-info}" "${cmdline[@]}" \
+		for c in "${CONTEXTS[@]}"; do
+			unset "${c^^}_AMQP_URL"
+			if [[ $ISOLATION == 1 && $name == dashboard ]]; then
+				export "${c^^}_DATABASE_URL"
+			else
+				unset "${c^^}_DATABASE_URL"
+			fi
+		done
+		# the environment of exec, not 'env NAME=value ...': a command line shows its passwords
+		# to every user in ps
+		DATABASE_URL=$db_url AMQP_URL=$amqp_url HTTP_PORT=$port INSTANCE_ID=$name-1 \
+			LOG_LEVEL=${LOG_LEVEL:-info} exec setsid nohup "${cmdline[@]}" \
 			</dev/null >>"$LOCAL_DIR/log/$name.log" 2>&1
 	) &
 	echo "$!" >"$LOCAL_DIR/run/$name.pid"
@@ -165,17 +211,28 @@ if ((${#started[@]})); then
 	done
 fi
 
-# 5. .local/env and the summary
-{
-	echo "# written by deploy/local/up.sh; source it: . .local/env"
-	printf 'DATABASE_URL=%q\n' "$DATABASE_URL"
-	printf 'AMQP_URL=%q\n' "$AMQP_URL"
-	printf 'RABBITMQ_MANAGEMENT_PORT=%q\n' "$RABBITMQ_MANAGEMENT_PORT"
-	for entry in "${SERVICES[@]}"; do
-		name=${entry%%:*}
-		printf '%s_URL=http://127.0.0.1:%s\n' "${name^^}" "${entry##*:}"
-	done
-} >"$LOCAL_DIR/env.tmp"
+# 6. .local/env (mode 600: passwords) and the summary
+(
+	umask 077
+	{
+		echo "# written by deploy/local/up.sh; source it: . .local/env (secrets: mode 600, never commit)"
+		printf 'DATABASE_URL=%q\n' "$DATABASE_URL"
+		printf 'AMQP_URL=%q\n' "$AMQP_URL"
+		printf 'RABBITMQ_MANAGEMENT_PORT=%q\n' "$RABBITMQ_MANAGEMENT_PORT"
+		for entry in "${SERVICES[@]}"; do
+			name=${entry%%:*}
+			printf '%s_URL=http://127.0.0.1:%s\n' "${name^^}" "${entry##*:}"
+		done
+		if [[ $ISOLATION == 1 ]]; then
+			echo "# each context's own login: eventctl and migrate act on a context only as its owner"
+			for c in "${CONTEXTS[@]}"; do
+				url=${c^^}_DATABASE_URL
+				printf '%s=%q\n' "$url" "${!url}"
+			done
+		fi
+	} >"$LOCAL_DIR/env.tmp"
+)
+chmod 600 "$LOCAL_DIR/env.tmp"
 mv -f "$LOCAL_DIR/env.tmp" "$LOCAL_DIR/env"
 
 say "DATABASE_URL=$(mask_url "$DATABASE_URL")"
@@ -187,8 +244,11 @@ for entry in "${SERVICES[@]}"; do
 	pid=$(service_pid "$name")
 	[[ -n $pid ]] && say "$name: http://127.0.0.1:${entry##*:} (pid $pid, log ${LOCAL_DIR#"$REPO_ROOT"/}/log/$name.log)"
 done
-[[ $ISOLATION != 1 ]] ||
-	say "isolation: each service runs as its own <context>_svc role and user (${ISOLATION_ENV#"$REPO_ROOT"/})"
+if [[ $ISOLATION == 1 ]]; then
+	say "isolation: each service runs as its own <context>_svc role and user (${ISOLATION_ENV#"$REPO_ROOT"/}); ISOLATION=0 runs all as the admin"
+else
+	say "isolation off (ISOLATION=0): every service runs as the admin"
+fi
 say "environment in ${LOCAL_DIR#"$REPO_ROOT"/}/env; stop with deploy/local/down.sh; up in $(elapsed "$t_all")"
 
 # 6. a private Prometheus, opt-in (deploy/local/prometheus.sh, docs/observability.md); after

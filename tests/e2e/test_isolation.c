@@ -5,20 +5,24 @@
  * registration and a booking to "confirmed", and one context's credentials
  * are shown to reach nothing of another's: booking_svc cannot read
  * inventory's tables (SQLSTATE 42501), consume, declare or delete
- * inventory's queue, or publish inventory's event types (ACCESS_REFUSED),
- * while its own schema and its own events stay open to it.
+ * inventory's queue, publish inventory's event types, configure or delete
+ * the shared exchanges, or route into or bind to inventory's dead letters
+ * (ACCESS_REFUSED), while its own schema and its own events stay open to it.
+ * And what a context plants in its own schema (triggers, a row policy) runs
+ * with the context's privileges when eventctl and migrate act there, never
+ * with the admin's, and cannot escalate (ADR 0007).
  *
  * How each service gets its own URLs without changing the harness:
  * e2e_setup builds the schemas and the queues and starts the services with
- * the test's admin URLs; they are stopped, isolation.sh hands every schema
- * to its role, the queues are deleted (each user must declare its own
- * topology), and e2e_start starts each service again. e2e_start reads
- * DATABASE_URL and AMQP_URL from this process's environment as it starts
- * the service, so the test sets them to the context's own URLs around each
- * start and puts the admin ones back. That the services really run as their
- * own users is then checked from the servers' side (pg_stat_activity,
- * rabbitmqctl list_connections), so a harness that stopped reading the
- * environment would fail this test, not fool it.
+ * the test's admin URLs; they are stopped, the queues are deleted (the admin
+ * step must declare them), isolation.sh hands every schema to its role and
+ * declares the shared topology, and e2e_start starts each service again.
+ * e2e_start reads DATABASE_URL and AMQP_URL from this process's environment
+ * as it starts the service, so the test sets them to the context's own URLs
+ * around each start and puts the admin ones back. That the services really
+ * run as their own users is then checked from the servers' side
+ * (pg_stat_activity, rabbitmqctl list_connections), so a harness that
+ * stopped reading the environment would fail this test, not fool it.
  *
  * Needs what tests/run.sh exports: DATABASE_URL and AMQP_URL (the admin
  * 'events' role and user), INFRA_SH and LOCAL_DIR (isolation.sh reaches the
@@ -30,6 +34,8 @@
 #include "common/bus.h"
 #include "common/db.h"
 
+#include <amqp.h>
+#include <amqp_tcp_socket.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +45,9 @@
 
 #ifndef ISOLATION_SH
 #error "ISOLATION_SH must name deploy/local/isolation.sh"
+#endif
+#if !defined(EVENTCTL_BIN) || !defined(MIGRATE_BIN) || !defined(MIGRATIONS_ROOT)
+#error "EVENTCTL_BIN, MIGRATE_BIN and MIGRATIONS_ROOT come from CMake"
 #endif
 
 #define URL_MAX 512
@@ -52,6 +61,10 @@ static struct {
     struct db *db;   /* a test's own session as booking_svc (freed at teardown too) */
     struct bus *bus; /* and its broker connection */
 } iso;
+
+static bool planted;         /* booking_svc planted its code: remove it at the end */
+static char planted_dir[96]; /* the migrations copy with one more booking migration */
+static void unplant(void);
 
 /* ------------------------------------------------------------ isolation.sh */
 
@@ -228,6 +241,21 @@ static void wait_services_connected_as_their_own_users(void)
         fail_msg("RabbitMQ connections are of [%s], expected [%s]", amqp, want);
 }
 
+/* Runs sql (one or more statements) on url, failing the test with what on error. */
+static void sql_on(const char *url, const char *sql, const char *what)
+{
+    struct db *db = db_new(url);
+    assert_non_null(db);
+    db_set_application_name(db, "test_isolation");
+    struct err err;
+    err_clear(&err);
+    if (db_connect(db, &err) != 0 || db_exec_script(db, sql, &err) < 0) {
+        db_free(db);
+        fail_msg("%s: %s", what, err.msg);
+    }
+    db_free(db);
+}
+
 /* ------------------------------------------------------------------ fixture */
 
 static int setup(void **state)
@@ -243,12 +271,14 @@ static int setup(void **state)
     snprintf(iso.env_path, sizeof(iso.env_path), "%s/isolation.env", iso.dir);
     atexit(cleanup_isolation); /* a failed teardown still drops what apply made */
 
-    /* 1. Schemas migrated and topology declared by the services, as the admin. */
+    /* 1. Schemas migrated and topology declared by the services, as the admin; the queues
+     * deleted again, so that the admin step has to declare them. */
     e2e_setup(NULL);
     for (int c = 0; c < E2E_NCTX; c++)
         e2e_stop(c);
+    delete_context_queues();
 
-    /* 2. The roles and users, twice: the second run changes nothing (same passwords). */
+    /* 2. The roles, users and shared topology, twice: the second run changes nothing. */
     iso.applied = true;
     assert_int_equal(run_isolation("apply"), 0);
     char first[8192];
@@ -257,8 +287,7 @@ static int setup(void **state)
     assert_string_equal(read_env_file(), first);
     load_env_file();
 
-    /* 3. Every service again, as its own role and user, declaring its own queues. */
-    delete_context_queues();
+    /* 3. Every service again, as its own role and user, on the queues the admin step made. */
     for (int c = 0; c < E2E_NCTX; c++) {
         setenv("DATABASE_URL", iso.db_url[c], 1);
         setenv("AMQP_URL", iso.amqp_url[c], 1);
@@ -277,6 +306,8 @@ static int teardown(void **state)
     iso.db = NULL;
     iso.bus = NULL;
     restore_admin_env();
+    if (planted)
+        unplant(); /* left by a failed test */
     e2e_teardown(); /* the system settled, every service exits 0 on SIGTERM */
     cleanup_isolation();
     return 0;
@@ -399,6 +430,70 @@ static void assert_refused(struct bus *bus, int rc, const struct err *err, const
         fail_msg("as booking_svc, reconnecting: %s", e2.msg);
 }
 
+/*
+ * exchange.declare (topic, durable, as the services declare it) or
+ * exchange.delete of exchange as url's user, on a connection of its own:
+ * what the bus module never does (it declares shared exchanges passively).
+ * Returns 0 when the broker agreed, its channel.close reply code (403
+ * ACCESS_REFUSED) with its text, or -1 when the connection failed.
+ */
+static int raw_exchange_op(const char *url, const char *exchange, bool delete, char *text,
+                           size_t textlen)
+{
+    char buf[URL_MAX];
+    snprintf(buf, sizeof(buf), "%s", url);
+    snprintf(text, textlen, "ok");
+    struct amqp_connection_info ci;
+    amqp_default_connection_info(&ci);
+    if (amqp_parse_url(buf, &ci) != AMQP_STATUS_OK) {
+        snprintf(text, textlen, "unparsable URL");
+        return -1;
+    }
+    amqp_connection_state_t conn = amqp_new_connection();
+    amqp_socket_t *sock = conn ? amqp_tcp_socket_new(conn) : NULL;
+    int code = -1;
+    if (!sock || amqp_socket_open(sock, ci.host, ci.port) != AMQP_STATUS_OK) {
+        snprintf(text, textlen, "cannot connect");
+        goto done;
+    }
+    amqp_rpc_reply_t r = amqp_login(conn, ci.vhost, /* channel_max = */ 0,
+                                    /* frame_max = */ 131072, /* heartbeat = */ 0,
+                                    AMQP_SASL_METHOD_PLAIN, ci.user, ci.password);
+    if (r.reply_type == AMQP_RESPONSE_NORMAL) {
+        amqp_channel_open(conn, 1);
+        r = amqp_get_rpc_reply(conn);
+    }
+    if (r.reply_type != AMQP_RESPONSE_NORMAL) {
+        snprintf(text, textlen, "cannot log in or open a channel");
+        goto done;
+    }
+    if (delete)
+        amqp_exchange_delete(conn, 1, amqp_cstring_bytes(exchange), /* if_unused = */ 0);
+    else
+        amqp_exchange_declare(conn, 1, amqp_cstring_bytes(exchange), amqp_cstring_bytes("topic"),
+                              /* passive = */ 0, /* durable = */ 1, /* auto_delete = */ 0,
+                              /* internal = */ 0, amqp_empty_table);
+    r = amqp_get_rpc_reply(conn);
+    if (r.reply_type == AMQP_RESPONSE_NORMAL) {
+        code = 0;
+        amqp_channel_close(conn, 1, AMQP_REPLY_SUCCESS);
+    } else if (r.reply_type == AMQP_RESPONSE_SERVER_EXCEPTION &&
+               r.reply.id == AMQP_CHANNEL_CLOSE_METHOD) {
+        const amqp_channel_close_t *m = r.reply.decoded;
+        code = m->reply_code;
+        snprintf(text, textlen, "%.*s", (int)m->reply_text.len, (const char *)m->reply_text.bytes);
+        amqp_channel_close_ok_t ok = {0};
+        amqp_send_method(conn, 1, AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
+    } else {
+        snprintf(text, textlen, "unexpected reply");
+    }
+    amqp_connection_close(conn, AMQP_REPLY_SUCCESS);
+done:
+    if (conn)
+        amqp_destroy_connection(conn);
+    return code;
+}
+
 static void test_a_context_user_reaches_its_own_queues_and_events_and_no_other(void **state)
 {
     (void)state;
@@ -432,8 +527,308 @@ static void test_a_context_user_reaches_its_own_queues_and_events_and_no_other(v
         .routing_key = "inventory.stock.debited", .body = "{}", .len = 2, .message_id = id};
     assert_refused(bus, bus_publish_sync(bus, &forged, 5000, &err), &err,
                    "publishing inventory.stock.debited");
+
+    /* Dead letters: its own, yes (into booking.dead-letter); into inventory's, no (topic
+     * permission on the dead-letter exchange), nor binding its queue to inventory's key,
+     * which would divert inventory's dead letters to booking.events (ADR 0007). */
+    e2e_new_uuid(id);
+    struct bus_message own_dead = {.exchange = "integration.dead-letter",
+                                   .routing_key = "booking",
+                                   .body = "{}",
+                                   .len = 2,
+                                   .message_id = id,
+                                   .mandatory = 1};
+    if (bus_publish_sync(bus, &own_dead, 5000, &err) != 0)
+        fail_msg("as booking_svc, publishing a dead letter to 'booking': %s", err.msg);
+    e2e_new_uuid(id);
+    struct bus_message other_dead = own_dead;
+    other_dead.routing_key = "inventory";
+    other_dead.message_id = id;
+    assert_refused(bus, bus_publish_sync(bus, &other_dead, 5000, &err), &err,
+                   "publishing a dead letter to 'inventory'");
+    assert_refused(bus,
+                   bus_bind_queue(bus, "booking.events", "integration.dead-letter", "inventory",
+                                  &err),
+                   &err, "binding booking.events to inventory's dead letters");
+
+    /* Its own queues: no redeclaring (with another dead-letter routing key, the broker would
+     * dead-letter into inventory's queue for it) and no deleting: the admin step made them. */
+    struct bus_queue_options redirect = {.dead_letter_exchange = "integration.dead-letter",
+                                         .dead_letter_routing_key = "inventory"};
+    assert_refused(bus, bus_declare_queue(bus, "booking.events", &redirect, &err), &err,
+                   "redeclaring booking.events with dead-letter routing key 'inventory'");
+    assert_refused(bus, bus_delete_queue(bus, "booking.events", &err), &err,
+                   "deleting booking.events");
     bus_free(bus);
     iso.bus = NULL;
+
+    /* The shared exchanges: no declaring (not even as they are) and no deleting them. */
+    static const char *const shared[] = {"integration.events", "integration.dead-letter"};
+    for (size_t i = 0; i < 2; i++) {
+        char text[256];
+        int code = raw_exchange_op(iso.amqp_url[E2E_BOOKING], shared[i], false, text,
+                                   sizeof(text));
+        if (code != AMQP_ACCESS_REFUSED)
+            fail_msg("as booking_svc, declaring exchange '%s' gave %d (%s), expected 403",
+                     shared[i], code, text);
+        code = raw_exchange_op(iso.amqp_url[E2E_BOOKING], shared[i], true, text, sizeof(text));
+        if (code != AMQP_ACCESS_REFUSED)
+            fail_msg("as booking_svc, deleting exchange '%s' gave %d (%s), expected 403",
+                     shared[i], code, text);
+    }
+}
+
+/* ------------------------------------------------- code planted by a context */
+
+/*
+ * What booking_svc plants in its own schema: spy_note(what) records who runs
+ * it (current_user, session_user, application_name), then tries to become
+ * the admin (RESET ROLE: under "SET ROLE booking_svc" in an admin's session
+ * that would succeed) and to take what the admin's CREATEROLE could give
+ * (pg_execute_server_program); spy_definer does the same as a SECURITY
+ * DEFINER function. Triggers on its inbox, outbox and schema_migrations and a
+ * forced row policy on its outbox call both, so every write and every read
+ * of eventctl and migrate runs them.
+ */
+static const char plant_sql[] =
+    "CREATE TABLE booking.spy_log (what text, app text, cur text, sess text, after_reset text,"
+    "                              escalation text);"
+    "CREATE FUNCTION booking.spy_note(what text) RETURNS boolean LANGUAGE plpgsql AS $$"
+    " DECLARE r text; e text;"
+    " BEGIN"
+    "   BEGIN RESET ROLE; r := current_user; EXCEPTION WHEN others THEN r := 'refused'; END;"
+    "   BEGIN GRANT pg_execute_server_program TO booking_svc; e := 'granted';"
+    "   EXCEPTION WHEN others THEN e := 'refused'; END;"
+    "   INSERT INTO booking.spy_log VALUES (what, current_setting('application_name'),"
+    "                                       current_user, session_user, r, e);"
+    "   RETURN true;"
+    " END $$;"
+    "CREATE FUNCTION booking.spy_definer(what text) RETURNS boolean LANGUAGE sql"
+    " SECURITY DEFINER AS 'SELECT booking.spy_note(what || '' definer'')';"
+    "CREATE FUNCTION booking.spy_trigger() RETURNS trigger LANGUAGE plpgsql AS $$"
+    " BEGIN"
+    "   PERFORM booking.spy_note(TG_TABLE_NAME || ' ' || TG_OP);"
+    "   PERFORM booking.spy_definer(TG_TABLE_NAME || ' ' || TG_OP);"
+    "   RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;"
+    " END $$;"
+    "CREATE TRIGGER spy BEFORE INSERT OR UPDATE OR DELETE ON booking.inbox"
+    " FOR EACH ROW EXECUTE FUNCTION booking.spy_trigger();"
+    "CREATE TRIGGER spy BEFORE UPDATE ON booking.outbox"
+    " FOR EACH ROW EXECUTE FUNCTION booking.spy_trigger();"
+    "CREATE TRIGGER spy BEFORE INSERT ON booking.schema_migrations"
+    " FOR EACH ROW EXECUTE FUNCTION booking.spy_trigger();"
+    "ALTER TABLE booking.outbox ENABLE ROW LEVEL SECURITY;"
+    "ALTER TABLE booking.outbox FORCE ROW LEVEL SECURITY;"
+    "CREATE POLICY spy ON booking.outbox"
+    " USING (booking.spy_note('outbox read') AND booking.spy_definer('outbox read'))"
+    " WITH CHECK (true);";
+
+/* Removes all of it, and the rows the test made, as booking_svc (also after a failed test). */
+static const char unplant_sql[] =
+    "DROP POLICY IF EXISTS spy ON booking.outbox;"
+    "ALTER TABLE booking.outbox NO FORCE ROW LEVEL SECURITY;"
+    "ALTER TABLE booking.outbox DISABLE ROW LEVEL SECURITY;"
+    "DROP TRIGGER IF EXISTS spy ON booking.inbox;"
+    "DROP TRIGGER IF EXISTS spy ON booking.outbox;"
+    "DROP TRIGGER IF EXISTS spy ON booking.schema_migrations;"
+    "DROP FUNCTION IF EXISTS booking.spy_trigger();"
+    "DROP FUNCTION IF EXISTS booking.spy_definer(text);"
+    "DROP FUNCTION IF EXISTS booking.spy_note(text);"
+    "DROP TABLE IF EXISTS booking.spy_log;"
+    "DELETE FROM booking.inbox WHERE consumer = 'isolation_probe';"
+    "DELETE FROM booking.outbox WHERE type = 'booking.isolation.planted';"
+    "DELETE FROM booking.schema_migrations WHERE version = 999;";
+
+/* The probe rows: a dead inbox row, an old dead one (purged), a failed outbox row. */
+static const char probe_rows_sql[] =
+    "INSERT INTO booking.inbox (id, consumer, type, correlation_id, causation_id, payload,"
+    "                           status, attempts, last_error, dead_lettered_at)"
+    " VALUES ('%s', 'isolation_probe', 'booking.isolation.planted', 'iso-planted', 'x', '{}',"
+    "         'dead', 5, 'planted', now()),"
+    "        ('%s', 'isolation_probe', 'booking.isolation.planted', 'iso-planted', 'x', '{}',"
+    "         'dead', 5, 'planted', now() - interval '2 days');"
+    "UPDATE booking.inbox SET created_at = now() - interval '2 days' WHERE id = '%s';"
+    "INSERT INTO booking.outbox (id, type, correlation_id, causation_id, payload, status,"
+    "                            attempts, last_error)"
+    " VALUES ('%s', 'booking.isolation.planted', 'iso-planted', 'x', '{}', 'failed', 3, 'planted');";
+
+static void unplant(void)
+{
+    planted = false;
+    if (iso.db_url[E2E_BOOKING][0])
+        sql_on(iso.db_url[E2E_BOOKING], unplant_sql, "removing what booking_svc planted");
+    if (planted_dir[0]) {
+        char cmd[256];
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", planted_dir);
+        if (system(cmd) != 0)
+            fprintf(stderr, "test_isolation: cannot remove '%s'\n", planted_dir);
+        planted_dir[0] = '\0';
+    }
+}
+
+/*
+ * Runs argv (a tool) with DATABASE_URL the admin's and, with own_urls, every
+ * <CONTEXT>_DATABASE_URL of the env file (without, none); its stdout and
+ * stderr go to out. Returns its exit status, -1 when it could not run.
+ */
+static int run_tool(const char *const *argv, bool own_urls, char *out, size_t outlen)
+{
+    int fds[2];
+    out[0] = '\0';
+    if (pipe(fds) != 0)
+        return -1;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fds[0]);
+        close(fds[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        dup2(fds[1], STDOUT_FILENO);
+        dup2(fds[1], STDERR_FILENO);
+        close(fds[0]);
+        close(fds[1]);
+        setenv("DATABASE_URL", iso.admin_db, 1);
+        for (int c = 0; c < E2E_NCTX; c++) {
+            char key[64];
+            size_t n = 0;
+            for (const char *p = e2e_ctx_name(c); *p && n < 40; p++)
+                key[n++] = (char)(*p - 'a' + 'A');
+            snprintf(key + n, sizeof(key) - n, "_DATABASE_URL");
+            if (own_urls)
+                setenv(key, iso.db_url[c], 1);
+            else
+                unsetenv(key);
+        }
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    close(fds[1]);
+    size_t used = 0;
+    for (;;) {
+        char chunk[512];
+        ssize_t r = read(fds[0], chunk, sizeof(chunk));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        size_t take = (size_t)r < outlen - 1 - used ? (size_t)r : outlen - 1 - used;
+        memcpy(out + used, chunk, take);
+        used += take;
+        out[used] = '\0';
+    }
+    close(fds[0]);
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Runs argv and fails unless it exits with want and its output holds expect (NULL: anything). */
+static void expect_tool(const char *const *argv, bool own_urls, int want, const char *expect)
+{
+    static char out[16384];
+    int rc = run_tool(argv, own_urls, out, sizeof(out));
+    if (rc != want || (expect && !strstr(out, expect)))
+        fail_msg("'%s %s' (%s URLs) exited %d, expected %d with '%s': %s", argv[0], argv[1],
+                 own_urls ? "the contexts'" : "the admin's", rc, want, expect ? expect : "",
+                 out);
+}
+
+/* A copy of the migrations with one more booking migration, so migrate has something to do. */
+static void make_planted_migrations(void)
+{
+    snprintf(planted_dir, sizeof(planted_dir), "/tmp/isolation-migrations.XXXXXX");
+    if (!mkdtemp(planted_dir))
+        fail_msg("mkdtemp: %s", strerror(errno));
+    char cmd[512];
+    snprintf(cmd, sizeof(cmd),
+             "cp -R '%s/booking' '%s/' && echo 'SELECT 1;' > '%s/booking/0999_planted_probe.sql'",
+             MIGRATIONS_ROOT, planted_dir, planted_dir);
+    if (system(cmd) != 0)
+        fail_msg("'%s' failed", cmd);
+}
+
+static void test_code_a_context_planted_runs_with_its_privileges_never_the_admins(void **state)
+{
+    (void)state;
+    char dead[E2E_ID_LEN], old[E2E_ID_LEN], failed[E2E_ID_LEN], sql[2048];
+    e2e_new_uuid(dead);
+    e2e_new_uuid(old);
+    e2e_new_uuid(failed);
+    snprintf(sql, sizeof(sql), probe_rows_sql, dead, old, old, failed);
+    planted = true;
+    sql_on(iso.db_url[E2E_BOOKING], plant_sql, "planting as booking_svc");
+    sql_on(iso.db_url[E2E_BOOKING], sql, "inserting the probe rows as booking_svc");
+    make_planted_migrations();
+
+    /* With only the admin's URL, the tools refuse booking's schema, although the admin is a
+     * member of booking_svc and could act there: it would run the planted code. */
+    const char *messages[] = {EVENTCTL_BIN, "messages", "--context", "booking", NULL};
+    expect_tool(messages, false, 1, "belongs to 'booking_svc', not to the login 'events'");
+    const char *migrate[] = {MIGRATE_BIN, "--dir", planted_dir, "booking", NULL};
+    expect_tool(migrate, false, 1, "belongs to 'booking_svc', not to the login 'events'");
+
+    /* With each context's own URL they act, and what they set off runs as booking_svc. */
+    expect_tool(messages, true, 0, failed);
+    const char *requeue_dead[] = {EVENTCTL_BIN, "requeue", dead, NULL};
+    expect_tool(requeue_dead, true, 0, "inbox message");
+    const char *requeue_failed[] = {EVENTCTL_BIN, "requeue", failed, NULL};
+    expect_tool(requeue_failed, true, 0, "outbox message");
+    const char *purge[] = {EVENTCTL_BIN, "purge", "--dead", "--older-than", "1d",
+                           "--context", "booking", NULL};
+    expect_tool(purge, true, 0, "1 dead inbox row deleted");
+    expect_tool(migrate, true, 0, NULL);
+
+    /* Every planted call ran as booking_svc in booking_svc's session; RESET ROLE stayed
+     * booking_svc (or was refused, in the SECURITY DEFINER function); the grant was refused. */
+    char n[64];
+    struct err err;
+    err_clear(&err);
+    struct db *db = iso.db = db_new(iso.db_url[E2E_BOOKING]);
+    assert_non_null(db);
+    if (db_exec_value(db,
+                      "SELECT count(*) FROM booking.spy_log WHERE cur <> 'booking_svc'"
+                      " OR sess <> 'booking_svc' OR after_reset NOT IN ('booking_svc', 'refused')"
+                      " OR escalation <> 'refused'",
+                      0, NULL, n, sizeof(n), &err) != 1)
+        fail_msg("reading booking.spy_log: %s", err.msg);
+    if (strcmp(n, "0") != 0) {
+        char rows[1024] = "";
+        (void)db_exec_value(db,
+                            "SELECT string_agg(DISTINCT concat_ws('/', what, app, cur, sess,"
+                            " after_reset, escalation), '; ') FROM booking.spy_log"
+                            " WHERE cur <> 'booking_svc' OR sess <> 'booking_svc'"
+                            " OR escalation <> 'refused'",
+                            0, NULL, rows, sizeof(rows), &err);
+        fail_msg("%s planted calls escaped booking_svc: %s", n, rows);
+    }
+    /* ...and each tool did set them off. */
+    static const char *const seen[][2] = {
+        {"outbox read", "eventctl"},       {"outbox read definer", "eventctl"},
+        {"inbox UPDATE", "eventctl"},      {"inbox UPDATE definer", "eventctl"},
+        {"outbox UPDATE", "eventctl"},     {"inbox DELETE", "eventctl"},
+        {"schema_migrations INSERT", "migrate"},
+    };
+    for (size_t i = 0; i < sizeof(seen) / sizeof(seen[0]); i++) {
+        const char *params[] = {seen[i][0], seen[i][1]};
+        if (db_exec_value(db, "SELECT count(*) FROM booking.spy_log WHERE what = $1 AND app = $2",
+                          2, params, n, sizeof(n), &err) != 1)
+            fail_msg("reading booking.spy_log: %s", err.msg);
+        if (strcmp(n, "0") == 0)
+            fail_msg("%s never ran the planted '%s'", seen[i][1], seen[i][0]);
+    }
+    if (db_exec_value(db,
+                      "SELECT pg_has_role('booking_svc', 'pg_execute_server_program', 'MEMBER')"
+                      " OR rolcreaterole FROM pg_roles WHERE rolname = 'booking_svc'",
+                      0, NULL, n, sizeof(n), &err) != 1)
+        fail_msg("reading booking_svc's attributes: %s", err.msg);
+    assert_string_equal(n, "f");
+    db_free(db);
+    iso.db = NULL;
+    unplant();
 }
 
 int main(void)
@@ -442,6 +837,7 @@ int main(void)
         cmocka_unit_test(test_both_choreographies_work_with_one_role_and_user_per_context),
         cmocka_unit_test(test_a_context_role_reaches_its_own_schema_and_no_other),
         cmocka_unit_test(test_a_context_user_reaches_its_own_queues_and_events_and_no_other),
+        cmocka_unit_test(test_code_a_context_planted_runs_with_its_privileges_never_the_admins),
     };
     /* One isolated system for the three tests: setting it up costs two service starts. */
     return cmocka_run_group_tests(tests, setup, teardown);

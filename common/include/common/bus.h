@@ -60,7 +60,7 @@
 struct bus_config {
     const char *url;                  /* amqp[s]://user:password@host:port/vhost; required */
     const char *exchange;             /* events exchange (topic): "integration.events" */
-    const char *dead_letter_exchange; /* dead-letter exchange (direct): "integration.dead-letter" */
+    const char *dead_letter_exchange; /* dead-letter exchange (topic): "integration.dead-letter" */
     const char *queue_type;           /* "classic" | "quorum": "classic" */
     int prefetch;                     /* unacked deliveries per consumer, 1..65535: 64 */
     int heartbeat_s;                  /* AMQP heartbeat, 1..600 s: 10 */
@@ -130,9 +130,9 @@ const char *bus_url_masked(const struct bus *bus);
 /* ---------------------------------------------------------------- topology */
 
 /*
- * Declares, idempotently (SPEC §3):
+ * Declares, idempotently (SPEC §3, ADR 0007):
  *   exchange cfg.exchange             topic, durable
- *   exchange cfg.dead_letter_exchange direct, durable
+ *   exchange cfg.dead_letter_exchange topic, durable (bound by context name: routes as direct)
  *   queue <context>.events            durable, cfg.queue_type (quorum: x-delivery-limit),
  *                                     x-dead-letter-exchange = cfg.dead_letter_exchange,
  *                                     x-dead-letter-routing-key = <context>
@@ -143,6 +143,10 @@ const char *bus_url_masked(const struct bus *bus);
  * where quorum is configured) is ERR_INTERNAL naming it; the broker then
  * closes the channel, so the bus is disconnected. ERR_INVALID for a bad
  * name; ERR_TRANSIENT when the connection fails.
+ * The two exchanges are shared: they are only looked up (a passive declare)
+ * and declared when missing. With isolation a context's login may configure
+ * neither them nor its queues: the admin step (deploy/local/isolation.sh)
+ * declares all four, and a missing one is ERR_INTERNAL saying so.
  */
 int bus_declare_topology(struct bus *bus, const char *context, const char *const *binding_keys,
                          size_t nkeys, struct err *err);

@@ -37,8 +37,11 @@ bool migrate_name_valid(const char *name);
  * statement PostgreSQL refuses in a transaction (CREATE INDEX CONCURRENTLY,
  * VACUUM). Stops at the first failure: later files are not applied.
  *
+ * Refuses a schema the session's login does not own (migrate_owner_check).
+ *
  * Returns 0 or a negative code: ERR_INVALID for a bad schema name, an
- * unreadable directory or file, a bad file name or a duplicate number;
+ * unreadable directory or file, a bad file name or a duplicate number, or a
+ * schema owned by another login;
  * ERR_CONFLICT when an applied file changed, vanished or a never-applied file
  * is older than the last applied one; a file's own error (its message names
  * the file, then PostgreSQL's message and line). *applied_out (may be NULL)
@@ -58,5 +61,26 @@ int migrate_context(struct db *db, const char *root, const char *context, int *a
  * the total number of files applied.
  */
 int migrate_all(struct db *db, const char *root, int *applied_out, struct err *err);
+
+/*
+ * The session a context is migrated in: sets *db (borrowed, valid until the
+ * run ends) for context, or returns a negative code.
+ */
+typedef int (*migrate_session_fn)(void *ctx, const char *context, struct db **db,
+                                  struct err *err);
+
+/* migrate_all with each context in the session session(ctx, context) gives. */
+int migrate_all_sessions(const char *root, migrate_session_fn session, void *ctx,
+                         int *applied_out, struct err *err);
+
+/*
+ * Acting on a schema only as its owner (ADR 0007): 0 when schema does not
+ * exist, or when the session's login owns it and every relation and routine
+ * in it; else ERR_INVALID naming the first object, its owner and the variable
+ * that gives the owner's URL (<SCHEMA>_DATABASE_URL). Code the owner planted
+ * there (a trigger, a view over a function, a policy) would otherwise run
+ * with our privileges. Reads the catalogs only.
+ */
+int migrate_owner_check(struct db *db, const char *schema, struct err *err);
 
 #endif
