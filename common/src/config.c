@@ -65,10 +65,11 @@ const struct config_key config_common_keys[] = {
      F(retention_hours), "age after which published outbox and processed inbox rows are deleted"},
     {"OUTBOX_NOTIFY", "--outbox-notify", CONFIG_CHOICE, "in_transaction", 0, 0,
      "in_transaction|after_commit", 0, F(outbox_notify),
-     "when a write wakes the relay: NOTIFY in its transaction (SPEC), or right after its commit "
-     "(no lock held through the commit's flush: ADR 0006)"},
-    {"LEASE_MS", "--lease-ms", CONFIG_INT, "30000", 100, 3600000, NULL, 0, F(lease_ms),
-     "how long a relay owns claimed outbox rows and a consumer a retry in progress"},
+     "how a write in another process wakes the relay: NOTIFY in its transaction (SPEC), or right after its "
+     "commit (ADR 0006); writes in the relay's own process wake it directly (ADR 0008)"},
+    {"LEASE_MS", "--lease-ms", CONFIG_INT, "10000", 100, 3600000, NULL, 0, F(lease_ms),
+     "how long a relay owns claimed outbox rows and a consumer a retry in progress (a relay pass ends "
+     "within RELAY_CONFIRM_TIMEOUT_MS, 5 s; a restart with the same INSTANCE_ID takes its own rows back at once)"},
     {"INSTANCE_ID", "--instance-id", CONFIG_STRING, "", 0, 63, NULL, 0, F(instance_id),
      "name of this instance in logs and leases; empty = <context>-<pid>"},
 };

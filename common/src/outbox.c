@@ -125,13 +125,18 @@ int outbox_claim(struct db *db, const char *instance, int max, int lease_ms,
     /*
      * One statement, so one implicit transaction: lock due rows nobody else
      * holds (SKIP LOCKED), stamp our lease on them, return them. A lease that
-     * ran out is as good as none (O3).
+     * ran out is as good as none (O3), and so is our own: the relay claims
+     * only between passes, so a row still leased to this instance id was
+     * left by a pass that never finished — this process killed mid-batch and
+     * restarted with the same INSTANCE_ID takes its rows back at once instead
+     * of waiting out LEASE_MS.
      */
     int rc = db_exec(db,
                      "WITH due AS ("
                      "  SELECT id FROM outbox"
                      "   WHERE status = 'pending' AND next_attempt_at <= clock_timestamp()"
-                     "     AND (locked_until IS NULL OR locked_until < clock_timestamp())"
+                     "     AND (locked_until IS NULL OR locked_until < clock_timestamp()"
+                     "          OR locked_by = $1)"
                      "   ORDER BY next_attempt_at, created_at"
                      "   LIMIT $2::int FOR UPDATE SKIP LOCKED)"
                      " UPDATE outbox o SET locked_by = $1,"

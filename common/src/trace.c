@@ -20,6 +20,11 @@ static bool is_lower_hex(const char *s, size_t n)
     return true;
 }
 
+static int hex_digit(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c - 'a' + 10;
+}
+
 static bool all_zero(const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -50,9 +55,7 @@ bool trace_parse(const char *text, struct trace_context *t)
     memcpy(t->span_id, text + 36, TRACE_SPAN_HEX);
     t->span_id[TRACE_SPAN_HEX] = '\0';
     t->parent_id[0] = '\0';
-    unsigned flags = 0;
-    sscanf(text + 53, "%2x", &flags);
-    t->flags = (unsigned char)flags;
+    t->flags = (unsigned char)(hex_digit(text[53]) << 4 | hex_digit(text[54])); /* checked above */
     return true;
 }
 

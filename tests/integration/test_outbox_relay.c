@@ -164,6 +164,39 @@ static void test_relay_killed_mid_batch_loses_nothing(void **state)
     assert_int_equal(harness_count("SELECT count(DISTINCT event_id) FROM effects WHERE item LIKE $1", pattern), 50);
 }
 
+/*
+ * O3, fast: a relay killed mid-batch and restarted with the same INSTANCE_ID
+ * takes back the rows it had leased at once, not after LEASE_MS (a minute
+ * here): they are published within seconds of the restart.
+ */
+static void test_restarted_relay_takes_back_its_own_leases_at_once(void **state)
+{
+    (void)state;
+    char prefix[64], pattern[80], id[37];
+    testlib_unique_name(prefix, sizeof(prefix), "takeback");
+    snprintf(pattern, sizeof(pattern), "%s_%%", prefix);
+    for (int i = 0; i < 20; i++) {
+        char item[96];
+        snprintf(item, sizeof(item), "%s_%d", prefix, i);
+        harness_commit_item(item, NULL, id);
+    }
+    const char *killer[] = {"PROBE_KILL_AFTER_PUBLISH=1", "LEASE_MS=60000", NULL};
+    harness_spawn(0, killer);
+    assert_true(harness_wait_exit(0, 20000));
+    assert_true(harness_count("SELECT count(*) FROM outbox WHERE status = 'pending'"
+                              " AND locked_until > clock_timestamp() AND locked_by = $1", "probe-0") > 0);
+    const char *again[] = {"LEASE_MS=60000", NULL};
+    int64_t t0 = testlib_now_ms();
+    harness_spawn(0, again); /* the same slot: the same INSTANCE_ID, probe-0 */
+    assert_int_equal(harness_wait_count("SELECT count(*) FROM outbox WHERE status = 'pending'", NULL, 0, 15000), 0);
+    int64_t took = testlib_now_ms() - t0;
+    /* Seconds at most, start-up included (2 s on a quiet machine), never the 60 s lease. */
+    if (took > 10000)
+        fail_msg("the restarted relay published its own leased rows after %lld ms", (long long)took);
+    print_message("restarted relay published its leased rows %lld ms after the restart\n", (long long)took);
+    assert_int_equal(harness_wait_count(PROBE_EFFECTS_LIKE, pattern, 20, 15000), 20);
+}
+
 /* O3 and I1: two instances (two relays, two consumers) handle every event exactly once. */
 static void test_two_relays_and_two_consumers_handle_each_event_once(void **state)
 {
@@ -222,6 +255,7 @@ int main(void)
             teardown),
         cmocka_unit_test_setup_teardown(test_events_committed_while_broker_is_stopped_are_delivered_after_it_starts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_relay_killed_mid_batch_loses_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_restarted_relay_takes_back_its_own_leases_at_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_relays_and_two_consumers_handle_each_event_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retention_deletes_old_published_and_processed_rows_only, setup, teardown),
     };
