@@ -501,6 +501,11 @@ enum e2e_http_result e2e_http_port(int port, const char *method, const char *pat
     return result;
 }
 
+int e2e_port(enum e2e_ctx c)
+{
+    return ports[c];
+}
+
 int e2e_http(const char *method, enum e2e_ctx c, const char *path, const char *body,
              size_t body_len, const char *correlation_id, long *status, json_t **json_out,
              char *resp_cid, char *errbuf)

@@ -76,6 +76,9 @@ int e2e_delete_context_queues(const char *amqp_url, struct err *err);
 /* The broker URL (AMQP_URL) the services use. */
 const char *e2e_amqp_url(void);
 
+/* The HTTP port service c listens on (on 127.0.0.1), for a client of the test's own. */
+int e2e_port(enum e2e_ctx c);
+
 /* -------------------------------------------------------------------- HTTP */
 
 /* How one HTTP exchange ended. */
