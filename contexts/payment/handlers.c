@@ -14,11 +14,12 @@
  * The two arrive in either order (different producers, no global order), and
  * the charge needs both: an order-independent join (SPEC §1 step 4, §4
  * Ordering). Each handler records its half and, when the other half is there
- * already, charges at once (charge_if_joined); the first one publishes
- * nothing and nobody waits for a retry. Both lock the booking's join row
- * first (payment_store_lock_join), so two deliveries of one booking, in one
+ * already, charges at once (charge); the first one publishes nothing and
+ * nobody waits for a retry. Both lock the booking's join row first
+ * (payment_store_lock_join), so two deliveries of one booking, in one
  * instance or in two, take turns: the second sees the first's committed half
- * and charges; never both, never neither.
+ * and charges; never both, never neither. Lock order: the join row, then the
+ * payment row.
  */
 #include "payment/handlers.h"
 
