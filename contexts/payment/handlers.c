@@ -107,11 +107,11 @@ static int on_booking_booking_created(struct handler_ctx *hc, struct err *err)
     rc = payment_open(&p, id, in.booking_id, in.amount_cents, &ev, err);
     if (rc)
         return rc;
-    rc = payment_store_insert_intent(hc->db, &p, hc->ev->id, err);
-    if (rc < 0)
-        return rc;
-    if (rc == 0) {
-        /* The booking has a payment already: same amount → nothing to do. */
+    int inserted = payment_store_insert_intent(hc->db, &p, hc->ev->id, err);
+    if (inserted < 0)
+        return inserted;
+    if (inserted == 0) {
+        /* The booking has a payment already: it must ask for the same amount. */
         rc = payment_store_lock(hc->db, in.booking_id, &p, err);
         if (rc < 0)
             return rc;
@@ -119,29 +119,23 @@ static int on_booking_booking_created(struct handler_ctx *hc, struct err *err)
             return err_set(err, ERR_TRANSIENT, "payment of booking '%s' vanished during the insert",
                            in.booking_id);
         rc = payment_check_intent(&p, in.amount_cents, err);
-        if (rc)
-            return rc;
     } else {
         rc = payment_events_publish(hc->db, &ev, 1, hc->ev->correlation_id, hc->ev->id, err);
-        if (rc)
-            return rc;
     }
+    if (rc)
+        return rc;
 
     struct payment_join j;
     payment_join_of(&j, in.booking_id, &p, reserved);
-    switch (payment_join_next(&j)) {
-    case PAYMENT_JOIN_CHARGE:
+    if (payment_join_next(&j) == PAYMENT_JOIN_CHARGE)
         return charge(hc, &p, reserved_by, err);
-    case PAYMENT_JOIN_WAIT:
-        log_info_ev(hc->ev, "payment intent for booking '%s' recorded, waiting for its reservation",
-                    in.booking_id);
-        return 0;
-    case PAYMENT_JOIN_DONE:
+    if (inserted)
+        log_debug_ev(hc->ev, "payment intent for booking '%s' recorded, waiting for its reservation",
+                     in.booking_id);
+    else
         log_info_ev(hc->ev, "payment intent for booking '%s' already recorded, nothing to do",
                     in.booking_id);
-        return 0;
-    }
-    return err_set(err, ERR_INTERNAL, "unknown join step for booking '%s'", in.booking_id);
+    return 0;
 }
 
 /*
