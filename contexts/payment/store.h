@@ -1,7 +1,7 @@
 /*
  * store.h - every SQL statement of payment, on the tables payment.payments
  * (migrations/payment/0001_schema.sql) and payment.charge_joins
- * (0003_charge_join.sql). The store saves and loads what the domain decided;
+ * (0004_charge_join.sql). The store saves and loads what the domain decided;
  * it makes no decision itself.
  *
  * All functions run on the caller's connection and inside the caller's

@@ -1,6 +1,6 @@
 /*
  * test_payment_join.c - the lock payment's join rests on (SPEC §1 step 4,
- * §4 Ordering; migrations/payment/0003_charge_join.sql), against a real
+ * §4 Ordering; migrations/payment/0004_charge_join.sql), against a real
  * PostgreSQL: two transactions handling the two events of one booking take
  * turns on the booking's join row, and the second sees what the first
  * committed, so it charges (never both, never neither). The first

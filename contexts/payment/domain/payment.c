@@ -155,7 +155,7 @@ int payment_join_reserve(struct payment_join *j, enum payment_join_step *next, s
                        j->booking_id);
     /*
      * Every decision records its reservation, so a decided payment without one
-     * was decided before the join was recorded (migration 0003): this
+     * was decided before the join was recorded (migration 0004): this
      * reservation is its second.
      */
     if (j->has_intent && j->status != PAYMENT_INTENT)
