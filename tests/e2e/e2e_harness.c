@@ -79,6 +79,11 @@ const char *e2e_ctx_name(enum e2e_ctx c)
     return c >= 0 && c < E2E_NCTX ? names[c] : "?";
 }
 
+int e2e_port(enum e2e_ctx c)
+{
+    return c >= 0 && c < E2E_NCTX ? ports[c] : 0;
+}
+
 const char *e2e_amqp_url(void)
 {
     return testlib_require_env("AMQP_URL");
@@ -499,11 +504,6 @@ enum e2e_http_result e2e_http_port(int port, const char *method, const char *pat
     else
         free(r.data);
     return result;
-}
-
-int e2e_port(enum e2e_ctx c)
-{
-    return ports[c];
 }
 
 int e2e_http(const char *method, enum e2e_ctx c, const char *path, const char *body,

@@ -73,11 +73,11 @@ void e2e_start(enum e2e_ctx c);
  */
 int e2e_delete_context_queues(const char *amqp_url, struct err *err);
 
+/* The HTTP port of a running service (chosen by e2e_setup or e2e_start). */
+int e2e_port(enum e2e_ctx c);
+
 /* The broker URL (AMQP_URL) the services use. */
 const char *e2e_amqp_url(void);
-
-/* The HTTP port service c listens on (on 127.0.0.1), for a client of the test's own. */
-int e2e_port(enum e2e_ctx c);
 
 /* -------------------------------------------------------------------- HTTP */
 
