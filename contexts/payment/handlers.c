@@ -6,13 +6,20 @@
  * events.c, all in the consumer's transaction.
  *
  *   consumes                      handler                        may publish
- *   booking.booking.created       on_booking_booking_created     (nothing)
+ *   booking.booking.created       on_booking_booking_created     payment.payment.succeeded
+ *                                                                payment.payment.failed
  *   inventory.stock.reserved      on_inventory_stock_reserved    payment.payment.succeeded
  *                                                                payment.payment.failed
  *
- * The two arrive in either order (different producers, no global order):
- * a reservation whose intent is not there yet is retried (ERR_TRANSIENT)
- * until booking.booking.created has been handled (SPEC §1, step 4).
+ * The two arrive in either order (different producers, no global order), and
+ * the charge needs both: an order-independent join (SPEC §1 step 4, §4
+ * Ordering). Each handler records its half and, when the other half is there
+ * already, charges at once (charge); the first one publishes nothing and
+ * nobody waits for a retry. Both lock the booking's join row first
+ * (payment_store_lock_join), so two deliveries of one booking, in one
+ * instance or in two, take turns: the second sees the first's committed half
+ * and charges; never both, never neither. Lock order: the join row, then the
+ * payment row.
  */
 #include "payment/handlers.h"
 
@@ -39,13 +46,43 @@ _Static_assert(CONTRACT_COUNT(payment_subscriptions) == PAYMENT_NSUBSCRIPTIONS,
                "PAYMENT_NSUBSCRIPTIONS must match the payment_subscriptions table");
 
 /*
+ * The join is complete (payment_join_next said CHARGE): charges p once
+ * (payment_charge: amount_cents > PAYMENT_LIMIT_CENTS is declined with
+ * 'limit_exceeded', anything else approved), saves the decision with the
+ * reservation's event id and publishes payment.payment.succeeded or
+ * payment.payment.failed, caused by the event in hand. p's rows (join and
+ * payment) are locked by the caller.
+ */
+static int charge(struct handler_ctx *hc, struct payment *p, const char *reservation_event_id,
+                  struct err *err)
+{
+    const struct payment_app *app = hc->app;
+    struct payment_domain_event ev;
+    int rc = payment_charge(p, app->limit_cents, &ev, err);
+    if (rc == 0)
+        rc = payment_store_save_decision(hc->db, p, reservation_event_id, err);
+    if (rc == 0)
+        rc = payment_events_publish(hc->db, &ev, 1, hc->ev->correlation_id, hc->ev->id, err);
+    if (rc)
+        return rc;
+    log_info_ev(hc->ev, "payment '%s' of booking '%s' %s: amount_cents %lld, limit %d%s%s", p->id,
+                p->booking_id, payment_status_name(p->status), (long long)p->amount_cents,
+                app->limit_cents, p->reason != PAYMENT_DECLINE_NONE ? ", reason " : "",
+                payment_reason_name(p->reason));
+    return 0;
+}
+
+/*
  * booking.booking.created → records the payment intent {booking_id,
- * amount_cents} (payment_open). Publishes nothing: the intent is internal
- * (events.c drops it).
+ * amount_cents} (payment_open), and charges it at once when the booking's
+ * inventory.stock.reserved arrived first (the join's second half). Publishes
+ * payment.payment.succeeded or payment.payment.failed in that case, nothing
+ * otherwise (the intent is internal: events.c drops it).
  *
  * Idempotent: the inbox stops a redelivery of the same event; another event
  * for a booking already recorded inserts nothing (UNIQUE booking_id) and is
- * accepted when it asks for the same amount, whatever the payment's state.
+ * accepted when it asks for the same amount, whatever the payment's state;
+ * the join row is locked first, so a payment is charged by one handler only.
  *
  * Returns 0; ERR_CONFLICT when the booking is already recorded with another
  * amount (dead letter: a booking's amount never changes); ERR_TRANSIENT or
@@ -60,75 +97,91 @@ static int on_booking_booking_created(struct handler_ctx *hc, struct err *err)
     char id[UUID7_STR_LEN];
     if (uuid7_generate(id))
         return err_set(err, ERR_INTERNAL, "cannot generate a payment id");
+    char reserved_by[PAYMENT_ID_LEN];
+    int reserved = payment_store_lock_join(hc->db, in.booking_id, reserved_by, err);
+    if (reserved < 0)
+        return reserved;
 
     struct payment p;
     struct payment_domain_event ev;
     rc = payment_open(&p, id, in.booking_id, in.amount_cents, &ev, err);
     if (rc)
         return rc;
-    rc = payment_store_insert_intent(hc->db, &p, hc->ev->id, err);
-    if (rc < 0)
-        return rc;
-    if (rc == 0) {
-        /* The booking has a payment already: same amount → nothing to do. */
-        struct payment existing;
-        rc = payment_store_lock(hc->db, in.booking_id, &existing, err);
+    int inserted = payment_store_insert_intent(hc->db, &p, hc->ev->id, err);
+    if (inserted < 0)
+        return inserted;
+    if (inserted == 0) {
+        /* The booking has a payment already: it must ask for the same amount. */
+        rc = payment_store_lock(hc->db, in.booking_id, &p, err);
         if (rc < 0)
             return rc;
         if (rc == 0) /* payments are never deleted: only a concurrent change could do this */
             return err_set(err, ERR_TRANSIENT, "payment of booking '%s' vanished during the insert",
                            in.booking_id);
-        rc = payment_check_intent(&existing, in.amount_cents, err);
-        if (rc == 0)
-            log_info_ev(hc->ev, "payment intent for booking '%s' already recorded, nothing to do",
-                        in.booking_id);
-        return rc;
+        rc = payment_check_intent(&p, in.amount_cents, err);
+    } else {
+        rc = payment_events_publish(hc->db, &ev, 1, hc->ev->correlation_id, hc->ev->id, err);
     }
-    return payment_events_publish(hc->db, &ev, 1, hc->ev->correlation_id, hc->ev->id, err);
+    if (rc)
+        return rc;
+
+    struct payment_join j;
+    payment_join_of(&j, in.booking_id, &p, reserved);
+    if (payment_join_next(&j) == PAYMENT_JOIN_CHARGE)
+        return charge(hc, &p, reserved_by, err);
+    if (inserted)
+        log_debug_ev(hc->ev, "payment intent for booking '%s' recorded, waiting for its reservation",
+                     in.booking_id);
+    else
+        log_info_ev(hc->ev, "payment intent for booking '%s' already recorded, nothing to do",
+                    in.booking_id);
+    return 0;
 }
 
 /*
- * inventory.stock.reserved → charges the booking once (payment_charge):
- * amount_cents > PAYMENT_LIMIT_CENTS is declined with 'limit_exceeded',
- * anything else approved. Publishes payment.payment.succeeded or
- * payment.payment.failed in the same transaction as the decision.
+ * inventory.stock.reserved → records the booking's reservation and charges
+ * the booking once, at once when its intent (booking.booking.created) is
+ * there; otherwise the charge happens when the intent arrives (see
+ * on_booking_booking_created). Publishes payment.payment.succeeded or
+ * payment.payment.failed in the same transaction as the decision, or
+ * nothing while the intent is missing.
  *
- * Idempotent: the inbox stops a redelivery of the same event; the intent
- * row is locked FOR UPDATE, and a decided payment refuses a second charge.
+ * Idempotent: the inbox stops a redelivery of the same event; the join row
+ * is locked FOR UPDATE first, and the domain refuses a second reservation
+ * and a second charge.
  *
- * Returns 0; ERR_TRANSIENT when the intent (booking.booking.created) has not
- * been handled yet: reordering is normal, the retry settles it; ERR_CONFLICT
- * when the booking's payment was already decided (dead letter: stock is
- * reserved once per booking, so a second reservation is a bug upstream);
- * other database errors (retried).
+ * Returns 0 (also when the intent has not arrived yet: reordering is
+ * normal, not an error); ERR_CONFLICT when the booking already had a
+ * reservation or a decided payment (dead letter: stock is reserved once per
+ * booking, so a second reservation is a bug upstream); database errors
+ * (retried).
  */
 static int on_inventory_stock_reserved(struct handler_ctx *hc, struct err *err)
 {
-    const struct payment_app *app = hc->app;
     struct inventory_stock_reserved in;
     int rc = inventory_stock_reserved_decode(hc->ev->data, &in, err);
     if (rc)
         return rc;
-
+    char reserved_by[PAYMENT_ID_LEN];
+    int reserved = payment_store_lock_join(hc->db, in.booking_id, reserved_by, err);
+    if (reserved < 0)
+        return reserved;
     struct payment p;
-    rc = payment_store_lock(hc->db, in.booking_id, &p, err);
-    if (rc < 0)
-        return rc;
-    if (rc == 0)
-        return err_set(err, ERR_TRANSIENT, "payment intent for booking '%s' has not arrived yet",
-                       in.booking_id);
+    int has_intent = payment_store_lock(hc->db, in.booking_id, &p, err);
+    if (has_intent < 0)
+        return has_intent;
 
-    struct payment_domain_event ev;
-    rc = payment_charge(&p, app->limit_cents, &ev, err);
+    struct payment_join j;
+    enum payment_join_step next = PAYMENT_JOIN_WAIT;
+    payment_join_of(&j, in.booking_id, has_intent ? &p : NULL, reserved);
+    rc = payment_join_reserve(&j, &next, err);
     if (rc == 0)
-        rc = payment_store_save_decision(hc->db, &p, hc->ev->id, err);
-    if (rc == 0)
-        rc = payment_events_publish(hc->db, &ev, 1, hc->ev->correlation_id, hc->ev->id, err);
+        rc = payment_store_record_reservation(hc->db, in.booking_id, hc->ev->id, err);
     if (rc)
         return rc;
-    log_info_ev(hc->ev, "payment '%s' of booking '%s' %s: amount_cents %lld, limit %d%s%s", p.id,
-                p.booking_id, payment_status_name(p.status), (long long)p.amount_cents,
-                app->limit_cents, p.reason != PAYMENT_DECLINE_NONE ? ", reason " : "",
-                payment_reason_name(p.reason));
+    if (next == PAYMENT_JOIN_CHARGE)
+        return charge(hc, &p, hc->ev->id, err);
+    log_info_ev(hc->ev, "reservation of booking '%s' recorded, waiting for its payment intent",
+                in.booking_id);
     return 0;
 }

@@ -64,6 +64,57 @@ int payment_store_lock(struct db *db, const char *booking_id, struct payment *ou
                    1, params, load_one, out, err);
 }
 
+static int copy_event_id(void *ctx, const struct db_row *row, struct err *err)
+{
+    if (db_row_copy_text(row, 0, ctx, PAYMENT_ID_LEN))
+        return err_set(err, ERR_INTERNAL, "unexpected row in 'charge_joins'");
+    return 0;
+}
+
+int payment_store_lock_join(struct db *db, const char *booking_id,
+                            char reservation_event_id[PAYMENT_ID_LEN], struct err *err)
+{
+    const char *params[] = {booking_id};
+    reservation_event_id[0] = '\0';
+    /*
+     * Two statements, not an upsert that rewrites the row: a concurrent insert
+     * of the same booking makes this one wait for its commit and then insert
+     * nothing, and the SELECT that follows (a new snapshot) sees the row and
+     * waits for its lock.
+     */
+    int rc = db_exec(db, "INSERT INTO charge_joins (booking_id) VALUES ($1::uuid)"
+                         " ON CONFLICT (booking_id) DO NOTHING",
+                     1, params, NULL, NULL, err);
+    if (rc < 0)
+        return rc;
+    rc = db_exec(db,
+                 "SELECT coalesce(reservation_event_id::text, '') FROM charge_joins"
+                 " WHERE booking_id = $1::uuid FOR UPDATE",
+                 1, params, copy_event_id, reservation_event_id, err);
+    if (rc < 0)
+        return rc;
+    if (rc == 0) /* join rows are never deleted */
+        return err_set(err, ERR_TRANSIENT, "join row of booking '%s' vanished after its insert",
+                       booking_id);
+    return reservation_event_id[0] != '\0';
+}
+
+int payment_store_record_reservation(struct db *db, const char *booking_id, const char *event_id,
+                                     struct err *err)
+{
+    const char *params[] = {booking_id, event_id};
+    int rc = db_exec(db,
+                     "UPDATE charge_joins SET reservation_event_id = $2::uuid,"
+                     " reserved_at = clock_timestamp()"
+                     " WHERE booking_id = $1::uuid AND reservation_event_id IS NULL",
+                     2, params, NULL, NULL, err);
+    if (rc < 0)
+        return rc;
+    if (rc == 0)
+        return err_set(err, ERR_CONFLICT, "stock for booking '%s' is already reserved", booking_id);
+    return 0;
+}
+
 int payment_store_save_decision(struct db *db, const struct payment *p, const char *event_id,
                                 struct err *err)
 {

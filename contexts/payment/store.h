@@ -1,7 +1,8 @@
 /*
- * store.h - every SQL statement of payment, on the table payment.payments
- * (migrations/payment/0001_schema.sql). The store saves and loads what the
- * domain decided; it makes no decision itself.
+ * store.h - every SQL statement of payment, on the tables payment.payments
+ * (migrations/payment/0001_schema.sql) and payment.charge_joins
+ * (0004_charge_join.sql). The store saves and loads what the domain decided;
+ * it makes no decision itself.
  *
  * All functions run on the caller's connection and inside the caller's
  * transaction when one is open (a handler's always is). They return a
@@ -41,8 +42,30 @@ int payment_store_lock(struct db *db, const char *booking_id, struct payment *ou
                        struct err *err);
 
 /*
+ * Creates the join row of booking_id when absent and locks it (FOR UPDATE)
+ * until the transaction ends. Every handler calls this before touching the
+ * booking's payment, so the deliveries of one booking, in one instance or in
+ * several, take turns, and each sees what the previous one committed. Copies
+ * the id of the recorded inventory.stock.reserved into reservation_event_id
+ * ("" when none). Returns 1 when a reservation is recorded, 0 when not, or
+ * an error.
+ */
+int payment_store_lock_join(struct db *db, const char *booking_id,
+                            char reservation_event_id[PAYMENT_ID_LEN], struct err *err);
+
+/*
+ * Records on the locked join row of booking_id that event_id (an
+ * inventory.stock.reserved) reserved its stock. Returns 0, ERR_CONFLICT when
+ * a reservation is recorded already (payment_join_reserve checks that
+ * first, under the lock, so this does not happen), or an error.
+ */
+int payment_store_record_reservation(struct db *db, const char *booking_id, const char *event_id,
+                                     struct err *err);
+
+/*
  * Saves the decision payment_charge made on p (status, reason) with
- * decided_at = now and the deciding event_id. Only an intent row is updated:
+ * decided_at = now and the deciding event_id (the inventory.stock.reserved,
+ * whichever half of the join came last). Only an intent row is updated:
  * anything else is ERR_CONFLICT (the row must be locked by payment_store_lock
  * first, so this does not happen). Returns 0 or an error.
  */

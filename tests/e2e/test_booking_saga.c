@@ -2,8 +2,8 @@
  * test_booking_saga.c - SPEC §1 "Booking with stock deduction" end to end,
  * against the six real executables: the happy path, a reservation that fails,
  * a declined payment and its compensation, bad input, 100 concurrent bookings
- * for 60 units, events delivered to payment in the wrong order, and the
- * correlation/causation ids of one booking's events.
+ * for 60 units, events delivered to payment in either order (the join: one
+ * charge, no retry), and the correlation/causation ids of one booking's events.
  *
  * Each test starts from empty schemas and queues with a provider owner, a
  * customer (both users) and one offering that booking and inventory know.
@@ -706,38 +706,44 @@ static void delivery_facts(const struct bus_delivery *d, char *type, size_t tlen
     json_decref(ev);
 }
 
-/*
- * payment gets inventory.stock.reserved before booking.booking.created: the
- * reservation fails transiently (no intent yet), is retried, and the booking
- * is still confirmed.
- */
-static void test_reservation_before_booking_created_still_confirms(void **state)
+/* Connects a publisher with confirms to the test's broker; bus_free it. */
+static struct bus *publisher(void)
 {
-    (void)state;
-    char off[E2E_ID_LEN], bk[E2E_ID_LEN];
-    offering(1000, 10, off);
+    struct err err;
+    err_clear(&err);
+    struct bus *pub = bus_new(&(struct bus_config){.url = e2e_amqp_url(), .confirms = 1});
+    assert_non_null(pub);
+    if (bus_connect(pub, &err) != 0)
+        fail_msg("connecting the publisher: %s", err.msg);
+    return pub;
+}
 
-    e2e_stop(E2E_PAYMENT);
-    book(off, 2, NULL, 2000, bk);
-
-    /* Take both events for this booking off payment.events (nobody else consumes it now). */
+/*
+ * Takes booking.booking.created and inventory.stock.reserved of each of the n
+ * bookings off payment.events into created[i] and reserved[i] (release them),
+ * and puts every other message back. payment must be stopped: nobody else
+ * consumes that queue then.
+ */
+static void take_payment_events(const char *const *bookings, size_t n,
+                                struct bus_delivery *created, struct bus_delivery *reserved)
+{
     struct err err;
     err_clear(&err);
     struct bus *sub = bus_new(&(struct bus_config){.url = e2e_amqp_url(), .prefetch = 256});
-    struct bus *pub = bus_new(&(struct bus_config){.url = e2e_amqp_url(), .confirms = 1});
     assert_non_null(sub);
-    assert_non_null(pub);
     if (bus_connect(sub, &err) != 0 || bus_consume(sub, "payment.events", &err) != 0)
         fail_msg("consuming payment.events: %s", err.msg);
+    memset(created, 0, n * sizeof(*created));
+    memset(reserved, 0, n * sizeof(*reserved));
     static struct kept others[64];
     int nothers = 0;
-    struct bus_delivery created = {0}, reserved = {0};
+    size_t taken = 0;
     int64_t deadline = testlib_now_ms() + SAGA_WAIT_MS;
-    while (!created.body || !reserved.body) {
+    while (taken < 2 * n) {
         if (testlib_now_ms() > deadline)
-            fail_msg("waited %d ms for booking.booking.created (%s) and inventory.stock.reserved "
-                     "(%s) of booking %s in payment.events", SAGA_WAIT_MS,
-                     created.body ? "seen" : "missing", reserved.body ? "seen" : "missing", bk);
+            fail_msg("waited %d ms for booking.booking.created and inventory.stock.reserved of %zu "
+                     "booking(s) (first %s) in payment.events: %zu of %zu seen", SAGA_WAIT_MS, n,
+                     bookings[0], taken, 2 * n);
         struct bus_delivery d;
         memset(&d, 0, sizeof(d));
         int got = bus_next(sub, &d, 200, &err);
@@ -749,26 +755,53 @@ static void test_reservation_before_booking_created_still_confirms(void **state)
         delivery_facts(&d, type, sizeof(type), booking, sizeof(booking));
         if (bus_ack(sub, d.tag, 0, &err) != 0)
             fail_msg("ack on payment.events: %s", err.msg);
-        if (strcmp(booking, bk) == 0 && strcmp(type, "booking.booking.created") == 0 && !created.body)
-            created = d;
-        else if (strcmp(booking, bk) == 0 && strcmp(type, "inventory.stock.reserved") == 0 &&
-                 !reserved.body)
-            reserved = d;
-        else if (nothers < (int)(sizeof(others) / sizeof(others[0])))
+        struct bus_delivery *slot = NULL;
+        for (size_t i = 0; i < n && !slot; i++) {
+            if (strcmp(booking, bookings[i]) != 0)
+                continue;
+            if (strcmp(type, "booking.booking.created") == 0 && !created[i].body)
+                slot = &created[i];
+            else if (strcmp(type, "inventory.stock.reserved") == 0 && !reserved[i].body)
+                slot = &reserved[i];
+        }
+        if (slot) {
+            *slot = d;
+            taken++;
+        } else if (nothers < (int)(sizeof(others) / sizeof(others[0]))) {
             others[nothers++].d = d;
-        else
+        } else {
             fail_msg("more than %d unrelated messages in payment.events", nothers);
+        }
     }
     /* Close the reader first, so nothing published next comes back to it. */
     bus_free(sub);
-    if (bus_connect(pub, &err) != 0)
-        fail_msg("connecting the publisher: %s", err.msg);
-    republish(pub, &reserved, "payment.events");
-    republish(pub, &created, "payment.events");
+    struct bus *pub = publisher();
     for (int i = 0; i < nothers; i++) {
         republish(pub, &others[i].d, "payment.events");
         bus_delivery_release(&others[i].d);
     }
+    bus_free(pub);
+}
+
+/*
+ * payment gets inventory.stock.reserved before booking.booking.created: it
+ * records the reservation, charges when the intent arrives (the join), and
+ * the booking is confirmed, without a retry.
+ */
+static void test_reservation_before_booking_created_still_confirms(void **state)
+{
+    (void)state;
+    char off[E2E_ID_LEN], bk[E2E_ID_LEN];
+    offering(1000, 10, off);
+
+    e2e_stop(E2E_PAYMENT);
+    book(off, 2, NULL, 2000, bk);
+    const char *const bookings[] = {bk};
+    struct bus_delivery created, reserved;
+    take_payment_events(bookings, 1, &created, &reserved);
+    struct bus *pub = publisher();
+    republish(pub, &reserved, "payment.events");
+    republish(pub, &created, "payment.events");
     bus_free(pub);
     char reserved_id[BUS_ID_LEN];
     snprintf(reserved_id, sizeof(reserved_id), "%s", reserved.message_id);
@@ -783,17 +816,133 @@ static void test_reservation_before_booking_created_still_confirms(void **state)
     assert_string_equal(e2e_str(json_array_get(p, 0), "status"), "succeeded");
     json_decref(p);
 
-    /* payment saw the reservation first, failed transiently, and retried it. */
+    /* payment saw the reservation first and handled it once: no retry (SPEC §4 Ordering). */
     char attempts[16], status[32];
     e2e_value("SELECT attempts::text FROM payment.inbox WHERE id = $1::uuid", reserved_id, NULL,
               attempts, sizeof(attempts));
     e2e_value("SELECT status FROM payment.inbox WHERE id = $1::uuid", reserved_id, NULL, status,
               sizeof(status));
     assert_string_equal(status, "processed");
-    if (atoi(attempts) < 2)
-        fail_msg("payment.inbox row of inventory.stock.reserved %s has attempts '%s', expected ≥ 2 "
-                 "(it arrived before its booking.booking.created)", reserved_id, attempts);
+    if (strcmp(attempts, "1") != 0)
+        fail_msg("payment.inbox row of inventory.stock.reserved %s has attempts '%s', expected 1 "
+                 "(it arrived before its booking.booking.created, which must not cost a retry)",
+                 reserved_id, attempts);
     assert_notified("booking_confirmed", bk);
+}
+
+#define JOIN_CHARGE_MS 500 /* the charge follows the second half at once, not after a backoff */
+
+/* The sum of every sample of metric `name` in payment's GET /metrics (0 when absent). */
+static long long payment_metric(const char *name)
+{
+    long status;
+    char *text = NULL, errbuf[256];
+    if (e2e_http_port(e2e_port(E2E_PAYMENT), "GET", "/metrics", NULL, 0, NULL, 5000, &status,
+                      &text, NULL, errbuf) != E2E_HTTP_ANSWERED || status != 200)
+        fail_msg("GET /metrics on payment failed: %s", errbuf);
+    long long sum = 0;
+    size_t len = strlen(name);
+    for (const char *line = text; line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+        if (strncmp(line, name, len) != 0 || (line[len] != ' ' && line[len] != '{'))
+            continue;
+        const char *value = strchr(line + len, ' ');
+        sum += value ? strtoll(value + 1, NULL, 10) : 0;
+    }
+    free(text);
+    return sum;
+}
+
+static const char *const PAYMENT_EVENTS_OF_BOOKING =
+    "SELECT count(*) FROM payment.outbox WHERE type LIKE 'payment.payment.%'"
+    " AND payload->'data'->>'booking_id' = $1";
+
+/*
+ * Gives payment `first` and waits until it is handled (no charge yet), then
+ * `second`, and checks the charge follows within JOIN_CHARGE_MS.
+ */
+static void join_in_order(struct bus *pub, const struct bus_delivery *first,
+                          const struct bus_delivery *second, const char *booking_id)
+{
+    char type[BUS_ID_LEN], booking[64];
+    delivery_facts(first, type, sizeof(type), booking, sizeof(booking));
+    republish(pub, first, "payment.events");
+    e2e_wait_handled(E2E_PAYMENT, type, "booking_id", booking_id, SAGA_WAIT_MS);
+    if (e2e_count(PAYMENT_EVENTS_OF_BOOKING, booking_id, NULL) != 0)
+        fail_msg("payment charged booking %s on %s alone", booking_id, type);
+
+    int64_t t0 = testlib_now_ms();
+    republish(pub, second, "payment.events");
+    int64_t n;
+    while ((n = e2e_count(PAYMENT_EVENTS_OF_BOOKING, booking_id, NULL)) == 0 &&
+           testlib_now_ms() - t0 < SAGA_WAIT_MS)
+        testlib_sleep_ms(5);
+    int64_t took = testlib_now_ms() - t0;
+    if (n != 1)
+        fail_msg("booking %s: %lld payment.payment.* events after its second half, expected 1",
+                 booking_id, (long long)n);
+    if (took > JOIN_CHARGE_MS)
+        fail_msg("booking %s (%s first): charged %lld ms after the second half, expected at most "
+                 "%d (a retry's backoff?)", booking_id, type, (long long)took, JOIN_CHARGE_MS);
+}
+
+/*
+ * SPEC §1 step 4 and §4 Ordering: booking.booking.created and
+ * inventory.stock.reserved reach payment in either order; whichever comes
+ * second charges at once, exactly once, and nothing is retried. Copies of
+ * both (the same ids) change nothing.
+ */
+static void test_payment_charges_once_when_its_two_events_meet_in_either_order(void **state)
+{
+    (void)state;
+    char off[E2E_ID_LEN], a[E2E_ID_LEN], b[E2E_ID_LEN];
+    offering(1000, 10, off);
+    e2e_stop(E2E_PAYMENT);
+    book(off, 1, NULL, 1000, a);
+    book(off, 2, NULL, 2000, b);
+    const char *const bookings[] = {a, b};
+    struct bus_delivery created[2], reserved[2];
+    take_payment_events(bookings, 2, created, reserved);
+    e2e_start(E2E_PAYMENT);
+
+    struct bus *pub = publisher();
+    join_in_order(pub, &reserved[0], &created[0], a); /* reservation first */
+    join_in_order(pub, &created[1], &reserved[1], b); /* intent first */
+
+    long long dups = payment_metric("events_duplicates_total");
+    for (int i = 0; i < 2; i++) {
+        republish(pub, &created[i], "payment.events");
+        republish(pub, &reserved[i], "payment.events");
+    }
+    int64_t deadline = testlib_now_ms() + SAGA_WAIT_MS;
+    while (payment_metric("events_duplicates_total") < dups + 4 && testlib_now_ms() < deadline)
+        testlib_sleep_ms(50);
+    if (payment_metric("events_duplicates_total") < dups + 4)
+        fail_msg("payment did not count the 4 copies as duplicates within %d ms", SAGA_WAIT_MS);
+    bus_free(pub);
+
+    for (int i = 0; i < 2; i++) {
+        json_decref(booking_until(bookings[i], "confirmed"));
+        json_t *p = payments_of(bookings[i]);
+        assert_int_equal(json_array_size(p), 1);
+        assert_string_equal(e2e_str(json_array_get(p, 0), "status"), "succeeded");
+        json_decref(p);
+        assert_int_equal(e2e_count(PAYMENT_EVENTS_OF_BOOKING, bookings[i], NULL), 1);
+        assert_int_equal(e2e_count("SELECT count(*) FROM payment.payments WHERE booking_id = $1::uuid",
+                                   bookings[i], NULL), 1);
+        const struct bus_delivery *both[] = {&created[i], &reserved[i]};
+        for (int k = 0; k < 2; k++) {
+            char row[64];
+            e2e_value("SELECT status || ' ' || attempts FROM payment.inbox WHERE id = $1::uuid",
+                      both[k]->message_id, NULL, row, sizeof(row));
+            if (strcmp(row, "processed 1") != 0)
+                fail_msg("payment.inbox row of %s %s (booking %s) is '%s', expected 'processed 1'",
+                         both[k]->type, both[k]->message_id, bookings[i], row);
+        }
+        bus_delivery_release(&created[i]);
+        bus_delivery_release(&reserved[i]);
+    }
+    assert_int_equal(payment_metric("events_retried_total"), 0);
+    assert_stock(off, 10, 7, 0, 3);
 }
 
 /* ------------------------------------------------------------ correlation */
@@ -931,6 +1080,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unknown_offering_and_bad_booking_input_are_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_bookings_never_oversell, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reservation_before_booking_created_still_confirms, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_payment_charges_once_when_its_two_events_meet_in_either_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_booking_events_share_the_request_correlation_and_name_their_cause, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

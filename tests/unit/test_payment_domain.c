@@ -1,8 +1,9 @@
 /*
  * test_payment_domain.c - the payment aggregate without any I/O: the charge
  * decision around the limit (limit-1, limit, limit+1), every transition of
- * intent → succeeded | failed, every refused one, the domain events raised
- * and the validation rules (contexts/payment/domain/payment.c).
+ * intent → succeeded | failed, every refused one, the domain events raised,
+ * the validation rules and the join of booking.booking.created and
+ * inventory.stock.reserved in either order (contexts/payment/domain/payment.c).
  */
 #include "payment/domain/payment.h"
 
@@ -269,6 +270,174 @@ static void test_charge_with_an_invalid_limit_leaves_the_intent_untouched(void *
     assert_int_equal(p.status, PAYMENT_INTENT);
 }
 
+/* ---- the join: two events, either order, one charge ------------------------------ */
+
+/* The join as the store finds it: p NULL = no intent yet. */
+static struct payment_join join_of(const struct payment *p, int has_reservation)
+{
+    struct payment_join j;
+    payment_join_of(&j, BOOKING_ID, p, has_reservation);
+    return j;
+}
+
+static void test_join_of_copies_what_the_store_found(void **state)
+{
+    (void)state;
+    struct payment_join j = join_of(NULL, 1);
+    assert_string_equal(j.booking_id, BOOKING_ID);
+    assert_int_equal(j.has_intent, 0);
+    assert_int_equal(j.has_reservation, 1);
+    struct payment p = intent_of(100);
+    struct payment_domain_event ev;
+    struct err err;
+    err_clear(&err);
+    assert_int_equal(payment_charge(&p, DEFAULT_LIMIT, &ev, &err), 0);
+    j = join_of(&p, 0);
+    assert_int_equal(j.has_intent, 1);
+    assert_int_equal(j.status, PAYMENT_SUCCEEDED);
+    assert_int_equal(j.has_reservation, 0);
+}
+
+static void test_join_waits_while_either_half_is_missing(void **state)
+{
+    (void)state;
+    struct payment p = intent_of(100);
+    struct payment_join neither = join_of(NULL, 0);
+    struct payment_join intent_only = join_of(&p, 0);
+    struct payment_join reservation_only = join_of(NULL, 1);
+    assert_int_equal(payment_join_next(&neither), PAYMENT_JOIN_WAIT);
+    assert_int_equal(payment_join_next(&intent_only), PAYMENT_JOIN_WAIT);
+    assert_int_equal(payment_join_next(&reservation_only), PAYMENT_JOIN_WAIT);
+}
+
+static void test_join_charges_when_both_halves_meet_an_intent(void **state)
+{
+    (void)state;
+    struct payment p = intent_of(100);
+    struct payment_join both = join_of(&p, 1);
+    assert_int_equal(payment_join_next(&both), PAYMENT_JOIN_CHARGE);
+}
+
+static void test_join_is_done_once_the_payment_is_decided(void **state)
+{
+    (void)state;
+    const int64_t amounts[] = {DEFAULT_LIMIT, DEFAULT_LIMIT + 1}; /* succeeded, failed */
+    for (size_t i = 0; i < 2; i++) {
+        struct payment p = intent_of(amounts[i]);
+        struct payment_domain_event ev;
+        struct err err;
+        err_clear(&err);
+        assert_int_equal(payment_charge(&p, DEFAULT_LIMIT, &ev, &err), 0);
+        struct payment_join j = join_of(&p, 1);
+        assert_int_equal(payment_join_next(&j), PAYMENT_JOIN_DONE);
+    }
+}
+
+/* Intent first: the reservation completes the join and calls for the charge. */
+static void test_reservation_after_the_intent_charges(void **state)
+{
+    (void)state;
+    struct payment p = intent_of(100);
+    struct payment_join j = join_of(&p, 0);
+    enum payment_join_step next = PAYMENT_JOIN_DONE;
+    struct err err;
+    err_clear(&err);
+    assert_int_equal(payment_join_reserve(&j, &next, &err), 0);
+    assert_int_equal(next, PAYMENT_JOIN_CHARGE);
+    assert_int_equal(j.has_reservation, 1);
+}
+
+/* Reservation first: it is recorded and waits; the intent then completes the join. */
+static void test_reservation_before_the_intent_waits_and_the_intent_then_charges(void **state)
+{
+    (void)state;
+    struct payment_join j = join_of(NULL, 0);
+    enum payment_join_step next = PAYMENT_JOIN_CHARGE;
+    struct err err;
+    err_clear(&err);
+    assert_int_equal(payment_join_reserve(&j, &next, &err), 0);
+    assert_int_equal(next, PAYMENT_JOIN_WAIT);
+    assert_int_equal(j.has_reservation, 1);
+    /* The intent arrives: what its handler finds under the lock. */
+    struct payment p = intent_of(100);
+    struct payment_join later = join_of(&p, j.has_reservation);
+    assert_int_equal(payment_join_next(&later), PAYMENT_JOIN_CHARGE);
+}
+
+/* Both orders end in exactly one CHARGE among the two arrivals. */
+static void test_either_order_charges_exactly_once(void **state)
+{
+    (void)state;
+    for (int intent_first = 0; intent_first < 2; intent_first++) {
+        struct payment p = intent_of(100);
+        int has_intent = 0, has_reservation = 0, charges = 0;
+        for (int k = 0; k < 2; k++) {
+            int is_intent = (k == 0) == intent_first;
+            struct payment_join j;
+            if (is_intent) {
+                has_intent = 1;
+                j = join_of(&p, has_reservation);
+                if (payment_join_next(&j) == PAYMENT_JOIN_CHARGE)
+                    charges++;
+            } else {
+                j = join_of(has_intent ? &p : NULL, has_reservation);
+                enum payment_join_step next = PAYMENT_JOIN_DONE;
+                struct err err;
+                err_clear(&err);
+                assert_int_equal(payment_join_reserve(&j, &next, &err), 0);
+                has_reservation = j.has_reservation;
+                if (next == PAYMENT_JOIN_CHARGE)
+                    charges++;
+            }
+            if (charges == 1 && p.status == PAYMENT_INTENT) {
+                struct payment_domain_event ev;
+                struct err err;
+                err_clear(&err);
+                assert_int_equal(payment_charge(&p, DEFAULT_LIMIT, &ev, &err), 0);
+            }
+        }
+        assert_int_equal(charges, 1);
+        assert_int_equal(p.status, PAYMENT_SUCCEEDED);
+        /* A second booking.booking.created (another event id) afterwards: nothing to do. */
+        struct payment_join again = join_of(&p, has_reservation);
+        assert_int_equal(payment_join_next(&again), PAYMENT_JOIN_DONE);
+    }
+}
+
+/* A refused reservation leaves the join as it was and says nothing about the next step. */
+static void assert_reservation_refused(struct payment_join j, const char *what)
+{
+    struct payment_join before = j;
+    enum payment_join_step next = (enum payment_join_step)99;
+    struct err err;
+    err_clear(&err);
+    assert_int_equal(payment_join_reserve(&j, &next, &err), ERR_CONFLICT);
+    assert_non_null(strstr(err.msg, what));
+    assert_non_null(strstr(err.msg, BOOKING_ID));
+    assert_memory_equal(&j, &before, sizeof(j));
+    assert_int_equal(next, 99);
+}
+
+static void test_second_reservation_is_refused_before_and_after_the_intent(void **state)
+{
+    (void)state;
+    struct payment p = intent_of(100);
+    assert_reservation_refused(join_of(NULL, 1), "already reserved");
+    assert_reservation_refused(join_of(&p, 1), "already reserved");
+}
+
+static void test_reservation_of_a_decided_payment_is_refused(void **state)
+{
+    (void)state;
+    /* Decided before the join was recorded (no reservation on the row): still a second one. */
+    struct payment p = intent_of(DEFAULT_LIMIT + 1);
+    struct payment_domain_event ev;
+    struct err err;
+    err_clear(&err);
+    assert_int_equal(payment_charge(&p, DEFAULT_LIMIT, &ev, &err), 0);
+    assert_reservation_refused(join_of(&p, 0), "already failed");
+}
+
 /* ---- names: the text the store keeps and the contract carries -------------------- */
 
 static void test_status_names_round_trip_and_unknown_ones_are_refused(void **state)
@@ -325,6 +494,15 @@ int main(void)
         cmocka_unit_test(test_charge_refuses_a_succeeded_payment),
         cmocka_unit_test(test_charge_refuses_a_failed_payment),
         cmocka_unit_test(test_charge_with_an_invalid_limit_leaves_the_intent_untouched),
+        cmocka_unit_test(test_join_of_copies_what_the_store_found),
+        cmocka_unit_test(test_join_waits_while_either_half_is_missing),
+        cmocka_unit_test(test_join_charges_when_both_halves_meet_an_intent),
+        cmocka_unit_test(test_join_is_done_once_the_payment_is_decided),
+        cmocka_unit_test(test_reservation_after_the_intent_charges),
+        cmocka_unit_test(test_reservation_before_the_intent_waits_and_the_intent_then_charges),
+        cmocka_unit_test(test_either_order_charges_exactly_once),
+        cmocka_unit_test(test_second_reservation_is_refused_before_and_after_the_intent),
+        cmocka_unit_test(test_reservation_of_a_decided_payment_is_refused),
         cmocka_unit_test(test_status_names_round_trip_and_unknown_ones_are_refused),
         cmocka_unit_test(test_reason_names_round_trip_and_unknown_ones_are_refused),
     };

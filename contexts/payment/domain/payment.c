@@ -14,13 +14,23 @@
  *
  *   Transitions → the function that performs them:
  *     (none) → intent        payment_open     booking.booking.created arrived
- *     intent → succeeded     payment_charge   inventory.stock.reserved, approved
- *     intent → failed        payment_charge   inventory.stock.reserved, declined
+ *     intent → succeeded     payment_charge   the join is complete, approved
+ *     intent → failed        payment_charge   the join is complete, declined
  *   Refused: payment_charge on succeeded or failed (ERR_CONFLICT): a booking
  *   is charged at most once. payment_check_intent refuses a second intent for
  *   the same booking with another amount (ERR_CONFLICT).
  *
- * Invariant: reason is PAYMENT_DECLINE_NONE unless status is PAYMENT_FAILED.
+ * The join decides when to charge: booking.booking.created (the intent) and
+ * inventory.stock.reserved (the reservation) arrive in either order; the
+ * second of them completes it (payment_join_next says CHARGE), whichever it
+ * is. payment_join_reserve refuses a second reservation (ERR_CONFLICT).
+ *
+ *     neither ──created──▶ intent only ──reserved──▶ both: CHARGE
+ *        └─────reserved──▶ reservation only ──created──▶ both: CHARGE
+ *
+ * Invariants: reason is PAYMENT_DECLINE_NONE unless status is PAYMENT_FAILED;
+ * a payment with both halves of its join is decided once the handler that
+ * completed the join commits.
  */
 #include "payment/domain/payment.h"
 
@@ -118,6 +128,41 @@ int payment_charge(struct payment *p, int64_t limit_cents, struct payment_domain
     p->status = d.approved ? PAYMENT_SUCCEEDED : PAYMENT_FAILED;
     p->reason = d.reason;
     event_fill(ev, d.approved ? PAYMENT_DOMAIN_SUCCEEDED : PAYMENT_DOMAIN_FAILED, p);
+    return 0;
+}
+
+void payment_join_of(struct payment_join *j, const char *booking_id, const struct payment *p,
+                     int has_reservation)
+{
+    memset(j, 0, sizeof(*j));
+    snprintf(j->booking_id, sizeof(j->booking_id), "%s", booking_id);
+    j->has_intent = p != NULL;
+    j->status = p ? p->status : PAYMENT_INTENT;
+    j->has_reservation = has_reservation != 0;
+}
+
+enum payment_join_step payment_join_next(const struct payment_join *j)
+{
+    if (!j->has_intent || !j->has_reservation)
+        return PAYMENT_JOIN_WAIT;
+    return j->status == PAYMENT_INTENT ? PAYMENT_JOIN_CHARGE : PAYMENT_JOIN_DONE;
+}
+
+int payment_join_reserve(struct payment_join *j, enum payment_join_step *next, struct err *err)
+{
+    if (j->has_reservation)
+        return err_set(err, ERR_CONFLICT, "stock for booking '%s' is already reserved",
+                       j->booking_id);
+    /*
+     * Every decision records its reservation, so a decided payment without one
+     * was decided before the join was recorded (migration 0004): this
+     * reservation is its second.
+     */
+    if (j->has_intent && j->status != PAYMENT_INTENT)
+        return err_set(err, ERR_CONFLICT, "payment for booking '%s' is already %s", j->booking_id,
+                       payment_status_name(j->status));
+    j->has_reservation = 1;
+    *next = payment_join_next(j);
     return 0;
 }
 

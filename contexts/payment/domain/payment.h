@@ -1,7 +1,8 @@
 /*
  * payment.h - the payment aggregate: one payment per booking, from the
  * intent (booking.booking.created told us the amount) to its one decision
- * (inventory.stock.reserved told us to charge). Pure C: no I/O, no JSON, no
+ * (inventory.stock.reserved told us to charge), and the join of those two
+ * events, which arrive in either order. Pure C: no I/O, no JSON, no
  * database; ids and the limit come in as values.
  *
  * The charge is a pure function of the amount and the limit
@@ -108,6 +109,50 @@ int payment_check_intent(const struct payment *p, int64_t amount_cents, struct e
  */
 int payment_charge(struct payment *p, int64_t limit_cents, struct payment_domain_event *ev,
                    struct err *err);
+
+/* ---- the join: two events, either order, one charge ------------------------- */
+
+/*
+ * What payment knows of one booking when booking.booking.created or
+ * inventory.stock.reserved arrives (SPEC §1 step 4, §4 Ordering). They come
+ * from different producers, so either may be first: the first is recorded,
+ * the second completes the join and the charge happens then, once, without a
+ * retry. The handlers fill this under the booking's lock, so it is the whole
+ * truth while they decide.
+ */
+struct payment_join {
+    char booking_id[PAYMENT_ID_LEN];
+    int has_intent;             /* booking.booking.created handled: the payment exists */
+    enum payment_status status; /* the payment's status, when has_intent */
+    int has_reservation;        /* inventory.stock.reserved handled */
+};
+
+/* What to do with a booking's payment once the arriving half is recorded. */
+enum payment_join_step {
+    PAYMENT_JOIN_WAIT,   /* the other half is missing: keep this one, do nothing more */
+    PAYMENT_JOIN_CHARGE, /* both halves, still an intent: charge now (payment_charge) */
+    PAYMENT_JOIN_DONE,   /* both halves, decided already: nothing left to do */
+};
+
+/*
+ * Fills *j for booking_id from what the store found under the lock: p, the
+ * booking's payment (NULL when its intent has not arrived), and whether a
+ * reservation is recorded. Cannot fail.
+ */
+void payment_join_of(struct payment_join *j, const char *booking_id, const struct payment *p,
+                     int has_reservation);
+
+/* The step j calls for: WAIT unless both halves are there, then CHARGE or DONE. Cannot fail. */
+enum payment_join_step payment_join_next(const struct payment_join *j);
+
+/*
+ * inventory.stock.reserved arrived for j's booking: records the reservation
+ * in j and puts the step it calls for into *next (WAIT or CHARGE). Returns 0;
+ * ERR_CONFLICT when j already has a reservation or its payment is decided
+ * (stock is reserved once per booking: a second reservation is a bug
+ * upstream), with j untouched.
+ */
+int payment_join_reserve(struct payment_join *j, enum payment_join_step *next, struct err *err);
 
 /* ---- names ------------------------------------------------------------------- */
 
