@@ -67,6 +67,10 @@ const struct config_key config_common_keys[] = {
      "in_transaction|after_commit", 0, F(outbox_notify),
      "how a write in another process wakes the relay: NOTIFY in its transaction (SPEC), or right after its "
      "commit (ADR 0006); writes in the relay's own process wake it directly (ADR 0008)"},
+    {"BREAKER_THRESHOLD", "--breaker-threshold", CONFIG_INT, "10", 0, 10000, NULL, 0, F(breaker_threshold),
+     "transient handler failures in a row (a dependency is out) that pause a consumer; 0 = never pause"},
+    {"BREAKER_PAUSE_MAX_MS", "--breaker-pause-max-ms", CONFIG_INT, "30000", 1000, 3600000, NULL, 0,
+     F(breaker_pause_max_ms), "longest pause of a consumer's circuit breaker (from 1 s, doubling)"},
     {"LEASE_MS", "--lease-ms", CONFIG_INT, "10000", 100, 3600000, NULL, 0, F(lease_ms),
      "how long a relay owns claimed outbox rows and a consumer a retry in progress (a relay pass ends "
      "within RELAY_CONFIRM_TIMEOUT_MS, 5 s; a restart with the same INSTANCE_ID takes its own rows back at once)"},

@@ -46,6 +46,8 @@ enum delivery_outcome {
 };
 
 struct item;
+struct consumer;
+static void open_breaker(struct consumer *c);
 
 /* run_handler's answer when the inbox row was finished by someone else meanwhile. */
 #define HANDLED_ELSEWHERE 1
@@ -70,6 +72,10 @@ struct consumer {
     struct bus *dl_bus; /* publishing dead letters, with confirms */
     int64_t last_sweep_ms;
     uint32_t rng;
+    int transient_streak;           /* handler failures in a row, each transient (breaker) */
+    int breaker_pause_ms;           /* the next pause when the breaker opens */
+    _Atomic int64_t paused_until_ms; /* breaker open until this monotonic time; 0 = closed */
+    struct metrics_gauge *breaker_gauge;
     struct item *items; /* CONSUMER_BATCH_MAX deliveries in hand */
     size_t batch_max;   /* min(CONSUMER_BATCH_MAX, prefetch) */
 
@@ -601,12 +607,25 @@ static void prepare(struct consumer *c, struct item *it)
     it->run = true;
 }
 
+/* A failure that says only that another transaction held what this one needed. */
+static bool contended(const struct err *err)
+{
+    return err->code == ERR_TRANSIENT &&
+           (strcmp(err->sqlstate, "40P01") == 0 || strcmp(err->sqlstate, "40001") == 0 ||
+            strcmp(err->sqlstate, "55P03") == 0);
+}
+
 /* After the run (and its commit): the outcome of one runnable delivery. */
 static void finish(struct consumer *c, struct item *it)
 {
     trace_set_current(&it->span);
     if (it->rc == 0 || it->rc == HANDLED_ELSEWHERE)
         set_db_state(c, true, NULL);
+    /* The breaker counts what says "a dependency is out": transient handler failures in a row. */
+    if (it->rc == 0)
+        c->transient_streak = 0;
+    else if (it->rc == ERR_TRANSIENT && !contended(&it->err) && !db_error_is_outage(&it->err))
+        c->transient_streak++;
     if (it->rc == 0) {
         if (it->t0 >= 0) /* -1: run_handler observed it */
             observe_handled(c, &it->ev, it->t0);
@@ -620,14 +639,6 @@ static void finish(struct consumer *c, struct item *it)
         it->out = database_refused(c, &it->d, &it->ev, &it->err);
     }
     trace_set_current(NULL);
-}
-
-/* A failure that says only that another transaction held what this one needed. */
-static bool contended(const struct err *err)
-{
-    return err->code == ERR_TRANSIENT &&
-           (strcmp(err->sqlstate, "40P01") == 0 || strcmp(err->sqlstate, "40001") == 0 ||
-            strcmp(err->sqlstate, "55P03") == 0);
 }
 
 /*
@@ -753,7 +764,11 @@ static void sweep_retries(struct consumer *c)
     struct err err;
     err_clear(&err);
     int lease = c->cfg.lease_ms > 0 ? c->cfg.lease_ms : 30000;
-    if (inbox_claim_due(c->start_db, c->context, CONSUMER_SWEEP_BATCH, lease, rows, &n, &err) != 0) {
+    /* Never claim (and count a start of) more retries than may fail before the breaker opens. */
+    int max = CONSUMER_SWEEP_BATCH;
+    if (c->cfg.breaker_threshold > 0 && c->cfg.breaker_threshold - c->transient_streak < max)
+        max = c->cfg.breaker_threshold - c->transient_streak > 0 ? c->cfg.breaker_threshold - c->transient_streak : 1;
+    if (inbox_claim_due(c->start_db, c->context, max, lease, rows, &n, &err) != 0) {
         set_db_state(c, false, &err);
         return;
     }
@@ -778,10 +793,15 @@ static void sweep_retries(struct consumer *c)
         } else {
             int rc = run_handler(c, sub, &ev, rows[i].payload, "failed", rows[i].attempts, &err);
             if (rc == 0) {
+                c->transient_streak = 0;
                 count("events_consumed_total", "integration events handled (committed)", ev.type);
                 log_info_ev(&ev, "handled on attempt %d", rows[i].attempts);
             } else if (rc != HANDLED_ELSEWHERE) {
+                if (rc == ERR_TRANSIENT && !contended(&err) && !db_error_is_outage(&err))
+                    c->transient_streak++;
                 settle_failure(c, &ev, rows[i].payload, rows[i].attempts, rc, err.msg, NULL);
+                if (c->cfg.breaker_threshold > 0 && c->transient_streak >= c->cfg.breaker_threshold)
+                    open_breaker(c);
             }
         }
         envelope_release(&ev);
@@ -810,6 +830,45 @@ static int ensure_consuming(struct consumer *c)
         log_warn("consumer cannot reach the broker (retrying): %s", err.msg);
     bus_disconnect(c->bus);
     return -1;
+}
+
+/*
+ * The breaker opens: off the queue (the deliveries we were given but had not
+ * taken go back, unstarted) and no retries from the database until the pause
+ * is over; then the next batch is the probe. Each opening doubles the pause.
+ */
+static void open_breaker(struct consumer *c)
+{
+    int pause = c->breaker_pause_ms;
+    int max = c->cfg.breaker_pause_max_ms > 0 ? c->cfg.breaker_pause_max_ms : 30000;
+    c->breaker_pause_ms = pause * 2 < max ? pause * 2 : max;
+    atomic_store(&c->paused_until_ms, now_ms() + pause);
+    c->transient_streak = 0;
+    c->consuming = false;
+    bus_disconnect(c->bus);
+    metrics_gauge_set(c->breaker_gauge, 1);
+    log_warn("consumer paused for %d ms: %d handler failures in a row said a dependency is out", pause,
+             c->cfg.breaker_threshold);
+}
+
+/* The pause is over: the next batch probes; one success closes the breaker for good. */
+static bool breaker_holds(struct consumer *c)
+{
+    int64_t until = atomic_load(&c->paused_until_ms);
+    if (until == 0)
+        return false;
+    if (now_ms() < until)
+        return true;
+    atomic_store(&c->paused_until_ms, 0);
+    metrics_gauge_set(c->breaker_gauge, 0);
+    log_info("consumer resumes after its pause: the next deliveries probe the dependency");
+    return false;
+}
+
+bool consumer_paused(const struct consumer *c)
+{
+    int64_t until = atomic_load(&c->paused_until_ms);
+    return until != 0 && now_ms() < until;
 }
 
 /*
@@ -855,7 +914,9 @@ static void consume_some(struct consumer *c)
         envelope_release(&it->ev);
         bus_delivery_release(&it->d);
     }
-    if (lost) {
+    if (c->cfg.breaker_threshold > 0 && c->transient_streak >= c->cfg.breaker_threshold) {
+        open_breaker(c);
+    } else if (lost) {
         c->consuming = false;
         bus_disconnect(c->bus);
     } else if (requeued && !link_is_up(&c->db_link)) {
@@ -876,7 +937,8 @@ static void *consumer_main(void *arg)
          * (each one counts against a quorum queue's x-delivery-limit): stay off the queue
          * until the sweep below reaches the database again. */
         bool db_up = link_is_up(&c->db_link);
-        if (!c->consuming && db_up && now >= next_connect_ms && ensure_consuming(c) != 0)
+        bool paused = breaker_holds(c);
+        if (!c->consuming && db_up && !paused && now >= next_connect_ms && ensure_consuming(c) != 0)
             next_connect_ms = now + bus_backoff_ms(c->bus);
         if (c->consuming)
             consume_some(c);
@@ -885,7 +947,8 @@ static void *consumer_main(void *arg)
         now = now_ms();
         if (now - c->last_sweep_ms >= CONSUMER_SWEEP_MS) {
             c->last_sweep_ms = now;
-            sweep_retries(c);
+            if (!paused) /* retries would spend their budget on the dependency that is out */
+                sweep_retries(c);
             sweep_dead_letters(c);
         }
     }
@@ -976,6 +1039,9 @@ struct consumer *consumer_start(const struct consumer_config *cfg, struct err *e
     c->handler_seconds = metrics_histogram("handler_duration_seconds",
                                            "time of the handler transaction, begin to commit", NULL,
                                            METRICS_LATENCY_BUCKETS, METRICS_LATENCY_NBUCKETS);
+    c->breaker_pause_ms = 1000;
+    c->breaker_gauge = metrics_gauge("consumer_paused", "1 while the circuit breaker keeps a consumer off its queue",
+                                     NULL);
     c->critical_seconds = metrics_histogram("event_critical_time_seconds",
                                             "from the event's time to the end of its handling", NULL,
                                             METRICS_LATENCY_BUCKETS, METRICS_LATENCY_NBUCKETS);

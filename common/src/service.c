@@ -77,13 +77,17 @@ static void thread_db_free(void *ctx, void *app)
 static int health(void *app, json_t *checks)
 {
     (void)app;
-    bool db_up = relay_db_up(relay), bus_up = relay_bus_up(relay);
+    bool db_up = relay_db_up(relay), bus_up = relay_bus_up(relay), paused = false;
     for (int i = 0; i < nconsumers; i++) {
         db_up = db_up && consumer_db_up(consumers[i]);
         bus_up = bus_up && consumer_bus_up(consumers[i]);
+        paused = paused || consumer_paused(consumers[i]);
     }
     json_object_set_new(checks, "database", json_string(db_up ? "up" : "down"));
     json_object_set_new(checks, "broker", json_string(bus_up ? "up" : "down"));
+    /* A paused consumer (its breaker is open) is degraded, not down: the service still serves. */
+    if (nconsumers > 0)
+        json_object_set_new(checks, "consumer", json_string(paused ? "paused" : "running"));
     return db_up && bus_up;
 }
 
@@ -229,6 +233,8 @@ int service_main(int argc, char **argv, const struct service_def *def)
                       common_config.retry_max_ms},
             .lease_ms = common_config.lease_ms,
             .notify_after_commit = notify_after_commit(),
+            .breaker_threshold = common_config.breaker_threshold,
+            .breaker_pause_max_ms = common_config.breaker_pause_max_ms,
             .app = def->app,
             .hooks = def->consumer_hooks,
         };

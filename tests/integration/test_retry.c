@@ -153,6 +153,69 @@ static void test_requeued_dead_message_is_processed_once(void **state)
     assert_int_equal(harness_count(EFFECTS_OF_ITEM, item), 1);
 }
 
+/*
+ * A dependency out for longer than the whole retry budget: twelve items whose
+ * handler fails transiently until its switch is on. With the circuit breaker
+ * (three failures in a row pause the consumer and its retries, 1 s doubling)
+ * nothing is dead-lettered while it lasts and everything is handled once it
+ * is back; with the breaker off the same outage dead-letters them all.
+ */
+static void outage_of_a_dependency(const char *breaker_threshold, int64_t *dead, int64_t *attempts,
+                                   char like[64])
+{
+    char env_breaker[48];
+    snprintf(env_breaker, sizeof(env_breaker), "BREAKER_THRESHOLD=%s", breaker_threshold);
+    const char *env[] = {env_breaker, "BREAKER_PAUSE_MAX_MS=4000", "CONSUMERS=1", NULL};
+    harness_spawn(0, env);
+    char prefix[48], id[37];
+    testlib_unique_name(prefix, sizeof(prefix), "outage");
+    snprintf(like, 64, "%s-%%", prefix);
+    enum { N = 12 };
+    for (int i = 0; i < N; i++) {
+        char item[64];
+        snprintf(item, sizeof(item), "%s-%02d", prefix, i);
+        harness_commit_item(item, "switch", id);
+    }
+    testlib_sleep_ms(4000); /* the budget (5 attempts, 50 ms doubling to 200 ms) is < 1 s */
+    *dead = harness_count("SELECT count(*) FROM inbox WHERE payload->'data'->>'item' LIKE $1"
+                          " AND status = 'dead'", like);
+    *attempts = harness_count("SELECT coalesce(sum(attempts), 0) FROM inbox"
+                              " WHERE payload->'data'->>'item' LIKE $1", like);
+    struct err err;
+    err_clear(&err);
+    const char *p[] = {like};
+    assert_int_equal(db_exec(harness_db(), "INSERT INTO switches (item) SELECT DISTINCT payload->'data'->>'item'"
+                                           " FROM outbox WHERE payload->'data'->>'item' LIKE $1",
+                             1, p, NULL, NULL, &err), N);
+}
+
+static void test_breaker_pauses_a_consumer_whose_dependency_is_out_and_nothing_is_dead_lettered(void **state)
+{
+    (void)state;
+    int64_t dead = -1, attempts = -1;
+    char like[64];
+    outage_of_a_dependency("3", &dead, &attempts, like);
+    print_message("breaker on: %lld dead, %lld handler starts in 4 s of outage\n", (long long)dead,
+                  (long long)attempts);
+    assert_int_equal(dead, 0);
+    if (attempts >= 12 * 5)
+        fail_msg("%lld starts: the retries were not paused", (long long)attempts);
+    /* Back: every item handled once (the pause is at most 4 s), nothing dead. */
+    assert_int_equal(harness_wait_count("SELECT count(*) FROM effects WHERE item LIKE $1", like, 12, 30000), 12);
+    assert_int_equal(harness_count("SELECT count(DISTINCT item) FROM effects WHERE item LIKE $1", like), 12);
+    assert_int_equal(harness_count("SELECT count(*) FROM inbox WHERE status = 'dead'", NULL), 0);
+}
+
+static void test_without_the_breaker_the_same_outage_dead_letters_everything(void **state)
+{
+    (void)state;
+    int64_t dead = -1, attempts = -1;
+    char like[64];
+    outage_of_a_dependency("0", &dead, &attempts, like);
+    print_message("breaker off: %lld dead, %lld handler starts\n", (long long)dead, (long long)attempts);
+    assert_int_equal(dead, 12);
+}
+
 static size_t collect(char *data, size_t size, size_t n, void *userdata)
 {
     char **buf = userdata;
@@ -218,6 +281,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_permanent_failure_is_dead_lettered_at_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_handler_that_aborts_is_dead_lettered_after_the_limit_while_the_service_keeps_running, setup, teardown),
         cmocka_unit_test_setup_teardown(test_requeued_dead_message_is_processed_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_breaker_pauses_a_consumer_whose_dependency_is_out_and_nothing_is_dead_lettered, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_without_the_breaker_the_same_outage_dead_letters_everything, setup, teardown),
         cmocka_unit_test_setup_teardown(test_metrics_show_published_consumed_retried_and_dead_lettered, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

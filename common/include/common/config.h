@@ -66,6 +66,8 @@ struct config_common {
     int retry_max_ms;
     int retention_hours;
     int lease_ms;
+    int breaker_threshold;     /* consumer circuit breaker (consumer_config) */
+    int breaker_pause_max_ms;
     const char *outbox_notify; /* "in_transaction" | "after_commit" (db_set_notify_after_commit) */
     const char *instance_id;   /* "" = <context>-<pid> */
 };

@@ -79,6 +79,8 @@ struct consumer_config {
     struct retry_policy retry;
     int lease_ms;             /* a retry in progress is ours this long; 0 = 30000 */
     bool notify_after_commit; /* handlers' outbox writes wake the relay after commit (ADR 0006) */
+    int breaker_threshold;    /* consecutive transient handler failures that pause consuming; 0 = never */
+    int breaker_pause_max_ms; /* the pause doubles from 1 s up to this; 0 = 30000 */
     void *app;
     const struct consumer_hooks *hooks;
 };
@@ -97,6 +99,16 @@ void consumer_stop(struct consumer *consumer);
 
 bool consumer_db_up(const struct consumer *consumer);
 bool consumer_bus_up(const struct consumer *consumer);
+
+/*
+ * True while the circuit breaker keeps this consumer off its queue: its
+ * handlers failed transiently breaker_threshold times in a row (a dependency
+ * is out), so it stops taking deliveries and running retries for a pause
+ * that doubles up to breaker_pause_max_ms, then tries again (half-open: the
+ * next batch decides) — messages wait in the queue instead of spending their
+ * retry budget (issue 16: NServiceBus' rate limiting, Wolverine's breaker).
+ */
+bool consumer_paused(const struct consumer *consumer);
 
 /* The subscription for type in subs, or NULL. */
 const struct subscription *subscription_find(const struct subscription *subs, size_t n,
