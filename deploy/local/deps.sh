@@ -5,6 +5,11 @@
 # SKIP_DEPS=1 skips the whole check (for machines set up by other means).
 # --lint also installs the static analysers the arch.lint test runs, and clang with its
 # libFuzzer runtime for the fuzz.all test (tests/fuzz/run.sh); tests/run.sh passes it.
+# With --lint it also installs the node modules of tests/standards/ (the AsyncAPI parser
+# and ajv that arch.standards and e2e.contract_schemas run) with 'npm ci' from the
+# committed package-lock.json, when they are missing or older than the lock file. Node.js
+# and npm are not installed here (Debian's are older than the Node 20 we test with): without
+# npm, or offline with no modules yet, it fails saying so.
 set -euo pipefail
 
 SCRIPT_NAME=deps.sh
@@ -22,47 +27,71 @@ if [[ ${1:-} == --lint ]]; then
 	LINT_TOOLS=(cppcheck clang-tidy clang)
 fi
 
-if ! command -v apt-get >/dev/null || ! command -v dpkg-query >/dev/null; then
-	# Not Debian: accept the machine if what we use is there, else say what to install.
-	missing=()
-	for tool in cc cmake pkg-config curl jq psql amqp-declare-queue ${LINT_TOOLS[@]+"${LINT_TOOLS[@]}"}; do
-		command -v "$tool" >/dev/null || missing+=("$tool")
-	done
-	compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || command -v initdb >/dev/null ||
-		missing+=("postgresql server (initdb)")
-	[[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ]] || command -v rabbitmq-server >/dev/null ||
-		missing+=(rabbitmq-server)
-	for lib in libpq librabbitmq jansson cmocka libmicrohttpd uuid libcurl; do
-		pkg-config --exists "$lib" 2>/dev/null || missing+=("$lib (pkg-config)")
-	done
-	((${#missing[@]} == 0)) && exit 0
-	warn "no apt-get here: install these yourself (Debian names: ${PACKAGES[*]})"
-	warn "missing: ${missing[*]}"
-	exit 1
-fi
+# npm ci of tests/standards when its modules are missing or stale (--lint only).
+node_modules() {
+	local dir=$REPO_ROOT/tests/standards stamp hash t0
+	stamp=$dir/node_modules/.deps-stamp
+	hash=$(sha256sum <"$dir/package-lock.json" | cut -d' ' -f1)
+	[[ -f $stamp && $(cat "$stamp") == "$hash" ]] && return 0
+	command -v npm >/dev/null && command -v node >/dev/null ||
+		die "npm not found: install Node.js >= 20 with npm (https://nodejs.org, or Debian's nodejs and npm), then run deploy/local/deps.sh --lint again; tests/standards needs it"
+	say "installing the node modules of tests/standards (npm ci)"
+	t0=$(now_ms)
+	npm ci --prefix "$dir" --ignore-scripts --no-audit --no-fund --loglevel=error ||
+		die "npm ci --prefix tests/standards failed (offline? the registry must be reachable once)"
+	echo "$hash" >"$stamp"
+	say "node modules installed in $(elapsed "$t0")"
+}
 
-# One dpkg-query for all: it prints the installed ones, and nothing for unknown names.
-installed=$(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' "${PACKAGES[@]}" 2>/dev/null || true)
-missing=()
-for pkg in "${PACKAGES[@]}"; do
-	[[ $'\n'$installed == *$'\n'"$pkg ii"* ]] || missing+=("$pkg")
-done
-((${#missing[@]} == 0)) && exit 0
-
-say "installing missing packages: ${missing[*]}"
-sudo=()
-if ! is_root; then
-	if command -v sudo >/dev/null; then
-		sudo=(sudo)
-	else
-		warn "not root and no sudo: run as root"
-		die "apt-get update && apt-get install -y --no-install-recommends ${missing[*]}"
+# The apt packages (Debian), or a check of the tools and libraries elsewhere.
+system_packages() {
+	local installed missing pkg sudo t0
+	if ! command -v apt-get >/dev/null || ! command -v dpkg-query >/dev/null; then
+		# Not Debian: accept the machine if what we use is there, else say what to install.
+		missing=()
+		for tool in cc cmake pkg-config curl jq psql amqp-declare-queue ${LINT_TOOLS[@]+"${LINT_TOOLS[@]}"}; do
+			command -v "$tool" >/dev/null || missing+=("$tool")
+		done
+		compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || command -v initdb >/dev/null ||
+			missing+=("postgresql server (initdb)")
+		[[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ]] || command -v rabbitmq-server >/dev/null ||
+			missing+=(rabbitmq-server)
+		for lib in libpq librabbitmq jansson cmocka libmicrohttpd uuid libcurl; do
+			pkg-config --exists "$lib" 2>/dev/null || missing+=("$lib (pkg-config)")
+		done
+		((${#missing[@]} == 0)) && return 0
+		warn "no apt-get here: install these yourself (Debian names: ${PACKAGES[*]})"
+		warn "missing: ${missing[*]}"
+		exit 1
 	fi
-fi
-t0=$(now_ms)
-# Installing postgresql or rabbitmq-server may try to start the system services; a
-# policy-rc.d that forbids it, or a machine without an init system, is fine: we run our own.
-"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-	"${missing[@]}"
-say "packages installed in $(elapsed "$t0")"
+
+	# One dpkg-query for all: it prints the installed ones, and nothing for unknown names.
+	installed=$(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' "${PACKAGES[@]}" 2>/dev/null || true)
+	missing=()
+	for pkg in "${PACKAGES[@]}"; do
+		[[ $'\n'$installed == *$'\n'"$pkg ii"* ]] || missing+=("$pkg")
+	done
+	((${#missing[@]} == 0)) && return 0
+
+	say "installing missing packages: ${missing[*]}"
+	sudo=()
+	if ! is_root; then
+		if command -v sudo >/dev/null; then
+			sudo=(sudo)
+		else
+			warn "not root and no sudo: run as root"
+			die "apt-get update && apt-get install -y --no-install-recommends ${missing[*]}"
+		fi
+	fi
+	t0=$(now_ms)
+	# Installing postgresql or rabbitmq-server may try to start the system services; a
+	# policy-rc.d that forbids it, or a machine without an init system, is fine: we run our own.
+	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		"${missing[@]}"
+	say "packages installed in $(elapsed "$t0")"
+}
+
+system_packages
+[[ ${1:-} == --lint ]] && node_modules
+exit 0
