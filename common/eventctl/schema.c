@@ -29,6 +29,8 @@
 #define SCHEMA_TYPE_MAX 128
 #define SCHEMA_TIME_MAX 39
 #define SCHEMA_NAME_PATTERN "^[a-z][a-z0-9_]*$"
+/* uuid7_is_valid(): exactly 8-4-4-4-12 hex digits, where format "uuid" also allows "urn:uuid:" */
+#define SCHEMA_UUID_PATTERN "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 #define SCHEMA_REF_LEN 200
 
 /* Sets o[key] = v (taking v), remembering any failure (NULL o or v: out of memory) in *bad. */
@@ -59,6 +61,7 @@ static void string_rules(json_t *o, const struct contract_field *f, bool *bad)
         break;
     case CONTRACT_FORMAT_UUID:
         put(o, "format", json_string("uuid"), bad);
+        put(o, "pattern", json_string(SCHEMA_UUID_PATTERN), bad);
         break;
     case CONTRACT_FORMAT_EMAIL:
         put(o, "format", json_string("email"), bad);
@@ -191,7 +194,8 @@ static json_t *envelope_body(bool *bad)
     put(p, "specversion", json_pack("{s:s, s:s}", "const", "1.0", "description", "CloudEvents 1.0"),
         bad);
     put(p, "id",
-        json_pack("{s:s, s:s, s:s}", "type", "string", "format", "uuid", "description",
+        json_pack("{s:s, s:s, s:s, s:s}", "type", "string", "format", "uuid", "pattern",
+                  SCHEMA_UUID_PATTERN, "description",
                   "the event id (UUID v7 from our producers, any UUID from outside ones); also "
                   "the AMQP message_id, and the inbox's deduplication key"),
         bad);
