@@ -5,11 +5,6 @@
 # SKIP_DEPS=1 skips the whole check (for machines set up by other means).
 # --lint also installs the static analysers the arch.lint test runs, and clang with its
 # libFuzzer runtime for the fuzz.all test (tests/fuzz/run.sh); tests/run.sh passes it.
-# With --lint it also installs the node modules of tests/standards/ (the AsyncAPI parser
-# and ajv that arch.standards and e2e.contract_schemas run) with 'npm ci' from the
-# committed package-lock.json, when they are missing or older than the lock file. Node.js
-# and npm are not installed here (Debian's are older than the Node 20 we test with): without
-# npm, or offline with no modules yet, it fails saying so.
 set -euo pipefail
 
 SCRIPT_NAME=deps.sh
@@ -27,7 +22,11 @@ if [[ ${1:-} == --lint ]]; then
 	LINT_TOOLS=(cppcheck clang-tidy clang)
 fi
 
-# npm ci of tests/standards when its modules are missing or stale (--lint only).
+# With --lint, the node modules of tests/standards/ too (the AsyncAPI parser and ajv that
+# arch.standards and e2e.contract_schemas run): 'npm ci' from the committed package-lock.json
+# when they are missing or older than it. Node.js and npm are not installed here (Debian's are
+# older than the Node 20 we test with): without npm, or offline with no modules yet, it fails
+# saying so. finish() runs it at every successful exit.
 node_modules() {
 	local dir=$REPO_ROOT/tests/standards stamp hash t0
 	stamp=$dir/node_modules/.deps-stamp
@@ -42,56 +41,54 @@ node_modules() {
 	echo "$hash" >"$stamp"
 	say "node modules installed in $(elapsed "$t0")"
 }
-
-# The apt packages (Debian), or a check of the tools and libraries elsewhere.
-system_packages() {
-	local installed missing pkg sudo t0
-	if ! command -v apt-get >/dev/null || ! command -v dpkg-query >/dev/null; then
-		# Not Debian: accept the machine if what we use is there, else say what to install.
-		missing=()
-		for tool in cc cmake pkg-config curl jq psql amqp-declare-queue ${LINT_TOOLS[@]+"${LINT_TOOLS[@]}"}; do
-			command -v "$tool" >/dev/null || missing+=("$tool")
-		done
-		compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || command -v initdb >/dev/null ||
-			missing+=("postgresql server (initdb)")
-		[[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ]] || command -v rabbitmq-server >/dev/null ||
-			missing+=(rabbitmq-server)
-		for lib in libpq librabbitmq jansson cmocka libmicrohttpd uuid libcurl; do
-			pkg-config --exists "$lib" 2>/dev/null || missing+=("$lib (pkg-config)")
-		done
-		((${#missing[@]} == 0)) && return 0
-		warn "no apt-get here: install these yourself (Debian names: ${PACKAGES[*]})"
-		warn "missing: ${missing[*]}"
-		exit 1
-	fi
-
-	# One dpkg-query for all: it prints the installed ones, and nothing for unknown names.
-	installed=$(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' "${PACKAGES[@]}" 2>/dev/null || true)
-	missing=()
-	for pkg in "${PACKAGES[@]}"; do
-		[[ $'\n'$installed == *$'\n'"$pkg ii"* ]] || missing+=("$pkg")
-	done
-	((${#missing[@]} == 0)) && return 0
-
-	say "installing missing packages: ${missing[*]}"
-	sudo=()
-	if ! is_root; then
-		if command -v sudo >/dev/null; then
-			sudo=(sudo)
-		else
-			warn "not root and no sudo: run as root"
-			die "apt-get update && apt-get install -y --no-install-recommends ${missing[*]}"
-		fi
-	fi
-	t0=$(now_ms)
-	# Installing postgresql or rabbitmq-server may try to start the system services; a
-	# policy-rc.d that forbids it, or a machine without an init system, is fine: we run our own.
-	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-		"${missing[@]}"
-	say "packages installed in $(elapsed "$t0")"
+LINT=${1:-}
+finish() {
+	[[ $LINT == --lint ]] && node_modules
+	exit 0
 }
 
-system_packages
-[[ ${1:-} == --lint ]] && node_modules
-exit 0
+if ! command -v apt-get >/dev/null || ! command -v dpkg-query >/dev/null; then
+	# Not Debian: accept the machine if what we use is there, else say what to install.
+	missing=()
+	for tool in cc cmake pkg-config curl jq psql amqp-declare-queue ${LINT_TOOLS[@]+"${LINT_TOOLS[@]}"}; do
+		command -v "$tool" >/dev/null || missing+=("$tool")
+	done
+	compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || command -v initdb >/dev/null ||
+		missing+=("postgresql server (initdb)")
+	[[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ]] || command -v rabbitmq-server >/dev/null ||
+		missing+=(rabbitmq-server)
+	for lib in libpq librabbitmq jansson cmocka libmicrohttpd uuid libcurl; do
+		pkg-config --exists "$lib" 2>/dev/null || missing+=("$lib (pkg-config)")
+	done
+	((${#missing[@]} == 0)) && finish
+	warn "no apt-get here: install these yourself (Debian names: ${PACKAGES[*]})"
+	warn "missing: ${missing[*]}"
+	exit 1
+fi
+
+# One dpkg-query for all: it prints the installed ones, and nothing for unknown names.
+installed=$(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' "${PACKAGES[@]}" 2>/dev/null || true)
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+	[[ $'\n'$installed == *$'\n'"$pkg ii"* ]] || missing+=("$pkg")
+done
+((${#missing[@]} == 0)) && finish
+
+say "installing missing packages: ${missing[*]}"
+sudo=()
+if ! is_root; then
+	if command -v sudo >/dev/null; then
+		sudo=(sudo)
+	else
+		warn "not root and no sudo: run as root"
+		die "apt-get update && apt-get install -y --no-install-recommends ${missing[*]}"
+	fi
+fi
+t0=$(now_ms)
+# Installing postgresql or rabbitmq-server may try to start the system services; a
+# policy-rc.d that forbids it, or a machine without an init system, is fine: we run our own.
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	"${missing[@]}"
+say "packages installed in $(elapsed "$t0")"
+finish
