@@ -14,7 +14,9 @@ static const struct ctl_command commands[] = {
     {"requeue", "send a dead inbox message or a failed outbox row back for another try",
      cmd_requeue_run},
     {"purge", "delete dead inbox rows older than a duration", cmd_purge_run},
-    {"catalog", "every event type: version, publisher, fields, consumers (docs/events.md)",
+    {"catalog",
+     "every event type: version, publisher, fields, consumers (docs/events.md); "
+     "--asyncapi, --schemas DIR",
      cmd_catalog_run},
     {"config", "the configuration reference of the services (docs/config.md)", cmd_config_run},
     {"dashboard", "serve the web dashboard: messages, failures with Retry, a flow's diagram",

@@ -23,6 +23,31 @@ if [[ ${1:-} == --lint ]]; then
 	LINT_TOOLS=(cppcheck clang-tidy clang promtool prometheus)
 fi
 
+# With --lint, the node modules of tests/standards/ too (the AsyncAPI parser and ajv that
+# arch.standards and e2e.contract_schemas run): 'npm ci' from the committed package-lock.json
+# when they are missing or older than it. Node.js and npm are not installed here (Debian's are
+# older than the Node 20 we test with): without npm, or offline with no modules yet, it fails
+# saying so. finish() runs it at every successful exit.
+node_modules() {
+	local dir=$REPO_ROOT/tests/standards stamp hash t0
+	stamp=$dir/node_modules/.deps-stamp
+	hash=$(sha256sum <"$dir/package-lock.json" | cut -d' ' -f1)
+	[[ -f $stamp && $(cat "$stamp") == "$hash" ]] && return 0
+	command -v npm >/dev/null && command -v node >/dev/null ||
+		die "npm not found: install Node.js >= 20 with npm (https://nodejs.org, or Debian's nodejs and npm), then run deploy/local/deps.sh --lint again; tests/standards needs it"
+	say "installing the node modules of tests/standards (npm ci)"
+	t0=$(now_ms)
+	npm ci --prefix "$dir" --ignore-scripts --no-audit --no-fund --loglevel=error ||
+		die "npm ci --prefix tests/standards failed (offline? the registry must be reachable once)"
+	echo "$hash" >"$stamp"
+	say "node modules installed in $(elapsed "$t0")"
+}
+LINT=${1:-}
+finish() {
+	[[ $LINT == --lint ]] && node_modules
+	exit 0
+}
+
 if ! command -v apt-get >/dev/null || ! command -v dpkg-query >/dev/null; then
 	# Not Debian: accept the machine if what we use is there, else say what to install.
 	missing=()
@@ -36,7 +61,7 @@ if ! command -v apt-get >/dev/null || ! command -v dpkg-query >/dev/null; then
 	for lib in libpq librabbitmq jansson cmocka libmicrohttpd uuid libcurl; do
 		pkg-config --exists "$lib" 2>/dev/null || missing+=("$lib (pkg-config)")
 	done
-	((${#missing[@]} == 0)) && exit 0
+	((${#missing[@]} == 0)) && finish
 	warn "no apt-get here: install these yourself (Debian names: ${PACKAGES[*]})"
 	warn "missing: ${missing[*]}"
 	exit 1
@@ -48,7 +73,7 @@ missing=()
 for pkg in "${PACKAGES[@]}"; do
 	[[ $'\n'$installed == *$'\n'"$pkg ii"* ]] || missing+=("$pkg")
 done
-((${#missing[@]} == 0)) && exit 0
+((${#missing[@]} == 0)) && finish
 
 say "installing missing packages: ${missing[*]}"
 sudo=()
@@ -67,3 +92,4 @@ t0=$(now_ms)
 "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 	"${missing[@]}"
 say "packages installed in $(elapsed "$t0")"
+finish
