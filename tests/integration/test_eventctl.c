@@ -81,6 +81,10 @@ static void eventctl(struct run *r, const char *const *args)
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
+        /* No terminal: a question eventctl asks reads end of file (not confirmed). */
+        int nul = open("/dev/null", O_RDONLY);
+        if (nul >= 0)
+            dup2(nul, 0);
         dup2(out_fd, 1);
         dup2(err_fd, 2);
         execv(argv[0], argv);
@@ -472,6 +476,258 @@ static void test_purge_refuses_without_both_flags(void **state)
     assert_string_equal(v, "1");
 }
 
+/* ---- failures, requeue --group, edit, export, purge by id or group ---------------- */
+
+#define D1 "01900000-0000-7000-8000-0000000000d1"
+#define D2 "01900000-0000-7000-8000-0000000000d2"
+#define D3 "01900000-0000-7000-8000-0000000000d3"
+#define NOT_ARRIVED(b)                                                                             \
+    "gave up after 5 attempts: transient: payment intent for booking '" b "' has not arrived yet"
+#define POISON_BODY   "\xff\xfe{not json at all"
+#define POISON_REASON "body is not JSON: '[' or '{' expected near 'not'"
+
+/* Three dead messages of one cause in payment (differing only in the booking id), and poison. */
+static void failures_fixture(void)
+{
+    ops_fixtures_dead(db, "payment", D1, corr, "booking.booking.created", NOT_ARRIVED("b-1"));
+    ops_fixtures_dead(db, "payment", D2, corr, "booking.booking.created", NOT_ARRIVED("b-22"));
+    ops_fixtures_dead(db, "payment", D3, corr2, "booking.booking.created", NOT_ARRIVED("b-333"));
+    ops_fixtures_poison(db, "booking", "m-1", "inventory.stock.reserved", POISON_BODY,
+                        strlen(POISON_BODY), POISON_REASON);
+}
+
+/* The group of "eventctl failures --json" of context and kind (a copy); its id into out. */
+static json_t *failures_group(const char *context, const char *kind, char *out, size_t len)
+{
+    struct run r;
+    EVENTCTL(&r, "failures", "--json");
+    expect_exit(&r, 0);
+    json_error_t jerr;
+    json_t *root = json_loads(r.out, 0, &jerr);
+    if (!root)
+        fail_msg("failures --json is not JSON: %s\n%s", jerr.text, r.out);
+    size_t i;
+    json_t *g;
+    json_array_foreach(json_object_get(root, "groups"), i, g)
+    {
+        if (strcmp(json_string_value(json_object_get(g, "context")), context) == 0 &&
+            strcmp(json_string_value(json_object_get(g, "kind")), kind) == 0) {
+            snprintf(out, len, "%s", json_string_value(json_object_get(g, "group")));
+            json_t *copy = json_deep_copy(g);
+            json_decref(root);
+            return copy;
+        }
+    }
+    json_decref(root);
+    fail_msg("no %s group of '%s' in:\n%s", kind, context, r.out);
+    return NULL;
+}
+
+/* The id eventctl gives the one dead letter of booking: "booking:<n>". */
+static void letter_id(char *out, size_t len)
+{
+    char n[24];
+    ops_fixtures_value(db, "SELECT id FROM booking.dead_letter", 0, NULL, n, sizeof(n));
+    snprintf(out, len, "booking:%s", n);
+}
+
+static void test_failures_groups_dead_messages_by_cause_and_shows_poison(void **state)
+{
+    (void)state;
+    failures_fixture();
+    char g[16], pg[16], line[512];
+    json_t *group = failures_group("payment", "dead", g, sizeof(g));
+    assert_int_equal(json_integer_value(json_object_get(group, "count")), 3);
+    assert_string_equal(json_string_value(json_object_get(group, "cause")),
+                        "transient: payment intent for booking '?' has not arrived yet");
+    assert_string_equal(json_string_value(json_object_get(group, "type")),
+                        "booking.booking.created");
+    assert_true(json_is_true(json_object_get(group, "retryable")));
+    json_decref(group);
+    group = failures_group("booking", "poison", pg, sizeof(pg));
+    assert_int_equal(json_integer_value(json_object_get(group, "count")), 1);
+    assert_true(json_is_false(json_object_get(group, "retryable")));
+    json_decref(group);
+
+    struct run r;
+    EVENTCTL(&r, "failures");
+    expect_exit(&r, 0);
+    /* The header, the poison, the saga's dead E3 and the payment group. */
+    assert_int_equal(count_lines(r.out), 4);
+    line_with(r.out, g, line, sizeof(line));
+    assert_non_null(strstr(line, "payment "));
+    assert_non_null(strstr(line, " dead "));
+    assert_non_null(strstr(line, "     3  "));
+    line_with(r.out, pg, line, sizeof(line));
+    assert_non_null(strstr(line, " poison "));
+    assert_non_null(strstr(line, "poison: body is not JSON: '?' or '?' expected near '?'"));
+
+    /* The same group id in every run; --group lists its messages by id. */
+    EVENTCTL(&r, "failures", "--group", g);
+    expect_exit(&r, 0);
+    assert_int_equal(count_lines(r.out), 4);
+    line_with(r.out, D2, line, sizeof(line));
+    assert_non_null(strstr(line, "'b-22'"));
+    EVENTCTL(&r, "failures", "--context", "inventory");
+    expect_exit(&r, 0);
+    assert_int_equal(count_lines(r.out), 2);
+}
+
+static const char count_sql[] =
+    "SELECT count(*) FILTER (WHERE status = 'dead') || ' ' ||"
+    "       count(*) FILTER (WHERE status = 'failed' AND requeued = 1 AND attempts = 0"
+    "                          AND next_attempt_at <= clock_timestamp())"
+    "  FROM payment.inbox WHERE id IN ($1, $2, $3)";
+
+static void test_requeue_group_requeues_each_dead_message_once(void **state)
+{
+    (void)state;
+    failures_fixture();
+    char g[16], v[32];
+    json_decref(failures_group("payment", "dead", g, sizeof(g)));
+
+    /* It asks first; without a yes nothing changes. */
+    struct run r;
+    EVENTCTL(&r, "requeue", "--group", g);
+    expect_exit(&r, 1);
+    assert_non_null(strstr(r.err, "requeue 3 dead messages"));
+    assert_non_null(strstr(r.err, "not confirmed: nothing changed"));
+    ops_fixtures_value(db, count_sql, 3, (const char *[]){D1, D2, D3}, v, sizeof(v));
+    assert_string_equal(v, "3 0");
+
+    EVENTCTL(&r, "requeue", "--group", g, "--yes");
+    expect_exit(&r, 0);
+    assert_non_null(strstr(r.out, "3 dead messages requeued"));
+    /* Each once (requeued = 1), due now; the other groups untouched. */
+    ops_fixtures_value(db, count_sql, 3, (const char *[]){D1, D2, D3}, v, sizeof(v));
+    assert_string_equal(v, "0 3");
+    ops_fixtures_value(db, "SELECT status FROM inventory.inbox WHERE id = $1", 1,
+                       (const char *[]){E3}, v, sizeof(v));
+    assert_string_equal(v, "dead");
+    /* The group is gone: a second run finds nothing and requeues nothing twice. */
+    EVENTCTL(&r, "requeue", "--group", g, "--yes");
+    expect_exit(&r, 1);
+    assert_non_null(strstr(r.err, "no failure matches"));
+    ops_fixtures_value(db, "SELECT sum(requeued) FROM payment.inbox WHERE id IN ($1, $2, $3)", 3,
+                       (const char *[]){D1, D2, D3}, v, sizeof(v));
+    assert_string_equal(v, "3");
+}
+
+static void test_poison_is_exported_or_purged_never_requeued(void **state)
+{
+    (void)state;
+    failures_fixture();
+    char id[64], pg[16];
+    letter_id(id, sizeof(id));
+    json_decref(failures_group("booking", "poison", pg, sizeof(pg)));
+
+    struct run r;
+    EVENTCTL(&r, "requeue", id);
+    expect_exit(&r, 1);
+    assert_non_null(strstr(r.err, "is poison and cannot be requeued: it never entered the inbox"));
+    EVENTCTL(&r, "requeue", "--group", pg, "--yes");
+    expect_exit(&r, 1);
+    assert_non_null(strstr(r.err, "cannot be requeued"));
+    EVENTCTL(&r, "edit", id, "--data", "/dev/null");
+    expect_exit(&r, 1);
+    assert_non_null(strstr(r.err, "is poison and cannot be edited"));
+
+    /* The raw bytes, as received (not even UTF-8). */
+    EVENTCTL(&r, "export", id);
+    expect_exit(&r, 0);
+    assert_string_equal(r.out, POISON_BODY);
+
+    /* --all requeues the dead messages and says the poison stays. */
+    EVENTCTL(&r, "requeue", "--all", "--yes");
+    expect_exit(&r, 0);
+    assert_non_null(strstr(r.out, "4 dead messages requeued (all); poison cannot be requeued"));
+
+    EVENTCTL(&r, "purge", id, "--yes");
+    expect_exit(&r, 0);
+    assert_non_null(strstr(r.out, "1 failure purged"));
+    char v[16];
+    ops_fixtures_value(db, "SELECT count(*) FROM booking.dead_letter", 0, NULL, v, sizeof(v));
+    assert_string_equal(v, "0");
+}
+
+static void test_purge_by_group_deletes_that_group_only(void **state)
+{
+    (void)state;
+    failures_fixture();
+    char g[16], v[32];
+    json_decref(failures_group("payment", "dead", g, sizeof(g)));
+    struct run r;
+    EVENTCTL(&r, "purge", "--group", g);
+    expect_exit(&r, 1);
+    assert_non_null(strstr(r.err, "purge 3 dead messages and 0 dead letters"));
+    EVENTCTL(&r, "purge", "--group", g, "--yes");
+    expect_exit(&r, 0);
+    assert_non_null(strstr(r.out, "3 failures purged"));
+    ops_fixtures_value(
+        db,
+        "SELECT (SELECT count(*) FROM payment.inbox WHERE status = 'dead') || ' ' ||"
+        "       (SELECT count(*) FROM inventory.inbox WHERE status = 'dead') || ' ' ||"
+        "       (SELECT count(*) FROM booking.dead_letter)",
+        0, NULL, v, sizeof(v));
+    assert_string_equal(v, "0 1 1");
+    EVENTCTL(&r, "purge", "--group", g, "--dead", "--older-than", "1d");
+    expect_exit(&r, 2);
+}
+
+/* The new row replacing D1: "<status> <causation> <correlation> <data> <id = payload id>". */
+static void edited_row(char *out, size_t len)
+{
+    ops_fixtures_value(db,
+                       "SELECT status || ' ' || causation_id || ' ' || correlation_id || ' ' ||"
+                       "       (payload->'data')::text || ' ' ||"
+                       "       (payload->>'id' = id::text AND body::jsonb = payload"
+                       "        AND payload->>'causationid' = causation_id"
+                       "        AND next_attempt_at <= clock_timestamp() AND attempts = 0)"
+                       "  FROM payment.inbox WHERE causation_id = $1",
+                       1, (const char *[]){D1}, out, len);
+}
+
+static void test_edit_sends_a_new_message_caused_by_the_dead_one(void **state)
+{
+    (void)state;
+    failures_fixture();
+    char path[] = "/tmp/eventctl_data_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "{\"amount\": 42}", 14), 14);
+    close(fd);
+
+    struct run r;
+    EVENTCTL(&r, "edit", D1, "--data", path);
+    unlink(path);
+    expect_exit(&r, 0);
+    assert_non_null(strstr(r.out, "payment: dead message '" D1 "' replaced by '"));
+    char v[512], expected[512];
+    edited_row(v, sizeof(v));
+    snprintf(expected, sizeof(expected), "failed %s %s {\"amount\": 42} true", D1, corr);
+    assert_string_equal(v, expected);
+    /* The dead row is replaced; a second edit finds nothing. */
+    ops_fixtures_value(db, "SELECT count(*) FROM payment.inbox WHERE id = $1", 1,
+                       (const char *[]){D1}, v, sizeof(v));
+    assert_string_equal(v, "0");
+    EVENTCTL(&r, "edit", D1, "--data", "/dev/null");
+    expect_exit(&r, 1);
+
+    /* Through $EDITOR: an editor that changes nothing sends nothing. */
+    setenv("EDITOR", "true", 1);
+    EVENTCTL(&r, "edit", D2);
+    expect_exit(&r, 1);
+    assert_non_null(strstr(r.err, "data unchanged: nothing sent"));
+    setenv("EDITOR", "sed -i s/41/43/", 1);
+    EVENTCTL(&r, "edit", D2);
+    unsetenv("EDITOR");
+    expect_exit(&r, 0);
+    ops_fixtures_value(
+        db, "SELECT payload->'data'->>'amount' FROM payment.inbox WHERE causation_id = $1", 1,
+        (const char *[]){D2}, v, sizeof(v));
+    assert_string_equal(v, "43");
+}
+
 /* ---- usage and failures ---------------------------------------------------------- */
 
 static void test_bad_flags_are_one_line_and_exit_2(void **state)
@@ -556,6 +812,11 @@ int main(void)
         cmocka_unit_test_setup(test_requeue_refuses_what_is_not_dead_or_failed, setup),
         cmocka_unit_test_setup(test_purge_deletes_only_dead_rows_older_than_the_duration, setup),
         cmocka_unit_test_setup(test_purge_refuses_without_both_flags, setup),
+        cmocka_unit_test_setup(test_failures_groups_dead_messages_by_cause_and_shows_poison, setup),
+        cmocka_unit_test_setup(test_requeue_group_requeues_each_dead_message_once, setup),
+        cmocka_unit_test_setup(test_poison_is_exported_or_purged_never_requeued, setup),
+        cmocka_unit_test_setup(test_purge_by_group_deletes_that_group_only, setup),
+        cmocka_unit_test_setup(test_edit_sends_a_new_message_caused_by_the_dead_one, setup),
         cmocka_unit_test_setup(test_bad_flags_are_one_line_and_exit_2, setup),
         cmocka_unit_test_setup(test_unreachable_database_is_one_line_with_the_password_masked,
                                setup),
