@@ -339,6 +339,35 @@ static bool selected(const struct cmd_failure *f, const char *id, const char *gr
     return true;
 }
 
+int cmd_failures_act(struct ctl_dbs *dbs, const struct cmd_failures *f, const char *id,
+                     const char *group, bool requeue, long long *done, struct err *err)
+{
+    *done = 0;
+    for (size_t i = 0; i < f->n; i++) {
+        const struct cmd_failure *it = &f->items[i];
+        if (!selected(it, id, group) || (requeue && it->poison))
+            continue;
+        int rc = requeue ? cmd_failures_requeue(dbs, it, err) : cmd_failures_purge(dbs, it, err);
+        if (rc < 0)
+            return err_wrap(err, "cannot %s '%s'", requeue ? "requeue" : "purge", it->id);
+        *done += rc;
+    }
+    return 0;
+}
+
+void cmd_failures_count(const struct cmd_failures *f, const char *id, const char *group,
+                        size_t *dead, size_t *poison)
+{
+    *dead = *poison = 0;
+    for (size_t i = 0; i < f->n; i++)
+        if (selected(&f->items[i], id, group)) {
+            if (f->items[i].poison)
+                (*poison)++;
+            else
+                (*dead)++;
+        }
+}
+
 int cmd_failures_apply(const char *cmd, const char *url_arg, const struct service_def *only,
                        const char *id, const char *group, bool yes, bool requeue)
 {
@@ -354,15 +383,11 @@ int cmd_failures_apply(const char *cmd, const char *url_arg, const struct servic
         ctl_dbs_free(dbs);
         return ctl_fail(cmd, "%s", err.msg);
     }
-    size_t dead = 0, poison = 0;
-    for (size_t i = 0; i < f.n; i++)
-        if (selected(&f.items[i], id, group)) {
-            if (f.items[i].poison)
-                poison++;
-            else
-                dead++;
-        }
+    size_t dead, poison;
+    cmd_failures_count(&f, id, group, &dead, &poison);
     const char *what = id ? id : group ? group : "all";
+    char question[256];
+    long long done = 0;
     if (dead + poison == 0) {
         exit_code = ctl_fail(cmd, "no failure matches '%s'%s", what,
                              id || group ? " (see eventctl failures)" : "");
@@ -375,7 +400,6 @@ int cmd_failures_apply(const char *cmd, const char *url_arg, const struct servic
             }
         exit_code = ctl_fail(cmd, "%s", err.msg);
     } else {
-        char question[256];
         if (requeue)
             snprintf(question, sizeof(question), "requeue %zu dead message%s (%s)%s?", dead,
                      dead == 1 ? "" : "s", what,
@@ -384,29 +408,16 @@ int cmd_failures_apply(const char *cmd, const char *url_arg, const struct servic
             snprintf(question, sizeof(question),
                      "purge %zu dead message%s and %zu dead letter%s (%s)?", dead,
                      dead == 1 ? "" : "s", poison, poison == 1 ? "" : "s", what);
-        if (!yes && !ctl_confirm(question)) {
+        if (!yes && !ctl_confirm(question))
             exit_code = ctl_fail(cmd, "not confirmed: nothing changed (--yes skips the question)");
-        } else {
-            long long done = 0;
-            for (size_t i = 0; i < f.n && exit_code == CTL_EXIT_OK; i++) {
-                const struct cmd_failure *it = &f.items[i];
-                if (!selected(it, id, group) || (requeue && it->poison))
-                    continue;
-                int rc = requeue ? cmd_failures_requeue(dbs, it, &err)
-                                 : cmd_failures_purge(dbs, it, &err);
-                if (rc < 0)
-                    exit_code = ctl_fail(cmd, "cannot %s '%s': %s", requeue ? "requeue" : "purge",
-                                         it->id, err.msg);
-                else
-                    done += rc;
-            }
-            if (exit_code == CTL_EXIT_OK)
-                printf("%lld %s (%s)%s\n", done,
-                       requeue ? (done == 1 ? "dead message requeued" : "dead messages requeued")
-                               : (done == 1 ? "failure purged" : "failures purged"),
-                       what,
-                       requeue && poison ? "; poison cannot be requeued: export or purge it" : "");
-        }
+        else if (cmd_failures_act(dbs, &f, id, group, requeue, &done, &err) < 0)
+            exit_code = ctl_fail(cmd, "%s", err.msg);
+        else
+            printf("%lld %s (%s)%s\n", done,
+                   requeue ? (done == 1 ? "dead message requeued" : "dead messages requeued")
+                           : (done == 1 ? "failure purged" : "failures purged"),
+                   what,
+                   requeue && poison ? "; poison cannot be requeued: export or purge it" : "");
     }
     cmd_failures_release(&f);
     ctl_dbs_free(dbs);

@@ -201,6 +201,18 @@ int cmd_failures_requeue(struct ctl_dbs *dbs, const struct cmd_failure *f, struc
 int cmd_failures_purge(struct ctl_dbs *dbs, const struct cmd_failure *f, struct err *err);
 
 /*
+ * Requeues (requeue) or purges every failure of f selected by id, else group,
+ * else all, skipping poison when requeueing; *done counts the rows changed.
+ * Returns 0 or the first error.
+ */
+int cmd_failures_act(struct ctl_dbs *dbs, const struct cmd_failures *f, const char *id,
+                     const char *group, bool requeue, long long *done, struct err *err);
+
+/* How many dead messages and dead letters of f id, else group, else all selects. */
+void cmd_failures_count(const struct cmd_failures *f, const char *id, const char *group,
+                        size_t *dead, size_t *poison);
+
+/*
  * Runs a command on the failures selected by id (a UUID or "<context>:<n>"),
  * else group, else all of them, after printing how many and asking (unless yes): the shared
  * body of "requeue --group/--all" and "purge <id>/--group". Returns an exit code.
