@@ -454,9 +454,8 @@ int cmd_failures_open_one(const char *cmd, const char *url_arg, const struct ser
 
 /* ---- the command ------------------------------------------------------------------------ */
 
-static void print_groups(const struct cmd_failures *f, json_t *groups)
+static void print_groups(json_t *groups)
 {
-    (void)f;
     printf("%-10s  %-14s  %-6s  %5s  %-24s  %-24s  %-30s  %s\n", "GROUP", "CONTEXT", "KIND",
            "COUNT", "FIRST SEEN", "LAST SEEN", "TYPE", "CAUSE");
     size_t i;
@@ -538,7 +537,7 @@ int cmd_failures_run(int argc, char **argv)
     } else if (group) {
         print_members(&f, group);
     } else {
-        print_groups(&f, groups);
+        print_groups(groups);
     }
     json_decref(groups);
     cmd_failures_release(&f);
