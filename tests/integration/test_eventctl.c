@@ -481,17 +481,22 @@ static void test_purge_refuses_without_both_flags(void **state)
 #define D1 "01900000-0000-7000-8000-0000000000d1"
 #define D2 "01900000-0000-7000-8000-0000000000d2"
 #define D3 "01900000-0000-7000-8000-0000000000d3"
-#define NOT_ARRIVED(b)                                                                             \
-    "gave up after 5 attempts: transient: payment intent for booking '" b "' has not arrived yet"
+/* Messages of one cause differing in a quoted id, a bare number and a bare UUID. */
+#define NOT_ARRIVED(b, n, u)                                                                       \
+    "gave up after 5 attempts: transient: payment intent for booking '" b "' has not arrived "     \
+    "yet after " n " ms (request " u ")"
 #define POISON_BODY   "\xff\xfe{not json at all"
 #define POISON_REASON "body is not JSON: '[' or '{' expected near 'not'"
 
 /* Three dead messages of one cause in payment (differing only in the booking id), and poison. */
 static void failures_fixture(void)
 {
-    ops_fixtures_dead(db, "payment", D1, corr, "booking.booking.created", NOT_ARRIVED("b-1"));
-    ops_fixtures_dead(db, "payment", D2, corr, "booking.booking.created", NOT_ARRIVED("b-22"));
-    ops_fixtures_dead(db, "payment", D3, corr2, "booking.booking.created", NOT_ARRIVED("b-333"));
+    ops_fixtures_dead(db, "payment", D1, corr, "booking.booking.created",
+                      NOT_ARRIVED("b-1", "3", "01900000-0000-7000-8000-00000000aaa1"));
+    ops_fixtures_dead(db, "payment", D2, corr, "booking.booking.created",
+                      NOT_ARRIVED("b-22", "17", "01900000-0000-7000-8000-00000000bbb2"));
+    ops_fixtures_dead(db, "payment", D3, corr2, "booking.booking.created",
+                      NOT_ARRIVED("b-333", "250", "01900000-0000-7000-8000-00000000ccc3"));
     ops_fixtures_poison(db, "booking", "m-1", "inventory.stock.reserved", POISON_BODY,
                         strlen(POISON_BODY), POISON_REASON);
 }
@@ -539,7 +544,8 @@ static void test_failures_groups_dead_messages_by_cause_and_shows_poison(void **
     json_t *group = failures_group("payment", "dead", g, sizeof(g));
     assert_int_equal(json_integer_value(json_object_get(group, "count")), 3);
     assert_string_equal(json_string_value(json_object_get(group, "cause")),
-                        "transient: payment intent for booking '?' has not arrived yet");
+                        "transient: payment intent for booking '?' has not arrived yet after # ms "
+                        "(request #)");
     assert_string_equal(json_string_value(json_object_get(group, "type")),
                         "booking.booking.created");
     assert_true(json_is_true(json_object_get(group, "retryable")));
