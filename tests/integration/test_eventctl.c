@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -776,6 +777,153 @@ static int closed_port(void)
     return ntohs(a.sin_port);
 }
 
+/*
+ * The real payment service, from the directory of EVENTCTL_BIN, on this
+ * test's database and broker with fast retries. Returns its pid.
+ */
+static pid_t spawn_payment(void)
+{
+    char bin[512], port[16];
+    snprintf(bin, sizeof(bin), "%s", EVENTCTL_BIN);
+    char *slash = strrchr(bin, '/');
+    assert_non_null(slash);
+    snprintf(slash + 1, sizeof(bin) - (size_t)(slash + 1 - bin), "payment");
+    /* Built by the whole build (tests/run.sh builds everything), not as our dependency. */
+    if (access(bin, X_OK) != 0)
+        fail_msg("no payment service at '%s': build every target first", bin);
+    snprintf(port, sizeof(port), "%d", closed_port());
+    const char *database = testlib_require_env("DATABASE_URL");
+    const char *amqp = testlib_require_env("AMQP_URL");
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        setenv("DATABASE_URL", database, 1);
+        setenv("AMQP_URL", amqp, 1);
+        setenv("HTTP_PORT", port, 1);
+        setenv("INSTANCE_ID", "payment-eventctl-test", 1);
+        setenv("LOG_LEVEL", "warn", 1);
+        setenv("RETRY_BASE_MS", "100", 1);
+        setenv("RETRY_MAX_MS", "1000", 1);
+        setenv("LEASE_MS", "3000", 1);
+        execl(bin, bin, (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+/*
+ * Makes dead message id of payment a booking.booking.created event of
+ * booking that payment can handle (booked by one user, one unit of one
+ * offering, amount as given).
+ */
+static void make_booking_created(const char *id, const char *booking, const char *amount)
+{
+    ops_fixtures_exec(db,
+                      "WITH ev AS (SELECT payload || jsonb_build_object('source', '/booking',"
+                      "    'dataschema', 'urn:event:booking.booking.created:1', 'data',"
+                      "    jsonb_build_object('booking_id', $2::text,"
+                      "      'user_id', '01900000-0000-7000-8000-0000000000c1',"
+                      "      'offering_id', '01900000-0000-7000-8000-0000000000c2',"
+                      "      'quantity', 1, 'amount_cents', $3::bigint)) AS j"
+                      "  FROM payment.inbox WHERE id = $1)"
+                      " UPDATE payment.inbox SET payload = ev.j, body = ev.j::text FROM ev"
+                      " WHERE id = $1",
+                      3, (const char *[]){id, booking, amount});
+}
+
+/* Waits (20 s at most) until sql, with params, reads want. Returns the last value read. */
+static const char *wait_value(const char *sql, int n, const char *const *params, const char *want,
+                              char *out, size_t len)
+{
+    for (int waited = 0; waited < 20000; waited += 50) {
+        ops_fixtures_value(db, sql, n, params, out, len);
+        if (strcmp(out, want) == 0)
+            break;
+        testlib_sleep_ms(50);
+    }
+    return out;
+}
+
+static void test_requeued_group_is_processed_by_its_consumer_once_each(void **state)
+{
+    (void)state;
+    failures_fixture();
+    /* Make the three dead messages real booking.booking.created events payment can handle. */
+    static const char *const ids[] = {D1, D2, D3};
+    static const char *const bookings[] = {"01900000-0000-7000-8000-0000000000b1",
+                                           "01900000-0000-7000-8000-0000000000b2",
+                                           "01900000-0000-7000-8000-0000000000b3"};
+    for (int i = 0; i < 3; i++)
+        make_booking_created(ids[i], bookings[i], "1000");
+    char g[16], v[64];
+    json_decref(failures_group("payment", "dead", g, sizeof(g)));
+
+    pid_t payment = spawn_payment();
+    struct run r;
+    EVENTCTL(&r, "requeue", "--group", g, "--yes");
+    expect_exit(&r, 0);
+    const char *done_sql = "SELECT count(*) FROM payment.inbox"
+                           " WHERE id IN ($1, $2, $3) AND status = 'processed'";
+    wait_value(done_sql, 3, ids, "3", v, sizeof(v));
+    kill(payment, SIGTERM);
+    int st;
+    assert_int_equal(waitpid(payment, &st, 0), payment);
+    if (strcmp(v, "3") != 0) {
+        ops_fixtures_value(db,
+                           "SELECT string_agg(status || ': ' || coalesce(last_error, ''), ' | ')"
+                           "  FROM payment.inbox WHERE id IN ($1, $2, $3)",
+                           3, ids, v, sizeof(v));
+        fail_msg("payment did not process the requeued group within 20 s: %s", v);
+    }
+    /* One handler run each (attempt 1 after the requeue), one intent per booking. */
+    ops_fixtures_value(db,
+                       "SELECT (SELECT sum(attempts) FROM payment.inbox WHERE id IN ($1, $2, $3))"
+                       "       || ' ' || (SELECT count(*) FROM payment.payments"
+                       "                   WHERE booking_id IN ($4, $5, $6))",
+                       6, (const char *[]){D1, D2, D3, bookings[0], bookings[1], bookings[2]}, v,
+                       sizeof(v));
+    assert_string_equal(v, "3 3");
+}
+
+static void test_an_edited_message_is_processed_by_its_consumer(void **state)
+{
+    (void)state;
+    failures_fixture();
+    /* Dead because its amount broke the contract; the operator fixes the amount. A booking of
+     * its own: payments are not emptied between tests. */
+    make_booking_created(D1, "01900000-0000-7000-8000-0000000000b9", "0");
+    char path[] = "/tmp/eventctl_data_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    static const char data[] = "{\"booking_id\": \"01900000-0000-7000-8000-0000000000b9\","
+                               " \"user_id\": \"01900000-0000-7000-8000-0000000000c1\","
+                               " \"offering_id\": \"01900000-0000-7000-8000-0000000000c2\","
+                               " \"quantity\": 1, \"amount_cents\": 1000}";
+    assert_int_equal(write(fd, data, sizeof(data) - 1), (ssize_t)(sizeof(data) - 1));
+    close(fd);
+
+    pid_t payment = spawn_payment();
+    struct run r;
+    EVENTCTL(&r, "edit", D1, "--data", path);
+    unlink(path);
+    expect_exit(&r, 0);
+    char v[128];
+    wait_value("SELECT status FROM payment.inbox WHERE causation_id = $1", 1, (const char *[]){D1},
+               "processed", v, sizeof(v));
+    kill(payment, SIGTERM);
+    int st;
+    assert_int_equal(waitpid(payment, &st, 0), payment);
+    assert_string_equal(v, "processed");
+    /* The intent was recorded once, by the new message, with the fixed amount. */
+    ops_fixtures_value(db,
+                       "SELECT p.amount_cents || ' ' || (p.intent_event_id = i.id)"
+                       "  FROM payment.payments p JOIN payment.inbox i ON i.causation_id = $1"
+                       " WHERE p.booking_id = '01900000-0000-7000-8000-0000000000b9'",
+                       1, (const char *[]){D1}, v, sizeof(v));
+    assert_string_equal(v, "1000 true");
+}
+
 static void test_unreachable_database_is_one_line_with_the_password_masked(void **state)
 {
     (void)state;
@@ -823,6 +971,8 @@ int main(void)
         cmocka_unit_test_setup(test_poison_is_exported_or_purged_never_requeued, setup),
         cmocka_unit_test_setup(test_purge_by_group_deletes_that_group_only, setup),
         cmocka_unit_test_setup(test_edit_sends_a_new_message_caused_by_the_dead_one, setup),
+        cmocka_unit_test_setup(test_requeued_group_is_processed_by_its_consumer_once_each, setup),
+        cmocka_unit_test_setup(test_an_edited_message_is_processed_by_its_consumer, setup),
         cmocka_unit_test_setup(test_bad_flags_are_one_line_and_exit_2, setup),
         cmocka_unit_test_setup(test_unreachable_database_is_one_line_with_the_password_masked,
                                setup),
