@@ -13,6 +13,7 @@
 #include "ops_fixtures.h"
 #include "testlib.h"
 
+#include "common/bus.h"
 #include "common/db.h"
 #include "common/migrate.h"
 
@@ -924,6 +925,58 @@ static void test_an_edited_message_is_processed_by_its_consumer(void **state)
     assert_string_equal(v, "1000 true");
 }
 
+static void test_poison_published_by_hand_appears_in_failures(void **state)
+{
+    (void)state;
+    pid_t payment = spawn_payment();
+    struct bus *bus =
+        bus_new(&(struct bus_config){.url = testlib_require_env("AMQP_URL"), .confirms = 1});
+    assert_non_null(bus);
+    struct err err = {0};
+    static const char body[] = "{\"specversion\": \"1.0\", not json";
+    struct bus_message m = {.routing_key = "booking.booking.created",
+                            .body = body,
+                            .len = sizeof(body) - 1,
+                            .message_id = "poison-by-hand-1",
+                            .mandatory = 1};
+    /* Unroutable until payment has bound its queue: try again for 20 s at most. */
+    int rc = -1;
+    for (int waited = 0; rc != 0 && waited < 20000; waited += 100) {
+        rc = bus_connected(bus) || bus_connect(bus, &err) == 0
+                 ? bus_publish_sync(bus, &m, 5000, &err)
+                 : -1;
+        if (rc != 0)
+            testlib_sleep_ms(100);
+    }
+    bus_free(bus);
+    if (rc != 0) {
+        kill(payment, SIGKILL);
+        waitpid(payment, NULL, 0);
+        fail_msg("cannot publish the poison: %s", err.msg);
+    }
+    /* payment records it before its ack; eventctl reads it at once. */
+    char g[16], v[32];
+    wait_value("SELECT count(*) FROM payment.dead_letter", 0, NULL, "1", v, sizeof(v));
+    kill(payment, SIGTERM);
+    assert_int_equal(waitpid(payment, NULL, 0), payment);
+    assert_string_equal(v, "1");
+    json_t *group = failures_group("payment", "poison", g, sizeof(g));
+    assert_int_equal(json_integer_value(json_object_get(group, "count")), 1);
+    assert_true(json_is_false(json_object_get(group, "retryable")));
+    json_decref(group);
+    char id[64], line[512];
+    ops_fixtures_value(db, "SELECT 'payment:' || id FROM payment.dead_letter", 0, NULL, id,
+                       sizeof(id));
+    struct run r;
+    EVENTCTL(&r, "failures", "--group", g);
+    expect_exit(&r, 0);
+    line_with(r.out, id, line, sizeof(line));
+    assert_non_null(strstr(line, " poison "));
+    EVENTCTL(&r, "export", id);
+    expect_exit(&r, 0);
+    assert_string_equal(r.out, body);
+}
+
 static void test_unreachable_database_is_one_line_with_the_password_masked(void **state)
 {
     (void)state;
@@ -973,6 +1026,7 @@ int main(void)
         cmocka_unit_test_setup(test_edit_sends_a_new_message_caused_by_the_dead_one, setup),
         cmocka_unit_test_setup(test_requeued_group_is_processed_by_its_consumer_once_each, setup),
         cmocka_unit_test_setup(test_an_edited_message_is_processed_by_its_consumer, setup),
+        cmocka_unit_test_setup(test_poison_published_by_hand_appears_in_failures, setup),
         cmocka_unit_test_setup(test_bad_flags_are_one_line_and_exit_2, setup),
         cmocka_unit_test_setup(test_unreachable_database_is_one_line_with_the_password_masked,
                                setup),
