@@ -535,7 +535,12 @@ int cmd_failures_run(int argc, char **argv)
             puts(text);
         free(text);
     } else if (group) {
-        print_members(&f, group);
+        size_t dead, poison;
+        cmd_failures_count(&f, NULL, group, &dead, &poison);
+        if (dead + poison == 0)
+            exit_code = ctl_fail(cmd, "no failure in group '%.32s' (see eventctl failures)", group);
+        else
+            print_members(&f, group);
     } else {
         print_groups(groups);
     }

@@ -187,7 +187,8 @@ void cmd_failures_release(struct cmd_failures *f);
 /*
  * {"groups": [{"group", "context", "kind": "dead"|"poison", "type", "cause",
  *   "count", "first_seen", "last_seen", "retryable", "ids": [...]}, ...]}:
- * the groups of f, in order of their first failure (new reference; NULL: no memory).
+ * the groups of f in the order of their first member in f: contexts in
+ * ctl_services order, oldest first within one (new reference; NULL: no memory).
  */
 json_t *cmd_failures_json(const struct cmd_failures *f);
 

@@ -579,6 +579,10 @@ static void test_failures_groups_dead_messages_by_cause_and_shows_poison(void **
     EVENTCTL(&r, "failures", "--context", "inventory");
     expect_exit(&r, 0);
     assert_int_equal(count_lines(r.out), 2);
+    EVENTCTL(&r, "failures", "--group", "0000000000");
+    expect_exit(&r, 1);
+    assert_string_equal(r.err, "eventctl failures: no failure in group '0000000000' (see "
+                               "eventctl failures)\n");
 }
 
 static const char count_sql[] =
