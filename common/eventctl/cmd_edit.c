@@ -49,10 +49,14 @@ static int edit_in_editor(const char *cmd, const json_t *data, json_t **out)
     if (fd < 0)
         return ctl_fail(cmd, "cannot create a temporary file");
     FILE *f = fdopen(fd, "w");
-    if (!f || json_dumpf(data, f, JSON_INDENT(2) | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER) != 0 ||
-        fclose(f) != 0) {
-        if (!f)
-            close(fd);
+    if (!f)
+        close(fd);
+    /* An event without data is edited from null. */
+    bool written = f && json_dumpf(data ? data : json_null(), f,
+                                   JSON_INDENT(2) | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER) == 0;
+    if (f && fclose(f) != 0)
+        written = false;
+    if (!written) {
         unlink(path);
         return ctl_fail(cmd, "cannot write '%s'", path);
     }

@@ -104,7 +104,8 @@ void cmd_failures_cause(bool poison, const char *error, char *out, size_t outlen
             continue;
         }
         space = false;
-        if (*p == '\'' || *p == '"') {
+        /* A quote opens a value only after a blank or punctuation: "event's" is a word. */
+        if ((*p == '\'' || *p == '"') && (p == msg || !is_word_char(p[-1]))) {
             const char *end = strchr(p + 1, *p);
             if (end) {
                 put(out, outlen, &used, "'?'", 3);

@@ -488,9 +488,9 @@ static void test_purge_refuses_without_both_flags(void **state)
     "gave up after 5 attempts: transient: payment intent for booking '" b "' has not arrived "     \
     "yet after " n " ms (request " u ")"
 #define POISON_BODY   "\xff\xfe{not json at all"
-#define POISON_REASON "body is not JSON: '[' or '{' expected near 'not'"
+#define POISON_REASON "body is not JSON: '[' or '{' expected near 'not' in the event's body 'x'"
 
-/* Three dead messages of one cause in payment (differing only in the booking id), and poison. */
+/* Three dead messages of one cause in payment (NOT_ARRIVED), and poison in booking. */
 static void failures_fixture(void)
 {
     ops_fixtures_dead(db, "payment", D1, corr, "booking.booking.created",
@@ -568,7 +568,8 @@ static void test_failures_groups_dead_messages_by_cause_and_shows_poison(void **
     assert_non_null(strstr(line, "     3  "));
     line_with(r.out, pg, line, sizeof(line));
     assert_non_null(strstr(line, " poison "));
-    assert_non_null(strstr(line, "poison: body is not JSON: '?' or '?' expected near '?'"));
+    assert_non_null(strstr(
+        line, "poison: body is not JSON: '?' or '?' expected near '?' in the event's body '?'"));
 
     /* The same group id in every run; --group lists its messages by id. */
     EVENTCTL(&r, "failures", "--group", g);
