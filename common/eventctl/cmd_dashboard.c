@@ -65,7 +65,10 @@ static const char usage_text[] =
     "\n"
     "JSON API: GET /api/contexts, /api/messages?context=&status=&type=&limit=,\n"
     "/api/trace/<correlation-id> (also /timeline and /mermaid as text);\n"
-    "POST /api/requeue/<message-id>. LOG_LEVEL=debug logs every request.\n"
+    "GET /api/failures?context= (the groups of 'eventctl failures --json');\n"
+    "POST /api/requeue/<message-id>, /api/failures/<group>/retry,\n"
+    "/api/failures/retry-all, /api/failures/<group>/purge. LOG_LEVEL=debug logs\n"
+    "every request.\n"
     "Exit status 0 after a signal, 1 when the database or the port is unavailable,\n"
     "2 for bad options (or no token beyond loopback).\n";
 
@@ -89,6 +92,14 @@ static int route_get_trace_mermaid(const struct http_request *req, struct http_r
                                    void *app);
 static int route_post_requeue(const struct http_request *req, struct http_response *resp,
                               void *app);
+static int route_get_failures(const struct http_request *req, struct http_response *resp,
+                              void *app);
+static int route_post_failures_retry(const struct http_request *req, struct http_response *resp,
+                                     void *app);
+static int route_post_failures_retry_all(const struct http_request *req, struct http_response *resp,
+                                         void *app);
+static int route_post_failures_purge(const struct http_request *req, struct http_response *resp,
+                                     void *app);
 
 static const struct http_route dashboard_routes[] = {
     {"GET", "/", route_get_page},
@@ -98,6 +109,10 @@ static const struct http_route dashboard_routes[] = {
     {"GET", "/api/trace/{correlation_id}/timeline", route_get_trace_timeline},
     {"GET", "/api/trace/{correlation_id}/mermaid", route_get_trace_mermaid},
     {"POST", "/api/requeue/{id}", route_post_requeue},
+    {"GET", "/api/failures", route_get_failures},
+    {"POST", "/api/failures/retry-all", route_post_failures_retry_all},
+    {"POST", "/api/failures/{group}/retry", route_post_failures_retry},
+    {"POST", "/api/failures/{group}/purge", route_post_failures_purge},
 };
 
 /* ---- helpers ----------------------------------------------------------------------- */
@@ -542,6 +557,110 @@ static int route_post_requeue(const struct http_request *req, struct http_respon
         return reply_problem(resp, ERR_NOT_FOUND, "no dead or failed message '%s'", id);
     }
     return http_reply_json(resp, 200, json_pack("{s:s, s:o}", "id", id, "requeued", requeued));
+}
+
+/* ---- /api/failures ----------------------------------------------------------------------- */
+
+/* The failures of every migrated schema (or ?context=). Returns 1 to go on; 0 when resp holds the
+ * reply. */
+static int failures_load(const struct http_request *req, struct http_response *resp,
+                         struct cmd_failures *f)
+{
+    const char *context = query(req, "context");
+    const struct service_def *only = ctl_service_find(context);
+    if (context && !only)
+        return reply_problem(resp, ERR_INVALID, "unknown context '%.64s'", context);
+    struct err err = {0};
+    const struct service_def *schemas[CTL_CONTEXTS_MAX];
+    size_t nschemas;
+    if (schemas_of(req->thread_ctx, only, schemas, &nschemas, &err) < 0 ||
+        cmd_failures_load(req->thread_ctx, schemas, nschemas, f, &err) < 0)
+        return http_reply_error(resp, &err);
+    return 1;
+}
+
+/* {"groups": [...]}: what "eventctl failures --json" prints. */
+static int route_get_failures(const struct http_request *req, struct http_response *resp, void *app)
+{
+    (void)app;
+    struct cmd_failures f;
+    int rc = failures_load(req, resp, &f);
+    if (rc <= 0)
+        return rc;
+    json_t *groups = cmd_failures_json(&f);
+    cmd_failures_release(&f);
+    return groups ? http_reply_json(resp, 200, groups) : ERR_NOMEM;
+}
+
+/*
+ * {"group": G|"all", "requeued"|"purged": n, "poison": p}: "requeue --group G
+ * --yes", "requeue --all --yes" or "purge --group G --yes". 404 when nothing
+ * matches; a retry of a group of poison only is 400, saying why.
+ */
+static int failures_act(const struct http_request *req, struct http_response *resp,
+                        const char *group, bool requeue)
+{
+    struct cmd_failures f;
+    int rc = failures_load(req, resp, &f);
+    if (rc <= 0)
+        return rc;
+    struct err err = {0};
+    size_t dead, poison;
+    long long done = 0;
+    cmd_failures_count(&f, NULL, group, &dead, &poison);
+    if (dead + poison == 0)
+        rc = err_set(&err, ERR_NOT_FOUND, "no failure in group '%.32s'", group ? group : "all");
+    else if (requeue && dead == 0)
+        rc = err_set(&err, ERR_INVALID,
+                     "group '%.32s' is poison and cannot be requeued: it never entered the inbox; "
+                     "export (eventctl export <id>) or purge it",
+                     group ? group : "all");
+    else
+        rc = cmd_failures_act(req->thread_ctx, &f, NULL, group, requeue, &done, &err);
+    cmd_failures_release(&f);
+    if (rc < 0)
+        return http_reply_error(resp, &err);
+    log_write(LOG_LEVEL_INFO, &(struct log_fields){.correlation_id = req->correlation_id},
+              "%s %lld failure%s of group '%s'", requeue ? "requeued" : "purged", done,
+              done == 1 ? "" : "s", group ? group : "all");
+    return http_reply_json(resp, 200,
+                           json_pack("{s:s, s:I, s:I}", "group", group ? group : "all",
+                                     requeue ? "requeued" : "purged", (json_int_t)done, "poison",
+                                     (json_int_t)poison));
+}
+
+/* A group id as cmd_failures_group writes it: 10 lowercase hex digits. */
+static bool group_valid(const char *g)
+{
+    size_t n = strlen(g);
+    return n == CMD_FAILURES_GROUP_LEN - 1 && strspn(g, "0123456789abcdef") == n;
+}
+
+static int route_post_failures_retry(const struct http_request *req, struct http_response *resp,
+                                     void *app)
+{
+    (void)app;
+    if (!group_valid(req->params[0]))
+        return reply_problem(resp, ERR_INVALID, "invalid group '%.64s': want 10 hex digits",
+                             req->params[0]);
+    return failures_act(req, resp, req->params[0], true);
+}
+
+static int route_post_failures_retry_all(const struct http_request *req, struct http_response *resp,
+                                         void *app)
+{
+    (void)app;
+    return failures_act(req, resp, NULL, true);
+}
+
+static int route_post_failures_purge(const struct http_request *req, struct http_response *resp,
+                                     void *app)
+{
+    (void)app;
+    if (!group_valid(req->params[0]))
+        return reply_problem(resp, ERR_INVALID, "invalid group '%.64s': want 10 hex digits",
+                             req->params[0]);
+    return failures_act(req, resp, req->params[0], false);
 }
 
 /* ---- the command ---------------------------------------------------------------------- */

@@ -22,6 +22,12 @@
 
 static const char usage_text[] =
     "usage: eventctl purge --dead --older-than <duration> [--context C] [--database-url URL]\n"
+    "       eventctl purge <id> | --group G [--yes] [--context C] [--database-url URL]\n"
+    "\n"
+    "With an id (a dead message's UUID, or a dead letter's '<context>:<n>') or\n"
+    "--group G (an id of 'eventctl failures') it deletes that failure or every\n"
+    "failure of the group, dead messages and poison alike, after printing how\n"
+    "many and asking (--yes does not ask).\n"
     "\n"
     "Deletes dead inbox rows older than the duration (a number and a unit: s, m, h,\n"
     "d or w, e.g. 7d, 12h, 30m) in every context's schema, or in --context C, and\n"
@@ -59,8 +65,8 @@ static int parse_duration(const char *text, long long *seconds)
 int cmd_purge_run(int argc, char **argv)
 {
     const char *cmd = "purge";
-    const char *older_than = NULL, *context_arg = NULL, *url_arg = NULL;
-    bool dead = false;
+    const char *older_than = NULL, *context_arg = NULL, *url_arg = NULL, *id = NULL, *group = NULL;
+    bool dead = false, yes = false;
 
     for (int i = 1; i < argc; i++) {
         int rc;
@@ -69,16 +75,31 @@ int cmd_purge_run(int argc, char **argv)
             return CTL_EXIT_OK;
         } else if (strcmp(argv[i], "--dead") == 0) {
             dead = true;
-        } else if ((rc = ctl_option(cmd, argc, argv, &i, "--older-than", &older_than)) ||
+        } else if (strcmp(argv[i], "--yes") == 0) {
+            yes = true;
+        } else if ((rc = ctl_option(cmd, argc, argv, &i, "--group", &group)) ||
+                   (rc = ctl_option(cmd, argc, argv, &i, "--older-than", &older_than)) ||
                    (rc = ctl_option(cmd, argc, argv, &i, "--context", &context_arg)) ||
                    (rc = ctl_option(cmd, argc, argv, &i, "--database-url", &url_arg))) {
             if (rc < 0)
                 return CTL_EXIT_USAGE;
         } else if (argv[i][0] == '-') {
             return ctl_usage_error(cmd, "unknown option '%.64s'", argv[i]);
-        } else {
+        } else if (id) {
             return ctl_usage_error(cmd, "unexpected argument '%.64s'", argv[i]);
+        } else {
+            id = argv[i];
         }
+    }
+    if ((id || group) && (dead || older_than))
+        return ctl_usage_error(cmd, "an id or --group goes without --dead and --older-than");
+    if (id && group)
+        return ctl_usage_error(cmd, "want an id or --group, not both");
+    if (id || group) {
+        const struct service_def *only;
+        if (ctl_parse_context(cmd, context_arg, &only))
+            return CTL_EXIT_USAGE;
+        return cmd_failures_apply(cmd, url_arg, only, id, group, yes, false);
     }
     if (!dead || !older_than)
         return ctl_usage_error(cmd, "refusing to purge without both --dead and --older-than");

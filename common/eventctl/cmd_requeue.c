@@ -22,12 +22,22 @@
 
 static const char usage_text[] =
     "usage: eventctl requeue <message-id> [--context C] [--database-url URL]\n"
+    "       eventctl requeue --group G | --all [--yes] [--context C] [--database-url URL]\n"
     "\n"
     "Sends a message back for another try: a dead inbox row becomes failed with its\n"
     "attempts reset and is retried at once by its consumer; a failed outbox row\n"
     "becomes pending and is published again by the relay. Looks in every context's\n"
     "schema unless --context C is given.\n"
     "\n"
+    "With --group G (an id of 'eventctl failures') or --all it requeues every dead\n"
+    "message of the group or of every group, after printing how many and asking.\n"
+    "Poison (a dead letter, id '<context>:<n>') is never requeued: it never\n"
+    "entered the inbox, and the same bytes would be refused again; export it,\n"
+    "fix its producer and purge it.\n"
+    "\n"
+    "  --group G          the dead messages of failure group G\n"
+    "  --all              the dead messages of every failure group\n"
+    "  --yes              do not ask for confirmation\n"
     "  --context C        servicecatalog|usermanagement|booking|inventory|payment|notification\n"
     "  --database-url URL PostgreSQL URL (default: $DATABASE_URL)\n"
     "\n"
@@ -87,14 +97,20 @@ static int requeue_in(const char *cmd, struct ctl_dbs *db, const char *context, 
 int cmd_requeue_run(int argc, char **argv)
 {
     const char *cmd = "requeue";
-    const char *id = NULL, *context_arg = NULL, *url_arg = NULL;
+    const char *id = NULL, *context_arg = NULL, *url_arg = NULL, *group = NULL;
+    bool all = false, yes = false;
 
     for (int i = 1; i < argc; i++) {
         int rc;
         if (ctl_is_help(argv[i])) {
             fputs(usage_text, stdout);
             return CTL_EXIT_OK;
-        } else if ((rc = ctl_option(cmd, argc, argv, &i, "--context", &context_arg)) ||
+        } else if (strcmp(argv[i], "--all") == 0) {
+            all = true;
+        } else if (strcmp(argv[i], "--yes") == 0) {
+            yes = true;
+        } else if ((rc = ctl_option(cmd, argc, argv, &i, "--group", &group)) ||
+                   (rc = ctl_option(cmd, argc, argv, &i, "--context", &context_arg)) ||
                    (rc = ctl_option(cmd, argc, argv, &i, "--database-url", &url_arg))) {
             if (rc < 0)
                 return CTL_EXIT_USAGE;
@@ -106,13 +122,16 @@ int cmd_requeue_run(int argc, char **argv)
             id = argv[i];
         }
     }
-    if (!id)
-        return ctl_usage_error(cmd, "which message id?");
-    if (!uuid7_is_valid(id))
-        return ctl_usage_error(cmd, "invalid message id '%.64s': want a UUID", id);
+    if ((id != NULL) + (group != NULL) + all != 1)
+        return ctl_usage_error(cmd, "want one of <message-id>, --group G or --all");
     const struct service_def *only;
     if (ctl_parse_context(cmd, context_arg, &only))
         return CTL_EXIT_USAGE;
+    /* A dead letter ("<context>:<n>") goes through the failures list, which refuses it. */
+    if (group || all || (id && strchr(id, ':')))
+        return cmd_failures_apply(cmd, url_arg, only, id, group, yes, true);
+    if (!uuid7_is_valid(id))
+        return ctl_usage_error(cmd, "invalid message id '%.64s': want a UUID", id);
 
     struct ctl_dbs *db;
     const struct service_def *schemas[CTL_CONTEXTS_MAX];

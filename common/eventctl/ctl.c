@@ -330,6 +330,52 @@ int ctl_open(const char *cmd, const char *url_arg, const struct service_def *onl
     return exit_code;
 }
 
+int ctl_schema_begin(struct ctl_dbs *dbs, const struct service_def *def, struct db **db,
+                     struct err *err)
+{
+    int rc = ctl_dbs_get(dbs, def, db, err);
+    if (rc == 0)
+        rc = db_begin(*db, err);
+    if (rc < 0)
+        return rc;
+    /* set_config(..., true) is SET LOCAL: the schema lasts until this transaction ends. */
+    const char *params[] = {def->name};
+    rc = db_exec(*db, "SELECT set_config('search_path', quote_ident($1), true)", 1, params, NULL,
+                 NULL, err);
+    if (rc < 0) {
+        db_rollback(*db);
+        return rc;
+    }
+    return 0;
+}
+
+int ctl_schema_end(struct db *db, int rc, struct err *err)
+{
+    if (rc >= 0) {
+        int crc = db_commit(db, err);
+        if (crc < 0) {
+            db_rollback(db);
+            return crc;
+        }
+        return rc;
+    }
+    db_rollback(db);
+    return rc;
+}
+
+bool ctl_confirm(const char *question)
+{
+    fprintf(stderr, "%s [y/N] ", question);
+    fflush(stderr);
+    char line[16];
+    if (!fgets(line, sizeof(line), stdin)) {
+        fputc('\n', stderr);
+        return false;
+    }
+    line[strcspn(line, "\r\n")] = '\0';
+    return strcmp(line, "y") == 0 || strcmp(line, "yes") == 0;
+}
+
 static int sql_append(char *out, size_t outlen, size_t *used, const char *text, size_t len,
                       struct err *err)
 {

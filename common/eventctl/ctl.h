@@ -25,6 +25,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 struct db;
@@ -58,6 +59,9 @@ int cmd_purge_run(int argc, char **argv);
 int cmd_catalog_run(int argc, char **argv);
 int cmd_config_run(int argc, char **argv);
 int cmd_dashboard_run(int argc, char **argv);
+int cmd_failures_run(int argc, char **argv);
+int cmd_edit_run(int argc, char **argv);
+int cmd_export_run(int argc, char **argv);
 
 /*
  * What a command shares with the dashboard, which serves the same reads and
@@ -129,6 +133,117 @@ int cmd_trace_json(struct ctl_dbs *dbs, const struct service_def *const *schemas
  */
 int cmd_requeue_in(struct ctl_dbs *dbs, const char *context, const char *id, int *inbox,
                    int *outbox, struct err *err);
+
+/*
+ * cmd_failures.c: every failure of the migrated schemas, the one list the
+ * failures, requeue, purge, edit and export commands and the dashboard's
+ * Failures view act on. A failure is a dead inbox message (it failed every
+ * retry; it can be requeued or edited) or a dead letter (poison: it never
+ * entered the inbox; it can be exported or purged, never requeued).
+ */
+#define CMD_FAILURES_GROUP_LEN 11 /* 10 hex digits and the terminator */
+#define CMD_FAILURES_ID_MAX    96
+
+struct cmd_failure {
+    char context[64];
+    bool poison;                 /* a dead letter (dead_letter table) */
+    char id[CMD_FAILURES_ID_MAX]; /* a dead message: its UUID; a dead letter: "<context>:<n>" */
+    int64_t letter;              /* a dead letter's row id */
+    char consumer[64];           /* a dead message's consumer ("" for a dead letter) */
+    char type[129];              /* "" when the letter had no readable type */
+    char correlation_id[129];
+    char error[512];             /* last_error or reason, as recorded */
+    char cause[256];             /* error class and normalised message (cmd_failures_cause) */
+    char group[CMD_FAILURES_GROUP_LEN];
+    char first_seen[32];         /* UTC, "2026-01-01T10:00:00.000Z" */
+    char last_seen[32];
+    long long attempts;          /* handler starts */
+    long long deliveries;        /* times the broker brought a dead letter; 1 for a dead message */
+};
+
+struct cmd_failures {
+    struct cmd_failure *items; /* oldest first per context, contexts in ctl_services order */
+    size_t n;
+    size_t cap;
+};
+
+/*
+ * The cause of an error: its class (the err_name before the first ':' once
+ * "gave up after N attempts: " is dropped; "poison" for a dead letter, else
+ * "error") and the message with quoted values, UUIDs, ids and numbers
+ * replaced, so failures that differ only in those group together.
+ */
+void cmd_failures_cause(bool poison, const char *error, char *out, size_t outlen);
+
+/* The group id of (context, kind, type, cause): 10 hex digits of a 64-bit FNV-1a hash. */
+void cmd_failures_group(const struct cmd_failure *f, char out[CMD_FAILURES_GROUP_LEN]);
+
+/* Reads every failure of schemas[0..n) into *out (release it). Returns 0 or an error. */
+int cmd_failures_load(struct ctl_dbs *dbs, const struct service_def *const *schemas, size_t n,
+                      struct cmd_failures *out, struct err *err);
+
+void cmd_failures_release(struct cmd_failures *f);
+
+/*
+ * {"groups": [{"group", "context", "kind": "dead"|"poison", "type", "cause",
+ *   "count", "first_seen", "last_seen", "retryable", "ids": [...]}, ...]}:
+ * the groups of f in the order of their first member in f: contexts in
+ * ctl_services order, oldest first within one (new reference; NULL: no memory).
+ */
+json_t *cmd_failures_json(const struct cmd_failures *f);
+
+/*
+ * Acts on one failure in its context's schema: requeue (a dead message back
+ * to failed, due now, through inbox_requeue; a dead letter is refused with
+ * ERR_INVALID saying why) or purge (deleted). Returns the rows changed or an
+ * error.
+ */
+int cmd_failures_requeue(struct ctl_dbs *dbs, const struct cmd_failure *f, struct err *err);
+int cmd_failures_purge(struct ctl_dbs *dbs, const struct cmd_failure *f, struct err *err);
+
+/*
+ * Requeues (requeue) or purges every failure of f selected by id, else group,
+ * else all, skipping poison when requeueing; *done counts the rows changed.
+ * Returns 0 or the first error.
+ */
+int cmd_failures_act(struct ctl_dbs *dbs, const struct cmd_failures *f, const char *id,
+                     const char *group, bool requeue, long long *done, struct err *err);
+
+/* How many dead messages and dead letters of f id, else group, else all selects. */
+void cmd_failures_count(const struct cmd_failures *f, const char *id, const char *group,
+                        size_t *dead, size_t *poison);
+
+/*
+ * Runs a command on the failures selected by id (a UUID or "<context>:<n>"),
+ * else group, else all of them, after printing how many and asking (unless yes): the shared
+ * body of "requeue --group/--all" and "purge <id>/--group". Returns an exit code.
+ */
+int cmd_failures_apply(const char *cmd, const char *url_arg, const struct service_def *only,
+                       const char *id, const char *group, bool yes, bool requeue);
+
+/*
+ * Opens the sessions (ctl_open) and finds failure id (a UUID or
+ * "<context>:<n>"): *dbs and *f to free (ctl_dbs_free, cmd_failures_release),
+ * *it borrowed from f. Returns CTL_EXIT_OK, or an exit code after one line on
+ * stderr (nothing to free then).
+ */
+int cmd_failures_open_one(const char *cmd, const char *url_arg, const struct service_def *only,
+                          const char *id, struct ctl_dbs **dbs, struct cmd_failures *f,
+                          const struct cmd_failure **it);
+
+/*
+ * The session of context def with its schema as search_path for one
+ * transaction (begun here): the common/ functions name their tables
+ * unqualified. End it with ctl_schema_end. Returns 0 or an error.
+ */
+int ctl_schema_begin(struct ctl_dbs *dbs, const struct service_def *def, struct db **db,
+                     struct err *err);
+
+/* Commits when rc >= 0, else rolls back. Returns rc, or the commit's error. */
+int ctl_schema_end(struct db *db, int rc, struct err *err);
+
+/* Asks question on stderr and reads stdin: true for "y" or "yes". */
+bool ctl_confirm(const char *question);
 
 /* dashboard_page.c, generated from dashboard.html: the page GET / serves, NUL-terminated. */
 extern const char dashboard_page[];

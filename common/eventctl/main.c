@@ -21,6 +21,12 @@ static const struct ctl_command commands[] = {
     {"config", "the configuration reference of the services (docs/config.md)", cmd_config_run},
     {"dashboard", "serve the web dashboard: messages, failures with Retry, a flow's diagram",
      cmd_dashboard_run},
+    {"failures", "failures grouped by context, type and cause: dead messages and poison",
+     cmd_failures_run},
+    {"edit", "send a dead message's edited data back to its consumer as a new message",
+     cmd_edit_run},
+    {"export", "write a dead letter's raw body (or a dead message's text) to stdout",
+     cmd_export_run},
 };
 
 static void usage(FILE *out)

@@ -6,6 +6,7 @@
  *   recorded → recorded        dead_letter_record (the same letter again: deliveries + 1)
  *   recorded → copy leased     dead_letter_claim_copies
  *   leased   → dead_lettered   dead_letter_mark_copied (after the broker's confirm: D3)
+ *   any      → deleted         dead_letter_delete (an operator's decision: eventctl purge)
  */
 #include "common/dead_letter.h"
 
@@ -86,6 +87,20 @@ static int hex_value(char c)
     return -1;
 }
 
+/* Decodes hexlen hex digits into out (hexlen / 2 + 1 bytes), NUL-terminated. Returns 0 or -1. */
+static int hex_decode(const char *hex, size_t hexlen, char *out, size_t *len)
+{
+    *len = 0;
+    for (size_t i = 0; i + 1 < hexlen; i += 2) {
+        int hi = hex_value(hex[i]), lo = hex_value(hex[i + 1]);
+        if (hi < 0 || lo < 0)
+            return -1;
+        out[(*len)++] = (char)(hi << 4 | lo);
+    }
+    out[*len] = '\0';
+    return 0;
+}
+
 /* Columns: id, message_id, routing_key, reason, body (bytea, text form "\x…"), body_size, attempts. */
 static int read_copy(void *vctx, const struct db_row *row, struct err *err)
 {
@@ -107,13 +122,8 @@ static int read_copy(void *vctx, const struct db_row *row, struct err *err)
     c->n++; /* counted before the checks below, so dead_letter_copies_release frees it */
     if (!r->reason || !r->body)
         return err_set(err, ERR_NOMEM, "out of memory reading dead letters");
-    for (size_t i = 0; i + 1 < hexlen; i += 2) {
-        int hi = hex_value(hex[i]), lo = hex_value(hex[i + 1]);
-        if (hi < 0 || lo < 0)
-            return err_set(err, ERR_INTERNAL, "unexpected bytea text in dead_letter");
-        r->body[r->len++] = (char)(hi << 4 | lo);
-    }
-    r->body[r->len] = '\0';
+    if (hex_decode(hex, hexlen, r->body, &r->len))
+        return err_set(err, ERR_INTERNAL, "unexpected bytea text in dead_letter");
     return 0;
 }
 
@@ -162,4 +172,90 @@ int dead_letter_mark_copied(struct db *db, int64_t id, struct err *err)
     int rc = db_exec(db, "UPDATE dead_letter SET dead_lettered_at = clock_timestamp() WHERE id = $1::bigint",
                      1, params, NULL, NULL, err);
     return rc < 0 ? rc : 0;
+}
+
+#define DEAD_LETTER_TIME_SQL(col) \
+    "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+
+struct list_ctx {
+    dead_letter_row_fn fn;
+    void *ctx;
+};
+
+/* Columns: id, message_id, routing_key, type, correlation_id, reason, first_seen_at,
+ * last_seen_at, attempts, deliveries, body_size. */
+static int list_row(void *vctx, const struct db_row *row, struct err *err)
+{
+    struct list_ctx *l = vctx;
+    struct dead_letter_row r = {0};
+    const char **text[] = {&r.message_id, &r.routing_key,   &r.type,        &r.correlation_id,
+                           &r.reason,     &r.first_seen_at, &r.last_seen_at};
+    for (int i = 0; i < 7; i++) {
+        const char *v = db_row_text(row, i + 1);
+        *text[i] = v ? v : "";
+    }
+    if (db_row_int64(row, 0, &r.id) || db_row_int64(row, 8, &r.attempts) ||
+        db_row_int64(row, 9, &r.deliveries) || db_row_int64(row, 10, &r.body_size))
+        return err_set(err, ERR_INTERNAL, "unexpected dead_letter row");
+    return l->fn(l->ctx, &r, err);
+}
+
+int dead_letter_list(struct db *db, dead_letter_row_fn fn, void *ctx, struct err *err)
+{
+    struct list_ctx l = {fn, ctx};
+    return db_exec(db,
+                   "SELECT id, message_id, routing_key, type, correlation_id, reason,"
+                   "       " DEAD_LETTER_TIME_SQL("first_seen_at") ","
+                   "       " DEAD_LETTER_TIME_SQL("last_seen_at") ", attempts, deliveries, body_size"
+                   "  FROM dead_letter ORDER BY first_seen_at, id",
+                   0, NULL, list_row, &l, err);
+}
+
+struct body_ctx {
+    char *body;
+    size_t len;
+};
+
+/* Column 0: the body as hex text (encode(body, 'hex')). */
+static int body_row(void *vctx, const struct db_row *row, struct err *err)
+{
+    struct body_ctx *b = vctx;
+    const char *hex = db_row_text(row, 0);
+    size_t hexlen = hex ? strlen(hex) : 0;
+    free(b->body);
+    b->len = 0;
+    b->body = malloc(hexlen / 2 + 1);
+    if (!b->body)
+        return err_set(err, ERR_NOMEM, "out of memory reading a dead letter");
+    if (hex_decode(hex ? hex : "", hexlen, b->body, &b->len))
+        return err_set(err, ERR_INTERNAL, "unexpected hex text in dead_letter");
+    return 0;
+}
+
+int dead_letter_body(struct db *db, int64_t id, char **body, size_t *len, struct err *err)
+{
+    *body = NULL;
+    *len = 0;
+    char text[24];
+    snprintf(text, sizeof(text), "%" PRId64, id);
+    const char *params[] = {text};
+    struct body_ctx b = {NULL, 0};
+    int rc = db_exec(db, "SELECT encode(body, 'hex') FROM dead_letter WHERE id = $1::bigint", 1,
+                     params, body_row, &b, err);
+    if (rc <= 0) {
+        free(b.body);
+        return rc;
+    }
+    *body = b.body;
+    *len = b.len;
+    return 1;
+}
+
+int dead_letter_delete(struct db *db, int64_t id, struct err *err)
+{
+    char text[24];
+    snprintf(text, sizeof(text), "%" PRId64, id);
+    const char *params[] = {text};
+    return db_exec(db, "DELETE FROM dead_letter WHERE id = $1::bigint", 1, params, NULL, NULL,
+                   err);
 }

@@ -15,6 +15,8 @@
  *   dead       → failed       inbox_requeue
  *   processed  → deleted      inbox_purge_processed
  *   dead       → deleted      inbox_purge_dead (an operator's decision: eventctl purge)
+ *   dead       → deleted      inbox_delete_dead (eventctl purge <id> / --group)
+ *   dead       → (deleted; a new failed row) inbox_replace_dead (eventctl edit)
  */
 #include "common/inbox.h"
 
@@ -308,4 +310,86 @@ int inbox_purge_dead(struct db *db, long long older_than_s, struct err *err)
                    "   AND greatest(created_at, dead_lettered_at)"
                    "       < clock_timestamp() - make_interval(secs => $1::double precision)",
                    1, params, NULL, NULL, err);
+}
+
+#define INBOX_TIME_SQL(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+
+struct dead_ctx {
+    inbox_dead_fn fn;
+    void *ctx;
+};
+
+/* Columns: id, consumer, type, correlation_id, last_error, created_at, dead_at, attempts. */
+static int dead_row(void *vctx, const struct db_row *row, struct err *err)
+{
+    struct dead_ctx *d = vctx;
+    struct inbox_dead r = {0};
+    const char **text[] = {&r.id, &r.consumer, &r.type, &r.correlation_id, &r.last_error,
+                           &r.created_at, &r.dead_at};
+    for (int i = 0; i < 7; i++) {
+        const char *v = db_row_text(row, i);
+        *text[i] = v ? v : "";
+    }
+    if (db_row_int64(row, 7, &r.attempts))
+        return err_set(err, ERR_INTERNAL, "unexpected inbox row");
+    return d->fn(d->ctx, &r, err);
+}
+
+int inbox_list_dead(struct db *db, inbox_dead_fn fn, void *ctx, struct err *err)
+{
+    struct dead_ctx d = {fn, ctx};
+    return db_exec(db,
+                   "SELECT id, consumer, type, correlation_id, coalesce(last_error, ''),"
+                   "       " INBOX_TIME_SQL("created_at") ","
+                   "       " INBOX_TIME_SQL("greatest(created_at, dead_lettered_at)") ", attempts"
+                   "  FROM inbox WHERE status = 'dead' ORDER BY created_at, id",
+                   0, NULL, dead_row, &d, err);
+}
+
+static int text_row(void *vctx, const struct db_row *row, struct err *err)
+{
+    char **text = vctx;
+    const char *v = db_row_text(row, 0);
+    free(*text);
+    *text = strdup(v ? v : "");
+    return *text ? 0 : err_set(err, ERR_NOMEM, "out of memory reading an inbox row");
+}
+
+int inbox_dead_text(struct db *db, const char *id, const char *consumer, char **text,
+                    struct err *err)
+{
+    *text = NULL;
+    const char *params[] = {id, consumer};
+    int rc = db_exec(db,
+                     "SELECT coalesce(body, payload::text) FROM inbox"
+                     " WHERE id = $1::uuid AND consumer = $2 AND status = 'dead'",
+                     2, params, text_row, text, err);
+    if (rc < 0) {
+        free(*text);
+        *text = NULL;
+    }
+    return rc;
+}
+
+int inbox_delete_dead(struct db *db, const char *id, const char *consumer, struct err *err)
+{
+    const char *params[] = {id, consumer};
+    return db_exec(db, "DELETE FROM inbox WHERE id = $1::uuid AND consumer = $2 AND status = 'dead'",
+                   2, params, NULL, NULL, err);
+}
+
+int inbox_replace_dead(struct db *db, const char *id, const char *consumer, const char *new_id,
+                       const char *payload, struct err *err)
+{
+    const char *params[] = {id, consumer, new_id, payload};
+    /* One statement: the dead row goes exactly when its replacement comes. */
+    return db_exec(db,
+                   "WITH old AS (DELETE FROM inbox"
+                   "              WHERE id = $1::uuid AND consumer = $2 AND status = 'dead'"
+                   "          RETURNING consumer, type, correlation_id)"
+                   " INSERT INTO inbox (id, consumer, type, correlation_id, causation_id, payload,"
+                   "                    body, status, attempts, next_attempt_at)"
+                   " SELECT $3::uuid, consumer, type, correlation_id, $1, $4::text::jsonb, $4,"
+                   "        'failed', 0, clock_timestamp() FROM old",
+                   4, params, NULL, NULL, err);
 }

@@ -584,6 +584,109 @@ static void test_a_write_without_the_page_header_is_forbidden(void **state)
     assert_string_equal(v, "dead");
 }
 
+/* ---- /api/failures and its POSTs ------------------------------------------------------------ */
+
+#define D1 "01900000-0000-7000-8000-0000000000d1"
+#define D2 "01900000-0000-7000-8000-0000000000d2"
+#define NOT_ARRIVED(b)                                                                             \
+    "gave up after 5 attempts: transient: payment intent for booking '" b "' has not arrived yet"
+
+/* The group of context and kind in GET /api/failures, its id copied into out; NULL when none. */
+static json_t *failures_group(const char *context, const char *kind, char *out, size_t len)
+{
+    json_t *j = fetch_json("GET", "/api/failures", 200);
+    size_t i;
+    json_t *g;
+    json_array_foreach(json_object_get(j, "groups"), i, g)
+    {
+        if (strcmp(str(g, "context"), context) == 0 && strcmp(str(g, "kind"), kind) == 0) {
+            snprintf(out, len, "%s", str(g, "group"));
+            json_t *copy = json_deep_copy(g);
+            json_decref(j);
+            return copy;
+        }
+    }
+    json_decref(j);
+    return NULL;
+}
+
+static void test_failures_list_the_groups_and_poison_at_once(void **state)
+{
+    (void)state;
+    char g[16], pg[16];
+    json_t *group = failures_group("inventory", "dead", g, sizeof(g));
+    assert_non_null(group);
+    assert_int_equal(num(group, "count"), 1);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(group, "ids"), 0)), E3);
+    json_decref(group);
+    assert_null(failures_group("booking", "poison", pg, sizeof(pg)));
+
+    /* Poison recorded now is in the very next read (the page reads every second). */
+    ops_fixtures_poison(db, "booking", "m-1", "inventory.stock.reserved", "{oops", 5,
+                        "body is not JSON");
+    group = failures_group("booking", "poison", pg, sizeof(pg));
+    assert_non_null(group);
+    assert_string_equal(str(group, "cause"), "poison: body is not JSON");
+    assert_true(json_is_false(json_object_get(group, "retryable")));
+    json_decref(group);
+    struct reply r;
+    request("GET", "/", &r);
+    assert_non_null(strstr(r.body, "setTimeout(refreshFailures, 1000)"));
+    assert_non_null(strstr(r.body, "Retry group"));
+    assert_non_null(strstr(r.body, "Retry all"));
+    free(r.body);
+    expect_error("GET", "/api/failures?context=billing", 400, "invalid", "unknown context");
+}
+
+static void test_failures_retry_a_group_retry_all_and_purge(void **state)
+{
+    (void)state;
+    ops_fixtures_dead(db, "payment", D1, corr, "booking.booking.created", NOT_ARRIVED("b-1"));
+    ops_fixtures_dead(db, "payment", D2, corr, "booking.booking.created", NOT_ARRIVED("b-2"));
+    ops_fixtures_poison(db, "booking", "m-1", "inventory.stock.reserved", "{oops", 5,
+                        "body is not JSON");
+    char g[16], pg[16], path[128], v[64];
+    json_decref(failures_group("payment", "dead", g, sizeof(g)));
+    json_decref(failures_group("booking", "poison", pg, sizeof(pg)));
+
+    /* The page's guards hold for these writes too. */
+    struct reply r;
+    snprintf(path, sizeof(path), "/api/failures/%s/purge", g);
+    request_with("POST", path, "Content-Type: application/json", &r);
+    expect_forbidden(&r, "X-Requested-With");
+    free(r.body);
+
+    snprintf(path, sizeof(path), "/api/failures/%s/retry", g);
+    json_t *j = fetch_json("POST", path, 200);
+    assert_int_equal(num(j, "requeued"), 2);
+    json_decref(j);
+    ops_fixtures_value(db,
+                       "SELECT string_agg(status || ' ' || requeued, ',') FROM payment.inbox"
+                       " WHERE id IN ($1, $2)",
+                       2, (const char *[]){D1, D2}, v, sizeof(v));
+    assert_string_equal(v, "failed 1,failed 1");
+    expect_error("POST", path, 404, "not_found", "no failure in group");
+
+    snprintf(path, sizeof(path), "/api/failures/%s/retry", pg);
+    expect_error("POST", path, 400, "invalid", "is poison and cannot be requeued");
+    expect_error("POST", "/api/failures/not-a-group/retry", 400, "invalid", "invalid group");
+
+    j = fetch_json("POST", "/api/failures/retry-all", 200);
+    assert_int_equal(num(j, "requeued"), 1); /* the saga's E3; the poison stays */
+    assert_int_equal(num(j, "poison"), 1);
+    json_decref(j);
+
+    snprintf(path, sizeof(path), "/api/failures/%s/purge", pg);
+    j = fetch_json("POST", path, 200);
+    assert_int_equal(num(j, "purged"), 1);
+    json_decref(j);
+    ops_fixtures_value(db, "SELECT count(*) FROM booking.dead_letter", 0, NULL, v, sizeof(v));
+    assert_string_equal(v, "0");
+    j = fetch_json("GET", "/api/failures", 200);
+    assert_int_equal(json_array_size(json_object_get(j, "groups")), 0);
+    json_decref(j);
+}
+
 static void test_a_host_header_naming_another_host_is_forbidden(void **state)
 {
     (void)state;
@@ -939,6 +1042,8 @@ int main(void)
         cmocka_unit_test_setup(test_requeue_refuses_unknown_and_malformed_ids, setup),
         cmocka_unit_test_setup(test_a_write_without_the_page_header_is_forbidden, setup),
         cmocka_unit_test_setup(test_a_host_header_naming_another_host_is_forbidden, setup),
+        cmocka_unit_test_setup(test_failures_list_the_groups_and_poison_at_once, setup),
+        cmocka_unit_test_setup(test_failures_retry_a_group_retry_all_and_purge, setup),
         cmocka_unit_test_setup(test_replies_forbid_framing, setup),
         cmocka_unit_test_setup(test_beyond_loopback_it_refuses_to_start_without_a_token, setup),
         cmocka_unit_test_setup(test_with_a_token_every_request_needs_it, setup),

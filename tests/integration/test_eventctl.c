@@ -13,6 +13,7 @@
 #include "ops_fixtures.h"
 #include "testlib.h"
 
+#include "common/bus.h"
 #include "common/db.h"
 #include "common/migrate.h"
 
@@ -20,6 +21,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +83,10 @@ static void eventctl(struct run *r, const char *const *args)
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
+        /* No terminal: a question eventctl asks reads end of file (not confirmed). */
+        int nul = open("/dev/null", O_RDONLY);
+        if (nul >= 0)
+            dup2(nul, 0);
         dup2(out_fd, 1);
         dup2(err_fd, 2);
         execv(argv[0], argv);
@@ -472,6 +478,269 @@ static void test_purge_refuses_without_both_flags(void **state)
     assert_string_equal(v, "1");
 }
 
+/* ---- failures, requeue --group, edit, export, purge by id or group ---------------- */
+
+#define D1 "01900000-0000-7000-8000-0000000000d1"
+#define D2 "01900000-0000-7000-8000-0000000000d2"
+#define D3 "01900000-0000-7000-8000-0000000000d3"
+/* Messages of one cause differing in a quoted id, a bare number and a bare UUID. */
+#define NOT_ARRIVED(b, n, u)                                                                       \
+    "gave up after 5 attempts: transient: payment intent for booking '" b "' has not arrived "     \
+    "yet after " n " ms (request " u ")"
+#define POISON_BODY   "\xff\xfe{not json at all"
+#define POISON_REASON "body is not JSON: '[' or '{' expected near 'not' in the event's body 'x'"
+
+/* Three dead messages of one cause in payment (NOT_ARRIVED), and poison in booking. */
+static void failures_fixture(void)
+{
+    ops_fixtures_dead(db, "payment", D1, corr, "booking.booking.created",
+                      NOT_ARRIVED("b-1", "3", "01900000-0000-7000-8000-00000000aaa1"));
+    ops_fixtures_dead(db, "payment", D2, corr, "booking.booking.created",
+                      NOT_ARRIVED("b-22", "17", "01900000-0000-7000-8000-00000000bbb2"));
+    ops_fixtures_dead(db, "payment", D3, corr2, "booking.booking.created",
+                      NOT_ARRIVED("b-333", "250", "01900000-0000-7000-8000-00000000ccc3"));
+    ops_fixtures_poison(db, "booking", "m-1", "inventory.stock.reserved", POISON_BODY,
+                        strlen(POISON_BODY), POISON_REASON);
+}
+
+/* The group of "eventctl failures --json" of context and kind (a copy); its id into out. */
+static json_t *failures_group(const char *context, const char *kind, char *out, size_t len)
+{
+    struct run r;
+    EVENTCTL(&r, "failures", "--json");
+    expect_exit(&r, 0);
+    json_error_t jerr;
+    json_t *root = json_loads(r.out, 0, &jerr);
+    if (!root)
+        fail_msg("failures --json is not JSON: %s\n%s", jerr.text, r.out);
+    size_t i;
+    json_t *g;
+    json_array_foreach(json_object_get(root, "groups"), i, g)
+    {
+        if (strcmp(json_string_value(json_object_get(g, "context")), context) == 0 &&
+            strcmp(json_string_value(json_object_get(g, "kind")), kind) == 0) {
+            snprintf(out, len, "%s", json_string_value(json_object_get(g, "group")));
+            json_t *copy = json_deep_copy(g);
+            json_decref(root);
+            return copy;
+        }
+    }
+    json_decref(root);
+    fail_msg("no %s group of '%s' in:\n%s", kind, context, r.out);
+    return NULL;
+}
+
+/* The id eventctl gives the one dead letter of booking: "booking:<n>". */
+static void letter_id(char *out, size_t len)
+{
+    char n[24];
+    ops_fixtures_value(db, "SELECT id FROM booking.dead_letter", 0, NULL, n, sizeof(n));
+    snprintf(out, len, "booking:%s", n);
+}
+
+static void test_failures_groups_dead_messages_by_cause_and_shows_poison(void **state)
+{
+    (void)state;
+    failures_fixture();
+    char g[16], pg[16], line[512];
+    json_t *group = failures_group("payment", "dead", g, sizeof(g));
+    assert_int_equal(json_integer_value(json_object_get(group, "count")), 3);
+    assert_string_equal(json_string_value(json_object_get(group, "cause")),
+                        "transient: payment intent for booking '?' has not arrived yet after # ms "
+                        "(request #)");
+    assert_string_equal(json_string_value(json_object_get(group, "type")),
+                        "booking.booking.created");
+    assert_true(json_is_true(json_object_get(group, "retryable")));
+    json_decref(group);
+    group = failures_group("booking", "poison", pg, sizeof(pg));
+    assert_int_equal(json_integer_value(json_object_get(group, "count")), 1);
+    assert_true(json_is_false(json_object_get(group, "retryable")));
+    json_decref(group);
+
+    struct run r;
+    EVENTCTL(&r, "failures");
+    expect_exit(&r, 0);
+    /* The header, the poison, the saga's dead E3 and the payment group. */
+    assert_int_equal(count_lines(r.out), 4);
+    line_with(r.out, g, line, sizeof(line));
+    assert_non_null(strstr(line, "payment "));
+    assert_non_null(strstr(line, " dead "));
+    assert_non_null(strstr(line, "     3  "));
+    line_with(r.out, pg, line, sizeof(line));
+    assert_non_null(strstr(line, " poison "));
+    assert_non_null(strstr(
+        line, "poison: body is not JSON: '?' or '?' expected near '?' in the event's body '?'"));
+
+    /* The same group id in every run; --group lists its messages by id. */
+    EVENTCTL(&r, "failures", "--group", g);
+    expect_exit(&r, 0);
+    assert_int_equal(count_lines(r.out), 4);
+    line_with(r.out, D2, line, sizeof(line));
+    assert_non_null(strstr(line, "'b-22'"));
+    EVENTCTL(&r, "failures", "--context", "inventory");
+    expect_exit(&r, 0);
+    assert_int_equal(count_lines(r.out), 2);
+    EVENTCTL(&r, "failures", "--group", "0000000000");
+    expect_exit(&r, 1);
+    assert_string_equal(r.err, "eventctl failures: no failure in group '0000000000' (see "
+                               "eventctl failures)\n");
+}
+
+static const char count_sql[] =
+    "SELECT count(*) FILTER (WHERE status = 'dead') || ' ' ||"
+    "       count(*) FILTER (WHERE status = 'failed' AND requeued = 1 AND attempts = 0"
+    "                          AND next_attempt_at <= clock_timestamp())"
+    "  FROM payment.inbox WHERE id IN ($1, $2, $3)";
+
+static void test_requeue_group_requeues_each_dead_message_once(void **state)
+{
+    (void)state;
+    failures_fixture();
+    char g[16], v[32];
+    json_decref(failures_group("payment", "dead", g, sizeof(g)));
+
+    /* It asks first; without a yes nothing changes. */
+    struct run r;
+    EVENTCTL(&r, "requeue", "--group", g);
+    expect_exit(&r, 1);
+    assert_non_null(strstr(r.err, "requeue 3 dead messages"));
+    assert_non_null(strstr(r.err, "not confirmed: nothing changed"));
+    ops_fixtures_value(db, count_sql, 3, (const char *[]){D1, D2, D3}, v, sizeof(v));
+    assert_string_equal(v, "3 0");
+
+    EVENTCTL(&r, "requeue", "--group", g, "--yes");
+    expect_exit(&r, 0);
+    assert_non_null(strstr(r.out, "3 dead messages requeued"));
+    /* Each once (requeued = 1), due now; the other groups untouched. */
+    ops_fixtures_value(db, count_sql, 3, (const char *[]){D1, D2, D3}, v, sizeof(v));
+    assert_string_equal(v, "0 3");
+    ops_fixtures_value(db, "SELECT status FROM inventory.inbox WHERE id = $1", 1,
+                       (const char *[]){E3}, v, sizeof(v));
+    assert_string_equal(v, "dead");
+    /* The group is gone: a second run finds nothing and requeues nothing twice. */
+    EVENTCTL(&r, "requeue", "--group", g, "--yes");
+    expect_exit(&r, 1);
+    assert_non_null(strstr(r.err, "no failure matches"));
+    ops_fixtures_value(db, "SELECT sum(requeued) FROM payment.inbox WHERE id IN ($1, $2, $3)", 3,
+                       (const char *[]){D1, D2, D3}, v, sizeof(v));
+    assert_string_equal(v, "3");
+}
+
+static void test_poison_is_exported_or_purged_never_requeued(void **state)
+{
+    (void)state;
+    failures_fixture();
+    char id[64], pg[16];
+    letter_id(id, sizeof(id));
+    json_decref(failures_group("booking", "poison", pg, sizeof(pg)));
+
+    struct run r;
+    EVENTCTL(&r, "requeue", id);
+    expect_exit(&r, 1);
+    assert_non_null(strstr(r.err, "is poison and cannot be requeued: it never entered the inbox"));
+    EVENTCTL(&r, "requeue", "--group", pg, "--yes");
+    expect_exit(&r, 1);
+    assert_non_null(strstr(r.err, "cannot be requeued"));
+    EVENTCTL(&r, "edit", id, "--data", "/dev/null");
+    expect_exit(&r, 1);
+    assert_non_null(strstr(r.err, "is poison and cannot be edited"));
+
+    /* The raw bytes, as received (not even UTF-8). */
+    EVENTCTL(&r, "export", id);
+    expect_exit(&r, 0);
+    assert_string_equal(r.out, POISON_BODY);
+
+    /* --all requeues the dead messages and says the poison stays. */
+    EVENTCTL(&r, "requeue", "--all", "--yes");
+    expect_exit(&r, 0);
+    assert_non_null(strstr(r.out, "4 dead messages requeued (all); poison cannot be requeued"));
+
+    EVENTCTL(&r, "purge", id, "--yes");
+    expect_exit(&r, 0);
+    assert_non_null(strstr(r.out, "1 failure purged"));
+    char v[16];
+    ops_fixtures_value(db, "SELECT count(*) FROM booking.dead_letter", 0, NULL, v, sizeof(v));
+    assert_string_equal(v, "0");
+}
+
+static void test_purge_by_group_deletes_that_group_only(void **state)
+{
+    (void)state;
+    failures_fixture();
+    char g[16], v[32];
+    json_decref(failures_group("payment", "dead", g, sizeof(g)));
+    struct run r;
+    EVENTCTL(&r, "purge", "--group", g);
+    expect_exit(&r, 1);
+    assert_non_null(strstr(r.err, "purge 3 dead messages and 0 dead letters"));
+    EVENTCTL(&r, "purge", "--group", g, "--yes");
+    expect_exit(&r, 0);
+    assert_non_null(strstr(r.out, "3 failures purged"));
+    ops_fixtures_value(
+        db,
+        "SELECT (SELECT count(*) FROM payment.inbox WHERE status = 'dead') || ' ' ||"
+        "       (SELECT count(*) FROM inventory.inbox WHERE status = 'dead') || ' ' ||"
+        "       (SELECT count(*) FROM booking.dead_letter)",
+        0, NULL, v, sizeof(v));
+    assert_string_equal(v, "0 1 1");
+    EVENTCTL(&r, "purge", "--group", g, "--dead", "--older-than", "1d");
+    expect_exit(&r, 2);
+}
+
+/* The new row replacing D1: "<status> <causation> <correlation> <data> <id = payload id>". */
+static void edited_row(char *out, size_t len)
+{
+    ops_fixtures_value(db,
+                       "SELECT status || ' ' || causation_id || ' ' || correlation_id || ' ' ||"
+                       "       (payload->'data')::text || ' ' ||"
+                       "       (payload->>'id' = id::text AND body::jsonb = payload"
+                       "        AND payload->>'causationid' = causation_id"
+                       "        AND next_attempt_at <= clock_timestamp() AND attempts = 0)"
+                       "  FROM payment.inbox WHERE causation_id = $1",
+                       1, (const char *[]){D1}, out, len);
+}
+
+static void test_edit_sends_a_new_message_caused_by_the_dead_one(void **state)
+{
+    (void)state;
+    failures_fixture();
+    char path[] = "/tmp/eventctl_data_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "{\"amount\": 42}", 14), 14);
+    close(fd);
+
+    struct run r;
+    EVENTCTL(&r, "edit", D1, "--data", path);
+    unlink(path);
+    expect_exit(&r, 0);
+    assert_non_null(strstr(r.out, "payment: dead message '" D1 "' replaced by '"));
+    char v[512], expected[512];
+    edited_row(v, sizeof(v));
+    snprintf(expected, sizeof(expected), "failed %s %s {\"amount\": 42} true", D1, corr);
+    assert_string_equal(v, expected);
+    /* The dead row is replaced; a second edit finds nothing. */
+    ops_fixtures_value(db, "SELECT count(*) FROM payment.inbox WHERE id = $1", 1,
+                       (const char *[]){D1}, v, sizeof(v));
+    assert_string_equal(v, "0");
+    EVENTCTL(&r, "edit", D1, "--data", "/dev/null");
+    expect_exit(&r, 1);
+
+    /* Through $EDITOR: an editor that changes nothing sends nothing. */
+    setenv("EDITOR", "true", 1);
+    EVENTCTL(&r, "edit", D2);
+    expect_exit(&r, 1);
+    assert_non_null(strstr(r.err, "data unchanged: nothing sent"));
+    setenv("EDITOR", "sed -i s/41/43/", 1);
+    EVENTCTL(&r, "edit", D2);
+    unsetenv("EDITOR");
+    expect_exit(&r, 0);
+    ops_fixtures_value(
+        db, "SELECT payload->'data'->>'amount' FROM payment.inbox WHERE causation_id = $1", 1,
+        (const char *[]){D2}, v, sizeof(v));
+    assert_string_equal(v, "43");
+}
+
 /* ---- usage and failures ---------------------------------------------------------- */
 
 static void test_bad_flags_are_one_line_and_exit_2(void **state)
@@ -512,6 +781,205 @@ static int closed_port(void)
     assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
     close(fd);
     return ntohs(a.sin_port);
+}
+
+/*
+ * The real payment service, from the directory of EVENTCTL_BIN, on this
+ * test's database and broker with fast retries. Returns its pid.
+ */
+static pid_t spawn_payment(void)
+{
+    char bin[512], port[16];
+    snprintf(bin, sizeof(bin), "%s", EVENTCTL_BIN);
+    char *slash = strrchr(bin, '/');
+    assert_non_null(slash);
+    snprintf(slash + 1, sizeof(bin) - (size_t)(slash + 1 - bin), "payment");
+    /* Built by the whole build (tests/run.sh builds everything), not as our dependency. */
+    if (access(bin, X_OK) != 0)
+        fail_msg("no payment service at '%s': build every target first", bin);
+    snprintf(port, sizeof(port), "%d", closed_port());
+    const char *database = testlib_require_env("DATABASE_URL");
+    const char *amqp = testlib_require_env("AMQP_URL");
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        setenv("DATABASE_URL", database, 1);
+        setenv("AMQP_URL", amqp, 1);
+        setenv("HTTP_PORT", port, 1);
+        setenv("INSTANCE_ID", "payment-eventctl-test", 1);
+        setenv("LOG_LEVEL", "warn", 1);
+        setenv("RETRY_BASE_MS", "100", 1);
+        setenv("RETRY_MAX_MS", "1000", 1);
+        setenv("LEASE_MS", "3000", 1);
+        execl(bin, bin, (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+/*
+ * Makes dead message id of payment a booking.booking.created event of
+ * booking that payment can handle (booked by one user, one unit of one
+ * offering, amount as given).
+ */
+static void make_booking_created(const char *id, const char *booking, const char *amount)
+{
+    ops_fixtures_exec(db,
+                      "WITH ev AS (SELECT payload || jsonb_build_object('source', '/booking',"
+                      "    'dataschema', 'urn:event:booking.booking.created:1', 'data',"
+                      "    jsonb_build_object('booking_id', $2::text,"
+                      "      'user_id', '01900000-0000-7000-8000-0000000000c1',"
+                      "      'offering_id', '01900000-0000-7000-8000-0000000000c2',"
+                      "      'quantity', 1, 'amount_cents', $3::bigint)) AS j"
+                      "  FROM payment.inbox WHERE id = $1)"
+                      " UPDATE payment.inbox SET payload = ev.j, body = ev.j::text FROM ev"
+                      " WHERE id = $1",
+                      3, (const char *[]){id, booking, amount});
+}
+
+/* Waits (20 s at most) until sql, with params, reads want. Returns the last value read. */
+static const char *wait_value(const char *sql, int n, const char *const *params, const char *want,
+                              char *out, size_t len)
+{
+    for (int waited = 0; waited < 20000; waited += 50) {
+        ops_fixtures_value(db, sql, n, params, out, len);
+        if (strcmp(out, want) == 0)
+            break;
+        testlib_sleep_ms(50);
+    }
+    return out;
+}
+
+static void test_requeued_group_is_processed_by_its_consumer_once_each(void **state)
+{
+    (void)state;
+    failures_fixture();
+    /* Make the three dead messages real booking.booking.created events payment can handle. */
+    static const char *const ids[] = {D1, D2, D3};
+    static const char *const bookings[] = {"01900000-0000-7000-8000-0000000000b1",
+                                           "01900000-0000-7000-8000-0000000000b2",
+                                           "01900000-0000-7000-8000-0000000000b3"};
+    for (int i = 0; i < 3; i++)
+        make_booking_created(ids[i], bookings[i], "1000");
+    char g[16], v[64];
+    json_decref(failures_group("payment", "dead", g, sizeof(g)));
+
+    pid_t payment = spawn_payment();
+    struct run r;
+    EVENTCTL(&r, "requeue", "--group", g, "--yes");
+    expect_exit(&r, 0);
+    const char *done_sql = "SELECT count(*) FROM payment.inbox"
+                           " WHERE id IN ($1, $2, $3) AND status = 'processed'";
+    wait_value(done_sql, 3, ids, "3", v, sizeof(v));
+    kill(payment, SIGTERM);
+    int st;
+    assert_int_equal(waitpid(payment, &st, 0), payment);
+    if (strcmp(v, "3") != 0) {
+        ops_fixtures_value(db,
+                           "SELECT string_agg(status || ': ' || coalesce(last_error, ''), ' | ')"
+                           "  FROM payment.inbox WHERE id IN ($1, $2, $3)",
+                           3, ids, v, sizeof(v));
+        fail_msg("payment did not process the requeued group within 20 s: %s", v);
+    }
+    /* One handler run each (attempt 1 after the requeue), one intent per booking. */
+    ops_fixtures_value(db,
+                       "SELECT (SELECT sum(attempts) FROM payment.inbox WHERE id IN ($1, $2, $3))"
+                       "       || ' ' || (SELECT count(*) FROM payment.payments"
+                       "                   WHERE booking_id IN ($4, $5, $6))",
+                       6, (const char *[]){D1, D2, D3, bookings[0], bookings[1], bookings[2]}, v,
+                       sizeof(v));
+    assert_string_equal(v, "3 3");
+}
+
+static void test_an_edited_message_is_processed_by_its_consumer(void **state)
+{
+    (void)state;
+    failures_fixture();
+    /* Dead because its amount broke the contract; the operator fixes the amount. A booking of
+     * its own: payments are not emptied between tests. */
+    make_booking_created(D1, "01900000-0000-7000-8000-0000000000b9", "0");
+    char path[] = "/tmp/eventctl_data_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    static const char data[] = "{\"booking_id\": \"01900000-0000-7000-8000-0000000000b9\","
+                               " \"user_id\": \"01900000-0000-7000-8000-0000000000c1\","
+                               " \"offering_id\": \"01900000-0000-7000-8000-0000000000c2\","
+                               " \"quantity\": 1, \"amount_cents\": 1000}";
+    assert_int_equal(write(fd, data, sizeof(data) - 1), (ssize_t)(sizeof(data) - 1));
+    close(fd);
+
+    pid_t payment = spawn_payment();
+    struct run r;
+    EVENTCTL(&r, "edit", D1, "--data", path);
+    unlink(path);
+    expect_exit(&r, 0);
+    char v[128];
+    wait_value("SELECT status FROM payment.inbox WHERE causation_id = $1", 1, (const char *[]){D1},
+               "processed", v, sizeof(v));
+    kill(payment, SIGTERM);
+    int st;
+    assert_int_equal(waitpid(payment, &st, 0), payment);
+    assert_string_equal(v, "processed");
+    /* The intent was recorded once, by the new message, with the fixed amount. */
+    ops_fixtures_value(db,
+                       "SELECT p.amount_cents || ' ' || (p.intent_event_id = i.id)"
+                       "  FROM payment.payments p JOIN payment.inbox i ON i.causation_id = $1"
+                       " WHERE p.booking_id = '01900000-0000-7000-8000-0000000000b9'",
+                       1, (const char *[]){D1}, v, sizeof(v));
+    assert_string_equal(v, "1000 true");
+}
+
+static void test_poison_published_by_hand_appears_in_failures(void **state)
+{
+    (void)state;
+    pid_t payment = spawn_payment();
+    struct bus *bus =
+        bus_new(&(struct bus_config){.url = testlib_require_env("AMQP_URL"), .confirms = 1});
+    assert_non_null(bus);
+    struct err err = {0};
+    static const char body[] = "{\"specversion\": \"1.0\", not json";
+    struct bus_message m = {.routing_key = "booking.booking.created",
+                            .body = body,
+                            .len = sizeof(body) - 1,
+                            .message_id = "poison-by-hand-1",
+                            .mandatory = 1};
+    /* Unroutable until payment has bound its queue: try again for 20 s at most. */
+    int rc = -1;
+    for (int waited = 0; rc != 0 && waited < 20000; waited += 100) {
+        rc = bus_connected(bus) || bus_connect(bus, &err) == 0
+                 ? bus_publish_sync(bus, &m, 5000, &err)
+                 : -1;
+        if (rc != 0)
+            testlib_sleep_ms(100);
+    }
+    bus_free(bus);
+    if (rc != 0) {
+        kill(payment, SIGKILL);
+        waitpid(payment, NULL, 0);
+        fail_msg("cannot publish the poison: %s", err.msg);
+    }
+    /* payment records it before its ack; eventctl reads it at once. */
+    char g[16], v[32];
+    wait_value("SELECT count(*) FROM payment.dead_letter", 0, NULL, "1", v, sizeof(v));
+    kill(payment, SIGTERM);
+    assert_int_equal(waitpid(payment, NULL, 0), payment);
+    assert_string_equal(v, "1");
+    json_t *group = failures_group("payment", "poison", g, sizeof(g));
+    assert_int_equal(json_integer_value(json_object_get(group, "count")), 1);
+    assert_true(json_is_false(json_object_get(group, "retryable")));
+    json_decref(group);
+    char id[64], line[512];
+    ops_fixtures_value(db, "SELECT 'payment:' || id FROM payment.dead_letter", 0, NULL, id,
+                       sizeof(id));
+    struct run r;
+    EVENTCTL(&r, "failures", "--group", g);
+    expect_exit(&r, 0);
+    line_with(r.out, id, line, sizeof(line));
+    assert_non_null(strstr(line, " poison "));
+    EVENTCTL(&r, "export", id);
+    expect_exit(&r, 0);
+    assert_string_equal(r.out, body);
 }
 
 static void test_unreachable_database_is_one_line_with_the_password_masked(void **state)
@@ -556,6 +1024,14 @@ int main(void)
         cmocka_unit_test_setup(test_requeue_refuses_what_is_not_dead_or_failed, setup),
         cmocka_unit_test_setup(test_purge_deletes_only_dead_rows_older_than_the_duration, setup),
         cmocka_unit_test_setup(test_purge_refuses_without_both_flags, setup),
+        cmocka_unit_test_setup(test_failures_groups_dead_messages_by_cause_and_shows_poison, setup),
+        cmocka_unit_test_setup(test_requeue_group_requeues_each_dead_message_once, setup),
+        cmocka_unit_test_setup(test_poison_is_exported_or_purged_never_requeued, setup),
+        cmocka_unit_test_setup(test_purge_by_group_deletes_that_group_only, setup),
+        cmocka_unit_test_setup(test_edit_sends_a_new_message_caused_by_the_dead_one, setup),
+        cmocka_unit_test_setup(test_requeued_group_is_processed_by_its_consumer_once_each, setup),
+        cmocka_unit_test_setup(test_an_edited_message_is_processed_by_its_consumer, setup),
+        cmocka_unit_test_setup(test_poison_published_by_hand_appears_in_failures, setup),
         cmocka_unit_test_setup(test_bad_flags_are_one_line_and_exit_2, setup),
         cmocka_unit_test_setup(test_unreachable_database_is_one_line_with_the_password_masked,
                                setup),

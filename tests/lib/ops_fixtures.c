@@ -10,6 +10,8 @@
 
 #include "testlib.h"
 
+#include "common/dead_letter.h"
+
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -126,4 +128,47 @@ void ops_fixtures_saga(struct db *db, const char *corr, const char *corr2)
                        OPS_FIXTURES_E2, "2026-01-01 10:00:00.035+00", "dead", 5, NULL);
     ops_fixtures_outbox(db, "booking", OPS_FIXTURES_E4, corr2, "booking.booking.created",
                         "request-2", "2026-01-01 10:00:00.040+00", "failed", 10);
+}
+
+void ops_fixtures_dead(struct db *db, const char *context, const char *id, const char *correlation,
+                       const char *type, const char *error)
+{
+    char sql[OPS_FIXTURES_SQL_MAX];
+    check_schema(context);
+    /* The CloudEvent is built by the server from the parameters: no escaping here. */
+    snprintf(sql, sizeof(sql),
+             "WITH ev AS (SELECT json_build_object('specversion', '1.0', 'id', $1::text,"
+             "  'source', '/producer', 'type', $3::text, 'time', '2026-01-01T10:00:00Z',"
+             "  'datacontenttype', 'application/json', 'correlationid', $2::text,"
+             "  'causationid', 'request-1', 'data', json_build_object('amount', 41))::text AS t)"
+             " INSERT INTO \"%s\".inbox (id, consumer, type, correlation_id, causation_id,"
+             "   payload, body, status, attempts, last_error)"
+             " SELECT $1::uuid, $5, $3, $2, 'request-1', t::jsonb, t, 'dead', 5, $4 FROM ev",
+             context);
+    ops_fixtures_exec(db, sql, 5, (const char *[]){id, correlation, type, error, context});
+}
+
+void ops_fixtures_poison(struct db *db, const char *context, const char *message_id,
+                         const char *type, const char *body, size_t len, const char *reason)
+{
+    check_schema(context);
+    struct err err = {0};
+    struct dead_letter dl = {.message_id = message_id,
+                             .routing_key = type,
+                             .type = type,
+                             .body = body,
+                             .len = len,
+                             .reason = reason};
+    int rc = db_begin(db, &err);
+    if (rc == 0)
+        rc = db_exec(db, "SELECT set_config('search_path', quote_ident($1), true)", 1,
+                     (const char *[]){context}, NULL, NULL, &err);
+    if (rc >= 0)
+        rc = dead_letter_record(db, &dl, &err);
+    if (rc >= 0)
+        rc = db_commit(db, &err);
+    if (rc < 0) {
+        db_rollback(db);
+        fail_msg("cannot record poison in '%s': %s", context, err.msg);
+    }
 }

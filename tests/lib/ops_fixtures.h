@@ -63,6 +63,25 @@ void ops_fixtures_inbox(struct db *db, const char *context, const char *id, cons
                         const char *type, const char *causation, const char *seen,
                         const char *status, int attempts, const char *processed);
 
+/* ---- failures ------------------------------------------------------------------ */
+
+/*
+ * Inserts a dead message into context's inbox (consumed by context itself):
+ * event id, correlation id, type, last_error = error, 5 attempts, and as
+ * payload and body a CloudEvent of that id, type and correlation id whose
+ * data is {"amount": 41}. Fails the test on a bad name or an error.
+ */
+void ops_fixtures_dead(struct db *db, const char *context, const char *id, const char *correlation,
+                       const char *type, const char *error);
+
+/*
+ * Records poison in context's dead_letter table the way the consumer does
+ * (dead_letter_record): message id, routing key = type, the raw body
+ * (len bytes) and the reason. Fails the test on a bad name or an error.
+ */
+void ops_fixtures_poison(struct db *db, const char *context, const char *message_id,
+                         const char *type, const char *body, size_t len, const char *reason);
+
 /* ---- the saga ------------------------------------------------------------------ */
 
 #define OPS_FIXTURES_E1 "01900000-0000-7000-8000-0000000000e1"

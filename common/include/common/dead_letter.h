@@ -77,4 +77,37 @@ void dead_letter_copies_release(struct dead_letter_copy *rows, size_t n);
 /* The copy of letter id was confirmed by the broker (D3). */
 int dead_letter_mark_copied(struct db *db, int64_t id, struct err *err);
 
+/* ---- what the operations tool reads and deletes (eventctl) ------------------ */
+
+/* One recorded letter, every pointer borrowed (valid during the callback). */
+struct dead_letter_row {
+    int64_t id;
+    const char *message_id;
+    const char *routing_key;
+    const char *type;           /* "" when the body had no readable type */
+    const char *correlation_id; /* "" when unknown */
+    const char *reason;
+    const char *first_seen_at;  /* UTC, "2026-01-01T10:00:00.000Z" */
+    const char *last_seen_at;
+    int64_t attempts;
+    int64_t deliveries;
+    int64_t body_size;
+};
+
+/* Called once per letter; return 0 to go on, or a negative code after filling err. */
+typedef int (*dead_letter_row_fn)(void *ctx, const struct dead_letter_row *row, struct err *err);
+
+/* Every letter, oldest first, for fn. Returns the number of letters or an error. */
+int dead_letter_list(struct db *db, dead_letter_row_fn fn, void *ctx, struct err *err);
+
+/*
+ * The stored body of letter id into *body (new, NUL-terminated for
+ * convenience; free it) and *len. Returns 1, 0 when there is no such letter,
+ * or an error.
+ */
+int dead_letter_body(struct db *db, int64_t id, char **body, size_t *len, struct err *err);
+
+/* Deletes letter id: an operator's decision. Returns rows deleted (0 or 1) or an error. */
+int dead_letter_delete(struct db *db, int64_t id, struct err *err);
+
 #endif

@@ -133,4 +133,44 @@ int inbox_purge_processed(struct db *db, int hours, int batch, struct err *err);
  */
 int inbox_purge_dead(struct db *db, long long older_than_s, struct err *err);
 
+/* ---- what the operations tool reads and changes (eventctl) ------------------ */
+
+/* One dead row, every pointer borrowed (valid during the callback). */
+struct inbox_dead {
+    const char *id;
+    const char *consumer;
+    const char *type;
+    const char *correlation_id;
+    const char *last_error;   /* "" when none was recorded */
+    const char *created_at;   /* first seen, UTC, "2026-01-01T10:00:00.000Z" */
+    const char *dead_at;      /* the later of first seen and the dead-letter copy, same form */
+    int64_t attempts;
+};
+
+/* Called once per dead row; return 0 to go on, or a negative code after filling err. */
+typedef int (*inbox_dead_fn)(void *ctx, const struct inbox_dead *row, struct err *err);
+
+/* Every dead row, oldest first, for fn. Returns the number of rows or an error. */
+int inbox_list_dead(struct db *db, inbox_dead_fn fn, void *ctx, struct err *err);
+
+/*
+ * The exact text of dead message (id, consumer) (body, else payload) into
+ * *text (new, free it). Returns 1, 0 when no such dead row (*text NULL), or an error.
+ */
+int inbox_dead_text(struct db *db, const char *id, const char *consumer, char **text,
+                    struct err *err);
+
+/* Deletes dead message (id, consumer): an operator's decision. Returns rows deleted or an error. */
+int inbox_delete_dead(struct db *db, const char *id, const char *consumer, struct err *err);
+
+/*
+ * Replaces dead message (id, consumer) by an edited copy, in one statement: a
+ * failed row due now with new_id and payload (the edited CloudEvent's text,
+ * whose causation id is id), the same type and correlation id, attempts 0;
+ * the dead row is deleted (the new row's causation id keeps the link).
+ * Returns 1, 0 when no such dead row, or an error.
+ */
+int inbox_replace_dead(struct db *db, const char *id, const char *consumer, const char *new_id,
+                       const char *payload, struct err *err);
+
 #endif
