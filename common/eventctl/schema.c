@@ -305,7 +305,8 @@ static json_t *asyncapi_servers(const char *host, const char *vhost, bool *bad)
     put(server, "protocol", json_string("amqp"), bad);
     put(server, "protocolVersion", json_string("0-9-1"), bad);
     char path[SCHEMA_REF_LEN];
-    snprintf(path, sizeof(path), "/%s", vhost);
+    if (snprintf(path, sizeof(path), "/%s", vhost) >= (int)sizeof(path))
+        *bad = true; /* a vhost this long is no default of ours */
     put(server, "pathname", json_string(path), bad);
     put(server, "description",
         json_string("the default AMQP_URL of the services (docs/config.md); every deployment "
