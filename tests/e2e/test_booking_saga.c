@@ -3,7 +3,9 @@
  * against the six real executables: the happy path, a reservation that fails,
  * a declined payment and its compensation, bad input, 100 concurrent bookings
  * for 60 units, events delivered to payment in either order (the join: one
- * charge, no retry), and the correlation/causation ids of one booking's events.
+ * charge, no retry), the correlation/causation ids of one booking's events,
+ * and a booking that expires at its deadline (BOOKING_TIMEOUT_MS) while
+ * payment is down: stock released, customer told, no money kept.
  *
  * Each test starts from empty schemas and queues with a provider owner, a
  * customer (both users) and one offering that booking and inventory know.
@@ -30,10 +32,11 @@ static struct {
     char provider_id[E2E_ID_LEN];
 } fx;
 
-static int setup(void **state)
+/* The deadline of the expiry test: short, and still far above a saga's normal run. */
+#define DEADLINE_MS "1500"
+
+static void setup_with(const char *const *extra)
 {
-    (void)state;
-    static const char *const extra[] = {"PAYMENT_LIMIT_CENTS=100000", NULL};
     e2e_setup(extra);
     memset(&fx, 0, sizeof(fx));
     char email[128];
@@ -45,6 +48,23 @@ static int setup(void **state)
     /* The customer's e-mail must be in notification's replica before any booking notification. */
     e2e_wait_handled(E2E_NOTIFICATION, "usermanagement.user.registered", "user_id",
                      fx.customer_id, E2E_WAIT_MS);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    static const char *const extra[] = {"PAYMENT_LIMIT_CENTS=100000", NULL};
+    setup_with(extra);
+    return 0;
+}
+
+/* As setup, with bookings that expire after DEADLINE_MS. */
+static int setup_deadline(void **state)
+{
+    (void)state;
+    static const char *const extra[] = {"PAYMENT_LIMIT_CENTS=100000",
+                                        "BOOKING_TIMEOUT_MS=" DEADLINE_MS, NULL};
+    setup_with(extra);
     return 0;
 }
 
@@ -1071,6 +1091,78 @@ static void test_booking_events_share_the_request_correlation_and_name_their_cau
     json_decref(rows);
 }
 
+/*
+ * SPEC §1, the deadline: payment is down, so the booking stays pending past
+ * BOOKING_TIMEOUT_MS and expires: booking.booking.expired, the reservation
+ * released (a 'release' movement caused by it), the customer told. Payment
+ * then comes back and finds, in its queue, the intent, the reservation and
+ * the expiry: whichever order it handles them in, no money is kept (voided,
+ * or charged and refunded with payment.payment.refunded), the late
+ * payment.payment.succeeded sells nothing, and the booking stays expired.
+ */
+static void test_pending_booking_expires_releases_stock_and_keeps_no_money(void **state)
+{
+    (void)state;
+    char off[E2E_ID_LEN], bk[E2E_ID_LEN];
+    offering(1000, 10, off);
+    e2e_stop(E2E_PAYMENT);
+    book(off, 2, NULL, 2000, bk);
+    e2e_wait_handled(E2E_INVENTORY, "booking.booking.created", "booking_id", bk, SAGA_WAIT_MS);
+    assert_stock(off, 10, 8, 2, 0);
+
+    json_t *b = booking_until(bk, "expired");
+    assert_null(json_object_get(b, "reason"));
+    json_decref(b);
+    static const char *const pairs[] = {
+        "pending", "booking.booking.created", "expired", "booking.booking.expired",
+    };
+    assert_history(bk, pairs, 2);
+    assert_notified("booking_expired", bk);
+    e2e_wait_handled(E2E_INVENTORY, "booking.booking.expired", "booking_id", bk, SAGA_WAIT_MS);
+    assert_stock(off, 10, 10, 0, 0);
+    char created[E2E_ID_LEN], expired[E2E_ID_LEN];
+    event_id("booking", "booking.booking.created", "booking_id", bk, created);
+    event_id("booking", "booking.booking.expired", "booking_id", bk, expired);
+    json_t *m = movements_of(off);
+    if (json_array_size(m) != 2)
+        fail_msg("expected movements reserve then release, got %s", e2e_dump(m));
+    assert_movement(json_array_get(m, 0), "reserve", 2, bk, created, (long long[]){10, 0, 0},
+                    (long long[]){8, 2, 0});
+    assert_movement(json_array_get(m, 1), "release", 2, bk, expired, (long long[]){8, 2, 0},
+                    (long long[]){10, 0, 0});
+    json_decref(m);
+
+    /* Payment comes back to three events in its queue. */
+    e2e_start(E2E_PAYMENT);
+    e2e_wait_handled(E2E_PAYMENT, "booking.booking.created", "booking_id", bk, SAGA_WAIT_MS);
+    e2e_wait_handled(E2E_PAYMENT, "inventory.stock.reserved", "booking_id", bk, SAGA_WAIT_MS);
+    e2e_wait_handled(E2E_PAYMENT, "booking.booking.expired", "booking_id", bk, SAGA_WAIT_MS);
+    json_t *p = payments_of(bk);
+    if (json_array_size(p) != 1)
+        fail_msg("expected one payment for booking %s, got %s", bk, e2e_dump(p));
+    const char *st = e2e_str(json_array_get(p, 0), "status");
+    if (strcmp(st, "voided") != 0 && strcmp(st, "refunded") != 0)
+        fail_msg("expected the payment of expired booking %s voided or refunded, got %s", bk,
+                 e2e_dump(p));
+    bool refunded = strcmp(st, "refunded") == 0;
+    json_decref(p);
+    int64_t refunds = e2e_count("SELECT count(*) FROM payment.outbox WHERE type = $1"
+                                " AND payload->'data'->>'booking_id' = $2",
+                                "payment.payment.refunded", bk);
+    assert_int_equal(refunds, refunded ? 1 : 0);
+    if (refunded) {
+        /* The late charge reached inventory and booking: neither sold nor confirmed anything. */
+        e2e_wait_handled(E2E_INVENTORY, "payment.payment.succeeded", "booking_id", bk,
+                         SAGA_WAIT_MS);
+        e2e_wait_handled(E2E_BOOKING, "payment.payment.refunded", "booking_id", bk, SAGA_WAIT_MS);
+    }
+    assert_stock(off, 10, 10, 0, 0);
+    json_t *after = movements_of(off);
+    assert_int_equal(json_array_size(after), 2);
+    json_decref(after);
+    json_decref(booking_until(bk, "expired"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1082,6 +1174,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reservation_before_booking_created_still_confirms, setup, teardown),
         cmocka_unit_test_setup_teardown(test_payment_charges_once_when_its_two_events_meet_in_either_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_booking_events_share_the_request_correlation_and_name_their_cause, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pending_booking_expires_releases_stock_and_keeps_no_money, setup_deadline, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
