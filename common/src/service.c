@@ -168,12 +168,14 @@ static bool ticker_sleep(int ms)
 
 /*
  * One transaction per pass: begin, the job, commit. A failure (database
- * down, a job error) is logged once per pass and rolled back; the next tick
- * tries again, so a job must be safe to repeat (it works on what is due).
+ * down, a job error) is rolled back and the next tick tries again, so a job
+ * must be safe to repeat (it works on what is due). Logged when the tick
+ * starts failing and when it recovers, not at every pass of an outage.
  */
 static void *ticker_run(void *arg)
 {
     (void)arg;
+    bool failing = false;
     while (!ticker_sleep(ticker.def->tick_ms)) {
         struct err err;
         err_clear(&err);
@@ -184,8 +186,11 @@ static void *ticker_run(void *arg)
             rc = db_commit(ticker.db, &err);
         else
             db_rollback(ticker.db);
-        if (rc != 0)
-            log_warn("tick failed, next try in %d ms: %s", ticker.def->tick_ms, err.msg);
+        if (rc != 0 && !failing)
+            log_warn("tick failed, retried every %d ms: %s", ticker.def->tick_ms, err.msg);
+        else if (rc == 0 && failing)
+            log_info("tick recovered");
+        failing = rc != 0;
     }
     return NULL;
 }
