@@ -9,11 +9,13 @@
 #include "common/log.h"
 #include "http_internal.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define SERVICE_NAME_MAX 64
@@ -126,7 +128,110 @@ static int check_descriptor(const struct service_def *def, struct err *err)
     if (!def->config_keys != !def->nconfig_keys || (def->nconfig_keys && !def->config))
         return err_set(err, ERR_INVALID, "service '%s': config keys, count and destination disagree",
                        def->name);
+    if (def->tick && def->tick_ms <= 0)
+        return err_set(err, ERR_INVALID, "service '%s': a tick needs tick_ms > 0", def->name);
     return 0;
+}
+
+/* ---- the tick: a context's periodic job (service_tick_fn) ------------------ */
+
+struct service_ticker {
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    bool stop;
+    struct db *db;
+    const struct service_def *def;
+};
+
+static struct service_ticker ticker;
+
+/* Waits ms or until ticker_stop; returns true when stopped. */
+static bool ticker_sleep(int ms)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += ms / 1000;
+    until.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&ticker.lock);
+    int rc = 0;
+    while (!ticker.stop && rc != ETIMEDOUT)
+        rc = pthread_cond_timedwait(&ticker.wake, &ticker.lock, &until);
+    bool stopped = ticker.stop;
+    pthread_mutex_unlock(&ticker.lock);
+    return stopped;
+}
+
+/*
+ * One transaction per pass: begin, the job, commit. A failure (database
+ * down, a job error) is rolled back and the next tick tries again, so a job
+ * must be safe to repeat (it works on what is due). Logged when the tick
+ * starts failing and when it recovers, not at every pass of an outage.
+ */
+static void *ticker_run(void *arg)
+{
+    (void)arg;
+    bool failing = false;
+    while (!ticker_sleep(ticker.def->tick_ms)) {
+        struct err err;
+        err_clear(&err);
+        int rc = db_begin(ticker.db, &err);
+        if (rc == 0)
+            rc = ticker.def->tick(ticker.db, ticker.def->app, &err);
+        if (rc == 0)
+            rc = db_commit(ticker.db, &err);
+        else
+            db_rollback(ticker.db);
+        if (rc != 0 && !failing)
+            log_warn("tick failed, retried every %d ms: %s", ticker.def->tick_ms, err.msg);
+        else if (rc == 0 && failing)
+            log_info("tick recovered");
+        failing = rc != 0;
+    }
+    return NULL;
+}
+
+static int ticker_start(const struct service_def *def, struct err *err)
+{
+    if (!def->tick)
+        return 0;
+    ticker.def = def;
+    ticker.stop = false;
+    if (!(ticker.db = db_new(common_config.database_url)))
+        return err_set(err, ERR_NOMEM, "cannot create the tick's database connection");
+    db_set_schema(ticker.db, def->name);
+    db_set_notify_after_commit(ticker.db, notify_after_commit());
+    char name[2 * SERVICE_NAME_MAX];
+    snprintf(name, sizeof(name), "%s tick", instance_id);
+    db_set_application_name(ticker.db, name);
+    pthread_mutex_init(&ticker.lock, NULL);
+    pthread_cond_init(&ticker.wake, NULL);
+    if (pthread_create(&ticker.thread, NULL, ticker_run, NULL) != 0) {
+        db_free(ticker.db);
+        ticker.db = NULL;
+        return err_set(err, ERR_INTERNAL, "cannot start the tick thread");
+    }
+    return 0;
+}
+
+/* Ends the tick after the pass in hand (its transaction commits or rolls back first). */
+static void ticker_stop(void)
+{
+    if (!ticker.db)
+        return;
+    pthread_mutex_lock(&ticker.lock);
+    ticker.stop = true;
+    pthread_cond_signal(&ticker.wake);
+    pthread_mutex_unlock(&ticker.lock);
+    pthread_join(ticker.thread, NULL);
+    pthread_cond_destroy(&ticker.wake);
+    pthread_mutex_destroy(&ticker.lock);
+    db_free(ticker.db);
+    ticker.db = NULL;
 }
 
 int service_main(int argc, char **argv, const struct service_def *def)
@@ -245,6 +350,12 @@ int service_main(int argc, char **argv, const struct service_def *def)
         nconsumers++;
     }
 
+    /* Phase tick: the context's periodic job, if it has one. */
+    if (ticker_start(def, &err) != 0) {
+        log_error("%s", err.msg);
+        goto done;
+    }
+
     /* Phase http: the API, /health and /metrics. */
     struct http_config hc = {
         .port = common_config.http_port,
@@ -275,6 +386,7 @@ int service_main(int argc, char **argv, const struct service_def *def)
 done:
     /* Phase drain, in reverse order: no new requests, finish the message in hand, flush the relay. */
     http_stop(http);
+    ticker_stop();
     for (int i = 0; i < nconsumers; i++)
         consumer_stop(consumers[i]);
     nconsumers = 0;

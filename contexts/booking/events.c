@@ -9,8 +9,10 @@
  *   BOOKING_EVENT_CONFIRMED       → booking.booking.confirmed
  *   BOOKING_EVENT_REJECTED        → booking.booking.rejected
  *   BOOKING_EVENT_CANCELLED       → booking.booking.cancelled
+ *   BOOKING_EVENT_EXPIRED         → booking.booking.expired
  *   BOOKING_EVENT_STOCK_RELEASED  → (none: history only)
  *   BOOKING_EVENT_NOTIFIED        → (none: history only)
+ *   BOOKING_EVENT_REFUNDED        → (none: history only)
  */
 #include "booking/events.h"
 
@@ -71,11 +73,19 @@ int booking_events_publish(struct db *db, const struct booking_domain_event *ev,
         data = booking_booking_cancelled_encode(&out);
         break;
     }
+    case BOOKING_EVENT_EXPIRED: {
+        struct booking_booking_expired out = {.quantity = b->quantity, .amount_cents = b->amount_cents};
+        COPY_IDS(out, b);
+        contract = &BOOKING_BOOKING_EXPIRED;
+        data = booking_booking_expired_encode(&out);
+        break;
+    }
     case BOOKING_EVENT_STOCK_RELEASED:
     case BOOKING_EVENT_NOTIFIED:
+    case BOOKING_EVENT_REFUNDED:
         /*
          * Dropped on purpose: nobody outside cares that booking noticed a
-         * release or a notification (their producers announced them already);
+         * release, a notification or a refund (their producers announced them already);
          * these domain events only become history entries.
          */
         return 0;

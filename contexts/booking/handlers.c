@@ -8,6 +8,7 @@
  *   payment.payment.failed              on_payment_payment_failed()               booking.booking.cancelled
  *   inventory.stock.released            on_inventory_stock_released()             - (history only)
  *   notification.notification.sent      on_notification_notification_sent()       - (history only)
+ *   payment.payment.refunded            on_payment_payment_refunded()             - (history only)
  *
  * Every handler runs inside the consumer's transaction (inbox row, these
  * writes and the outbox rows commit together), so a handler never begins,
@@ -15,6 +16,17 @@
  * the state machine refuses a second transition, so "each booking reaches
  * exactly one final state" holds whatever arrives. The shape of each:
  * decode → lock the booking → domain function → store → events.c.
+ *
+ * Late events (SPEC §1: "late events for an expired booking never confirm
+ * it"): a stock debit, reservation failure or payment failure that reaches a
+ * booking already expired is acknowledged without effect, not dead-lettered.
+ * It is the expected outcome of a race between the deadline and the saga,
+ * not a bug: booking.booking.expired makes inventory and payment undo
+ * whatever that late event stands for (a sale is reversed, a charge
+ * refunded), so there is nothing for an operator to do. It is idempotent:
+ * the booking stays expired, nothing is written and nothing published, so a
+ * redelivery does the same nothing. Contradictions between the other final
+ * states still dead-letter (ERR_CONFLICT).
  */
 #include "booking/handlers.h"
 
@@ -22,6 +34,7 @@
 #include "booking/events.h"
 #include "booking/store.h"
 #include "common/envelope.h"
+#include "common/log.h"
 #include "inventory/contract/inventory_contract.h"
 #include "notification/contract/notification_contract.h"
 #include "payment/contract/payment_contract.h"
@@ -39,6 +52,7 @@ static int on_inventory_stock_reservation_failed(struct handler_ctx *hc, struct 
 static int on_payment_payment_failed(struct handler_ctx *hc, struct err *err);
 static int on_inventory_stock_released(struct handler_ctx *hc, struct err *err);
 static int on_notification_notification_sent(struct handler_ctx *hc, struct err *err);
+static int on_payment_payment_refunded(struct handler_ctx *hc, struct err *err);
 
 const struct subscription booking_subscriptions[] = {
     {&SERVICECATALOG_OFFERING_PUBLISHED, on_servicecatalog_offering_published},
@@ -47,6 +61,7 @@ const struct subscription booking_subscriptions[] = {
     {&PAYMENT_PAYMENT_FAILED, on_payment_payment_failed},
     {&INVENTORY_STOCK_RELEASED, on_inventory_stock_released},
     {&NOTIFICATION_NOTIFICATION_SENT, on_notification_notification_sent},
+    {&PAYMENT_PAYMENT_REFUNDED, on_payment_payment_refunded},
 };
 _Static_assert(sizeof(booking_subscriptions) / sizeof(booking_subscriptions[0]) == BOOKING_NSUBSCRIPTIONS,
                "BOOKING_NSUBSCRIPTIONS in handlers.h must count the rows of booking_subscriptions");
@@ -65,6 +80,19 @@ static int lock_booking(struct handler_ctx *hc, const char *booking_id, struct b
     if (rc == 0)
         return err_set(err, ERR_TRANSIENT, "booking '%s' is not known yet", booking_id);
     return 0;
+}
+
+/*
+ * True (and logged) when the handled event arrives after b expired: the
+ * handler then acknowledges it without effect (see the file comment).
+ */
+static bool late_for_expired(struct handler_ctx *hc, const struct booking *b)
+{
+    if (!booking_is_late_for(b))
+        return false;
+    log_info_ev(hc->ev, "booking '%s' expired already: late '%s' acknowledged without effect",
+                b->id, hc->ev->type);
+    return true;
 }
 
 /*
@@ -116,6 +144,8 @@ static int on_inventory_stock_debited(struct handler_ctx *hc, struct err *err)
     int rc = inventory_stock_debited_decode(hc->ev->data, &in, err);
     if (!rc)
         rc = lock_booking(hc, in.booking_id, &b, err);
+    if (!rc && late_for_expired(hc, &b))
+        return 0;
     if (!rc)
         rc = booking_confirm(&b, hc->ev->type, &ev, err);
     if (!rc)
@@ -136,6 +166,8 @@ static int on_inventory_stock_reservation_failed(struct handler_ctx *hc, struct 
     int rc = inventory_stock_reservation_failed_decode(hc->ev->data, &in, err);
     if (!rc)
         rc = lock_booking(hc, in.booking_id, &b, err);
+    if (!rc && late_for_expired(hc, &b))
+        return 0;
     if (!rc)
         rc = booking_reject(&b, in.reason, hc->ev->type, &ev, err);
     if (!rc)
@@ -158,6 +190,8 @@ static int on_payment_payment_failed(struct handler_ctx *hc, struct err *err)
     int rc = payment_payment_failed_decode(hc->ev->data, &in, err);
     if (!rc)
         rc = lock_booking(hc, in.booking_id, &b, err);
+    if (!rc && late_for_expired(hc, &b))
+        return 0;
     if (!rc)
         rc = booking_cancel(&b, BOOKING_REASON_PAYMENT_DECLINED, hc->ev->type, &ev, err);
     if (!rc)
@@ -206,6 +240,27 @@ static int on_notification_notification_sent(struct handler_ctx *hc, struct err 
     rc = lock_booking(hc, in.reference_id, &b, err);
     if (!rc)
         rc = booking_note_notified(&b, hc->ev->type, &ev, err);
+    if (!rc)
+        rc = record(hc, &ev, false, err);
+    return rc;
+}
+
+/*
+ * payment.payment.refunded → a history entry with the current status
+ * (expired: payment gives a charge back only for an expired booking), so
+ * the booking's history shows its money went back; publishes nothing.
+ * Idempotent and errors as on_inventory_stock_released.
+ */
+static int on_payment_payment_refunded(struct handler_ctx *hc, struct err *err)
+{
+    struct payment_payment_refunded in;
+    struct booking b;
+    struct booking_domain_event ev;
+    int rc = payment_payment_refunded_decode(hc->ev->data, &in, err);
+    if (!rc)
+        rc = lock_booking(hc, in.booking_id, &b, err);
+    if (!rc)
+        rc = booking_note_refunded(&b, hc->ev->type, &ev, err);
     if (!rc)
         rc = record(hc, &ev, false, err);
     return rc;

@@ -16,7 +16,7 @@
  * constant expression in C); a _Static_assert next to the table in
  * handlers.c keeps the two equal.
  */
-#define BOOKING_NSUBSCRIPTIONS 6
+#define BOOKING_NSUBSCRIPTIONS 7
 
 extern const struct subscription booking_subscriptions[];
 

@@ -16,6 +16,7 @@
 #include "booking/contract/booking_contract.h"
 #include "booking/domain/booking.h"
 #include "booking/events.h"
+#include "booking/service.h"
 #include "booking/store.h"
 #include "common/db.h"
 #include "common/service.h"
@@ -68,7 +69,7 @@ static int field_integer(const json_t *body, const char *name, int64_t *out, str
  */
 static int route_post_bookings(const struct http_request *req, struct http_response *resp, void *app)
 {
-    (void)app;
+    const struct booking_app *cfg = app;
     struct err err;
     err_clear(&err);
     json_t *body = NULL;
@@ -110,7 +111,7 @@ static int route_post_bookings(const struct http_request *req, struct http_respo
         rc = booking_create(&b, id, user_id, offering_id, quantity, price_cents,
                             BOOKING_BOOKING_CREATED_TYPE, &ev, &err);
     if (!rc)
-        rc = booking_store_insert(db, &b, &err);
+        rc = booking_store_insert(db, &b, cfg->timeout_ms, req->correlation_id, &err);
     if (rc > 0)
         rc = booking_events_publish(db, &ev, req->correlation_id, NULL, event_id, &err);
     if (!rc)

@@ -62,17 +62,61 @@ int booking_store_offering_price(struct db *db, const char *offering_id, int64_t
                    read_int64, price_cents, err);
 }
 
-int booking_store_insert(struct db *db, const struct booking *b, struct err *err)
+int booking_store_insert(struct db *db, const struct booking *b, int timeout_ms,
+                         const char *correlation_id, struct err *err)
 {
-    char quantity[24], amount[24];
+    char quantity[24], amount[24], timeout[24];
     snprintf(quantity, sizeof(quantity), "%" PRId64, b->quantity);
     snprintf(amount, sizeof(amount), "%" PRId64, b->amount_cents);
-    const char *params[] = {b->id, b->user_id, b->offering_id, quantity, amount,
-                            booking_status_name(b->status)};
+    snprintf(timeout, sizeof(timeout), "%d", timeout_ms);
+    const char *params[] = {b->id,   b->user_id, b->offering_id, quantity, amount,
+                            booking_status_name(b->status), timeout, correlation_id};
     return db_exec(db,
-                   "INSERT INTO bookings (id, user_id, offering_id, quantity, amount_cents, status)"
-                   " VALUES ($1::uuid, $2::uuid, $3::uuid, $4::integer, $5::bigint, $6)",
-                   6, params, NULL, NULL, err);
+                   "INSERT INTO bookings (id, user_id, offering_id, quantity, amount_cents, status,"
+                   " deadline, correlation_id)"
+                   " VALUES ($1::uuid, $2::uuid, $3::uuid, $4::integer, $5::bigint, $6,"
+                   " clock_timestamp() + $7::integer * interval '1 millisecond', $8)",
+                   8, params, NULL, NULL, err);
+}
+
+struct overdue_ctx {
+    struct booking_store_overdue *out;
+    int max, n;
+};
+
+static int read_overdue(void *ctx, const struct db_row *row, struct err *err)
+{
+    struct overdue_ctx *oc = ctx;
+    if (oc->n >= oc->max)
+        return err_set(err, ERR_INTERNAL, "more overdue bookings than the %d asked for", oc->max);
+    struct booking_store_overdue *o = &oc->out[oc->n];
+    int rc = read_booking(&o->booking, row, err);
+    if (rc)
+        return rc;
+    if (db_row_copy_text(row, 7, o->correlation_id, sizeof(o->correlation_id)))
+        return err_set(err, ERR_INTERNAL, "unexpected correlation id of booking '%s'", o->booking.id);
+    oc->n++;
+    return 0;
+}
+
+int booking_store_lock_overdue(struct db *db, struct booking_store_overdue *out, int max,
+                               struct err *err)
+{
+    char limit[16];
+    snprintf(limit, sizeof(limit), "%d", max);
+    const char *params[] = {limit};
+    struct overdue_ctx oc = {out, max, 0};
+    /*
+     * SKIP LOCKED: a booking an event handler holds right now is left for the
+     * next tick (the handler may be confirming it), and two instances never
+     * wait for each other's rows.
+     */
+    int rc = db_exec(db,
+                     "SELECT " BOOKING_COLUMNS ", coalesce(correlation_id, id::text) FROM bookings"
+                     " WHERE status = 'pending' AND deadline < clock_timestamp()"
+                     " ORDER BY deadline LIMIT $1::integer FOR UPDATE SKIP LOCKED",
+                     1, params, read_overdue, &oc, err);
+    return rc < 0 ? rc : oc.n;
 }
 
 int booking_store_lock(struct db *db, const char *id, struct booking *out, struct err *err)

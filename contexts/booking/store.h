@@ -29,8 +29,28 @@ int booking_store_offering_price(struct db *db, const char *offering_id, int64_t
 
 /* ---- bookings -------------------------------------------------------------------- */
 
-/* Inserts a new booking (as booking_create made it). Returns 1, or an error (ERR_CONFLICT on a duplicate id). */
-int booking_store_insert(struct db *db, const struct booking *b, struct err *err);
+/*
+ * Inserts a new booking (as booking_create made it) with its deadline, now +
+ * timeout_ms, and the correlation id of its saga. Returns 1, or an error
+ * (ERR_CONFLICT on a duplicate id).
+ */
+int booking_store_insert(struct db *db, const struct booking *b, int timeout_ms,
+                         const char *correlation_id, struct err *err);
+
+/* A pending booking past its deadline, and the correlation id of its saga. */
+struct booking_store_overdue {
+    struct booking booking;
+    char correlation_id[129];
+};
+
+/*
+ * Reads up to max pending bookings whose deadline has passed, oldest
+ * deadline first, into out, and locks them until the transaction ends
+ * (FOR UPDATE SKIP LOCKED: rows another transaction holds are skipped, not
+ * waited for). Returns the number read, or an error.
+ */
+int booking_store_lock_overdue(struct db *db, struct booking_store_overdue *out, int max,
+                               struct err *err);
 
 /*
  * Reads booking id into *out and locks its row until the transaction ends

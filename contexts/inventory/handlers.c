@@ -9,6 +9,15 @@
  *       publishes inventory.stock.debited
  *   payment.payment.failed → on_payment_payment_failed
  *       publishes inventory.stock.released (the compensation)
+ *   booking.booking.expired → on_booking_booking_expired
+ *       publishes inventory.stock.released when the booking held stock
+ *
+ * Late events of an expired booking (SPEC §1): once booking.booking.expired
+ * is recorded (table expirations), a booking.booking.created reserves
+ * nothing and a payment outcome for a reservation the expiry released sells
+ * or releases nothing: both are acknowledged without effect. A payment that
+ * succeeded before the expiry reached us was a sale; the expiry reverses it
+ * (a 'return' movement) and payment refunds the money on the same event.
  *
  * Each handler runs inside the consumer's transaction (the inbox row, these
  * writes and the outbox rows commit together) and follows one path:
@@ -36,12 +45,14 @@ static int on_servicecatalog_offering_published(struct handler_ctx *hc, struct e
 static int on_booking_booking_created(struct handler_ctx *hc, struct err *err);
 static int on_payment_payment_succeeded(struct handler_ctx *hc, struct err *err);
 static int on_payment_payment_failed(struct handler_ctx *hc, struct err *err);
+static int on_booking_booking_expired(struct handler_ctx *hc, struct err *err);
 
 const struct subscription inventory_subscriptions[] = {
     {&SERVICECATALOG_OFFERING_PUBLISHED, on_servicecatalog_offering_published},
     {&BOOKING_BOOKING_CREATED, on_booking_booking_created},
     {&PAYMENT_PAYMENT_SUCCEEDED, on_payment_payment_succeeded},
     {&PAYMENT_PAYMENT_FAILED, on_payment_payment_failed},
+    {&BOOKING_BOOKING_EXPIRED, on_booking_booking_expired},
 };
 _Static_assert(sizeof(inventory_subscriptions) / sizeof(inventory_subscriptions[0]) == INVENTORY_NSUBSCRIPTIONS,
                "INVENTORY_NSUBSCRIPTIONS must count the rows of inventory_subscriptions");
@@ -128,10 +139,13 @@ static int on_booking_booking_created(struct handler_ctx *hc, struct err *err)
     rc = reservation_store_find(hc->db, in.booking_id, false, &r, err);
     if (rc == 0)
         rc = stock_store_refusal_exists(hc->db, in.booking_id, err);
+    if (rc == 0)
+        rc = expiration_store_exists(hc->db, in.booking_id, err);
     if (rc < 0)
         return rc;
     if (rc == 1) {
-        log_info_ev(hc->ev, "booking '%s' was decided already: nothing to do", in.booking_id);
+        log_info_ev(hc->ev, "booking '%s' was decided or expired already: nothing to do",
+                    in.booking_id);
         return 0;
     }
 
@@ -162,9 +176,38 @@ static int on_booking_booking_created(struct handler_ctx *hc, struct err *err)
     return publish(hc, &out.event, err);
 }
 
-/* stock_sell or stock_release: what a payment's outcome does to a reservation. */
+/* stock_sell, stock_release or stock_return: what a payment's outcome or an expiry does to a reservation. */
 typedef int (*settle_fn)(struct stock *s, struct reservation *r, struct stock_outcome *out,
                          struct err *err);
+
+/*
+ * Settles reservation r of stock s (both locked) with fn, writes stock,
+ * reservation and movement (caused by the handled event) and publishes.
+ */
+static int settle_locked(struct handler_ctx *hc, struct stock *s, struct reservation *r,
+                         settle_fn fn, struct err *err)
+{
+    struct stock_outcome out;
+    int rc = fn(s, r, &out, err);
+    if (rc)
+        return rc;
+    int64_t seq = 0;
+    rc = stock_store_update(hc->db, s, &seq, err);
+    if (rc == 0)
+        rc = reservation_store_update(hc->db, r, hc->ev->id, err);
+    if (rc == 0)
+        rc = stock_store_insert_movement(hc->db, s->offering_id, seq, &out.movement, hc->ev->id,
+                                         err);
+    if (rc)
+        return rc;
+    log_info_ev(hc->ev,
+                "reservation of booking '%s' %s: %lld of offering '%s' (available %lld, reserved "
+                "%lld, sold %lld)",
+                r->booking_id, reservation_status_name(r->status), (long long)r->quantity,
+                s->offering_id, (long long)s->available, (long long)s->reserved,
+                (long long)s->sold);
+    return publish(hc, &out.event, err);
+}
 
 /*
  * The path both payment handlers share: find the reservation, lock its stock
@@ -193,26 +236,18 @@ static int settle(struct handler_ctx *hc, const char *booking_id, settle_fn fn, 
         return rc;
     if (rc == 0)
         return err_set(err, ERR_INTERNAL, "reservation of booking '%s' vanished", booking_id);
-
-    struct stock_outcome out;
-    rc = fn(&s, &r, &out, err);
-    if (rc)
-        return rc;
-    int64_t seq = 0;
-    rc = stock_store_update(hc->db, &s, &seq, err);
-    if (rc == 0)
-        rc = reservation_store_update(hc->db, &r, hc->ev->id, err);
-    if (rc == 0)
-        rc =
-            stock_store_insert_movement(hc->db, s.offering_id, seq, &out.movement, hc->ev->id, err);
-    if (rc)
-        return rc;
-    log_info_ev(hc->ev,
-                "reservation of booking '%s' %s: %lld of offering '%s' (available %lld, reserved "
-                "%lld, sold %lld)",
-                booking_id, reservation_status_name(r.status), (long long)r.quantity, s.offering_id,
-                (long long)s.available, (long long)s.reserved, (long long)s.sold);
-    return publish(hc, &out.event, err);
+    if (r.status != RESERVATION_RESERVED) {
+        /* Settled already: by the expiry of its booking, a late outcome is expected, not a bug. */
+        rc = expiration_store_exists(hc->db, booking_id, err);
+        if (rc < 0)
+            return rc;
+        if (rc == 1) {
+            log_info_ev(hc->ev, "booking '%s' expired: late '%s' acknowledged without effect",
+                        booking_id, hc->ev->type);
+            return 0;
+        }
+    }
+    return settle_locked(hc, &s, &r, fn, err);
 }
 
 /*
@@ -221,9 +256,11 @@ static int settle(struct handler_ctx *hc, const char *booking_id, settle_fn fn, 
  * inventory.stock.debited.
  * Idempotent: the inbox drops a redelivery; any other second settlement of
  * the reservation is refused by the domain.
- * Returns 0; ERR_TRANSIENT when the reservation is not there yet (retried)
- * or on database trouble; ERR_CONFLICT when the reservation is no longer
- * "reserved" (dead letter: sold or released already).
+ * Returns 0 (also, without effect, when the booking expired and its
+ * reservation was released by that); ERR_TRANSIENT when the reservation is
+ * not there yet (retried) or on database trouble; ERR_CONFLICT when the
+ * reservation is no longer "reserved" otherwise (dead letter: sold or
+ * released already).
  */
 static int on_payment_payment_succeeded(struct handler_ctx *hc, struct err *err)
 {
@@ -247,4 +284,43 @@ static int on_payment_payment_failed(struct handler_ctx *hc, struct err *err)
     if (rc)
         return rc;
     return settle(hc, in.booking_id, stock_release, err);
+}
+
+/*
+ * Consumes booking.booking.expired: gives back whatever the booking holds.
+ * A reservation still reserved is released (a "release" movement); one
+ * already sold (the payment succeeded before the deadline but the booking
+ * was not confirmed in time) is returned to available (a "return" movement;
+ * payment refunds the money on the same event). Either publishes
+ * inventory.stock.released. Nothing reserved, refused or released already:
+ * no movement, nothing published. In every case the expiry is recorded, so
+ * later events of the booking have no effect (see the file comment).
+ * Idempotent: the expiry is recorded once (a second one is a no-op), under
+ * the stock row's lock, as every other change of the booking's stock.
+ * Returns 0, or database errors (retried).
+ */
+static int on_booking_booking_expired(struct handler_ctx *hc, struct err *err)
+{
+    struct booking_booking_expired in;
+    int rc = booking_booking_expired_decode(hc->ev->data, &in, err);
+    if (rc)
+        return rc;
+    struct stock s;
+    int has_stock = stock_store_lock(hc->db, in.offering_id, &s, err);
+    if (has_stock < 0)
+        return has_stock;
+    rc = expiration_store_insert(hc->db, in.booking_id, in.offering_id, hc->ev->id, err);
+    if (rc <= 0)
+        return rc;
+    struct reservation r;
+    rc = has_stock ? reservation_store_find(hc->db, in.booking_id, true, &r, err) : 0;
+    if (rc < 0)
+        return rc;
+    if (rc == 0 || r.status == RESERVATION_RELEASED) {
+        log_info_ev(hc->ev, "booking '%s' expired holding no stock: nothing to give back",
+                    in.booking_id);
+        return 0;
+    }
+    return settle_locked(hc, &s, &r, r.status == RESERVATION_SOLD ? stock_return : stock_release,
+                         err);
 }

@@ -121,7 +121,7 @@ int stock_store_insert_movement(struct db *db, const char *offering_id, int64_t 
 static int parse_kind(const char *text, enum stock_movement_kind *out)
 {
     static const enum stock_movement_kind all[] = {STOCK_MOVEMENT_RESERVE, STOCK_MOVEMENT_RELEASE,
-                                                   STOCK_MOVEMENT_SALE};
+                                                   STOCK_MOVEMENT_SALE, STOCK_MOVEMENT_RETURN};
     for (size_t i = 0; text && i < sizeof(all) / sizeof(all[0]); i++) {
         if (strcmp(text, stock_movement_kind_name(all[i])) == 0) {
             *out = all[i];
@@ -193,6 +193,25 @@ int stock_store_refusal_exists(struct db *db, const char *booking_id, struct err
     const char *params[] = {booking_id};
     return db_exec(db, "SELECT 1 FROM refusals WHERE booking_id = $1::uuid", 1, params, NULL, NULL,
                    err);
+}
+
+/* ---- expirations ------------------------------------------------------------------- */
+
+int expiration_store_insert(struct db *db, const char *booking_id, const char *offering_id,
+                            const char *event_id, struct err *err)
+{
+    const char *params[] = {booking_id, offering_id, event_id};
+    return db_exec(db,
+                   "INSERT INTO expirations (booking_id, offering_id, event_id)"
+                   " VALUES ($1::uuid, $2::uuid, $3::uuid) ON CONFLICT (booking_id) DO NOTHING",
+                   3, params, NULL, NULL, err);
+}
+
+int expiration_store_exists(struct db *db, const char *booking_id, struct err *err)
+{
+    const char *params[] = {booking_id};
+    return db_exec(db, "SELECT 1 FROM expirations WHERE booking_id = $1::uuid", 1, params, NULL,
+                   NULL, err);
 }
 
 /* ---- reservations ------------------------------------------------------------------- */

@@ -99,6 +99,18 @@ int stock_store_insert_refusal(struct db *db, const struct stock_event *ev, cons
 /* 1 when booking_id was refused before, 0 when not, or an error. */
 int stock_store_refusal_exists(struct db *db, const char *booking_id, struct err *err);
 
+/* ---- expirations (booking.booking.expired) --------------------------------------- */
+
+/*
+ * Records that booking_id (of offering_id) expired, by event_id. Returns 1
+ * when recorded now, 0 when it was recorded before, or an error.
+ */
+int expiration_store_insert(struct db *db, const char *booking_id, const char *offering_id,
+                            const char *event_id, struct err *err);
+
+/* 1 when booking_id expired, 0 when not, or an error. */
+int expiration_store_exists(struct db *db, const char *booking_id, struct err *err);
+
 /* ---- reservations ----------------------------------------------------------------- */
 
 /*

@@ -6,6 +6,7 @@
  *   booking.booking.confirmed         on_booking_booking_confirmed         notification.notification.sent
  *   booking.booking.rejected          on_booking_booking_rejected          notification.notification.sent
  *   booking.booking.cancelled         on_booking_booking_cancelled         notification.notification.sent
+ *   booking.booking.expired           on_booking_booking_expired           notification.notification.sent
  *
  * Each handler runs inside the consumer's transaction (inbox row, these
  * writes and the outbox rows commit together) and never BEGINs, COMMITs or
@@ -31,6 +32,7 @@ static int on_usermanagement_user_role_granted(struct handler_ctx *hc, struct er
 static int on_booking_booking_confirmed(struct handler_ctx *hc, struct err *err);
 static int on_booking_booking_rejected(struct handler_ctx *hc, struct err *err);
 static int on_booking_booking_cancelled(struct handler_ctx *hc, struct err *err);
+static int on_booking_booking_expired(struct handler_ctx *hc, struct err *err);
 
 const struct subscription notification_subscriptions[] = {
     {&USERMANAGEMENT_USER_REGISTERED, on_usermanagement_user_registered},
@@ -38,6 +40,7 @@ const struct subscription notification_subscriptions[] = {
     {&BOOKING_BOOKING_CONFIRMED, on_booking_booking_confirmed},
     {&BOOKING_BOOKING_REJECTED, on_booking_booking_rejected},
     {&BOOKING_BOOKING_CANCELLED, on_booking_booking_cancelled},
+    {&BOOKING_BOOKING_EXPIRED, on_booking_booking_expired},
 };
 _Static_assert(sizeof(notification_subscriptions) / sizeof(notification_subscriptions[0]) == NOTIFICATION_NSUBSCRIPTIONS,
                "NOTIFICATION_NSUBSCRIPTIONS must count the rows of notification_subscriptions");
@@ -188,6 +191,24 @@ static int on_booking_booking_cancelled(struct handler_ctx *hc, struct err *err)
         return rc;
     struct notification draft;
     rc = notification_for_booking_cancelled(ev.booking_id, ev.user_id, ev.reason, &draft, err);
+    if (rc)
+        return rc;
+    return send_draft(hc, &draft, err);
+}
+
+/*
+ * Consumes booking.booking.expired: "booking_expired" (places released, any
+ * charge refunded). Publishes notification.notification.sent once per
+ * booking. Idempotent and error codes: as on_booking_booking_confirmed.
+ */
+static int on_booking_booking_expired(struct handler_ctx *hc, struct err *err)
+{
+    struct booking_booking_expired ev;
+    int rc = booking_booking_expired_decode(hc->ev->data, &ev, err);
+    if (rc)
+        return rc;
+    struct notification draft;
+    rc = notification_for_booking_expired(ev.booking_id, ev.user_id, ev.amount_cents, &draft, err);
     if (rc)
         return rc;
     return send_draft(hc, &draft, err);

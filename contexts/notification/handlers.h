@@ -15,7 +15,7 @@
  * not compile; one with fewer would leave an empty row, so keep the two in
  * step (the list at the top of handlers.c names every row).
  */
-#define NOTIFICATION_NSUBSCRIPTIONS 5
+#define NOTIFICATION_NSUBSCRIPTIONS 6
 
 extern const struct subscription notification_subscriptions[]; /* NOTIFICATION_NSUBSCRIPTIONS rows, checked where it is defined */
 extern const size_t notification_nsubscriptions;

@@ -9,6 +9,9 @@
  *                                      it created the booking)
  *   PAYMENT_DOMAIN_SUCCEEDED        → payment.payment.succeeded v1
  *   PAYMENT_DOMAIN_FAILED           → payment.payment.failed v1 (reason as text)
+ *   PAYMENT_DOMAIN_VOIDED           → (dropped: nothing was charged, so nothing
+ *                                      happened that anyone outside could see)
+ *   PAYMENT_DOMAIN_REFUNDED         → payment.payment.refunded v1
  */
 #include "payment/events.h"
 
@@ -54,6 +57,22 @@ static int publish_failed(struct db *db, const struct payment_domain_event *ev,
                           err);
 }
 
+static int publish_refunded(struct db *db, const struct payment_domain_event *ev,
+                            const char *correlation_id, const char *causation_id, struct err *err)
+{
+    struct payment_payment_refunded out;
+    memset(&out, 0, sizeof(out));
+    snprintf(out.payment_id, sizeof(out.payment_id), "%s", ev->payment_id);
+    snprintf(out.booking_id, sizeof(out.booking_id), "%s", ev->booking_id);
+    out.amount_cents = ev->amount_cents;
+    json_t *data = payment_payment_refunded_encode(&out);
+    if (!data)
+        return err_set(err, ERR_NOMEM, "cannot encode '%s'", PAYMENT_PAYMENT_REFUNDED_TYPE);
+    return outbox_publish(db, PAYMENT_CONTEXT, PAYMENT_PAYMENT_REFUNDED_TYPE,
+                          PAYMENT_PAYMENT_REFUNDED_VERSION, data, correlation_id, causation_id,
+                          NULL, err);
+}
+
 int payment_events_publish(struct db *db, const struct payment_domain_event *evs, size_t n,
                            const char *correlation_id, const char *causation_id, struct err *err)
 {
@@ -61,7 +80,11 @@ int payment_events_publish(struct db *db, const struct payment_domain_event *evs
         int rc = 0;
         switch (evs[i].kind) {
         case PAYMENT_DOMAIN_INTENT_RECORDED:
+        case PAYMENT_DOMAIN_VOIDED:
             /* Internal bookkeeping: dropped on purpose (see the table above). */
+            break;
+        case PAYMENT_DOMAIN_REFUNDED:
+            rc = publish_refunded(db, &evs[i], correlation_id, causation_id, err);
             break;
         case PAYMENT_DOMAIN_SUCCEEDED:
             rc = publish_succeeded(db, &evs[i], correlation_id, causation_id, err);

@@ -10,6 +10,7 @@
  *                                                                payment.payment.failed
  *   inventory.stock.reserved      on_inventory_stock_reserved    payment.payment.succeeded
  *                                                                payment.payment.failed
+ *   booking.booking.expired       on_booking_booking_expired     payment.payment.refunded
  *
  * The two arrive in either order (different producers, no global order), and
  * the charge needs both: an order-independent join (SPEC §1 step 4, §4
@@ -20,6 +21,11 @@
  * instance or in two, take turns: the second sees the first's committed half
  * and charges; never both, never neither. Lock order: the join row, then the
  * payment row.
+ *
+ * The expiry (booking.booking.expired) is a third fact on the same join row,
+ * under the same lock: an intent is voided, a charge refunded, and a half of
+ * the join that arrives after the expiry never charges (an intent is voided
+ * at once, a reservation is recorded and acknowledged without a charge).
  */
 #include "payment/handlers.h"
 
@@ -36,10 +42,12 @@
 
 static int on_booking_booking_created(struct handler_ctx *hc, struct err *err);
 static int on_inventory_stock_reserved(struct handler_ctx *hc, struct err *err);
+static int on_booking_booking_expired(struct handler_ctx *hc, struct err *err);
 
 const struct subscription payment_subscriptions[] = {
     {&BOOKING_BOOKING_CREATED, on_booking_booking_created},
     {&INVENTORY_STOCK_RESERVED, on_inventory_stock_reserved},
+    {&BOOKING_BOOKING_EXPIRED, on_booking_booking_expired},
 };
 const size_t payment_nsubscriptions = CONTRACT_COUNT(payment_subscriptions);
 _Static_assert(CONTRACT_COUNT(payment_subscriptions) == PAYMENT_NSUBSCRIPTIONS,
@@ -73,6 +81,28 @@ static int charge(struct handler_ctx *hc, struct payment *p, const char *reserva
 }
 
 /*
+ * The booking of p (locked) expired: voids an intent or refunds a charge,
+ * saves it (caused by event_id) and publishes payment.payment.refunded for a
+ * refund. Nothing to give back (failed, voided, refunded already): no-op.
+ */
+static int expire(struct handler_ctx *hc, struct payment *p, const char *event_id,
+                  struct err *err)
+{
+    struct payment_domain_event ev;
+    int changed = payment_expire(p, &ev, err);
+    if (changed <= 0)
+        return changed;
+    int rc = payment_store_save_expiry(hc->db, p, event_id, err);
+    if (rc == 0)
+        rc = payment_events_publish(hc->db, &ev, 1, hc->ev->correlation_id, hc->ev->id, err);
+    if (rc)
+        return rc;
+    log_info_ev(hc->ev, "payment '%s' of expired booking '%s' %s: amount_cents %lld", p->id,
+                p->booking_id, payment_status_name(p->status), (long long)p->amount_cents);
+    return 0;
+}
+
+/*
  * booking.booking.created → records the payment intent {booking_id,
  * amount_cents} (payment_open), and charges it at once when the booking's
  * inventory.stock.reserved arrived first (the join's second half). Publishes
@@ -101,6 +131,9 @@ static int on_booking_booking_created(struct handler_ctx *hc, struct err *err)
     int reserved = payment_store_lock_join(hc->db, in.booking_id, reserved_by, err);
     if (reserved < 0)
         return reserved;
+    int expired = payment_store_join_expired(hc->db, in.booking_id, err);
+    if (expired < 0)
+        return expired;
 
     struct payment p;
     struct payment_domain_event ev;
@@ -166,6 +199,9 @@ static int on_inventory_stock_reserved(struct handler_ctx *hc, struct err *err)
     int reserved = payment_store_lock_join(hc->db, in.booking_id, reserved_by, err);
     if (reserved < 0)
         return reserved;
+    int expired = payment_store_join_expired(hc->db, in.booking_id, err);
+    if (expired < 0)
+        return expired;
     struct payment p;
     int has_intent = payment_store_lock(hc->db, in.booking_id, &p, err);
     if (has_intent < 0)
@@ -174,6 +210,7 @@ static int on_inventory_stock_reserved(struct handler_ctx *hc, struct err *err)
     struct payment_join j;
     enum payment_join_step next = PAYMENT_JOIN_WAIT;
     payment_join_of(&j, in.booking_id, has_intent ? &p : NULL, reserved);
+    j.expired = expired;
     rc = payment_join_reserve(&j, &next, err);
     if (rc == 0)
         rc = payment_store_record_reservation(hc->db, in.booking_id, hc->ev->id, err);
@@ -181,7 +218,48 @@ static int on_inventory_stock_reserved(struct handler_ctx *hc, struct err *err)
         return rc;
     if (next == PAYMENT_JOIN_CHARGE)
         return charge(hc, &p, hc->ev->id, err);
-    log_info_ev(hc->ev, "reservation of booking '%s' recorded, waiting for its payment intent",
-                in.booking_id);
+    if (expired)
+        log_info_ev(hc->ev, "booking '%s' expired: late reservation recorded, never charged",
+                    in.booking_id);
+    else
+        log_info_ev(hc->ev, "reservation of booking '%s' recorded, waiting for its payment intent",
+                    in.booking_id);
     return 0;
+}
+
+/*
+ * booking.booking.expired → records the expiry on the booking's join row
+ * and gives back what the payment holds: an intent is voided (publishes
+ * nothing: nothing was charged), a charge is refunded (publishes
+ * payment.payment.refunded), a declined payment is left as it is. With no
+ * intent yet, the expiry alone is recorded: the intent is voided when it
+ * arrives (on_booking_booking_created). Either way no charge follows.
+ *
+ * Idempotent: the inbox stops a redelivery; a second expiry finds one
+ * recorded and does nothing; payment_expire gives back at most once.
+ * Returns 0 or database errors (retried).
+ */
+static int on_booking_booking_expired(struct handler_ctx *hc, struct err *err)
+{
+    struct booking_booking_expired in;
+    int rc = booking_booking_expired_decode(hc->ev->data, &in, err);
+    if (rc)
+        return rc;
+    char reserved_by[PAYMENT_ID_LEN];
+    rc = payment_store_lock_join(hc->db, in.booking_id, reserved_by, err);
+    if (rc < 0)
+        return rc;
+    rc = payment_store_record_expiry(hc->db, in.booking_id, hc->ev->id, err);
+    if (rc <= 0)
+        return rc;
+    struct payment p;
+    rc = payment_store_lock(hc->db, in.booking_id, &p, err);
+    if (rc < 0)
+        return rc;
+    if (rc == 0) {
+        log_info_ev(hc->ev, "booking '%s' expired before its payment intent: it will be voided",
+                    in.booking_id);
+        return 0;
+    }
+    return expire(hc, &p, hc->ev->id, err);
 }

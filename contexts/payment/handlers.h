@@ -10,7 +10,7 @@
 #include <stddef.h>
 
 /* Rows of payment_subscriptions; handlers.c checks the table has exactly this many. */
-#define PAYMENT_NSUBSCRIPTIONS 2
+#define PAYMENT_NSUBSCRIPTIONS 3
 
 extern const struct subscription payment_subscriptions[];
 extern const size_t payment_nsubscriptions;

@@ -99,6 +99,50 @@ int payment_store_lock_join(struct db *db, const char *booking_id,
     return reservation_event_id[0] != '\0';
 }
 
+int payment_store_join_expired(struct db *db, const char *booking_id, struct err *err)
+{
+    const char *params[] = {booking_id};
+    return db_exec(db,
+                   "SELECT 1 FROM charge_joins WHERE booking_id = $1::uuid"
+                   " AND expired_event_id IS NOT NULL",
+                   1, params, NULL, NULL, err);
+}
+
+int payment_store_record_expiry(struct db *db, const char *booking_id, const char *event_id,
+                                struct err *err)
+{
+    const char *params[] = {booking_id, event_id};
+    return db_exec(db,
+                   "UPDATE charge_joins SET expired_event_id = $2::uuid, expired_at = clock_timestamp()"
+                   " WHERE booking_id = $1::uuid AND expired_event_id IS NULL",
+                   2, params, NULL, NULL, err);
+}
+
+int payment_store_save_expiry(struct db *db, const struct payment *p, const char *event_id,
+                              struct err *err)
+{
+    const char *params[] = {p->id, event_id};
+    int rc;
+    if (p->status == PAYMENT_VOIDED)
+        rc = db_exec(db,
+                     "UPDATE payments SET status = 'voided', decided_at = clock_timestamp(),"
+                     " decision_event_id = $2::uuid WHERE id = $1::uuid AND status = 'intent'",
+                     2, params, NULL, NULL, err);
+    else if (p->status == PAYMENT_REFUNDED)
+        rc = db_exec(db,
+                     "UPDATE payments SET status = 'refunded', refunded_at = clock_timestamp(),"
+                     " refund_event_id = $2::uuid WHERE id = $1::uuid AND status = 'succeeded'",
+                     2, params, NULL, NULL, err);
+    else
+        return err_set(err, ERR_INTERNAL, "payment '%s' is %s, not voided or refunded", p->id,
+                       payment_status_name(p->status));
+    if (rc < 0)
+        return rc;
+    if (rc == 0)
+        return err_set(err, ERR_CONFLICT, "payment '%s' changed before its expiry was saved", p->id);
+    return 0;
+}
+
 int payment_store_record_reservation(struct db *db, const char *booking_id, const char *event_id,
                                      struct err *err)
 {

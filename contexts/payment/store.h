@@ -54,6 +54,30 @@ int payment_store_lock_join(struct db *db, const char *booking_id,
                             char reservation_event_id[PAYMENT_ID_LEN], struct err *err);
 
 /*
+ * 1 when booking.booking.expired is recorded on the join row of booking_id
+ * (read after payment_store_lock_join, so under its lock), 0 when not, or an
+ * error.
+ */
+int payment_store_join_expired(struct db *db, const char *booking_id, struct err *err);
+
+/*
+ * Records on the locked join row of booking_id that event_id (a
+ * booking.booking.expired) expired the booking. Returns 1 when recorded now,
+ * 0 when an expiry was recorded before, or an error.
+ */
+int payment_store_record_expiry(struct db *db, const char *booking_id, const char *event_id,
+                                struct err *err);
+
+/*
+ * Saves what payment_expire did to p (locked by payment_store_lock): voided
+ * (decided now by event_id) or refunded (refunded now by event_id). Returns
+ * 0, ERR_CONFLICT when the row was not in the state p left (intent or
+ * succeeded), or an error.
+ */
+int payment_store_save_expiry(struct db *db, const struct payment *p, const char *event_id,
+                              struct err *err);
+
+/*
  * Records on the locked join row of booking_id that event_id (an
  * inventory.stock.reserved) reserved its stock. Returns 0, ERR_CONFLICT when
  * a reservation is recorded already (payment_join_reserve checks that

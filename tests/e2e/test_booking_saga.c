@@ -3,7 +3,9 @@
  * against the six real executables: the happy path, a reservation that fails,
  * a declined payment and its compensation, bad input, 100 concurrent bookings
  * for 60 units, events delivered to payment in either order (the join: one
- * charge, no retry), and the correlation/causation ids of one booking's events.
+ * charge, no retry), the correlation/causation ids of one booking's events,
+ * and a booking that expires at its deadline (BOOKING_TIMEOUT_MS) while
+ * payment is down: stock released, customer told, no money kept.
  *
  * Each test starts from empty schemas and queues with a provider owner, a
  * customer (both users) and one offering that booking and inventory know.
@@ -30,10 +32,14 @@ static struct {
     char provider_id[E2E_ID_LEN];
 } fx;
 
-static int setup(void **state)
+/*
+ * The deadline of the expiry tests: short, far above a saga's normal run, and
+ * long enough to stop a service before it passes.
+ */
+#define DEADLINE_MS "3000"
+
+static void setup_with(const char *const *extra)
 {
-    (void)state;
-    static const char *const extra[] = {"PAYMENT_LIMIT_CENTS=100000", NULL};
     e2e_setup(extra);
     memset(&fx, 0, sizeof(fx));
     char email[128];
@@ -45,6 +51,23 @@ static int setup(void **state)
     /* The customer's e-mail must be in notification's replica before any booking notification. */
     e2e_wait_handled(E2E_NOTIFICATION, "usermanagement.user.registered", "user_id",
                      fx.customer_id, E2E_WAIT_MS);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    static const char *const extra[] = {"PAYMENT_LIMIT_CENTS=100000", NULL};
+    setup_with(extra);
+    return 0;
+}
+
+/* As setup, with bookings that expire after DEADLINE_MS. */
+static int setup_deadline(void **state)
+{
+    (void)state;
+    static const char *const extra[] = {"PAYMENT_LIMIT_CENTS=100000",
+                                        "BOOKING_TIMEOUT_MS=" DEADLINE_MS, NULL};
+    setup_with(extra);
     return 0;
 }
 
@@ -1071,6 +1094,186 @@ static void test_booking_events_share_the_request_correlation_and_name_their_cau
     json_decref(rows);
 }
 
+/*
+ * SPEC §1, the deadline: payment is down, so the booking stays pending past
+ * BOOKING_TIMEOUT_MS and expires: booking.booking.expired, the reservation
+ * released (a 'release' movement caused by it), the customer told. Payment
+ * then comes back and finds, in its queue, the intent, the reservation and
+ * the expiry: whichever order it handles them in, no money is kept (voided,
+ * or charged and refunded with payment.payment.refunded), the late
+ * payment.payment.succeeded sells nothing, and the booking stays expired.
+ */
+static void test_pending_booking_expires_releases_stock_and_keeps_no_money(void **state)
+{
+    (void)state;
+    char off[E2E_ID_LEN], bk[E2E_ID_LEN];
+    offering(1000, 10, off);
+    e2e_stop(E2E_PAYMENT);
+    book(off, 2, NULL, 2000, bk);
+    e2e_wait_handled(E2E_INVENTORY, "booking.booking.created", "booking_id", bk, SAGA_WAIT_MS);
+    assert_stock(off, 10, 8, 2, 0);
+
+    json_t *b = booking_until(bk, "expired");
+    assert_null(json_object_get(b, "reason"));
+    json_decref(b);
+    static const char *const pairs[] = {
+        "pending", "booking.booking.created", "expired", "booking.booking.expired",
+    };
+    assert_history(bk, pairs, 2);
+    assert_notified("booking_expired", bk);
+    e2e_wait_handled(E2E_INVENTORY, "booking.booking.expired", "booking_id", bk, SAGA_WAIT_MS);
+    assert_stock(off, 10, 10, 0, 0);
+    char created[E2E_ID_LEN], expired[E2E_ID_LEN];
+    event_id("booking", "booking.booking.created", "booking_id", bk, created);
+    event_id("booking", "booking.booking.expired", "booking_id", bk, expired);
+    json_t *m = movements_of(off);
+    if (json_array_size(m) != 2)
+        fail_msg("expected movements reserve then release, got %s", e2e_dump(m));
+    assert_movement(json_array_get(m, 0), "reserve", 2, bk, created, (long long[]){10, 0, 0},
+                    (long long[]){8, 2, 0});
+    assert_movement(json_array_get(m, 1), "release", 2, bk, expired, (long long[]){8, 2, 0},
+                    (long long[]){10, 0, 0});
+    json_decref(m);
+
+    /* Payment comes back to three events in its queue. */
+    e2e_start(E2E_PAYMENT);
+    e2e_wait_handled(E2E_PAYMENT, "booking.booking.created", "booking_id", bk, SAGA_WAIT_MS);
+    e2e_wait_handled(E2E_PAYMENT, "inventory.stock.reserved", "booking_id", bk, SAGA_WAIT_MS);
+    e2e_wait_handled(E2E_PAYMENT, "booking.booking.expired", "booking_id", bk, SAGA_WAIT_MS);
+    json_t *p = payments_of(bk);
+    if (json_array_size(p) != 1)
+        fail_msg("expected one payment for booking %s, got %s", bk, e2e_dump(p));
+    const char *st = e2e_str(json_array_get(p, 0), "status");
+    if (strcmp(st, "voided") != 0 && strcmp(st, "refunded") != 0)
+        fail_msg("expected the payment of expired booking %s voided or refunded, got %s", bk,
+                 e2e_dump(p));
+    bool refunded = strcmp(st, "refunded") == 0;
+    json_decref(p);
+    int64_t refunds = e2e_count("SELECT count(*) FROM payment.outbox WHERE type = $1"
+                                " AND payload->'data'->>'booking_id' = $2",
+                                "payment.payment.refunded", bk);
+    assert_int_equal(refunds, refunded ? 1 : 0);
+    if (refunded) {
+        /* The late charge reached inventory and booking: neither sold nor confirmed anything. */
+        e2e_wait_handled(E2E_INVENTORY, "payment.payment.succeeded", "booking_id", bk,
+                         SAGA_WAIT_MS);
+        e2e_wait_handled(E2E_BOOKING, "payment.payment.refunded", "booking_id", bk, SAGA_WAIT_MS);
+    }
+    assert_stock(off, 10, 10, 0, 0);
+    json_t *after = movements_of(off);
+    assert_int_equal(json_array_size(after), 2);
+    json_decref(after);
+    json_decref(booking_until(bk, "expired"));
+}
+
+/*
+ * Takes the one message of type about booking off queue into *out (release
+ * it) and puts every other message back. The queue's consumer must be
+ * stopped: nobody else reads it then.
+ */
+static void take_one(const char *queue, const char *type, const char *booking,
+                     struct bus_delivery *out)
+{
+    struct err err;
+    err_clear(&err);
+    struct bus *sub = bus_new(&(struct bus_config){.url = e2e_amqp_url(), .prefetch = 256});
+    assert_non_null(sub);
+    if (bus_connect(sub, &err) != 0 || bus_consume(sub, queue, &err) != 0)
+        fail_msg("consuming %s: %s", queue, err.msg);
+    static struct kept others[64];
+    int nothers = 0;
+    memset(out, 0, sizeof(*out));
+    int64_t deadline = testlib_now_ms() + SAGA_WAIT_MS;
+    while (!out->body) {
+        if (testlib_now_ms() > deadline)
+            fail_msg("waited %d ms for %s of booking %s in %s", SAGA_WAIT_MS, type, booking, queue);
+        struct bus_delivery d;
+        memset(&d, 0, sizeof(d));
+        int got = bus_next(sub, &d, 200, &err);
+        if (got < 0)
+            fail_msg("reading %s: %s", queue, err.msg);
+        if (got == 0)
+            continue;
+        char t[BUS_ID_LEN], b[64];
+        delivery_facts(&d, t, sizeof(t), b, sizeof(b));
+        if (bus_ack(sub, d.tag, 0, &err) != 0)
+            fail_msg("ack on %s: %s", queue, err.msg);
+        if (strcmp(t, type) == 0 && strcmp(b, booking) == 0)
+            *out = d;
+        else if (nothers < (int)(sizeof(others) / sizeof(others[0])))
+            others[nothers++].d = d;
+        else
+            fail_msg("more than %d unrelated messages in %s", nothers, queue);
+    }
+    bus_free(sub);
+    struct bus *pub = publisher();
+    for (int i = 0; i < nothers; i++) {
+        republish(pub, &others[i].d, queue);
+        bus_delivery_release(&others[i].d);
+    }
+    bus_free(pub);
+}
+
+/*
+ * The deadline passes after the sale: booking is down while inventory sells
+ * the reservation, and its inventory.stock.debited is held back. booking
+ * comes back and expires the booking; inventory returns the sale (a 'return'
+ * movement), payment refunds the charge (payment.payment.refunded, in the
+ * booking's history); the held-back debit then arrives late and is
+ * acknowledged without effect: the booking stays expired, nothing is dead.
+ */
+static void test_booking_expiring_after_its_sale_returns_stock_and_refunds(void **state)
+{
+    (void)state;
+    char off[E2E_ID_LEN], bk[E2E_ID_LEN];
+    offering(1000, 10, off);
+    /* Payment waits until booking is down, so the booking is still pending when booking stops. */
+    e2e_stop(E2E_PAYMENT);
+    book(off, 2, NULL, 2000, bk);
+    e2e_wait_handled(E2E_INVENTORY, "booking.booking.created", "booking_id", bk, SAGA_WAIT_MS);
+    e2e_stop(E2E_BOOKING);
+    json_t *still = e2e_rows("SELECT status FROM booking.bookings WHERE id = $1::uuid", bk, NULL);
+    assert_string_equal(json_string_value(json_array_get(json_array_get(still, 0), 0)), "pending");
+    json_decref(still);
+    e2e_start(E2E_PAYMENT);
+    e2e_wait_handled(E2E_INVENTORY, "payment.payment.succeeded", "booking_id", bk, SAGA_WAIT_MS);
+    assert_stock(off, 10, 8, 0, 2);
+    struct bus_delivery debited;
+    take_one("booking.events", "inventory.stock.debited", bk, &debited);
+    testlib_sleep_ms(atoi(DEADLINE_MS)); /* the deadline has passed, whenever booking started */
+
+    e2e_start(E2E_BOOKING);
+    json_decref(booking_until(bk, "expired"));
+    e2e_wait_handled(E2E_INVENTORY, "booking.booking.expired", "booking_id", bk, SAGA_WAIT_MS);
+    assert_stock(off, 10, 10, 0, 0);
+    char expired[E2E_ID_LEN];
+    event_id("booking", "booking.booking.expired", "booking_id", bk, expired);
+    json_t *m = movements_of(off);
+    if (json_array_size(m) != 3)
+        fail_msg("expected movements reserve, sale, return, got %s", e2e_dump(m));
+    assert_movement(json_array_get(m, 2), "return", 2, bk, expired, (long long[]){8, 0, 2},
+                    (long long[]){10, 0, 0});
+    json_decref(m);
+    static const char *const pairs[] = {
+        "pending", "booking.booking.created", "expired", "booking.booking.expired",
+        "expired", "payment.payment.refunded",
+    };
+    assert_history(bk, pairs, 3);
+    json_t *p = payments_of(bk);
+    if (json_array_size(p) != 1 || strcmp(e2e_str(json_array_get(p, 0), "status"), "refunded") != 0)
+        fail_msg("expected the payment of booking %s refunded, got %s", bk, e2e_dump(p));
+    json_decref(p);
+    assert_notified("booking_expired", bk);
+
+    struct bus *pub = publisher();
+    republish(pub, &debited, "booking.events");
+    bus_free(pub);
+    bus_delivery_release(&debited);
+    e2e_wait_handled(E2E_BOOKING, "inventory.stock.debited", "booking_id", bk, SAGA_WAIT_MS);
+    json_decref(booking_until(bk, "expired"));
+    assert_stock(off, 10, 10, 0, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1082,6 +1285,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reservation_before_booking_created_still_confirms, setup, teardown),
         cmocka_unit_test_setup_teardown(test_payment_charges_once_when_its_two_events_meet_in_either_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_booking_events_share_the_request_correlation_and_name_their_cause, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pending_booking_expires_releases_stock_and_keeps_no_money, setup_deadline, teardown),
+        cmocka_unit_test_setup_teardown(test_booking_expiring_after_its_sale_returns_stock_and_refunds, setup_deadline, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -494,8 +494,8 @@ int ledger_bookings_final(struct ledger *l)
         "   FROM booking.booking_history GROUP BY booking_id),"
         " e AS (SELECT payload->'data'->>'booking_id' AS booking_id, count(*) AS n,"
         "   min(split_part(type, '.', 3)) AS final FROM booking.outbox WHERE type IN"
-        "   ('booking.booking.confirmed', 'booking.booking.rejected', 'booking.booking.cancelled')"
-        "   GROUP BY 1),"
+        "   ('booking.booking.confirmed', 'booking.booking.rejected', 'booking.booking.cancelled',"
+        "    'booking.booking.expired') GROUP BY 1),"
         " c AS (SELECT payload->'data'->>'booking_id' AS booking_id, min(correlation_id) AS cid"
         "   FROM booking.outbox WHERE type = 'booking.booking.created' GROUP BY 1)"
         " SELECT b.id::text, b.status, coalesce(c.cid, '-'), coalesce(h.decisions, 0)::text,"
@@ -503,7 +503,10 @@ int ledger_bookings_final(struct ledger *l)
         "   coalesce(e.final, '-')"
         " FROM booking.bookings b LEFT JOIN h ON h.booking_id = b.id"
         " LEFT JOIN e ON e.booking_id = b.id::text LEFT JOIN c ON c.booking_id = b.id::text"
-        " WHERE b.status = 'pending' OR coalesce(h.decisions, 0) <> 1 OR coalesce(h.finals, 0) <> 1"
+        /* An expired booking was decided by its deadline: no deciding event is in its history. */
+        " WHERE b.status = 'pending'"
+        "   OR coalesce(h.decisions, 0) <> CASE WHEN b.status = 'expired' THEN 0 ELSE 1 END"
+        "   OR coalesce(h.finals, 0) <> 1"
         "   OR h.final IS DISTINCT FROM b.status OR coalesce(e.n, 0) <> 1"
         "   OR e.final IS DISTINCT FROM b.status"
         " ORDER BY b.created_at", NULL, NULL);
@@ -566,7 +569,11 @@ int ledger_stock_effects_once(struct ledger *l)
         "   OR (b.status = 'cancelled' AND r.status = 'released' AND r.quantity = b.quantity"
         "     AND m.kinds = 'release,reserve' AND f.booking_id IS NULL)"
         "   OR (b.status = 'rejected' AND r.booking_id IS NULL AND m.booking_id IS NULL"
-        "     AND f.booking_id IS NOT NULL), false)"
+        "     AND f.booking_id IS NOT NULL)"
+        /* No stock held for an expired booking: nothing reserved, released, or sold and returned. */
+        "   OR (b.status = 'expired' AND coalesce(r.status, 'released') = 'released'"
+        "     AND coalesce(m.kinds, 'none') IN ('none', 'release,reserve', 'reserve,return,sale')),"
+        "   false)"
         " UNION ALL"
         " SELECT x.booking_id::text, 'unknown to booking', '-', x.what, '-', '-', '-' FROM"
         "  (SELECT booking_id, 'a reservation' AS what FROM inventory.reservations UNION ALL"
@@ -597,7 +604,9 @@ int ledger_payments_once(struct ledger *l)
         " HAVING NOT coalesce(count(p.id) = 1 AND max(p.amount_cents) = b.amount_cents AND ("
         "   (b.status = 'confirmed' AND max(p.status) = 'succeeded' AND b.amount_cents <= $1::bigint)"
         "   OR (b.status = 'cancelled' AND max(p.status) = 'failed' AND b.amount_cents > $1::bigint)"
-        "   OR (b.status = 'rejected' AND max(p.status) = 'intent')), false)"
+        "   OR (b.status = 'rejected' AND max(p.status) = 'intent')"
+        /* No money kept for an expired booking: voided, refunded, or never taken (declined). */
+        "   OR (b.status = 'expired' AND max(p.status) IN ('voided', 'refunded', 'failed'))), false)"
         " UNION ALL"
         " SELECT p.booking_id::text, 'unknown to booking', p.amount_cents::text, '1', p.status"
         " FROM payment.payments p"
@@ -790,14 +799,21 @@ static const struct fact {
     {"servicecatalog", "{servicecatalog.offering.published}", "payload->'data'->>'offering_id'",
      "publication of offering"},
     {"booking", "{booking.booking.created}", "payload->'data'->>'booking_id'", "creation of booking"},
-    {"booking", "{booking.booking.confirmed,booking.booking.rejected,booking.booking.cancelled}",
+    {"booking",
+     "{booking.booking.confirmed,booking.booking.rejected,booking.booking.cancelled,"
+     "booking.booking.expired}",
      "payload->'data'->>'booking_id'", "final state of booking"},
     {"inventory", "{inventory.stock.reserved,inventory.stock.reservation_failed}",
      "payload->'data'->>'booking_id'", "reservation decision for booking"},
-    {"inventory", "{inventory.stock.debited,inventory.stock.released}",
-     "payload->'data'->>'booking_id'", "settlement of the reservation of booking"},
+    /* Separate: a sale of a booking that then expires is returned (debited, then released). */
+    {"inventory", "{inventory.stock.debited}", "payload->'data'->>'booking_id'",
+     "sale of the reservation of booking"},
+    {"inventory", "{inventory.stock.released}", "payload->'data'->>'booking_id'",
+     "release of the stock of booking"},
     {"payment", "{payment.payment.succeeded,payment.payment.failed}",
      "payload->'data'->>'booking_id'", "payment decision for booking"},
+    {"payment", "{payment.payment.refunded}", "payload->'data'->>'booking_id'",
+     "refund for booking"},
     {"notification", "{notification.notification.sent}",
      "(payload->'data'->>'kind') || ' about ' || (payload->'data'->>'reference_id')", "notification"},
 };
@@ -1103,6 +1119,7 @@ void ledger_check_all(struct ledger *l, const struct load *load, const struct in
     e2e_value("SELECT concat_ws(' ', count(*) FILTER (WHERE status = 'confirmed'), 'confirmed,',"
               " count(*) FILTER (WHERE status = 'rejected'), 'rejected,',"
               " count(*) FILTER (WHERE status = 'cancelled'), 'cancelled,',"
+              " count(*) FILTER (WHERE status = 'expired'), 'expired,',"
               " count(*) FILTER (WHERE status = 'pending'), 'pending') FROM booking.bookings",
               NULL, NULL, finals, sizeof(finals));
     long long duplicates = fault_metric_total("events_duplicates_total");

@@ -128,6 +128,13 @@ static void test_each_invariant_names_what_breaks_it(void **state)
     must_catch("stock effects once", ledger_stock_effects_once,
                "DELETE FROM inventory.movements WHERE booking_id = $1::uuid AND kind = 'sale'",
                booking, NULL, booking);
+    /* An expired booking must hold no stock and keep no money: this one still has both. */
+    must_catch("stock effects once (expired)", ledger_stock_effects_once,
+               "UPDATE booking.bookings SET status = 'expired' WHERE id = $1::uuid", booking, NULL,
+               booking);
+    must_catch("payments once (expired)", ledger_payments_once,
+               "UPDATE booking.bookings SET status = 'expired' WHERE id = $1::uuid", booking, NULL,
+               booking);
     must_catch("payments once", ledger_payments_once,
                "UPDATE payment.payments SET status = 'failed', reason = 'selftest'"
                " WHERE booking_id = $1::uuid", booking, NULL, booking);

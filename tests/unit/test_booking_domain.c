@@ -26,6 +26,7 @@
 #define PAYMENT_FAILED "payment.payment.failed"
 #define RELEASED "inventory.stock.released"
 #define SENT "notification.notification.sent"
+#define EXPIRED "booking.booking.expired"
 
 /* A pending booking of 3 units at 2500 cents. */
 static struct booking pending_booking(void)
@@ -55,6 +56,9 @@ static struct booking final_booking(enum booking_status to)
         break;
     case BOOKING_CANCELLED:
         rc = booking_cancel(&b, BOOKING_REASON_PAYMENT_DECLINED, PAYMENT_FAILED, &ev, &err);
+        break;
+    case BOOKING_EXPIRED:
+        rc = booking_expire(&b, EXPIRED, &ev, &err);
         break;
     case BOOKING_PENDING:
         fail_msg("pending is not final");
@@ -281,11 +285,11 @@ static void test_transitions_refuse_empty_cause(void **state)
 
 /* ---- every transition refused from every final state ---------------------------------- */
 
-/* Tries confirm, reject and cancel on a booking in final state from; all must be refused. */
+/* Tries confirm, reject, cancel and expire on a booking in final state from; all must be refused. */
 static void assert_final_state_refuses_everything(enum booking_status from)
 {
     const char *from_name = booking_status_name(from);
-    for (int attempt = 0; attempt < 3; attempt++) {
+    for (int attempt = 0; attempt < 4; attempt++) {
         struct booking b = final_booking(from);
         struct booking before;
         memcpy(&before, &b, sizeof(b));
@@ -302,9 +306,12 @@ static void assert_final_state_refuses_everything(enum booking_status from)
         } else if (attempt == 1) {
             rc = booking_reject(&b, "insufficient_stock", RESERVATION_FAILED, &ev, &err);
             to = "rejected";
-        } else {
+        } else if (attempt == 2) {
             rc = booking_cancel(&b, BOOKING_REASON_PAYMENT_DECLINED, PAYMENT_FAILED, &ev, &err);
             to = "cancelled";
+        } else {
+            rc = booking_expire(&b, EXPIRED, &ev, &err);
+            to = "expired";
         }
         assert_int_equal(rc, ERR_CONFLICT);
         char expected[ERR_MSG_MAX];
@@ -335,6 +342,50 @@ static void test_cancelled_refuses_confirm_reject_and_cancel(void **state)
     assert_final_state_refuses_everything(BOOKING_CANCELLED);
 }
 
+static void test_expired_refuses_confirm_reject_cancel_and_expire(void **state)
+{
+    (void)state;
+    assert_final_state_refuses_everything(BOOKING_EXPIRED);
+}
+
+static void test_expire_moves_pending_to_expired_without_reason(void **state)
+{
+    (void)state;
+    struct booking b = pending_booking();
+    struct booking_domain_event ev;
+    struct err err;
+    err_clear(&err);
+    assert_false(booking_is_late_for(&b));
+    assert_int_equal(booking_expire(&b, EXPIRED, &ev, &err), 0);
+    assert_int_equal(b.status, BOOKING_EXPIRED);
+    assert_string_equal(b.reason, "");
+    assert_int_equal(ev.kind, BOOKING_EVENT_EXPIRED);
+    assert_int_equal(ev.booking.status, BOOKING_EXPIRED);
+    assert_string_equal(ev.cause, EXPIRED);
+    assert_true(booking_status_is_final(b.status));
+    assert_true(booking_is_late_for(&b));
+}
+
+static void test_late_debit_after_expiry_never_confirms(void **state)
+{
+    (void)state;
+    /* The deadline passed while the sale was in flight: the debit arrives to an expired booking. */
+    struct booking b = pending_booking();
+    struct booking_domain_event ev;
+    struct err err;
+    err_clear(&err);
+    assert_int_equal(booking_expire(&b, EXPIRED, &ev, &err), 0);
+    assert_int_equal(booking_confirm(&b, DEBITED, &ev, &err), ERR_CONFLICT);
+    assert_int_equal(b.status, BOOKING_EXPIRED);
+    assert_int_equal(ev.kind, BOOKING_EVENT_EXPIRED);
+    /* Only an expired booking treats a contradicting event as late; the others refuse it as a bug. */
+    const enum booking_status others[] = {BOOKING_CONFIRMED, BOOKING_REJECTED, BOOKING_CANCELLED};
+    for (size_t i = 0; i < 3; i++) {
+        struct booking f = final_booking(others[i]);
+        assert_false(booking_is_late_for(&f));
+    }
+}
+
 static void test_second_transition_keeps_the_first_outcome(void **state)
 {
     (void)state;
@@ -356,8 +407,8 @@ static void test_notes_are_allowed_in_every_state_and_keep_the_status(void **sta
 {
     (void)state;
     const enum booking_status all[] = {BOOKING_PENDING, BOOKING_CONFIRMED, BOOKING_REJECTED,
-                                       BOOKING_CANCELLED};
-    for (size_t i = 0; i < 4; i++) {
+                                       BOOKING_CANCELLED, BOOKING_EXPIRED};
+    for (size_t i = 0; i < 5; i++) {
         struct booking b = all[i] == BOOKING_PENDING ? pending_booking() : final_booking(all[i]);
         struct booking before;
         memcpy(&before, &b, sizeof(b));
@@ -369,6 +420,10 @@ static void test_notes_are_allowed_in_every_state_and_keep_the_status(void **sta
         assert_int_equal(ev.kind, BOOKING_EVENT_STOCK_RELEASED);
         assert_int_equal(ev.booking.status, all[i]);
         assert_string_equal(ev.cause, RELEASED);
+
+        assert_int_equal(booking_note_refunded(&b, "payment.payment.refunded", &ev, &err), 0);
+        assert_int_equal(ev.kind, BOOKING_EVENT_REFUNDED);
+        assert_int_equal(ev.booking.status, all[i]);
 
         assert_int_equal(booking_note_notified(&b, SENT, &ev, &err), 0);
         assert_int_equal(ev.kind, BOOKING_EVENT_NOTIFIED);
@@ -400,9 +455,9 @@ static void test_status_names_round_trip(void **state)
 {
     (void)state;
     const enum booking_status all[] = {BOOKING_PENDING, BOOKING_CONFIRMED, BOOKING_REJECTED,
-                                       BOOKING_CANCELLED};
-    const char *names[] = {"pending", "confirmed", "rejected", "cancelled"};
-    for (size_t i = 0; i < 4; i++) {
+                                       BOOKING_CANCELLED, BOOKING_EXPIRED};
+    const char *names[] = {"pending", "confirmed", "rejected", "cancelled", "expired"};
+    for (size_t i = 0; i < 5; i++) {
         enum booking_status parsed = BOOKING_PENDING;
         struct err err;
         err_clear(&err);
@@ -438,6 +493,9 @@ int main(void)
         cmocka_unit_test(test_confirmed_refuses_confirm_reject_and_cancel),
         cmocka_unit_test(test_rejected_refuses_confirm_reject_and_cancel),
         cmocka_unit_test(test_cancelled_refuses_confirm_reject_and_cancel),
+        cmocka_unit_test(test_expired_refuses_confirm_reject_cancel_and_expire),
+        cmocka_unit_test(test_expire_moves_pending_to_expired_without_reason),
+        cmocka_unit_test(test_late_debit_after_expiry_never_confirms),
         cmocka_unit_test(test_second_transition_keeps_the_first_outcome),
         cmocka_unit_test(test_notes_are_allowed_in_every_state_and_keep_the_status),
         cmocka_unit_test(test_release_before_payment_failure_then_cancel_still_works),

@@ -355,6 +355,48 @@ static void test_reserve_refuses_an_empty_or_too_long_booking_id(void **state)
     assert_same_stock(&s, &before);
 }
 
+/* ---- stock_return: sold → available (the booking expired) ---------------------------- */
+
+static void test_return_reverses_a_sale_with_a_return_movement(void **state)
+{
+    (void)state;
+    struct stock s = open_stock(10);
+    struct reservation r = reserve(&s, BOOKING, 3);
+    struct stock_outcome out;
+    struct err err;
+    err_clear(&err);
+    assert_int_equal(stock_sell(&s, &r, &out, &err), 0);
+    assert_int_equal(stock_return(&s, &r, &out, &err), 0);
+    assert_stock(&s, 10, 0, 0);
+    assert_int_equal(r.status, RESERVATION_RELEASED);
+    assert_true(out.moved);
+    assert_int_equal(out.movement.kind, STOCK_MOVEMENT_RETURN);
+    assert_string_equal(stock_movement_kind_name(out.movement.kind), "return");
+    assert_levels(&out.movement.before, 7, 0, 3);
+    assert_levels(&out.movement.after, 10, 0, 0);
+    assert_int_equal(out.event.kind, STOCK_EVENT_RELEASED);
+    assert_int_equal(out.event.quantity, 3);
+}
+
+static void test_return_refuses_what_is_not_sold(void **state)
+{
+    (void)state;
+    struct stock s = open_stock(10);
+    struct reservation r = reserve(&s, BOOKING, 3);
+    struct stock_outcome out;
+    struct err err;
+    err_clear(&err);
+    struct stock before = s;
+    assert_int_equal(stock_return(&s, &r, &out, &err), ERR_CONFLICT);
+    assert_same_stock(&s, &before);
+    assert_int_equal(r.status, RESERVATION_RESERVED);
+    assert_int_equal(stock_release(&s, &r, &out, &err), 0);
+    before = s;
+    assert_int_equal(stock_return(&s, &r, &out, &err), ERR_CONFLICT);
+    assert_same_stock(&s, &before);
+    assert_int_equal(r.status, RESERVATION_RELEASED);
+}
+
 /* ---- stock_sell: reserved → sold ---------------------------------------------------- */
 
 static void test_sell_moves_reserved_to_sold_with_a_movement_and_an_event(void **state)
@@ -619,6 +661,8 @@ int main(void)
         cmocka_unit_test(test_reserve_refuses_a_quantity_out_of_bounds),
         cmocka_unit_test(test_reserve_refuses_a_stock_that_breaks_the_invariant),
         cmocka_unit_test(test_reserve_refuses_an_empty_or_too_long_booking_id),
+        cmocka_unit_test(test_return_reverses_a_sale_with_a_return_movement),
+        cmocka_unit_test(test_return_refuses_what_is_not_sold),
         cmocka_unit_test(test_sell_moves_reserved_to_sold_with_a_movement_and_an_event),
         cmocka_unit_test(test_sell_twice_is_a_conflict_and_changes_nothing),
         cmocka_unit_test(test_sell_a_released_reservation_is_a_conflict),

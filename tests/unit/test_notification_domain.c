@@ -136,6 +136,21 @@ static void test_cancelled_booking_produces_booking_cancelled_with_readable_reas
     assert_non_null(strstr(n.body, "released"));
 }
 
+static void test_expired_booking_produces_booking_expired_naming_the_refund(void **state)
+{
+    (void)state;
+    struct err err = {0};
+    struct notification n;
+    assert_int_equal(notification_for_booking_expired(BOOKING, USER, 12345, &n, &err), 0);
+    assert_int_equal(n.kind, NOTIFICATION_KIND_BOOKING_EXPIRED);
+    assert_string_equal(notification_kind_name(n.kind), "booking_expired");
+    assert_string_equal(n.reference_id, BOOKING);
+    assert_string_equal(n.subject, "Your booking expired");
+    assert_non_null(strstr(n.body, "released"));
+    assert_non_null(strstr(n.body, "123.45"));
+    assert_non_null(strstr(n.body, "refunded"));
+}
+
 static void test_unknown_reason_is_named_as_it_is(void **state)
 {
     (void)state;
@@ -324,6 +339,7 @@ int main(void)
         cmocka_unit_test(test_confirmed_booking_refuses_impossible_quantity_or_amount),
         cmocka_unit_test(test_rejected_booking_produces_booking_rejected_with_readable_reason),
         cmocka_unit_test(test_cancelled_booking_produces_booking_cancelled_with_readable_reason),
+        cmocka_unit_test(test_expired_booking_produces_booking_expired_naming_the_refund),
         cmocka_unit_test(test_unknown_reason_is_named_as_it_is),
         cmocka_unit_test(test_rejected_and_cancelled_refuse_missing_or_oversized_reason),
         cmocka_unit_test(test_longest_reason_still_fits_the_body),

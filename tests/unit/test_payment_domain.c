@@ -404,6 +404,61 @@ static void test_either_order_charges_exactly_once(void **state)
     }
 }
 
+/* ---- the booking expired ------------------------------------------------------ */
+
+static void test_expire_voids_an_intent_and_refunds_a_charge(void **state)
+{
+    (void)state;
+    struct payment_domain_event ev;
+    struct err err;
+    err_clear(&err);
+    struct payment p = intent_of(100);
+    assert_int_equal(payment_expire(&p, &ev, &err), 1);
+    assert_int_equal(p.status, PAYMENT_VOIDED);
+    assert_int_equal(ev.kind, PAYMENT_DOMAIN_VOIDED);
+    /* A voided payment is never charged afterwards. */
+    assert_int_equal(payment_charge(&p, DEFAULT_LIMIT, &ev, &err), ERR_CONFLICT);
+    assert_int_equal(payment_expire(&p, &ev, &err), 0);
+
+    p = intent_of(100);
+    assert_int_equal(payment_charge(&p, DEFAULT_LIMIT, &ev, &err), 0);
+    assert_int_equal(payment_expire(&p, &ev, &err), 1);
+    assert_int_equal(p.status, PAYMENT_REFUNDED);
+    assert_int_equal(ev.kind, PAYMENT_DOMAIN_REFUNDED);
+    assert_int_equal(ev.amount_cents, 100);
+    assert_int_equal(payment_expire(&p, &ev, &err), 0);
+
+    p = intent_of(DEFAULT_LIMIT + 1);
+    assert_int_equal(payment_charge(&p, DEFAULT_LIMIT, &ev, &err), 0);
+    struct payment before = p;
+    struct payment_domain_event ev_before = ev;
+    assert_int_equal(payment_expire(&p, &ev, &err), 0);
+    assert_memory_equal(&p, &before, sizeof(p));
+    assert_memory_equal(&ev, &ev_before, sizeof(ev));
+}
+
+static void test_expired_join_never_charges_whatever_arrives_late(void **state)
+{
+    (void)state;
+    struct err err;
+    err_clear(&err);
+    /* The intent, then the expiry, then the reservation: recorded, not charged, not refused. */
+    struct payment p = intent_of(100);
+    struct payment_domain_event ev;
+    assert_int_equal(payment_expire(&p, &ev, &err), 1);
+    struct payment_join j = join_of(&p, 0);
+    j.expired = 1;
+    enum payment_join_step next = PAYMENT_JOIN_CHARGE;
+    assert_int_equal(payment_join_reserve(&j, &next, &err), 0);
+    assert_int_equal(next, PAYMENT_JOIN_DONE);
+    /* The reservation and the expiry first, then the intent: DONE, never CHARGE. */
+    struct payment fresh = intent_of(100);
+    struct payment_join late = join_of(&fresh, 1);
+    assert_int_equal(payment_join_next(&late), PAYMENT_JOIN_CHARGE);
+    late.expired = 1;
+    assert_int_equal(payment_join_next(&late), PAYMENT_JOIN_DONE);
+}
+
 /* A refused reservation leaves the join as it was and says nothing about the next step. */
 static void assert_reservation_refused(struct payment_join j, const char *what)
 {
@@ -443,11 +498,12 @@ static void test_reservation_of_a_decided_payment_is_refused(void **state)
 static void test_status_names_round_trip_and_unknown_ones_are_refused(void **state)
 {
     (void)state;
-    const enum payment_status all[] = {PAYMENT_INTENT, PAYMENT_SUCCEEDED, PAYMENT_FAILED};
-    const char *names[] = {"intent", "succeeded", "failed"};
+    const enum payment_status all[] = {PAYMENT_INTENT, PAYMENT_SUCCEEDED, PAYMENT_FAILED,
+                                       PAYMENT_VOIDED, PAYMENT_REFUNDED};
+    const char *names[] = {"intent", "succeeded", "failed", "voided", "refunded"};
     struct err err;
     err_clear(&err);
-    for (size_t i = 0; i < 3; i++) {
+    for (size_t i = 0; i < 5; i++) {
         enum payment_status s;
         assert_string_equal(payment_status_name(all[i]), names[i]);
         assert_int_equal(payment_status_parse(names[i], &s, &err), 0);
@@ -503,6 +559,8 @@ int main(void)
         cmocka_unit_test(test_either_order_charges_exactly_once),
         cmocka_unit_test(test_second_reservation_is_refused_before_and_after_the_intent),
         cmocka_unit_test(test_reservation_of_a_decided_payment_is_refused),
+        cmocka_unit_test(test_expire_voids_an_intent_and_refunds_a_charge),
+        cmocka_unit_test(test_expired_join_never_charges_whatever_arrives_late),
         cmocka_unit_test(test_status_names_round_trip_and_unknown_ones_are_refused),
         cmocka_unit_test(test_reason_names_round_trip_and_unknown_ones_are_refused),
     };

@@ -6,9 +6,9 @@
  * publishes), and its main.c is one call: service_main(argc, argv, &def).
  * service_main runs named phases, each logged:
  *
- *   config → log → http → relay → consumer → ready … SIGTERM/SIGINT →
- *   drain: http stopped, consumer finishes the message in hand, relay
- *   finishes its batch and hands back its leases → exit 0
+ *   config → log → http → relay → consumer → tick → ready … SIGTERM/SIGINT →
+ *   drain: http stopped, the tick finishes its pass, consumer finishes the
+ *   message in hand, relay finishes its batch and hands back its leases → exit 0
  *
  * Database and broker are reached in the background with backoff, so a
  * service starts (and answers /health with 503) while either is down.
@@ -25,6 +25,17 @@
 #include <stddef.h>
 
 struct db;
+
+/*
+ * A periodic job of a context (e.g. booking expiring overdue bookings): one
+ * thread with its own connection (search_path = the context's schema) calls
+ * it every tick_ms, each call inside its own transaction that the thread
+ * begins and commits; a failure is logged, rolled back and the job runs again
+ * at the next tick. The job may publish through the outbox (the relay is
+ * woken as for any other write) and must not begin or commit itself.
+ * Returns 0 or a negative err code with err filled.
+ */
+typedef int (*service_tick_fn)(struct db *db, void *app, struct err *err);
 
 enum service_exit {
     SERVICE_EXIT_OK = 0,      /* stopped by a signal after draining */
@@ -46,6 +57,8 @@ struct service_def {
     void *app;                 /* handed to routes (via service_app) and handlers */
     const struct consumer_hooks *consumer_hooks; /* test seams; NULL in the contexts */
     const struct relay_hooks *relay_hooks;
+    service_tick_fn tick;      /* periodic job, NULL when none (see service_tick_fn) */
+    int tick_ms;               /* its period; > 0 when tick is set */
 };
 
 /* Runs the service until SIGTERM/SIGINT. Returns an enum service_exit. */

@@ -91,6 +91,29 @@ json_t *booking_booking_cancelled_encode(const struct booking_booking_cancelled 
 /* Reads data that passed the contract into *out. Returns 0 or ERR_INVALID. */
 int booking_booking_cancelled_decode(const json_t *data, struct booking_booking_cancelled *out, struct err *err);
 
+/*
+ * booking.booking.expired (v1): the booking was still pending at its
+ * deadline (BOOKING_TIMEOUT_MS): it is final, and whatever the saga did for
+ * it so far is to be undone (stock released, payment voided or refunded).
+ */
+#define BOOKING_BOOKING_EXPIRED_TYPE "booking.booking.expired"
+#define BOOKING_BOOKING_EXPIRED_VERSION 1
+extern const struct contract_event BOOKING_BOOKING_EXPIRED;
+
+struct booking_booking_expired {
+    char booking_id[37];
+    char user_id[37];
+    char offering_id[37];
+    int64_t quantity;
+    int64_t amount_cents;
+};
+
+/* The event data as a new JSON object (NULL when out of memory). */
+json_t *booking_booking_expired_encode(const struct booking_booking_expired *ev);
+
+/* Reads data that passed the contract into *out. Returns 0 or ERR_INVALID. */
+int booking_booking_expired_decode(const json_t *data, struct booking_booking_expired *out, struct err *err);
+
 /* Every event booking publishes, NULL-terminated (for the catalog). */
 extern const struct contract_event *const booking_contract_events[];
 

@@ -7,9 +7,9 @@
  *                          booking_create
  *                                |
  *                                v
- *                          +-----------+
- *          +---------------|  pending  |----------------+
- *          |               +-----------+                |
+ *                          +-----------+   BOOKING_TIMEOUT_MS passed   +-----------+
+ *          +---------------|  pending  |------------------------------>|  expired  |
+ *          |               +-----------+   booking_expire (the tick)   +-----------+
  *          |                     |                      |
  *  inventory.stock.debited  inventory.stock.      payment.payment.failed
  *          |                reservation_failed          |
@@ -23,13 +23,19 @@
  *   pending → confirmed   booking_confirm()  inventory.stock.debited
  *   pending → rejected    booking_reject()   inventory.stock.reservation_failed
  *   pending → cancelled   booking_cancel()   payment.payment.failed
+ *   pending → expired     booking_expire()   the deadline passed (handlers.c booking_expire_due)
  *   any     → unchanged   booking_note_stock_released()  inventory.stock.released
  *   any     → unchanged   booking_note_notified()        notification.notification.sent
+ *   any     → unchanged   booking_note_refunded()        payment.payment.refunded
  *
- * The three final states have no way out: any transition from them is
+ * The four final states have no way out: any transition from them is
  * refused with ERR_CONFLICT, which makes a consumer dead-letter the event
  * with the message as its reason. That is what makes "every booking reaches
- * exactly one final state" hold even if a contradicting event arrives.
+ * exactly one final state" hold even if a contradicting event arrives. The
+ * one exception is expected, not contradicting: an event of the saga still
+ * in flight when the booking expired (booking_is_late_for says which), which
+ * the handlers acknowledge without effect, since booking.booking.expired
+ * makes the other contexts undo what that event did.
  * Every function raises exactly one domain event on success and changes
  * nothing on failure.
  */
@@ -44,6 +50,7 @@ static const char *const status_names[] = {
     [BOOKING_CONFIRMED] = "confirmed",
     [BOOKING_REJECTED] = "rejected",
     [BOOKING_CANCELLED] = "cancelled",
+    [BOOKING_EXPIRED] = "expired",
 };
 #define STATUS_COUNT (sizeof(status_names) / sizeof(status_names[0]))
 
@@ -199,6 +206,17 @@ int booking_cancel(struct booking *b, const char *reason, const char *cause,
     return transition(b, BOOKING_CANCELLED, reason, cause, BOOKING_EVENT_CANCELLED, ev, err);
 }
 
+int booking_expire(struct booking *b, const char *cause, struct booking_domain_event *ev,
+                   struct err *err)
+{
+    return transition(b, BOOKING_EXPIRED, NULL, cause, BOOKING_EVENT_EXPIRED, ev, err);
+}
+
+bool booking_is_late_for(const struct booking *b)
+{
+    return b->status == BOOKING_EXPIRED;
+}
+
 int booking_note_stock_released(const struct booking *b, const char *cause,
                                 struct booking_domain_event *ev, struct err *err)
 {
@@ -216,5 +234,15 @@ int booking_note_notified(const struct booking *b, const char *cause,
     if (rc)
         return rc;
     raise_event(ev, BOOKING_EVENT_NOTIFIED, b, cause);
+    return 0;
+}
+
+int booking_note_refunded(const struct booking *b, const char *cause,
+                          struct booking_domain_event *ev, struct err *err)
+{
+    int rc = check_text(cause, BOOKING_CAUSE_MAX, "cause", err);
+    if (rc)
+        return rc;
+    raise_event(ev, BOOKING_EVENT_REFUNDED, b, cause);
     return 0;
 }

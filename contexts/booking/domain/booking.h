@@ -34,6 +34,7 @@ enum booking_status {
     BOOKING_CONFIRMED, /* final: stock sold */
     BOOKING_REJECTED,  /* final: stock could not be reserved */
     BOOKING_CANCELLED, /* final: payment failed, stock released */
+    BOOKING_EXPIRED,   /* final: still pending at its deadline; stock and money go back */
 };
 
 struct booking {
@@ -51,8 +52,10 @@ enum booking_domain_event_kind {
     BOOKING_EVENT_CONFIRMED,      /* pending → confirmed */
     BOOKING_EVENT_REJECTED,       /* pending → rejected */
     BOOKING_EVENT_CANCELLED,      /* pending → cancelled */
+    BOOKING_EVENT_EXPIRED,        /* pending → expired */
     BOOKING_EVENT_STOCK_RELEASED, /* fact for the history: the reserved units went back */
     BOOKING_EVENT_NOTIFIED,       /* fact for the history: the customer was told */
+    BOOKING_EVENT_REFUNDED,       /* fact for the history: the charge was given back (expired) */
 };
 
 /*
@@ -104,19 +107,34 @@ int booking_reject(struct booking *b, const char *reason, const char *cause,
 int booking_cancel(struct booking *b, const char *reason, const char *cause,
                    struct booking_domain_event *ev, struct err *err);
 
+/* pending → expired (its deadline passed). ERR_CONFLICT from any other state. */
+int booking_expire(struct booking *b, const char *cause, struct booking_domain_event *ev,
+                   struct err *err);
+
+/*
+ * True when an event of the saga that would move b (stock debited, payment
+ * failed, reservation failed) comes too late to matter: b expired first. The
+ * transitions still refuse it (ERR_CONFLICT); the handlers use this to
+ * acknowledge it without effect instead of dead-lettering it.
+ */
+bool booking_is_late_for(const struct booking *b);
+
 /*
  * Facts without a status change, allowed in every state (they may arrive
- * before or after the transition they follow): raise BOOKING_EVENT_STOCK_RELEASED
- * or BOOKING_EVENT_NOTIFIED with the current status. ERR_INVALID for a bad cause.
+ * before or after the transition they follow): raise BOOKING_EVENT_STOCK_RELEASED,
+ * BOOKING_EVENT_NOTIFIED or BOOKING_EVENT_REFUNDED with the current status.
+ * ERR_INVALID for a bad cause.
  */
 int booking_note_stock_released(const struct booking *b, const char *cause,
                                 struct booking_domain_event *ev, struct err *err);
 int booking_note_notified(const struct booking *b, const char *cause,
                           struct booking_domain_event *ev, struct err *err);
+int booking_note_refunded(const struct booking *b, const char *cause,
+                          struct booking_domain_event *ev, struct err *err);
 
 /* ---- names ------------------------------------------------------------------ */
 
-/* "pending", "confirmed", "rejected", "cancelled" (the stored and published spelling). */
+/* "pending", "confirmed", "rejected", "cancelled", "expired" (the stored and published spelling). */
 const char *booking_status_name(enum booking_status status);
 
 /* Parses a status name. Returns 0, or ERR_INVALID for an unknown name. */

@@ -8,20 +8,22 @@
  *                 ┌──────────┐   payment.payment.succeeded   ┌──────┐
  *                 │ reserved │ ─────────────────────────────▶│ sold │  (final)
  *                 └──────────┘        stock_sell()           └──────┘
- *                       │
- *                       │ payment.payment.failed
- *                       ▼ stock_release()
- *                 ┌──────────┐
- *                 │ released │  (final)
+ *                       │                                          │
+ *                       │ payment.payment.failed,                  │ booking.booking.expired
+ *                       │ booking.booking.expired                  │ (the sale is reversed)
+ *                       ▼ stock_release()                          │ stock_return()
+ *                 ┌──────────┐                                     │
+ *                 │ released │  (final) ◀──────────────────────────┘
  *                 └──────────┘
  *
  * Transitions and the functions that perform them:
  *   (none)   → reserved   reservation_open()     (via stock_reserve)
  *   reserved → sold       reservation_sell()     (via stock_sell)
  *   reserved → released   reservation_release()  (via stock_release)
- * Every other transition (sold → released, released → sold, selling or
- * releasing twice) is refused with ERR_CONFLICT: the stock effect of a
- * booking happens exactly once.
+ *   sold     → released   reservation_return()   (via stock_return; only for an
+ *                                               expired booking, whose money payment refunds)
+ * Every other transition (released → sold, selling or releasing twice) is
+ * refused with ERR_CONFLICT: each stock effect of a booking happens once.
  */
 #include "inventory/domain/reservation.h"
 
@@ -93,4 +95,14 @@ int reservation_sell(struct reservation *r, struct err *err)
 int reservation_release(struct reservation *r, struct err *err)
 {
     return leave_reserved(r, RESERVATION_RELEASED, err);
+}
+
+int reservation_return(struct reservation *r, struct err *err)
+{
+    if (r->status != RESERVATION_SOLD)
+        return err_set(err, ERR_CONFLICT,
+                       "reservation of booking '%s' is %s, only a sale can be returned",
+                       r->booking_id, reservation_status_name(r->status));
+    r->status = RESERVATION_RELEASED;
+    return 0;
 }

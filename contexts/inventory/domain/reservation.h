@@ -56,4 +56,7 @@ int reservation_sell(struct reservation *r, struct err *err);
  */
 int reservation_release(struct reservation *r, struct err *err);
 
+/* sold → released (a sale reversed because its booking expired). ERR_CONFLICT from any other state. */
+int reservation_return(struct reservation *r, struct err *err);
+
 #endif

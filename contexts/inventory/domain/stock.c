@@ -62,6 +62,7 @@ const char *stock_movement_kind_name(enum stock_movement_kind kind)
     case STOCK_MOVEMENT_RESERVE: return "reserve";
     case STOCK_MOVEMENT_RELEASE: return "release";
     case STOCK_MOVEMENT_SALE: return "sale";
+    case STOCK_MOVEMENT_RETURN: return "return";
     }
     return "unknown";
 }
@@ -211,5 +212,29 @@ int stock_release(struct stock *s, struct reservation *r, struct stock_outcome *
     s->reserved -= r->quantity;
     s->available += r->quantity;
     settled(out, s, r, STOCK_MOVEMENT_RELEASE, STOCK_EVENT_RELEASED, before);
+    return 0;
+}
+
+int stock_return(struct stock *s, struct reservation *r, struct stock_outcome *out,
+                 struct err *err)
+{
+    int rc = stock_check(s, err);
+    if (rc)
+        return rc;
+    if (strcmp(r->offering_id, s->offering_id) != 0)
+        return err_set(err, ERR_INVALID,
+                       "reservation of booking '%s' is for offering '%s', not '%s'", r->booking_id,
+                       r->offering_id, s->offering_id);
+    if (r->status == RESERVATION_SOLD && (!stock_quantity_is_valid(r->quantity) || r->quantity > s->sold))
+        return err_set(err, ERR_UNPROCESSABLE,
+                       "sale of booking '%s' holds %lld units but offering '%s' has %lld sold",
+                       r->booking_id, (long long)r->quantity, s->offering_id, (long long)s->sold);
+    rc = reservation_return(r, err);
+    if (rc)
+        return rc;
+    struct stock_levels before = stock_levels_of(s);
+    s->sold -= r->quantity;
+    s->available += r->quantity;
+    settled(out, s, r, STOCK_MOVEMENT_RETURN, STOCK_EVENT_RELEASED, before);
     return 0;
 }

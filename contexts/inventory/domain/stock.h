@@ -42,6 +42,7 @@ enum stock_movement_kind {
     STOCK_MOVEMENT_RESERVE, /* available → reserved */
     STOCK_MOVEMENT_RELEASE, /* reserved → available (the compensation) */
     STOCK_MOVEMENT_SALE,    /* reserved → sold */
+    STOCK_MOVEMENT_RETURN,  /* sold → available (a sale reversed: its booking expired) */
 };
 
 /* One entry of the audit trail (SPEC §1): what moved for which booking, levels before and after. */
@@ -105,7 +106,7 @@ struct stock_levels stock_levels_of(const struct stock *s);
 /* "insufficient_stock" (stored in refusals and logged); "none" or "unknown" otherwise. */
 const char *stock_refusal_name(enum stock_refusal refusal);
 
-/* "reserve", "release" or "sale" (stored in the database, shown over HTTP); "unknown" otherwise. */
+/* "reserve", "release", "sale" or "return" (stored in the database, shown over HTTP); "unknown" otherwise. */
 const char *stock_movement_kind_name(enum stock_movement_kind kind);
 
 /* ---- operations ------------------------------------------------------------- */
@@ -149,5 +150,15 @@ int stock_sell(struct stock *s, struct reservation *r, struct stock_outcome *out
  */
 int stock_release(struct stock *s, struct reservation *r, struct stock_outcome *out,
                   struct err *err);
+
+/*
+ * Reverses the sale of reservation r, whose booking expired before it could
+ * be confirmed (payment refunds the money): sold -= q, available += q, r →
+ * "released"; out gets a "return" movement and STOCK_EVENT_RELEASED.
+ * Returns 0; ERR_CONFLICT when r is not sold; ERR_UNPROCESSABLE when s
+ * breaks the invariant or holds fewer sold units than r.
+ */
+int stock_return(struct stock *s, struct reservation *r, struct stock_outcome *out,
+                 struct err *err);
 
 #endif

@@ -11,6 +11,7 @@
  *   none  → draft  notification_for_booking_confirmed()
  *   none  → draft  notification_for_booking_rejected()
  *   none  → draft  notification_for_booking_cancelled()
+ *   none  → draft  notification_for_booking_expired()
  *   draft → sent   notification_send()                   raises NOTIFICATION_DOMAIN_SENT
  *   sent  → sent   refused (ERR_CONFLICT): a notification goes out once
  *
@@ -40,6 +41,8 @@ const char *notification_kind_name(enum notification_kind kind)
         return "booking_rejected";
     case NOTIFICATION_KIND_BOOKING_CANCELLED:
         return "booking_cancelled";
+    case NOTIFICATION_KIND_BOOKING_EXPIRED:
+        return "booking_expired";
     case NOTIFICATION_KIND_NONE:
         break;
     }
@@ -212,6 +215,24 @@ int notification_for_booking_cancelled(const char *booking_id, const char *user_
              "Hello,\n\n"
              "your booking '%s' was cancelled: %s. The places held for you were released.\n",
              booking_id, phrase);
+    return 0;
+}
+
+int notification_for_booking_expired(const char *booking_id, const char *user_id,
+                                     int64_t amount_cents, struct notification *out,
+                                     struct err *err)
+{
+    int rc = draft_init(out, NOTIFICATION_KIND_BOOKING_EXPIRED, user_id, booking_id, err);
+    if (rc)
+        return rc;
+    char amount[32];
+    notification_format_amount(amount_cents, amount, sizeof(amount)); /* always fits */
+    snprintf(out->subject, sizeof(out->subject), "Your booking expired");
+    snprintf(out->body, sizeof(out->body),
+             "Hello,\n\n"
+             "your booking '%s' could not be completed in time and has expired. The places held "
+             "for you were released, and if %s was charged it is refunded.\n",
+             booking_id, amount);
     return 0;
 }
 

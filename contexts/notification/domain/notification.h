@@ -30,6 +30,7 @@ enum notification_kind {
     NOTIFICATION_KIND_BOOKING_CONFIRMED, /* "booking_confirmed" */
     NOTIFICATION_KIND_BOOKING_REJECTED,  /* "booking_rejected" */
     NOTIFICATION_KIND_BOOKING_CANCELLED, /* "booking_cancelled" */
+    NOTIFICATION_KIND_BOOKING_EXPIRED,   /* "booking_expired" */
 };
 
 /* How it goes out. Only e-mail exists; the enum keeps the string in one place. */
@@ -104,6 +105,14 @@ int notification_for_booking_rejected(const char *booking_id, const char *user_i
 int notification_for_booking_cancelled(const char *booking_id, const char *user_id,
                                        const char *reason, struct notification *out,
                                        struct err *err);
+
+/*
+ * A booking expired unconfirmed (BOOKING_TIMEOUT_MS) → "booking_expired": its
+ * places were released and any money taken is refunded.
+ */
+int notification_for_booking_expired(const char *booking_id, const char *user_id,
+                                     int64_t amount_cents, struct notification *out,
+                                     struct err *err);
 
 /* ---- the transition: draft → sent --------------------------------------------- */
 

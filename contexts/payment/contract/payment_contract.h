@@ -52,6 +52,23 @@ json_t *payment_payment_failed_encode(const struct payment_payment_failed *ev);
 /* Reads data that passed the contract into *out. Returns 0 or ERR_INVALID. */
 int payment_payment_failed_decode(const json_t *data, struct payment_payment_failed *out, struct err *err);
 
+/* payment.payment.refunded (v1): a charge was given back because its booking expired unconfirmed. */
+#define PAYMENT_PAYMENT_REFUNDED_TYPE "payment.payment.refunded"
+#define PAYMENT_PAYMENT_REFUNDED_VERSION 1
+extern const struct contract_event PAYMENT_PAYMENT_REFUNDED;
+
+struct payment_payment_refunded {
+    char payment_id[37];
+    char booking_id[37];
+    int64_t amount_cents;
+};
+
+/* The event data as a new JSON object (NULL when out of memory). */
+json_t *payment_payment_refunded_encode(const struct payment_payment_refunded *ev);
+
+/* Reads data that passed the contract into *out. Returns 0 or ERR_INVALID. */
+int payment_payment_refunded_decode(const json_t *data, struct payment_payment_refunded *out, struct err *err);
+
 /* Every event payment publishes, NULL-terminated (for the catalog). */
 extern const struct contract_event *const payment_contract_events[];
 

@@ -11,11 +11,18 @@
  *          ┌──────────────────────────┴──────────────────────────┐
  *          ▼                                                     ▼
  *      succeeded                                        failed ("limit_exceeded")
+ *          │
+ *          │ payment_expire (booking.booking.expired)     intent ──payment_expire──▶ voided
+ *          ▼
+ *      refunded
  *
  *   Transitions → the function that performs them:
  *     (none) → intent        payment_open     booking.booking.created arrived
  *     intent → succeeded     payment_charge   the join is complete, approved
  *     intent → failed        payment_charge   the join is complete, declined
+ *     intent → voided        payment_expire   the booking expired before the charge
+ *     succeeded → refunded   payment_expire   the booking expired after the charge
+ *     failed → failed        payment_expire   nothing was taken: nothing to give back
  *   Refused: payment_charge on succeeded or failed (ERR_CONFLICT): a booking
  *   is charged at most once. payment_check_intent refuses a second intent for
  *   the same booking with another amount (ERR_CONFLICT).
@@ -27,6 +34,11 @@
  *
  *     neither ──created──▶ intent only ──reserved──▶ both: CHARGE
  *        └─────reserved──▶ reservation only ──created──▶ both: CHARGE
+ *
+ * An expired booking (booking.booking.expired recorded on the join) is never
+ * charged, whichever half arrives after the expiry: payment_join_next says
+ * DONE (an intent arriving then is voided at once), and payment_join_reserve
+ * accepts a late reservation without a charge instead of refusing it.
  *
  * Invariants: reason is PAYMENT_DECLINE_NONE unless status is PAYMENT_FAILED;
  * a payment with both halves of its join is decided once the handler that
@@ -143,6 +155,8 @@ void payment_join_of(struct payment_join *j, const char *booking_id, const struc
 
 enum payment_join_step payment_join_next(const struct payment_join *j)
 {
+    if (j->expired)
+        return PAYMENT_JOIN_DONE;
     if (!j->has_intent || !j->has_reservation)
         return PAYMENT_JOIN_WAIT;
     return j->status == PAYMENT_INTENT ? PAYMENT_JOIN_CHARGE : PAYMENT_JOIN_DONE;
@@ -153,6 +167,12 @@ int payment_join_reserve(struct payment_join *j, enum payment_join_step *next, s
     if (j->has_reservation)
         return err_set(err, ERR_CONFLICT, "stock for booking '%s' is already reserved",
                        j->booking_id);
+    /* After the expiry the reservation is late, not a second one: recorded, never charged. */
+    if (j->expired) {
+        j->has_reservation = 1;
+        *next = PAYMENT_JOIN_DONE;
+        return 0;
+    }
     /*
      * Every decision records its reservation, so a decided payment without one
      * was decided before the join was recorded (migration 0004): this
@@ -166,12 +186,34 @@ int payment_join_reserve(struct payment_join *j, enum payment_join_step *next, s
     return 0;
 }
 
+int payment_expire(struct payment *p, struct payment_domain_event *ev, struct err *err)
+{
+    (void)err;
+    switch (p->status) {
+    case PAYMENT_INTENT:
+        p->status = PAYMENT_VOIDED;
+        event_fill(ev, PAYMENT_DOMAIN_VOIDED, p);
+        return 1;
+    case PAYMENT_SUCCEEDED:
+        p->status = PAYMENT_REFUNDED;
+        event_fill(ev, PAYMENT_DOMAIN_REFUNDED, p);
+        return 1;
+    case PAYMENT_FAILED:
+    case PAYMENT_VOIDED:
+    case PAYMENT_REFUNDED:
+        break;
+    }
+    return 0;
+}
+
 /* ---- names ------------------------------------------------------------------- */
 
 static const char *const status_names[] = {
     [PAYMENT_INTENT] = "intent",
     [PAYMENT_SUCCEEDED] = "succeeded",
     [PAYMENT_FAILED] = "failed",
+    [PAYMENT_VOIDED] = "voided",
+    [PAYMENT_REFUNDED] = "refunded",
 };
 
 static const char *const reason_names[] = {

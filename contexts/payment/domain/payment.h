@@ -29,6 +29,8 @@ enum payment_status {
     PAYMENT_INTENT,    /* the amount is known; nothing charged yet */
     PAYMENT_SUCCEEDED, /* charged (final) */
     PAYMENT_FAILED,    /* declined (final); reason says why */
+    PAYMENT_VOIDED,    /* the booking expired before the charge: never charged (final) */
+    PAYMENT_REFUNDED,  /* the booking expired after the charge: money given back (final) */
 };
 
 /* Why a charge was declined. PAYMENT_DECLINE_NONE unless the payment failed. */
@@ -57,6 +59,8 @@ enum payment_domain_event_kind {
     PAYMENT_DOMAIN_INTENT_RECORDED, /* payment_open */
     PAYMENT_DOMAIN_SUCCEEDED,       /* payment_charge, approved */
     PAYMENT_DOMAIN_FAILED,          /* payment_charge, declined */
+    PAYMENT_DOMAIN_VOIDED,          /* payment_expire on an intent */
+    PAYMENT_DOMAIN_REFUNDED,        /* payment_expire on a charge */
 };
 
 struct payment_domain_event {
@@ -110,6 +114,15 @@ int payment_check_intent(const struct payment *p, int64_t amount_cents, struct e
 int payment_charge(struct payment *p, int64_t limit_cents, struct payment_domain_event *ev,
                    struct err *err);
 
+/*
+ * The booking of p expired (booking.booking.expired): intent → voided
+ * (PAYMENT_DOMAIN_VOIDED), succeeded → refunded (PAYMENT_DOMAIN_REFUNDED),
+ * each raised into *ev. Returns 1 when p changed, 0 when there is nothing to
+ * give back (failed, voided or refunded already; p and ev untouched). Cannot
+ * fail; err is for symmetry with the other transitions.
+ */
+int payment_expire(struct payment *p, struct payment_domain_event *ev, struct err *err);
+
 /* ---- the join: two events, either order, one charge ------------------------- */
 
 /*
@@ -125,6 +138,7 @@ struct payment_join {
     int has_intent;             /* booking.booking.created handled: the payment exists */
     enum payment_status status; /* the payment's status, when has_intent */
     int has_reservation;        /* inventory.stock.reserved handled */
+    int expired;                /* booking.booking.expired handled: never charge (set by the caller) */
 };
 
 /* What to do with a booking's payment once the arriving half is recorded. */
@@ -142,21 +156,25 @@ enum payment_join_step {
 void payment_join_of(struct payment_join *j, const char *booking_id, const struct payment *p,
                      int has_reservation);
 
-/* The step j calls for: WAIT unless both halves are there, then CHARGE or DONE. Cannot fail. */
+/*
+ * The step j calls for: DONE once expired; else WAIT unless both halves are
+ * there, then CHARGE or DONE. Cannot fail.
+ */
 enum payment_join_step payment_join_next(const struct payment_join *j);
 
 /*
  * inventory.stock.reserved arrived for j's booking: records the reservation
- * in j and puts the step it calls for into *next (WAIT or CHARGE). Returns 0;
+ * in j and puts the step it calls for into *next (WAIT or CHARGE; DONE when
+ * expired: a late reservation is recorded, never charged). Returns 0;
  * ERR_CONFLICT when j already has a reservation or its payment is decided
- * (stock is reserved once per booking: a second reservation is a bug
- * upstream), with j untouched.
+ * and not expired (stock is reserved once per booking: a second reservation
+ * is a bug upstream), with j untouched.
  */
 int payment_join_reserve(struct payment_join *j, enum payment_join_step *next, struct err *err);
 
 /* ---- names ------------------------------------------------------------------- */
 
-/* "intent", "succeeded", "failed". */
+/* "intent", "succeeded", "failed", "voided", "refunded". */
 const char *payment_status_name(enum payment_status status);
 
 /* Parses a status name into *out. Returns 0, or ERR_INVALID for anything else. */
