@@ -20,6 +20,7 @@
 
 static const char *const kind_names[POISON_NKINDS] = {
     "not_json", "not_a_cloudevent", "unknown_type", "unknown_version", "data_breaks_contract",
+    "wrong_source", "too_large", "not_utf8",
 };
 
 const char *inject_poison_kind_name(enum inject_poison_kind kind)
@@ -82,6 +83,26 @@ static char *poison_body(enum inject_poison_kind kind, const char *id, const cha
         /* Every contract has required fields: data with none of them breaks it. */
         ev = cloudevent(id, rk, version, json_pack("{s:s}", "fault_poison", marker), marker);
         break;
+    case POISON_WRONG_SOURCE:
+        /* Valid in every other way a body can be here; its source is not the type's publisher. */
+        ev = cloudevent(id, rk, version, json_pack("{s:s}", "fault_poison", marker), marker);
+        json_object_set_new(ev, "source", json_string("/fault"));
+        break;
+    case POISON_TOO_LARGE: {
+        size_t big = ENVELOPE_BODY_MAX + 4096;
+        text = malloc(big + 1);
+        if (text) {
+            int n = snprintf(text, big + 1, "{\"fault_poison\":\"%s\",\"id\":\"%s\",\"pad\":\"", marker, id);
+            memset(text + n, 'x', big - (size_t)n - 2);
+            memcpy(text + big - 2, "\"}", 3);
+        }
+        return text;
+    }
+    case POISON_NOT_UTF8:
+        text = malloc(160);
+        if (text)
+            snprintf(text, 160, "fault poison %s %s: \xff\xfe\xc0\x80 not UTF-8", marker, id);
+        return text;
     case POISON_NKINDS:
         break;
     }

@@ -19,6 +19,9 @@ enum inject_poison_kind {
     POISON_UNKNOWN_TYPE,    /* a CloudEvent of a type no context handles */
     POISON_UNKNOWN_VERSION, /* a known type with a major version nobody knows */
     POISON_BAD_DATA,        /* a known type and version whose data breaks the contract */
+    POISON_WRONG_SOURCE,    /* a known type from a source that does not publish it */
+    POISON_TOO_LARGE,       /* a body over the envelope's 1 MiB limit */
+    POISON_NOT_UTF8,        /* bytes that are not UTF-8 */
     POISON_NKINDS
 };
 
