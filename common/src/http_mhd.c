@@ -724,7 +724,8 @@ static enum MHD_Result dispatch(struct http_call *call, const char *method, cons
     } else {
         answered = respond(call, method, path, &resp, NULL);
     }
-    otlp_server_span(&span, start_ns, method, path, route->pattern, call->status);
+    if (app != server) /* not /health nor /metrics: their polls would bury the traces */
+        otlp_server_span(&span, start_ns, method, path, route->pattern, call->status);
     trace_set_current(NULL); /* after the request's own log line, which carries it too */
     return answered;
 }

@@ -308,11 +308,13 @@ static int http_post(const struct endpoint *e, const char *body, struct err *err
         got += (size_t)r;
     }
     close(fd);
-    int status = 0;
-    if (sscanf(reply, "HTTP/%*d.%*d %d", &status) != 1)
+    const char *code = strncmp(reply, "HTTP/", 5) == 0 ? strchr(reply, ' ') : NULL;
+    char *end = NULL;
+    long status = code ? strtol(code + 1, &end, 10) : 0;
+    if (!code || end == code + 1)
         return err_set(err, ERR_TRANSIENT, "no HTTP answer from '%s:%s'", e->host, e->port);
     if (status < 200 || status > 299)
-        return err_set(err, ERR_TRANSIENT, "collector '%s:%s' answered %d", e->host, e->port, status);
+        return err_set(err, ERR_TRANSIENT, "collector '%s:%s' answered %ld", e->host, e->port, status);
     return 0;
 }
 
