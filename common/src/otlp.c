@@ -57,8 +57,8 @@ static struct otlp_attr *attr_slot(struct otlp_span *s, const char *key)
 void otlp_attr(struct otlp_span *s, const char *key, const char *value)
 {
     struct otlp_attr *a = attr_slot(s, key);
-    if (a)
-        snprintf(a->value, sizeof(a->value), "%s", value ? value : "");
+    if (a) /* a request's path may be any bytes: JSON needs UTF-8, or the batch is lost */
+        log_sanitize_utf8(a->value, sizeof(a->value), value ? value : "");
 }
 
 void otlp_attr_int(struct otlp_span *s, const char *key, int64_t value)
@@ -397,8 +397,8 @@ int otlp_start(const char *default_service, struct err *err)
                        "OTEL_TRACES_SAMPLER '%s' is not supported (always_on, always_off, parentbased_always_on)",
                        sampler);
     const char *service = getenv("OTEL_SERVICE_NAME");
-    snprintf(exporter.service, sizeof(exporter.service), "%s",
-             service && service[0] ? service : default_service);
+    log_sanitize_utf8(exporter.service, sizeof(exporter.service),
+                      service && service[0] ? service : default_service);
     if (exporter.sampler == SAMPLER_ALWAYS_OFF)
         return 0; /* nothing would ever be sent */
     if (!(exporter.queue = otlp_queue_new(OTLP_QUEUE_MAX)))
@@ -445,7 +445,7 @@ static void span_init(struct otlp_span *s, const struct trace_context *t, const 
     snprintf(s->trace_id, sizeof(s->trace_id), "%s", t->trace_id);
     snprintf(s->span_id, sizeof(s->span_id), "%s", t->span_id);
     snprintf(s->parent_id, sizeof(s->parent_id), "%s", t->parent_id);
-    snprintf(s->name, sizeof(s->name), "%s", name);
+    log_sanitize_utf8(s->name, sizeof(s->name), name);
     s->kind = kind;
     s->start_ns = start_ns;
     s->end_ns = otlp_now_ns();

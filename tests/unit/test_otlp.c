@@ -85,6 +85,19 @@ static void encode_follows_the_otlp_json_mapping(void **state)
     free(text);
 }
 
+/* A request's path is any bytes: one that is not UTF-8 must not cost the batch. */
+static void text_that_is_not_utf8_is_encoded_anyway(void **state)
+{
+    (void)state;
+    struct otlp_span s;
+    make_span(&s, "00f067aa0ba902b7", "");
+    otlp_attr(&s, "url.path", "/bookings/\xff\xfe");
+    char *text = otlp_encode("booking", &s, 1);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "\"/bookings/\xef\xbf\xbd\xef\xbf\xbd\"")); /* U+FFFD twice */
+    free(text);
+}
+
 static void attrs_beyond_the_limit_are_ignored(void **state)
 {
     (void)state;
@@ -253,6 +266,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(encode_follows_the_otlp_json_mapping),
         cmocka_unit_test(attrs_beyond_the_limit_are_ignored),
+        cmocka_unit_test(text_that_is_not_utf8_is_encoded_anyway),
         cmocka_unit_test(queue_keeps_order_and_drops_when_full),
         cmocka_unit_test(exporter_posts_spans_to_the_collector),
         cmocka_unit_test(off_without_an_endpoint),
