@@ -2,8 +2,9 @@
  * test_otlp.c - the OTLP span exporter: the JSON encoding of a batch (the
  * OTLP/HTTP JSON mapping: hex ids, nanos as strings, kind and status as
  * numbers, no parentSpanId on a root), the bounded queue (oldest first, drop
- * and count when full), and one export to a loopback listener standing in
- * for a collector (request line, headers, body), sent at otlp_stop.
+ * and count when full), one export to a loopback listener standing in for a
+ * collector (request line, headers, body), sent at otlp_stop, and one to a
+ * port nobody listens on (dropped and counted).
  */
 #include "common/otlp.h"
 
@@ -224,6 +225,35 @@ static void exporter_posts_spans_to_the_collector(void **state)
     unsetenv("OTEL_EXPORTER_OTLP_ENDPOINT");
 }
 
+/* A collector that is not there: the batch is dropped after one try and counted, nothing waits. */
+static void a_failed_export_is_dropped_and_counted(void **state)
+{
+    (void)state;
+    metrics_reset_for_tests();
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(bind(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+    socklen_t alen = sizeof(addr);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&addr, &alen), 0);
+    close(fd); /* nobody listens on that port now: connect is refused */
+    char url[64];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d", ntohs(addr.sin_port));
+    setenv("OTEL_EXPORTER_OTLP_ENDPOINT", url, 1);
+    struct err err;
+    err_clear(&err);
+    assert_int_equal(otlp_start("booking", &err), 0);
+    struct trace_context t;
+    for (int i = 0; i < 3; i++) {
+        trace_start(&t);
+        otlp_server_span(&t, otlp_now_ns(), "GET", "/x", "/x", 200);
+    }
+    otlp_stop();
+    char *text = metrics_render();
+    assert_non_null(strstr(text, "\notlp_spans_dropped_total 3\n"));
+    free(text);
+    unsetenv("OTEL_EXPORTER_OTLP_ENDPOINT");
+}
+
 static void off_without_an_endpoint(void **state)
 {
     (void)state;
@@ -269,6 +299,7 @@ int main(void)
         cmocka_unit_test(text_that_is_not_utf8_is_encoded_anyway),
         cmocka_unit_test(queue_keeps_order_and_drops_when_full),
         cmocka_unit_test(exporter_posts_spans_to_the_collector),
+        cmocka_unit_test(a_failed_export_is_dropped_and_counted),
         cmocka_unit_test(off_without_an_endpoint),
         cmocka_unit_test(refuses_what_it_cannot_use),
     };
