@@ -19,6 +19,7 @@
 #include "common/inbox.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/otlp.h"
 #include "common/outbox.h"
 #include "common/trace.h"
 #include "common/uuid7.h"
@@ -509,6 +510,7 @@ struct item {
     int64_t t0;
     enum delivery_outcome out;
     struct trace_context span; /* its handling, a child of the event's traceparent */
+    int64_t span_start_ns;
 };
 
 /*
@@ -533,6 +535,7 @@ static void prepare(struct consumer *c, struct item *it)
         return;
     }
     trace_begin(ev->traceparent, &it->span); /* log lines from here on carry its trace */
+    it->span_start_ns = otlp_now_ns();
     if (!(sub = subscription_find(c->cfg.subscriptions, c->cfg.nsubscriptions, ev->type))) {
         snprintf(reason, sizeof(reason), "unknown event type '%s'", ev->type);
         it->out = poison(c, d, ev, reason);
@@ -638,6 +641,8 @@ static void finish(struct consumer *c, struct item *it)
     } else if (settle_failure(c, &it->ev, it->d.body, it->attempts, it->rc, it->err.msg, &it->err) != 0) {
         it->out = database_refused(c, &it->d, &it->ev, &it->err);
     }
+    otlp_consumer_span(&it->span, it->span_start_ns, c->queue, it->ev.type, it->ev.id,
+                       it->rc == 0 || it->rc == HANDLED_ELSEWHERE);
     trace_set_current(NULL);
 }
 

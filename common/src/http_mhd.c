@@ -24,6 +24,7 @@
 #include "common/http.h"
 
 #include "common/log.h"
+#include "common/otlp.h"
 #include "common/trace.h"
 #include "common/metrics.h"
 #include "common/uuid7.h"
@@ -104,6 +105,7 @@ struct http_call {
     size_t discarded; /* bytes read and dropped after the body went over the limit */
     int body_status;  /* 0, or 413 (too large) / 500 (out of memory) */
     bool answered;    /* a response is queued: ignore the rest of the request */
+    int status;       /* of the response queued, for the request's span */
     struct http_params params;
 };
 
@@ -555,6 +557,7 @@ static enum MHD_Result respond(struct http_call *call, const char *method, const
 
     if (ok == MHD_YES) {
         call->answered = true;
+        call->status = resp->status;
         record(call, method, path, resp, hidden);
     } else {
         log_write(LOG_LEVEL_ERROR, &(struct log_fields){.correlation_id = cid},
@@ -709,6 +712,7 @@ static enum MHD_Result dispatch(struct http_call *call, const char *method, cons
      * (SPEC §2; trace.h).
      */
     struct trace_context span;
+    int64_t start_ns = otlp_now_ns();
     trace_begin(MHD_lookup_connection_value(call->connection, MHD_HEADER_KIND, "traceparent"), &span);
     int rc = route->fn(&req, &resp, app);
     enum MHD_Result answered;
@@ -720,6 +724,8 @@ static enum MHD_Result dispatch(struct http_call *call, const char *method, cons
     } else {
         answered = respond(call, method, path, &resp, NULL);
     }
+    if (app != server) /* not /health nor /metrics: their polls would bury the traces */
+        otlp_server_span(&span, start_ns, method, path, route->pattern, call->status);
     trace_set_current(NULL); /* after the request's own log line, which carries it too */
     return answered;
 }

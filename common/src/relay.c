@@ -16,6 +16,7 @@
 #include "common/db.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/otlp.h"
 #include "common/inbox.h"
 #include "common/outbox.h"
 
@@ -133,6 +134,7 @@ static int relay_pass(struct relay *r)
 
     /* Publish the whole batch, then collect its confirms. */
     size_t sent = 0;
+    int64_t start_ns = otlp_now_ns();
     for (size_t i = 0; i < n; i++) {
         r->outcome[i] = BUS_NACKED; /* until the broker says otherwise */
         /* SPEC §2: traceparent also travels as an AMQP header, for tools that read only those. */
@@ -167,6 +169,8 @@ static int relay_pass(struct relay *r)
     const char *acked[OUTBOX_BATCH_MAX], *failed[OUTBOX_BATCH_MAX];
     size_t nacked = 0, nfailed = 0, nreturned = 0;
     for (size_t i = 0; i < n; i++) {
+        otlp_producer_span(r->rows[i].traceparent, start_ns, r->cfg.bus.exchange, r->rows[i].type,
+                           r->rows[i].id, i < sent && r->outcome[i] == BUS_ACKED);
         if (i < sent && r->outcome[i] == BUS_ACKED) {
             acked[nacked++] = r->rows[i].id;
             count_published(r->rows[i].type);

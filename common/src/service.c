@@ -7,6 +7,7 @@
 
 #include "common/db.h"
 #include "common/log.h"
+#include "common/otlp.h"
 #include "http_internal.h"
 
 #include <errno.h>
@@ -295,6 +296,12 @@ int service_main(int argc, char **argv, const struct service_def *def)
     pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    /* Phase traces: after the mask (its thread inherits it); off unless OTEL_EXPORTER_OTLP_*ENDPOINT is set. */
+    if (otlp_start(def->name, &err) != 0) {
+        log_error("%s", err.msg);
+        return SERVICE_EXIT_CONFIG;
+    }
+
     const char **keys = calloc(def->nsubscriptions + 1, sizeof(char *));
     if (!keys) {
         log_error("out of memory");
@@ -392,6 +399,7 @@ done:
     nconsumers = 0;
     relay_stop(relay);
     relay = NULL;
+    otlp_stop(); /* last: every thread that records spans has stopped */
     free(keys);
     if (status == SERVICE_EXIT_OK)
         log_info("stopped");

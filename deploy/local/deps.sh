@@ -24,10 +24,11 @@ if [[ ${1:-} == --lint ]]; then
 fi
 
 # With --lint, the node modules of tests/standards/ too (the AsyncAPI parser and ajv that
-# arch.standards and e2e.contract_schemas run): 'npm ci' from the committed package-lock.json
-# when they are missing or older than it. Node.js and npm are not installed here (Debian's are
-# older than the Node 20 we test with): without npm, or offline with no modules yet, it fails
-# saying so. finish() runs it at every successful exit.
+# arch.standards and e2e.contract_schemas run, the OTLP definitions e2e.otlp decodes with):
+# 'npm ci' from the committed package-lock.json when they are missing or older than it.
+# Node.js and npm are not installed here (Debian's are older than the Node 20 we test with):
+# without npm, or offline with no modules yet, it fails saying so. finish() runs it at every
+# successful exit.
 node_modules() {
 	local dir=$REPO_ROOT/tests/standards stamp hash t0
 	stamp=$dir/node_modules/.deps-stamp
