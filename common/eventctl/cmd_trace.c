@@ -18,6 +18,7 @@
 
 #include "common/db.h"
 #include "common/envelope.h"
+#include "common/trace.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,7 @@ struct trace_event {
     char causation[ENVELOPE_REF_MAX];
     char outbox_status[16]; /* "" when the outbox row is gone */
     long long created_us;   /* outbox created_at, else the CloudEvent's time; -1 unknown */
+    char traceparent[TRACE_PARENT_LEN]; /* its W3C trace context (SPEC §2), "" when none */
     bool shown;
 };
 
@@ -72,14 +74,15 @@ struct trace {
 /* ---- reading ----------------------------------------------------------------- */
 
 static const char outbox_sql[] = "SELECT '{c}', id::text, type, causation_id, status,"
-                                 "       (extract(epoch FROM created_at) * 1000000)::bigint"
+                                 "       (extract(epoch FROM created_at) * 1000000)::bigint,"
+                                 "       coalesce(traceparent, payload->>'traceparent', '')"
                                  "  FROM {c}.outbox WHERE correlation_id = $1";
 
 static const char inbox_sql[] =
     "SELECT '{c}', id::text, consumer, type, causation_id, status, attempts,"
     "       (extract(epoch FROM processed_at) * 1000000)::bigint,"
     "       (extract(epoch FROM created_at) * 1000000)::bigint, last_error,"
-    "       payload->>'source', payload->>'time'"
+    "       payload->>'source', payload->>'time', coalesce(payload->>'traceparent', '')"
     "  FROM {c}.inbox WHERE correlation_id = $1";
 
 static int grow(void **items, size_t *cap, size_t n, size_t size, struct err *err)
@@ -124,6 +127,7 @@ static int outbox_row(void *vctx, const struct db_row *row, struct err *err)
     snprintf(e->causation, sizeof(e->causation), "%s", ctl_text(row, 3));
     snprintf(e->outbox_status, sizeof(e->outbox_status), "%s", ctl_text(row, 4));
     e->created_us = row_us(row, 5);
+    snprintf(e->traceparent, sizeof(e->traceparent), "%s", ctl_text(row, 6));
     return 0;
 }
 
@@ -140,6 +144,7 @@ static int event_from_inbox(struct trace *t, const struct db_row *row, struct er
     snprintf(e->type, sizeof(e->type), "%s", ctl_text(row, 3));
     snprintf(e->causation, sizeof(e->causation), "%s", ctl_text(row, 4));
     e->created_us = envelope_time_parse_us(ctl_text(row, 11));
+    snprintf(e->traceparent, sizeof(e->traceparent), "%s", ctl_text(row, 12));
     return 0;
 }
 
@@ -396,6 +401,9 @@ static void text_event(void *ctx, const struct trace_event *e, int depth)
         fprintf(out, "  (outbox row gone)");
     else if (strcmp(e->outbox_status, "published") != 0)
         fprintf(out, "  (outbox: %s)", e->outbox_status);
+    struct trace_context tc;
+    if (trace_parse(e->traceparent, &tc)) /* trace id, then this event's span */
+        fprintf(out, "  trace %s span %s", tc.trace_id, tc.span_id);
     fputc('\n', out);
 }
 
@@ -543,9 +551,10 @@ static void json_event(void *ctx, const struct trace_event *e, int depth)
     if (tj->nomem)
         return;
     json_t *o = json_pack(
-        "{s:s, s:s, s:s, s:s, s:o, s:s?, s:[], s:[]}", "id", e->id, "type", e->type, "publisher",
-        e->publisher, "causation_id", e->causation, "time", json_time(e->created_us),
-        "outbox_status", e->outbox_status[0] ? e->outbox_status : NULL, "deliveries", "unrecorded");
+        "{s:s, s:s, s:s, s:s, s:o, s:s?, s:s?, s:[], s:[]}", "id", e->id, "type", e->type,
+        "publisher", e->publisher, "causation_id", e->causation, "time", json_time(e->created_us),
+        "outbox_status", e->outbox_status[0] ? e->outbox_status : NULL, "traceparent",
+        e->traceparent[0] ? e->traceparent : NULL, "deliveries", "unrecorded");
     tj->event[depth] = o;
     tj->nomem = !append(tj->level[depth], o);
 }

@@ -139,6 +139,19 @@ static void test_a_booking_made_with_a_traceparent_is_one_trace_through_every_ho
             snprintf(spans[nspans++], sizeof(spans[0]), "%.16s", span);
     }
     json_decref(rows);
+
+    /* The operations tool shows it too: every event line of `eventctl trace` names the trace. */
+    char cmd[512];
+    snprintf(cmd, sizeof(cmd), "'%s' trace '%s' --database-url \"$DATABASE_URL\" 2>&1", TRACE_EVENTCTL_BIN, cid);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    char line[1024];
+    int traced = 0;
+    while (fgets(line, sizeof(line), p))
+        traced += strstr(line, "  trace " CALLER_TRACE " span ") != NULL;
+    assert_int_equal(pclose(p), 0);
+    if (traced < 6)
+        fail_msg("eventctl trace %s named trace " CALLER_TRACE " on %d event lines, want ≥ 6", cid, traced);
 }
 
 int main(void)
