@@ -646,6 +646,18 @@ static void finish(struct consumer *c, struct item *it)
     trace_set_current(NULL);
 }
 
+/* One runnable delivery in a transaction of its own, as its own trace span. */
+static void run_alone(struct consumer *c, struct item *it)
+{
+    it->t0 = now_ms();
+    err_clear(&it->err);
+    trace_set_current(&it->span);
+    it->rc = run_handler(c, it->sub, &it->ev, it->d.body, it->expected, it->attempts, &it->err);
+    trace_set_current(NULL);
+    if (it->rc == 0)
+        it->t0 = -1; /* observed by run_handler */
+}
+
 /*
  * After the batch committed: a delivery that lost a deadlock or a
  * serialization conflict to another transaction (its batch held rows in
@@ -656,13 +668,7 @@ static void rerun_contended(struct consumer *c, struct item *items, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         if (items[i].run && items[i].rc < 0 && contended(&items[i].err)) {
-            err_clear(&items[i].err);
-            trace_set_current(&items[i].span);
-            items[i].rc = run_handler(c, items[i].sub, &items[i].ev, items[i].d.body, items[i].expected,
-                                      items[i].attempts, &items[i].err);
-            trace_set_current(NULL);
-            if (items[i].rc == 0)
-                items[i].t0 = -1;
+            run_alone(c, &items[i]);
         }
 }
 
@@ -690,14 +696,7 @@ static void run_batch(struct consumer *c, struct item *items, size_t n)
     if (nrun == 1) { /* alone: no savepoint needed */
         for (size_t i = 0; i < n; i++)
             if (items[i].run) {
-                items[i].t0 = now_ms();
-                err_clear(&items[i].err);
-                trace_set_current(&items[i].span);
-                items[i].rc = run_handler(c, items[i].sub, &items[i].ev, items[i].d.body, items[i].expected,
-                                          items[i].attempts, &items[i].err);
-                trace_set_current(NULL);
-                if (items[i].rc == 0)
-                    items[i].t0 = -1; /* observed by run_handler */
+                run_alone(c, &items[i]);
             }
         return;
     }
@@ -731,14 +730,7 @@ static void run_batch(struct consumer *c, struct item *items, size_t n)
         /* Not an outage, yet the commit failed: take them one by one, each decides alone. */
         for (size_t i = 0; i < n; i++)
             if (items[i].run) {
-                items[i].t0 = now_ms();
-                err_clear(&items[i].err);
-                trace_set_current(&items[i].span);
-                items[i].rc = run_handler(c, items[i].sub, &items[i].ev, items[i].d.body, items[i].expected,
-                                          items[i].attempts, &items[i].err);
-                trace_set_current(NULL);
-                if (items[i].rc == 0)
-                    items[i].t0 = -1;
+                run_alone(c, &items[i]);
             }
         return;
     }
