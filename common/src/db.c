@@ -20,7 +20,17 @@
  *
  * Invariants: (1) a statement is sent once and never re-sent here; (2) a lost
  * connection is not replaced while a transaction is open (db_rollback ends
- * it); (3) every PGresult is cleared on the path that obtained it.
+ * it); (3) every PGresult is cleared on the path that obtained it; (4) a
+ * prepared statement's name is used only on the connection that prepared it
+ * (db_drop forgets them all).
+ *
+ * Statements are prepared: db_exec names each statement text on first use
+ * on a connection (PQprepare) and executes it by name from then on, so
+ * PostgreSQL parses and analyses it once per connection and, after a few
+ * runs, plans it once (its generic plan). Parse, analysis and planning were a
+ * quarter of the server's CPU on the booking saga (docs/benchmark.md). The
+ * texts are the library's and the contexts' constant SQL; a connection keeps
+ * at most DB_PREPARED_MAX of them and sends any further text unnamed.
  */
 #include "common/db.h"
 
@@ -42,6 +52,13 @@
 
 #define DB_APPNAME_MAX 64
 #define DB_SCHEMA_MAX  63 /* PostgreSQL's NAMEDATALEN - 1 */
+
+/* A statement prepared on the open connection: its text and the name it has there. */
+struct db_prepared {
+    uint64_t hash; /* of the text, to skip most comparisons */
+    char *sql;     /* the text, owned */
+    unsigned name; /* the statement is "s<name>" */
+};
 
 struct db {
     char *conninfo;
@@ -65,6 +82,9 @@ struct db {
     int local[DB_LISTEN_MAX];       /* their wake-up descriptors */
     bool has_wake;                  /* wake_fd is open (db_listen made it) */
     int wake_fd;                    /* an eventfd db_wait_notify also polls: in-process wake-ups */
+    int nprepared;                  /* statements prepared on conn (invariant 4) */
+    unsigned next_name;             /* names are never reused on one connection */
+    struct db_prepared prepared[DB_PREPARED_MAX];
 };
 
 /*
@@ -196,6 +216,10 @@ static void db_drop(struct db *db)
 {
     PQfinish(db->conn); /* NULL is fine */
     db->conn = NULL;
+    for (int i = 0; i < db->nprepared; i++)
+        free(db->prepared[i].sql);
+    db->nprepared = 0;
+    db->next_name = 0;
 }
 
 static bool db_up(const struct db *db)
@@ -693,6 +717,63 @@ static int db_cmd_tuples(PGresult *res)
     return n > INT_MAX ? INT_MAX : (int)n;
 }
 
+/* FNV-1a: cheap, and collisions only cost a string comparison. */
+static uint64_t db_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static void db_forget(struct db *db, struct db_prepared *p)
+{
+    free(p->sql);
+    *p = db->prepared[--db->nprepared];
+}
+
+/*
+ * Finds sql among the statements prepared on this connection, or prepares
+ * it. Sets *out (NULL when the cache is full or the text could not be
+ * copied: the caller sends it unnamed). Returns 0, or a negative code when
+ * PostgreSQL refused to prepare it: the same refusal executing it would
+ * have met, and the same effect on an open transaction.
+ */
+static int db_prepare(struct db *db, const char *sql, int nparams, struct db_prepared **out,
+                      struct err *err)
+{
+    *out = NULL;
+    uint64_t hash = db_hash(sql);
+    for (int i = 0; i < db->nprepared; i++) {
+        if (db->prepared[i].hash == hash && strcmp(db->prepared[i].sql, sql) == 0) {
+            *out = &db->prepared[i];
+            return 0;
+        }
+    }
+    if (db->nprepared == DB_PREPARED_MAX)
+        return 0;
+    struct db_prepared *p = &db->prepared[db->nprepared];
+    p->sql = strdup(sql);
+    if (!p->sql)
+        return 0;
+    p->hash = hash;
+    p->name = db->next_name++;
+    char name[16];
+    snprintf(name, sizeof(name), "s%u", p->name);
+    PGresult *res = PQprepare(db->conn, name, sql, nparams, /* paramTypes = */ NULL);
+    int rc = db_check(db, res, err);
+    PQclear(res);
+    if (rc < 0) {
+        /* Not counted yet, so never freed by db_drop (which db_check may have called). */
+        free(p->sql);
+        p->sql = NULL;
+        return rc;
+    }
+    db->nprepared++;
+    *out = p;
+    return 0;
+}
+
 int db_exec(struct db *db, const char *sql, int nparams, const char *const *params, db_row_fn fn,
             void *ctx, struct err *err)
 {
@@ -702,12 +783,27 @@ int db_exec(struct db *db, const char *sql, int nparams, const char *const *para
     if (rc < 0)
         return rc;
 
-    PGresult *res = PQexecParams(db->conn, sql, nparams, /* paramTypes = */ NULL, params,
-                                 /* paramLengths = */ NULL, /* paramFormats = */ NULL,
-                                 /* resultFormat = text */ 0);
-    rc = db_check(db, res, err);
+    char name[16];
+    struct db_prepared *p = NULL;
+    rc = db_prepare(db, sql, nparams, &p, err);
     if (rc < 0)
+        return rc;
+    PGresult *res;
+    if (p) {
+        snprintf(name, sizeof(name), "s%u", p->name);
+        res = PQexecPrepared(db->conn, name, nparams, params, /* paramLengths = */ NULL,
+                             /* paramFormats = */ NULL, /* resultFormat = text */ 0);
+    } else {
+        res = PQexecParams(db->conn, sql, nparams, /* paramTypes = */ NULL, params,
+                           /* paramLengths = */ NULL, /* paramFormats = */ NULL,
+                           /* resultFormat = text */ 0);
+    }
+    rc = db_check(db, res, err);
+    if (rc < 0) {
+        if (p && db->conn && err && strcmp(err->sqlstate, "0A000") == 0)
+            db_forget(db, p); /* "cached plan must not change result type": a table changed */
         goto done;
+    }
     if (PQresultStatus(res) == PGRES_COMMAND_OK) {
         rc = db_cmd_tuples(res);
         goto done;

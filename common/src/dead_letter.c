@@ -137,13 +137,12 @@ int dead_letter_claim_copies(struct db *db, int max, int lease_ms, struct dead_l
     const char *params[] = {limit, lease};
     struct copies_ctx c = {rows, 0};
     int rc = db_exec(db,
-                     "WITH due AS ("
-                     "  SELECT id FROM dead_letter"
-                     "   WHERE dead_lettered_at IS NULL AND copy_due_at <= clock_timestamp()"
-                     "   ORDER BY copy_due_at LIMIT $1::int FOR UPDATE SKIP LOCKED)"
-                     " UPDATE dead_letter d"
-                     "    SET copy_due_at = clock_timestamp() + make_interval(secs => $2::int / 1000.0)"
-                     "   FROM due WHERE d.id = due.id"
+                     "UPDATE dead_letter d"
+                     "   SET copy_due_at = clock_timestamp() + make_interval(secs => $2::int / 1000.0)"
+                     " WHERE d.id = ANY (ARRAY("
+                     "   SELECT id FROM dead_letter"
+                     "    WHERE dead_lettered_at IS NULL AND copy_due_at <= clock_timestamp()"
+                     "    ORDER BY copy_due_at LIMIT $1::int FOR UPDATE SKIP LOCKED))"
                      " RETURNING d.id, d.message_id, d.routing_key, d.reason, d.body, d.body_size, d.attempts",
                      2, params, read_copy, &c, err);
     if (rc < 0) {

@@ -204,6 +204,14 @@ static int read_row(void *vctx, const struct db_row *row, struct err *err)
     return 0;
 }
 
+/*
+ * The claims lock their rows in a sub-select and update them by key through
+ * "id = ANY (ARRAY(...))": a plan of index look-ups whatever the planner
+ * guesses for a prepared statement's generic plan. Written as a join
+ * (UPDATE ... FROM due), the generic plan could hash-join and read the whole
+ * inbox on every sweep (milliseconds each, growing with retention) to find
+ * nothing.
+ */
 static int claim(struct db *db, const char *sql, const char *consumer, int max, int lease_ms,
                  struct inbox_row *rows, size_t *n, struct err *err)
 {
@@ -228,13 +236,12 @@ int inbox_claim_due(struct db *db, const char *consumer, int max, int lease_ms,
                     struct inbox_row *rows, size_t *n, struct err *err)
 {
     return claim(db,
-                 "WITH due AS ("
-                 "  SELECT id FROM inbox"
-                 "   WHERE consumer = $1 AND status = 'failed' AND next_attempt_at <= clock_timestamp()"
-                 "   ORDER BY next_attempt_at LIMIT $2::int FOR UPDATE SKIP LOCKED)"
-                 " UPDATE inbox i SET attempts = i.attempts + 1,"
-                 "        next_attempt_at = clock_timestamp() + make_interval(secs => $3::int / 1000.0)"
-                 "   FROM due WHERE i.id = due.id AND i.consumer = $1"
+                 "UPDATE inbox i SET attempts = i.attempts + 1,"
+                 "       next_attempt_at = clock_timestamp() + make_interval(secs => $3::int / 1000.0)"
+                 " WHERE i.consumer = $1 AND i.id = ANY (ARRAY("
+                 "   SELECT id FROM inbox"
+                 "    WHERE consumer = $1 AND status = 'failed' AND next_attempt_at <= clock_timestamp()"
+                 "    ORDER BY next_attempt_at LIMIT $2::int FOR UPDATE SKIP LOCKED))"
                  " RETURNING i.id, i.type, coalesce(i.body, i.payload::text), i.attempts, i.last_error",
                  consumer, max, lease_ms, rows, n, err);
 }
@@ -243,14 +250,13 @@ int inbox_claim_dead_letters(struct db *db, const char *consumer, int max, int l
                              struct inbox_row *rows, size_t *n, struct err *err)
 {
     return claim(db,
-                 "WITH due AS ("
-                 "  SELECT id FROM inbox"
-                 "   WHERE consumer = $1 AND status = 'dead' AND dead_lettered_at IS NULL"
-                 "     AND (next_attempt_at IS NULL OR next_attempt_at <= clock_timestamp())"
-                 "   ORDER BY created_at LIMIT $2::int FOR UPDATE SKIP LOCKED)"
-                 " UPDATE inbox i"
-                 "    SET next_attempt_at = clock_timestamp() + make_interval(secs => $3::int / 1000.0)"
-                 "   FROM due WHERE i.id = due.id AND i.consumer = $1"
+                 "UPDATE inbox i"
+                 "   SET next_attempt_at = clock_timestamp() + make_interval(secs => $3::int / 1000.0)"
+                 " WHERE i.consumer = $1 AND i.id = ANY (ARRAY("
+                 "   SELECT id FROM inbox"
+                 "    WHERE consumer = $1 AND status = 'dead' AND dead_lettered_at IS NULL"
+                 "      AND (next_attempt_at IS NULL OR next_attempt_at <= clock_timestamp())"
+                 "    ORDER BY created_at LIMIT $2::int FOR UPDATE SKIP LOCKED))"
                  " RETURNING i.id, i.type, coalesce(i.body, i.payload::text), i.attempts, i.last_error",
                  consumer, max, lease_ms, rows, n, err);
 }

@@ -129,19 +129,21 @@ int outbox_claim(struct db *db, const char *instance, int max, int lease_ms,
      * only between passes, so a row still leased to this instance id was
      * left by a pass that never finished — this process killed mid-batch and
      * restarted with the same INSTANCE_ID takes its rows back at once instead
-     * of waiting out LEASE_MS.
+     * of waiting out LEASE_MS. The rows are updated by key from the locked
+     * sub-select (index look-ups in any plan, see inbox.c's claim), and the
+     * sub-select reads outbox_due_idx in its own order, so it stops after n
+     * live rows (migration 0006).
      */
     int rc = db_exec(db,
-                     "WITH due AS ("
-                     "  SELECT id FROM outbox"
-                     "   WHERE status = 'pending' AND next_attempt_at <= clock_timestamp()"
-                     "     AND (locked_until IS NULL OR locked_until < clock_timestamp()"
-                     "          OR locked_by = $1)"
-                     "   ORDER BY next_attempt_at, created_at"
-                     "   LIMIT $2::int FOR UPDATE SKIP LOCKED)"
-                     " UPDATE outbox o SET locked_by = $1,"
-                     "        locked_until = clock_timestamp() + make_interval(secs => $3::int / 1000.0)"
-                     "   FROM due WHERE o.id = due.id"
+                     "UPDATE outbox o SET locked_by = $1,"
+                     "       locked_until = clock_timestamp() + make_interval(secs => $3::int / 1000.0)"
+                     " WHERE o.id = ANY (ARRAY("
+                     "   SELECT id FROM outbox"
+                     "    WHERE status = 'pending' AND next_attempt_at <= clock_timestamp()"
+                     "      AND (locked_until IS NULL OR locked_until < clock_timestamp()"
+                     "           OR locked_by = $1)"
+                     "    ORDER BY next_attempt_at, created_at"
+                     "    LIMIT $2::int FOR UPDATE SKIP LOCKED))"
                      " RETURNING o.id, o.type, o.correlation_id, o.payload::text, o.attempts, o.created_at,"
                      "           o.traceparent",
                      3, params, claim_row, &c, err);

@@ -7,6 +7,8 @@
 # INFRA_TLS=1 adds TLS: a throw-away CA made with openssl under $LOCAL_DIR/tls/, PostgreSQL with
 # ssl=on on its port, and a RabbitMQ amqps:// listener on AMQPS_PORT that wants a client
 # certificate; infra.env then names the files and gives AMQPS_URL and DATABASE_URL_TLS.
+# PG_STAT_STATEMENTS=1 loads pg_stat_statements (with planning time) for profiling: the saga
+# benchmark's --pg-stats prints what each statement cost.
 # Settings: env > what the last start recorded in $LOCAL_DIR/infra.env > defaults.
 set -euo pipefail
 
@@ -61,8 +63,11 @@ AMQP_PORT=${AMQP_PORT:-55672}
 RABBITMQ_MANAGEMENT=${RABBITMQ_MANAGEMENT:-1}
 RABBITMQ_MANAGEMENT_PORT=${RABBITMQ_MANAGEMENT_PORT:-55673}
 INFRA_TLS=${INFRA_TLS:-0}
+PG_STAT_STATEMENTS=${PG_STAT_STATEMENTS:-0}
 AMQPS_PORT=${AMQPS_PORT:-55671}
 [[ $INFRA_TLS == 0 || $INFRA_TLS == 1 ]] || die "invalid INFRA_TLS '$INFRA_TLS': want 0 or 1"
+[[ $PG_STAT_STATEMENTS == 0 || $PG_STAT_STATEMENTS == 1 ]] ||
+	die "invalid PG_STAT_STATEMENTS '$PG_STAT_STATEMENTS': want 0 or 1"
 if [[ -z ${RABBITMQ_NODENAME:-} ]]; then
 	hash=$(printf '%s' "$LOCAL_DIR" | sha1sum)
 	RABBITMQ_NODENAME=events-${hash:0:8}@localhost
@@ -256,6 +261,7 @@ pg_start() {
 		unix_socket_directories = '$sock'
 		max_connections = 200
 		$ssl_conf
+		$(((PG_STAT_STATEMENTS)) && printf "shared_preload_libraries = 'pg_stat_statements'\npg_stat_statements.track_planning = on")
 	EOF
 	if ! (close_extra_fds && as_pg_user "$PG_BINDIR/pg_ctl" start -D "$PG_DATA" -l "$PG_LOG" -w -t 60 \
 		</dev/null >/dev/null 2>&1); then

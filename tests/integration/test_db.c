@@ -403,6 +403,63 @@ static void test_connection_lost_inside_a_transaction_is_not_replaced_until_roll
     db_free(b);
 }
 
+static long long prepared_count(struct db *db, const char *statement)
+{
+    struct err err = {0};
+    char out[32];
+    const char *params[] = {statement};
+    int rc = db_exec_value(db, "SELECT count(*) FROM pg_prepared_statements WHERE statement = $1", 1,
+                           params, out, sizeof(out), &err);
+    assert_int_equal(expect_ok(rc, err), 1);
+    return strtoll(out, NULL, 10);
+}
+
+static void test_statements_are_prepared_once_per_connection_and_again_after_a_reconnect(void **state)
+{
+    (void)state;
+    struct db *a = connect_db(), *b = connect_db();
+    struct err err = {0};
+    const char *sql = "SELECT $1::int + 1";
+    const char *params[] = {"41"};
+    char out[16];
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(expect_ok(db_exec_value(a, sql, 1, params, out, sizeof(out), &err), err), 1);
+        assert_string_equal(out, "42");
+    }
+    assert_int_equal(prepared_count(a, sql), 1);
+    assert_int_equal(prepared_count(b, sql), 0); /* a connection's own */
+
+    kill_backend(b, a);
+    assert_int_equal(expect_ok(db_exec_value(a, sql, 1, params, out, sizeof(out), &err), err), 1);
+    assert_int_equal(prepared_count(a, sql), 1); /* prepared again on the new connection */
+
+    /* Past the bound, texts still run, sent unnamed. */
+    char text[DB_PREPARED_MAX + 8][32];
+    for (int i = 0; i < DB_PREPARED_MAX + 8; i++) {
+        snprintf(text[i], sizeof(text[i]), "SELECT %d", i);
+        assert_int_equal(count_rows(a, text[i]), i);
+    }
+    assert_true(count_rows(a, "SELECT count(*) FROM pg_prepared_statements") <= DB_PREPARED_MAX);
+    db_free(a);
+    db_free(b);
+}
+
+static void test_a_prepared_statement_whose_table_changed_fails_once_then_runs(void **state)
+{
+    (void)state;
+    struct db *db = connect_db();
+    struct err err = {0};
+    expect_ok(exec0(db, "CREATE TEMP TABLE reshaped (a int)", &err), err);
+    expect_ok(exec0(db, "INSERT INTO reshaped VALUES (1)", &err), err);
+    assert_int_equal(expect_ok(exec0(db, "SELECT * FROM reshaped", &err), err), 1);
+    expect_ok(exec0(db, "ALTER TABLE reshaped ADD COLUMN b int", &err), err);
+    /* PostgreSQL refuses a prepared statement whose result columns changed: forgotten, re-prepared. */
+    assert_true(exec0(db, "SELECT * FROM reshaped", &err) < 0);
+    assert_string_equal(err.sqlstate, "0A000");
+    assert_int_equal(expect_ok(exec0(db, "SELECT * FROM reshaped", &err), err), 1);
+    db_free(db);
+}
+
 static void expect_current_schema(struct db *db, const char *want)
 {
     struct err err = {0};
@@ -609,6 +666,8 @@ int main(void)
         cmocka_unit_test(test_connection_lost_during_a_statement_fails_once_then_reconnects),
         cmocka_unit_test(test_connection_lost_inside_a_transaction_is_not_replaced_until_rollback),
         cmocka_unit_test(test_schema_is_the_search_path_after_every_connect),
+        cmocka_unit_test(test_statements_are_prepared_once_per_connection_and_again_after_a_reconnect),
+        cmocka_unit_test(test_a_prepared_statement_whose_table_changed_fails_once_then_runs),
         cmocka_unit_test(test_notify_wakes_the_listener_and_waiting_times_out_otherwise),
         cmocka_unit_test(test_db_notify_wakes_the_listener_after_commit_only_in_both_modes),
         cmocka_unit_test(test_db_notify_wakes_a_listener_of_this_process_without_a_server_notify),
