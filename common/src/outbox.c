@@ -164,6 +164,13 @@ void outbox_rows_release(struct outbox_row *rows, size_t n)
     }
 }
 
+/*
+ * The marks below find their rows by key. They say "status NOT IN
+ * ('published', 'failed')" for "pending" (the CHECK allows no other) so that
+ * only the primary key can serve them: with "status = 'pending'" a prepared
+ * statement's generic plan scanned outbox_due_idx instead — small by its
+ * statistics, full of dead entries under load — for milliseconds a call.
+ */
 int outbox_mark_published(struct db *db, const char *const *ids, size_t n, struct err *err)
 {
     if (n == 0)
@@ -176,7 +183,7 @@ int outbox_mark_published(struct db *db, const char *const *ids, size_t n, struc
     rc = db_exec(db,
                  "UPDATE outbox SET status = 'published', published_at = clock_timestamp(),"
                  "       locked_by = NULL, locked_until = NULL, last_error = NULL"
-                 " WHERE id = ANY($1::uuid[]) AND status = 'pending'",
+                 " WHERE id = ANY($1::uuid[]) AND status NOT IN ('published', 'failed')",
                  1, params, NULL, NULL, err);
     return rc < 0 ? rc : 0;
 }
@@ -204,7 +211,7 @@ int outbox_mark_retry(struct db *db, const char *const *ids, size_t n, const cha
                  "       next_attempt_at = clock_timestamp() + make_interval(secs =>"
                  "           least($4::float8, $3::float8 * power(2, least(attempts, 30)))"
                  "           * (0.5 + random() / 2) / 1000.0)"
-                 " WHERE id = ANY($1::uuid[]) AND status = 'pending'",
+                 " WHERE id = ANY($1::uuid[]) AND status NOT IN ('published', 'failed')",
                  5, params, NULL, NULL, err);
     return rc < 0 ? rc : 0;
 }

@@ -7,8 +7,9 @@
 # INFRA_TLS=1 adds TLS: a throw-away CA made with openssl under $LOCAL_DIR/tls/, PostgreSQL with
 # ssl=on on its port, and a RabbitMQ amqps:// listener on AMQPS_PORT that wants a client
 # certificate; infra.env then names the files and gives AMQPS_URL and DATABASE_URL_TLS.
-# PG_STAT_STATEMENTS=1 loads pg_stat_statements (with planning time) for profiling: the saga
-# benchmark's --pg-stats prints what each statement cost.
+# PG_STAT_STATEMENTS=1 loads pg_stat_statements (with planning time) and auto_explain (plans of
+# statements slower than 5 ms, to the server log) for profiling: the saga benchmark's --pg-stats
+# prints what each statement cost and the slowest plans.
 # Settings: env > what the last start recorded in $LOCAL_DIR/infra.env > defaults.
 set -euo pipefail
 
@@ -261,7 +262,9 @@ pg_start() {
 		unix_socket_directories = '$sock'
 		max_connections = 200
 		$ssl_conf
-		$(((PG_STAT_STATEMENTS)) && printf "shared_preload_libraries = 'pg_stat_statements'\npg_stat_statements.track_planning = on")
+		$(((PG_STAT_STATEMENTS)) && printf "%s\n" "shared_preload_libraries = 'pg_stat_statements, auto_explain'" \
+			"pg_stat_statements.track_planning = on" "auto_explain.log_min_duration = '5ms'" \
+			"auto_explain.log_analyze = on" "auto_explain.log_buffers = on")
 	EOF
 	if ! (close_extra_fds && as_pg_user "$PG_BINDIR/pg_ctl" start -D "$PG_DATA" -l "$PG_LOG" -w -t 60 \
 		</dev/null >/dev/null 2>&1); then

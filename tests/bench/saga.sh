@@ -71,5 +71,12 @@ if ((PG_STAT_STATEMENTS)); then
 		       round(((total_plan_time + total_exec_time) / nullif(calls, 0) * 1000)::numeric, 0) AS us_per_call,
 		       rows, left(regexp_replace(query, '\s+', ' ', 'g'), 110) AS statement
 		  FROM pg_stat_statements ORDER BY total_plan_time + total_exec_time DESC LIMIT 25"
+	PG_LOG=$LOCAL_DIR/pg/postgres.log
+	slow=$(grep -c 'duration: .* plan:' "$PG_LOG" || true)
+	say "statements slower than 5 ms: $slow (auto_explain); one plan for each of the first five:"
+	awk '/ LOG: / { on = 0; head = "" } / LOG: .*duration: .* plan:/ { head = $0; next }
+		head != "" && /Query Text:/ { key = substr($0, 1, 90); if (!(key in seen) && key !~ /bench_ref|pg_catalog/ && n < 5) {
+			seen[key] = 1; n++; on = 1; print head } head = "" }
+		on' "$PG_LOG" | cut -c1-200 | head -n 150
 fi
 say "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine shows here)"
