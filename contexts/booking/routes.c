@@ -13,6 +13,7 @@
  */
 #include "booking/routes.h"
 
+#include "booking/admission.h"
 #include "booking/contract/booking_contract.h"
 #include "booking/domain/booking.h"
 #include "booking/events.h"
@@ -66,6 +67,8 @@ static int field_integer(const json_t *body, const char *name, int64_t *out, str
  * price (from the replica), its first history entry and
  * booking.booking.created, in one transaction. 409 when the offering is not
  * known (yet: its servicecatalog.offering.published may still be on its way).
+ * 503 with Retry-After while BOOKING_IN_FLIGHT_MAX bookings are pending
+ * (admission.h), before the body is even read.
  */
 static int route_post_bookings(const struct http_request *req, struct http_response *resp, void *app)
 {
@@ -82,6 +85,14 @@ static int route_post_bookings(const struct http_request *req, struct http_respo
     memset(&b, 0, sizeof(b));
     memset(&ev, 0, sizeof(ev));
 
+    if (admission_closed()) {
+        int rc = http_reply_header(resp, "Retry-After", BOOKING_RETRY_AFTER_S);
+        return rc ? rc
+                  : http_reply_json(resp, 503,
+                                    json_pack("{s:s, s:s}", "error", "busy", "detail",
+                                              "too many bookings in flight: retry after "
+                                              BOOKING_RETRY_AFTER_S " s"));
+    }
     int rc = http_body_json(req, &body, &err);
     if (!rc)
         rc = field_uuid(body, "user_id", &user_id, &err);

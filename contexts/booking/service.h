@@ -19,7 +19,8 @@
  * booking) and to the expiry tick.
  */
 struct booking_app {
-    int timeout_ms; /* BOOKING_TIMEOUT_MS: a booking still pending this long after creation expires */
+    int timeout_ms;    /* BOOKING_TIMEOUT_MS: a booking still pending this long after creation expires */
+    int in_flight_max; /* BOOKING_IN_FLIGHT_MAX: pending bookings above which POST /bookings is 503 */
 };
 
 extern const struct service_def booking_service;

@@ -11,6 +11,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Columns every booking read selects, in the order read_booking expects. */
@@ -97,6 +98,20 @@ static int read_overdue(void *ctx, const struct db_row *row, struct err *err)
         return err_set(err, ERR_INTERNAL, "unexpected correlation id of booking '%s'", o->booking.id);
     oc->n++;
     return 0;
+}
+
+int booking_store_pending_at_least(struct db *db, int n, struct err *err)
+{
+    char limit[16], count[16];
+    snprintf(limit, sizeof(limit), "%d", n);
+    const char *params[] = {limit};
+    int rc = db_exec_value(db,
+                           "SELECT count(*) FROM (SELECT 1 FROM bookings WHERE status = 'pending'"
+                           "  LIMIT $1::integer) AS pending",
+                           1, params, count, sizeof(count), err);
+    if (rc < 0)
+        return rc;
+    return strtol(count, NULL, 10) >= n;
 }
 
 int booking_store_lock_overdue(struct db *db, struct booking_store_overdue *out, int max,

@@ -44,6 +44,12 @@ struct booking_store_overdue {
 };
 
 /*
+ * Whether at least n bookings are pending: 1 yes, 0 no, or an error. Reads at
+ * most n entries of the pending index, whatever the backlog.
+ */
+int booking_store_pending_at_least(struct db *db, int n, struct err *err);
+
+/*
  * Reads up to max pending bookings whose deadline has passed, oldest
  * deadline first, into out, and locks them until the transaction ends
  * (FOR UPDATE SKIP LOCKED: rows another transaction holds are skipped, not

@@ -71,6 +71,20 @@ static int setup_deadline(void **state)
     return 0;
 }
 
+/* As setup_deadline, with at most IN_FLIGHT_MAX bookings in flight. */
+#define IN_FLIGHT_MAX 2
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x)  STRINGIFY_(x)
+static int setup_admission(void **state)
+{
+    (void)state;
+    static const char *const extra[] = {"PAYMENT_LIMIT_CENTS=100000",
+                                        "BOOKING_TIMEOUT_MS=" DEADLINE_MS,
+                                        "BOOKING_IN_FLIGHT_MAX=" STRINGIFY(IN_FLIGHT_MAX), NULL};
+    setup_with(extra);
+    return 0;
+}
+
 static int teardown(void **state)
 {
     (void)state;
@@ -1274,6 +1288,68 @@ static void test_booking_expiring_after_its_sale_returns_stock_and_refunds(void 
     assert_stock(off, 10, 10, 0, 0);
 }
 
+/* POSTs one booking of one unit; returns the status, and the error code of a refusal in error. */
+static long try_book(const char *offering_id, char *error, size_t errlen)
+{
+    char body[256];
+    snprintf(body, sizeof(body), "{\"user_id\": \"%s\", \"offering_id\": \"%s\", \"quantity\": 1}",
+             fx.customer_id, offering_id);
+    long status;
+    json_t *reply = NULL;
+    char cid[E2E_CID_LEN];
+    e2e_post(E2E_BOOKING, "/bookings", body, NULL, &status, &reply, cid);
+    snprintf(error, errlen, "%s", status == 202 ? "" : e2e_str(reply, "error"));
+    json_decref(reply);
+    return status;
+}
+
+/*
+ * Admission control (BOOKING_IN_FLIGHT_MAX, ADR 0009): with payment stopped
+ * the bookings stay pending; once IN_FLIGHT_MAX are, POST /bookings answers
+ * 503 "busy" (within a tick) and writes nothing; when they expire, it
+ * accepts again. Every 202 is a booking, every 503 is none.
+ */
+static void test_bookings_past_the_in_flight_bound_wait_at_the_client_until_some_complete(void **state)
+{
+    (void)state;
+    char off[E2E_ID_LEN], error[64];
+    offering(1000, 100, off);
+    e2e_stop(E2E_PAYMENT);
+    long accepted = 0, refused = 0;
+    int64_t until = testlib_now_ms() + 5000;
+    while (refused == 0 && testlib_now_ms() < until) {
+        long status = try_book(off, error, sizeof(error));
+        if (status == 202) {
+            accepted++;
+        } else {
+            if (status != 503 || strcmp(error, "busy") != 0)
+                fail_msg("POST /bookings: status %ld '%s', expected 202 or 503 busy", status, error);
+            refused++;
+        }
+        testlib_sleep_ms(20);
+    }
+    if (refused == 0 || accepted < IN_FLIGHT_MAX)
+        fail_msg("after %ld bookings accepted none was refused (bound %d)", accepted, IN_FLIGHT_MAX);
+    /* A tick (BOOKING_TICK_MS) may let a few more in than the bound, never many. */
+    assert_true(accepted <= IN_FLIGHT_MAX + 12);
+    assert_int_equal(e2e_count("SELECT count(*) FROM booking.bookings WHERE offering_id = $1::uuid",
+                               off, NULL),
+                     accepted);
+
+    /* They expire at their deadline; admission opens again within a tick. */
+    e2e_wait_count("SELECT count(*) FROM booking.bookings WHERE offering_id = $1::uuid"
+                   " AND status = 'expired'",
+                   off, NULL, accepted, atoi(DEADLINE_MS) + SAGA_WAIT_MS, "the bookings expired");
+    until = testlib_now_ms() + 5000;
+    long status = 0;
+    while (status != 202 && testlib_now_ms() < until) {
+        status = try_book(off, error, sizeof(error));
+        testlib_sleep_ms(50);
+    }
+    assert_int_equal(status, 202);
+    e2e_start(E2E_PAYMENT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1287,6 +1363,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_booking_events_share_the_request_correlation_and_name_their_cause, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pending_booking_expires_releases_stock_and_keeps_no_money, setup_deadline, teardown),
         cmocka_unit_test_setup_teardown(test_booking_expiring_after_its_sale_returns_stock_and_refunds, setup_deadline, teardown),
+        cmocka_unit_test_setup_teardown(test_bookings_past_the_in_flight_bound_wait_at_the_client_until_some_complete, setup_admission, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
