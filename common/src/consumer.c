@@ -899,12 +899,25 @@ static void consume_some(struct consumer *c)
         }
     }
     handle_batch(c, items, n);
+    /*
+     * A batch all acknowledged is settled with one "multiple" ack of its last
+     * tag: every earlier delivery on this channel was settled by an earlier
+     * batch, so it covers exactly these (one frame instead of n).
+     */
+    bool settled = !lost && n > 1;
+    for (size_t i = 0; i < n && settled; i++)
+        settled = items[i].out == DELIVERY_ACK;
+    if (settled && bus_ack(c->bus, items[n - 1].d.tag, /* multiple = */ 1, &err) != 0)
+        lost = true;
     bool requeued = false;
     for (size_t i = 0; i < n; i++) {
         struct item *it = &items[i];
-        int rc = lost ? -1
-                 : it->out == DELIVERY_ACK ? bus_ack(c->bus, it->d.tag, 0, &err)
-                                           : bus_reject(c->bus, it->d.tag, 1, &err);
+        int rc = 0;
+        if (lost)
+            rc = -1;
+        else if (!settled)
+            rc = it->out == DELIVERY_ACK ? bus_ack(c->bus, it->d.tag, 0, &err)
+                                         : bus_reject(c->bus, it->d.tag, 1, &err);
         requeued = requeued || it->out == DELIVERY_REQUEUE;
         if (rc != 0)
             lost = true; /* unacked messages come back: the inbox absorbs them */
