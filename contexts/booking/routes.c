@@ -86,12 +86,11 @@ static int route_post_bookings(const struct http_request *req, struct http_respo
     memset(&ev, 0, sizeof(ev));
 
     if (admission_closed()) {
-        int rc = http_reply_header(resp, "Retry-After", BOOKING_RETRY_AFTER_S);
-        return rc ? rc
-                  : http_reply_json(resp, 503,
-                                    json_pack("{s:s, s:s}", "error", "busy", "detail",
-                                              "too many bookings in flight: retry after "
-                                              BOOKING_RETRY_AFTER_S " s"));
+        int rc = http_reply_json(resp, 503,
+                                 json_pack("{s:s, s:s}", "error", "busy", "detail",
+                                           "too many bookings in flight: retry after "
+                                           BOOKING_RETRY_AFTER_S " s"));
+        return rc ? rc : http_reply_header(resp, "Retry-After", BOOKING_RETRY_AFTER_S);
     }
     int rc = http_body_json(req, &body, &err);
     if (!rc)

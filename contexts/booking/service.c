@@ -25,7 +25,7 @@ static const struct config_key booking_config_keys[] = {
     {"BOOKING_TIMEOUT_MS", "--booking-timeout-ms", CONFIG_INT, "60000", BOOKING_TIMEOUT_MS_MIN,
      BOOKING_TIMEOUT_MS_MAX, NULL, 0, offsetof(struct booking_app, timeout_ms),
      "milliseconds a booking may stay pending; then it expires and its stock and money go back"},
-    {"BOOKING_IN_FLIGHT_MAX", "--booking-in-flight-max", CONFIG_INT, "1000", 0,
+    {"BOOKING_IN_FLIGHT_MAX", "--booking-in-flight-max", CONFIG_INT, "250", 0,
      BOOKING_IN_FLIGHT_MAX_MAX, NULL, 0, offsetof(struct booking_app, in_flight_max),
      "pending bookings at which POST /bookings answers 503 with Retry-After until some "
      "complete (0: no bound)"},

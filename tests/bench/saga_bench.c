@@ -491,6 +491,7 @@ static void print_phases(const struct phase *ph, int n, double ref)
     ROW("load", "%.31s", p->load_desc);
     ROW("bookings accepted (202)", "%ld", p->load.accepted);
     ROW("  refused / no reply", "%ld / %ld", p->load.refused, p->load.failed);
+    ROW("  busy (503, waited Retry-After)", "%ld", p->load.busy);
     ROW("HTTP accepted/s (% of ref)", "%.0f/s %3.0f %%",
         p->load.accepted / (p->load.elapsed_s > 0 ? p->load.elapsed_s : 1),
         pct(p->load.accepted / (p->load.elapsed_s > 0 ? p->load.elapsed_s : 1), ref));

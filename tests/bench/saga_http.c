@@ -98,6 +98,14 @@ int saga_http_call(struct saga_http *h, const char *method, const char *path, co
     return 0;
 }
 
+long saga_http_retry_after_s(const struct saga_http *h)
+{
+    curl_off_t seconds = 0;
+    if (curl_easy_getinfo(h->curl, CURLINFO_RETRY_AFTER, &seconds) != CURLE_OK || seconds < 0)
+        return 0;
+    return seconds > 60 ? 60 : (long)seconds;
+}
+
 const char *saga_http_reply(const struct saga_http *h)
 {
     return h->buf ? h->buf : "";

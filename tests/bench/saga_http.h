@@ -30,6 +30,9 @@ int saga_http_call(struct saga_http *h, const char *method, const char *path, co
 /* The body of the last reply, NUL-terminated (borrowed: valid until the next call). */
 const char *saga_http_reply(const struct saga_http *h);
 
+/* The last reply's Retry-After in seconds (0 when it had none). */
+long saga_http_retry_after_s(const struct saga_http *h);
+
 /* The string member key of the last reply's JSON object into out (outlen); 0, or -1 when absent. */
 int saga_http_reply_str(const struct saga_http *h, const char *key, char *out, size_t outlen);
 

@@ -19,7 +19,7 @@ struct worker {
     int index;
     int64_t start_us, end_us;
     struct saga_http *http;
-    long sent, refused, failed;
+    long sent, refused, busy, failed;
     int64_t last_reply_us, late_max_us;
     char (*ids)[SAGA_ID_LEN];
     int32_t *took_us; /* one per accepted booking, same index as ids */
@@ -88,6 +88,13 @@ static void book(struct worker *w, long slot)
         return;
     }
     w->last_reply_us = now_us();
+    if (status == 503 && saga_http_retry_after_s(w->http) > 0) {
+        /* Overloaded (booking's admission control): a well-behaved client waits as told. */
+        w->busy++;
+        int64_t until = w->last_reply_us + saga_http_retry_after_s(w->http) * 1000000;
+        sleep_until_us(until < w->end_us ? until : w->end_us);
+        return;
+    }
     if (status != 202 || saga_http_reply_str(w->http, "id", id, sizeof(id)) != 0) {
         w->refused++;
         snprintf(errbuf, sizeof(errbuf), "POST /bookings: %ld %.200s", status, saga_http_reply(w->http));
@@ -146,6 +153,7 @@ static int merge(struct worker *ws, int n, int64_t start_us, struct saga_load_re
         out->nids += w->nids;
         out->sent += w->sent;
         out->refused += w->refused;
+        out->busy += w->busy;
         out->failed += w->failed;
         if (w->last_reply_us > last)
             last = w->last_reply_us;

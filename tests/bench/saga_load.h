@@ -28,6 +28,7 @@ struct saga_load_spec {
 
 struct saga_load_result {
     long sent, accepted, refused, failed; /* refused: a status other than 202; failed: no reply */
+    long busy; /* 503 with Retry-After (admission control): the client waited as told, not refused */
     double elapsed_s;                     /* first request sent → last reply received */
     double http_p50_ms, http_p99_ms, http_max_ms; /* request → reply, accepted ones */
     double late_max_ms;                   /* open loop: the latest a booking went out after its time */

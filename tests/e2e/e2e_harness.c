@@ -58,6 +58,8 @@
 #define E2E_EXTRA_MAX  16
 #define E2E_ENV_MAX    512
 
+
+_Thread_local long e2e_last_retry_after_s;
 static const char *const names[E2E_NCTX] = {
     "servicecatalog", "usermanagement", "booking", "inventory", "payment", "notification",
 };
@@ -490,6 +492,9 @@ enum e2e_http_result e2e_http_port(int port, const char *method, const char *pat
     enum e2e_http_result result = E2E_HTTP_ANSWERED;
     if (rc == CURLE_OK) {
         curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, status);
+        curl_off_t retry_after = 0;
+        e2e_last_retry_after_s =
+            curl_easy_getinfo(curl, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK ? (long)retry_after : 0;
     } else {
         result = rc == CURLE_COULDNT_CONNECT ? E2E_HTTP_UNAVAILABLE : E2E_HTTP_NO_REPLY;
         if (errbuf)

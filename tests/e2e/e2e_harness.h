@@ -116,6 +116,9 @@ int e2e_http(const char *method, enum e2e_ctx c, const char *path, const char *b
              char *resp_cid, char *errbuf);
 
 /* POST json_text (any text, sent as is) and GET; fail the test when the exchange itself fails. */
+/* Retry-After (seconds) of the last reply this thread received; 0 when it had none. */
+extern _Thread_local long e2e_last_retry_after_s;
+
 void e2e_post(enum e2e_ctx c, const char *path, const char *json_text, const char *correlation_id,
               long *status, json_t **json_out, char *resp_cid);
 void e2e_get(enum e2e_ctx c, const char *path, const char *correlation_id, long *status,

@@ -1322,8 +1322,10 @@ static void test_bookings_past_the_in_flight_bound_wait_at_the_client_until_some
         if (status == 202) {
             accepted++;
         } else {
-            if (status != 503 || strcmp(error, "busy") != 0)
-                fail_msg("POST /bookings: status %ld '%s', expected 202 or 503 busy", status, error);
+            if (status != 503 || strcmp(error, "busy") != 0 || e2e_last_retry_after_s != 1)
+                fail_msg("POST /bookings: status %ld '%s' Retry-After %ld, expected 202 or 503 busy"
+                         " with Retry-After 1",
+                         status, error, e2e_last_retry_after_s);
             refused++;
         }
         testlib_sleep_ms(20);
