@@ -26,11 +26,14 @@
  *
  * Statements are prepared: db_exec names each statement text on first use
  * on a connection (PQprepare) and executes it by name from then on, so
- * PostgreSQL parses and analyses it once per connection and, after a few
- * runs, plans it once (its generic plan). Parse, analysis and planning were a
- * quarter of the server's CPU on the booking saga (docs/benchmark.md). The
- * texts are the library's and the contexts' constant SQL; a connection keeps
- * at most DB_PREPARED_MAX of them and sends any further text unnamed.
+ * PostgreSQL parses, analyses and rewrites it once per connection (about a
+ * tenth of the server's CPU on the booking saga, docs/benchmark.md). Each run
+ * is still planned for its parameters and the tables as they are now
+ * (plan_cache_mode = force_custom_plan): a generic plan, made once, kept the
+ * sequential scan it chose while the outbox was empty as the table grew to
+ * thousands of rows — milliseconds a claim. The texts are the library's and
+ * the contexts' constant SQL; a connection keeps at most DB_PREPARED_MAX of
+ * them and sends any further text unnamed.
  */
 #include "common/db.h"
 
@@ -579,6 +582,10 @@ static int db_open(struct db *db, struct err *err)
         if (rc < 0)
             goto failed;
     }
+    /* Prepared statements, planned afresh each run (see the top of this file). */
+    rc = db_session_set(db, "SET plan_cache_mode TO", "force_custom_plan", err);
+    if (rc < 0)
+        goto failed;
     if (db->async_commit) {
         rc = db_session_set(db, "SET synchronous_commit TO", "off", err);
         if (rc < 0)
