@@ -150,11 +150,16 @@ const struct subscription *subscription_find(const struct subscription *subs, si
     return NULL;
 }
 
-int handler_publish(struct handler_ctx *hc, const char *type, int version, json_t *data,
-                    struct err *err)
+const struct outbox_origin *handler_origin(struct handler_ctx *hc)
 {
-    return outbox_publish(hc->db, hc->context, type, version, data, hc->ev->correlation_id,
-                          hc->ev->id, NULL, err);
+    hc->origin = (struct outbox_origin){hc->db, hc->ev->correlation_id, hc->ev->id};
+    return &hc->origin;
+}
+
+int handler_publish(struct handler_ctx *hc, const struct contract_event *ev, const void *data,
+                    size_t size, struct err *err)
+{
+    return outbox_publish(handler_origin(hc), ev, data, size, NULL, err);
 }
 
 /* ---- dead letters ----------------------------------------------------------- */
@@ -379,7 +384,8 @@ static int handle_in_transaction(struct consumer *c, const struct subscription *
     struct trace_context span;
     if (own_span)
         trace_begin(ev->traceparent, &span);
-    struct handler_ctx hc = {c->db, ev, c->context, c->cfg.app, attempt};
+    struct handler_ctx hc = {
+        .db = c->db, .ev = ev, .context = c->context, .app = c->cfg.app, .attempt = attempt};
     rc = sub->handler(&hc, err);
     if (own_span)
         trace_set_current(NULL);

@@ -113,7 +113,7 @@ static int route_post_bookings(const struct http_request *req, struct http_respo
     if (!rc)
         rc = booking_store_insert(db, &b, cfg->timeout_ms, req->correlation_id, &err);
     if (rc > 0)
-        rc = booking_events_publish(db, &ev, req->correlation_id, NULL, event_id, &err);
+        rc = booking_events_publish(&(struct outbox_origin){db, req->correlation_id, NULL}, &ev, event_id, &err);
     if (!rc)
         rc = booking_store_append_history(db, &ev, event_id, &err);
     if (rc > 0)

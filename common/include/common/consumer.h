@@ -29,6 +29,7 @@
 #include "common/bus.h"
 #include "common/contract.h"
 #include "common/err.h"
+#include "common/outbox.h"
 #include "common/retry.h"
 
 #include <jansson.h>
@@ -45,6 +46,7 @@ struct handler_ctx {
     const char *context;         /* the consuming context */
     void *app;                   /* the context's own state (service_def.app) */
     int attempt;                 /* 1 on the first try, 2 on the first retry, ... */
+    struct outbox_origin origin; /* private: handler_origin fills it */
 };
 
 typedef int (*handler_fn)(struct handler_ctx *hc, struct err *err);
@@ -55,12 +57,23 @@ struct subscription {
 };
 
 /*
- * Adds a follow-up event to the outbox in the handler's transaction, with the
- * handled event's correlation id and its id as causation id. Takes ownership
- * of data.
+ * The origin of the events a handler publishes: its transaction, the handled
+ * event's correlation id, and the handled event's id as causation id. The
+ * trace context needs nothing: the consumer has made the delivery's span
+ * current, and every event written meanwhile is a child span of it.
  */
-int handler_publish(struct handler_ctx *hc, const char *type, int version, json_t *data,
-                    struct err *err);
+const struct outbox_origin *handler_origin(struct handler_ctx *hc);
+
+/*
+ * Publishes a follow-up event of ev's contract from data (a struct of ev,
+ * size = sizeof *data) in the handler's transaction, from handler_origin(hc):
+ * what a handler calls, directly or through its context's events.c, so that
+ * no handler passes correlation or causation ids by hand. Returns 0,
+ * ERR_INVALID when data breaks ev's contract (nothing written), or an outbox
+ * error.
+ */
+int handler_publish(struct handler_ctx *hc, const struct contract_event *ev,
+                    const void *data, size_t size, struct err *err);
 
 /* Test seams (may be NULL): tests kill the process at the worst moments. */
 struct consumer_hooks {
