@@ -396,6 +396,38 @@ static int handle_in_transaction(struct consumer *c, const struct subscription *
     return rc;
 }
 
+int consumer_handle_one(struct db *db, const char *context, const struct subscription *subs,
+                        size_t nsubs, void *app, const char *body, size_t len, struct err *err)
+{
+    struct envelope ev;
+    envelope_init(&ev);
+    int rc = envelope_parse(&ev, body, len, err);
+    const struct subscription *sub = rc ? NULL : subscription_find(subs, nsubs, ev.type);
+    if (rc == 0 && !sub)
+        rc = err_set(err, ERR_INVALID, "unknown event type '%s'", ev.type);
+    if (rc == 0 && ev.version != sub->event->version)
+        rc = err_set(err, ERR_INVALID, "unknown version %d of '%s'", ev.version, ev.type);
+    if (rc == 0 && strcmp(envelope_context(&ev), sub->event->publisher) != 0)
+        rc = err_set(err, ERR_INVALID, "source '%s' does not publish '%s'", ev.source, ev.type);
+    if (rc == 0)
+        rc = contract_validate(sub->event, ev.data, err);
+    struct consumer c = {0}; /* what handle_in_transaction reads: db, context, app */
+    c.db = db;
+    c.cfg.app = app;
+    snprintf(c.context, sizeof(c.context), "%s", context);
+    if (rc == 0)
+        rc = db_begin(db, err);
+    if (rc == 0) {
+        rc = handle_in_transaction(&c, sub, &ev, body, NULL, 1, err);
+        if (rc == 0)
+            rc = db_commit(db, err);
+        else
+            db_rollback(db);
+    }
+    envelope_release(&ev);
+    return rc == HANDLED_ELSEWHERE ? CONSUMER_DUPLICATE : rc;
+}
+
 static void observe_handled(struct consumer *c, const struct envelope *ev, int64_t t0)
 {
     metrics_histogram_observe(c->handler_seconds, (double)(now_ms() - t0) / 1000.0);

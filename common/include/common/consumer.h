@@ -123,6 +123,24 @@ bool consumer_bus_up(const struct consumer *consumer);
  */
 bool consumer_paused(const struct consumer *consumer);
 
+/* consumer_handle_one's answer when the inbox already had the event. */
+#define CONSUMER_DUPLICATE 1
+
+/*
+ * Handles one event (body: CloudEvent JSON, len bytes) the way the consumer
+ * handles a first delivery, without a broker: the checks a delivery gets
+ * (envelope, subscription, version, publisher, contract; where a delivery
+ * would be poison this answers ERR_INVALID), then one transaction on db that
+ * claims the inbox row, runs the handler of subs (its outbox writes join the
+ * transaction) and commits; a handler error rolls it back and is returned.
+ * Retries, dead letters and acks are not part of it. db's search_path is the
+ * context's schema and no transaction is open. Returns 0, CONSUMER_DUPLICATE
+ * (nothing run: no second effect), or a negative code with err filled. For
+ * tests: the handler test harness (tests/lib/handler_test.h) runs on it.
+ */
+int consumer_handle_one(struct db *db, const char *context, const struct subscription *subs,
+                        size_t nsubs, void *app, const char *body, size_t len, struct err *err);
+
 /* The subscription for type in subs, or NULL. */
 const struct subscription *subscription_find(const struct subscription *subs, size_t n,
                                              const char *type);
