@@ -396,28 +396,37 @@ static int handle_in_transaction(struct consumer *c, const struct subscription *
     return rc;
 }
 
+/* The checks prepare() makes of a delivery's event, for consumer_handle_one. */
+static const struct subscription *check_event(const struct envelope *ev,
+                                              const struct subscription *subs, size_t nsubs,
+                                              struct err *err)
+{
+    const struct subscription *sub = subscription_find(subs, nsubs, ev->type);
+    if (!sub)
+        err_set(err, ERR_INVALID, "unknown event type '%s'", ev->type);
+    else if (ev->version != sub->event->version)
+        err_set(err, ERR_INVALID, "unknown version %d of '%s'", ev->version, ev->type);
+    else if (strcmp(envelope_context(ev), sub->event->publisher) != 0)
+        err_set(err, ERR_INVALID, "source '%s' does not publish '%s'", ev->source, ev->type);
+    else if (contract_validate(sub->event, ev->data, err) == 0)
+        return sub;
+    return NULL;
+}
+
 int consumer_handle_one(struct db *db, const char *context, const struct subscription *subs,
                         size_t nsubs, void *app, const char *body, size_t len, struct err *err)
 {
     struct envelope ev;
     envelope_init(&ev);
     int rc = envelope_parse(&ev, body, len, err);
-    const struct subscription *sub = rc ? NULL : subscription_find(subs, nsubs, ev.type);
+    const struct subscription *sub = rc ? NULL : check_event(&ev, subs, nsubs, err);
     if (rc == 0 && !sub)
-        rc = err_set(err, ERR_INVALID, "unknown event type '%s'", ev.type);
-    if (rc == 0 && ev.version != sub->event->version)
-        rc = err_set(err, ERR_INVALID, "unknown version %d of '%s'", ev.version, ev.type);
-    if (rc == 0 && strcmp(envelope_context(&ev), sub->event->publisher) != 0)
-        rc = err_set(err, ERR_INVALID, "source '%s' does not publish '%s'", ev.source, ev.type);
-    if (rc == 0)
-        rc = contract_validate(sub->event, ev.data, err);
+        rc = err->code;
     struct consumer c = {0}; /* what handle_in_transaction reads: db, context, app */
     c.db = db;
     c.cfg.app = app;
     snprintf(c.context, sizeof(c.context), "%s", context);
-    if (rc == 0)
-        rc = db_begin(db, err);
-    if (rc == 0) {
+    if (sub && (rc = db_begin(db, err)) == 0) {
         rc = handle_in_transaction(&c, sub, &ev, body, NULL, 1, err);
         if (rc == 0)
             rc = db_commit(db, err);

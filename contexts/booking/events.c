@@ -28,7 +28,7 @@
         snprintf((dst).offering_id, sizeof((dst).offering_id), "%s", (b)->offering_id);  \
     } while (0)
 
-int booking_events_publish(const struct outbox_origin *from, const struct booking_domain_event *ev,
+int booking_events_publish(const struct outbox_origin *from, const struct booking_event *ev,
                            char id_out[UUID7_STR_LEN], struct err *err)
 {
     const struct booking *b = &ev->booking;

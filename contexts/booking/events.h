@@ -23,7 +23,7 @@
  * context. Returns 0, ERR_INVALID (the mapping broke the contract), or an
  * outbox error.
  */
-int booking_events_publish(const struct outbox_origin *from, const struct booking_domain_event *ev,
+int booking_events_publish(const struct outbox_origin *from, const struct booking_event *ev,
                            char id_out[UUID7_STR_LEN], struct err *err);
 
 #endif

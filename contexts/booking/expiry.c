@@ -23,7 +23,7 @@
 /* Expires one locked booking: status, booking.booking.expired, history entry. */
 static int expire_one(struct db *db, struct booking_store_overdue *o, struct err *err)
 {
-    struct booking_domain_event ev;
+    struct booking_event ev;
     char event_id[UUID7_STR_LEN];
     int rc = booking_expire(&o->booking, BOOKING_BOOKING_EXPIRED_TYPE, &ev, err);
     if (!rc)

@@ -100,7 +100,7 @@ static bool late_for_expired(struct handler_ctx *hc, const struct booking *b)
  * status (when it changed), the history entry, and the integration event
  * events.c maps it to (caused by the handled event, in its correlation).
  */
-static int record(struct handler_ctx *hc, const struct booking_domain_event *ev,
+static int record(struct handler_ctx *hc, const struct booking_event *ev,
                   bool status_changed, struct err *err)
 {
     int rc = 0;
@@ -140,7 +140,7 @@ static int on_inventory_stock_debited(struct handler_ctx *hc, struct err *err)
 {
     struct inventory_stock_debited in;
     struct booking b;
-    struct booking_domain_event ev;
+    struct booking_event ev;
     int rc = contract_decode(&INVENTORY_STOCK_DEBITED, hc->ev->data, &in, sizeof(in), err);
     if (!rc)
         rc = lock_booking(hc, in.booking_id, &b, err);
@@ -162,7 +162,7 @@ static int on_inventory_stock_reservation_failed(struct handler_ctx *hc, struct 
 {
     struct inventory_stock_reservation_failed in;
     struct booking b;
-    struct booking_domain_event ev;
+    struct booking_event ev;
     int rc = contract_decode(&INVENTORY_STOCK_RESERVATION_FAILED, hc->ev->data, &in, sizeof(in), err);
     if (!rc)
         rc = lock_booking(hc, in.booking_id, &b, err);
@@ -186,7 +186,7 @@ static int on_payment_payment_failed(struct handler_ctx *hc, struct err *err)
 {
     struct payment_payment_failed in;
     struct booking b;
-    struct booking_domain_event ev;
+    struct booking_event ev;
     int rc = contract_decode(&PAYMENT_PAYMENT_FAILED, hc->ev->data, &in, sizeof(in), err);
     if (!rc)
         rc = lock_booking(hc, in.booking_id, &b, err);
@@ -210,7 +210,7 @@ static int on_inventory_stock_released(struct handler_ctx *hc, struct err *err)
 {
     struct inventory_stock_released in;
     struct booking b;
-    struct booking_domain_event ev;
+    struct booking_event ev;
     int rc = contract_decode(&INVENTORY_STOCK_RELEASED, hc->ev->data, &in, sizeof(in), err);
     if (!rc)
         rc = lock_booking(hc, in.booking_id, &b, err);
@@ -231,7 +231,7 @@ static int on_notification_notification_sent(struct handler_ctx *hc, struct err 
 {
     struct notification_notification_sent in;
     struct booking b;
-    struct booking_domain_event ev;
+    struct booking_event ev;
     int rc = contract_decode(&NOTIFICATION_NOTIFICATION_SENT, hc->ev->data, &in, sizeof(in), err);
     if (rc)
         return rc;
@@ -255,7 +255,7 @@ static int on_payment_payment_refunded(struct handler_ctx *hc, struct err *err)
 {
     struct payment_payment_refunded in;
     struct booking b;
-    struct booking_domain_event ev;
+    struct booking_event ev;
     int rc = contract_decode(&PAYMENT_PAYMENT_REFUNDED, hc->ev->data, &in, sizeof(in), err);
     if (!rc)
         rc = lock_booking(hc, in.booking_id, &b, err);

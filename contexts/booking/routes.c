@@ -76,7 +76,7 @@ static int route_post_bookings(const struct http_request *req, struct http_respo
     const char *user_id = NULL, *offering_id = NULL;
     int64_t quantity = 0, price_cents = 0;
     struct booking b;
-    struct booking_domain_event ev;
+    struct booking_event ev;
     char id[UUID7_STR_LEN], event_id[UUID7_STR_LEN];
     struct db *db = service_db(req);
     memset(&b, 0, sizeof(b));

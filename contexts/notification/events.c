@@ -1,7 +1,7 @@
 /*
  * events.c - domain events → integration events, in one place (see events.h).
  *
- *   NOTIFICATION_DOMAIN_SENT  →  notification.notification.sent (v1)
+ *   NOTIFICATION_EVENT_SENT  →  notification.notification.sent (v1)
  *
  * Every domain event this context raises so far matters outside, so none is
  * dropped; one that only matters inside would be ignored in the switch below,
@@ -19,13 +19,13 @@
 #include <stdio.h>
 
 int notification_events_publish(const struct outbox_origin *from,
-                                const struct notification_domain_event *ev,
+                                const struct notification_event *ev,
                                 char id_out[UUID7_STR_LEN], struct err *err)
 {
     if (id_out)
         id_out[0] = '\0';
     switch (ev->kind) {
-    case NOTIFICATION_DOMAIN_SENT: {
+    case NOTIFICATION_EVENT_SENT: {
         struct notification_notification_sent out = {0};
         snprintf(out.notification_id, sizeof(out.notification_id), "%s", ev->notification_id);
         snprintf(out.user_id, sizeof(out.user_id), "%s", ev->user_id);

@@ -72,7 +72,7 @@ static int send_draft(struct handler_ctx *hc, struct notification *draft, struct
     char id[UUID7_STR_LEN];
     if (uuid7_generate(id))
         return err_set(err, ERR_INTERNAL, "cannot generate a notification id");
-    struct notification_domain_event ev;
+    struct notification_event ev;
     rc = notification_send(draft, id, email, &ev, err);
     if (rc)
         return rc;

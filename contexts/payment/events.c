@@ -4,14 +4,14 @@
  * payment_contract.h with strings ("limit_exceeded"), versioned. This file is
  * the only place that turns the one into the other.
  *
- *   PAYMENT_DOMAIN_INTENT_RECORDED  → (dropped: nobody outside needs to know
+ *   PAYMENT_EVENT_INTENT_RECORDED  → (dropped: nobody outside needs to know
  *                                      an intent exists; booking already knows
  *                                      it created the booking)
- *   PAYMENT_DOMAIN_SUCCEEDED        → payment.payment.succeeded v1
- *   PAYMENT_DOMAIN_FAILED           → payment.payment.failed v1 (reason as text)
- *   PAYMENT_DOMAIN_VOIDED           → (dropped: nothing was charged, so nothing
+ *   PAYMENT_EVENT_SUCCEEDED        → payment.payment.succeeded v1
+ *   PAYMENT_EVENT_FAILED           → payment.payment.failed v1 (reason as text)
+ *   PAYMENT_EVENT_VOIDED           → (dropped: nothing was charged, so nothing
  *                                      happened that anyone outside could see)
- *   PAYMENT_DOMAIN_REFUNDED         → payment.payment.refunded v1
+ *   PAYMENT_EVENT_REFUNDED         → payment.payment.refunded v1
  */
 #include "payment/events.h"
 
@@ -27,28 +27,28 @@
         (dst).amount_cents = (ev)->amount_cents;                                               \
     } while (0)
 
-int payment_events_publish(const struct outbox_origin *from, const struct payment_domain_event *ev,
+int payment_events_publish(const struct outbox_origin *from, const struct payment_event *ev,
                            char id_out[UUID7_STR_LEN], struct err *err)
 {
     if (id_out)
         id_out[0] = '\0';
     switch (ev->kind) {
-    case PAYMENT_DOMAIN_INTENT_RECORDED:
-    case PAYMENT_DOMAIN_VOIDED:
+    case PAYMENT_EVENT_INTENT_RECORDED:
+    case PAYMENT_EVENT_VOIDED:
         /* Internal bookkeeping: dropped on purpose (see the table above). */
         return 0;
-    case PAYMENT_DOMAIN_SUCCEEDED: {
+    case PAYMENT_EVENT_SUCCEEDED: {
         struct payment_payment_succeeded out = {0};
         COPY_IDS(out, ev);
         return outbox_publish(from, &PAYMENT_PAYMENT_SUCCEEDED, &out, sizeof(out), id_out, err);
     }
-    case PAYMENT_DOMAIN_FAILED: {
+    case PAYMENT_EVENT_FAILED: {
         struct payment_payment_failed out = {0};
         COPY_IDS(out, ev);
         snprintf(out.reason, sizeof(out.reason), "%s", payment_reason_name(ev->reason));
         return outbox_publish(from, &PAYMENT_PAYMENT_FAILED, &out, sizeof(out), id_out, err);
     }
-    case PAYMENT_DOMAIN_REFUNDED: {
+    case PAYMENT_EVENT_REFUNDED: {
         struct payment_payment_refunded out = {0};
         COPY_IDS(out, ev);
         return outbox_publish(from, &PAYMENT_PAYMENT_REFUNDED, &out, sizeof(out), id_out, err);

@@ -18,7 +18,7 @@
  * Returns 0 or an error (nothing is then worth committing: the caller rolls
  * back).
  */
-int payment_events_publish(const struct outbox_origin *from, const struct payment_domain_event *ev,
+int payment_events_publish(const struct outbox_origin *from, const struct payment_event *ev,
                            char id_out[UUID7_STR_LEN], struct err *err);
 
 #endif

@@ -65,7 +65,7 @@ static int charge(struct handler_ctx *hc, struct payment *p, const char *reserva
                   struct err *err)
 {
     const struct payment_app *app = hc->app;
-    struct payment_domain_event ev;
+    struct payment_event ev;
     int rc = payment_charge(p, app->limit_cents, &ev, err);
     if (rc == 0)
         rc = payment_store_save_decision(hc->db, p, reservation_event_id, err);
@@ -88,7 +88,7 @@ static int charge(struct handler_ctx *hc, struct payment *p, const char *reserva
 static int expire(struct handler_ctx *hc, struct payment *p, const char *event_id,
                   struct err *err)
 {
-    struct payment_domain_event ev;
+    struct payment_event ev;
     int changed = payment_expire(p, &ev, err);
     if (changed <= 0)
         return changed;
@@ -136,7 +136,7 @@ static int on_booking_booking_created(struct handler_ctx *hc, struct err *err)
         return expired;
 
     struct payment p;
-    struct payment_domain_event ev;
+    struct payment_event ev;
     rc = payment_open(&p, id, in.booking_id, in.amount_cents, &ev, err);
     if (rc)
         return rc;

@@ -156,7 +156,7 @@ static void rules_booking(const json_t *body, const char *const *params)
     if (!json_is_integer(json_object_get(body, "quantity")))
         return;
     struct booking b;
-    struct booking_domain_event ev;
+    struct booking_event ev;
     struct err err;
     err_clear(&err);
     int rc = booking_create(&b, FUZZ_ID, FUZZ_ID, FUZZ_ID, body_integer(body, "quantity", 0),

@@ -22,7 +22,7 @@
 
 /* ---- 1. the struct and the table (probe_contract.h / .c in a real context) ---- */
 
-#define PROBE_ITEM_PRICED_TYPE "probe.item.priced"
+#define PROBE_ITEM_PRICED_TYPE    "probe.item.priced"
 #define PROBE_ITEM_PRICED_VERSION 1
 
 struct probe_item_priced {
@@ -35,17 +35,25 @@ struct probe_item_priced {
 
 #define ROW(m) CONTRACT_AT(struct probe_item_priced, m)
 static const struct contract_field probe_item_priced_fields[] = {
-    {"item_id", CONTRACT_STRING, CONTRACT_REQUIRED, CONTRACT_FORMAT_UUID, 0, 0, "the item", ROW(item_id)},
-    {"item", CONTRACT_STRING, CONTRACT_REQUIRED, CONTRACT_FORMAT_NONE, 1, 64, "what the test tracks", ROW(item)},
-    {"price_cents", CONTRACT_INTEGER, CONTRACT_REQUIRED, CONTRACT_FORMAT_NONE, 1, 1000000, "its price, in cents", ROW(price_cents)},
-    {"gift", CONTRACT_BOOLEAN, CONTRACT_REQUIRED, CONTRACT_FORMAT_NONE, 0, 0, "wrapped as a gift", ROW(gift)},
-    {"currency", CONTRACT_STRING, CONTRACT_OPTIONAL, CONTRACT_FORMAT_NONE, 3, 3, "ISO 4217 code", ROW(currency)},
+    {"item_id", CONTRACT_STRING, CONTRACT_REQUIRED, CONTRACT_FORMAT_UUID, 0, 0, "the item",
+     ROW(item_id)},
+    {"item", CONTRACT_STRING, CONTRACT_REQUIRED, CONTRACT_FORMAT_NONE, 1, 64,
+     "what the test tracks", ROW(item)},
+    {"price_cents", CONTRACT_INTEGER, CONTRACT_REQUIRED, CONTRACT_FORMAT_NONE, 1, 1000000,
+     "its price, in cents", ROW(price_cents)},
+    {"gift", CONTRACT_BOOLEAN, CONTRACT_REQUIRED, CONTRACT_FORMAT_NONE, 0, 0, "wrapped as a gift",
+     ROW(gift)},
+    {"currency", CONTRACT_STRING, CONTRACT_OPTIONAL, CONTRACT_FORMAT_NONE, 3, 3, "ISO 4217 code",
+     ROW(currency)},
 };
 #undef ROW
-static const struct contract_event PROBE_ITEM_PRICED = {
-    PROBE_ITEM_PRICED_TYPE, PROBE_ITEM_PRICED_VERSION, "probe", "a test item got a price",
-    probe_item_priced_fields, CONTRACT_COUNT(probe_item_priced_fields),
-    sizeof(struct probe_item_priced)};
+static const struct contract_event PROBE_ITEM_PRICED = {PROBE_ITEM_PRICED_TYPE,
+                                                        PROBE_ITEM_PRICED_VERSION,
+                                                        "probe",
+                                                        "a test item got a price",
+                                                        probe_item_priced_fields,
+                                                        CONTRACT_COUNT(probe_item_priced_fields),
+                                                        sizeof(struct probe_item_priced)};
 
 /* ---- 2. the domain event and the mapping (domain/ and events.c) ---- */
 
@@ -74,8 +82,7 @@ static int probe_events_publish(const struct outbox_origin *from,
         snprintf(out.item, sizeof(out.item), "%s", ev->name);
         return outbox_publish(from, &PROBE_ITEM_PRICED, &out, sizeof(out), id_out, err);
     }
-    case PROBE_DOMAIN_LOOKED_AT:
-        return 0; /* nobody outside cares */
+    case PROBE_DOMAIN_LOOKED_AT: return 0; /* nobody outside cares */
     }
     return err_set(err, ERR_INTERNAL, "unknown probe domain event kind %d", (int)ev->kind);
 }
@@ -94,9 +101,9 @@ static int on_probe_item_priced(struct handler_ctx *hc, struct err *err)
         return rc;
     const char *params[] = {hc->ev->id, in.item, in.gift ? "priced_gift" : "priced"};
     rc = db_exec(hc->db,
-                     "INSERT INTO effects (event_id, item, kind, attempt, handled_by)"
-                     " VALUES ($1::uuid, $2, $3, 1, 'handler_test')",
-                     3, params, NULL, NULL, err);
+                 "INSERT INTO effects (event_id, item, kind, attempt, handled_by)"
+                 " VALUES ($1::uuid, $2, $3, 1, 'handler_test')",
+                 3, params, NULL, NULL, err);
     if (rc < 0)
         return rc;
     struct probe_item_handled out = {0};
@@ -122,8 +129,8 @@ static struct handler_test *start(void)
 }
 
 /* What a route does: the domain event, mapped, into the outbox in its own transaction. */
-static int produce(struct handler_test *t, const struct probe_domain_event *ev, char id[UUID7_STR_LEN],
-                   struct err *err)
+static int produce(struct handler_test *t, const struct probe_domain_event *ev,
+                   char id[UUID7_STR_LEN], struct err *err)
 {
     struct db *db = handler_test_db(t);
     char correlation[UUID7_STR_LEN];
@@ -162,16 +169,17 @@ static void test_an_event_added_the_documented_way_is_published_and_handled(void
     /* The outbox row, as the relay would publish it. */
     static char body[4096];
     const char *params[] = {id};
-    assert_int_equal(db_exec(handler_test_db(t), "SELECT payload::text FROM outbox WHERE id = $1", 1,
-                             params, take_payload, body, &err),
+    assert_int_equal(db_exec(handler_test_db(t), "SELECT payload::text FROM outbox WHERE id = $1",
+                             1, params, take_payload, body, &err),
                      1);
     assert_non_null(strstr(body, "\"price_cents\": 1250"));
     assert_null(strstr(body, "currency")); /* an empty optional string is left out */
 
     assert_int_equal(handler_test_deliver(t, body), 0);
     assert_string_equal(handler_test_sent_id(t), id);
-    assert_int_equal(handler_test_count(t, "SELECT count(*) FROM effects WHERE item = $1 AND"
-                                           " kind = 'priced_gift'",
+    assert_int_equal(handler_test_count(t,
+                                        "SELECT count(*) FROM effects WHERE item = $1 AND"
+                                        " kind = 'priced_gift'",
                                         ev.name),
                      1);
     struct probe_item_handled handled;
@@ -179,7 +187,8 @@ static void test_an_event_added_the_documented_way_is_published_and_handled(void
     assert_string_equal(handled.item, ev.name);
 
     assert_int_equal(handler_test_redeliver(t), CONSUMER_DUPLICATE);
-    assert_int_equal(handler_test_count(t, "SELECT count(*) FROM effects WHERE item = $1", ev.name), 1);
+    assert_int_equal(handler_test_count(t, "SELECT count(*) FROM effects WHERE item = $1", ev.name),
+                     1);
 
     /* A domain event that stays inside publishes nothing. */
     ev.kind = PROBE_DOMAIN_LOOKED_AT;

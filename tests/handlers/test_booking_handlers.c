@@ -33,11 +33,12 @@ static void test_debited_stock_confirms_a_pending_booking_once(void **state)
     const char *params[] = {booking_id, user_id, o.offering_id};
     struct err err;
     err_clear(&err);
-    assert_int_equal(db_exec(handler_test_db(t),
-                             "INSERT INTO bookings (id, user_id, offering_id, quantity, amount_cents,"
-                             " deadline) VALUES ($1, $2, $3, 2, 500, now() + interval '1 hour')",
-                             3, params, NULL, NULL, &err),
-                     1);
+    assert_int_equal(
+        db_exec(handler_test_db(t),
+                "INSERT INTO bookings (id, user_id, offering_id, quantity, amount_cents,"
+                " deadline) VALUES ($1, $2, $3, 2, 500, now() + interval '1 hour')",
+                3, params, NULL, NULL, &err),
+        1);
 
     struct inventory_stock_debited d = {.quantity = 2};
     memcpy(d.booking_id, booking_id, sizeof(d.booking_id));
@@ -48,8 +49,9 @@ static void test_debited_stock_confirms_a_pending_booking_once(void **state)
     assert_string_equal(confirmed.booking_id, booking_id);
     assert_string_equal(confirmed.user_id, user_id);
     assert_int_equal(confirmed.amount_cents, 500);
-    assert_int_equal(handler_test_count(t, "SELECT count(*) FROM bookings WHERE id = $1 AND"
-                                           " status = 'confirmed'",
+    assert_int_equal(handler_test_count(t,
+                                        "SELECT count(*) FROM bookings WHERE id = $1 AND"
+                                        " status = 'confirmed'",
                                         booking_id),
                      1);
 

@@ -32,7 +32,8 @@ static void test_reservations_never_take_more_than_the_capacity(void **state)
     uuid7_generate(o.provider_id);
     snprintf(o.name, sizeof(o.name), "%s", "kayak tour");
     assert_int_equal(handler_test_send(t, &SERVICECATALOG_OFFERING_PUBLISHED, &o, sizeof(o)), 0);
-    assert_int_equal(handler_test_published(t, NULL), 0); /* stock opened: inventory's own business */
+    assert_int_equal(handler_test_published(t, NULL),
+                     0); /* stock opened: inventory's own business */
 
     struct booking_booking_created first, second;
     booking_of(&first, o.offering_id, 2);
@@ -47,9 +48,9 @@ static void test_reservations_never_take_more_than_the_capacity(void **state)
     struct inventory_stock_reservation_failed refused;
     handler_test_take(t, &INVENTORY_STOCK_RESERVATION_FAILED, 0, &refused, sizeof(refused));
     assert_string_equal(refused.reason, "insufficient_stock");
-    assert_int_equal(handler_test_count(t, "SELECT available FROM stock WHERE offering_id = $1",
-                                        o.offering_id),
-                     1);
+    assert_int_equal(
+        handler_test_count(t, "SELECT available FROM stock WHERE offering_id = $1", o.offering_id),
+        1);
     handler_test_stop(t);
 }
 

@@ -51,9 +51,9 @@ static void test_a_reserved_booking_within_the_limit_is_charged_once(void **stat
     /* The same reservation again: the inbox has it, nothing runs, nothing is published. */
     assert_int_equal(handler_test_redeliver(t), CONSUMER_DUPLICATE);
     assert_int_equal(handler_test_published(t, NULL), 0);
-    assert_int_equal(handler_test_count(t, "SELECT count(*) FROM payments WHERE booking_id = $1",
-                                        b.booking_id),
-                     1);
+    assert_int_equal(
+        handler_test_count(t, "SELECT count(*) FROM payments WHERE booking_id = $1", b.booking_id),
+        1);
     handler_test_stop(t);
 }
 

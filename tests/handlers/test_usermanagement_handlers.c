@@ -31,10 +31,11 @@ static void test_a_registered_provider_grants_its_owner_the_role(void **state)
     const char *params[] = {user_id};
     struct err err;
     err_clear(&err);
-    assert_int_equal(db_exec(handler_test_db(t),
-                             "INSERT INTO users (id, email, name) VALUES ($1, 'ann@example.org', 'Ann')",
-                             1, params, NULL, NULL, &err),
-                     1);
+    assert_int_equal(
+        db_exec(handler_test_db(t),
+                "INSERT INTO users (id, email, name) VALUES ($1, 'ann@example.org', 'Ann')", 1,
+                params, NULL, NULL, &err),
+        1);
     struct servicecatalog_provider_registered p;
     provider_of(&p, user_id);
     assert_int_equal(handler_test_send(t, &SERVICECATALOG_PROVIDER_REGISTERED, &p, sizeof(p)), 0);

@@ -29,7 +29,7 @@ struct handler_test {
     char *body;                  /* the last body delivered */
     char sent_id[UUID7_STR_LEN]; /* its id */
     char error[ERR_MSG_MAX];
-    json_t *published;           /* the CloudEvents the last delivery published */
+    json_t *published; /* the CloudEvents the last delivery published */
 };
 
 static void require(int rc, const struct err *err, const char *what)
@@ -151,7 +151,8 @@ static void collect_published(struct handler_test *t, int64_t outbox_before, int
                  (long long)added, json_array_size(t->published), t->sent_id);
     size_t i;
     json_t *ev;
-    json_array_foreach(t->published, i, ev) {
+    json_array_foreach(t->published, i, ev)
+    {
         const char *cid = json_string_value(json_object_get(ev, "correlationid"));
         if (!cid || strcmp(cid, correlation) != 0)
             fail_msg("handler_test: '%s' published with correlation id '%s', not '%s'",
@@ -213,8 +214,9 @@ int handler_test_send(struct handler_test *t, const struct contract_event *ev, c
     uuid7_generate(correlation);
     struct envelope env;
     envelope_init(&env);
-    require(envelope_build(&env, ev->publisher, ev->type, ev->version, json, correlation, NULL, &err),
-            &err, "build the event");
+    require(
+        envelope_build(&env, ev->publisher, ev->type, ev->version, json, correlation, NULL, &err),
+        &err, "build the event");
     char *body = envelope_serialize(&env, &err);
     envelope_release(&env);
     if (!body)
@@ -238,7 +240,8 @@ size_t handler_test_published(const struct handler_test *t, const struct contrac
 {
     size_t n = 0, i;
     json_t *e;
-    json_array_foreach(t->published, i, e) {
+    json_array_foreach(t->published, i, e)
+    {
         if (!ev || strcmp(json_string_value(json_object_get(e, "type")), ev->type) == 0)
             n++;
     }
@@ -250,7 +253,8 @@ void handler_test_take(const struct handler_test *t, const struct contract_event
 {
     size_t k;
     json_t *e;
-    json_array_foreach(t->published, k, e) {
+    json_array_foreach(t->published, k, e)
+    {
         if (strcmp(json_string_value(json_object_get(e, "type")), ev->type) != 0)
             continue;
         if (i-- > 0)
