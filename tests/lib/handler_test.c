@@ -14,6 +14,7 @@
 #include "common/envelope.h"
 #include "common/migrate.h"
 #include "common/outbox.h"
+#include "common/trace.h"
 #include "common/uuid7.h"
 
 #include <stdio.h>
@@ -133,7 +134,7 @@ static int collect(void *ctx, const struct db_row *row, struct err *err)
  * newer rows sort last), and checks it was published the way handlers must.
  */
 static void collect_published(struct handler_test *t, int64_t outbox_before, int64_t caused_before,
-                              const char *correlation)
+                              const char *correlation, const char *traceparent)
 {
     json_array_clear(t->published);
     const char *params[] = {t->sent_id};
@@ -157,6 +158,12 @@ static void collect_published(struct handler_test *t, int64_t outbox_before, int
         if (!cid || strcmp(cid, correlation) != 0)
             fail_msg("handler_test: '%s' published with correlation id '%s', not '%s'",
                      json_string_value(json_object_get(ev, "type")), cid ? cid : "", correlation);
+        /* "00-<trace id>-<span id>-<flags>": the same trace, a span of its own. */
+        const char *tp = json_string_value(json_object_get(ev, "traceparent"));
+        if (traceparent[0] &&
+            (!tp || strncmp(tp, traceparent, 36) != 0 || strcmp(tp, traceparent) == 0))
+            fail_msg("handler_test: '%s' published with traceparent '%s', not a new span of '%s'",
+                     json_string_value(json_object_get(ev, "type")), tp ? tp : "", traceparent);
     }
 }
 
@@ -172,10 +179,12 @@ int handler_test_deliver(struct handler_test *t, const char *body)
     struct err err;
     err_clear(&err);
     char correlation[ENVELOPE_REF_MAX] = "";
+    char traceparent[TRACE_PARENT_LEN] = "";
     t->sent_id[0] = '\0';
     if (envelope_parse(&ev, body, strlen(body), &err) == 0) {
         snprintf(t->sent_id, sizeof(t->sent_id), "%s", ev.id);
         snprintf(correlation, sizeof(correlation), "%s", ev.correlation_id);
+        snprintf(traceparent, sizeof(traceparent), "%s", ev.traceparent);
     }
     envelope_release(&ev);
     int64_t before = handler_test_count(t, "SELECT count(*) FROM outbox", NULL);
@@ -187,7 +196,7 @@ int handler_test_deliver(struct handler_test *t, const char *body)
     int rc = consumer_handle_one(t->db, t->def->name, t->def->subscriptions, t->def->nsubscriptions,
                                  t->def->app, body, strlen(body), &err);
     snprintf(t->error, sizeof(t->error), "%s", rc < 0 ? err.msg : "");
-    collect_published(t, before, caused_before, correlation);
+    collect_published(t, before, caused_before, correlation, traceparent);
     return rc;
 }
 
@@ -217,6 +226,11 @@ int handler_test_send(struct handler_test *t, const struct contract_event *ev, c
     require(
         envelope_build(&env, ev->publisher, ev->type, ev->version, json, correlation, NULL, &err),
         &err, "build the event");
+    struct trace_context trace; /* as an HTTP request would start it */
+    char traceparent[TRACE_PARENT_LEN];
+    trace_start(&trace);
+    trace_format(&trace, traceparent);
+    require(envelope_set_traceparent(&env, traceparent, &err), &err, "set the traceparent");
     char *body = envelope_serialize(&env, &err);
     envelope_release(&env);
     if (!body)

@@ -19,9 +19,9 @@
  * (unique to the run, dropped by handler_test_stop), so tests never see each
  * other's rows, and fills the context's config with its defaults (and the
  * environment's values). Every event a handler publishes is checked on the
- * way out: it carries the sent event's correlation id and, as causation id,
- * the sent event's id (handler_publish / handler_origin), and its data
- * passes its contract. Anything wrong in the setup fails the test (cmocka).
+ * way out: it carries the sent event's correlation id, the sent event's id as
+ * causation id and a new span of the sent event's trace (handler_publish /
+ * handler_origin), and its data passes its contract. Anything wrong in the setup fails the test (cmocka).
  * Needs DATABASE_URL (tests/run.sh exports it).
  */
 #ifndef HANDLER_TEST_H
@@ -51,7 +51,7 @@ void handler_test_stop(struct handler_test *t);
 
 /*
  * Sends one event of ev's contract with data (a struct of ev, size = sizeof
- * *data), from ev's publisher, with a fresh id and correlation id. Returns
+ * *data), from ev's publisher, with a fresh id, correlation id and trace. Returns
  * what the consumer path answered: 0, CONSUMER_DUPLICATE, or the negative
  * code the handler (or a check) returned; handler_test_error says why.
  */
