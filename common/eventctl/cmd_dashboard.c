@@ -423,7 +423,7 @@ static int route_get_messages(const struct http_request *req, struct http_respon
  * Checks the correlation id and finds the schemas. Returns 1 to go on; 0 when
  * resp holds the reply (400, or an error), or ERR_NOMEM.
  */
-static int trace_start(const struct http_request *req, struct http_response *resp,
+static int trace_request_start(const struct http_request *req, struct http_response *resp,
                        const struct service_def *schemas[CTL_CONTEXTS_MAX], size_t *n)
 {
     const char *cid = req->params[0];
@@ -447,7 +447,7 @@ static int route_get_trace(const struct http_request *req, struct http_response 
     (void)app;
     const struct service_def *schemas[CTL_CONTEXTS_MAX];
     size_t nschemas = 0;
-    int rc = trace_start(req, resp, schemas, &nschemas);
+    int rc = trace_request_start(req, resp, schemas, &nschemas);
     if (rc <= 0)
         return rc;
     const char *cid = req->params[0];
@@ -469,7 +469,7 @@ static int reply_trace_text(const struct http_request *req, struct http_response
 {
     const struct service_def *schemas[CTL_CONTEXTS_MAX];
     size_t nschemas = 0;
-    int rc = trace_start(req, resp, schemas, &nschemas);
+    int rc = trace_request_start(req, resp, schemas, &nschemas);
     if (rc <= 0)
         return rc;
     const char *cid = req->params[0];

@@ -150,11 +150,16 @@ const struct subscription *subscription_find(const struct subscription *subs, si
     return NULL;
 }
 
-int handler_publish(struct handler_ctx *hc, const char *type, int version, json_t *data,
-                    struct err *err)
+const struct outbox_origin *handler_origin(struct handler_ctx *hc)
 {
-    return outbox_publish(hc->db, hc->context, type, version, data, hc->ev->correlation_id,
-                          hc->ev->id, NULL, err);
+    hc->origin = (struct outbox_origin){hc->db, hc->ev->correlation_id, hc->ev->id};
+    return &hc->origin;
+}
+
+int handler_publish(struct handler_ctx *hc, const struct contract_event *ev, const void *data,
+                    size_t size, struct err *err)
+{
+    return outbox_publish(handler_origin(hc), ev, data, size, NULL, err);
 }
 
 /* ---- dead letters ----------------------------------------------------------- */
@@ -379,7 +384,8 @@ static int handle_in_transaction(struct consumer *c, const struct subscription *
     struct trace_context span;
     if (own_span)
         trace_begin(ev->traceparent, &span);
-    struct handler_ctx hc = {c->db, ev, c->context, c->cfg.app, attempt};
+    struct handler_ctx hc = {
+        .db = c->db, .ev = ev, .context = c->context, .app = c->cfg.app, .attempt = attempt};
     rc = sub->handler(&hc, err);
     if (own_span)
         trace_set_current(NULL);
@@ -388,6 +394,47 @@ static int handle_in_transaction(struct consumer *c, const struct subscription *
     if (rc == 0 && expected)
         rc = inbox_mark_processed(c->db, ev->id, c->context, err);
     return rc;
+}
+
+/* The checks prepare() makes of a delivery's event, for consumer_handle_one. */
+static const struct subscription *check_event(const struct envelope *ev,
+                                              const struct subscription *subs, size_t nsubs,
+                                              struct err *err)
+{
+    const struct subscription *sub = subscription_find(subs, nsubs, ev->type);
+    if (!sub)
+        err_set(err, ERR_INVALID, "unknown event type '%s'", ev->type);
+    else if (ev->version != sub->event->version)
+        err_set(err, ERR_INVALID, "unknown version %d of '%s'", ev->version, ev->type);
+    else if (strcmp(envelope_context(ev), sub->event->publisher) != 0)
+        err_set(err, ERR_INVALID, "source '%s' does not publish '%s'", ev->source, ev->type);
+    else if (contract_validate(sub->event, ev->data, err) == 0)
+        return sub;
+    return NULL;
+}
+
+int consumer_handle_one(struct db *db, const char *context, const struct subscription *subs,
+                        size_t nsubs, void *app, const char *body, size_t len, struct err *err)
+{
+    struct envelope ev;
+    envelope_init(&ev);
+    int rc = envelope_parse(&ev, body, len, err);
+    const struct subscription *sub = rc ? NULL : check_event(&ev, subs, nsubs, err);
+    if (rc == 0 && !sub)
+        rc = err->code;
+    struct consumer c = {0}; /* what handle_in_transaction reads: db, context, app */
+    c.db = db;
+    c.cfg.app = app;
+    snprintf(c.context, sizeof(c.context), "%s", context);
+    if (sub && (rc = db_begin(db, err)) == 0) {
+        rc = handle_in_transaction(&c, sub, &ev, body, NULL, 1, err);
+        if (rc == 0)
+            rc = db_commit(db, err);
+        else
+            db_rollback(db);
+    }
+    envelope_release(&ev);
+    return rc == HANDLED_ELSEWHERE ? CONSUMER_DUPLICATE : rc;
 }
 
 static void observe_handled(struct consumer *c, const struct envelope *ev, int64_t t0)

@@ -51,18 +51,26 @@ int outbox_enqueue(struct db *db, const struct envelope *ev, struct err *err)
     return rc < 0 ? rc : 0;
 }
 
-int outbox_publish(struct db *db, const char *context, const char *type, int version, json_t *data,
-                   const char *correlation_id, const char *causation_id, char *id_out,
-                   struct err *err)
+int outbox_publish(const struct outbox_origin *from, const struct contract_event *ev,
+                   const void *data, size_t size, char *id_out, struct err *err)
 {
-    struct envelope ev;
-    envelope_init(&ev);
-    int rc = envelope_build(&ev, context, type, version, data, correlation_id, causation_id, err);
+    json_t *json = NULL;
+    int rc = contract_encode(ev, data, size, &json, err);
     if (rc == 0)
-        rc = outbox_enqueue(db, &ev, err);
+        rc = contract_validate(ev, json, err);
+    if (rc) {
+        json_decref(json);
+        return rc;
+    }
+    struct envelope env;
+    envelope_init(&env);
+    rc = envelope_build(&env, ev->publisher, ev->type, ev->version, json, from->correlation_id,
+                        from->causation_id, err);
+    if (rc == 0)
+        rc = outbox_enqueue(from->db, &env, err);
     if (rc == 0 && id_out)
-        memcpy(id_out, ev.id, sizeof(ev.id));
-    envelope_release(&ev);
+        memcpy(id_out, env.id, sizeof(env.id));
+    envelope_release(&env);
     return rc;
 }
 

@@ -23,13 +23,13 @@
 /* Expires one locked booking: status, booking.booking.expired, history entry. */
 static int expire_one(struct db *db, struct booking_store_overdue *o, struct err *err)
 {
-    struct booking_domain_event ev;
+    struct booking_event ev;
     char event_id[UUID7_STR_LEN];
     int rc = booking_expire(&o->booking, BOOKING_BOOKING_EXPIRED_TYPE, &ev, err);
     if (!rc)
         rc = booking_store_update_status(db, &o->booking, err);
     if (rc > 0)
-        rc = booking_events_publish(db, &ev, o->correlation_id, NULL, event_id, err);
+        rc = booking_events_publish(&(struct outbox_origin){db, o->correlation_id, NULL}, &ev, event_id, err);
     if (!rc)
         rc = booking_store_append_history(db, &ev, event_id, err);
     if (rc < 0)

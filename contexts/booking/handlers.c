@@ -100,7 +100,7 @@ static bool late_for_expired(struct handler_ctx *hc, const struct booking *b)
  * status (when it changed), the history entry, and the integration event
  * events.c maps it to (caused by the handled event, in its correlation).
  */
-static int record(struct handler_ctx *hc, const struct booking_domain_event *ev,
+static int record(struct handler_ctx *hc, const struct booking_event *ev,
                   bool status_changed, struct err *err)
 {
     int rc = 0;
@@ -109,7 +109,7 @@ static int record(struct handler_ctx *hc, const struct booking_domain_event *ev,
     if (rc >= 0)
         rc = booking_store_append_history(hc->db, ev, hc->ev->id, err);
     if (rc >= 0)
-        rc = booking_events_publish(hc->db, ev, hc->ev->correlation_id, hc->ev->id, NULL, err);
+        rc = booking_events_publish(handler_origin(hc), ev, NULL, err);
     return rc < 0 ? rc : 0;
 }
 
@@ -122,7 +122,7 @@ static int record(struct handler_ctx *hc, const struct booking_domain_event *ev,
 static int on_servicecatalog_offering_published(struct handler_ctx *hc, struct err *err)
 {
     struct servicecatalog_offering_published in;
-    int rc = servicecatalog_offering_published_decode(hc->ev->data, &in, err);
+    int rc = contract_decode(&SERVICECATALOG_OFFERING_PUBLISHED, hc->ev->data, &in, sizeof(in), err);
     if (rc)
         return rc;
     rc = booking_store_put_offering(hc->db, in.offering_id, in.price_cents, err);
@@ -140,8 +140,8 @@ static int on_inventory_stock_debited(struct handler_ctx *hc, struct err *err)
 {
     struct inventory_stock_debited in;
     struct booking b;
-    struct booking_domain_event ev;
-    int rc = inventory_stock_debited_decode(hc->ev->data, &in, err);
+    struct booking_event ev;
+    int rc = contract_decode(&INVENTORY_STOCK_DEBITED, hc->ev->data, &in, sizeof(in), err);
     if (!rc)
         rc = lock_booking(hc, in.booking_id, &b, err);
     if (!rc && late_for_expired(hc, &b))
@@ -162,8 +162,8 @@ static int on_inventory_stock_reservation_failed(struct handler_ctx *hc, struct 
 {
     struct inventory_stock_reservation_failed in;
     struct booking b;
-    struct booking_domain_event ev;
-    int rc = inventory_stock_reservation_failed_decode(hc->ev->data, &in, err);
+    struct booking_event ev;
+    int rc = contract_decode(&INVENTORY_STOCK_RESERVATION_FAILED, hc->ev->data, &in, sizeof(in), err);
     if (!rc)
         rc = lock_booking(hc, in.booking_id, &b, err);
     if (!rc && late_for_expired(hc, &b))
@@ -186,8 +186,8 @@ static int on_payment_payment_failed(struct handler_ctx *hc, struct err *err)
 {
     struct payment_payment_failed in;
     struct booking b;
-    struct booking_domain_event ev;
-    int rc = payment_payment_failed_decode(hc->ev->data, &in, err);
+    struct booking_event ev;
+    int rc = contract_decode(&PAYMENT_PAYMENT_FAILED, hc->ev->data, &in, sizeof(in), err);
     if (!rc)
         rc = lock_booking(hc, in.booking_id, &b, err);
     if (!rc && late_for_expired(hc, &b))
@@ -210,8 +210,8 @@ static int on_inventory_stock_released(struct handler_ctx *hc, struct err *err)
 {
     struct inventory_stock_released in;
     struct booking b;
-    struct booking_domain_event ev;
-    int rc = inventory_stock_released_decode(hc->ev->data, &in, err);
+    struct booking_event ev;
+    int rc = contract_decode(&INVENTORY_STOCK_RELEASED, hc->ev->data, &in, sizeof(in), err);
     if (!rc)
         rc = lock_booking(hc, in.booking_id, &b, err);
     if (!rc)
@@ -231,8 +231,8 @@ static int on_notification_notification_sent(struct handler_ctx *hc, struct err 
 {
     struct notification_notification_sent in;
     struct booking b;
-    struct booking_domain_event ev;
-    int rc = notification_notification_sent_decode(hc->ev->data, &in, err);
+    struct booking_event ev;
+    int rc = contract_decode(&NOTIFICATION_NOTIFICATION_SENT, hc->ev->data, &in, sizeof(in), err);
     if (rc)
         return rc;
     if (strncmp(in.kind, BOOKING_NOTIFICATION_PREFIX, strlen(BOOKING_NOTIFICATION_PREFIX)) != 0)
@@ -255,8 +255,8 @@ static int on_payment_payment_refunded(struct handler_ctx *hc, struct err *err)
 {
     struct payment_payment_refunded in;
     struct booking b;
-    struct booking_domain_event ev;
-    int rc = payment_payment_refunded_decode(hc->ev->data, &in, err);
+    struct booking_event ev;
+    int rc = contract_decode(&PAYMENT_PAYMENT_REFUNDED, hc->ev->data, &in, sizeof(in), err);
     if (!rc)
         rc = lock_booking(hc, in.booking_id, &b, err);
     if (!rc)

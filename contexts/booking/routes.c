@@ -79,7 +79,7 @@ static int route_post_bookings(const struct http_request *req, struct http_respo
     const char *user_id = NULL, *offering_id = NULL;
     int64_t quantity = 0, price_cents = 0;
     struct booking b;
-    struct booking_domain_event ev;
+    struct booking_event ev;
     char id[UUID7_STR_LEN], event_id[UUID7_STR_LEN];
     struct db *db = service_db(req);
     memset(&b, 0, sizeof(b));
@@ -123,7 +123,7 @@ static int route_post_bookings(const struct http_request *req, struct http_respo
     if (!rc)
         rc = booking_store_insert(db, &b, cfg->timeout_ms, req->correlation_id, &err);
     if (rc > 0)
-        rc = booking_events_publish(db, &ev, req->correlation_id, NULL, event_id, &err);
+        rc = booking_events_publish(&(struct outbox_origin){db, req->correlation_id, NULL}, &ev, event_id, &err);
     if (!rc)
         rc = booking_store_append_history(db, &ev, event_id, &err);
     if (rc > 0)

@@ -160,7 +160,7 @@ int booking_store_update_status(struct db *db, const struct booking *b, struct e
     return rc;
 }
 
-int booking_store_append_history(struct db *db, const struct booking_domain_event *ev,
+int booking_store_append_history(struct db *db, const struct booking_event *ev,
                                  const char *event_id, struct err *err)
 {
     const char *params[] = {ev->booking.id, booking_status_name(ev->booking.status), ev->cause,

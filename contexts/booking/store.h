@@ -79,7 +79,7 @@ int booking_store_update_status(struct db *db, const struct booking *b, struct e
  * integration event. Returns 1, or ERR_CONFLICT when this event is already
  * in this booking's history.
  */
-int booking_store_append_history(struct db *db, const struct booking_domain_event *ev,
+int booking_store_append_history(struct db *db, const struct booking_event *ev,
                                  const char *event_id, struct err *err);
 
 /* One history entry as read back; valid during the callback only. */

@@ -14,12 +14,9 @@
  */
 #include "inventory/events.h"
 
-#include "common/outbox.h"
 #include "inventory/contract/inventory_contract.h"
 
 #include <stdio.h>
-
-#define INVENTORY_CONTEXT "inventory"
 
 const char *inventory_events_refusal_reason(enum stock_refusal refusal)
 {
@@ -30,9 +27,19 @@ const char *inventory_events_refusal_reason(enum stock_refusal refusal)
     return "unknown";
 }
 
-/* Builds the contract data of ev, naming it in *type and *version. NULL: not published. */
-static json_t *to_integration(const struct stock_event *ev, const char **type, int *version)
+/* Every inventory event names the booking, the offering and a quantity. */
+#define COPY_IDS(dst, ev)                                                                      \
+    do {                                                                                       \
+        snprintf((dst).booking_id, sizeof((dst).booking_id), "%s", (ev)->booking_id);         \
+        snprintf((dst).offering_id, sizeof((dst).offering_id), "%s", (ev)->offering_id);      \
+        (dst).quantity = (ev)->quantity;                                                       \
+    } while (0)
+
+int inventory_events_publish(const struct outbox_origin *from, const struct stock_event *ev,
+                             char id_out[UUID7_STR_LEN], struct err *err)
 {
+    if (id_out)
+        id_out[0] = '\0';
     switch (ev->kind) {
     case STOCK_EVENT_OPENED:
         /*
@@ -40,61 +47,30 @@ static json_t *to_integration(const struct stock_event *ev, const char **type, i
          * business. booking learns prices from servicecatalog, and nobody waits
          * for stock to exist (a booking arriving first is retried here).
          */
-        return NULL;
+        return 0;
     case STOCK_EVENT_RESERVED: {
-        struct inventory_stock_reserved out = {.quantity = ev->quantity};
-        snprintf(out.booking_id, sizeof(out.booking_id), "%s", ev->booking_id);
-        snprintf(out.offering_id, sizeof(out.offering_id), "%s", ev->offering_id);
-        *type = INVENTORY_STOCK_RESERVED_TYPE;
-        *version = INVENTORY_STOCK_RESERVED_VERSION;
-        return inventory_stock_reserved_encode(&out);
+        struct inventory_stock_reserved out = {0};
+        COPY_IDS(out, ev);
+        return outbox_publish(from, &INVENTORY_STOCK_RESERVED, &out, sizeof(out), id_out, err);
     }
     case STOCK_EVENT_RESERVATION_REFUSED: {
-        struct inventory_stock_reservation_failed out = {.quantity = ev->quantity};
-        snprintf(out.booking_id, sizeof(out.booking_id), "%s", ev->booking_id);
-        snprintf(out.offering_id, sizeof(out.offering_id), "%s", ev->offering_id);
+        struct inventory_stock_reservation_failed out = {0};
+        COPY_IDS(out, ev);
         snprintf(out.reason, sizeof(out.reason), "%s",
                  inventory_events_refusal_reason(ev->refusal));
-        *type = INVENTORY_STOCK_RESERVATION_FAILED_TYPE;
-        *version = INVENTORY_STOCK_RESERVATION_FAILED_VERSION;
-        return inventory_stock_reservation_failed_encode(&out);
+        return outbox_publish(from, &INVENTORY_STOCK_RESERVATION_FAILED, &out, sizeof(out), id_out,
+                              err);
     }
     case STOCK_EVENT_SOLD: {
-        struct inventory_stock_debited out = {.quantity = ev->quantity};
-        snprintf(out.booking_id, sizeof(out.booking_id), "%s", ev->booking_id);
-        snprintf(out.offering_id, sizeof(out.offering_id), "%s", ev->offering_id);
-        *type = INVENTORY_STOCK_DEBITED_TYPE;
-        *version = INVENTORY_STOCK_DEBITED_VERSION;
-        return inventory_stock_debited_encode(&out);
+        struct inventory_stock_debited out = {0};
+        COPY_IDS(out, ev);
+        return outbox_publish(from, &INVENTORY_STOCK_DEBITED, &out, sizeof(out), id_out, err);
     }
     case STOCK_EVENT_RELEASED: {
-        struct inventory_stock_released out = {.quantity = ev->quantity};
-        snprintf(out.booking_id, sizeof(out.booking_id), "%s", ev->booking_id);
-        snprintf(out.offering_id, sizeof(out.offering_id), "%s", ev->offering_id);
-        *type = INVENTORY_STOCK_RELEASED_TYPE;
-        *version = INVENTORY_STOCK_RELEASED_VERSION;
-        return inventory_stock_released_encode(&out);
+        struct inventory_stock_released out = {0};
+        COPY_IDS(out, ev);
+        return outbox_publish(from, &INVENTORY_STOCK_RELEASED, &out, sizeof(out), id_out, err);
     }
     }
-    return NULL;
-}
-
-int inventory_events_publish(struct db *db, const struct stock_event *evs, size_t n,
-                             const char *correlation_id, const char *causation_id, struct err *err)
-{
-    for (size_t i = 0; i < n; i++) {
-        const char *type = NULL;
-        int version = 0;
-        json_t *data = to_integration(&evs[i], &type, &version);
-        if (!data) {
-            if (type) /* an encoder failed: out of memory */
-                return err_set(err, ERR_NOMEM, "cannot encode '%s'", type);
-            continue;
-        }
-        int rc = outbox_publish(db, INVENTORY_CONTEXT, type, version, data, correlation_id,
-                                causation_id, NULL, err);
-        if (rc)
-            return rc;
-    }
-    return 0;
+    return err_set(err, ERR_INTERNAL, "unknown stock domain event kind %d", (int)ev->kind);
 }

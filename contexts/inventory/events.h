@@ -2,7 +2,8 @@
  * events.h - where inventory's domain events become integration events.
  *
  * The domain (domain/stock.c) raises struct stock_event values: in-process,
- * free to change, with internal enums. Only inventory_events_publish() turns
+ * free to change, with internal enums. Only inventory_events_publish() (the shape every context's
+ * events.c shares) turns
  * the ones other contexts care about into the published contract
  * (contract/inventory_contract.h: versioned, strings instead of enums) and
  * adds them to the outbox. Nothing else in the context builds an event.
@@ -11,21 +12,18 @@
 #define INVENTORY_EVENTS_H
 
 #include "common/err.h"
+#include "common/outbox.h"
+#include "common/uuid7.h"
 #include "inventory/domain/stock.h"
 
-#include <stddef.h>
-
-struct db;
-
 /*
- * Maps each of the n domain events in evs to its integration event, if it
- * has one, and adds it to inventory's outbox inside the caller's open
- * transaction, with correlation_id and causation_id (the handled event's
- * id). Domain events without an integration event are dropped on purpose.
- * Returns 0 or the first error (the caller rolls back).
+ * Maps ev to its integration event, if it has one, and adds it to
+ * inventory's outbox from from (a handler's handler_origin). When id_out is
+ * not NULL it gets the event's id, or "" when ev is dropped on purpose.
+ * Returns 0 or an error (the caller rolls back).
  */
-int inventory_events_publish(struct db *db, const struct stock_event *evs, size_t n,
-                             const char *correlation_id, const char *causation_id, struct err *err);
+int inventory_events_publish(const struct outbox_origin *from, const struct stock_event *ev,
+                             char id_out[UUID7_STR_LEN], struct err *err);
 
 /*
  * The contract's reason string for a refusal ("insufficient_stock"), the one

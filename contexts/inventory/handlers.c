@@ -61,7 +61,7 @@ const size_t inventory_nsubscriptions = INVENTORY_NSUBSCRIPTIONS;
 /* Publishes the domain event of one operation through the single mapping in events.c. */
 static int publish(struct handler_ctx *hc, const struct stock_event *ev, struct err *err)
 {
-    return inventory_events_publish(hc->db, ev, 1, hc->ev->correlation_id, hc->ev->id, err);
+    return inventory_events_publish(handler_origin(hc), ev, NULL, err);
 }
 
 /*
@@ -78,7 +78,7 @@ static int publish(struct handler_ctx *hc, const struct stock_event *ev, struct 
 static int on_servicecatalog_offering_published(struct handler_ctx *hc, struct err *err)
 {
     struct servicecatalog_offering_published in;
-    int rc = servicecatalog_offering_published_decode(hc->ev->data, &in, err);
+    int rc = contract_decode(&SERVICECATALOG_OFFERING_PUBLISHED, hc->ev->data, &in, sizeof(in), err);
     if (rc)
         return rc;
     struct stock s;
@@ -123,7 +123,7 @@ static int on_servicecatalog_offering_published(struct handler_ctx *hc, struct e
 static int on_booking_booking_created(struct handler_ctx *hc, struct err *err)
 {
     struct booking_booking_created in;
-    int rc = booking_booking_created_decode(hc->ev->data, &in, err);
+    int rc = contract_decode(&BOOKING_BOOKING_CREATED, hc->ev->data, &in, sizeof(in), err);
     if (rc)
         return rc;
     struct stock s;
@@ -265,7 +265,7 @@ static int settle(struct handler_ctx *hc, const char *booking_id, settle_fn fn, 
 static int on_payment_payment_succeeded(struct handler_ctx *hc, struct err *err)
 {
     struct payment_payment_succeeded in;
-    int rc = payment_payment_succeeded_decode(hc->ev->data, &in, err);
+    int rc = contract_decode(&PAYMENT_PAYMENT_SUCCEEDED, hc->ev->data, &in, sizeof(in), err);
     if (rc)
         return rc;
     return settle(hc, in.booking_id, stock_sell, err);
@@ -280,7 +280,7 @@ static int on_payment_payment_succeeded(struct handler_ctx *hc, struct err *err)
 static int on_payment_payment_failed(struct handler_ctx *hc, struct err *err)
 {
     struct payment_payment_failed in;
-    int rc = payment_payment_failed_decode(hc->ev->data, &in, err);
+    int rc = contract_decode(&PAYMENT_PAYMENT_FAILED, hc->ev->data, &in, sizeof(in), err);
     if (rc)
         return rc;
     return settle(hc, in.booking_id, stock_release, err);
@@ -302,7 +302,7 @@ static int on_payment_payment_failed(struct handler_ctx *hc, struct err *err)
 static int on_booking_booking_expired(struct handler_ctx *hc, struct err *err)
 {
     struct booking_booking_expired in;
-    int rc = booking_booking_expired_decode(hc->ev->data, &in, err);
+    int rc = contract_decode(&BOOKING_BOOKING_EXPIRED, hc->ev->data, &in, sizeof(in), err);
     if (rc)
         return rc;
     struct stock s;

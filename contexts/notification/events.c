@@ -1,7 +1,7 @@
 /*
  * events.c - domain events → integration events, in one place (see events.h).
  *
- *   NOTIFICATION_DOMAIN_SENT  →  notification.notification.sent (v1)
+ *   NOTIFICATION_EVENT_SENT  →  notification.notification.sent (v1)
  *
  * Every domain event this context raises so far matters outside, so none is
  * dropped; one that only matters inside would be ignored in the switch below,
@@ -14,41 +14,27 @@
  */
 #include "notification/events.h"
 
-#include "common/outbox.h"
 #include "notification/contract/notification_contract.h"
 
 #include <stdio.h>
 
-static int publish_sent(struct db *db, const struct notification_domain_event *ev,
-                        const char *correlation_id, const char *causation_id, struct err *err)
+int notification_events_publish(const struct outbox_origin *from,
+                                const struct notification_event *ev,
+                                char id_out[UUID7_STR_LEN], struct err *err)
 {
-    struct notification_notification_sent sent;
-    snprintf(sent.notification_id, sizeof(sent.notification_id), "%s", ev->notification_id);
-    snprintf(sent.user_id, sizeof(sent.user_id), "%s", ev->user_id);
-    snprintf(sent.kind, sizeof(sent.kind), "%s", notification_kind_name(ev->notification_kind));
-    snprintf(sent.reference_id, sizeof(sent.reference_id), "%s", ev->reference_id);
-    snprintf(sent.channel, sizeof(sent.channel), "%s", notification_channel_name(ev->channel));
-    json_t *data = notification_notification_sent_encode(&sent);
-    if (!data)
-        return err_set(err, ERR_NOMEM, "cannot encode '%s'", NOTIFICATION_NOTIFICATION_SENT_TYPE);
-    return outbox_publish(db, "notification", NOTIFICATION_NOTIFICATION_SENT_TYPE,
-                          NOTIFICATION_NOTIFICATION_SENT_VERSION, data, correlation_id,
-                          causation_id, NULL, err);
-}
-
-int notification_events_publish(struct db *db, const struct notification_domain_event *evs,
-                                size_t n, const char *correlation_id, const char *causation_id,
-                                struct err *err)
-{
-    for (size_t i = 0; i < n; i++) {
-        int rc = 0;
-        switch (evs[i].kind) {
-        case NOTIFICATION_DOMAIN_SENT:
-            rc = publish_sent(db, &evs[i], correlation_id, causation_id, err);
-            break;
-        }
-        if (rc)
-            return rc;
+    if (id_out)
+        id_out[0] = '\0';
+    switch (ev->kind) {
+    case NOTIFICATION_EVENT_SENT: {
+        struct notification_notification_sent out = {0};
+        snprintf(out.notification_id, sizeof(out.notification_id), "%s", ev->notification_id);
+        snprintf(out.user_id, sizeof(out.user_id), "%s", ev->user_id);
+        snprintf(out.kind, sizeof(out.kind), "%s", notification_kind_name(ev->notification_kind));
+        snprintf(out.reference_id, sizeof(out.reference_id), "%s", ev->reference_id);
+        snprintf(out.channel, sizeof(out.channel), "%s", notification_channel_name(ev->channel));
+        return outbox_publish(from, &NOTIFICATION_NOTIFICATION_SENT, &out, sizeof(out), id_out,
+                              err);
     }
-    return 0;
+    }
+    return err_set(err, ERR_INTERNAL, "unknown notification domain event kind %d", (int)ev->kind);
 }

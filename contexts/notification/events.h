@@ -6,20 +6,18 @@
 #define NOTIFICATION_EVENTS_H
 
 #include "common/err.h"
+#include "common/outbox.h"
+#include "common/uuid7.h"
 #include "notification/domain/notification.h"
 
-#include <stddef.h>
-
-struct db;
-
 /*
- * Maps each of the n domain events in evs that other contexts care about to
- * its integration event and adds it to the outbox, inside the caller's open
- * transaction, with correlation_id and causation_id (NULL = the correlation
- * id). Returns 0 or the first error (the caller rolls back).
+ * Maps ev to its integration event, if other contexts care about it, and
+ * adds it to the outbox from from (a handler's handler_origin). When id_out
+ * is not NULL it gets the event's id, or "" when ev stays inside. Returns 0
+ * or an error (the caller rolls back).
  */
-int notification_events_publish(struct db *db, const struct notification_domain_event *evs,
-                                size_t n, const char *correlation_id, const char *causation_id,
-                                struct err *err);
+int notification_events_publish(const struct outbox_origin *from,
+                                const struct notification_event *ev,
+                                char id_out[UUID7_STR_LEN], struct err *err);
 
 #endif

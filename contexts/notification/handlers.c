@@ -72,7 +72,7 @@ static int send_draft(struct handler_ctx *hc, struct notification *draft, struct
     char id[UUID7_STR_LEN];
     if (uuid7_generate(id))
         return err_set(err, ERR_INTERNAL, "cannot generate a notification id");
-    struct notification_domain_event ev;
+    struct notification_event ev;
     rc = notification_send(draft, id, email, &ev, err);
     if (rc)
         return rc;
@@ -85,7 +85,7 @@ static int send_draft(struct handler_ctx *hc, struct notification *draft, struct
                      notification_kind_name(draft->kind), draft->reference_id);
         return 0;
     }
-    rc = notification_events_publish(hc->db, &ev, 1, hc->ev->correlation_id, hc->ev->id, err);
+    rc = notification_events_publish(handler_origin(hc), &ev, NULL, err);
     if (rc)
         return rc;
     /* The "delivery" itself: the one line per notification, naming the address. */
@@ -104,7 +104,7 @@ static int send_draft(struct handler_ctx *hc, struct notification *draft, struct
 static int on_usermanagement_user_registered(struct handler_ctx *hc, struct err *err)
 {
     struct usermanagement_user_registered ev;
-    int rc = usermanagement_user_registered_decode(hc->ev->data, &ev, err);
+    int rc = contract_decode(&USERMANAGEMENT_USER_REGISTERED, hc->ev->data, &ev, sizeof(ev), err);
     if (rc)
         return rc;
     rc = recipient_store_insert(hc->db, ev.user_id, ev.email, err);
@@ -124,7 +124,7 @@ static int on_usermanagement_user_registered(struct handler_ctx *hc, struct err 
 static int on_usermanagement_user_role_granted(struct handler_ctx *hc, struct err *err)
 {
     struct usermanagement_user_role_granted ev;
-    int rc = usermanagement_user_role_granted_decode(hc->ev->data, &ev, err);
+    int rc = contract_decode(&USERMANAGEMENT_USER_ROLE_GRANTED, hc->ev->data, &ev, sizeof(ev), err);
     if (rc)
         return rc;
     struct notification draft;
@@ -149,7 +149,7 @@ static int on_usermanagement_user_role_granted(struct handler_ctx *hc, struct er
 static int on_booking_booking_confirmed(struct handler_ctx *hc, struct err *err)
 {
     struct booking_booking_confirmed ev;
-    int rc = booking_booking_confirmed_decode(hc->ev->data, &ev, err);
+    int rc = contract_decode(&BOOKING_BOOKING_CONFIRMED, hc->ev->data, &ev, sizeof(ev), err);
     if (rc)
         return rc;
     struct notification draft;
@@ -168,7 +168,7 @@ static int on_booking_booking_confirmed(struct handler_ctx *hc, struct err *err)
 static int on_booking_booking_rejected(struct handler_ctx *hc, struct err *err)
 {
     struct booking_booking_rejected ev;
-    int rc = booking_booking_rejected_decode(hc->ev->data, &ev, err);
+    int rc = contract_decode(&BOOKING_BOOKING_REJECTED, hc->ev->data, &ev, sizeof(ev), err);
     if (rc)
         return rc;
     struct notification draft;
@@ -186,7 +186,7 @@ static int on_booking_booking_rejected(struct handler_ctx *hc, struct err *err)
 static int on_booking_booking_cancelled(struct handler_ctx *hc, struct err *err)
 {
     struct booking_booking_cancelled ev;
-    int rc = booking_booking_cancelled_decode(hc->ev->data, &ev, err);
+    int rc = contract_decode(&BOOKING_BOOKING_CANCELLED, hc->ev->data, &ev, sizeof(ev), err);
     if (rc)
         return rc;
     struct notification draft;
@@ -204,7 +204,7 @@ static int on_booking_booking_cancelled(struct handler_ctx *hc, struct err *err)
 static int on_booking_booking_expired(struct handler_ctx *hc, struct err *err)
 {
     struct booking_booking_expired ev;
-    int rc = booking_booking_expired_decode(hc->ev->data, &ev, err);
+    int rc = contract_decode(&BOOKING_BOOKING_EXPIRED, hc->ev->data, &ev, sizeof(ev), err);
     if (rc)
         return rc;
     struct notification draft;

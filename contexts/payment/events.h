@@ -7,20 +7,18 @@
 
 #include "payment/domain/payment.h"
 
-#include "common/db.h"
 #include "common/err.h"
-
-#include <stddef.h>
+#include "common/outbox.h"
+#include "common/uuid7.h"
 
 /*
- * Maps each of the n domain events in evs that other contexts care about to
- * its contract struct, encodes it and adds it to payment's outbox inside the
- * caller's open transaction, with correlation_id and causation_id (the event
- * that caused it). Domain events nobody outside needs are dropped here.
- * Returns 0 or an error from the encoder or the outbox (nothing is then
- * worth committing: the caller rolls back).
+ * Maps ev to its integration event, if other contexts care about it, and
+ * adds it to payment's outbox from from (a handler's handler_origin). When
+ * id_out is not NULL it gets the event's id, or "" when ev is dropped here.
+ * Returns 0 or an error (nothing is then worth committing: the caller rolls
+ * back).
  */
-int payment_events_publish(struct db *db, const struct payment_domain_event *evs, size_t n,
-                           const char *correlation_id, const char *causation_id, struct err *err);
+int payment_events_publish(const struct outbox_origin *from, const struct payment_event *ev,
+                           char id_out[UUID7_STR_LEN], struct err *err);
 
 #endif

@@ -65,12 +65,12 @@ static int charge(struct handler_ctx *hc, struct payment *p, const char *reserva
                   struct err *err)
 {
     const struct payment_app *app = hc->app;
-    struct payment_domain_event ev;
+    struct payment_event ev;
     int rc = payment_charge(p, app->limit_cents, &ev, err);
     if (rc == 0)
         rc = payment_store_save_decision(hc->db, p, reservation_event_id, err);
     if (rc == 0)
-        rc = payment_events_publish(hc->db, &ev, 1, hc->ev->correlation_id, hc->ev->id, err);
+        rc = payment_events_publish(handler_origin(hc), &ev, NULL, err);
     if (rc)
         return rc;
     log_info_ev(hc->ev, "payment '%s' of booking '%s' %s: amount_cents %lld, limit %d%s%s", p->id,
@@ -88,13 +88,13 @@ static int charge(struct handler_ctx *hc, struct payment *p, const char *reserva
 static int expire(struct handler_ctx *hc, struct payment *p, const char *event_id,
                   struct err *err)
 {
-    struct payment_domain_event ev;
+    struct payment_event ev;
     int changed = payment_expire(p, &ev, err);
     if (changed <= 0)
         return changed;
     int rc = payment_store_save_expiry(hc->db, p, event_id, err);
     if (rc == 0)
-        rc = payment_events_publish(hc->db, &ev, 1, hc->ev->correlation_id, hc->ev->id, err);
+        rc = payment_events_publish(handler_origin(hc), &ev, NULL, err);
     if (rc)
         return rc;
     log_info_ev(hc->ev, "payment '%s' of expired booking '%s' %s: amount_cents %lld", p->id,
@@ -121,7 +121,7 @@ static int expire(struct handler_ctx *hc, struct payment *p, const char *event_i
 static int on_booking_booking_created(struct handler_ctx *hc, struct err *err)
 {
     struct booking_booking_created in;
-    int rc = booking_booking_created_decode(hc->ev->data, &in, err);
+    int rc = contract_decode(&BOOKING_BOOKING_CREATED, hc->ev->data, &in, sizeof(in), err);
     if (rc)
         return rc;
     char id[UUID7_STR_LEN];
@@ -136,7 +136,7 @@ static int on_booking_booking_created(struct handler_ctx *hc, struct err *err)
         return expired;
 
     struct payment p;
-    struct payment_domain_event ev;
+    struct payment_event ev;
     rc = payment_open(&p, id, in.booking_id, in.amount_cents, &ev, err);
     if (rc)
         return rc;
@@ -153,7 +153,7 @@ static int on_booking_booking_created(struct handler_ctx *hc, struct err *err)
                            in.booking_id);
         rc = payment_check_intent(&p, in.amount_cents, err);
     } else {
-        rc = payment_events_publish(hc->db, &ev, 1, hc->ev->correlation_id, hc->ev->id, err);
+        rc = payment_events_publish(handler_origin(hc), &ev, NULL, err);
     }
     if (rc)
         return rc;
@@ -192,7 +192,7 @@ static int on_booking_booking_created(struct handler_ctx *hc, struct err *err)
 static int on_inventory_stock_reserved(struct handler_ctx *hc, struct err *err)
 {
     struct inventory_stock_reserved in;
-    int rc = inventory_stock_reserved_decode(hc->ev->data, &in, err);
+    int rc = contract_decode(&INVENTORY_STOCK_RESERVED, hc->ev->data, &in, sizeof(in), err);
     if (rc)
         return rc;
     char reserved_by[PAYMENT_ID_LEN];
@@ -242,7 +242,7 @@ static int on_inventory_stock_reserved(struct handler_ctx *hc, struct err *err)
 static int on_booking_booking_expired(struct handler_ctx *hc, struct err *err)
 {
     struct booking_booking_expired in;
-    int rc = booking_booking_expired_decode(hc->ev->data, &in, err);
+    int rc = contract_decode(&BOOKING_BOOKING_EXPIRED, hc->ev->data, &in, sizeof(in), err);
     if (rc)
         return rc;
     char reserved_by[PAYMENT_ID_LEN];

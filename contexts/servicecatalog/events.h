@@ -11,27 +11,26 @@
 #ifndef SERVICECATALOG_EVENTS_H
 #define SERVICECATALOG_EVENTS_H
 
-#include "common/db.h"
 #include "common/err.h"
+#include "common/outbox.h"
+#include "common/uuid7.h"
 #include "servicecatalog/domain/offering.h"
 #include "servicecatalog/domain/provider.h"
 
-#include <stddef.h>
-
 /*
- * Maps each of the n provider domain events in evs to its integration event
- * and adds it to the outbox in db's open transaction. correlation_id is the
- * request's or the handled event's; causation_id may be NULL (then the
- * correlation id is the cause: an HTTP request). Returns 0 or a negative
- * code (nothing is half-published: the caller rolls back).
+ * Maps ev to its integration event and adds it to the outbox from from (a
+ * request's, or a handler's handler_origin). When id_out is not NULL it gets
+ * the event's id. Returns 0 or a negative code (nothing is half-published:
+ * the caller rolls back). servicecatalog has two aggregates, so the shape
+ * every context shares comes once per aggregate.
  */
-int servicecatalog_events_publish_provider(struct db *db, const struct provider_event *evs,
-                                           size_t n, const char *correlation_id,
-                                           const char *causation_id, struct err *err);
+int servicecatalog_events_publish_provider(const struct outbox_origin *from,
+                                           const struct provider_event *ev,
+                                           char id_out[UUID7_STR_LEN], struct err *err);
 
-/* The same for offering domain events. */
-int servicecatalog_events_publish_offering(struct db *db, const struct offering_event *evs,
-                                           size_t n, const char *correlation_id,
-                                           const char *causation_id, struct err *err);
+/* The same for an offering domain event. */
+int servicecatalog_events_publish_offering(const struct outbox_origin *from,
+                                           const struct offering_event *ev,
+                                           char id_out[UUID7_STR_LEN], struct err *err);
 
 #endif

@@ -42,7 +42,7 @@ const size_t servicecatalog_nsubscriptions =
 static int on_usermanagement_user_registered(struct handler_ctx *hc, struct err *err)
 {
     struct usermanagement_user_registered ev;
-    int rc = usermanagement_user_registered_decode(hc->ev->data, &ev, err);
+    int rc = contract_decode(&USERMANAGEMENT_USER_REGISTERED, hc->ev->data, &ev, sizeof(ev), err);
     if (rc)
         return rc;
     rc = known_user_store_add(hc->db, ev.user_id, hc->ev->id, err);

@@ -158,7 +158,7 @@ static int route_post_providers(const struct http_request *req, struct http_resp
     if (rc == 0)
         rc = provider_store_insert(db, &p, &err);
     if (rc == 0)
-        rc = servicecatalog_events_publish_provider(db, &ev, 1, req->correlation_id, NULL, &err);
+        rc = servicecatalog_events_publish_provider(&(struct outbox_origin){db, req->correlation_id, NULL}, &ev, NULL, &err);
     if (rc == 0)
         rc = db_commit(db, &err);
 
@@ -220,7 +220,7 @@ static int route_post_provider_activate(const struct http_request *req, struct h
     if (rc == 0)
         rc = provider_store_update_status(db, &p, &err);
     if (rc == 0)
-        rc = servicecatalog_events_publish_provider(db, &ev, 1, req->correlation_id, NULL, &err);
+        rc = servicecatalog_events_publish_provider(&(struct outbox_origin){db, req->correlation_id, NULL}, &ev, NULL, &err);
     if (rc == 0)
         rc = db_commit(db, &err);
 
@@ -276,7 +276,7 @@ static int route_post_provider_offerings(const struct http_request *req, struct 
     if (rc == 0)
         rc = offering_store_insert(db, &o, &err);
     if (rc == 0)
-        rc = servicecatalog_events_publish_offering(db, &ev, 1, req->correlation_id, NULL, &err);
+        rc = servicecatalog_events_publish_offering(&(struct outbox_origin){db, req->correlation_id, NULL}, &ev, NULL, &err);
     if (rc == 0)
         rc = db_commit(db, &err);
 

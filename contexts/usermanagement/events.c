@@ -13,66 +13,35 @@
  */
 #include "usermanagement/events.h"
 
-#include "common/outbox.h"
 #include "usermanagement/contract/usermanagement_contract.h"
 
 #include <stdio.h>
 
-#define USERMANAGEMENT_CONTEXT "usermanagement"
-
-static int publish_registered(struct db *db, const struct user_event *ev,
-                              const char *correlation_id, const char *causation_id,
-                              struct err *err)
+int usermanagement_events_publish(const struct outbox_origin *from, const struct user_event *ev,
+                                  char id_out[UUID7_STR_LEN], struct err *err)
 {
-    struct usermanagement_user_registered data;
-    snprintf(data.user_id, sizeof(data.user_id), "%s", ev->user.id);
-    snprintf(data.email, sizeof(data.email), "%s", ev->user.email);
-    snprintf(data.name, sizeof(data.name), "%s", ev->user.name);
-    json_t *json = usermanagement_user_registered_encode(&data);
-    if (!json)
-        return err_set(err, ERR_NOMEM, "cannot encode '%s'", USERMANAGEMENT_USER_REGISTERED_TYPE);
-    return outbox_publish(db, USERMANAGEMENT_CONTEXT, USERMANAGEMENT_USER_REGISTERED_TYPE,
-                          USERMANAGEMENT_USER_REGISTERED_VERSION, json, correlation_id,
-                          causation_id, NULL, err);
-}
-
-static int publish_role_granted(struct db *db, const struct user_event *ev,
-                                const char *correlation_id, const char *causation_id,
-                                struct err *err)
-{
-    struct usermanagement_user_role_granted data;
-    snprintf(data.user_id, sizeof(data.user_id), "%s", ev->user.id);
-    /* The role crosses the boundary as its name, never as the enum's number. */
-    snprintf(data.role, sizeof(data.role), "%s", user_role_name(ev->role));
-    json_t *json = usermanagement_user_role_granted_encode(&data);
-    if (!json)
-        return err_set(err, ERR_NOMEM, "cannot encode '%s'",
-                       USERMANAGEMENT_USER_ROLE_GRANTED_TYPE);
-    return outbox_publish(db, USERMANAGEMENT_CONTEXT, USERMANAGEMENT_USER_ROLE_GRANTED_TYPE,
-                          USERMANAGEMENT_USER_ROLE_GRANTED_VERSION, json, correlation_id,
-                          causation_id, NULL, err);
-}
-
-int usermanagement_events_publish(struct db *db, const struct user_events *evs,
-                                  const char *correlation_id, const char *causation_id,
-                                  struct err *err)
-{
-    for (size_t i = 0; i < evs->n; i++) {
-        const struct user_event *ev = &evs->items[i];
-        int rc = 0;
-        switch (ev->kind) {
-        case USER_EVENT_REGISTERED:
-            rc = publish_registered(db, ev, correlation_id, causation_id, err);
-            break;
-        case USER_EVENT_ROLE_GRANTED:
-            rc = publish_role_granted(db, ev, correlation_id, causation_id, err);
-            break;
-        case USER_EVENT_PROVIDER_STATUS_CHANGED:
-            /* Dropped on purpose: internal to usermanagement (see the file header). */
-            break;
-        }
-        if (rc)
-            return rc;
+    if (id_out)
+        id_out[0] = '\0';
+    switch (ev->kind) {
+    case USER_EVENT_REGISTERED: {
+        struct usermanagement_user_registered out = {0};
+        snprintf(out.user_id, sizeof(out.user_id), "%s", ev->user.id);
+        snprintf(out.email, sizeof(out.email), "%s", ev->user.email);
+        snprintf(out.name, sizeof(out.name), "%s", ev->user.name);
+        return outbox_publish(from, &USERMANAGEMENT_USER_REGISTERED, &out, sizeof(out), id_out,
+                              err);
     }
-    return 0;
+    case USER_EVENT_ROLE_GRANTED: {
+        struct usermanagement_user_role_granted out = {0};
+        snprintf(out.user_id, sizeof(out.user_id), "%s", ev->user.id);
+        /* The role crosses the boundary as its name, never as the enum's number. */
+        snprintf(out.role, sizeof(out.role), "%s", user_role_name(ev->role));
+        return outbox_publish(from, &USERMANAGEMENT_USER_ROLE_GRANTED, &out, sizeof(out), id_out,
+                              err);
+    }
+    case USER_EVENT_PROVIDER_STATUS_CHANGED:
+        /* Dropped on purpose: internal to usermanagement (see the file header). */
+        return 0;
+    }
+    return err_set(err, ERR_INTERNAL, "unknown user domain event kind %d", (int)ev->kind);
 }

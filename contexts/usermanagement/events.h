@@ -6,22 +6,17 @@
 #define USERMANAGEMENT_EVENTS_H
 
 #include "common/err.h"
+#include "common/outbox.h"
+#include "common/uuid7.h"
 #include "usermanagement/domain/user.h"
 
-#include <stddef.h>
-
-struct db;
-
 /*
- * Maps each domain event in evs that other contexts care about to its
- * contract struct and adds it to the outbox in the caller's open transaction
- * (outbox_publish). correlation_id is the request's or the handled event's;
- * causation_id is the handled event's id, or NULL in a route (then the
- * correlation id is the cause). Domain events nobody outside cares about are
- * dropped. Returns 0 or the first outbox error.
+ * Maps ev to its integration event, if other contexts care about it, and
+ * adds it to the outbox from from (a handler's handler_origin, or a
+ * request's). When id_out is not NULL it gets the event's id, or "" when ev
+ * is dropped. Returns 0 or an outbox error (the caller rolls back).
  */
-int usermanagement_events_publish(struct db *db, const struct user_events *evs,
-                                  const char *correlation_id, const char *causation_id,
-                                  struct err *err);
+int usermanagement_events_publish(const struct outbox_origin *from, const struct user_event *ev,
+                                  char id_out[UUID7_STR_LEN], struct err *err);
 
 #endif

@@ -59,8 +59,8 @@ static int save(struct handler_ctx *hc, const struct user *u, const struct user_
     if (evs->n == 0)
         return 0; /* nothing changed: nothing to write, nothing to publish */
     int rc = user_store_update(hc->db, u, err);
-    if (rc == 0)
-        rc = usermanagement_events_publish(hc->db, evs, hc->ev->correlation_id, hc->ev->id, err);
+    for (size_t i = 0; rc == 0 && i < evs->n; i++)
+        rc = usermanagement_events_publish(handler_origin(hc), &evs->items[i], NULL, err);
     return rc;
 }
 
@@ -76,7 +76,7 @@ static int save(struct handler_ctx *hc, const struct user *u, const struct user_
 static int on_servicecatalog_provider_registered(struct handler_ctx *hc, struct err *err)
 {
     struct servicecatalog_provider_registered ev;
-    int rc = servicecatalog_provider_registered_decode(hc->ev->data, &ev, err);
+    int rc = contract_decode(&SERVICECATALOG_PROVIDER_REGISTERED, hc->ev->data, &ev, sizeof(ev), err);
     if (rc)
         return rc;
     struct user u;
@@ -103,7 +103,7 @@ static int on_servicecatalog_provider_registered(struct handler_ctx *hc, struct 
 static int on_servicecatalog_provider_activated(struct handler_ctx *hc, struct err *err)
 {
     struct servicecatalog_provider_activated ev;
-    int rc = servicecatalog_provider_activated_decode(hc->ev->data, &ev, err);
+    int rc = contract_decode(&SERVICECATALOG_PROVIDER_ACTIVATED, hc->ev->data, &ev, sizeof(ev), err);
     if (rc)
         return rc;
     struct user u;

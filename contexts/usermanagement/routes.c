@@ -103,8 +103,9 @@ static int route_post_users(const struct http_request *req, struct http_response
     rc = db_begin(db, &err);
     if (rc == 0)
         rc = user_store_insert(db, &u, &err);
-    if (rc == 0)
-        rc = usermanagement_events_publish(db, &evs, req->correlation_id, NULL, &err);
+    struct outbox_origin from = {db, req->correlation_id, NULL};
+    for (size_t i = 0; rc == 0 && i < evs.n; i++)
+        rc = usermanagement_events_publish(&from, &evs.items[i], NULL, &err);
     if (rc == 0)
         rc = db_commit(db, &err);
     if (rc < 0) {

@@ -23,6 +23,7 @@
 #include "common/envelope.h"
 #include "common/migrate.h"
 #include "common/outbox.h"
+#include "probe_contract.h"
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -98,9 +99,11 @@ static void try_checkpoint(struct db *db)
 static void commit_item(struct db *db, const char *item)
 {
     struct err err;
+    struct outbox_origin from = {db, NULL, NULL};
+    struct probe_item_created data = {0};
+    snprintf(data.item, sizeof(data.item), "%s", item);
     if (db_begin(db, &err) != 0 ||
-        outbox_publish(db, "probe", "probe.item.created", 1, json_pack("{s:s}", "item", item), NULL,
-                       NULL, NULL, &err) != 0 ||
+        outbox_publish(&from, &PROBE_ITEM_CREATED, &data, sizeof(data), NULL, &err) != 0 ||
         db_commit(db, &err) != 0)
         die("business transaction", &err);
 }

@@ -15,6 +15,7 @@
 
 #include "common/envelope.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +25,37 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argv;
     fuzz_quiet_logs();
     return 0;
+}
+
+/*
+ * Data a contract accepts decodes into its struct (the rows fit their members:
+ * contract_check) and encodes back to data the contract accepts, each field
+ * as it was.
+ */
+static void check_codec(const struct contract_event *c, const json_t *data)
+{
+    struct err err;
+    err_clear(&err);
+    void *buf = malloc(c->size);
+    FUZZ_CHECK(buf != NULL, "out of memory");
+    int rc = contract_decode(c, data, buf, c->size, &err);
+    FUZZ_CHECK(rc == 0, "'%s' validates data it cannot decode: %s", c->type, err.msg);
+    json_t *again = NULL;
+    rc = contract_encode(c, buf, c->size, &again, &err);
+    FUZZ_CHECK(rc == 0, "'%s' cannot encode what it decoded: %s", c->type, err.msg);
+    rc = contract_validate(c, again, &err);
+    FUZZ_CHECK(rc == 0, "'%s' refuses what it encoded: %s", c->type, err.msg);
+    for (size_t i = 0; i < c->nfields; i++) {
+        const json_t *was = json_object_get(data, c->fields[i].name);
+        const json_t *now = json_object_get(again, c->fields[i].name);
+        bool dropped_empty = !now && json_is_string(was) && json_string_length(was) == 0;
+        FUZZ_CHECK(dropped_empty || (!was && !now) || (json_is_null(was) && !now) ||
+                       (was && now && json_equal(was, now)),
+                   "field '%s' of '%s' changed in a decode/encode round trip", c->fields[i].name,
+                   c->type);
+    }
+    json_decref(again);
+    free(buf);
 }
 
 /* The data of an accepted envelope against every published contract. */
@@ -38,6 +70,8 @@ static void validate_against_every_contract(const struct envelope *ev)
                        rc, err.msg);
             FUZZ_CHECK(rc == 0 || err.msg[0], "contract '%s' refused data without a reason",
                        (*c)->type);
+            if (rc == 0)
+                check_codec(*c, ev->data);
         }
     }
 }

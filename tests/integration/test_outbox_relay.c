@@ -8,6 +8,7 @@
 
 #include "common/inbox.h"
 #include "common/outbox.h"
+#include "probe_contract.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -15,6 +16,15 @@
 
 #define EFFECTS_OF_ITEM "SELECT count(*) FROM effects WHERE item = $1"
 #define PROBE_EFFECTS_LIKE "SELECT count(*) FROM effects WHERE item LIKE $1"
+
+/* Adds probe.item.created {item} to the outbox in db's open transaction. */
+static int publish_item(struct db *db, const char *item, char id[37], struct err *err)
+{
+    struct outbox_origin from = {db, NULL, NULL};
+    struct probe_item_created data = {0};
+    snprintf(data.item, sizeof(data.item), "%s", item);
+    return outbox_publish(&from, &PROBE_ITEM_CREATED, &data, sizeof(data), id, err);
+}
 
 static int setup(void **state)
 {
@@ -42,13 +52,40 @@ static void test_rollback_publishes_nothing(void **state)
     err_clear(&err);
     struct db *db = harness_db();
     assert_int_equal(db_begin(db, &err), 0);
-    assert_int_equal(outbox_publish(db, "probe", "probe.item.created", 1,
-                                    json_pack("{s:s}", "item", lost), NULL, NULL, id, &err), 0);
+    assert_int_equal(publish_item(db, lost, id, &err), 0);
     db_rollback(db);
     harness_commit_item(kept, NULL, id);
     assert_int_equal(harness_wait_count(EFFECTS_OF_ITEM, kept, 1, 15000), 1);
     assert_int_equal(harness_count("SELECT count(*) FROM outbox WHERE payload->'data'->>'item' = $1", lost), 0);
     assert_int_equal(harness_count(EFFECTS_OF_ITEM, lost), 0);
+}
+
+/*
+ * A producer's own contract violation fails its own transaction: the event
+ * is checked against its table before the INSERT, so a mapping that drifts
+ * from the contract is an ERR_INVALID naming the field here, never poison in
+ * a consumer, and the outbox holds nothing of it even after the commit.
+ */
+static void test_an_event_breaking_its_contract_fails_the_producer_and_is_never_inserted(
+    void **state)
+{
+    (void)state;
+    char item[64], id[37] = "";
+    testlib_unique_name(item, sizeof(item), "breaks_contract");
+    struct err err;
+    err_clear(&err);
+    struct db *db = harness_db();
+    struct outbox_origin from = {db, NULL, NULL};
+    struct probe_item_created data = {0};
+    snprintf(data.item, sizeof(data.item), "%s", item);
+    snprintf(data.behaviour, sizeof(data.behaviour), "%s", "Not A Name");
+    assert_int_equal(db_begin(db, &err), 0);
+    assert_int_equal(outbox_publish(&from, &PROBE_ITEM_CREATED, &data, sizeof(data), id, &err),
+                     ERR_INVALID);
+    assert_string_equal(err.msg, "field 'behaviour' must be a lowercase name");
+    assert_string_equal(id, "");
+    assert_int_equal(db_commit(db, &err), 0);
+    assert_int_equal(harness_count("SELECT count(*) FROM outbox WHERE payload->'data'->>'item' = $1", item), 0);
 }
 
 /* O2 and I1: a committed event is published, marked published, handled once. */
@@ -92,8 +129,7 @@ static void test_after_commit_notify_wakes_the_relay_once_committed_and_the_even
     char item[64], id[37];
     testlib_unique_name(item, sizeof(item), "after_commit");
     assert_int_equal(db_begin(db, &err), 0);
-    assert_int_equal(outbox_publish(db, "probe", "probe.item.created", 1,
-                                    json_pack("{s:s}", "item", item), NULL, NULL, id, &err), 0);
+    assert_int_equal(publish_item(db, item, id, &err), 0);
     assert_int_equal(db_wait_notify(listener, 200, &err), 0); /* nothing before the commit */
     assert_int_equal(db_commit(db, &err), 0);
     assert_int_equal(db_wait_notify(listener, 5000, &err), 1);
@@ -249,6 +285,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_rollback_publishes_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_an_event_breaking_its_contract_fails_the_producer_and_is_never_inserted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_commit_is_delivered_and_handled_once, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_after_commit_notify_wakes_the_relay_once_committed_and_the_event_is_handled_once, setup,

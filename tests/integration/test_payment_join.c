@@ -87,7 +87,7 @@ static struct payment intent_for(const char *booking_id)
     char id[PAYMENT_ID_LEN];
     assert_int_equal(uuid7_generate(id), 0);
     struct payment p;
-    struct payment_domain_event ev;
+    struct payment_event ev;
     struct err err = {0};
     assert_int_equal(payment_open(&p, id, booking_id, 4200, &ev, &err), 0);
     return p;

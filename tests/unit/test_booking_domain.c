@@ -32,7 +32,7 @@
 static struct booking pending_booking(void)
 {
     struct booking b;
-    struct booking_domain_event ev;
+    struct booking_event ev;
     struct err err;
     err_clear(&err);
     assert_int_equal(booking_create(&b, BOOKING_ID, USER_ID, OFFERING_ID, 3, 2500, CREATED, &ev, &err), 0);
@@ -43,7 +43,7 @@ static struct booking pending_booking(void)
 static struct booking final_booking(enum booking_status to)
 {
     struct booking b = pending_booking();
-    struct booking_domain_event ev;
+    struct booking_event ev;
     struct err err;
     err_clear(&err);
     int rc = -1;
@@ -74,7 +74,7 @@ static void test_create_makes_a_pending_booking_and_raises_created(void **state)
 {
     (void)state;
     struct booking b;
-    struct booking_domain_event ev;
+    struct booking_event ev;
     struct err err;
     err_clear(&err);
     assert_int_equal(booking_create(&b, BOOKING_ID, USER_ID, OFFERING_ID, 3, 2500, CREATED, &ev, &err), 0);
@@ -96,7 +96,7 @@ static void test_create_keeps_ids_lowercase(void **state)
 {
     (void)state;
     struct booking b;
-    struct booking_domain_event ev;
+    struct booking_event ev;
     struct err err;
     err_clear(&err);
     assert_int_equal(booking_create(&b, "0190B3C2-7D4E-7A01-8B2C-0123456789AB", USER_ID,
@@ -115,7 +115,7 @@ static void test_create_refuses_quantity_out_of_bounds(void **state)
         memset(&b, 0x5a, sizeof(b));
         struct booking untouched;
         memcpy(&untouched, &b, sizeof(b));
-        struct booking_domain_event ev;
+        struct booking_event ev;
         struct err err;
         err_clear(&err);
         assert_int_equal(booking_create(&b, BOOKING_ID, USER_ID, OFFERING_ID, bad[i], 100, CREATED, &ev, &err),
@@ -131,7 +131,7 @@ static void test_create_accepts_quantity_bounds(void **state)
     const int64_t good[] = {BOOKING_QUANTITY_MIN, BOOKING_QUANTITY_MAX};
     for (size_t i = 0; i < 2; i++) {
         struct booking b;
-        struct booking_domain_event ev;
+        struct booking_event ev;
         struct err err;
         err_clear(&err);
         assert_int_equal(booking_create(&b, BOOKING_ID, USER_ID, OFFERING_ID, good[i], 100, CREATED, &ev, &err), 0);
@@ -143,7 +143,7 @@ static void test_create_refuses_malformed_ids_and_cause(void **state)
 {
     (void)state;
     struct booking b;
-    struct booking_domain_event ev;
+    struct booking_event ev;
     struct err err;
     err_clear(&err);
     assert_int_equal(booking_create(&b, "short", USER_ID, OFFERING_ID, 1, 1, CREATED, &ev, &err), ERR_INVALID);
@@ -206,7 +206,7 @@ static void test_confirm_moves_pending_to_confirmed_and_raises_confirmed(void **
 {
     (void)state;
     struct booking b = pending_booking();
-    struct booking_domain_event ev;
+    struct booking_event ev;
     struct err err;
     err_clear(&err);
     assert_int_equal(booking_confirm(&b, DEBITED, &ev, &err), 0);
@@ -223,7 +223,7 @@ static void test_reject_moves_pending_to_rejected_with_reason(void **state)
 {
     (void)state;
     struct booking b = pending_booking();
-    struct booking_domain_event ev;
+    struct booking_event ev;
     struct err err;
     err_clear(&err);
     assert_int_equal(booking_reject(&b, "insufficient_stock", RESERVATION_FAILED, &ev, &err), 0);
@@ -239,7 +239,7 @@ static void test_cancel_moves_pending_to_cancelled_with_reason(void **state)
 {
     (void)state;
     struct booking b = pending_booking();
-    struct booking_domain_event ev;
+    struct booking_event ev;
     struct err err;
     err_clear(&err);
     assert_int_equal(booking_cancel(&b, BOOKING_REASON_PAYMENT_DECLINED, PAYMENT_FAILED, &ev, &err), 0);
@@ -260,7 +260,7 @@ static void test_reject_and_cancel_refuse_missing_or_long_reason(void **state)
     const char *bad[] = {NULL, "", too_long};
     for (size_t i = 0; i < 3; i++) {
         struct booking b = pending_booking();
-        struct booking_domain_event ev;
+        struct booking_event ev;
         struct err err;
         err_clear(&err);
         assert_int_equal(booking_reject(&b, bad[i], RESERVATION_FAILED, &ev, &err), ERR_INVALID);
@@ -273,7 +273,7 @@ static void test_transitions_refuse_empty_cause(void **state)
 {
     (void)state;
     struct booking b = pending_booking();
-    struct booking_domain_event ev;
+    struct booking_event ev;
     struct err err;
     err_clear(&err);
     assert_int_equal(booking_confirm(&b, "", &ev, &err), ERR_INVALID);
@@ -293,7 +293,7 @@ static void assert_final_state_refuses_everything(enum booking_status from)
         struct booking b = final_booking(from);
         struct booking before;
         memcpy(&before, &b, sizeof(b));
-        struct booking_domain_event ev, ev_before;
+        struct booking_event ev, ev_before;
         memset(&ev, 0x5a, sizeof(ev));
         memcpy(&ev_before, &ev, sizeof(ev));
         struct err err;
@@ -352,7 +352,7 @@ static void test_expire_moves_pending_to_expired_without_reason(void **state)
 {
     (void)state;
     struct booking b = pending_booking();
-    struct booking_domain_event ev;
+    struct booking_event ev;
     struct err err;
     err_clear(&err);
     assert_false(booking_is_late_for(&b));
@@ -371,7 +371,7 @@ static void test_late_debit_after_expiry_never_confirms(void **state)
     (void)state;
     /* The deadline passed while the sale was in flight: the debit arrives to an expired booking. */
     struct booking b = pending_booking();
-    struct booking_domain_event ev;
+    struct booking_event ev;
     struct err err;
     err_clear(&err);
     assert_int_equal(booking_expire(&b, EXPIRED, &ev, &err), 0);
@@ -391,7 +391,7 @@ static void test_second_transition_keeps_the_first_outcome(void **state)
     (void)state;
     /* Stock debited, then a contradicting payment failure: the booking stays confirmed. */
     struct booking b = pending_booking();
-    struct booking_domain_event ev;
+    struct booking_event ev;
     struct err err;
     err_clear(&err);
     assert_int_equal(booking_confirm(&b, DEBITED, &ev, &err), 0);
@@ -412,7 +412,7 @@ static void test_notes_are_allowed_in_every_state_and_keep_the_status(void **sta
         struct booking b = all[i] == BOOKING_PENDING ? pending_booking() : final_booking(all[i]);
         struct booking before;
         memcpy(&before, &b, sizeof(b));
-        struct booking_domain_event ev;
+        struct booking_event ev;
         struct err err;
         err_clear(&err);
 
@@ -440,7 +440,7 @@ static void test_release_before_payment_failure_then_cancel_still_works(void **s
     (void)state;
     /* Reordering: inventory.stock.released may be handled before payment.payment.failed. */
     struct booking b = pending_booking();
-    struct booking_domain_event ev;
+    struct booking_event ev;
     struct err err;
     err_clear(&err);
     assert_int_equal(booking_note_stock_released(&b, RELEASED, &ev, &err), 0);

@@ -201,14 +201,14 @@ static void test_send_moves_draft_to_sent_and_raises_sent_event(void **state)
     (void)state;
     struct err err = {0};
     struct notification n;
-    struct notification_domain_event ev;
+    struct notification_event ev;
     assert_int_equal(notification_for_booking_confirmed(BOOKING, USER, 2, 200, &n, &err), 0);
     assert_int_equal(notification_send(&n, NOTE_ID, "ann@example.org", &ev, &err), 0);
     assert_int_equal(n.status, NOTIFICATION_SENT);
     assert_string_equal(n.id, NOTE_ID);
     assert_string_equal(n.email, "ann@example.org");
 
-    assert_int_equal(ev.kind, NOTIFICATION_DOMAIN_SENT);
+    assert_int_equal(ev.kind, NOTIFICATION_EVENT_SENT);
     assert_string_equal(ev.notification_id, NOTE_ID);
     assert_string_equal(ev.user_id, USER);
     assert_int_equal(ev.notification_kind, NOTIFICATION_KIND_BOOKING_CONFIRMED);
@@ -222,11 +222,11 @@ static void test_send_twice_is_refused_as_conflict(void **state)
     (void)state;
     struct err err = {0};
     struct notification n;
-    struct notification_domain_event ev;
+    struct notification_event ev;
     assert_int_equal(notification_for_role_granted(USER, "provider", &n, &err), 0);
     assert_int_equal(notification_send(&n, NOTE_ID, "ann@example.org", &ev, &err), 0);
 
-    struct notification_domain_event ev2;
+    struct notification_event ev2;
     memset(&ev2, 0x5a, sizeof(ev2));
     assert_int_equal(notification_send(&n, NOTE_ID, "bob@example.org", &ev2, &err), ERR_CONFLICT);
     assert_non_null(strstr(err.msg, "sent already"));
@@ -239,7 +239,7 @@ static void test_send_of_nothing_is_refused_as_conflict(void **state)
     (void)state;
     struct err err = {0};
     struct notification n;
-    struct notification_domain_event ev;
+    struct notification_event ev;
     assert_int_equal(notification_for_role_granted(USER, "customer", &n, &err), 0);
     assert_int_equal(notification_send(&n, NOTE_ID, "ann@example.org", &ev, &err), ERR_CONFLICT);
     assert_int_equal(n.status, NOTIFICATION_DRAFT);
@@ -250,7 +250,7 @@ static void test_send_refuses_malformed_id_and_leaves_draft(void **state)
     (void)state;
     struct err err = {0};
     struct notification n;
-    struct notification_domain_event ev;
+    struct notification_event ev;
     assert_int_equal(notification_for_role_granted(USER, "provider", &n, &err), 0);
     assert_int_equal(notification_send(&n, "short", "ann@example.org", &ev, &err), ERR_INVALID);
     assert_int_equal(notification_send(&n, NULL, "ann@example.org", &ev, &err), ERR_INVALID);
@@ -269,7 +269,7 @@ static void test_send_refuses_a_recipient_without_address(void **state)
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         struct err err = {0};
         struct notification n;
-        struct notification_domain_event ev;
+        struct notification_event ev;
         assert_int_equal(notification_for_role_granted(USER, "provider", &n, &err), 0);
         assert_int_equal(notification_send(&n, NOTE_ID, bad[i], &ev, &err), ERR_UNPROCESSABLE);
         assert_int_equal(n.status, NOTIFICATION_DRAFT);

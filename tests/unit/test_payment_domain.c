@@ -23,7 +23,7 @@
 static struct payment intent_of(int64_t amount_cents)
 {
     struct payment p;
-    struct payment_domain_event ev;
+    struct payment_event ev;
     struct err err;
     err_clear(&err);
     assert_int_equal(payment_open(&p, PAYMENT_ID, BOOKING_ID, amount_cents, &ev, &err), 0);
@@ -116,7 +116,7 @@ static void test_open_records_an_intent_and_raises_intent_recorded(void **state)
 {
     (void)state;
     struct payment p;
-    struct payment_domain_event ev;
+    struct payment_event ev;
     struct err err;
     err_clear(&err);
     assert_int_equal(payment_open(&p, PAYMENT_ID, BOOKING_ID, 4200, &ev, &err), 0);
@@ -125,7 +125,7 @@ static void test_open_records_an_intent_and_raises_intent_recorded(void **state)
     assert_int_equal(p.amount_cents, 4200);
     assert_int_equal(p.status, PAYMENT_INTENT);
     assert_int_equal(p.reason, PAYMENT_DECLINE_NONE);
-    assert_int_equal(ev.kind, PAYMENT_DOMAIN_INTENT_RECORDED);
+    assert_int_equal(ev.kind, PAYMENT_EVENT_INTENT_RECORDED);
     assert_string_equal(ev.payment_id, PAYMENT_ID);
     assert_string_equal(ev.booking_id, BOOKING_ID);
     assert_int_equal(ev.amount_cents, 4200);
@@ -135,7 +135,7 @@ static void test_open_refuses_an_amount_out_of_bounds(void **state)
 {
     (void)state;
     struct payment p;
-    struct payment_domain_event ev;
+    struct payment_event ev;
     struct err err;
     err_clear(&err);
     assert_int_equal(payment_open(&p, PAYMENT_ID, BOOKING_ID, 0, &ev, &err), ERR_INVALID);
@@ -147,7 +147,7 @@ static void test_open_refuses_ids_that_are_not_uuids(void **state)
 {
     (void)state;
     struct payment p;
-    struct payment_domain_event ev;
+    struct payment_event ev;
     struct err err;
     err_clear(&err);
     assert_int_equal(payment_open(&p, "short", BOOKING_ID, 100, &ev, &err), ERR_INVALID);
@@ -182,13 +182,13 @@ static void test_charge_within_the_limit_succeeds_and_raises_succeeded(void **st
 {
     (void)state;
     struct payment p = intent_of(DEFAULT_LIMIT);
-    struct payment_domain_event ev;
+    struct payment_event ev;
     struct err err;
     err_clear(&err);
     assert_int_equal(payment_charge(&p, DEFAULT_LIMIT, &ev, &err), 0);
     assert_int_equal(p.status, PAYMENT_SUCCEEDED);
     assert_int_equal(p.reason, PAYMENT_DECLINE_NONE);
-    assert_int_equal(ev.kind, PAYMENT_DOMAIN_SUCCEEDED);
+    assert_int_equal(ev.kind, PAYMENT_EVENT_SUCCEEDED);
     assert_string_equal(ev.payment_id, PAYMENT_ID);
     assert_string_equal(ev.booking_id, BOOKING_ID);
     assert_int_equal(ev.amount_cents, DEFAULT_LIMIT);
@@ -199,25 +199,25 @@ static void test_charge_one_below_the_limit_succeeds(void **state)
 {
     (void)state;
     struct payment p = intent_of(DEFAULT_LIMIT - 1);
-    struct payment_domain_event ev;
+    struct payment_event ev;
     struct err err;
     err_clear(&err);
     assert_int_equal(payment_charge(&p, DEFAULT_LIMIT, &ev, &err), 0);
     assert_int_equal(p.status, PAYMENT_SUCCEEDED);
-    assert_int_equal(ev.kind, PAYMENT_DOMAIN_SUCCEEDED);
+    assert_int_equal(ev.kind, PAYMENT_EVENT_SUCCEEDED);
 }
 
 static void test_charge_above_the_limit_fails_with_limit_exceeded_and_raises_failed(void **state)
 {
     (void)state;
     struct payment p = intent_of(DEFAULT_LIMIT + 1);
-    struct payment_domain_event ev;
+    struct payment_event ev;
     struct err err;
     err_clear(&err);
     assert_int_equal(payment_charge(&p, DEFAULT_LIMIT, &ev, &err), 0);
     assert_int_equal(p.status, PAYMENT_FAILED);
     assert_int_equal(p.reason, PAYMENT_DECLINE_LIMIT_EXCEEDED);
-    assert_int_equal(ev.kind, PAYMENT_DOMAIN_FAILED);
+    assert_int_equal(ev.kind, PAYMENT_EVENT_FAILED);
     assert_string_equal(ev.payment_id, PAYMENT_ID);
     assert_string_equal(ev.booking_id, BOOKING_ID);
     assert_int_equal(ev.amount_cents, DEFAULT_LIMIT + 1);
@@ -229,14 +229,14 @@ static void test_charge_above_the_limit_fails_with_limit_exceeded_and_raises_fai
 static void assert_second_charge_refused(int64_t amount)
 {
     struct payment p = intent_of(amount);
-    struct payment_domain_event ev;
+    struct payment_event ev;
     struct err err;
     err_clear(&err);
     assert_int_equal(payment_charge(&p, DEFAULT_LIMIT, &ev, &err), 0);
     struct payment before = p;
-    struct payment_domain_event untouched;
+    struct payment_event untouched;
     memset(&untouched, 0xab, sizeof(untouched));
-    struct payment_domain_event ev2 = untouched;
+    struct payment_event ev2 = untouched;
     /* A higher limit would approve it now: the first decision still stands. */
     assert_int_equal(payment_charge(&p, PAYMENT_LIMIT_MAX, &ev2, &err), ERR_CONFLICT);
     assert_non_null(strstr(err.msg, "already"));
@@ -262,7 +262,7 @@ static void test_charge_with_an_invalid_limit_leaves_the_intent_untouched(void *
     (void)state;
     struct payment p = intent_of(100);
     struct payment before = p;
-    struct payment_domain_event ev;
+    struct payment_event ev;
     struct err err;
     err_clear(&err);
     assert_int_equal(payment_charge(&p, 0, &ev, &err), ERR_INVALID);
@@ -288,7 +288,7 @@ static void test_join_of_copies_what_the_store_found(void **state)
     assert_int_equal(j.has_intent, 0);
     assert_int_equal(j.has_reservation, 1);
     struct payment p = intent_of(100);
-    struct payment_domain_event ev;
+    struct payment_event ev;
     struct err err;
     err_clear(&err);
     assert_int_equal(payment_charge(&p, DEFAULT_LIMIT, &ev, &err), 0);
@@ -324,7 +324,7 @@ static void test_join_is_done_once_the_payment_is_decided(void **state)
     const int64_t amounts[] = {DEFAULT_LIMIT, DEFAULT_LIMIT + 1}; /* succeeded, failed */
     for (size_t i = 0; i < 2; i++) {
         struct payment p = intent_of(amounts[i]);
-        struct payment_domain_event ev;
+        struct payment_event ev;
         struct err err;
         err_clear(&err);
         assert_int_equal(payment_charge(&p, DEFAULT_LIMIT, &ev, &err), 0);
@@ -390,7 +390,7 @@ static void test_either_order_charges_exactly_once(void **state)
                     charges++;
             }
             if (charges == 1 && p.status == PAYMENT_INTENT) {
-                struct payment_domain_event ev;
+                struct payment_event ev;
                 struct err err;
                 err_clear(&err);
                 assert_int_equal(payment_charge(&p, DEFAULT_LIMIT, &ev, &err), 0);
@@ -409,13 +409,13 @@ static void test_either_order_charges_exactly_once(void **state)
 static void test_expire_voids_an_intent_and_refunds_a_charge(void **state)
 {
     (void)state;
-    struct payment_domain_event ev;
+    struct payment_event ev;
     struct err err;
     err_clear(&err);
     struct payment p = intent_of(100);
     assert_int_equal(payment_expire(&p, &ev, &err), 1);
     assert_int_equal(p.status, PAYMENT_VOIDED);
-    assert_int_equal(ev.kind, PAYMENT_DOMAIN_VOIDED);
+    assert_int_equal(ev.kind, PAYMENT_EVENT_VOIDED);
     /* A voided payment is never charged afterwards. */
     assert_int_equal(payment_charge(&p, DEFAULT_LIMIT, &ev, &err), ERR_CONFLICT);
     assert_int_equal(payment_expire(&p, &ev, &err), 0);
@@ -424,14 +424,14 @@ static void test_expire_voids_an_intent_and_refunds_a_charge(void **state)
     assert_int_equal(payment_charge(&p, DEFAULT_LIMIT, &ev, &err), 0);
     assert_int_equal(payment_expire(&p, &ev, &err), 1);
     assert_int_equal(p.status, PAYMENT_REFUNDED);
-    assert_int_equal(ev.kind, PAYMENT_DOMAIN_REFUNDED);
+    assert_int_equal(ev.kind, PAYMENT_EVENT_REFUNDED);
     assert_int_equal(ev.amount_cents, 100);
     assert_int_equal(payment_expire(&p, &ev, &err), 0);
 
     p = intent_of(DEFAULT_LIMIT + 1);
     assert_int_equal(payment_charge(&p, DEFAULT_LIMIT, &ev, &err), 0);
     struct payment before = p;
-    struct payment_domain_event ev_before = ev;
+    struct payment_event ev_before = ev;
     assert_int_equal(payment_expire(&p, &ev, &err), 0);
     assert_memory_equal(&p, &before, sizeof(p));
     assert_memory_equal(&ev, &ev_before, sizeof(ev));
@@ -444,7 +444,7 @@ static void test_expired_join_never_charges_whatever_arrives_late(void **state)
     err_clear(&err);
     /* The intent, then the expiry, then the reservation: recorded, not charged, not refused. */
     struct payment p = intent_of(100);
-    struct payment_domain_event ev;
+    struct payment_event ev;
     assert_int_equal(payment_expire(&p, &ev, &err), 1);
     struct payment_join j = join_of(&p, 0);
     j.expired = 1;
@@ -486,7 +486,7 @@ static void test_reservation_of_a_decided_payment_is_refused(void **state)
     (void)state;
     /* Decided before the join was recorded (no reservation on the row): still a second one. */
     struct payment p = intent_of(DEFAULT_LIMIT + 1);
-    struct payment_domain_event ev;
+    struct payment_event ev;
     struct err err;
     err_clear(&err);
     assert_int_equal(payment_charge(&p, DEFAULT_LIMIT, &ev, &err), 0);

@@ -29,6 +29,7 @@
 #include "common/bus.h"
 #include "common/contract.h"
 #include "common/err.h"
+#include "common/outbox.h"
 #include "common/retry.h"
 
 #include <jansson.h>
@@ -45,6 +46,7 @@ struct handler_ctx {
     const char *context;         /* the consuming context */
     void *app;                   /* the context's own state (service_def.app) */
     int attempt;                 /* 1 on the first try, 2 on the first retry, ... */
+    struct outbox_origin origin; /* private: handler_origin fills it */
 };
 
 typedef int (*handler_fn)(struct handler_ctx *hc, struct err *err);
@@ -55,12 +57,23 @@ struct subscription {
 };
 
 /*
- * Adds a follow-up event to the outbox in the handler's transaction, with the
- * handled event's correlation id and its id as causation id. Takes ownership
- * of data.
+ * The origin of the events a handler publishes: its transaction, the handled
+ * event's correlation id, and the handled event's id as causation id. The
+ * trace context needs nothing: the consumer has made the delivery's span
+ * current, and every event written meanwhile is a child span of it.
  */
-int handler_publish(struct handler_ctx *hc, const char *type, int version, json_t *data,
-                    struct err *err);
+const struct outbox_origin *handler_origin(struct handler_ctx *hc);
+
+/*
+ * Publishes a follow-up event of ev's contract from data (a struct of ev,
+ * size = sizeof *data) in the handler's transaction, from handler_origin(hc):
+ * what a handler calls, directly or through its context's events.c, so that
+ * no handler passes correlation or causation ids by hand. Returns 0,
+ * ERR_INVALID when data breaks ev's contract (nothing written), or an outbox
+ * error.
+ */
+int handler_publish(struct handler_ctx *hc, const struct contract_event *ev,
+                    const void *data, size_t size, struct err *err);
 
 /* Test seams (may be NULL): tests kill the process at the worst moments. */
 struct consumer_hooks {
@@ -109,6 +122,24 @@ bool consumer_bus_up(const struct consumer *consumer);
  * retry budget (issue 16: NServiceBus' rate limiting, Wolverine's breaker).
  */
 bool consumer_paused(const struct consumer *consumer);
+
+/* consumer_handle_one's answer when the inbox already had the event. */
+#define CONSUMER_DUPLICATE 1
+
+/*
+ * Handles one event (body: CloudEvent JSON, len bytes) the way the consumer
+ * handles a first delivery, without a broker: the checks a delivery gets
+ * (envelope, subscription, version, publisher, contract; where a delivery
+ * would be poison this answers ERR_INVALID), then one transaction on db that
+ * claims the inbox row, runs the handler of subs (its outbox writes join the
+ * transaction) and commits; a handler error rolls it back and is returned.
+ * Retries, dead letters and acks are not part of it. db's search_path is the
+ * context's schema and no transaction is open. Returns 0, CONSUMER_DUPLICATE
+ * (nothing run: no second effect), or a negative code with err filled. For
+ * tests: the handler test harness (tests/lib/handler_test.h) runs on it.
+ */
+int consumer_handle_one(struct db *db, const char *context, const struct subscription *subs,
+                        size_t nsubs, void *app, const char *body, size_t len, struct err *err);
 
 /* The subscription for type in subs, or NULL. */
 const struct subscription *subscription_find(const struct subscription *subs, size_t n,

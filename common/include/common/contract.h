@@ -1,18 +1,36 @@
 /*
- * contract.h - an integration event's data, declared once.
+ * contract.h - an integration event, declared once: its C struct and a table
+ * of rows, one per field, saying what the field is on the wire (JSON type,
+ * bounds, format) and where it lives in the struct.
  *
- * A producer declares each event type it publishes as a static const
- * struct contract_event (in contexts/<c>/contract/<c>_contract.c). That one
- * declaration validates incoming data in every consumer (a message whose
- * data breaks it is poison) and generates the event catalog (docs/events.md).
+ * A producer declares each event type it publishes as a struct and a static
+ * const struct contract_event (contexts/<c>/contract/<c>_contract.[ch]). That
+ * one declaration encodes the struct for the outbox (contract_encode),
+ * validates it there before the INSERT (outbox_publish) and again in every
+ * consumer (a message whose data breaks it is poison), decodes it into the
+ * consumer's struct (contract_decode) and generates the catalog
+ * (docs/events.md). There is no hand-written encoder or decoder.
  *
+ *   struct booking_booking_created {
+ *       char booking_id[UUID7_STR_LEN];
+ *       int64_t quantity;
+ *   };
+ *   #define ROW(m) CONTRACT_AT(struct booking_booking_created, m)
  *   static const struct contract_field created_fields[] = {
- *       {"booking_id", CONTRACT_STRING, CONTRACT_REQUIRED, CONTRACT_FORMAT_UUID, 0, 0, "the booking"},
- *       {"quantity", CONTRACT_INTEGER, CONTRACT_REQUIRED, CONTRACT_FORMAT_NONE, 1, 1000, "units"},
+ *       {"booking_id", CONTRACT_STRING, CONTRACT_REQUIRED, CONTRACT_FORMAT_UUID, 0, 0, "the booking", ROW(booking_id)},
+ *       {"quantity", CONTRACT_INTEGER, CONTRACT_REQUIRED, CONTRACT_FORMAT_NONE, 1, 1000, "units", ROW(quantity)},
  *   };
  *   const struct contract_event BOOKING_BOOKING_CREATED = {
  *       "booking.booking.created", 1, "booking", "a customer asked for units",
- *       created_fields, CONTRACT_COUNT(created_fields)};
+ *       created_fields, CONTRACT_COUNT(created_fields), sizeof(struct booking_booking_created)};
+ *
+ * The C member of a field follows from its JSON type, one kind each:
+ *   CONTRACT_STRING        char name[N]  (N counts the NUL; "" = absent when optional)
+ *   CONTRACT_INTEGER       int64_t
+ *   CONTRACT_BOOLEAN       bool
+ *   CONTRACT_STRING_ARRAY  struct contract_strings
+ * contract_check() verifies a table against that rule (the unit tests run it
+ * over every published event).
  *
  * Unknown extra fields in data are accepted (tolerant reader): a producer may
  * add optional fields without breaking consumers; anything else is a new
@@ -26,14 +44,27 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define CONTRACT_COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Where member m of struct type s lives: the last two members of a field row. */
+#define CONTRACT_AT(s, m) offsetof(s, m), sizeof(((s *)0)->m)
+
+#define CONTRACT_STRINGS_MAX 64     /* items of a string array, at most (validation and struct) */
+#define CONTRACT_STRINGS_ITEM_LEN 65 /* longest item a struct contract_strings holds, with its NUL */
+
+/* The C member of a CONTRACT_STRING_ARRAY field. */
+struct contract_strings {
+    size_t n;
+    char items[CONTRACT_STRINGS_MAX][CONTRACT_STRINGS_ITEM_LEN];
+};
 
 enum contract_type {
     CONTRACT_STRING,
     CONTRACT_INTEGER, /* a JSON integer within [min, max] */
     CONTRACT_BOOLEAN,
-    CONTRACT_STRING_ARRAY, /* an array of at most 64 strings, each within the string bounds */
+    CONTRACT_STRING_ARRAY, /* an array of at most CONTRACT_STRINGS_MAX strings, each within the string bounds */
 };
 
 enum contract_presence {
@@ -57,6 +88,8 @@ struct contract_field {
     long long min; /* integer: smallest value; string: shortest length (0 = no minimum) */
     long long max; /* integer: largest value; string: longest length (0 = 256) */
     const char *doc;
+    size_t offset; /* where the member is in the event's struct (CONTRACT_AT) */
+    size_t size;   /* and its sizeof */
 };
 
 struct contract_event {
@@ -66,6 +99,7 @@ struct contract_event {
     const char *doc;       /* one sentence: what happened */
     const struct contract_field *fields;
     size_t nfields;
+    size_t size; /* sizeof the event's C struct; 0 = validation only, no struct */
 };
 
 /*
@@ -74,6 +108,33 @@ struct contract_event {
  * integer in [1, 1000]".
  */
 int contract_validate(const struct contract_event *ev, const json_t *data, struct err *err);
+
+/*
+ * The data of ev as a new JSON object (stored in *out), read from in, a
+ * struct of ev (insize = sizeof *in). An empty optional string is left out.
+ * Does not validate (outbox_publish does). Returns 0, ERR_NOMEM, or
+ * ERR_INTERNAL when insize is not ev's struct size.
+ */
+int contract_encode(const struct contract_event *ev, const void *in, size_t insize, json_t **out,
+                    struct err *err);
+
+/*
+ * Validates data against ev (as contract_validate) and fills out, a struct of
+ * ev (outsize = sizeof *out), zeroing it first: an absent optional string is
+ * "". Bounded by the struct: a string that does not fit its member is
+ * ERR_INVALID naming the field. Returns 0, ERR_INVALID, or ERR_INTERNAL when
+ * outsize is not ev's struct size.
+ */
+int contract_decode(const struct contract_event *ev, const json_t *data, void *out, size_t outsize,
+                    struct err *err);
+
+/*
+ * Checks the table of ev against its struct: every row lies inside it and has
+ * the member kind its JSON type asks for (see the top of this file), and a
+ * string member can hold the longest value the row allows. Returns 0 or
+ * ERR_INTERNAL naming the field.
+ */
+int contract_check(const struct contract_event *ev, struct err *err);
 
 /* The contract for type in a NULL-terminated list, or NULL. */
 const struct contract_event *contract_find(const struct contract_event *const *list, const char *type);

@@ -18,6 +18,7 @@
 #ifndef COMMON_OUTBOX_H
 #define COMMON_OUTBOX_H
 
+#include "common/contract.h"
 #include "common/err.h"
 #include "common/trace.h"
 
@@ -39,12 +40,27 @@ struct envelope;
 int outbox_enqueue(struct db *db, const struct envelope *ev, struct err *err);
 
 /*
- * Builds an event and enqueues it (envelope_build + outbox_enqueue). Takes
- * ownership of data. When id_out is not NULL the new event id is copied there.
+ * Where an event is written and what caused it. A handler gets its own from
+ * handler_origin(hc) (consumer.h); a route fills one from its request.
  */
-int outbox_publish(struct db *db, const char *context, const char *type, int version, json_t *data,
-                   const char *correlation_id, const char *causation_id, char *id_out,
-                   struct err *err);
+struct outbox_origin {
+    struct db *db;              /* in the caller's open transaction */
+    const char *correlation_id; /* the flow's */
+    const char *causation_id;   /* the event that caused it; NULL: the request named by correlation_id */
+};
+
+/*
+ * Publishes one event of ev's contract from data, a struct of ev (size =
+ * sizeof *data): encodes it by ev's table (contract_encode), validates it
+ * against ev and adds it to the outbox in from's transaction (envelope_build +
+ * outbox_enqueue). Type, version and the publishing context come from ev.
+ * Data that breaks the contract is ERR_INVALID naming the field, and nothing
+ * is inserted: a producer learns of its own bug in its own transaction, not
+ * as poison in a consumer. When id_out is not NULL the new event id is copied
+ * there.
+ */
+int outbox_publish(const struct outbox_origin *from, const struct contract_event *ev,
+                   const void *data, size_t size, char *id_out, struct err *err);
 
 /* The NOTIFY channel of a context's outbox: "<context>_outbox". */
 void outbox_channel(const char *context, char *out, size_t outlen);

@@ -2,9 +2,10 @@
  * booking_contract.h - the integration events booking PUBLISHES: its public
  * contract, and the only header of booking another context may include.
  *
- * Each event has a type name, a major version, its data as a C struct, an
- * encoder and a decoder, and a contract table (common/contract.h) that
- * validates incoming data and generates docs/events.md. Names follow the type:
+ * Each event has a type name, a major version, its data as a C struct and a
+ * contract table (common/contract.h) whose rows say where each field lives in
+ * the struct: the table encodes, validates, decodes and generates
+ * docs/events.md; there is no code per event. Names follow the type:
  * booking.booking.created → BOOKING_BOOKING_CREATED, struct booking_booking_created.
  * Adding a field: optional and backwards compatible, or a new major version.
  */
@@ -12,9 +13,8 @@
 #define BOOKING_CONTRACT_H
 
 #include "common/contract.h"
-#include "common/err.h"
+#include "common/uuid7.h"
 
-#include <jansson.h>
 #include <stdint.h>
 
 /* booking.booking.created (v1): a customer asked to book units of an offering. */
@@ -23,18 +23,12 @@
 extern const struct contract_event BOOKING_BOOKING_CREATED;
 
 struct booking_booking_created {
-    char booking_id[37];
-    char user_id[37];
-    char offering_id[37];
+    char booking_id[UUID7_STR_LEN];
+    char user_id[UUID7_STR_LEN];
+    char offering_id[UUID7_STR_LEN];
     int64_t quantity;
     int64_t amount_cents;
 };
-
-/* The event data as a new JSON object (NULL when out of memory). */
-json_t *booking_booking_created_encode(const struct booking_booking_created *ev);
-
-/* Reads data that passed the contract into *out. Returns 0 or ERR_INVALID. */
-int booking_booking_created_decode(const json_t *data, struct booking_booking_created *out, struct err *err);
 
 /* booking.booking.confirmed (v1): stock was reserved, paid and debited: the booking holds. */
 #define BOOKING_BOOKING_CONFIRMED_TYPE "booking.booking.confirmed"
@@ -42,18 +36,12 @@ int booking_booking_created_decode(const json_t *data, struct booking_booking_cr
 extern const struct contract_event BOOKING_BOOKING_CONFIRMED;
 
 struct booking_booking_confirmed {
-    char booking_id[37];
-    char user_id[37];
-    char offering_id[37];
+    char booking_id[UUID7_STR_LEN];
+    char user_id[UUID7_STR_LEN];
+    char offering_id[UUID7_STR_LEN];
     int64_t quantity;
     int64_t amount_cents;
 };
-
-/* The event data as a new JSON object (NULL when out of memory). */
-json_t *booking_booking_confirmed_encode(const struct booking_booking_confirmed *ev);
-
-/* Reads data that passed the contract into *out. Returns 0 or ERR_INVALID. */
-int booking_booking_confirmed_decode(const json_t *data, struct booking_booking_confirmed *out, struct err *err);
 
 /* booking.booking.rejected (v1): not enough stock: the booking failed before payment. */
 #define BOOKING_BOOKING_REJECTED_TYPE "booking.booking.rejected"
@@ -61,17 +49,11 @@ int booking_booking_confirmed_decode(const json_t *data, struct booking_booking_
 extern const struct contract_event BOOKING_BOOKING_REJECTED;
 
 struct booking_booking_rejected {
-    char booking_id[37];
-    char user_id[37];
-    char offering_id[37];
+    char booking_id[UUID7_STR_LEN];
+    char user_id[UUID7_STR_LEN];
+    char offering_id[UUID7_STR_LEN];
     char reason[65];
 };
-
-/* The event data as a new JSON object (NULL when out of memory). */
-json_t *booking_booking_rejected_encode(const struct booking_booking_rejected *ev);
-
-/* Reads data that passed the contract into *out. Returns 0 or ERR_INVALID. */
-int booking_booking_rejected_decode(const json_t *data, struct booking_booking_rejected *out, struct err *err);
 
 /* booking.booking.cancelled (v1): payment failed: the booking was cancelled and its stock released. */
 #define BOOKING_BOOKING_CANCELLED_TYPE "booking.booking.cancelled"
@@ -79,17 +61,11 @@ int booking_booking_rejected_decode(const json_t *data, struct booking_booking_r
 extern const struct contract_event BOOKING_BOOKING_CANCELLED;
 
 struct booking_booking_cancelled {
-    char booking_id[37];
-    char user_id[37];
-    char offering_id[37];
+    char booking_id[UUID7_STR_LEN];
+    char user_id[UUID7_STR_LEN];
+    char offering_id[UUID7_STR_LEN];
     char reason[65];
 };
-
-/* The event data as a new JSON object (NULL when out of memory). */
-json_t *booking_booking_cancelled_encode(const struct booking_booking_cancelled *ev);
-
-/* Reads data that passed the contract into *out. Returns 0 or ERR_INVALID. */
-int booking_booking_cancelled_decode(const json_t *data, struct booking_booking_cancelled *out, struct err *err);
 
 /*
  * booking.booking.expired (v1): the booking was still pending at its
@@ -101,18 +77,12 @@ int booking_booking_cancelled_decode(const json_t *data, struct booking_booking_
 extern const struct contract_event BOOKING_BOOKING_EXPIRED;
 
 struct booking_booking_expired {
-    char booking_id[37];
-    char user_id[37];
-    char offering_id[37];
+    char booking_id[UUID7_STR_LEN];
+    char user_id[UUID7_STR_LEN];
+    char offering_id[UUID7_STR_LEN];
     int64_t quantity;
     int64_t amount_cents;
 };
-
-/* The event data as a new JSON object (NULL when out of memory). */
-json_t *booking_booking_expired_encode(const struct booking_booking_expired *ev);
-
-/* Reads data that passed the contract into *out. Returns 0 or ERR_INVALID. */
-int booking_booking_expired_decode(const json_t *data, struct booking_booking_expired *out, struct err *err);
 
 /* Every event booking publishes, NULL-terminated (for the catalog). */
 extern const struct contract_event *const booking_contract_events[];

@@ -128,7 +128,7 @@ static int check_text(const char *text, size_t max, const char *what, struct err
     return 0;
 }
 
-static void raise_event(struct booking_domain_event *ev, enum booking_domain_event_kind kind,
+static void raise_event(struct booking_event *ev, enum booking_event_kind kind,
                         const struct booking *b, const char *cause)
 {
     memset(ev, 0, sizeof(*ev));
@@ -139,7 +139,7 @@ static void raise_event(struct booking_domain_event *ev, enum booking_domain_eve
 
 int booking_create(struct booking *b, const char *id, const char *user_id, const char *offering_id,
                    int64_t quantity, int64_t price_cents, const char *cause,
-                   struct booking_domain_event *ev, struct err *err)
+                   struct booking_event *ev, struct err *err)
 {
     struct booking fresh;
     memset(&fresh, 0, sizeof(fresh));
@@ -167,8 +167,8 @@ int booking_create(struct booking *b, const char *id, const char *user_id, const
  * a refusal never depends on which bad argument came first.
  */
 static int transition(struct booking *b, enum booking_status to, const char *reason,
-                      const char *cause, enum booking_domain_event_kind kind,
-                      struct booking_domain_event *ev, struct err *err)
+                      const char *cause, enum booking_event_kind kind,
+                      struct booking_event *ev, struct err *err)
 {
     int rc = check_text(cause, BOOKING_CAUSE_MAX, "cause", err);
     if (!rc && reason)
@@ -184,14 +184,14 @@ static int transition(struct booking *b, enum booking_status to, const char *rea
     return 0;
 }
 
-int booking_confirm(struct booking *b, const char *cause, struct booking_domain_event *ev,
+int booking_confirm(struct booking *b, const char *cause, struct booking_event *ev,
                     struct err *err)
 {
     return transition(b, BOOKING_CONFIRMED, NULL, cause, BOOKING_EVENT_CONFIRMED, ev, err);
 }
 
 int booking_reject(struct booking *b, const char *reason, const char *cause,
-                   struct booking_domain_event *ev, struct err *err)
+                   struct booking_event *ev, struct err *err)
 {
     if (!reason)
         return err_set(err, ERR_INVALID, "reason is empty");
@@ -199,14 +199,14 @@ int booking_reject(struct booking *b, const char *reason, const char *cause,
 }
 
 int booking_cancel(struct booking *b, const char *reason, const char *cause,
-                   struct booking_domain_event *ev, struct err *err)
+                   struct booking_event *ev, struct err *err)
 {
     if (!reason)
         return err_set(err, ERR_INVALID, "reason is empty");
     return transition(b, BOOKING_CANCELLED, reason, cause, BOOKING_EVENT_CANCELLED, ev, err);
 }
 
-int booking_expire(struct booking *b, const char *cause, struct booking_domain_event *ev,
+int booking_expire(struct booking *b, const char *cause, struct booking_event *ev,
                    struct err *err)
 {
     return transition(b, BOOKING_EXPIRED, NULL, cause, BOOKING_EVENT_EXPIRED, ev, err);
@@ -218,7 +218,7 @@ bool booking_is_late_for(const struct booking *b)
 }
 
 int booking_note_stock_released(const struct booking *b, const char *cause,
-                                struct booking_domain_event *ev, struct err *err)
+                                struct booking_event *ev, struct err *err)
 {
     int rc = check_text(cause, BOOKING_CAUSE_MAX, "cause", err);
     if (rc)
@@ -228,7 +228,7 @@ int booking_note_stock_released(const struct booking *b, const char *cause,
 }
 
 int booking_note_notified(const struct booking *b, const char *cause,
-                          struct booking_domain_event *ev, struct err *err)
+                          struct booking_event *ev, struct err *err)
 {
     int rc = check_text(cause, BOOKING_CAUSE_MAX, "cause", err);
     if (rc)
@@ -238,7 +238,7 @@ int booking_note_notified(const struct booking *b, const char *cause,
 }
 
 int booking_note_refunded(const struct booking *b, const char *cause,
-                          struct booking_domain_event *ev, struct err *err)
+                          struct booking_event *ev, struct err *err)
 {
     int rc = check_text(cause, BOOKING_CAUSE_MAX, "cause", err);
     if (rc)

@@ -47,7 +47,7 @@ struct booking {
     char reason[BOOKING_REASON_MAX + 1];  /* "" unless rejected or cancelled */
 };
 
-enum booking_domain_event_kind {
+enum booking_event_kind {
     BOOKING_EVENT_CREATED,        /* → pending */
     BOOKING_EVENT_CONFIRMED,      /* pending → confirmed */
     BOOKING_EVENT_REJECTED,       /* pending → rejected */
@@ -63,8 +63,8 @@ enum booking_domain_event_kind {
  * event type the history shows for it (the integration event that caused a
  * transition or fact; for the creation, the event the creation publishes).
  */
-struct booking_domain_event {
-    enum booking_domain_event_kind kind;
+struct booking_event {
+    enum booking_event_kind kind;
     struct booking booking;
     char cause[BOOKING_CAUSE_MAX + 1];
 };
@@ -93,22 +93,22 @@ int booking_amount(int64_t quantity, int64_t price_cents, int64_t *amount_cents,
  */
 int booking_create(struct booking *b, const char *id, const char *user_id, const char *offering_id,
                    int64_t quantity, int64_t price_cents, const char *cause,
-                   struct booking_domain_event *ev, struct err *err);
+                   struct booking_event *ev, struct err *err);
 
 /* pending → confirmed. ERR_CONFLICT from any other state. */
-int booking_confirm(struct booking *b, const char *cause, struct booking_domain_event *ev,
+int booking_confirm(struct booking *b, const char *cause, struct booking_event *ev,
                     struct err *err);
 
 /* pending → rejected with reason (1..BOOKING_REASON_MAX chars, else ERR_INVALID). ERR_CONFLICT from any other state. */
 int booking_reject(struct booking *b, const char *reason, const char *cause,
-                   struct booking_domain_event *ev, struct err *err);
+                   struct booking_event *ev, struct err *err);
 
 /* pending → cancelled with reason (as for booking_reject). ERR_CONFLICT from any other state. */
 int booking_cancel(struct booking *b, const char *reason, const char *cause,
-                   struct booking_domain_event *ev, struct err *err);
+                   struct booking_event *ev, struct err *err);
 
 /* pending → expired (its deadline passed). ERR_CONFLICT from any other state. */
-int booking_expire(struct booking *b, const char *cause, struct booking_domain_event *ev,
+int booking_expire(struct booking *b, const char *cause, struct booking_event *ev,
                    struct err *err);
 
 /*
@@ -126,11 +126,11 @@ bool booking_is_late_for(const struct booking *b);
  * ERR_INVALID for a bad cause.
  */
 int booking_note_stock_released(const struct booking *b, const char *cause,
-                                struct booking_domain_event *ev, struct err *err);
+                                struct booking_event *ev, struct err *err);
 int booking_note_notified(const struct booking *b, const char *cause,
-                          struct booking_domain_event *ev, struct err *err);
+                          struct booking_event *ev, struct err *err);
 int booking_note_refunded(const struct booking *b, const char *cause,
-                          struct booking_domain_event *ev, struct err *err);
+                          struct booking_event *ev, struct err *err);
 
 /* ---- names ------------------------------------------------------------------ */
 

@@ -2,9 +2,10 @@
  * notification_contract.h - the integration events notification PUBLISHES: its public
  * contract, and the only header of notification another context may include.
  *
- * Each event has a type name, a major version, its data as a C struct, an
- * encoder and a decoder, and a contract table (common/contract.h) that
- * validates incoming data and generates docs/events.md. Names follow the type:
+ * Each event has a type name, a major version, its data as a C struct and a
+ * contract table (common/contract.h) whose rows say where each field lives in
+ * the struct: the table encodes, validates, decodes and generates
+ * docs/events.md; there is no code per event. Names follow the type:
  * notification.notification.sent → NOTIFICATION_NOTIFICATION_SENT, struct notification_notification_sent.
  * Adding a field: optional and backwards compatible, or a new major version.
  */
@@ -12,9 +13,8 @@
 #define NOTIFICATION_CONTRACT_H
 
 #include "common/contract.h"
-#include "common/err.h"
+#include "common/uuid7.h"
 
-#include <jansson.h>
 #include <stdint.h>
 
 /* notification.notification.sent (v1): a notification was sent to a user. */
@@ -23,18 +23,12 @@
 extern const struct contract_event NOTIFICATION_NOTIFICATION_SENT;
 
 struct notification_notification_sent {
-    char notification_id[37];
-    char user_id[37];
+    char notification_id[UUID7_STR_LEN];
+    char user_id[UUID7_STR_LEN];
     char kind[65];
-    char reference_id[37];
+    char reference_id[UUID7_STR_LEN];
     char channel[33];
 };
-
-/* The event data as a new JSON object (NULL when out of memory). */
-json_t *notification_notification_sent_encode(const struct notification_notification_sent *ev);
-
-/* Reads data that passed the contract into *out. Returns 0 or ERR_INVALID. */
-int notification_notification_sent_decode(const json_t *data, struct notification_notification_sent *out, struct err *err);
 
 /* Every event notification publishes, NULL-terminated (for the catalog). */
 extern const struct contract_event *const notification_contract_events[];

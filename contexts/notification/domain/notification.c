@@ -12,7 +12,7 @@
  *   none  → draft  notification_for_booking_rejected()
  *   none  → draft  notification_for_booking_cancelled()
  *   none  → draft  notification_for_booking_expired()
- *   draft → sent   notification_send()                   raises NOTIFICATION_DOMAIN_SENT
+ *   draft → sent   notification_send()                   raises NOTIFICATION_EVENT_SENT
  *   sent  → sent   refused (ERR_CONFLICT): a notification goes out once
  *
  * Only sent notifications are stored, so "sent once per (kind, reference)"
@@ -251,7 +251,7 @@ static bool email_is_address(const char *email)
 }
 
 int notification_send(struct notification *n, const char *id, const char *email,
-                      struct notification_domain_event *ev, struct err *err)
+                      struct notification_event *ev, struct err *err)
 {
     if (n->kind == NOTIFICATION_KIND_NONE)
         return err_set(err, ERR_CONFLICT, "there is no notification to send");
@@ -268,7 +268,7 @@ int notification_send(struct notification *n, const char *id, const char *email,
     n->status = NOTIFICATION_SENT;
 
     memset(ev, 0, sizeof(*ev));
-    ev->kind = NOTIFICATION_DOMAIN_SENT;
+    ev->kind = NOTIFICATION_EVENT_SENT;
     memcpy(ev->notification_id, n->id, sizeof(ev->notification_id));
     memcpy(ev->user_id, n->user_id, sizeof(ev->user_id));
     ev->notification_kind = n->kind;

@@ -56,12 +56,12 @@ struct notification {
 };
 
 /* Domain events: in-process facts, free to change (events.c maps them). */
-enum notification_domain_event_kind {
-    NOTIFICATION_DOMAIN_SENT, /* a notification went out */
+enum notification_event_kind {
+    NOTIFICATION_EVENT_SENT, /* a notification went out */
 };
 
-struct notification_domain_event {
-    enum notification_domain_event_kind kind;
+struct notification_event {
+    enum notification_event_kind kind;
     char notification_id[NOTIFICATION_ID_LEN];
     char user_id[NOTIFICATION_ID_LEN];
     enum notification_kind notification_kind;
@@ -118,14 +118,14 @@ int notification_for_booking_expired(const char *booking_id, const char *user_id
 
 /*
  * Sends the draft n as notification id to the address email (both copied):
- * n becomes NOTIFICATION_SENT and *ev is the NOTIFICATION_DOMAIN_SENT event.
+ * n becomes NOTIFICATION_SENT and *ev is the NOTIFICATION_EVENT_SENT event.
  * Returns 0; ERR_CONFLICT when n was sent already or there is nothing to send
  * (kind NONE); ERR_INVALID when id is not 36 characters; ERR_UNPROCESSABLE
  * when email is not an address (empty, no '@' between two non-empty parts,
  * longer than NOTIFICATION_EMAIL_MAX). On failure n and *ev are unchanged.
  */
 int notification_send(struct notification *n, const char *id, const char *email,
-                      struct notification_domain_event *ev, struct err *err);
+                      struct notification_event *ev, struct err *err);
 
 /* ---- helpers the rules use, exposed for tests ---------------------------------- */
 

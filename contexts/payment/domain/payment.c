@@ -87,7 +87,7 @@ static int id_check(const char *what, const char *id, struct err *err)
     return 0;
 }
 
-static void event_fill(struct payment_domain_event *ev, enum payment_domain_event_kind kind,
+static void event_fill(struct payment_event *ev, enum payment_event_kind kind,
                        const struct payment *p)
 {
     memset(ev, 0, sizeof(*ev));
@@ -99,7 +99,7 @@ static void event_fill(struct payment_domain_event *ev, enum payment_domain_even
 }
 
 int payment_open(struct payment *p, const char *id, const char *booking_id, int64_t amount_cents,
-                 struct payment_domain_event *ev, struct err *err)
+                 struct payment_event *ev, struct err *err)
 {
     int rc = id_check("payment id", id, err);
     if (rc == 0)
@@ -114,7 +114,7 @@ int payment_open(struct payment *p, const char *id, const char *booking_id, int6
     p->amount_cents = amount_cents;
     p->status = PAYMENT_INTENT;
     p->reason = PAYMENT_DECLINE_NONE;
-    event_fill(ev, PAYMENT_DOMAIN_INTENT_RECORDED, p);
+    event_fill(ev, PAYMENT_EVENT_INTENT_RECORDED, p);
     return 0;
 }
 
@@ -127,7 +127,7 @@ int payment_check_intent(const struct payment *p, int64_t amount_cents, struct e
     return 0;
 }
 
-int payment_charge(struct payment *p, int64_t limit_cents, struct payment_domain_event *ev,
+int payment_charge(struct payment *p, int64_t limit_cents, struct payment_event *ev,
                    struct err *err)
 {
     if (p->status != PAYMENT_INTENT)
@@ -139,7 +139,7 @@ int payment_charge(struct payment *p, int64_t limit_cents, struct payment_domain
         return rc;
     p->status = d.approved ? PAYMENT_SUCCEEDED : PAYMENT_FAILED;
     p->reason = d.reason;
-    event_fill(ev, d.approved ? PAYMENT_DOMAIN_SUCCEEDED : PAYMENT_DOMAIN_FAILED, p);
+    event_fill(ev, d.approved ? PAYMENT_EVENT_SUCCEEDED : PAYMENT_EVENT_FAILED, p);
     return 0;
 }
 
@@ -186,17 +186,17 @@ int payment_join_reserve(struct payment_join *j, enum payment_join_step *next, s
     return 0;
 }
 
-int payment_expire(struct payment *p, struct payment_domain_event *ev, struct err *err)
+int payment_expire(struct payment *p, struct payment_event *ev, struct err *err)
 {
     (void)err;
     switch (p->status) {
     case PAYMENT_INTENT:
         p->status = PAYMENT_VOIDED;
-        event_fill(ev, PAYMENT_DOMAIN_VOIDED, p);
+        event_fill(ev, PAYMENT_EVENT_VOIDED, p);
         return 1;
     case PAYMENT_SUCCEEDED:
         p->status = PAYMENT_REFUNDED;
-        event_fill(ev, PAYMENT_DOMAIN_REFUNDED, p);
+        event_fill(ev, PAYMENT_EVENT_REFUNDED, p);
         return 1;
     case PAYMENT_FAILED:
     case PAYMENT_VOIDED:

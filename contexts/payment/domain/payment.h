@@ -8,7 +8,7 @@
  * The charge is a pure function of the amount and the limit
  * (payment_decide), so the rule "declined when amount_cents > limit" is
  * tested without a database. Transitions raise domain events (struct
- * payment_domain_event); events.c decides which become integration events.
+ * payment_event); events.c decides which become integration events.
  * The state machine is drawn in payment.c.
  */
 #ifndef PAYMENT_DOMAIN_PAYMENT_H
@@ -55,20 +55,20 @@ struct payment {
 };
 
 /* What a transition raised: plain in-process facts, free to change. */
-enum payment_domain_event_kind {
-    PAYMENT_DOMAIN_INTENT_RECORDED, /* payment_open */
-    PAYMENT_DOMAIN_SUCCEEDED,       /* payment_charge, approved */
-    PAYMENT_DOMAIN_FAILED,          /* payment_charge, declined */
-    PAYMENT_DOMAIN_VOIDED,          /* payment_expire on an intent */
-    PAYMENT_DOMAIN_REFUNDED,        /* payment_expire on a charge */
+enum payment_event_kind {
+    PAYMENT_EVENT_INTENT_RECORDED, /* payment_open */
+    PAYMENT_EVENT_SUCCEEDED,       /* payment_charge, approved */
+    PAYMENT_EVENT_FAILED,          /* payment_charge, declined */
+    PAYMENT_EVENT_VOIDED,          /* payment_expire on an intent */
+    PAYMENT_EVENT_REFUNDED,        /* payment_expire on a charge */
 };
 
-struct payment_domain_event {
-    enum payment_domain_event_kind kind;
+struct payment_event {
+    enum payment_event_kind kind;
     char payment_id[PAYMENT_ID_LEN];
     char booking_id[PAYMENT_ID_LEN];
     int64_t amount_cents;
-    enum payment_decline_reason reason; /* PAYMENT_DOMAIN_FAILED only */
+    enum payment_decline_reason reason; /* PAYMENT_EVENT_FAILED only */
 };
 
 /* ---- rules ----------------------------------------------------------------- */
@@ -90,11 +90,11 @@ int payment_amount_check(int64_t amount_cents, struct err *err);
 
 /*
  * (none) → intent. Fills *p from the ids (canonical UUID text) and the amount
- * and raises PAYMENT_DOMAIN_INTENT_RECORDED into *ev. Returns 0, or
+ * and raises PAYMENT_EVENT_INTENT_RECORDED into *ev. Returns 0, or
  * ERR_INVALID for an id that is not 36 characters or an amount out of bounds.
  */
 int payment_open(struct payment *p, const char *id, const char *booking_id, int64_t amount_cents,
-                 struct payment_domain_event *ev, struct err *err);
+                 struct payment_event *ev, struct err *err);
 
 /*
  * The same booking.booking.created seen again (a different event id for the
@@ -106,22 +106,22 @@ int payment_check_intent(const struct payment *p, int64_t amount_cents, struct e
 
 /*
  * intent → succeeded | failed, once: decides with payment_decide against
- * limit_cents, moves p and raises PAYMENT_DOMAIN_SUCCEEDED or
- * PAYMENT_DOMAIN_FAILED (with the reason) into *ev. Returns 0; ERR_CONFLICT
+ * limit_cents, moves p and raises PAYMENT_EVENT_SUCCEEDED or
+ * PAYMENT_EVENT_FAILED (with the reason) into *ev. Returns 0; ERR_CONFLICT
  * when p is already succeeded or failed (p untouched); ERR_INVALID from
  * payment_decide.
  */
-int payment_charge(struct payment *p, int64_t limit_cents, struct payment_domain_event *ev,
+int payment_charge(struct payment *p, int64_t limit_cents, struct payment_event *ev,
                    struct err *err);
 
 /*
  * The booking of p expired (booking.booking.expired): intent → voided
- * (PAYMENT_DOMAIN_VOIDED), succeeded → refunded (PAYMENT_DOMAIN_REFUNDED),
+ * (PAYMENT_EVENT_VOIDED), succeeded → refunded (PAYMENT_EVENT_REFUNDED),
  * each raised into *ev. Returns 1 when p changed, 0 when there is nothing to
  * give back (failed, voided or refunded already; p and ev untouched). Cannot
  * fail; err is for symmetry with the other transitions.
  */
-int payment_expire(struct payment *p, struct payment_domain_event *ev, struct err *err);
+int payment_expire(struct payment *p, struct payment_event *ev, struct err *err);
 
 /* ---- the join: two events, either order, one charge ------------------------- */
 

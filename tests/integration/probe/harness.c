@@ -6,6 +6,7 @@
 #include "common/envelope.h"
 #include "common/migrate.h"
 #include "common/outbox.h"
+#include "probe_contract.h"
 #include "testlib.h"
 
 #include <arpa/inet.h>
@@ -153,10 +154,12 @@ void harness_commit_item(const char *item, const char *behaviour, char id_out[37
 {
     struct err err;
     err_clear(&err);
-    json_t *data = behaviour ? json_pack("{s:s, s:s}", "item", item, "behaviour", behaviour)
-                             : json_pack("{s:s}", "item", item);
+    struct probe_item_created data = {0};
+    snprintf(data.item, sizeof(data.item), "%s", item);
+    snprintf(data.behaviour, sizeof(data.behaviour), "%s", behaviour ? behaviour : "");
+    struct outbox_origin from = {db, NULL, NULL};
     check(db_begin(db, &err), &err, "begin");
-    check(outbox_publish(db, "probe", "probe.item.created", 1, data, NULL, NULL, id_out, &err), &err,
+    check(outbox_publish(&from, &PROBE_ITEM_CREATED, &data, sizeof(data), id_out, &err), &err,
           "outbox_publish");
     check(db_commit(db, &err), &err, "commit");
 }

@@ -25,25 +25,11 @@
 #include "common/db.h"
 #include "common/envelope.h"
 #include "common/service.h"
+#include "probe_contract.h"
 
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const struct contract_field created_fields[] = {
-    {"item", CONTRACT_STRING, CONTRACT_REQUIRED, CONTRACT_FORMAT_NONE, 1, 64, "what the test tracks"},
-    {"behaviour", CONTRACT_STRING, CONTRACT_OPTIONAL, CONTRACT_FORMAT_NAME, 1, 32, "what the handler does"},
-};
-static const struct contract_event PROBE_ITEM_CREATED = {
-    "probe.item.created", 1, "probe", "a test item was created", created_fields,
-    CONTRACT_COUNT(created_fields)};
-
-static const struct contract_field handled_fields[] = {
-    {"item", CONTRACT_STRING, CONTRACT_REQUIRED, CONTRACT_FORMAT_NONE, 1, 64, "what the test tracks"},
-};
-static const struct contract_event PROBE_ITEM_HANDLED = {
-    "probe.item.handled", 1, "probe", "a test item was handled", handled_fields,
-    CONTRACT_COUNT(handled_fields)};
 
 static int record_effect(struct handler_ctx *hc, const char *item, const char *kind, struct err *err)
 {
@@ -59,10 +45,12 @@ static int record_effect(struct handler_ctx *hc, const char *item, const char *k
 
 static int on_probe_item_created(struct handler_ctx *hc, struct err *err)
 {
-    const char *item = json_string_value(json_object_get(hc->ev->data, "item"));
-    const char *behaviour = json_string_value(json_object_get(hc->ev->data, "behaviour"));
-    if (!behaviour)
-        behaviour = "ok";
+    struct probe_item_created in;
+    int rc = contract_decode(&PROBE_ITEM_CREATED, hc->ev->data, &in, sizeof(in), err);
+    if (rc)
+        return rc;
+    const char *item = in.item;
+    const char *behaviour = in.behaviour[0] ? in.behaviour : "ok";
     if (strcmp(behaviour, "fail_twice") == 0 && hc->attempt < 3)
         return err_set(err, ERR_TRANSIENT, "planned failure on attempt %d", hc->attempt);
     if (strcmp(behaviour, "always_fail") == 0)
@@ -79,21 +67,25 @@ static int on_probe_item_created(struct handler_ctx *hc, struct err *err)
         if (on == 0)
             return err_set(err, ERR_TRANSIENT, "switch for '%s' is off", item);
     }
-    int rc = record_effect(hc, item, "created", err);
+    rc = record_effect(hc, item, "created", err);
     if (rc == 0 && strcmp(behaviour, "dirty_fail") == 0 && hc->attempt == 1) {
         struct err ignored;
         db_exec(hc->db, "SELECT 1/0", 0, NULL, NULL, NULL, &ignored);
         return err_set(err, ERR_TRANSIENT, "planned failure after a write and a failed statement");
     }
-    if (rc == 0 && strcmp(behaviour, "chain") == 0)
-        rc = handler_publish(hc, PROBE_ITEM_HANDLED.type, 1, json_pack("{s:s}", "item", item), err);
+    if (rc == 0 && strcmp(behaviour, "chain") == 0) {
+        struct probe_item_handled out = {0};
+        memcpy(out.item, in.item, sizeof(out.item));
+        rc = handler_publish(hc, &PROBE_ITEM_HANDLED, &out, sizeof(out), err);
+    }
     return rc;
 }
 
 static int on_probe_item_handled(struct handler_ctx *hc, struct err *err)
 {
-    const char *item = json_string_value(json_object_get(hc->ev->data, "item"));
-    return record_effect(hc, item, "handled", err);
+    struct probe_item_handled in;
+    int rc = contract_decode(&PROBE_ITEM_HANDLED, hc->ev->data, &in, sizeof(in), err);
+    return rc ? rc : record_effect(hc, in.item, "handled", err);
 }
 
 static const struct subscription probe_subscriptions[] = {
