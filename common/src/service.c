@@ -30,24 +30,9 @@ static struct relay *relay;
 static struct consumer *consumers[SERVICE_CONSUMERS_MAX];
 static int nconsumers;
 
-const struct config_common *service_config(void)
-{
-    return &common_config;
-}
-
-const char *service_name(void)
-{
-    return running ? running->name : "";
-}
-
 const char *service_instance(void)
 {
     return instance_id;
-}
-
-struct db *service_db(const struct http_request *req)
-{
-    return req->thread_ctx;
 }
 
 /* OUTBOX_NOTIFY=after_commit (ADR 0006). */

@@ -6,6 +6,8 @@
  */
 #include "booking/service.h"
 
+#include "common/service.h"
+
 #include "booking/contract/booking_contract.h"
 #include "booking/expiry.h"
 #include "booking/handlers.h"

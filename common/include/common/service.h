@@ -64,18 +64,7 @@ struct service_def {
 /* Runs the service until SIGTERM/SIGINT. Returns an enum service_exit. */
 int service_main(int argc, char **argv, const struct service_def *def);
 
-/*
- * In a route handler: this HTTP thread's database connection (search_path =
- * the context's schema), or NULL when it could not be created (the server has
- * answered 503 then, so a handler never sees NULL).
- */
-struct db *service_db(const struct http_request *req);
-
-/* The common settings of the running service (valid during service_main). */
-const struct config_common *service_config(void);
-
-/* The running service's context name and instance id. */
-const char *service_name(void);
+/* The running service's instance id (INSTANCE_ID, else "<name>-<pid>"; valid during service_main). */
 const char *service_instance(void);
 
 #endif
