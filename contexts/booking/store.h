@@ -13,6 +13,7 @@
 
 #include "booking/domain/booking.h"
 #include "common/err.h"
+#include "common/envelope.h"
 
 #include <stdint.h>
 
@@ -41,7 +42,7 @@ int booking_store_insert(struct db *db, const struct booking *b, int timeout_ms,
 /* A pending booking past its deadline, and the correlation id of its saga. */
 struct booking_store_overdue {
     struct booking booking;
-    char correlation_id[129];
+    char correlation_id[ENVELOPE_REF_MAX];
 };
 
 /*

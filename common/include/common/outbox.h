@@ -19,6 +19,7 @@
 #define COMMON_OUTBOX_H
 
 #include "common/err.h"
+#include "common/envelope.h"
 #include "common/trace.h"
 
 #include <jansson.h>
@@ -52,9 +53,9 @@ void outbox_channel(const char *context, char *out, size_t outlen);
 /* ---- for the relay -------------------------------------------------------- */
 
 struct outbox_row {
-    char id[37];
-    char type[129];
-    char correlation_id[129];
+    char id[UUID7_STR_LEN];
+    char type[ENVELOPE_TYPE_MAX + 1];
+    char correlation_id[ENVELOPE_REF_MAX];
     char *payload; /* owned: the CloudEvent JSON text */
     size_t payload_len;
     int attempts;
