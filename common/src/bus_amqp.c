@@ -1296,7 +1296,10 @@ static int bus_field_int(const amqp_field_value_t *v, long long *out)
 {
     switch (v->kind) {
     case AMQP_FIELD_KIND_BOOLEAN: *out = v->value.boolean != 0; return 1;
-    case AMQP_FIELD_KIND_I8: *out = v->value.i8; return 1; // NOLINT(bugprone-signed-char-misuse): a signed 8-bit field
+    /* A signed 8-bit field: its sign is meant (a BEGIN/END pair survives clang-format). */
+    // NOLINTBEGIN(bugprone-signed-char-misuse)
+    case AMQP_FIELD_KIND_I8: *out = v->value.i8; return 1;
+    // NOLINTEND(bugprone-signed-char-misuse)
     case AMQP_FIELD_KIND_U8: *out = v->value.u8; return 1;
     case AMQP_FIELD_KIND_I16: *out = v->value.i16; return 1;
     case AMQP_FIELD_KIND_U16: *out = v->value.u16; return 1;
