@@ -42,7 +42,7 @@ static const char usage_text[] =
     "Exit status 1 when no event has that correlation id.\n";
 
 struct trace_event {
-    char id[37];
+    char id[UUID7_STR_LEN];
     char type[ENVELOPE_TYPE_MAX + 1];
     char publisher[ENVELOPE_CONTEXT_MAX + 1];
     char causation[ENVELOPE_REF_MAX];
@@ -54,7 +54,7 @@ struct trace_event {
 
 struct trace_delivery {
     size_t event; /* index into trace.events, set after both reads */
-    char id[37];
+    char id[UUID7_STR_LEN];
     char context[ENVELOPE_CONTEXT_MAX + 1]; /* the schema it was read from */
     char consumer[64];
     char status[16];

@@ -20,6 +20,7 @@
 #define EVENTCTL_CTL_H
 
 #include "common/err.h"
+#include "common/envelope.h"
 #include "common/service.h"
 
 #include <jansson.h>
@@ -150,8 +151,8 @@ struct cmd_failure {
     char id[CMD_FAILURES_ID_MAX]; /* a dead message: its UUID; a dead letter: "<context>:<n>" */
     int64_t letter;              /* a dead letter's row id */
     char consumer[64];           /* a dead message's consumer ("" for a dead letter) */
-    char type[129];              /* "" when the letter had no readable type */
-    char correlation_id[129];
+    char type[ENVELOPE_TYPE_MAX + 1];            /* "" when the letter had no readable type */
+    char correlation_id[ENVELOPE_REF_MAX];
     char error[512];             /* last_error or reason, as recorded */
     char cause[256];             /* error class and normalised message (cmd_failures_cause) */
     char group[CMD_FAILURES_GROUP_LEN];

@@ -53,7 +53,7 @@ const struct config_key config_common_keys[] = {
      F(amqp_queue_type), "type of the queues this service declares"},
     {"PREFETCH", "--prefetch", CONFIG_INT, "32", 1, 65535, NULL, 0, F(prefetch),
      "unacknowledged deliveries the consumer may hold"},
-    {"CONSUMERS", "--consumers", CONFIG_INT, "1", 1, 32, NULL, 0, F(consumers),
+    {"CONSUMERS", "--consumers", CONFIG_INT, "1", 1, CONFIG_CONSUMERS_MAX, NULL, 0, F(consumers),
      "consumer threads, each with its own connections (competing consumers in one process; one batches every delivery at hand, more contend for the same rows)"},
     {"RETRY_MAX_ATTEMPTS", "--retry-max-attempts", CONFIG_INT, "5", 1, 100, NULL, 0,
      F(retry_max_attempts), "attempts at a message before it is dead-lettered"},

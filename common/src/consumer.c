@@ -12,6 +12,7 @@
 #include "common/consumer.h"
 
 #include "link_state.h"
+#include "steady.h"
 
 #include "common/db.h"
 #include "common/dead_letter.h"
@@ -87,26 +88,11 @@ struct consumer {
     struct metrics_histogram *critical_seconds;
 };
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static double wall_seconds(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void nap(struct consumer *c, int ms)
-{
-    for (int slept = 0; slept < ms && !atomic_load(&c->stopping); slept += 50) {
-        struct timespec ts = {0, 50 * 1000000L};
-        nanosleep(&ts, NULL);
-    }
 }
 
 static uint32_t next_random(struct consumer *c)
@@ -135,7 +121,7 @@ static void set_db_state(struct consumer *c, bool up, const struct err *err)
 {
     if (!up && !db_error_is_outage(err))
         return;
-    if (!up && link_failed(&c->db_link, now_ms()))
+    if (!up && link_failed(&c->db_link, steady_now_ms()))
         log_warn("consumer cannot reach the database (retrying): %s", err->msg);
     else if (up && link_ok(&c->db_link))
         log_info("consumer reached the database");
@@ -439,7 +425,7 @@ int consumer_handle_one(struct db *db, const char *context, const struct subscri
 
 static void observe_handled(struct consumer *c, const struct envelope *ev, int64_t t0)
 {
-    metrics_histogram_observe(c->handler_seconds, (double)(now_ms() - t0) / 1000.0);
+    metrics_histogram_observe(c->handler_seconds, (double)(steady_now_ms() - t0) / 1000.0);
     long long sent_us = envelope_time_parse_us(ev->time);
     if (sent_us > 0)
         metrics_histogram_observe(c->critical_seconds, wall_seconds() - (double)sent_us / 1e6);
@@ -453,7 +439,7 @@ static int run_handler(struct consumer *c, const struct subscription *sub,
                        const struct envelope *ev, const char *payload, const char *expected,
                        int attempt, struct err *err)
 {
-    int64_t t0 = now_ms();
+    int64_t t0 = steady_now_ms();
     int rc = db_begin(c->db, err);
     if (rc)
         return rc;
@@ -696,7 +682,7 @@ static void finish(struct consumer *c, struct item *it)
 /* One runnable delivery in a transaction of its own, as its own trace span. */
 static void run_alone(struct consumer *c, struct item *it)
 {
-    it->t0 = now_ms();
+    it->t0 = steady_now_ms();
     err_clear(&it->err);
     trace_set_current(&it->span);
     it->rc = run_handler(c, it->sub, &it->ev, it->d.body, it->expected, it->attempts, &it->err);
@@ -759,7 +745,7 @@ static void run_batch(struct consumer *c, struct item *items, size_t n)
         struct item *it = &items[i];
         if (!it->run)
             continue;
-        it->t0 = now_ms();
+        it->t0 = steady_now_ms();
         err_clear(&it->err);
         if (db_exec(c->db, "SAVEPOINT delivery", 0, NULL, NULL, NULL, &err) < 0)
             goto failed;
@@ -870,7 +856,7 @@ static int ensure_consuming(struct consumer *c)
         log_info("consuming '%s' (%zu event types)", c->queue, c->cfg.nsubscriptions);
         return 0;
     }
-    if (link_failed(&c->bus_link, now_ms()))
+    if (link_failed(&c->bus_link, steady_now_ms()))
         log_warn("consumer cannot reach the broker (retrying): %s", err.msg);
     bus_disconnect(c->bus);
     return -1;
@@ -886,7 +872,7 @@ static void open_breaker(struct consumer *c)
     int pause = c->breaker_pause_ms;
     int max = c->cfg.breaker_pause_max_ms > 0 ? c->cfg.breaker_pause_max_ms : 30000;
     c->breaker_pause_ms = pause * 2 < max ? pause * 2 : max;
-    atomic_store(&c->paused_until_ms, now_ms() + pause);
+    atomic_store(&c->paused_until_ms, steady_now_ms() + pause);
     c->transient_streak = 0;
     c->consuming = false;
     bus_disconnect(c->bus);
@@ -901,7 +887,7 @@ static bool breaker_holds(struct consumer *c)
     int64_t until = atomic_load(&c->paused_until_ms);
     if (until == 0)
         return false;
-    if (now_ms() < until)
+    if (steady_now_ms() < until)
         return true;
     atomic_store(&c->paused_until_ms, 0);
     metrics_gauge_set(c->breaker_gauge, 0);
@@ -912,7 +898,7 @@ static bool breaker_holds(struct consumer *c)
 bool consumer_paused(const struct consumer *c)
 {
     int64_t until = atomic_load(&c->paused_until_ms);
-    return until != 0 && now_ms() < until;
+    return until != 0 && steady_now_ms() < until;
 }
 
 /*
@@ -926,7 +912,7 @@ static void consume_some(struct consumer *c)
     struct item *items = c->items;
     int got = bus_next(c->bus, &items[0].d, CONSUMER_NEXT_TIMEOUT_MS, &err);
     if (got < 0) {
-        if (link_failed(&c->bus_link, now_ms()))
+        if (link_failed(&c->bus_link, steady_now_ms()))
             log_warn("consumer lost the broker: %s", err.msg);
         c->consuming = false;
         bus_disconnect(c->bus);
@@ -980,7 +966,7 @@ static void consume_some(struct consumer *c)
         bus_disconnect(c->bus); /* prefetched messages go back once, not per retry */
         c->consuming = false;
     } else if (requeued) {
-        nap(c, CONSUMER_REQUEUE_PAUSE_MS);
+        steady_nap(&c->stopping, CONSUMER_REQUEUE_PAUSE_MS);
     }
 }
 
@@ -989,7 +975,7 @@ static void *consumer_main(void *arg)
     struct consumer *c = arg;
     int64_t next_connect_ms = 0;
     while (!atomic_load(&c->stopping)) {
-        int64_t now = now_ms();
+        int64_t now = steady_now_ms();
         /* While the database is away, deliveries could only be given back again and again
          * (each one counts against a quorum queue's x-delivery-limit): stay off the queue
          * until the sweep below reaches the database again. */
@@ -1000,8 +986,8 @@ static void *consumer_main(void *arg)
         if (c->consuming)
             consume_some(c);
         else
-            nap(c, 100);
-        now = now_ms();
+            steady_nap(&c->stopping, 100);
+        now = steady_now_ms();
         if (now - c->last_sweep_ms >= CONSUMER_SWEEP_MS) {
             c->last_sweep_ms = now;
             if (!paused) /* retries would spend their budget on the dependency that is out */
@@ -1082,7 +1068,7 @@ struct consumer *consumer_start(const struct consumer_config *cfg, struct err *e
     db_set_application_name(c->db, name);
     snprintf(name, sizeof(name), "%s consumer starts", c->instance);
     db_set_application_name(c->start_db, name);
-    c->rng = (uint32_t)now_ms() ^ ((uint32_t)getpid() << 16) ^ 0x9e3779b9u;
+    c->rng = (uint32_t)steady_now_ms() ^ ((uint32_t)getpid() << 16) ^ 0x9e3779b9u;
     if (!c->rng)
         c->rng = 1;
 

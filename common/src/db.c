@@ -38,6 +38,7 @@
 #include "common/db.h"
 
 #include "common/log.h"
+#include "steady.h"
 
 #include <libpq-fe.h>
 
@@ -155,19 +156,6 @@ struct db_row {
 };
 
 /* ---- small helpers ---------------------------------------------------------- */
-
-static int64_t db_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void db_sleep_ms(int64_t ms)
-{
-    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL); /* an interrupting signal only shortens the pause */
-}
 
 /* Fills err (code, sqlstate, formatted message); returns code. err may be NULL. */
 static int db_fail(struct err *err, int code, const char *sqlstate, const char *fmt, ...)
@@ -607,7 +595,7 @@ static int db_open(struct db *db, struct err *err)
 
 failed:
     db_drop(db);
-    db->next_attempt_ms = db_now_ms() + db->backoff_ms;
+    db->next_attempt_ms = steady_now_ms() + db->backoff_ms;
     db->backoff_ms =
         db->backoff_ms * 2 > DB_RECONNECT_MAX_MS ? DB_RECONNECT_MAX_MS : db->backoff_ms * 2;
     return rc;
@@ -656,7 +644,7 @@ static int db_ready(struct db *db, struct err *err)
     if (db->tx_open)
         return db_fail(err, ERR_TRANSIENT, "",
                        "database connection lost inside a transaction: roll back, then retry");
-    int64_t wait = db->next_attempt_ms - db_now_ms();
+    int64_t wait = db->next_attempt_ms - steady_now_ms();
     if (wait > 0)
         return db_fail(err, ERR_TRANSIENT, "",
                        "database unavailable: next connection attempt in %lld ms", (long long)wait);
@@ -1142,20 +1130,20 @@ static bool db_drain_notifies(struct db *db)
 
 int db_wait_notify(struct db *db, int timeout_ms, struct err *err)
 {
-    int64_t deadline = db_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+    int64_t deadline = steady_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
     int rc = db_ready(db, err);
     if (rc < 0) {
         /* Down: wait for the next attempt (within the timeout) so a caller's loop does not spin. */
         int64_t until = db->next_attempt_ms < deadline ? db->next_attempt_ms : deadline;
-        int64_t pause = until - db_now_ms();
+        int64_t pause = until - steady_now_ms();
         if (pause > 0 && !db->tx_open)
-            db_sleep_ms(pause);
+            steady_sleep_ms(pause);
         return rc;
     }
     if (db_drain_notifies(db))
         return 1;
     for (;;) {
-        int64_t left = deadline - db_now_ms();
+        int64_t left = deadline - steady_now_ms();
         if (left <= 0)
             return 0;
         struct pollfd p[2] = {{.fd = PQsocket(db->conn), .events = POLLIN},

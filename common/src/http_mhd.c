@@ -427,6 +427,79 @@ int http_body_json(const struct http_request *req, json_t **out, struct err *err
     return 0;
 }
 
+/* A required member of body: NULL with err filled when absent or null. */
+static const json_t *body_member(const json_t *body, const char *key, struct err *err)
+{
+    const json_t *v = json_object_get(body, key);
+    if (!v || json_is_null(v))
+        err_set(err, ERR_INVALID, "field '%s' is required", key);
+    return v && !json_is_null(v) ? v : NULL;
+}
+
+int http_body_string(const json_t *body, const char *key, const char **s, size_t *len,
+                     struct err *err)
+{
+    const json_t *v = body_member(body, key, err);
+    if (!v)
+        return ERR_INVALID;
+    if (!json_is_string(v))
+        return err_set(err, ERR_INVALID, "field '%s' must be a string", key);
+    *s = json_string_value(v);
+    if (len)
+        *len = json_string_length(v);
+    return 0;
+}
+
+int http_body_integer(const json_t *body, const char *key, int64_t *out, struct err *err)
+{
+    const json_t *v = body_member(body, key, err);
+    if (!v)
+        return ERR_INVALID;
+    if (!json_is_integer(v))
+        return err_set(err, ERR_INVALID, "field '%s' must be an integer", key);
+    *out = (int64_t)json_integer_value(v);
+    return 0;
+}
+
+/* Copies the valid UUID s into out, lowercased. */
+static void uuid_copy_lower(const char *s, char out[UUID7_STR_LEN])
+{
+    for (int i = 0; i < UUID7_STR_LEN - 1; i++)
+        out[i] = (s[i] >= 'A' && s[i] <= 'F') ? (char)(s[i] - 'A' + 'a') : s[i];
+    out[UUID7_STR_LEN - 1] = '\0';
+}
+
+int http_body_uuid(const json_t *body, const char *key, char out[UUID7_STR_LEN], struct err *err)
+{
+    const char *s = NULL;
+    int rc = http_body_string(body, key, &s, NULL, err);
+    if (rc)
+        return rc;
+    if (!uuid7_is_valid(s))
+        return err_set(err, ERR_INVALID, "field '%s' must be a UUID", key);
+    uuid_copy_lower(s, out);
+    return 0;
+}
+
+int http_param_uuid(const char *s, const char *what, char out[UUID7_STR_LEN], struct err *err)
+{
+    if (!s || !*s)
+        return err_set(err, ERR_INVALID, "%s is required", what);
+    if (!uuid7_is_valid(s))
+        return err_set(err, ERR_INVALID, "%s '%.64s' is not a UUID", what, s);
+    uuid_copy_lower(s, out);
+    return 0;
+}
+
+int http_found(int found, const char *what, const char *id, struct err *err)
+{
+    if (found < 0)
+        return found;
+    if (found == 0)
+        return err_set(err, ERR_NOT_FOUND, "%s '%s' not found", what, id);
+    return 0;
+}
+
 static double seconds_since(const struct timespec *start)
 {
     struct timespec now;

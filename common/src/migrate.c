@@ -15,6 +15,7 @@
 #include "common/migrate.h"
 
 #include "migrate_internal.h"
+#include "steady.h"
 
 #include "common/log.h"
 
@@ -418,13 +419,6 @@ int migrate_owner_check(struct db *db, const char *schema, struct err *err)
 
 /* ---- public --------------------------------------------------------------------------- */
 
-static int64_t migrate_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int migrate_dir(struct db *db, const char *dir, const char *schema, int *applied_out,
                 struct err *err)
 {
@@ -477,12 +471,12 @@ int migrate_dir(struct db *db, const char *dir, const char *schema, int *applied
     }
     rc = migrate_verify(dir, files, nfiles, &applied, &first, err);
     for (size_t i = first; rc == 0 && i < nfiles; i++) {
-        int64_t start = migrate_now_ms();
+        int64_t start = steady_now_ms();
         rc = migrate_apply(db, dir, schema, &files[i], err);
         if (rc == 0) {
             count++;
             log_info("migration '%s' applied to schema '%s' in %lld ms", files[i].name, schema,
-                     (long long)(migrate_now_ms() - start));
+                     (long long)(steady_now_ms() - start));
         }
     }
 

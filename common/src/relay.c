@@ -12,6 +12,7 @@
 #include "common/relay.h"
 
 #include "link_state.h"
+#include "steady.h"
 
 #include "common/db.h"
 #include "common/log.h"
@@ -54,22 +55,6 @@ struct relay {
     struct metrics_counter *publish_failures;
 };
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Sleeps up to ms, in short steps so a stop request is seen promptly. */
-static void nap(struct relay *r, int ms)
-{
-    for (int slept = 0; slept < ms && !atomic_load(&r->stopping); slept += 50) {
-        struct timespec ts = {0, 50 * 1000000L};
-        nanosleep(&ts, NULL);
-    }
-}
-
 static void on_confirm(void *ctx, uint64_t seq, enum bus_outcome outcome)
 {
     struct relay *r = ctx;
@@ -100,16 +85,16 @@ static int ensure_bus(struct relay *r)
             log_info("relay connected to %s", bus_url_masked(r->bus));
         return 0;
     }
-    if (link_failed(&r->bus_link, now_ms()))
+    if (link_failed(&r->bus_link, steady_now_ms()))
         log_warn("relay cannot reach the broker (retrying): %s", err.msg);
     bus_disconnect(r->bus);
-    nap(r, bus_backoff_ms(r->bus));
+    steady_nap(&r->stopping, bus_backoff_ms(r->bus));
     return -1;
 }
 
 static void set_db_state(struct relay *r, bool up, const struct err *err)
 {
-    if (!up && link_failed(&r->db_link, now_ms()))
+    if (!up && link_failed(&r->db_link, steady_now_ms()))
         log_warn("relay cannot reach the database (retrying): %s", err->msg);
     else if (up && link_ok(&r->db_link))
         log_info("relay reached the database");
@@ -160,7 +145,7 @@ static int relay_pass(struct relay *r)
         sent++;
     }
     if (sent > 0 && bus_wait_confirms(r->bus, RELAY_CONFIRM_TIMEOUT_MS, on_confirm, r, &err) != 0 &&
-        !bus_connected(r->bus) && link_failed(&r->bus_link, now_ms()))
+        !bus_connected(r->bus) && link_failed(&r->bus_link, steady_now_ms()))
         log_warn("relay lost the broker: %s", err.msg);
     if (r->cfg.hooks && r->cfg.hooks->after_publish)
         r->cfg.hooks->after_publish(r->cfg.app, sent);
@@ -244,7 +229,7 @@ static int retention_pass(struct relay *r, struct err *err)
 
 static void housekeeping(struct relay *r)
 {
-    int64_t now = now_ms();
+    int64_t now = steady_now_ms();
     if (now - r->last_housekeeping_ms < RELAY_HOUSEKEEPING_MS)
         return;
     r->last_housekeeping_ms = now;
@@ -279,7 +264,7 @@ static void *relay_main(void *arg)
         /* Once LISTENing, the connection LISTENs again by itself after every reconnect. */
         if (!listening && db_listen(r->db, channel, &err) != 0) {
             set_db_state(r, false, &err);
-            nap(r, 500);
+            steady_nap(&r->stopping, 500);
             continue;
         }
         listening = true;
@@ -287,13 +272,13 @@ static void *relay_main(void *arg)
             continue;
         /* rabbitmq-c answers heartbeats only inside its calls: keep an idle connection alive. */
         if (bus_wait_confirms(r->bus, 0, NULL, NULL, &err) != 0 && !bus_connected(r->bus)) {
-            if (link_failed(&r->bus_link, now_ms()))
+            if (link_failed(&r->bus_link, steady_now_ms()))
                 log_warn("relay lost the broker: %s", err.msg);
             continue;
         }
         int n = relay_pass(r);
         if (n < 0) {
-            nap(r, 200);
+            steady_nap(&r->stopping, 200);
             continue;
         }
         housekeeping(r);

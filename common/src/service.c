@@ -5,9 +5,11 @@
  */
 #include "common/service.h"
 
+#include "common/consumer.h"
 #include "common/db.h"
 #include "common/log.h"
 #include "common/otlp.h"
+#include "common/relay.h"
 #include "http_internal.h"
 
 #include <errno.h>
@@ -24,30 +26,14 @@
 static struct config_common common_config;
 static const struct service_def *running;
 static char instance_id[SERVICE_NAME_MAX];
-#define SERVICE_CONSUMERS_MAX 32
 
 static struct relay *relay;
-static struct consumer *consumers[SERVICE_CONSUMERS_MAX];
+static struct consumer *consumers[CONFIG_CONSUMERS_MAX]; /* CONSUMERS is at most this */
 static int nconsumers;
-
-const struct config_common *service_config(void)
-{
-    return &common_config;
-}
-
-const char *service_name(void)
-{
-    return running ? running->name : "";
-}
 
 const char *service_instance(void)
 {
     return instance_id;
-}
-
-struct db *service_db(const struct http_request *req)
-{
-    return req->thread_ctx;
 }
 
 /* OUTBOX_NOTIFY=after_commit (ADR 0006). */
@@ -235,29 +221,42 @@ static void ticker_stop(void)
     ticker.db = NULL;
 }
 
-int service_main(int argc, char **argv, const struct service_def *def)
+/* ---- the phases of service_main, in the order it runs them ------------------- */
+
+/*
+ * What the phases share: set by one, read by the later ones and the drain.
+ * One per process, like the globals above.
+ */
+struct service_run {
+    const struct service_def *def;
+    struct config_scope scopes[2];
+    size_t nscopes;
+    sigset_t stop_signals;
+    const char **binding_keys; /* the subscribed types: the relay binds the queue to them */
+    struct http_server *http;
+};
+
+/*
+ * Phase config: tables → values. Returns -1 to go on, else the exit status:
+ * SERVICE_EXIT_OK after --help, SERVICE_EXIT_CONFIG (one line on stderr)
+ * when a value is invalid.
+ */
+static int phase_config(struct service_run *run, int argc, char **argv)
 {
-    running = def;
+    const struct service_def *def = run->def;
     struct err err;
     err_clear(&err);
-
-    if (check_descriptor(def, &err) != 0) {
-        fprintf(stderr, "%s\n", err.msg);
-        return SERVICE_EXIT_FAILURE;
-    }
-
-    /* Phase config: tables → values; one clear line and exit 2 when invalid. */
-    struct config_scope scopes[2] = {
-        {"common", config_common_keys, config_common_nkeys, &common_config},
-        {def->name, def->config_keys, def->nconfig_keys, def->config},
-    };
-    size_t nscopes = def->nconfig_keys ? 2 : 1;
-    int rc = config_load(scopes, nscopes, argc, argv, &err);
+    run->scopes[0] =
+        (struct config_scope){"common", config_common_keys, config_common_nkeys, &common_config};
+    run->scopes[1] =
+        (struct config_scope){def->name, def->config_keys, def->nconfig_keys, def->config};
+    run->nscopes = def->nconfig_keys ? 2 : 1;
+    int rc = config_load(run->scopes, run->nscopes, argc, argv, &err);
     if (rc == CONFIG_HELP_SHOWN)
         return SERVICE_EXIT_OK;
     if (rc == 0 && !common_config.amqp_cert_file[0] != !common_config.amqp_key_file[0])
-        rc = err_set(&err, ERR_INVALID, "AMQP_CERT_FILE and AMQP_KEY_FILE go together: set both "
-                                        "or neither");
+        rc = err_set(&err, ERR_INVALID,
+                     "AMQP_CERT_FILE and AMQP_KEY_FILE go together: set both or neither");
     if (rc != 0) {
         fprintf(stderr, "%s: %s\n", def->name, err.msg);
         return SERVICE_EXIT_CONFIG;
@@ -275,50 +274,56 @@ int service_main(int argc, char **argv, const struct service_def *def)
         snprintf(instance_id, sizeof(instance_id), "%s", common_config.instance_id);
     else
         snprintf(instance_id, sizeof(instance_id), "%s-%ld", def->name, (long)getpid());
+    return -1;
+}
 
-    /* Phase log. */
+/* Phase log: the level, the fields of every line, and the settings in effect. */
+static void phase_log(const struct service_run *run)
+{
     enum log_level level = LOG_LEVEL_INFO;
     log_level_parse(common_config.log_level, &level);
-    log_setup(def->name, instance_id, level);
+    log_setup(run->def->name, instance_id, level);
     char described[2048];
-    config_describe(scopes, nscopes, described, sizeof(described));
+    config_describe(run->scopes, run->nscopes, described, sizeof(described));
     log_info("starting: %s", described);
+}
 
-    /*
-     * Signals: blocked in every thread (they inherit the mask) and taken by
-     * sigwait below, so a handler never runs in the middle of a libpq or
-     * rabbitmq-c call. A broken socket must not kill us: SIGPIPE ignored.
-     */
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGTERM);
-    sigaddset(&stop_signals, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+/*
+ * Phase signals: SIGTERM and SIGINT blocked in every thread (they inherit the
+ * mask, so this runs before any thread starts) and taken by sigwait in
+ * phase_wait, so a handler never runs in the middle of a libpq or rabbitmq-c
+ * call. A broken socket must not kill us: SIGPIPE ignored.
+ */
+static void phase_signals(struct service_run *run)
+{
+    sigemptyset(&run->stop_signals);
+    sigaddset(&run->stop_signals, SIGTERM);
+    sigaddset(&run->stop_signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &run->stop_signals, NULL);
     signal(SIGPIPE, SIG_IGN);
+}
 
-    /* Phase traces: after the mask (its thread inherits it); off unless OTEL_EXPORTER_OTLP_*ENDPOINT is set. */
-    if (otlp_start(def->name, &err) != 0) {
-        log_error("%s", err.msg);
-        return SERVICE_EXIT_CONFIG;
-    }
+/* Phase traces: the OTLP exporter, off unless OTEL_EXPORTER_OTLP_*ENDPOINT is set. */
+static int phase_traces(const struct service_run *run, struct err *err)
+{
+    return otlp_start(run->def->name, err);
+}
 
-    const char **keys = calloc(def->nsubscriptions + 1, sizeof(char *));
-    if (!keys) {
-        log_error("out of memory");
-        return SERVICE_EXIT_FAILURE;
-    }
+/* Phase relay: publishes what the outbox holds; declares the topology first. */
+static int phase_relay(struct service_run *run, struct err *err)
+{
+    const struct service_def *def = run->def;
+    run->binding_keys = calloc(def->nsubscriptions + 1, sizeof(char *));
+    if (!run->binding_keys)
+        return err_set(err, ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < def->nsubscriptions; i++)
-        keys[i] = def->subscriptions[i].event->type;
-    struct http_server *http = NULL;
-    int status = SERVICE_EXIT_FAILURE;
-
-    /* Phase relay: publishes what the outbox holds, declares the topology first. */
-    struct relay_config rc_cfg = {
+        run->binding_keys[i] = def->subscriptions[i].event->type;
+    struct relay_config cfg = {
         .context = def->name,
         .instance = instance_id,
         .database_url = common_config.database_url,
         .bus = bus_config(),
-        .binding_keys = keys,
+        .binding_keys = run->binding_keys,
         .nbinding_keys = def->nsubscriptions,
         .retry_base_ms = common_config.retry_base_ms,
         .retry_max_ms = common_config.retry_max_ms,
@@ -327,14 +332,17 @@ int service_main(int argc, char **argv, const struct service_def *def)
         .app = def->app,
         .hooks = def->relay_hooks,
     };
-    if (!(relay = relay_start(&rc_cfg, &err))) {
-        log_error("cannot start the relay: %s", err.msg);
-        goto done;
-    }
+    if (!(relay = relay_start(&cfg, err)))
+        return err_wrap(err, "cannot start the relay");
+    return 0;
+}
 
-    /* Phase consumer: handles what the context subscribes to, on CONSUMERS threads. */
+/* Phase consumers: CONSUMERS threads handling what the context subscribes to (none without). */
+static int phase_consumers(const struct service_run *run, struct err *err)
+{
+    const struct service_def *def = run->def;
     for (int i = 0; def->nsubscriptions > 0 && i < common_config.consumers; i++) {
-        struct consumer_config cc = {
+        struct consumer_config cfg = {
             .context = def->name,
             .instance = instance_id,
             .database_url = common_config.database_url,
@@ -350,21 +358,24 @@ int service_main(int argc, char **argv, const struct service_def *def)
             .app = def->app,
             .hooks = def->consumer_hooks,
         };
-        if (!(consumers[nconsumers] = consumer_start(&cc, &err))) {
-            log_error("cannot start consumer %d: %s", i + 1, err.msg);
-            goto done;
-        }
+        if (!(consumers[nconsumers] = consumer_start(&cfg, err)))
+            return err_wrap(err, "cannot start consumer %d", i + 1);
         nconsumers++;
     }
+    return 0;
+}
 
-    /* Phase tick: the context's periodic job, if it has one. */
-    if (ticker_start(def, &err) != 0) {
-        log_error("%s", err.msg);
-        goto done;
-    }
+/* Phase tick: the context's periodic job, if it has one (ticker_start). */
+static int phase_tick(const struct service_run *run, struct err *err)
+{
+    return ticker_start(run->def, err);
+}
 
-    /* Phase http: the API, /health and /metrics. */
-    struct http_config hc = {
+/* Phase http: the API, /health and /metrics; the service is ready once it listens. */
+static int phase_http(struct service_run *run, struct err *err)
+{
+    const struct service_def *def = run->def;
+    struct http_config cfg = {
         .port = common_config.http_port,
         .bind_address = common_config.http_address,
         .allowed_hosts = common_config.http_allowed_hosts,
@@ -377,30 +388,70 @@ int service_main(int argc, char **argv, const struct service_def *def)
         .thread_ctx_new = thread_db_new,
         .thread_ctx_free = thread_db_free,
     };
-    if (!(http = http_start(&hc, &err))) {
-        log_error("%s", err.msg);
-        goto done;
-    }
-    log_info("ready: http://127.0.0.1:%d, %zu routes, %zu subscriptions", http_port(http),
+    if (!(run->http = http_start(&cfg, err)))
+        return err->code;
+    log_info("ready: http://127.0.0.1:%d, %zu routes, %zu subscriptions", http_port(run->http),
              def->nroutes, def->nsubscriptions);
+    return 0;
+}
 
-    /* Phase wait. */
+/* Phase wait: until SIGTERM or SIGINT. */
+static void phase_wait(const struct service_run *run)
+{
     int sig = 0;
-    sigwait(&stop_signals, &sig);
+    sigwait(&run->stop_signals, &sig);
     log_info("stopping on %s: draining", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-    status = SERVICE_EXIT_OK;
+}
 
-done:
-    /* Phase drain, in reverse order: no new requests, finish the message in hand, flush the relay. */
-    http_stop(http);
+/*
+ * Phase drain: stops what the phases started, in reverse order (each stop
+ * is a no-op for a phase that did not run): no new requests, the tick's pass
+ * and the message in hand finish, the relay finishes its batch and hands
+ * back its leases, and the exporter goes last, when no thread records spans.
+ */
+static void phase_drain(struct service_run *run)
+{
+    http_stop(run->http);
+    run->http = NULL;
     ticker_stop();
     for (int i = 0; i < nconsumers; i++)
         consumer_stop(consumers[i]);
     nconsumers = 0;
     relay_stop(relay);
     relay = NULL;
-    otlp_stop(); /* last: every thread that records spans has stopped */
-    free(keys);
+    otlp_stop();
+    free(run->binding_keys);
+    run->binding_keys = NULL;
+}
+
+int service_main(int argc, char **argv, const struct service_def *def)
+{
+    struct err err;
+    err_clear(&err);
+    if (check_descriptor(def, &err) != 0) {
+        fprintf(stderr, "%s\n", err.msg);
+        return SERVICE_EXIT_FAILURE;
+    }
+    running = def;
+    struct service_run run = {.def = def};
+    int status = phase_config(&run, argc, argv);
+    if (status >= 0)
+        return status;
+    phase_log(&run);
+    phase_signals(&run);
+    if (phase_traces(&run, &err) != 0) {
+        log_error("%s", err.msg);
+        return SERVICE_EXIT_CONFIG;
+    }
+    status = SERVICE_EXIT_FAILURE;
+    if (phase_relay(&run, &err) == 0 && phase_consumers(&run, &err) == 0 &&
+        phase_tick(&run, &err) == 0 && phase_http(&run, &err) == 0) {
+        phase_wait(&run);
+        status = SERVICE_EXIT_OK;
+    } else {
+        log_error("%s", err.msg);
+    }
+    phase_drain(&run);
     if (status == SERVICE_EXIT_OK)
         log_info("stopped");
     return status;

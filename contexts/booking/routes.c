@@ -20,7 +20,7 @@
 #include "booking/service.h"
 #include "booking/store.h"
 #include "common/db.h"
-#include "common/service.h"
+#include "common/route.h"
 #include "common/uuid7.h"
 
 #include <stdint.h>
@@ -36,32 +36,6 @@ const struct http_route booking_routes[] = {
 _Static_assert(sizeof(booking_routes) / sizeof(booking_routes[0]) == BOOKING_NROUTES,
                "BOOKING_NROUTES in routes.h must count the rows of booking_routes");
 
-/* A required string field holding a UUID; *out is borrowed from body. */
-static int field_uuid(const json_t *body, const char *name, const char **out, struct err *err)
-{
-    const json_t *v = json_object_get(body, name);
-    if (!v)
-        return err_set(err, ERR_INVALID, "field '%s' is missing", name);
-    if (!json_is_string(v))
-        return err_set(err, ERR_INVALID, "field '%s' must be a string", name);
-    if (!uuid7_is_valid(json_string_value(v)))
-        return err_set(err, ERR_INVALID, "field '%s' must be a uuid", name);
-    *out = json_string_value(v);
-    return 0;
-}
-
-/* A required integer field (a number with a fraction or exponent is the wrong type). */
-static int field_integer(const json_t *body, const char *name, int64_t *out, struct err *err)
-{
-    const json_t *v = json_object_get(body, name);
-    if (!v)
-        return err_set(err, ERR_INVALID, "field '%s' is missing", name);
-    if (!json_is_integer(v))
-        return err_set(err, ERR_INVALID, "field '%s' must be an integer", name);
-    *out = (int64_t)json_integer_value(v);
-    return 0;
-}
-
 /*
  * POST /bookings: a pending booking with amount = quantity × the offering's
  * price (from the replica), its first history entry and
@@ -76,12 +50,12 @@ static int route_post_bookings(const struct http_request *req, struct http_respo
     struct err err;
     err_clear(&err);
     json_t *body = NULL;
-    const char *user_id = NULL, *offering_id = NULL;
+    char user_id[UUID7_STR_LEN], offering_id[UUID7_STR_LEN];
     int64_t quantity = 0, price_cents = 0;
     struct booking b;
     struct booking_event ev;
     char id[UUID7_STR_LEN], event_id[UUID7_STR_LEN];
-    struct db *db = service_db(req);
+    struct db *db = route_db(req);
     memset(&b, 0, sizeof(b));
     memset(&ev, 0, sizeof(ev));
 
@@ -94,11 +68,11 @@ static int route_post_bookings(const struct http_request *req, struct http_respo
     }
     int rc = http_body_json(req, &body, &err);
     if (!rc)
-        rc = field_uuid(body, "user_id", &user_id, &err);
+        rc = http_body_uuid(body, "user_id", user_id, &err);
     if (!rc)
-        rc = field_uuid(body, "offering_id", &offering_id, &err);
+        rc = http_body_uuid(body, "offering_id", offering_id, &err);
     if (!rc)
-        rc = field_integer(body, "quantity", &quantity, &err);
+        rc = http_body_integer(body, "quantity", &quantity, &err);
     if (!rc)
         rc = booking_validate_quantity(quantity, &err);
     if (!rc && uuid7_generate(id) != 0)
@@ -107,26 +81,27 @@ static int route_post_bookings(const struct http_request *req, struct http_respo
         goto done;
 
     /*
-     * One transaction. Store calls return a row count (> 0 when done), the
-     * domain and the outbox 0: each step runs only when the one before it
-     * succeeded, and any failure rolls everything back.
+     * One transaction: each step runs only when the one before it
+     * succeeded, and any failure rolls everything back. The price look-up is
+     * the one step whose "not found" is an answer: 409.
      */
     rc = db_begin(db, &err);
     if (rc)
         goto done;
-    rc = booking_store_offering_price(db, offering_id, &price_cents, &err);
-    if (rc == 0)
+    int known = booking_store_offering_price(db, offering_id, &price_cents, &err);
+    rc = known < 0 ? known : 0;
+    if (known == 0)
         rc = err_set(&err, ERR_CONFLICT, "offering '%s' is not known (yet)", offering_id);
-    if (rc > 0)
+    if (!rc)
         rc = booking_create(&b, id, user_id, offering_id, quantity, price_cents,
                             BOOKING_BOOKING_CREATED_TYPE, &ev, &err);
     if (!rc)
         rc = booking_store_insert(db, &b, cfg->timeout_ms, req->correlation_id, &err);
-    if (rc > 0)
+    if (!rc)
         rc = booking_events_publish(&(struct outbox_origin){db, req->correlation_id, NULL}, &ev, event_id, &err);
     if (!rc)
         rc = booking_store_append_history(db, &ev, event_id, &err);
-    if (rc > 0)
+    if (!rc)
         rc = db_commit(db, &err);
     else
         db_rollback(db);
@@ -163,15 +138,13 @@ static int route_get_booking(const struct http_request *req, struct http_respons
     (void)app;
     struct err err;
     err_clear(&err);
-    const char *id = req->params[0];
+    char id[UUID7_STR_LEN];
     struct booking b;
     json_t *history = NULL, *reply = NULL;
-    struct db *db = service_db(req);
+    struct db *db = route_db(req);
     memset(&b, 0, sizeof(b));
 
-    int rc = 0;
-    if (!uuid7_is_valid(id))
-        rc = err_set(&err, ERR_INVALID, "booking id '%.64s' is not a uuid", id);
+    int rc = http_param_uuid(req->params[0], "booking id", id, &err);
     if (!rc && !(history = json_array()))
         rc = err_set(&err, ERR_NOMEM, "out of memory");
     if (rc)
@@ -180,12 +153,12 @@ static int route_get_booking(const struct http_request *req, struct http_respons
     rc = db_begin_isolation(db, DB_REPEATABLE_READ, &err);
     if (rc)
         goto done;
-    rc = booking_store_get(db, id, &b, &err);
-    if (rc == 0)
-        rc = err_set(&err, ERR_NOT_FOUND, "booking '%s' not found", id);
-    if (rc > 0)
-        rc = booking_store_list_history(db, id, add_history_entry, history, &err);
-    if (rc >= 0)
+    rc = http_found(booking_store_get(db, id, &b, &err), "booking", id, &err);
+    if (!rc) {
+        int n = booking_store_list_history(db, id, add_history_entry, history, &err);
+        rc = n < 0 ? n : 0;
+    }
+    if (!rc)
         rc = db_commit(db, &err);
     else
         db_rollback(db);

@@ -7,6 +7,8 @@
  */
 #include "booking/service.h"
 
+#include "common/service.h"
+
 #include "booking/admission.h"
 #include "booking/contract/booking_contract.h"
 #include "booking/expiry.h"

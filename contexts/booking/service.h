@@ -5,7 +5,8 @@
 #ifndef BOOKING_SERVICE_H
 #define BOOKING_SERVICE_H
 
-#include "common/service.h"
+/* The type is in common/service.h; routes and handlers that read the app need not see it. */
+struct service_def;
 
 #define BOOKING_HTTP_PORT 8083 /* SPEC §1 */
 

@@ -72,12 +72,13 @@ int booking_store_insert(struct db *db, const struct booking *b, int timeout_ms,
     snprintf(timeout, sizeof(timeout), "%d", timeout_ms);
     const char *params[] = {b->id,   b->user_id, b->offering_id, quantity, amount,
                             booking_status_name(b->status), timeout, correlation_id};
-    return db_exec(db,
-                   "INSERT INTO bookings (id, user_id, offering_id, quantity, amount_cents, status,"
-                   " deadline, correlation_id)"
-                   " VALUES ($1::uuid, $2::uuid, $3::uuid, $4::integer, $5::bigint, $6,"
-                   " clock_timestamp() + $7::integer * interval '1 millisecond', $8)",
-                   8, params, NULL, NULL, err);
+    int rc = db_exec(db,
+                     "INSERT INTO bookings (id, user_id, offering_id, quantity, amount_cents, status,"
+                     " deadline, correlation_id)"
+                     " VALUES ($1::uuid, $2::uuid, $3::uuid, $4::integer, $5::bigint, $6,"
+                     " clock_timestamp() + $7::integer * interval '1 millisecond', $8)",
+                     8, params, NULL, NULL, err);
+    return rc < 0 ? rc : 0;
 }
 
 struct overdue_ctx {
@@ -157,7 +158,7 @@ int booking_store_update_status(struct db *db, const struct booking *b, struct e
                      3, params, NULL, NULL, err);
     if (rc == 0)
         return err_set(err, ERR_INTERNAL, "booking '%s' vanished before its update", b->id);
-    return rc;
+    return rc < 0 ? rc : 0;
 }
 
 int booking_store_append_history(struct db *db, const struct booking_event *ev,
@@ -165,10 +166,11 @@ int booking_store_append_history(struct db *db, const struct booking_event *ev,
 {
     const char *params[] = {ev->booking.id, booking_status_name(ev->booking.status), ev->cause,
                             event_id};
-    return db_exec(db,
-                   "INSERT INTO booking_history (booking_id, status, event, event_id)"
-                   " VALUES ($1::uuid, $2, $3, $4::uuid)",
-                   4, params, NULL, NULL, err);
+    int rc = db_exec(db,
+                     "INSERT INTO booking_history (booking_id, status, event, event_id)"
+                     " VALUES ($1::uuid, $2, $3, $4::uuid)",
+                     4, params, NULL, NULL, err);
+    return rc < 0 ? rc : 0;
 }
 
 struct history_ctx {

@@ -4,14 +4,16 @@
  * schema "booking" (the connection's search_path, so names are unqualified).
  *
  * No function here opens or ends a transaction: callers (a route, or the
- * consumer around a handler) own it. Functions return a count (rows found or
- * written) or a negative err code from db.h with err filled.
+ * consumer around a handler) own it. Return values follow the store
+ * convention of docs/architecture.md: writes 0, look-ups 1 found / 0 not,
+ * lists a count; a negative err code from db.h with err filled.
  */
 #ifndef BOOKING_STORE_H
 #define BOOKING_STORE_H
 
 #include "booking/domain/booking.h"
 #include "common/err.h"
+#include "common/envelope.h"
 
 #include <stdint.h>
 
@@ -31,7 +33,7 @@ int booking_store_offering_price(struct db *db, const char *offering_id, int64_t
 
 /*
  * Inserts a new booking (as booking_create made it) with its deadline, now +
- * timeout_ms, and the correlation id of its saga. Returns 1, or an error
+ * timeout_ms, and the correlation id of its saga. Returns 0, or an error
  * (ERR_CONFLICT on a duplicate id).
  */
 int booking_store_insert(struct db *db, const struct booking *b, int timeout_ms,
@@ -40,7 +42,7 @@ int booking_store_insert(struct db *db, const struct booking *b, int timeout_ms,
 /* A pending booking past its deadline, and the correlation id of its saga. */
 struct booking_store_overdue {
     struct booking booking;
-    char correlation_id[129];
+    char correlation_id[ENVELOPE_REF_MAX];
 };
 
 /*
@@ -68,7 +70,7 @@ int booking_store_lock(struct db *db, const char *id, struct booking *out, struc
 /* Reads booking id into *out without locking. Returns 1 when found, 0 when not. */
 int booking_store_get(struct db *db, const char *id, struct booking *out, struct err *err);
 
-/* Writes the status and reason of b (after a transition). Returns 1, or ERR_INTERNAL when the row is gone. */
+/* Writes the status and reason of b (after a transition). Returns 0, or ERR_INTERNAL when the row is gone. */
 int booking_store_update_status(struct db *db, const struct booking *b, struct err *err);
 
 /* ---- history: one row per domain event ------------------------------------------------ */
@@ -76,7 +78,7 @@ int booking_store_update_status(struct db *db, const struct booking *b, struct e
 /*
  * Appends the history entry of domain event ev: the booking's status after
  * it, ev->cause as the event type shown, and event_id, the id of that
- * integration event. Returns 1, or ERR_CONFLICT when this event is already
+ * integration event. Returns 0, or ERR_CONFLICT when this event is already
  * in this booking's history.
  */
 int booking_store_append_history(struct db *db, const struct booking_event *ev,

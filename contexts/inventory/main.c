@@ -1,5 +1,6 @@
 /* main.c - the inventory executable: everything it is lives in service.c. */
 #include "inventory/service.h"
+#include "common/service.h"
 
 int main(int argc, char **argv)
 {

@@ -18,7 +18,7 @@
 #include "inventory/routes.h"
 
 #include "common/db.h"
-#include "common/service.h"
+#include "common/route.h"
 #include "common/uuid7.h"
 #include "inventory/store.h"
 
@@ -42,15 +42,6 @@ const struct http_route inventory_routes[] = {
 };
 _Static_assert(sizeof(inventory_routes) / sizeof(inventory_routes[0]) == INVENTORY_NROUTES,
                "INVENTORY_NROUTES must count the rows of inventory_routes");
-const size_t inventory_nroutes = INVENTORY_NROUTES;
-
-/* 400 unless the path parameter is a canonical UUID. */
-static int check_offering_id(const char *id, struct err *err)
-{
-    if (!uuid7_is_valid(id))
-        return err_set(err, ERR_INVALID, "offering id '%.64s' is not a uuid", id);
-    return 0;
-}
 
 static json_t *levels_json(const struct stock_levels *l)
 {
@@ -64,14 +55,13 @@ static int route_get_stock(const struct http_request *req, struct http_response 
     (void)app;
     struct err err;
     err_clear(&err);
-    const char *offering_id = req->params[0];
-    if (check_offering_id(offering_id, &err))
-        return http_reply_error(resp, &err);
+    char offering_id[UUID7_STR_LEN];
     struct stock s;
-    int rc = stock_store_find(service_db(req), offering_id, &s, &err);
-    if (rc == 0)
-        rc = err_set(&err, ERR_NOT_FOUND, "no stock for offering '%s'", offering_id);
-    if (rc < 0)
+    int rc = http_param_uuid(req->params[0], "offering id", offering_id, &err);
+    if (!rc)
+        rc = http_found(stock_store_find(route_db(req), offering_id, &s, &err),
+                        "stock of offering", offering_id, &err);
+    if (rc)
         return http_reply_error(resp, &err);
     return http_reply_json(resp, 200,
                            json_pack("{s:s, s:I, s:I, s:I, s:I}", "offering_id", s.offering_id,
@@ -152,12 +142,13 @@ static int route_get_movements(const struct http_request *req, struct http_respo
     (void)app;
     struct err err;
     err_clear(&err);
-    const char *offering_id = req->params[0];
+    char offering_id[UUID7_STR_LEN];
     struct movement_page page = {.list = NULL};
     int64_t after_seq;
-    if (check_offering_id(offering_id, &err) || page_params(req, &page.limit, &after_seq, &err))
+    if (http_param_uuid(req->params[0], "offering id", offering_id, &err) ||
+        page_params(req, &page.limit, &after_seq, &err))
         return http_reply_error(resp, &err);
-    struct db *db = service_db(req);
+    struct db *db = route_db(req);
     json_t *list = json_array();
     if (!list)
         return ERR_NOMEM;
@@ -165,10 +156,9 @@ static int route_get_movements(const struct http_request *req, struct http_respo
     struct stock s = {0};
     int rc = db_begin_isolation(db, DB_REPEATABLE_READ, &err);
     if (rc == 0) {
-        rc = stock_store_find(db, offering_id, &s, &err);
+        rc = http_found(stock_store_find(db, offering_id, &s, &err), "stock of offering",
+                        offering_id, &err);
         if (rc == 0)
-            rc = err_set(&err, ERR_NOT_FOUND, "no stock for offering '%s'", offering_id);
-        if (rc > 0)
             rc = stock_store_list_movements(db, offering_id, after_seq, page.limit + 1,
                                             movement_json, &page, &err);
         if (rc >= 0)

@@ -13,6 +13,5 @@
 #define INVENTORY_NROUTES 2
 
 extern const struct http_route inventory_routes[]; /* INVENTORY_NROUTES rows, checked where it is defined */
-extern const size_t inventory_nroutes; /* = INVENTORY_NROUTES */
 
 #endif

@@ -5,6 +5,8 @@
  */
 #include "inventory/service.h"
 
+#include "common/service.h"
+
 #include "inventory/contract/inventory_contract.h"
 #include "inventory/handlers.h"
 #include "inventory/routes.h"

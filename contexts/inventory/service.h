@@ -5,7 +5,8 @@
 #ifndef INVENTORY_SERVICE_H
 #define INVENTORY_SERVICE_H
 
-#include "common/service.h"
+/* The type is in common/service.h; routes and handlers that read the app need not see it. */
+struct service_def;
 
 extern const struct service_def inventory_service;
 

@@ -5,8 +5,9 @@
  * All statements run on the caller's connection and, for writes, inside the
  * caller's transaction (a handler's, or a route's). Tables are named
  * unqualified: the connection's search_path is the inventory schema.
- * Functions return a row count (1 found / 0 none) or 0 for writes, or a
- * negative err code with err filled by db.h.
+ * Return values follow the store convention of docs/architecture.md: writes
+ * 0, look-ups 1 found / 0 not, record-once 1 new / 0 known, lists a count;
+ * a negative err code with err filled.
  */
 #ifndef INVENTORY_STORE_H
 #define INVENTORY_STORE_H

@@ -9,7 +9,7 @@
  */
 #include "notification/routes.h"
 
-#include "common/service.h"
+#include "common/route.h"
 #include "common/uuid7.h"
 #include "notification/store.h"
 
@@ -24,7 +24,6 @@ const struct http_route notification_routes[] = {
 };
 _Static_assert(sizeof(notification_routes) / sizeof(notification_routes[0]) == NOTIFICATION_NROUTES,
                "NOTIFICATION_NROUTES must count the rows of notification_routes");
-const size_t notification_nroutes = sizeof(notification_routes) / sizeof(notification_routes[0]);
 
 static int append_row(void *ctx, const struct notification_store_row *row, struct err *err)
 {
@@ -53,19 +52,13 @@ static int route_get_notifications(const struct http_request *req, struct http_r
 {
     (void)app;
     struct err err = {0};
-    const char *user_id = http_query(req, "user_id");
-    if (!user_id) {
-        err_set(&err, ERR_INVALID, "query parameter 'user_id' is required");
+    char user_id[UUID7_STR_LEN];
+    if (http_param_uuid(http_query(req, "user_id"), "query parameter 'user_id'", user_id, &err))
         return http_reply_error(resp, &err);
-    }
-    if (!uuid7_is_valid(user_id)) {
-        err_set(&err, ERR_INVALID, "user_id '%.64s' is not a uuid", user_id);
-        return http_reply_error(resp, &err);
-    }
     json_t *list = json_array();
     if (!list)
         return ERR_NOMEM;
-    int rc = notification_store_list_by_user(service_db(req), user_id, NOTIFICATION_LIST_MAX,
+    int rc = notification_store_list_by_user(route_db(req), user_id, NOTIFICATION_LIST_MAX,
                                              append_row, list, &err);
     if (rc < 0) {
         json_decref(list);

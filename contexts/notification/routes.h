@@ -12,6 +12,5 @@
 #define NOTIFICATION_NROUTES 1
 
 extern const struct http_route notification_routes[]; /* NOTIFICATION_NROUTES rows, checked where it is defined */
-extern const size_t notification_nroutes;
 
 #endif

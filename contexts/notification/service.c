@@ -5,6 +5,8 @@
  */
 #include "notification/service.h"
 
+#include "common/service.h"
+
 #include "notification/contract/notification_contract.h"
 #include "notification/handlers.h"
 #include "notification/routes.h"

@@ -4,7 +4,8 @@
 #ifndef NOTIFICATION_SERVICE_H
 #define NOTIFICATION_SERVICE_H
 
-#include "common/service.h"
+/* The type is in common/service.h; routes and handlers that read the app need not see it. */
+struct service_def;
 
 extern const struct service_def notification_service;
 

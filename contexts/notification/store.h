@@ -5,6 +5,9 @@
  *
  * All functions run on the caller's connection and inside the caller's
  * transaction when one is open; they never BEGIN or COMMIT.
+ * Return values follow the store convention of docs/architecture.md: writes
+ * 0, look-ups 1 found / 0 not, record-once 1 new / 0 known, lists a count;
+ * a negative err code with err filled.
  */
 #ifndef NOTIFICATION_STORE_H
 #define NOTIFICATION_STORE_H

@@ -8,7 +8,7 @@
 
 #include "payment/store.h"
 
-#include "common/service.h"
+#include "common/route.h"
 #include "common/uuid7.h"
 
 
@@ -18,7 +18,6 @@ static int route_get_payments(const struct http_request *req, struct http_respon
 const struct http_route payment_routes[] = {
     {"GET", "/payments", route_get_payments},
 };
-const size_t payment_nroutes = sizeof(payment_routes) / sizeof(payment_routes[0]);
 _Static_assert(sizeof(payment_routes) / sizeof(payment_routes[0]) == PAYMENT_NROUTES,
                "PAYMENT_NROUTES must match the payment_routes table");
 
@@ -62,19 +61,14 @@ static int route_get_payments(const struct http_request *req, struct http_respon
     (void)app;
     struct err err;
     err_clear(&err);
-    const char *booking_id = http_query(req, "booking_id");
-    if (!booking_id || !booking_id[0]) {
-        err_set(&err, ERR_INVALID, "query parameter 'booking_id' is required");
+    char booking_id[UUID7_STR_LEN];
+    if (http_param_uuid(http_query(req, "booking_id"), "query parameter 'booking_id'", booking_id,
+                        &err))
         return http_reply_error(resp, &err);
-    }
-    if (!uuid7_is_valid(booking_id)) {
-        err_set(&err, ERR_INVALID, "query parameter 'booking_id' is not a uuid: '%.64s'", booking_id);
-        return http_reply_error(resp, &err);
-    }
     json_t *list = json_array();
     if (!list)
         return ERR_NOMEM;
-    int rc = payment_store_list_decided(service_db(req), booking_id, append_payment, list, &err);
+    int rc = payment_store_list_decided(route_db(req), booking_id, append_payment, list, &err);
     if (rc < 0) {
         json_decref(list);
         return http_reply_error(resp, &err);

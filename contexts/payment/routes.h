@@ -13,6 +13,5 @@
 #define PAYMENT_NROUTES 1
 
 extern const struct http_route payment_routes[];
-extern const size_t payment_nroutes;
 
 #endif

@@ -5,6 +5,8 @@
  */
 #include "payment/service.h"
 
+#include "common/service.h"
+
 #include "payment/contract/payment_contract.h"
 #include "payment/domain/payment.h"
 #include "payment/handlers.h"

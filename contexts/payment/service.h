@@ -5,7 +5,8 @@
 #ifndef PAYMENT_SERVICE_H
 #define PAYMENT_SERVICE_H
 
-#include "common/service.h"
+/* The type is in common/service.h; routes and handlers that read the app need not see it. */
+struct service_def;
 
 /*
  * What payment's handlers and routes get as app. Written once by the config

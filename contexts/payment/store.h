@@ -5,8 +5,10 @@
  * it makes no decision itself.
  *
  * All functions run on the caller's connection and inside the caller's
- * transaction when one is open (a handler's always is). They return a
- * non-negative count as documented, or a negative err code with err filled.
+ * transaction when one is open (a handler's always is).
+ * Return values follow the store convention of docs/architecture.md: writes
+ * 0, look-ups 1 found / 0 not, record-once 1 new / 0 known, lists a count;
+ * a negative err code with err filled.
  */
 #ifndef PAYMENT_STORE_H
 #define PAYMENT_STORE_H

@@ -13,7 +13,7 @@
 #include "servicecatalog/routes.h"
 
 #include "common/db.h"
-#include "common/service.h"
+#include "common/route.h"
 #include "common/uuid7.h"
 #include "servicecatalog/domain/offering.h"
 #include "servicecatalog/domain/provider.h"
@@ -43,58 +43,6 @@ const struct http_route servicecatalog_routes[] = {
 };
 _Static_assert(sizeof(servicecatalog_routes) / sizeof(servicecatalog_routes[0]) == SERVICECATALOG_NROUTES,
                "SERVICECATALOG_NROUTES must count the rows of servicecatalog_routes");
-const size_t servicecatalog_nroutes = SERVICECATALOG_NROUTES;
-
-/* ---- request parsing: ERR_INVALID (400) for anything missing or mistyped ---- */
-
-/*
- * Copies the UUID s into out, lowercased, or fails with ERR_INVALID naming
- * what (e.g. "provider id"). The value is quoted only when short, so a long
- * junk string does not crowd out the message.
- */
-static int request_uuid(const char *s, const char *what, char out[UUID7_STR_LEN], struct err *err)
-{
-    if (!uuid7_is_valid(s))
-        return err_set(err, ERR_INVALID, "%s '%.64s' is not a UUID", what, s);
-    for (int i = 0; i < UUID7_STR_LEN - 1; i++)
-        out[i] = (s[i] >= 'A' && s[i] <= 'F') ? (char)(s[i] - 'A' + 'a') : s[i];
-    out[UUID7_STR_LEN - 1] = '\0';
-    return 0;
-}
-
-/* Like request_uuid for a body member named key, with the wording of the other field errors. */
-static int body_uuid(const char *s, const char *key, char out[UUID7_STR_LEN], struct err *err)
-{
-    if (!uuid7_is_valid(s))
-        return err_set(err, ERR_INVALID, "field '%s' must be a UUID", key);
-    return request_uuid(s, key, out, err);
-}
-
-/* A required string member of body: borrowed text and its byte length (it may hold a NUL). */
-static int body_string(const json_t *body, const char *key, const char **s, size_t *len,
-                       struct err *err)
-{
-    const json_t *v = json_object_get(body, key);
-    if (!v || json_is_null(v))
-        return err_set(err, ERR_INVALID, "field '%s' is required", key);
-    if (!json_is_string(v))
-        return err_set(err, ERR_INVALID, "field '%s' must be a string", key);
-    *s = json_string_value(v);
-    *len = json_string_length(v);
-    return 0;
-}
-
-/* A required integer member of body; 1.0 or "1" is the wrong type, not a number to coerce. */
-static int body_integer(const json_t *body, const char *key, int64_t *out, struct err *err)
-{
-    const json_t *v = json_object_get(body, key);
-    if (!v || json_is_null(v))
-        return err_set(err, ERR_INVALID, "field '%s' is required", key);
-    if (!json_is_integer(v))
-        return err_set(err, ERR_INVALID, "field '%s' must be an integer", key);
-    *out = (int64_t)json_integer_value(v);
-    return 0;
-}
 
 static int new_id(char out[UUID7_STR_LEN], struct err *err)
 {
@@ -134,20 +82,19 @@ static int route_post_providers(const struct http_request *req, struct http_resp
     (void)app;
     struct err err;
     err_clear(&err);
-    struct db *db = service_db(req);
+    struct db *db = route_db(req);
     json_t *body = NULL;
-    const char *owner = NULL, *name = NULL, *type = NULL;
-    size_t owner_len = 0, name_len = 0, type_len = 0;
+    const char *name = NULL, *type = NULL;
+    size_t name_len = 0, type_len = 0;
     char owner_id[UUID7_STR_LEN], id[UUID7_STR_LEN];
     struct provider p = {0};
     struct provider_event ev = {0};
 
     int rc = http_body_json(req, &body, &err);
-    if (rc || (rc = body_string(body, "owner_id", &owner, &owner_len, &err)) ||
-        (rc = body_string(body, "business_name", &name, &name_len, &err)) ||
-        (rc = body_string(body, "provider_type", &type, &type_len, &err)) ||
-        (rc = body_uuid(owner, "owner_id", owner_id, &err)) || (rc = new_id(id, &err)) ||
-        (rc = db_begin(db, &err)))
+    if (rc || (rc = http_body_uuid(body, "owner_id", owner_id, &err)) ||
+        (rc = http_body_string(body, "business_name", &name, &name_len, &err)) ||
+        (rc = http_body_string(body, "provider_type", &type, &type_len, &err)) ||
+        (rc = new_id(id, &err)) || (rc = db_begin(db, &err)))
         goto done;
     int known = known_user_store_exists(db, owner_id, &err);
     if (known < 0) {
@@ -179,13 +126,10 @@ static int route_get_provider(const struct http_request *req, struct http_respon
     err_clear(&err);
     char id[UUID7_STR_LEN];
     struct provider p = {0};
-    int rc = request_uuid(req->params[0], "provider id", id, &err);
-    if (rc == 0) {
-        int found = provider_store_get(service_db(req), id, false, &p, &err);
-        rc = found < 0    ? found
-             : found == 0 ? err_set(&err, ERR_NOT_FOUND, "provider '%s' not found", id)
-                          : 0;
-    }
+    int rc = http_param_uuid(req->params[0], "provider id", id, &err);
+    if (rc == 0)
+        rc = http_found(provider_store_get(route_db(req), id, false, &p, &err), "provider", id,
+                        &err);
     if (rc)
         return http_reply_error(resp, &err);
     return http_reply_json(resp, 200, provider_json(&p));
@@ -203,19 +147,15 @@ static int route_post_provider_activate(const struct http_request *req, struct h
     (void)app;
     struct err err;
     err_clear(&err);
-    struct db *db = service_db(req);
+    struct db *db = route_db(req);
     char id[UUID7_STR_LEN];
     struct provider p = {0};
     struct provider_event ev = {0};
 
-    int rc = request_uuid(req->params[0], "provider id", id, &err);
-    if (rc || (rc = db_begin(db, &err)))
+    int rc = http_param_uuid(req->params[0], "provider id", id, &err);
+    if (rc || (rc = db_begin(db, &err)) ||
+        (rc = http_found(provider_store_get(db, id, true, &p, &err), "provider", id, &err)))
         goto done;
-    int found = provider_store_get(db, id, true, &p, &err);
-    if (found <= 0) {
-        rc = found < 0 ? found : err_set(&err, ERR_NOT_FOUND, "provider '%s' not found", id);
-        goto done;
-    }
     rc = provider_activate(&p, &ev, &err);
     if (rc == 0)
         rc = provider_store_update_status(db, &p, &err);
@@ -245,7 +185,7 @@ static int route_post_provider_offerings(const struct http_request *req, struct 
     (void)app;
     struct err err;
     err_clear(&err);
-    struct db *db = service_db(req);
+    struct db *db = route_db(req);
     json_t *body = NULL;
     const char *name = NULL;
     size_t name_len = 0;
@@ -255,23 +195,21 @@ static int route_post_provider_offerings(const struct http_request *req, struct 
     struct offering o = {0};
     struct offering_event ev = {0};
 
-    int rc = request_uuid(req->params[0], "provider id", provider_id, &err);
+    int rc = http_param_uuid(req->params[0], "provider id", provider_id, &err);
     if (rc || (rc = http_body_json(req, &body, &err)) ||
-        (rc = body_string(body, "name", &name, &name_len, &err)) ||
-        (rc = body_integer(body, "price_cents", &price_cents, &err)) ||
-        (rc = body_integer(body, "capacity", &capacity, &err)) || (rc = new_id(id, &err)) ||
+        (rc = http_body_string(body, "name", &name, &name_len, &err)) ||
+        (rc = http_body_integer(body, "price_cents", &price_cents, &err)) ||
+        (rc = http_body_integer(body, "capacity", &capacity, &err)) || (rc = new_id(id, &err)) ||
         (rc = db_begin(db, &err)))
         goto done;
     /*
      * No lock: providers are never deleted, and the offering's foreign key
      * holds the provider row for the rest of the transaction anyway.
      */
-    int found = provider_store_get(db, provider_id, false, &p, &err);
-    if (found <= 0) {
-        rc = found < 0 ? found
-                       : err_set(&err, ERR_NOT_FOUND, "provider '%s' not found", provider_id);
+    rc = http_found(provider_store_get(db, provider_id, false, &p, &err), "provider", provider_id,
+                    &err);
+    if (rc)
         goto done;
-    }
     rc = offering_publish(&o, id, p.id, name, name_len, price_cents, capacity, &ev, &err);
     if (rc == 0)
         rc = offering_store_insert(db, &o, &err);
@@ -297,13 +235,9 @@ static int route_get_offering(const struct http_request *req, struct http_respon
     err_clear(&err);
     char id[UUID7_STR_LEN];
     struct offering o = {0};
-    int rc = request_uuid(req->params[0], "offering id", id, &err);
-    if (rc == 0) {
-        int found = offering_store_get(service_db(req), id, &o, &err);
-        rc = found < 0    ? found
-             : found == 0 ? err_set(&err, ERR_NOT_FOUND, "offering '%s' not found", id)
-                          : 0;
-    }
+    int rc = http_param_uuid(req->params[0], "offering id", id, &err);
+    if (rc == 0)
+        rc = http_found(offering_store_get(route_db(req), id, &o, &err), "offering", id, &err);
     if (rc)
         return http_reply_error(resp, &err);
     return http_reply_json(resp, 200, offering_json(&o));

@@ -19,6 +19,5 @@
 #define SERVICECATALOG_NROUTES 5
 
 extern const struct http_route servicecatalog_routes[]; /* SERVICECATALOG_NROUTES rows, checked where it is defined */
-extern const size_t servicecatalog_nroutes;
 
 #endif

@@ -6,6 +6,8 @@
  */
 #include "servicecatalog/service.h"
 
+#include "common/service.h"
+
 #include "servicecatalog/contract/servicecatalog_contract.h"
 #include "servicecatalog/handlers.h"
 #include "servicecatalog/routes.h"

@@ -5,7 +5,8 @@
 #ifndef SERVICECATALOG_SERVICE_H
 #define SERVICECATALOG_SERVICE_H
 
-#include "common/service.h"
+/* The type is in common/service.h; routes and handlers that read the app need not see it. */
+struct service_def;
 
 /* The context's name: schema, queue, routing-key prefix, event source. */
 #define SERVICECATALOG_CONTEXT "servicecatalog"

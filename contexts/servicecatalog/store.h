@@ -7,6 +7,9 @@
  * domain decides, the store writes what it decided. Tables are named
  * unqualified: the connection's search_path is the servicecatalog schema.
  * Ids are passed as canonical UUID text and come back lowercased.
+ * Return values follow the store convention of docs/architecture.md: writes
+ * 0, look-ups 1 found / 0 not, record-once 1 new / 0 known, lists a count;
+ * a negative err code with err filled.
  */
 #ifndef SERVICECATALOG_STORE_H
 #define SERVICECATALOG_STORE_H

@@ -1,5 +1,6 @@
 /* main.c - the usermanagement executable: one call into the shared service skeleton. */
 #include "usermanagement/service.h"
+#include "common/service.h"
 
 int main(int argc, char **argv)
 {

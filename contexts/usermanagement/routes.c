@@ -11,7 +11,7 @@
 #include "usermanagement/routes.h"
 
 #include "common/db.h"
-#include "common/service.h"
+#include "common/route.h"
 #include "common/uuid7.h"
 #include "usermanagement/domain/user.h"
 #include "usermanagement/events.h"
@@ -26,7 +26,6 @@ const struct http_route usermanagement_routes[] = {
     {"POST", "/users", route_post_users},
     {"GET", "/users/{id}", route_get_user},
 };
-const size_t usermanagement_nroutes = USERMANAGEMENT_NROUTES;
 _Static_assert(sizeof(usermanagement_routes) / sizeof(usermanagement_routes[0]) ==
                    USERMANAGEMENT_NROUTES,
                "USERMANAGEMENT_NROUTES must match the usermanagement_routes table");
@@ -48,21 +47,6 @@ static json_t *user_json(const struct user *u)
     return json_pack("{s:s, s:s, s:s, s:o, s:s, s:s}", "id", u->id, "email", u->email, "name",
                      u->name, "roles", roles, "provider_status",
                      user_provider_status_name(u->provider_status), "created_at", u->created_at);
-}
-
-/* A required string member of body, or NULL after filling err (400: missing or wrong type). */
-static const json_t *body_string(const json_t *body, const char *key, struct err *err)
-{
-    const json_t *v = json_object_get(body, key);
-    if (!v) {
-        err_set(err, ERR_INVALID, "field '%s' is required", key);
-        return NULL;
-    }
-    if (!json_is_string(v)) {
-        err_set(err, ERR_INVALID, "field '%s' must be a string", key);
-        return NULL;
-    }
-    return v;
 }
 
 /*
@@ -87,19 +71,20 @@ static int route_post_users(const struct http_request *req, struct http_response
     struct user_events evs;
     user_events_init(&evs);
     char id[UUID7_STR_LEN];
-    const json_t *email = body_string(body, "email", &err);
-    const json_t *name = email ? body_string(body, "name", &err) : NULL;
-    int rc = name ? 0 : err.code;
+    const char *email = NULL, *name = NULL;
+    size_t email_len = 0, name_len = 0;
+    int rc = http_body_string(body, "email", &email, &email_len, &err);
+    if (rc == 0)
+        rc = http_body_string(body, "name", &name, &name_len, &err);
     if (rc == 0 && uuid7_generate(id) < 0)
         rc = err_set(&err, ERR_INTERNAL, "cannot make a user id: no randomness");
     if (rc == 0)
-        rc = user_register(&u, id, json_string_value(email), json_string_length(email),
-                           json_string_value(name), json_string_length(name), &evs, &err);
+        rc = user_register(&u, id, email, email_len, name, name_len, &evs, &err);
     json_decref(body); /* user_register copied what it keeps */
     if (rc < 0)
         return http_reply_error(resp, &err);
 
-    struct db *db = service_db(req);
+    struct db *db = route_db(req);
     rc = db_begin(db, &err);
     if (rc == 0)
         rc = user_store_insert(db, &u, &err);
@@ -122,16 +107,12 @@ static int route_get_user(const struct http_request *req, struct http_response *
     (void)app;
     struct err err;
     err_clear(&err);
-    const char *id = req->params[0];
-    if (!uuid7_is_valid(id)) {
-        err_set(&err, ERR_INVALID, "user id '%s' is not a UUID", id);
-        return http_reply_error(resp, &err);
-    }
+    char id[UUID7_STR_LEN];
     struct user u;
-    int rc = user_store_get(service_db(req), id, &u, &err);
-    if (rc == 0)
-        rc = err_set(&err, ERR_NOT_FOUND, "unknown user '%s'", id);
-    if (rc < 0)
+    int rc = http_param_uuid(req->params[0], "user id", id, &err);
+    if (!rc)
+        rc = http_found(user_store_get(route_db(req), id, &u, &err), "user", id, &err);
+    if (rc)
         return http_reply_error(resp, &err);
     return http_reply_json(resp, 200, user_json(&u));
 }

@@ -17,6 +17,5 @@
 #define USERMANAGEMENT_NROUTES 2
 
 extern const struct http_route usermanagement_routes[];
-extern const size_t usermanagement_nroutes;
 
 #endif

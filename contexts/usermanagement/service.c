@@ -6,6 +6,8 @@
  */
 #include "usermanagement/service.h"
 
+#include "common/service.h"
+
 #include "usermanagement/contract/usermanagement_contract.h"
 #include "usermanagement/handlers.h"
 #include "usermanagement/routes.h"

@@ -6,7 +6,8 @@
 #ifndef USERMANAGEMENT_SERVICE_H
 #define USERMANAGEMENT_SERVICE_H
 
-#include "common/service.h"
+/* The type is in common/service.h; routes and handlers that read the app need not see it. */
+struct service_def;
 
 extern const struct service_def usermanagement_service;
 

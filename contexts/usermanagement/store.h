@@ -6,6 +6,9 @@
  * All statements run on the caller's connection and inside the caller's
  * transaction when one is open; names are unqualified (search_path is the
  * schema "usermanagement").
+ * Return values follow the store convention of docs/architecture.md: writes
+ * 0, look-ups 1 found / 0 not, record-once 1 new / 0 known, lists a count;
+ * a negative err code with err filled.
  */
 #ifndef USERMANAGEMENT_STORE_H
 #define USERMANAGEMENT_STORE_H

@@ -12,6 +12,7 @@
 
 #include "booking/service.h"
 #include "common/bus.h"
+#include "common/service.h"
 #include "common/uuid7.h"
 #include "inventory/service.h"
 #include "notification/service.h"

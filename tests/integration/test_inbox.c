@@ -67,7 +67,7 @@ static void test_deliveries_at_hand_share_a_transaction_and_a_failing_one_is_rol
     char base[48];
     testlib_unique_name(base, sizeof(base), "batch");
     /* Wait until it consumes, then hold it still while the queue fills. */
-    char warm[64], warm_id[37];
+    char warm[64], warm_id[UUID7_STR_LEN];
     snprintf(warm, sizeof(warm), "%s.warm", base);
     harness_commit_item(warm, NULL, warm_id);
     assert_int_equal(harness_wait_count(EFFECTS_OF_ITEM, warm, 1, 15000), 1);
@@ -114,7 +114,7 @@ static void test_consumer_killed_between_commit_and_ack_causes_no_second_effect(
     (void)state;
     const char *killer[] = {"PROBE_KILL_AFTER_COMMIT=1", NULL};
     harness_spawn(0, killer);
-    char item[64], marker[64], id[37], marker_id[37];
+    char item[64], marker[64], id[UUID7_STR_LEN], marker_id[UUID7_STR_LEN];
     testlib_unique_name(item, sizeof(item), "commit_then_die");
     harness_commit_item(item, NULL, id);
     assert_true(harness_wait_exit(0, 20000));
@@ -135,7 +135,7 @@ static void test_follow_up_event_carries_correlation_and_causation(void **state)
 {
     (void)state;
     harness_spawn(0, NULL);
-    char item[64], id[37], corr[64], cause[64];
+    char item[64], id[UUID7_STR_LEN], corr[64], cause[64];
     testlib_unique_name(item, sizeof(item), "chain");
     harness_commit_item(item, "chain", id);
     assert_int_equal(harness_wait_count("SELECT count(*) FROM effects WHERE item = $1 AND kind = 'handled'",

@@ -45,7 +45,7 @@ static void test_rollback_publishes_nothing(void **state)
 {
     (void)state;
     harness_spawn(0, NULL);
-    char lost[64], kept[64], id[37];
+    char lost[64], kept[64], id[UUID7_STR_LEN];
     testlib_unique_name(lost, sizeof(lost), "rolled_back");
     testlib_unique_name(kept, sizeof(kept), "committed");
     struct err err;
@@ -93,7 +93,7 @@ static void test_commit_is_delivered_and_handled_once(void **state)
 {
     (void)state;
     harness_spawn(0, NULL);
-    char item[64], id[37];
+    char item[64], id[UUID7_STR_LEN];
     testlib_unique_name(item, sizeof(item), "once");
     harness_commit_item(item, NULL, id);
     assert_int_equal(harness_wait_count(EFFECTS_OF_ITEM, item, 1, 15000), 1);
@@ -126,7 +126,7 @@ static void test_after_commit_notify_wakes_the_relay_once_committed_and_the_even
 
     struct db *db = harness_db();
     db_set_notify_after_commit(db, true);
-    char item[64], id[37];
+    char item[64], id[UUID7_STR_LEN];
     testlib_unique_name(item, sizeof(item), "after_commit");
     assert_int_equal(db_begin(db, &err), 0);
     assert_int_equal(publish_item(db, item, id, &err), 0);
@@ -148,7 +148,7 @@ static void test_events_committed_while_broker_is_stopped_are_delivered_after_it
 {
     (void)state;
     harness_spawn(0, NULL);
-    char warm[64], id[37];
+    char warm[64], id[UUID7_STR_LEN];
     testlib_unique_name(warm, sizeof(warm), "warm");
     harness_commit_item(warm, NULL, id);
     assert_int_equal(harness_wait_count(EFFECTS_OF_ITEM, warm, 1, 15000), 1);
@@ -178,7 +178,7 @@ static void test_events_committed_while_broker_is_stopped_are_delivered_after_it
 static void test_relay_killed_mid_batch_loses_nothing(void **state)
 {
     (void)state;
-    char prefix[64], pattern[80], id[37];
+    char prefix[64], pattern[80], id[UUID7_STR_LEN];
     testlib_unique_name(prefix, sizeof(prefix), "midbatch");
     snprintf(pattern, sizeof(pattern), "%s_%%", prefix);
     for (int i = 0; i < 50; i++) {
@@ -208,7 +208,7 @@ static void test_relay_killed_mid_batch_loses_nothing(void **state)
 static void test_restarted_relay_takes_back_its_own_leases_at_once(void **state)
 {
     (void)state;
-    char prefix[64], pattern[80], id[37];
+    char prefix[64], pattern[80], id[UUID7_STR_LEN];
     testlib_unique_name(prefix, sizeof(prefix), "takeback");
     snprintf(pattern, sizeof(pattern), "%s_%%", prefix);
     for (int i = 0; i < 20; i++) {
@@ -239,7 +239,7 @@ static void test_two_relays_and_two_consumers_handle_each_event_once(void **stat
     (void)state;
     harness_spawn(0, NULL);
     harness_spawn(1, NULL);
-    char prefix[64], pattern[80], id[37];
+    char prefix[64], pattern[80], id[UUID7_STR_LEN];
     testlib_unique_name(prefix, sizeof(prefix), "pair");
     snprintf(pattern, sizeof(pattern), "%s_%%", prefix);
     for (int i = 0; i < 200; i++) {
@@ -259,7 +259,7 @@ static void test_two_relays_and_two_consumers_handle_each_event_once(void **stat
 static void test_retention_deletes_old_published_and_processed_rows_only(void **state)
 {
     (void)state;
-    char item[64], id[37];
+    char item[64], id[UUID7_STR_LEN];
     testlib_unique_name(item, sizeof(item), "old");
     harness_commit_item(item, NULL, id);
     struct err err;

@@ -28,7 +28,7 @@ static int teardown(void **state)
 }
 
 /* A valid probe.item.created event as a JSON object (new reference), its id in id_out. */
-static json_t *valid_event(const char *item, char id_out[37])
+static json_t *valid_event(const char *item, char id_out[UUID7_STR_LEN])
 {
     struct envelope ev;
     envelope_init(&ev);
@@ -53,7 +53,7 @@ static void test_each_poison_kind_is_dead_lettered_at_once_and_consuming_goes_on
 {
     (void)state;
     harness_spawn(0, NULL);
-    char item[64], ids[5][37];
+    char item[64], ids[5][UUID7_STR_LEN];
     testlib_unique_name(item, sizeof(item), "poison");
 
     /* 1. not JSON */
@@ -77,7 +77,7 @@ static void test_each_poison_kind_is_dead_lettered_at_once_and_consuming_goes_on
     publish_json(o, ids[4]);
 
     /* A good message behind the poison is still handled. */
-    char good_id[37];
+    char good_id[UUID7_STR_LEN];
     harness_commit_item(item, NULL, good_id);
     assert_int_equal(harness_wait_count("SELECT count(*) FROM effects WHERE item = $1", item, 1, 15000), 1);
 
@@ -105,7 +105,7 @@ static void test_each_poison_kind_is_dead_lettered_at_once_and_consuming_goes_on
 
 /* A valid event's JSON text with extra (raw JSON) text spliced into its data object. */
 static char *event_with_raw_data(const char *item, const char *behaviour, const char *raw_extra,
-                                 char id_out[37])
+                                 char id_out[UUID7_STR_LEN])
 {
     json_t *o = valid_event(item, id_out);
     if (behaviour)
@@ -138,7 +138,7 @@ static void test_content_the_database_refuses_is_poison_not_an_outage(void **sta
 {
     (void)state;
     harness_spawn(0, NULL);
-    char item[64], id[37], good_id[37];
+    char item[64], id[UUID7_STR_LEN], good_id[UUID7_STR_LEN];
     testlib_unique_name(item, sizeof(item), "refused");
     char *body = event_with_raw_data(item, NULL, "\"n\":1e-100000", id);
     harness_publish_raw("probe.item.created", body, id);
@@ -174,7 +174,7 @@ static void test_retry_reads_the_text_the_first_attempt_accepted(void **state)
     (void)state;
     const char *env[] = {"RETRY_BASE_MS=100", "RETRY_MAX_MS=200", NULL};
     harness_spawn(0, env);
-    char item[64], id[37];
+    char item[64], id[UUID7_STR_LEN];
     testlib_unique_name(item, sizeof(item), "exact");
     char *body = event_with_raw_data(item, "fail_twice", "\"big\":1e19", id);
     harness_publish_raw("probe.item.created", body, id);
@@ -194,7 +194,7 @@ static void test_a_body_that_lies_about_its_routing_key_or_source_is_poison(void
 {
     (void)state;
     harness_spawn(0, NULL);
-    char item[64], ids[2][37];
+    char item[64], ids[2][UUID7_STR_LEN];
     testlib_unique_name(item, sizeof(item), "liar");
     /* A probe.item.created body under the probe.item.handled key (both are subscribed). */
     json_t *o = valid_event(item, ids[0]);
@@ -207,7 +207,7 @@ static void test_a_body_that_lies_about_its_routing_key_or_source_is_poison(void
     json_object_set_new(o, "source", json_string("/booking"));
     publish_json(o, ids[1]);
 
-    char good[64], good_id[37];
+    char good[64], good_id[UUID7_STR_LEN];
     testlib_unique_name(good, sizeof(good), "after-liar");
     harness_commit_item(good, NULL, good_id);
     assert_int_equal(harness_wait_count("SELECT count(*) FROM effects WHERE item = $1", good, 1, 15000), 1);
@@ -245,7 +245,7 @@ static void test_poison_is_recorded_once_with_its_raw_body_and_a_cut_copy(void *
     harness_publish_raw("probe.item.created", body, big_id);
     free(body);
 
-    char good[64], good_id[37];
+    char good[64], good_id[UUID7_STR_LEN];
     testlib_unique_name(good, sizeof(good), "after-big");
     harness_commit_item(good, NULL, good_id);
     assert_int_equal(harness_wait_count("SELECT count(*) FROM effects WHERE item = $1", good, 1, 15000), 1);

@@ -35,7 +35,7 @@ static void test_handler_failing_twice_then_succeeding_has_one_effect_with_three
 {
     (void)state;
     harness_spawn(0, NULL);
-    char item[64], id[37];
+    char item[64], id[UUID7_STR_LEN];
     testlib_unique_name(item, sizeof(item), "twice");
     harness_commit_item(item, "fail_twice", id);
     assert_int_equal(harness_wait_count(EFFECTS_OF_ITEM, item, 1, 15000), 1);
@@ -50,7 +50,7 @@ static void test_handler_always_failing_is_dead_lettered_after_the_limit_with_it
 {
     (void)state;
     harness_spawn(0, NULL);
-    char item[64], id[37], last_error[512];
+    char item[64], id[UUID7_STR_LEN], last_error[512];
     testlib_unique_name(item, sizeof(item), "always");
     harness_commit_item(item, "always_fail", id);
     assert_int_equal(harness_wait_count(INBOX_DEAD, id, 1, 20000), 1);
@@ -76,7 +76,7 @@ static void test_permanent_failure_is_dead_lettered_at_once(void **state)
 {
     (void)state;
     harness_spawn(0, NULL);
-    char item[64], id[37];
+    char item[64], id[UUID7_STR_LEN];
     testlib_unique_name(item, sizeof(item), "reject");
     harness_commit_item(item, "reject", id);
     assert_int_equal(harness_wait_count(INBOX_DEAD, id, 1, 15000), 1);
@@ -92,7 +92,7 @@ static void test_permanent_failure_is_dead_lettered_at_once(void **state)
 static void test_handler_that_aborts_is_dead_lettered_after_the_limit_while_the_service_keeps_running(void **state)
 {
     (void)state;
-    char item[64], id[37];
+    char item[64], id[UUID7_STR_LEN];
     testlib_unique_name(item, sizeof(item), "abort");
     harness_commit_item(item, "abort", id);
     int crashes = 0;
@@ -120,7 +120,7 @@ static void test_handler_that_aborts_is_dead_lettered_after_the_limit_while_the_
     assert_non_null(strstr(last_error, "started 5 times without finishing"));
     assert_true(harness_alive(0));
 
-    char next[64], next_id[37];
+    char next[64], next_id[UUID7_STR_LEN];
     testlib_unique_name(next, sizeof(next), "after_abort");
     harness_commit_item(next, NULL, next_id);
     assert_int_equal(harness_wait_count(EFFECTS_OF_ITEM, next, 1, 15000), 1);
@@ -134,7 +134,7 @@ static void test_requeued_dead_message_is_processed_once(void **state)
 {
     (void)state;
     harness_spawn(0, NULL);
-    char item[64], id[37];
+    char item[64], id[UUID7_STR_LEN];
     testlib_unique_name(item, sizeof(item), "switch");
     harness_commit_item(item, "switch", id);
     assert_int_equal(harness_wait_count(INBOX_DEAD, id, 1, 20000), 1);
@@ -167,7 +167,7 @@ static void outage_of_a_dependency(const char *breaker_threshold, int64_t *dead,
     snprintf(env_breaker, sizeof(env_breaker), "BREAKER_THRESHOLD=%s", breaker_threshold);
     const char *env[] = {env_breaker, "BREAKER_PAUSE_MAX_MS=4000", "CONSUMERS=1", NULL};
     harness_spawn(0, env);
-    char prefix[48], id[37];
+    char prefix[48], id[UUID7_STR_LEN];
     testlib_unique_name(prefix, sizeof(prefix), "outage");
     snprintf(like, 64, "%s-%%", prefix);
     enum { N = 12 };
@@ -238,7 +238,7 @@ static void test_metrics_show_published_consumed_retried_and_dead_lettered(void 
     snprintf(port_env, sizeof(port_env), "HTTP_PORT=%d", port);
     const char *env[] = {port_env, NULL};
     harness_spawn(0, env);
-    char a[64], b[64], ida[37], idb[37];
+    char a[64], b[64], ida[UUID7_STR_LEN], idb[UUID7_STR_LEN];
     testlib_unique_name(a, sizeof(a), "m_twice");
     testlib_unique_name(b, sizeof(b), "m_reject");
     harness_commit_item(a, "fail_twice", ida);

@@ -298,6 +298,86 @@ static void test_body_json_accepts_only_a_json_object(void **state)
     }
 }
 
+/* The body member helpers: one table of member, helper and expected outcome. */
+static void test_body_members_are_required_and_typed(void **state)
+{
+    (void)state;
+    json_t *body = json_loads("{\"s\":\"a\\u0000b\", \"i\":42, \"f\":1.0, \"n\":null,"
+                              " \"u\":\"01936F0E-1C2A-7D4B-8E3F-0A1B2C3D4E5F\", \"bad\":\"x\"}",
+                              JSON_ALLOW_NUL, NULL);
+    assert_non_null(body);
+    enum { STRING, INTEGER, UUID };
+    static const struct {
+        int kind;
+        const char *key;
+        int code;
+        const char *msg;
+    } cases[] = {
+        {STRING, "s", 0, NULL},
+        {STRING, "absent", ERR_INVALID, "field 'absent' is required"},
+        {STRING, "n", ERR_INVALID, "field 'n' is required"},
+        {STRING, "i", ERR_INVALID, "field 'i' must be a string"},
+        {INTEGER, "i", 0, NULL},
+        {INTEGER, "f", ERR_INVALID, "field 'f' must be an integer"},
+        {INTEGER, "s", ERR_INVALID, "field 's' must be an integer"},
+        {INTEGER, "absent", ERR_INVALID, "field 'absent' is required"},
+        {UUID, "u", 0, NULL},
+        {UUID, "bad", ERR_INVALID, "field 'bad' must be a UUID"},
+        {UUID, "i", ERR_INVALID, "field 'i' must be a string"},
+        {UUID, "absent", ERR_INVALID, "field 'absent' is required"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct err err = {0};
+        const char *s = NULL;
+        size_t len = 0;
+        int64_t n = 0;
+        char uuid[UUID7_STR_LEN] = "";
+        int rc = cases[i].kind == STRING    ? http_body_string(body, cases[i].key, &s, &len, &err)
+                 : cases[i].kind == INTEGER ? http_body_integer(body, cases[i].key, &n, &err)
+                                            : http_body_uuid(body, cases[i].key, uuid, &err);
+        if (rc != cases[i].code)
+            fail_msg("case %zu ('%s'): got %d (%s)", i, cases[i].key, rc, err.msg);
+        if (rc)
+            assert_string_equal(err.msg, cases[i].msg);
+    }
+    const char *s = NULL;
+    size_t len = 0;
+    struct err err = {0};
+    assert_int_equal(http_body_string(body, "s", &s, &len, &err), 0);
+    assert_int_equal(len, 3); /* the NUL inside counts */
+    int64_t n = 0;
+    assert_int_equal(http_body_integer(body, "i", &n, &err), 0);
+    assert_int_equal(n, 42);
+    char uuid[UUID7_STR_LEN];
+    assert_int_equal(http_body_uuid(body, "u", uuid, &err), 0);
+    assert_string_equal(uuid, "01936f0e-1c2a-7d4b-8e3f-0a1b2c3d4e5f"); /* lowercased */
+    json_decref(body);
+}
+
+static void test_param_uuid_is_required_valid_and_lowercased(void **state)
+{
+    (void)state;
+    struct err err = {0};
+    char out[UUID7_STR_LEN];
+    assert_int_equal(http_param_uuid(NULL, "booking id", out, &err), ERR_INVALID);
+    assert_string_equal(err.msg, "booking id is required");
+    assert_int_equal(http_param_uuid("", "booking id", out, &err), ERR_INVALID);
+    assert_int_equal(http_param_uuid("42", "booking id", out, &err), ERR_INVALID);
+    assert_string_equal(err.msg, "booking id '42' is not a UUID");
+    assert_int_equal(http_param_uuid("01936F0E-1C2A-7D4B-8E3F-0A1B2C3D4E5F", "booking id", out, &err), 0);
+    assert_string_equal(out, "01936f0e-1c2a-7d4b-8e3f-0a1b2c3d4e5f");
+}
+
+static void test_found_maps_a_look_up_to_404(void **state)
+{
+    (void)state;
+    struct err err = {0};
+    assert_int_equal(http_found(1, "offering", "x", &err), 0);
+    assert_int_equal(http_found(0, "offering", "x", &err), ERR_NOT_FOUND);
+    assert_string_equal(err.msg, "offering 'x' not found");
+    assert_int_equal(http_found(ERR_TRANSIENT, "offering", "x", &err), ERR_TRANSIENT);
+}
+
 static void test_query_of_a_made_up_request_is_absent(void **state)
 {
     (void)state;
@@ -457,6 +537,9 @@ int main(void)
         cmocka_unit_test(test_reply_error_survives_invalid_utf8_in_the_message),
         cmocka_unit_test(test_reply_helpers_treat_null_as_a_failed_allocation),
         cmocka_unit_test(test_body_json_accepts_only_a_json_object),
+        cmocka_unit_test(test_body_members_are_required_and_typed),
+        cmocka_unit_test(test_param_uuid_is_required_valid_and_lowercased),
+        cmocka_unit_test(test_found_maps_a_look_up_to_404),
         cmocka_unit_test(test_query_of_a_made_up_request_is_absent),
         cmocka_unit_test(test_start_refuses_malformed_routes_and_config_before_binding),
         cmocka_unit_test(test_content_type_json_ignores_case_and_parameters),

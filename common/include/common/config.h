@@ -43,6 +43,13 @@ struct config_scope {
     void *dest; /* the struct the offsets point into */
 };
 
+/*
+ * The upper bound of CONSUMERS, the consumer threads of one service: one
+ * constant for the key's table row (config.c) and the table of running
+ * consumers (service.c), so the two cannot disagree.
+ */
+#define CONFIG_CONSUMERS_MAX 32
+
 /* The settings every service has (SPEC §5). */
 struct config_common {
     const char *database_url;

@@ -20,9 +20,11 @@
 #define COMMON_HTTP_H
 
 #include "common/err.h"
+#include "common/uuid7.h"
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /*
  * Refused before any handler runs, in this order: an invalid X-Correlation-ID
@@ -221,6 +223,39 @@ const char *http_cookie(const struct http_request *req, const char *name);
  * empty body, invalid JSON, duplicate keys or a value that is not an object.
  */
 int http_body_json(const struct http_request *req, json_t **out, struct err *err);
+
+/*
+ * Required members of a body from http_body_json. Each returns 0, or
+ * ERR_INVALID (400) "field '<key>' is required" when the member is absent or
+ * null and "field '<key>' must be a <type>" when it has another JSON type.
+ *
+ * http_body_string: *s borrowed from body, *len its byte length (it may hold
+ *   a NUL; len may be NULL).
+ * http_body_integer: a JSON integer; 1.0 or "1" is the wrong type, not a
+ *   number to coerce.
+ * http_body_uuid: a string holding a UUID, copied lowercased into out, so
+ *   what is stored and published is always the canonical form.
+ */
+int http_body_string(const json_t *body, const char *key, const char **s, size_t *len,
+                     struct err *err);
+int http_body_integer(const json_t *body, const char *key, int64_t *out, struct err *err);
+int http_body_uuid(const json_t *body, const char *key, char out[UUID7_STR_LEN], struct err *err);
+
+/*
+ * A path or query parameter that must be a UUID (s may be NULL: absent),
+ * copied lowercased into out. Returns 0, or ERR_INVALID "<what> is required"
+ * or "<what> '<s>' is not a UUID" (s quoted only up to 64 bytes, so junk
+ * does not crowd out the message). what names it: "booking id".
+ */
+int http_param_uuid(const char *s, const char *what, char out[UUID7_STR_LEN], struct err *err);
+
+/*
+ * A route's look-up-or-404: turns a store look-up's result (1 found, 0 not
+ * found, negative error; docs/architecture.md, the store return convention)
+ * into 0, ERR_NOT_FOUND "<what> '<id>' not found", or the error as it is.
+ * `rc = http_found(offering_store_get(db, id, &o, &err), "offering", id, &err);`
+ */
+int http_found(int found, const char *what, const char *id, struct err *err);
 
 /*
  * Sets status and JSON body (takes ownership; any earlier reply is dropped).

@@ -24,6 +24,7 @@
 #define COMMON_INBOX_H
 
 #include "common/err.h"
+#include "common/envelope.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -92,8 +93,8 @@ int inbox_mark_unhandled_dead(struct db *db, const char *id, const char *consume
                               struct err *err);
 
 struct inbox_row {
-    char id[37];
-    char type[129];
+    char id[UUID7_STR_LEN];
+    char type[ENVELOPE_TYPE_MAX + 1];
     char *payload; /* owned: the CloudEvent JSON text */
     char *last_error; /* owned, may be NULL */
     int attempts;

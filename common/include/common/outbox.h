@@ -20,6 +20,7 @@
 
 #include "common/contract.h"
 #include "common/err.h"
+#include "common/envelope.h"
 #include "common/trace.h"
 
 #include <jansson.h>
@@ -41,7 +42,7 @@ int outbox_enqueue(struct db *db, const struct envelope *ev, struct err *err);
 
 /*
  * Where an event is written and what caused it. A handler gets its own from
- * handler_origin(hc) (consumer.h); a route fills one from its request.
+ * handler_origin(hc) (handler.h); a route fills one from its request.
  */
 struct outbox_origin {
     struct db *db;              /* in the caller's open transaction */
@@ -68,9 +69,9 @@ void outbox_channel(const char *context, char *out, size_t outlen);
 /* ---- for the relay -------------------------------------------------------- */
 
 struct outbox_row {
-    char id[37];
-    char type[129];
-    char correlation_id[129];
+    char id[UUID7_STR_LEN];
+    char type[ENVELOPE_TYPE_MAX + 1];
+    char correlation_id[ENVELOPE_REF_MAX];
     char *payload; /* owned: the CloudEvent JSON text */
     size_t payload_len;
     int attempts;

@@ -4,11 +4,23 @@
  * A context describes itself once, in its service.c, as a static const
  * struct service_def (name, config keys, routes, subscriptions, the events it
  * publishes), and its main.c is one call: service_main(argc, argv, &def).
- * service_main runs named phases, each logged:
+ * service_main runs named phases (static phase_*() in service.c), in this
+ * order:
  *
- *   config → log → http → relay → consumer → tick → ready … SIGTERM/SIGINT →
- *   drain: http stopped, the tick finishes its pass, consumer finishes the
- *   message in hand, relay finishes its batch and hands back its leases → exit 0
+ *   config    tables → values; invalid: one stderr line, exit 2
+ *   log       level and fields of every line; logs the settings in effect
+ *   signals   SIGTERM/SIGINT blocked in every thread, SIGPIPE ignored
+ *   traces    the OTLP exporter (off unless an endpoint is set)
+ *   relay     outbox → broker; declares the topology
+ *   consumers CONSUMERS threads handling the subscriptions (none without)
+ *   tick      the context's periodic job, if any
+ *   http      the API, /health, /metrics; logs "ready"
+ *   wait      until SIGTERM/SIGINT
+ *   drain     in reverse: http stopped, the tick finishes its pass, each
+ *             consumer finishes the message in hand, the relay finishes its
+ *             batch and hands back its leases, the exporter flushes → exit 0
+ *
+ * A phase that fails to start skips to drain (exit 1); traces failing exits 2.
  *
  * Database and broker are reached in the background with backoff, so a
  * service starts (and answers /health with 503) while either is down.
@@ -17,14 +29,15 @@
 #define COMMON_SERVICE_H
 
 #include "common/config.h"
-#include "common/consumer.h"
 #include "common/contract.h"
+#include "common/handler.h"
 #include "common/http.h"
-#include "common/relay.h"
 
 #include <stddef.h>
 
+struct consumer_hooks; /* consumer.h */
 struct db;
+struct relay_hooks; /* relay.h */
 
 /*
  * A periodic job of a context (e.g. booking expiring overdue bookings): one
@@ -64,18 +77,7 @@ struct service_def {
 /* Runs the service until SIGTERM/SIGINT. Returns an enum service_exit. */
 int service_main(int argc, char **argv, const struct service_def *def);
 
-/*
- * In a route handler: this HTTP thread's database connection (search_path =
- * the context's schema), or NULL when it could not be created (the server has
- * answered 503 then, so a handler never sees NULL).
- */
-struct db *service_db(const struct http_request *req);
-
-/* The common settings of the running service (valid during service_main). */
-const struct config_common *service_config(void);
-
-/* The running service's context name and instance id. */
-const char *service_name(void);
+/* The running service's instance id (INSTANCE_ID, else "<name>-<pid>"; valid during service_main). */
 const char *service_instance(void);
 
 #endif

@@ -150,7 +150,7 @@ struct db *harness_db(void)
     return db;
 }
 
-void harness_commit_item(const char *item, const char *behaviour, char id_out[37])
+void harness_commit_item(const char *item, const char *behaviour, char id_out[UUID7_STR_LEN])
 {
     struct err err;
     err_clear(&err);

@@ -10,6 +10,7 @@
 
 #include "common/bus.h"
 #include "common/db.h"
+#include "common/uuid7.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -43,7 +44,7 @@ bool harness_wait_exit(int slot, int timeout_ms);
 struct db *harness_db(void);
 
 /* Commits one probe.item.created event (behaviour may be NULL) through the outbox; id_out gets its id. */
-void harness_commit_item(const char *item, const char *behaviour, char id_out[37]);
+void harness_commit_item(const char *item, const char *behaviour, char id_out[UUID7_STR_LEN]);
 
 /* A TCP port free on 127.0.0.1 right now. */
 int harness_free_port(void);

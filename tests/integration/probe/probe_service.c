@@ -24,6 +24,7 @@
 #include "common/consumer.h"
 #include "common/db.h"
 #include "common/envelope.h"
+#include "common/relay.h"
 #include "common/service.h"
 #include "probe_contract.h"
 
