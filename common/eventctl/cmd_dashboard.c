@@ -7,7 +7,8 @@
  * write are the commands' own functions (ctl.h), so /api/messages lists what
  * "eventctl messages --json" prints, /api/trace/{id}/timeline is the text of
  * "eventctl trace", and POST /api/requeue/{id} is "eventctl requeue". Only the
- * per-context status counts of /api/contexts are the dashboard's own query.
+ * per-context status counts of /api/contexts and the rows of one message
+ * (/api/message/{id}) are the dashboard's own queries.
  *
  * Each HTTP thread owns its database sessions (ctl_dbs, one per login),
  * opened on its first request; a database that goes away makes requests
@@ -64,7 +65,8 @@ static const char usage_text[] =
     "                     always allowed\n"
     "\n"
     "JSON API: GET /api/contexts, /api/messages?context=&status=&type=&limit=,\n"
-    "/api/trace/<correlation-id> (also /timeline and /mermaid as text);\n"
+    "/api/trace/<correlation-id> (also /timeline and /mermaid as text),\n"
+    "/api/message/<message-id> (every row of one message, body and error);\n"
     "GET /api/failures?context= (the groups of 'eventctl failures --json');\n"
     "POST /api/requeue/<message-id>, /api/failures/<group>/retry,\n"
     "/api/failures/retry-all, /api/failures/<group>/purge. LOG_LEVEL=debug logs\n"
@@ -90,6 +92,7 @@ static int route_get_trace_timeline(const struct http_request *req, struct http_
                                     void *app);
 static int route_get_trace_mermaid(const struct http_request *req, struct http_response *resp,
                                    void *app);
+static int route_get_message(const struct http_request *req, struct http_response *resp, void *app);
 static int route_post_requeue(const struct http_request *req, struct http_response *resp,
                               void *app);
 static int route_get_failures(const struct http_request *req, struct http_response *resp,
@@ -108,6 +111,7 @@ static const struct http_route dashboard_routes[] = {
     {"GET", "/api/trace/{correlation_id}", route_get_trace},
     {"GET", "/api/trace/{correlation_id}/timeline", route_get_trace_timeline},
     {"GET", "/api/trace/{correlation_id}/mermaid", route_get_trace_mermaid},
+    {"GET", "/api/message/{id}", route_get_message},
     {"POST", "/api/requeue/{id}", route_post_requeue},
     {"GET", "/api/failures", route_get_failures},
     {"POST", "/api/failures/retry-all", route_post_failures_retry_all},
@@ -415,6 +419,99 @@ static int route_get_messages(const struct http_request *req, struct http_respon
         return http_reply_error(resp, &err);
     }
     return http_reply_json(resp, 200, json_pack("{s:o}", "messages", messages));
+}
+
+/* ---- GET /api/message/{id} ---------------------------------------------------------------- */
+
+/*
+ * Every row one message left, in every migrated context: the producer's outbox
+ * row, each consumer's inbox row, each dead letter recorded under its message
+ * id. A row's "payload" is the CloudEvent as stored (the body; its attributes
+ * are the envelope's headers) and "headers" the AMQP properties and headers a
+ * dead letter was received with. "error" is the row's last error (the inbox
+ * keeps the last attempt's, with "attempts" counting them) or the dead
+ * letter's reason. A dead letter's raw body is shown as PostgreSQL's escape
+ * encoding: it may not be text at all.
+ */
+static const char message_sql[] =
+    "SELECT '{c}', 'outbox', NULL, status, attempts, last_error, payload::text, NULL,"
+    " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
+    " correlation_id, type FROM {c}.outbox WHERE id = $1::text::uuid"
+    " UNION ALL "
+    "SELECT '{c}', 'inbox', consumer, status, attempts, last_error, payload::text, NULL,"
+    " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
+    " correlation_id, type FROM {c}.inbox WHERE id = $1::text::uuid"
+    " UNION ALL "
+    "SELECT '{c}', 'dead_letter', NULL, 'poison', attempts, reason, encode(body, 'escape'),"
+    " headers::text,"
+    " to_char(first_seen_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
+    " correlation_id, type FROM {c}.dead_letter WHERE message_id = $1::text";
+
+/* A stored JSON text as JSON (new), or as a string when it does not parse (a raw body). */
+static json_t *json_or_text(const char *text)
+{
+    if (!text)
+        return json_null();
+    json_t *j = json_loads(text, JSON_DECODE_ANY, NULL);
+    return j ? j : json_string(text);
+}
+
+static int message_row(void *vctx, const struct db_row *row, struct err *err)
+{
+    json_t *rows = vctx;
+    int64_t attempts = 0;
+    if (db_row_int64(row, 4, &attempts))
+        return err_set(err, ERR_INTERNAL, "unreadable attempts of a '%s' row", ctl_text(row, 1));
+    json_t *r = json_pack(
+        "{s:s, s:s, s:s?, s:s, s:I, s:s?, s:o, s:o, s:s, s:s?, s:s?}", "context", ctl_text(row, 0),
+        "table", ctl_text(row, 1), "consumer", db_row_text(row, 2), "status", ctl_text(row, 3),
+        "attempts", (json_int_t)attempts, "error", db_row_text(row, 5), "payload",
+        json_or_text(db_row_text(row, 6)), "headers", json_or_text(db_row_text(row, 7)), "time",
+        ctl_text(row, 8), "correlation_id", db_row_text(row, 9), "type", db_row_text(row, 10));
+    if (!r || json_array_append_new(rows, r) != 0)
+        return err_set(err, ERR_NOMEM, "out of memory");
+    return 0;
+}
+
+/* {"id", "correlation_id", "rows": [...]}; 404 when no context has a row of that id. */
+static int route_get_message(const struct http_request *req, struct http_response *resp, void *app)
+{
+    (void)app;
+    const char *id = req->params[0];
+    if (!uuid7_is_valid(id))
+        return reply_problem(resp, ERR_INVALID, "invalid message id '%.64s': want a UUID", id);
+    struct ctl_dbs *db = req->thread_ctx;
+    struct err err = {0};
+    const struct service_def *schemas[CTL_CONTEXTS_MAX];
+    size_t nschemas;
+    if (schemas_of(db, NULL, schemas, &nschemas, &err) < 0)
+        return http_reply_error(resp, &err);
+    json_t *rows = json_array();
+    if (!rows)
+        return ERR_NOMEM;
+    char sql[sizeof(message_sql) + 128];
+    const char *params[] = {id};
+    int rc = 0;
+    for (size_t i = 0; rc >= 0 && i < nschemas; i++) {
+        struct db *cdb;
+        rc = ctl_dbs_get(db, schemas[i], &cdb, &err);
+        if (rc == 0)
+            rc = ctl_sql_each(sql, sizeof(sql), &schemas[i], 1, message_sql, "", &err);
+        if (rc == 0)
+            rc = db_exec(cdb, sql, 1, params, message_row, rows, &err);
+    }
+    if (rc < 0) {
+        json_decref(rows);
+        err_wrap(&err, "cannot read message '%s'", id);
+        return http_reply_error(resp, &err);
+    }
+    if (json_array_size(rows) == 0) {
+        json_decref(rows);
+        return reply_problem(resp, ERR_NOT_FOUND, "no message '%s' in any context", id);
+    }
+    const char *cid = json_string_value(json_object_get(json_array_get(rows, 0), "correlation_id"));
+    return http_reply_json(
+        resp, 200, json_pack("{s:s, s:s?, s:o}", "id", id, "correlation_id", cid, "rows", rows));
 }
 
 /* ---- GET /api/trace/{correlation_id}[/timeline|/mermaid] ------------------------------ */

@@ -9,6 +9,7 @@
 //   failure <context> <kind> <n>     the failures table has context's <kind> group with n messages
 //   retry <context> <kind> <n>       clicks its Retry group: "requeued n", then the group is gone
 //   purge <context> <kind>           clicks its Purge, accepts the question, the group is gone
+//   message <id> <n>                 "One message" shows its n rows and its body; its flow link draws
 //   flow <correlation-id> <n>        the flow view draws a sequence diagram of at least n arrows
 // Each step saves <screenshot-dir>/<step>[-<kind>].png (its section of the page) and prints "ok <step>: <what it saw>".
 "use strict";
@@ -95,6 +96,22 @@ const steps = {
     });
     await until(`the ${kind} group of ${context} gone after its purge`, async () => !(await failureRow(page, context, kind)));
     return { shot: await region(page, "Failures by cause", "#failures"), said };
+  },
+
+  async message(page, [id, n]) {
+    await page.locator("#mid").fill(id);
+    await page.getByRole("button", { name: "Open" }).click();
+    const rows = await until(`the ${n} rows of message ${id}`, async () => {
+      const k = await page.locator("#message-rows tbody tr").count();
+      return k === Number(n) && !(await page.locator("#message-rows").isHidden()) ? k : null;
+    });
+    const body = await page.locator("#message-body pre.message-body").first().textContent();
+    if (!body.includes(id)) throw new Error(`the body shown does not hold the message's id: ${body}`);
+    await page.getByRole("button", { name: "show its flow" }).click();
+    await until("the sequence diagram its flow link draws", async () => (await page.locator("#diagram svg").count()) > 0);
+    const shot = await region(page, "One message", "#message-body"); /* the flow above it has grown */
+    const statuses = await page.locator("#message-rows tbody td:nth-child(3)").allTextContents();
+    return { shot, said: `${rows} rows (${statuses.join(", ")}), its body and its flow` };
   },
 
   async flow(page, [cid, n]) {

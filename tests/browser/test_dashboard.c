@@ -7,8 +7,9 @@
  * published by hand appears in its failure group; a handler that fails (a
  * trigger refuses servicecatalog's known_users rows) leaves its messages dead,
  * the fault is fixed, Retry group in the page sends them back and each is
- * processed exactly once; the poison group is purged from the page; the flow
- * of one of those users is drawn as a sequence diagram. Each browser step
+ * processed exactly once; the poison group is purged from the page; one of
+ * those messages is opened (its rows, body and errors) and its flow is drawn
+ * as a sequence diagram. Each browser step
  * saves a screenshot in BROWSER_OUT_DIR; docs/operations.md shows copies of
  * them (docs/img/dashboard-*.png).
  */
@@ -27,9 +28,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define NUSERS        3 /* messages the failing handler leaves dead */
-#define FAILING_TYPE  "usermanagement.user.registered"
-#define REFUSE_ERROR  "known_users closed by the browser test"
+#define NUSERS       3 /* messages the failing handler leaves dead */
+#define FAILING_TYPE "usermanagement.user.registered"
+#define REFUSE_ERROR "known_users closed by the browser test"
 
 static pid_t dashboard = -1;
 static char url[64];
@@ -118,8 +119,11 @@ static void publish_poison(char id[UUID7_STR_LEN])
     assert_non_null(bus);
     struct err err;
     err_clear(&err);
-    struct bus_message m = {.routing_key = FAILING_TYPE, .body = body, .len = strlen(body),
-                            .message_id = id, .mandatory = 1};
+    struct bus_message m = {.routing_key = FAILING_TYPE,
+                            .body = body,
+                            .len = strlen(body),
+                            .message_id = id,
+                            .mandatory = 1};
     int rc = bus_connect(bus, &err);
     if (rc == 0)
         rc = bus_publish_sync(bus, &m, 5000, &err);
@@ -208,16 +212,28 @@ static void test_an_operator_sees_a_failure_retries_its_group_and_follows_a_flow
     assert_int_equal(e2e_count("SELECT count(*) FROM servicecatalog.known_users", NULL, NULL),
                      NUSERS + 1);
     assert_int_equal(e2e_count("SELECT count(*) FROM servicecatalog.inbox WHERE status <> "
-                               "'processed'", NULL, NULL), 0);
+                               "'processed'",
+                               NULL, NULL),
+                     0);
     assert_int_equal(e2e_count("SELECT count(*) FROM servicecatalog.inbox", NULL, NULL),
                      NUSERS + 1);
 
     /* The poison cannot be retried: the operator purges it from the page. */
     browser("purge", "servicecatalog", "poison", NULL);
     assert_int_equal(e2e_count("SELECT count(*) FROM servicecatalog.dead_letter WHERE "
-                               "message_id = $1", poison, NULL), 0);
+                               "message_id = $1",
+                               poison, NULL),
+                     0);
     assert_int_equal(e2e_count("SELECT count(*) FROM notification.dead_letter WHERE "
-                               "message_id = $1", poison, NULL), 1);
+                               "message_id = $1",
+                               poison, NULL),
+                     1);
+
+    /* One retried message: its outbox row and both inbox rows, its body, its flow. */
+    char event[E2E_ID_LEN];
+    e2e_value("SELECT id FROM servicecatalog.inbox WHERE correlation_id = $1", cids[0], NULL, event,
+              sizeof(event));
+    browser("message", event, "3", NULL);
 
     /* The flow of a retried user: usermanagement to servicecatalog and notification. */
     browser("flow", cids[0], "2", NULL);

@@ -455,6 +455,67 @@ static void test_contexts_count_the_rows_by_table_and_status(void **state)
     json_decref(j);
 }
 
+/* ---- /api/message/{id} -------------------------------------------------------------------- */
+
+/* The row of message j in table (and consumer context when an inbox row), or NULL. */
+static json_t *message_row_of(json_t *j, const char *context, const char *table)
+{
+    size_t i;
+    json_t *r;
+    json_array_foreach(json_object_get(j, "rows"), i, r)
+    {
+        if (strcmp(str(r, "context"), context) == 0 && strcmp(str(r, "table"), table) == 0)
+            return r;
+    }
+    return NULL;
+}
+
+static void test_message_shows_its_rows_body_errors_and_flow(void **state)
+{
+    (void)state;
+    /* E3: published by payment, dead in inventory's inbox after 5 attempts. */
+    json_t *j = fetch_json("GET", "/api/message/" E3, 200);
+    assert_string_equal(str(j, "id"), E3);
+    assert_string_equal(str(j, "correlation_id"), corr);
+    assert_int_equal(json_array_size(json_object_get(j, "rows")), 2);
+    json_t *out = message_row_of(j, "payment", "outbox");
+    assert_non_null(out);
+    assert_string_equal(str(out, "status"), "published");
+    assert_string_equal(str(out, "type"), "payment.payment.succeeded");
+    assert_string_equal(str(json_object_get(out, "payload"), "source"), "/payment");
+    json_t *in = message_row_of(j, "inventory", "inbox");
+    assert_non_null(in);
+    assert_string_equal(str(in, "consumer"), "inventory");
+    assert_string_equal(str(in, "status"), "dead");
+    assert_int_equal(num(in, "attempts"), 5);
+    assert_string_equal(str(in, "error"), DEAD_ERROR);
+    json_decref(j);
+
+    /* Poison recorded under a message id: its raw body, headers and reason. */
+    ops_fixtures_poison(db, "booking", UNKNOWN_ID, "inventory.stock.reserved", "{oops", 5,
+                        "body is not JSON");
+    j = fetch_json("GET", "/api/message/" UNKNOWN_ID, 200);
+    json_t *dl = message_row_of(j, "booking", "dead_letter");
+    assert_non_null(dl);
+    assert_string_equal(str(dl, "status"), "poison");
+    assert_string_equal(json_string_value(json_object_get(dl, "payload")), "{oops");
+    assert_true(json_is_object(json_object_get(dl, "headers")));
+    assert_string_equal(str(dl, "error"), "body is not JSON");
+    json_decref(j);
+    const char *const poison_id[] = {UNKNOWN_ID};
+    ops_fixtures_exec(db, "DELETE FROM booking.dead_letter WHERE message_id = $1", 1, poison_id);
+
+    /* The page opens it from any id cell and links it to its flow. */
+    struct reply r;
+    request("GET", "/", &r);
+    assert_non_null(strstr(r.body, "\"/api/message/\" + encodeURIComponent(id)"));
+    assert_non_null(strstr(r.body, "show its flow"));
+    free(r.body);
+    expect_error("GET", "/api/message/" E4 "0", 400, "invalid", "want a UUID");
+    expect_error("GET", "/api/message/01900000-0000-7000-8000-00000000beef", 404, "not_found",
+                 "no message");
+}
+
 /* ---- /api/messages ---------------------------------------------------------------------- */
 
 static void test_messages_list_the_dead_row_with_its_error(void **state)
@@ -1038,6 +1099,7 @@ int main(void)
         cmocka_unit_test_setup(test_contexts_count_the_rows_by_table_and_status, setup),
         cmocka_unit_test_setup(test_messages_list_the_dead_row_with_its_error, setup),
         cmocka_unit_test_setup(test_messages_filter_and_order_like_the_command, setup),
+        cmocka_unit_test_setup(test_message_shows_its_rows_body_errors_and_flow, setup),
         cmocka_unit_test_setup(test_requeue_sends_the_dead_row_back_as_failed, setup),
         cmocka_unit_test_setup(test_requeue_refuses_unknown_and_malformed_ids, setup),
         cmocka_unit_test_setup(test_a_write_without_the_page_header_is_forbidden, setup),
