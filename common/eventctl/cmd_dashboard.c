@@ -22,6 +22,7 @@
 
 #include "common/db.h"
 #include "common/envelope.h"
+#include "common/heartbeat.h"
 #include "common/http.h"
 #include "common/log.h"
 #include "common/uuid7.h"
@@ -66,7 +67,8 @@ static const char usage_text[] =
     "\n"
     "JSON API: GET /api/contexts, /api/messages?context=&status=&type=&limit=,\n"
     "/api/trace/<correlation-id> (also /timeline and /mermaid as text),\n"
-    "/api/message/<message-id> (every row of one message, body and error);\n"
+    "/api/message/<message-id> (every row of one message, body and error),\n"
+    "/api/endpoints (instances, their heartbeats, 15 minutes of throughput);\n"
     "GET /api/failures?context= (the groups of 'eventctl failures --json');\n"
     "POST /api/requeue/<message-id>, /api/failures/<group>/retry,\n"
     "/api/failures/retry-all, /api/failures/<group>/purge. LOG_LEVEL=debug logs\n"
@@ -93,6 +95,8 @@ static int route_get_trace_timeline(const struct http_request *req, struct http_
 static int route_get_trace_mermaid(const struct http_request *req, struct http_response *resp,
                                    void *app);
 static int route_get_message(const struct http_request *req, struct http_response *resp, void *app);
+static int route_get_endpoints(const struct http_request *req, struct http_response *resp,
+                               void *app);
 static int route_post_requeue(const struct http_request *req, struct http_response *resp,
                               void *app);
 static int route_get_failures(const struct http_request *req, struct http_response *resp,
@@ -112,6 +116,7 @@ static const struct http_route dashboard_routes[] = {
     {"GET", "/api/trace/{correlation_id}/timeline", route_get_trace_timeline},
     {"GET", "/api/trace/{correlation_id}/mermaid", route_get_trace_mermaid},
     {"GET", "/api/message/{id}", route_get_message},
+    {"GET", "/api/endpoints", route_get_endpoints},
     {"POST", "/api/requeue/{id}", route_post_requeue},
     {"GET", "/api/failures", route_get_failures},
     {"POST", "/api/failures/retry-all", route_post_failures_retry_all},
@@ -512,6 +517,171 @@ static int route_get_message(const struct http_request *req, struct http_respons
     const char *cid = json_string_value(json_object_get(json_array_get(rows, 0), "correlation_id"));
     return http_reply_json(
         resp, 200, json_pack("{s:s, s:s?, s:o}", "id", id, "correlation_id", cid, "rows", rows));
+}
+
+/* ---- GET /api/endpoints ---------------------------------------------------------------------- */
+
+#define DASHBOARD_MINUTES 15 /* the charts' window, one bucket a minute */
+
+/* Every instance's heartbeat row (common/heartbeat.h), with its age by the database's clock. */
+static const char instances_sql[] =
+    "SELECT context, instance_id, pid,"
+    " to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
+    " to_char(last_seen AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
+    " (extract(epoch FROM clock_timestamp() - last_seen) * 1000)::bigint"
+    " FROM {c}.heartbeat ORDER BY instance_id";
+
+/*
+ * The last DASHBOARD_MINUTES of one context, by minute ("ago": 0 is the
+ * minute in progress): messages its consumers processed, with the critical
+ * time (from the event's time to processed: average and maximum, ms);
+ * messages its relay published; failures (dead letters recorded, inbox
+ * messages that went dead); and its unpublished outbox rows with the age of
+ * the oldest.
+ */
+static const char activity_sql[] =
+    "SELECT 'processed', floor(extract(epoch FROM clock_timestamp() - processed_at) / 60)::int,"
+    " count(*), avg(ms)::bigint, max(ms)::bigint FROM"
+    " (SELECT processed_at, CASE WHEN payload->>'time' ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}T'"
+    "  THEN extract(epoch FROM processed_at - (payload->>'time')::timestamptz) * 1000 END AS ms"
+    "  FROM {c}.inbox WHERE status = 'processed'"
+    "  AND processed_at > clock_timestamp() - interval '15 minutes') p GROUP BY 2"
+    " UNION ALL "
+    "SELECT 'published', floor(extract(epoch FROM clock_timestamp() - published_at) / 60)::int,"
+    " count(*), NULL, NULL FROM {c}.outbox WHERE status = 'published'"
+    " AND published_at > clock_timestamp() - interval '15 minutes' GROUP BY 2"
+    " UNION ALL "
+    "SELECT 'failed', floor(extract(epoch FROM clock_timestamp() - t) / 60)::int, count(*),"
+    " NULL, NULL FROM (SELECT first_seen_at AS t FROM {c}.dead_letter"
+    "  UNION ALL SELECT coalesce(dead_lettered_at, created_at) FROM {c}.inbox"
+    "  WHERE status = 'dead') f WHERE t > clock_timestamp() - interval '15 minutes' GROUP BY 2"
+    " UNION ALL "
+    "SELECT 'unpublished', NULL, count(*),"
+    " (extract(epoch FROM clock_timestamp() - min(created_at)) * 1000)::bigint, NULL"
+    " FROM {c}.outbox WHERE status <> 'published'";
+
+static json_t *zeros(void)
+{
+    json_t *a = json_array();
+    for (int i = 0; a && i < DASHBOARD_MINUTES; i++)
+        if (json_array_append_new(a, json_integer(0)) != 0) {
+            json_decref(a);
+            return NULL;
+        }
+    return a;
+}
+
+static int instance_row(void *vctx, const struct db_row *row, struct err *err)
+{
+    int64_t pid = 0, age = 0;
+    if (db_row_int64(row, 2, &pid) || db_row_int64(row, 5, &age))
+        return err_set(err, ERR_INTERNAL, "unreadable heartbeat of '%s'", ctl_text(row, 1));
+    json_t *i = json_pack("{s:s, s:s, s:I, s:s, s:s, s:I, s:b}", "context", ctl_text(row, 0),
+                          "instance_id", ctl_text(row, 1), "pid", (json_int_t)pid, "started_at",
+                          ctl_text(row, 3), "last_seen", ctl_text(row, 4), "age_ms",
+                          (json_int_t)age, "alive", age < HEARTBEAT_STALE_MS);
+    if (!i || json_array_append_new(vctx, i) != 0)
+        return err_set(err, ERR_NOMEM, "out of memory");
+    return 0;
+}
+
+/* Puts one row of activity_sql into the context's object (its arrays index minutes, oldest first).
+ */
+static int activity_row(void *vctx, const struct db_row *row, struct err *err)
+{
+    json_t *c = vctx;
+    const char *what = ctl_text(row, 0);
+    int64_t ago = 0, count = 0, avg = 0, max = 0;
+    if (db_row_int64(row, 2, &count))
+        return err_set(err, ERR_INTERNAL, "unreadable count of '%s'", what);
+    bool has_avg = db_row_int64(row, 3, &avg) == 0, has_max = db_row_int64(row, 4, &max) == 0;
+    int rc = 0;
+    if (strcmp(what, "unpublished") == 0) {
+        rc = json_object_set_new(c, "unpublished", json_integer(count));
+        if (rc == 0)
+            rc = json_object_set_new(c, "oldest_unpublished_ms",
+                                     has_avg ? json_integer(avg) : json_null());
+        return rc ? err_set(err, ERR_NOMEM, "out of memory") : 0;
+    }
+    if (db_row_int64(row, 1, &ago) || ago < 0 || ago >= DASHBOARD_MINUTES)
+        return 0; /* a row that crossed the window's edge between the two clocks */
+    size_t at = (size_t)(DASHBOARD_MINUTES - 1 - ago);
+    rc = json_array_set_new(json_object_get(c, what), at, json_integer(count));
+    if (rc == 0 && has_avg)
+        rc = json_array_set_new(json_object_get(c, "critical_avg_ms"), at, json_integer(avg));
+    if (rc == 0 && has_max)
+        rc = json_array_set_new(json_object_get(c, "critical_max_ms"), at, json_integer(max));
+    return rc ? err_set(err, ERR_NOMEM, "out of memory") : 0;
+}
+
+/* One migrated context's heartbeats (into instances) and activity (a new object in *out). */
+static int endpoints_of(struct ctl_dbs *dbs, const struct service_def *def, json_t *instances,
+                        json_t **out, struct err *err)
+{
+    json_t *c =
+        json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:i, s:n}", "name", def->name, "processed",
+                  zeros(), "published", zeros(), "failed", zeros(), "critical_avg_ms", zeros(),
+                  "critical_max_ms", zeros(), "unpublished", 0, "oldest_unpublished_ms");
+    if (!c)
+        return err_set(err, ERR_NOMEM, "out of memory");
+    struct db *db;
+    char sql[sizeof(activity_sql) + 256];
+    int rc = ctl_dbs_get(dbs, def, &db, err);
+    if (rc == 0)
+        rc = ctl_sql_each(sql, sizeof(sql), &def, 1, instances_sql, "", err);
+    if (rc == 0)
+        rc = db_exec(db, sql, 0, NULL, instance_row, instances, err);
+    if (rc < 0 && strcmp(err->sqlstate, "42P01") == 0) {
+        err_clear(err); /* not migrated to 0006_heartbeat yet: no instance to show */
+        rc = 0;
+    }
+    if (rc >= 0)
+        rc = ctl_sql_each(sql, sizeof(sql), &def, 1, activity_sql, "", err);
+    if (rc >= 0)
+        rc = db_exec(db, sql, 0, NULL, activity_row, c, err);
+    if (rc < 0) {
+        json_decref(c);
+        return rc;
+    }
+    *out = c;
+    return 0;
+}
+
+/*
+ * {"stale_ms", "minutes", "instances": [{"context", "instance_id", "pid",
+ *  "started_at", "last_seen", "age_ms", "alive"}],
+ *  "contexts": [{"name", "processed", "published", "failed", "critical_avg_ms",
+ *  "critical_max_ms" (arrays of "minutes" numbers, oldest first), "unpublished",
+ *  "oldest_unpublished_ms"}]}: every migrated context, in ctl_services order.
+ */
+static int route_get_endpoints(const struct http_request *req, struct http_response *resp,
+                               void *app)
+{
+    (void)app;
+    struct ctl_dbs *db = req->thread_ctx;
+    struct err err = {0};
+    const struct service_def *schemas[CTL_CONTEXTS_MAX];
+    size_t nschemas;
+    if (schemas_of(db, NULL, schemas, &nschemas, &err) < 0)
+        return http_reply_error(resp, &err);
+    json_t *instances = json_array(), *contexts = json_array();
+    int rc = instances && contexts ? 0 : err_set(&err, ERR_NOMEM, "out of memory");
+    for (size_t i = 0; rc == 0 && i < nschemas; i++) {
+        json_t *c = NULL;
+        rc = endpoints_of(db, schemas[i], instances, &c, &err);
+        if (rc == 0 && json_array_append_new(contexts, c) != 0)
+            rc = err_set(&err, ERR_NOMEM, "out of memory");
+    }
+    if (rc < 0) {
+        json_decref(instances);
+        json_decref(contexts);
+        err_wrap(&err, "cannot read the endpoints");
+        return http_reply_error(resp, &err);
+    }
+    return http_reply_json(resp, 200,
+                           json_pack("{s:i, s:i, s:o, s:o}", "stale_ms", HEARTBEAT_STALE_MS,
+                                     "minutes", DASHBOARD_MINUTES, "instances", instances,
+                                     "contexts", contexts));
 }
 
 /* ---- GET /api/trace/{correlation_id}[/timeline|/mermaid] ------------------------------ */

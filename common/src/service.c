@@ -6,6 +6,7 @@
 #include "common/service.h"
 
 #include "common/db.h"
+#include "common/heartbeat.h"
 #include "common/log.h"
 #include "common/otlp.h"
 #include "http_internal.h"
@@ -27,6 +28,7 @@ static char instance_id[SERVICE_NAME_MAX];
 #define SERVICE_CONSUMERS_MAX 32
 
 static struct relay *relay;
+static struct heartbeat *heartbeat; /* NULL when it could not start: the service runs without */
 static struct consumer *consumers[SERVICE_CONSUMERS_MAX];
 static int nconsumers;
 
@@ -363,6 +365,9 @@ int service_main(int argc, char **argv, const struct service_def *def)
         goto done;
     }
 
+    if (!(heartbeat = heartbeat_start(common_config.database_url, def->name, instance_id, &err)))
+        log_warn("no heartbeat: %s", err.msg);
+
     /* Phase http: the API, /health and /metrics. */
     struct http_config hc = {
         .port = common_config.http_port,
@@ -394,6 +399,7 @@ done:
     /* Phase drain, in reverse order: no new requests, finish the message in hand, flush the relay. */
     http_stop(http);
     ticker_stop();
+    heartbeat_stop(heartbeat);
     for (int i = 0; i < nconsumers; i++)
         consumer_stop(consumers[i]);
     nconsumers = 0;

@@ -58,8 +58,8 @@ for f in common/src/* common/include/common/*; do
                  | grep -nwE '(servicecatalog|usermanagement|booking|inventory|payment|notification)' || true)
 done
 
-# Every context's outbox, inbox and dead letters come from one DDL: the copies stay identical.
-for shared in 0002_outbox_inbox.sql 0003_dead_letters_and_traces.sql; do
+# Every context's outbox, inbox, dead letters and heartbeats come from one DDL: the copies stay identical.
+for shared in 0002_outbox_inbox.sql 0003_dead_letters_and_traces.sql 0006_heartbeat.sql; do
     reference=tests/integration/contexts/probe/$shared
     for ctx in migrations/*/; do
         f=$ctx$shared
