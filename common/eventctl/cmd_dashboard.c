@@ -20,6 +20,7 @@
  */
 #include "ctl.h"
 
+#include "common/bus.h"
 #include "common/db.h"
 #include "common/envelope.h"
 #include "common/heartbeat.h"
@@ -48,7 +49,7 @@
 
 static const char usage_text[] =
     "usage: eventctl dashboard [--port N] [--address A] [--database-url URL]\n"
-    "                          [--token T] [--allowed-hosts H,...]\n"
+    "                          [--amqp-url URL] [--token T] [--allowed-hosts H,...]\n"
     "\n"
     "Serves the web dashboard until SIGINT or SIGTERM: messages by context and\n"
     "status, failed and dead messages with their errors and a Retry button, and\n"
@@ -61,6 +62,8 @@ static const char usage_text[] =
     "                     characters; required when A is not a loopback address.\n"
     "                     Send it as 'Authorization: Bearer T', or open /?token=T\n"
     "                     once in a browser, which keeps it in a cookie\n"
+    "  --amqp-url URL     RabbitMQ URL for the queues' depths and consumers\n"
+    "                     (default: $AMQP_URL; none: the Endpoints view shows no queues)\n"
     "  --allowed-hosts H  more host names a Host header may give, comma-separated\n"
     "                     (default: $HTTP_ALLOWED_HOSTS); loopback names and A are\n"
     "                     always allowed\n"
@@ -80,6 +83,8 @@ static const char usage_text[] =
 struct dashboard {
     const char *database_url; /* borrowed from argv or the environment */
     const char *token;        /* required from every client when not NULL; borrowed likewise */
+    struct bus *bus;          /* the queues' depths (NULL: no AMQP URL); shared, under bus_lock */
+    pthread_mutex_t bus_lock;
 };
 
 /* ---- the routes: declarations, the table, then the bodies ---------------------- */
@@ -648,16 +653,57 @@ static int endpoints_of(struct ctl_dbs *dbs, const struct service_def *def, json
 }
 
 /*
+ * Each context's two queues, <c>.events and <c>.dead-letter, as
+ * {"name", "messages", "consumers"} (both null when the queue is missing), by
+ * passive declares on the dashboard's one broker connection. Returns 0, or an
+ * error (no AMQP URL, the broker unreachable) the reply carries as text.
+ */
+static int queues_of(struct dashboard *d, const struct service_def *const *schemas, size_t n,
+                     json_t *queues, struct err *err)
+{
+    if (!d->bus)
+        return err_set(err, ERR_INVALID,
+                       "no AMQP URL: start the dashboard with --amqp-url or "
+                       "AMQP_URL to see the queues");
+    pthread_mutex_lock(&d->bus_lock);
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < 2 * n; i++) {
+        char name[128];
+        snprintf(name, sizeof(name), "%s.%s", schemas[i / 2]->name,
+                 i % 2 ? "dead-letter" : "events");
+        long long messages = 0, consumers = 0;
+        if (!bus_connected(d->bus))
+            rc = bus_connect(d->bus, err);
+        if (rc == 0)
+            rc = bus_queue_inspect(d->bus, name, &messages, &consumers, err);
+        json_t *q = rc == ERR_NOT_FOUND
+                        ? json_pack("{s:s, s:n, s:n}", "name", name, "messages", "consumers")
+                    : rc == 0 ? json_pack("{s:s, s:I, s:I}", "name", name, "messages",
+                                          (json_int_t)messages, "consumers", (json_int_t)consumers)
+                              : NULL;
+        if (rc == ERR_NOT_FOUND) {
+            rc = 0; /* missing: said as nulls; the bus reconnects for the next one */
+            err_clear(err);
+        }
+        if (rc == 0 && (!q || json_array_append_new(queues, q) != 0))
+            rc = err_set(err, ERR_NOMEM, "out of memory");
+    }
+    pthread_mutex_unlock(&d->bus_lock);
+    return rc;
+}
+
+/*
  * {"stale_ms", "minutes", "instances": [{"context", "instance_id", "pid",
  *  "started_at", "last_seen", "age_ms", "alive"}],
  *  "contexts": [{"name", "processed", "published", "failed", "critical_avg_ms",
  *  "critical_max_ms" (arrays of "minutes" numbers, oldest first), "unpublished",
- *  "oldest_unpublished_ms"}]}: every migrated context, in ctl_services order.
+ *  "oldest_unpublished_ms"}], "queues": [{"name", "messages", "consumers"}],
+ *  "queues_error": null or why there are no queues}: every migrated context,
+ *  in ctl_services order.
  */
 static int route_get_endpoints(const struct http_request *req, struct http_response *resp,
                                void *app)
 {
-    (void)app;
     struct ctl_dbs *db = req->thread_ctx;
     struct err err = {0};
     const struct service_def *schemas[CTL_CONTEXTS_MAX];
@@ -678,10 +724,18 @@ static int route_get_endpoints(const struct http_request *req, struct http_respo
         err_wrap(&err, "cannot read the endpoints");
         return http_reply_error(resp, &err);
     }
+    /* The broker is optional here: without it the rest still shows, with the reason. */
+    struct err qerr = {0};
+    json_t *queues = json_array();
+    if (queues && queues_of(app, schemas, nschemas, queues, &qerr) < 0) {
+        json_decref(queues);
+        queues = json_null();
+    }
     return http_reply_json(resp, 200,
-                           json_pack("{s:i, s:i, s:o, s:o}", "stale_ms", HEARTBEAT_STALE_MS,
-                                     "minutes", DASHBOARD_MINUTES, "instances", instances,
-                                     "contexts", contexts));
+                           json_pack("{s:i, s:i, s:o, s:o, s:o, s:s?}", "stale_ms",
+                                     HEARTBEAT_STALE_MS, "minutes", DASHBOARD_MINUTES, "instances",
+                                     instances, "contexts", contexts, "queues", queues,
+                                     "queues_error", qerr.code ? qerr.msg : NULL));
 }
 
 /* ---- GET /api/trace/{correlation_id}[/timeline|/mermaid] ------------------------------ */
@@ -936,6 +990,7 @@ int cmd_dashboard_run(int argc, char **argv)
 {
     const char *cmd = "dashboard";
     const char *port_arg = NULL, *address = "127.0.0.1", *url_arg = NULL;
+    const char *amqp_url = getenv("AMQP_URL");
     const char *token = getenv("DASHBOARD_TOKEN"), *allowed_hosts = getenv("HTTP_ALLOWED_HOSTS");
 
     for (int i = 1; i < argc; i++) {
@@ -946,6 +1001,7 @@ int cmd_dashboard_run(int argc, char **argv)
         } else if ((rc = ctl_option(cmd, argc, argv, &i, "--port", &port_arg)) ||
                    (rc = ctl_option(cmd, argc, argv, &i, "--address", &address)) ||
                    (rc = ctl_option(cmd, argc, argv, &i, "--database-url", &url_arg)) ||
+                   (rc = ctl_option(cmd, argc, argv, &i, "--amqp-url", &amqp_url)) ||
                    (rc = ctl_option(cmd, argc, argv, &i, "--token", &token)) ||
                    (rc = ctl_option(cmd, argc, argv, &i, "--allowed-hosts", &allowed_hosts))) {
             if (rc < 0)
@@ -979,7 +1035,7 @@ int cmd_dashboard_run(int argc, char **argv)
                                DASHBOARD_TOKEN_MIN, DASHBOARD_TOKEN_MAX);
 
     /* The database must answer now: a wrong URL is better reported here than as 503s later. */
-    struct dashboard app = {ctl_database_url(url_arg), token};
+    struct dashboard app = {ctl_database_url(url_arg), token, NULL, PTHREAD_MUTEX_INITIALIZER};
     struct db *db;
     int exit_code = ctl_db_connect(cmd, app.database_url, NULL, &db);
     if (exit_code != CTL_EXIT_OK)
@@ -991,6 +1047,11 @@ int cmd_dashboard_run(int argc, char **argv)
     if (level_env && log_level_parse(level_env, &level) != 0)
         level = LOG_LEVEL_INFO;
     log_setup("eventctl", "dashboard", level);
+    /* The broker is optional and reached lazily: a wrong URL shows in the Endpoints view. */
+    if (amqp_url && *amqp_url &&
+        !(app.bus = bus_new(
+              &(struct bus_config){.url = amqp_url, .connection_name = "eventctl dashboard"})))
+        return ctl_fail(cmd, "out of memory");
 
     /*
      * Signals: blocked in every thread (the server's threads inherit the mask)
@@ -1017,6 +1078,7 @@ int cmd_dashboard_run(int argc, char **argv)
     struct err err = {0};
     struct http_server *server = http_start(&hc, &err);
     if (!server) {
+        bus_free(app.bus);
         if (err.code == ERR_INVALID)
             return ctl_usage_error(cmd, "%s", err.msg);
         return ctl_fail(cmd, "%s", err.msg);
@@ -1035,6 +1097,7 @@ int cmd_dashboard_run(int argc, char **argv)
     sigwait(&stop_signals, &sig);
     log_info("stopping on %s", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     http_stop(server);
+    bus_free(app.bus);
     log_info("stopped");
     return CTL_EXIT_OK;
 }

@@ -6,6 +6,8 @@
 //
 // Usage: node dashboard.js <dashboard-url> <screenshot-dir> <step> [arguments...]
 //   counts <context>                 the counts table shows context's processed messages
+//   endpoints <n> <context>          n instances alive; context's processed chart has a bar and
+//                                    its events queue consumers
 //   failure <context> <kind> <n>     the failures table has context's <kind> group with n messages
 //   retry <context> <kind> <n>       clicks its Retry group: "requeued n", then the group is gone
 //   purge <context> <kind>           clicks its Purge, accepts the question, the group is gone
@@ -65,6 +67,30 @@ const steps = {
       return null;
     });
     return { shot: await region(page, "eventctl dashboard", "#contexts"), said: seen };
+  },
+
+  async endpoints(page, [n, context]) {
+    const alive = await until(`${n} instances alive in "Endpoints"`, async () => {
+      const states = await page.locator("#instances tbody td:nth-child(6)").allTextContents();
+      const k = states.filter((t) => t.startsWith("alive")).length;
+      return k === Number(n) ? k : null;
+    });
+    const bars = await until(`a bar in ${context}'s processed chart`, async () => {
+      for (const row of await page.locator("#activity tbody tr").all()) {
+        if ((await row.locator("td").first().textContent()) !== context) continue;
+        const k = await row.locator("td:nth-child(3) svg.chart rect").count();
+        return k > 0 ? k : null;
+      }
+      return null;
+    });
+    const consumers = await until(`consumers on ${context}.events in the queues table`, async () => {
+      for (const row of await page.locator("#queues tbody tr").all()) {
+        const cells = (await row.locator("td").allTextContents()).map((t) => t.trim());
+        if (cells[0] === `${context}.events` && Number(cells[2]) > 0) return cells[2];
+      }
+      return null;
+    });
+    return { shot: await region(page, "Endpoints", "#queues"), said: `${alive} instances alive, ${bars} bar(s) in ${context}'s processed chart, ${consumers} consumer(s) on ${context}.events` };
   },
 
   async failure(page, [context, kind, n]) {

@@ -3,7 +3,8 @@
  * (Debian's chromium driven by playwright-core, tests/browser/dashboard.js),
  * over the six services running as the e2e tests run them (e2e_harness.h).
  *
- * One operator's walk, in order: the counts are there; a poison message
+ * One operator's walk, in order: the counts are there; the six instances are
+ * alive (their heartbeats) and the charts have bars; a poison message
  * published by hand appears in its failure group; a handler that fails (a
  * trigger refuses servicecatalog's known_users rows) leaves its messages dead,
  * the fault is fixed, Retry group in the page sends them back and each is
@@ -182,6 +183,8 @@ static void test_an_operator_sees_a_failure_retries_its_group_and_follows_a_flow
     e2e_create_user(email, "Ada Browser", NULL, first);
     e2e_wait_handled(E2E_SERVICECATALOG, FAILING_TYPE, "user_id", first, E2E_WAIT_MS);
     browser("counts", "servicecatalog", NULL, NULL);
+    /* The six services' heartbeats, and servicecatalog's message in this minute's bar. */
+    browser("endpoints", "6", "servicecatalog", NULL);
 
     /* Poison published by hand: recorded by both consumers of the type, shown in its group. */
     char poison[UUID7_STR_LEN];

@@ -16,6 +16,7 @@
 #include "ops_fixtures.h"
 #include "testlib.h"
 
+#include "common/bus.h"
 #include "common/db.h"
 #include "common/heartbeat.h"
 #include "common/migrate.h"
@@ -630,6 +631,63 @@ test_endpoints_show_heartbeats_throughput_failures_and_the_oldest_unpublished(vo
     free(r.body);
 }
 
+/* The queue name's object in /api/endpoints' "queues", or NULL. */
+static json_t *endpoints_queue(json_t *j, const char *name)
+{
+    size_t i;
+    json_t *q;
+    json_array_foreach(json_object_get(j, "queues"), i, q)
+    {
+        if (strcmp(str(q, "name"), name) == 0)
+            return q;
+    }
+    return NULL;
+}
+
+static void test_endpoints_show_each_queue_depth_and_consumers(void **state)
+{
+    (void)state;
+    /* booking.events with two messages and no consumer; booking.dead-letter missing. */
+    struct err err;
+    err_clear(&err);
+    struct bus *bus = bus_new(&(struct bus_config){.url = testlib_require_env("AMQP_URL"),
+                                                   .confirms = 1,
+                                                   .connection_name = "test_dashboard"});
+    assert_non_null(bus);
+    assert_int_equal(bus_connect(bus, &err), 0);
+    assert_int_equal(bus_delete_queue(bus, "booking.events", &err), 0);
+    assert_int_equal(bus_delete_queue(bus, "booking.dead-letter", &err), 0);
+    assert_int_equal(bus_declare_queue(bus, "booking.events", NULL, &err), 0);
+    for (int i = 0; i < 2; i++) {
+        char id[64];
+        testlib_unique_name(id, sizeof(id), "depth");
+        struct bus_message m = {.exchange = "",
+                                .routing_key = "booking.events",
+                                .body = "{}",
+                                .len = 2,
+                                .message_id = id};
+        assert_int_equal(bus_publish_sync(bus, &m, 5000, &err), 0);
+    }
+
+    json_t *j = fetch_json("GET", "/api/endpoints", 200);
+    if (!json_is_null(json_object_get(j, "queues_error")))
+        fail_msg("no queues: %s", str(j, "queues_error"));
+    json_t *q = endpoints_queue(j, "booking.events");
+    assert_non_null(q);
+    assert_int_equal(num(q, "messages"), 2);
+    assert_int_equal(num(q, "consumers"), 0);
+    q = endpoints_queue(j, "booking.dead-letter");
+    assert_non_null(q);
+    assert_true(json_is_null(json_object_get(q, "messages")));
+    /* The queue after the missing one is still read (the connection came back). */
+    assert_non_null(endpoints_queue(j, "inventory.events"));
+    json_decref(j);
+
+    assert_int_equal(bus_connect(bus, &err), 0);
+    assert_int_equal(bus_delete_queue(bus, "booking.events", &err), 0);
+    bus_free(bus);
+}
+
 /* ---- /api/messages ---------------------------------------------------------------------- */
 
 static void test_messages_list_the_dead_row_with_its_error(void **state)
@@ -1216,6 +1274,7 @@ int main(void)
         cmocka_unit_test_setup(test_message_shows_its_rows_body_errors_and_flow, setup),
         cmocka_unit_test_setup(
             test_endpoints_show_heartbeats_throughput_failures_and_the_oldest_unpublished, setup),
+        cmocka_unit_test_setup(test_endpoints_show_each_queue_depth_and_consumers, setup),
         cmocka_unit_test_setup(test_requeue_sends_the_dead_row_back_as_failed, setup),
         cmocka_unit_test_setup(test_requeue_refuses_unknown_and_malformed_ids, setup),
         cmocka_unit_test_setup(test_a_write_without_the_page_header_is_forbidden, setup),
