@@ -39,6 +39,9 @@ static const char beat_sql[] =
     " ON CONFLICT (instance_id) DO UPDATE SET context = EXCLUDED.context, pid = EXCLUDED.pid,"
     " started_at = EXCLUDED.started_at, last_seen = EXCLUDED.last_seen";
 
+static const char forget_sql[] =
+    "DELETE FROM heartbeat WHERE last_seen < clock_timestamp() - interval '" HEARTBEAT_FORGET "'";
+
 int heartbeat_beat(struct db *db, const char *context, const char *instance_id, long pid,
                    const char *started_at, struct err *err)
 {
@@ -46,6 +49,8 @@ int heartbeat_beat(struct db *db, const char *context, const char *instance_id, 
     snprintf(pid_text, sizeof(pid_text), "%ld", pid);
     const char *params[] = {instance_id, context, pid_text, started_at};
     int rc = db_exec(db, beat_sql, 4, params, NULL, NULL, err);
+    if (rc >= 0)
+        rc = db_exec(db, forget_sql, 0, NULL, NULL, NULL, err);
     return rc < 0 ? rc : 0;
 }
 

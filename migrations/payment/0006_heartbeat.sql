@@ -2,8 +2,8 @@
 -- per INSTANCE_ID, upserted every HEARTBEAT_INTERVAL_MS by the instance's heartbeat thread,
 -- so the operations dashboard lists the endpoints and how long ago each was last seen. The
 -- same DDL in every context (tests/arch/check_layers.sh keeps the copies identical).
--- An instance that stopped keeps its row (last_seen shows when); nothing deletes rows: a
--- handful per context, one per instance id ever started.
+-- An instance that stopped keeps its row (last_seen shows when) for HEARTBEAT_FORGET
+-- (a day): each beat deletes the context's rows silent for longer.
 CREATE TABLE heartbeat (
     instance_id text        PRIMARY KEY,
     context     text        NOT NULL,

@@ -557,7 +557,13 @@ static void
 test_endpoints_show_heartbeats_throughput_failures_and_the_oldest_unpublished(void **state)
 {
     (void)state;
-    /* A heartbeat thread, as every service runs one: its row appears, alive. */
+    /* A heartbeat thread, as every service runs one: its row appears, alive, and the row
+     * of an instance silent for two days goes. */
+    ops_fixtures_exec(db,
+                      "INSERT INTO booking.heartbeat (instance_id, context, pid, started_at,"
+                      " last_seen) VALUES ('booking-gone', 'booking', 1, clock_timestamp() -"
+                      " interval '3 days', clock_timestamp() - interval '2 days')",
+                      0, NULL);
     struct err err;
     err_clear(&err);
     struct heartbeat *hb =
@@ -565,8 +571,11 @@ test_endpoints_show_heartbeats_throughput_failures_and_the_oldest_unpublished(vo
     assert_non_null(hb);
     char seen[8] = "";
     for (int i = 0; i < 100 && !seen[0]; i++) {
+        /* The first beat done: its upsert and its deletion of the silent rows. */
         ops_fixtures_value(db,
-                           "SELECT 1 FROM booking.heartbeat WHERE instance_id = 'booking-hb-test'",
+                           "SELECT 1 WHERE EXISTS (SELECT FROM booking.heartbeat WHERE instance_id"
+                           " = 'booking-hb-test') AND NOT EXISTS (SELECT FROM booking.heartbeat"
+                           " WHERE instance_id = 'booking-gone')",
                            0, NULL, seen, sizeof(seen));
         testlib_sleep_ms(50);
     }
@@ -579,6 +588,7 @@ test_endpoints_show_heartbeats_throughput_failures_and_the_oldest_unpublished(vo
     assert_true(json_is_true(json_object_get(in, "alive")));
     assert_true(num(in, "age_ms") < HEARTBEAT_STALE_MS);
     assert_int_equal(num(j, "stale_ms"), HEARTBEAT_STALE_MS);
+    assert_null(endpoints_instance(j, "booking-gone"));
     json_decref(j);
     heartbeat_stop(hb);
 

@@ -18,6 +18,7 @@
 
 #define HEARTBEAT_INTERVAL_MS 2000
 #define HEARTBEAT_STALE_MS    (3 * HEARTBEAT_INTERVAL_MS) /* missed beats: gone, or hanging */
+#define HEARTBEAT_FORGET      "1 day" /* a row silent this long is deleted (an interval) */
 
 struct db;
 struct heartbeat;
@@ -35,8 +36,10 @@ void heartbeat_stop(struct heartbeat *hb);
 
 /*
  * One beat on db (its schema the context's): upserts instance_id's row with
- * pid, started_at (a timestamptz text) and last_seen = now. Returns 0 or an
- * error code with err set.
+ * pid, started_at (a timestamptz text) and last_seen = now, and deletes the
+ * rows of instances silent for HEARTBEAT_FORGET (an instance id used once,
+ * such as the default <context>-<pid>, would otherwise stay listed forever).
+ * Returns 0 or an error code with err set.
  */
 int heartbeat_beat(struct db *db, const char *context, const char *instance_id, long pid,
                    const char *started_at, struct err *err);
