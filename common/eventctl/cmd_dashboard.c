@@ -637,7 +637,7 @@ static int endpoints_of(struct ctl_dbs *dbs, const struct service_def *def, json
     if (rc == 0)
         rc = db_exec(db, sql, 0, NULL, instance_row, instances, err);
     if (rc < 0 && strcmp(err->sqlstate, "42P01") == 0) {
-        err_clear(err); /* not migrated to 0006_heartbeat yet: no instance to show */
+        err_clear(err); /* not migrated to 0007_heartbeat yet: no instance to show */
         rc = 0;
     }
     if (rc >= 0)

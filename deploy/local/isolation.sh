@@ -48,7 +48,7 @@ DEAD_LETTER_EXCHANGE=${DEAD_LETTER_EXCHANGE:-integration.dead-letter}
 AMQP_QUEUE_TYPE=${AMQP_QUEUE_TYPE:-classic}
 # x-delivery-limit of quorum queues: the services' own (BUS_QUORUM_DELIVERY_LIMIT in common/bus.h)
 QUORUM_DELIVERY_LIMIT=120
-# The bound of every <context>.dead-letter queue (ADR 0009): a policy keeps its newest
+# The bound of every <context>.dead-letter queue (ADR 0010): a policy keeps its newest
 # DEAD_LETTER_MAX_LENGTH messages and drops the oldest; each letter's record is in the
 # context's database (dead_letter, inbox), which the bound never touches.
 DEAD_LETTER_MAX_LENGTH=${DEAD_LETTER_MAX_LENGTH:-10000}
@@ -353,7 +353,7 @@ definitions() {
 		names+="${sep:+|}$q"
 		sep=,
 	done
-	# the dead-letter queues' bound (ADR 0009), a policy: a queue's arguments cannot change once
+	# the dead-letter queues' bound (ADR 0010), a policy: a queue's arguments cannot change once
 	# it exists, a policy applies to queues already there and can be changed later
 	policy="{\"vhost\":$vh,\"name\":\"dead-letter-bound\",\"pattern\":$(json_str "^($names)\\.dead-letter$")"
 	policy+=",\"apply-to\":\"queues\",\"priority\":0,\"definition\":{\"max-length\":$DEAD_LETTER_MAX_LENGTH"

@@ -58,14 +58,21 @@ for f in common/src/* common/include/common/*; do
                  | grep -nwE '(servicecatalog|usermanagement|booking|inventory|payment|notification)' || true)
 done
 
-# Every context's outbox, inbox, dead letters and heartbeats come from one DDL: the copies stay identical.
-for shared in 0002_outbox_inbox.sql 0003_dead_letters_and_traces.sql 0006_heartbeat.sql; do
+# Every context's outbox, inbox and dead letters come from one DDL: the copies stay identical.
+for shared in 0002_outbox_inbox.sql 0003_dead_letters_and_traces.sql; do
     reference=tests/integration/contexts/probe/$shared
     for ctx in migrations/*/; do
         f=$ctx$shared
         [ -e "$f" ] || violation "$f is missing (the event library's DDL is one copy per context)"
         [ -e "$f" ] && { cmp -s "$reference" "$f" || violation "$f differs from $reference (the event library's DDL is one copy per context)"; }
     done
+done
+
+# The instances' heartbeats (common/heartbeat.h) likewise: one table, the same in every context.
+heartbeat=tests/integration/contexts/probe/0007_heartbeat.sql
+for ctx in migrations/*/; do
+    cmp -s "$heartbeat" "${ctx}0007_heartbeat.sql" ||
+        violation "${ctx}0007_heartbeat.sql is missing or differs from $heartbeat (one copy per context)"
 done
 
 [ $fail = 0 ] && echo "arch: all layering rules hold"

@@ -281,7 +281,7 @@ static int setup(void **state)
     delete_context_queues();
 
     /* 2. The roles, users and shared topology, twice: the second run changes nothing. The
-     * dead-letter queues' bound small enough to overflow in a test (ADR 0009). */
+     * dead-letter queues' bound small enough to overflow in a test (ADR 0010). */
     setenv("DEAD_LETTER_MAX_LENGTH", DEAD_LETTER_BOUND, 1);
     iso.applied = true;
     assert_int_equal(run_isolation("apply"), 0);
@@ -836,7 +836,7 @@ static void test_code_a_context_planted_runs_with_its_privileges_never_the_admin
 }
 
 /*
- * ADR 0009: the admin step bounds every <context>.dead-letter queue (a policy,
+ * ADR 0010: the admin step bounds every <context>.dead-letter queue (a policy,
  * drop-head). More poison than the bound overflows booking's: the queue keeps
  * the bound's number of copies, and every letter is still recorded in
  * booking.dead_letter, its copy confirmed by the broker.

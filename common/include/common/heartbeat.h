@@ -1,6 +1,6 @@
 /*
  * heartbeat.h - every running instance says it is alive: a thread of its own
- * upserts the instance's row of <context>.heartbeat (migration 0006: instance
+ * upserts the instance's row of <context>.heartbeat (migration 0007: instance
  * id, context, pid, when this run started, when last seen) at start and then
  * every HEARTBEAT_INTERVAL_MS, on a database connection of its own. The
  * operations dashboard lists these rows as the endpoints (eventctl dashboard,
