@@ -7,7 +7,8 @@
  * write are the commands' own functions (ctl.h), so /api/messages lists what
  * "eventctl messages --json" prints, /api/trace/{id}/timeline is the text of
  * "eventctl trace", and POST /api/requeue/{id} is "eventctl requeue". Only the
- * per-context status counts of /api/contexts are the dashboard's own query.
+ * per-context status counts of /api/contexts and the rows of one message
+ * (/api/message/{id}) are the dashboard's own queries.
  *
  * Each HTTP thread owns its database sessions (ctl_dbs, one per login),
  * opened on its first request; a database that goes away makes requests
@@ -19,8 +20,10 @@
  */
 #include "ctl.h"
 
+#include "common/bus.h"
 #include "common/db.h"
 #include "common/envelope.h"
+#include "common/heartbeat.h"
 #include "common/http.h"
 #include "common/log.h"
 #include "common/uuid7.h"
@@ -46,7 +49,7 @@
 
 static const char usage_text[] =
     "usage: eventctl dashboard [--port N] [--address A] [--database-url URL]\n"
-    "                          [--token T] [--allowed-hosts H,...]\n"
+    "                          [--amqp-url URL] [--token T] [--allowed-hosts H,...]\n"
     "\n"
     "Serves the web dashboard until SIGINT or SIGTERM: messages by context and\n"
     "status, failed and dead messages with their errors and a Retry button, and\n"
@@ -59,12 +62,16 @@ static const char usage_text[] =
     "                     characters; required when A is not a loopback address.\n"
     "                     Send it as 'Authorization: Bearer T', or open /?token=T\n"
     "                     once in a browser, which keeps it in a cookie\n"
+    "  --amqp-url URL     RabbitMQ URL for the queues' depths and consumers\n"
+    "                     (default: $AMQP_URL; none: the Endpoints view shows no queues)\n"
     "  --allowed-hosts H  more host names a Host header may give, comma-separated\n"
     "                     (default: $HTTP_ALLOWED_HOSTS); loopback names and A are\n"
     "                     always allowed\n"
     "\n"
     "JSON API: GET /api/contexts, /api/messages?context=&status=&type=&limit=,\n"
-    "/api/trace/<correlation-id> (also /timeline and /mermaid as text);\n"
+    "/api/trace/<correlation-id> (also /timeline and /mermaid as text),\n"
+    "/api/message/<message-id> (every row of one message, body and error),\n"
+    "/api/endpoints (instances, their heartbeats, 15 minutes of throughput);\n"
     "GET /api/failures?context= (the groups of 'eventctl failures --json');\n"
     "POST /api/requeue/<message-id>, /api/failures/<group>/retry,\n"
     "/api/failures/retry-all, /api/failures/<group>/purge. LOG_LEVEL=debug logs\n"
@@ -76,6 +83,8 @@ static const char usage_text[] =
 struct dashboard {
     const char *database_url; /* borrowed from argv or the environment */
     const char *token;        /* required from every client when not NULL; borrowed likewise */
+    struct bus *bus;          /* the queues' depths (NULL: no AMQP URL); shared, under bus_lock */
+    pthread_mutex_t bus_lock;
 };
 
 /* ---- the routes: declarations, the table, then the bodies ---------------------- */
@@ -90,6 +99,9 @@ static int route_get_trace_timeline(const struct http_request *req, struct http_
                                     void *app);
 static int route_get_trace_mermaid(const struct http_request *req, struct http_response *resp,
                                    void *app);
+static int route_get_message(const struct http_request *req, struct http_response *resp, void *app);
+static int route_get_endpoints(const struct http_request *req, struct http_response *resp,
+                               void *app);
 static int route_post_requeue(const struct http_request *req, struct http_response *resp,
                               void *app);
 static int route_get_failures(const struct http_request *req, struct http_response *resp,
@@ -108,6 +120,8 @@ static const struct http_route dashboard_routes[] = {
     {"GET", "/api/trace/{correlation_id}", route_get_trace},
     {"GET", "/api/trace/{correlation_id}/timeline", route_get_trace_timeline},
     {"GET", "/api/trace/{correlation_id}/mermaid", route_get_trace_mermaid},
+    {"GET", "/api/message/{id}", route_get_message},
+    {"GET", "/api/endpoints", route_get_endpoints},
     {"POST", "/api/requeue/{id}", route_post_requeue},
     {"GET", "/api/failures", route_get_failures},
     {"POST", "/api/failures/retry-all", route_post_failures_retry_all},
@@ -417,6 +431,313 @@ static int route_get_messages(const struct http_request *req, struct http_respon
     return http_reply_json(resp, 200, json_pack("{s:o}", "messages", messages));
 }
 
+/* ---- GET /api/message/{id} ---------------------------------------------------------------- */
+
+/*
+ * Every row one message left, in every migrated context: the producer's outbox
+ * row, each consumer's inbox row, each dead letter recorded under its message
+ * id. A row's "payload" is the CloudEvent as stored (the body; its attributes
+ * are the envelope's headers) and "headers" the AMQP properties and headers a
+ * dead letter was received with. "error" is the row's last error (the inbox
+ * keeps the last attempt's, with "attempts" counting them) or the dead
+ * letter's reason. A dead letter's raw body is shown as PostgreSQL's escape
+ * encoding: it may not be text at all.
+ */
+static const char message_sql[] =
+    "SELECT '{c}', 'outbox', NULL, status, attempts, last_error, payload::text, NULL,"
+    " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
+    " correlation_id, type FROM {c}.outbox WHERE id = $1::text::uuid"
+    " UNION ALL "
+    "SELECT '{c}', 'inbox', consumer, status, attempts, last_error, payload::text, NULL,"
+    " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
+    " correlation_id, type FROM {c}.inbox WHERE id = $1::text::uuid"
+    " UNION ALL "
+    "SELECT '{c}', 'dead_letter', NULL, 'poison', attempts, reason, encode(body, 'escape'),"
+    " headers::text,"
+    " to_char(first_seen_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
+    " correlation_id, type FROM {c}.dead_letter WHERE message_id = $1::text";
+
+/* A stored JSON text as JSON (new), or as a string when it does not parse (a raw body). */
+static json_t *json_or_text(const char *text)
+{
+    if (!text)
+        return json_null();
+    json_t *j = json_loads(text, JSON_DECODE_ANY, NULL);
+    return j ? j : json_string(text);
+}
+
+static int message_row(void *vctx, const struct db_row *row, struct err *err)
+{
+    json_t *rows = vctx;
+    int64_t attempts = 0;
+    if (db_row_int64(row, 4, &attempts))
+        return err_set(err, ERR_INTERNAL, "unreadable attempts of a '%s' row", ctl_text(row, 1));
+    json_t *r = json_pack(
+        "{s:s, s:s, s:s?, s:s, s:I, s:s?, s:o, s:o, s:s, s:s?, s:s?}", "context", ctl_text(row, 0),
+        "table", ctl_text(row, 1), "consumer", db_row_text(row, 2), "status", ctl_text(row, 3),
+        "attempts", (json_int_t)attempts, "error", db_row_text(row, 5), "payload",
+        json_or_text(db_row_text(row, 6)), "headers", json_or_text(db_row_text(row, 7)), "time",
+        ctl_text(row, 8), "correlation_id", db_row_text(row, 9), "type", db_row_text(row, 10));
+    if (!r || json_array_append_new(rows, r) != 0)
+        return err_set(err, ERR_NOMEM, "out of memory");
+    return 0;
+}
+
+/* {"id", "correlation_id", "rows": [...]}; 404 when no context has a row of that id. */
+static int route_get_message(const struct http_request *req, struct http_response *resp, void *app)
+{
+    (void)app;
+    const char *id = req->params[0];
+    if (!uuid7_is_valid(id))
+        return reply_problem(resp, ERR_INVALID, "invalid message id '%.64s': want a UUID", id);
+    struct ctl_dbs *db = req->thread_ctx;
+    struct err err = {0};
+    const struct service_def *schemas[CTL_CONTEXTS_MAX];
+    size_t nschemas;
+    if (schemas_of(db, NULL, schemas, &nschemas, &err) < 0)
+        return http_reply_error(resp, &err);
+    json_t *rows = json_array();
+    if (!rows)
+        return ERR_NOMEM;
+    char sql[sizeof(message_sql) + 128];
+    const char *params[] = {id};
+    int rc = 0;
+    for (size_t i = 0; rc >= 0 && i < nschemas; i++) {
+        struct db *cdb;
+        rc = ctl_dbs_get(db, schemas[i], &cdb, &err);
+        if (rc == 0)
+            rc = ctl_sql_each(sql, sizeof(sql), &schemas[i], 1, message_sql, "", &err);
+        if (rc == 0)
+            rc = db_exec(cdb, sql, 1, params, message_row, rows, &err);
+    }
+    if (rc < 0) {
+        json_decref(rows);
+        err_wrap(&err, "cannot read message '%s'", id);
+        return http_reply_error(resp, &err);
+    }
+    if (json_array_size(rows) == 0) {
+        json_decref(rows);
+        return reply_problem(resp, ERR_NOT_FOUND, "no message '%s' in any context", id);
+    }
+    const char *cid = json_string_value(json_object_get(json_array_get(rows, 0), "correlation_id"));
+    return http_reply_json(
+        resp, 200, json_pack("{s:s, s:s?, s:o}", "id", id, "correlation_id", cid, "rows", rows));
+}
+
+/* ---- GET /api/endpoints ---------------------------------------------------------------------- */
+
+#define DASHBOARD_MINUTES 15 /* the charts' window, one bucket a minute */
+
+/* Every instance's heartbeat row (common/heartbeat.h), with its age by the database's clock. */
+static const char instances_sql[] =
+    "SELECT context, instance_id, pid,"
+    " to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
+    " to_char(last_seen AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
+    " (extract(epoch FROM clock_timestamp() - last_seen) * 1000)::bigint"
+    " FROM {c}.heartbeat ORDER BY instance_id";
+
+/*
+ * The last DASHBOARD_MINUTES of one context, by minute ("ago": 0 is the
+ * minute in progress): messages its consumers processed, with the critical
+ * time (from the event's time to processed: average and maximum, ms);
+ * messages its relay published; failures (dead letters recorded, inbox
+ * messages that went dead); and its unpublished outbox rows with the age of
+ * the oldest.
+ */
+static const char activity_sql[] =
+    "SELECT 'processed', floor(extract(epoch FROM clock_timestamp() - processed_at) / 60)::int,"
+    " count(*), avg(ms)::bigint, max(ms)::bigint FROM"
+    " (SELECT processed_at, CASE WHEN payload->>'time' ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}T'"
+    "  THEN extract(epoch FROM processed_at - (payload->>'time')::timestamptz) * 1000 END AS ms"
+    "  FROM {c}.inbox WHERE status = 'processed'"
+    "  AND processed_at > clock_timestamp() - interval '15 minutes') p GROUP BY 2"
+    " UNION ALL "
+    "SELECT 'published', floor(extract(epoch FROM clock_timestamp() - published_at) / 60)::int,"
+    " count(*), NULL, NULL FROM {c}.outbox WHERE status = 'published'"
+    " AND published_at > clock_timestamp() - interval '15 minutes' GROUP BY 2"
+    " UNION ALL "
+    "SELECT 'failed', floor(extract(epoch FROM clock_timestamp() - t) / 60)::int, count(*),"
+    " NULL, NULL FROM (SELECT first_seen_at AS t FROM {c}.dead_letter"
+    "  UNION ALL SELECT coalesce(dead_lettered_at, created_at) FROM {c}.inbox"
+    "  WHERE status = 'dead') f WHERE t > clock_timestamp() - interval '15 minutes' GROUP BY 2"
+    " UNION ALL "
+    "SELECT 'unpublished', NULL, count(*),"
+    " (extract(epoch FROM clock_timestamp() - min(created_at)) * 1000)::bigint, NULL"
+    " FROM {c}.outbox WHERE status <> 'published'";
+
+static json_t *zeros(void)
+{
+    json_t *a = json_array();
+    for (int i = 0; a && i < DASHBOARD_MINUTES; i++)
+        if (json_array_append_new(a, json_integer(0)) != 0) {
+            json_decref(a);
+            return NULL;
+        }
+    return a;
+}
+
+static int instance_row(void *vctx, const struct db_row *row, struct err *err)
+{
+    int64_t pid = 0, age = 0;
+    if (db_row_int64(row, 2, &pid) || db_row_int64(row, 5, &age))
+        return err_set(err, ERR_INTERNAL, "unreadable heartbeat of '%s'", ctl_text(row, 1));
+    json_t *i = json_pack("{s:s, s:s, s:I, s:s, s:s, s:I, s:b}", "context", ctl_text(row, 0),
+                          "instance_id", ctl_text(row, 1), "pid", (json_int_t)pid, "started_at",
+                          ctl_text(row, 3), "last_seen", ctl_text(row, 4), "age_ms",
+                          (json_int_t)age, "alive", age < HEARTBEAT_STALE_MS);
+    if (!i || json_array_append_new(vctx, i) != 0)
+        return err_set(err, ERR_NOMEM, "out of memory");
+    return 0;
+}
+
+/* Puts one row of activity_sql into the context's object (its arrays index minutes, oldest first).
+ */
+static int activity_row(void *vctx, const struct db_row *row, struct err *err)
+{
+    json_t *c = vctx;
+    const char *what = ctl_text(row, 0);
+    int64_t ago = 0, count = 0, avg = 0, max = 0;
+    if (db_row_int64(row, 2, &count))
+        return err_set(err, ERR_INTERNAL, "unreadable count of '%s'", what);
+    bool has_avg = db_row_int64(row, 3, &avg) == 0, has_max = db_row_int64(row, 4, &max) == 0;
+    int rc = 0;
+    if (strcmp(what, "unpublished") == 0) {
+        rc = json_object_set_new(c, "unpublished", json_integer(count));
+        if (rc == 0)
+            rc = json_object_set_new(c, "oldest_unpublished_ms",
+                                     has_avg ? json_integer(avg) : json_null());
+        return rc ? err_set(err, ERR_NOMEM, "out of memory") : 0;
+    }
+    if (db_row_int64(row, 1, &ago) || ago < 0 || ago >= DASHBOARD_MINUTES)
+        return 0; /* a row that crossed the window's edge between the two clocks */
+    size_t at = (size_t)(DASHBOARD_MINUTES - 1 - ago);
+    rc = json_array_set_new(json_object_get(c, what), at, json_integer(count));
+    if (rc == 0 && has_avg)
+        rc = json_array_set_new(json_object_get(c, "critical_avg_ms"), at, json_integer(avg));
+    if (rc == 0 && has_max)
+        rc = json_array_set_new(json_object_get(c, "critical_max_ms"), at, json_integer(max));
+    return rc ? err_set(err, ERR_NOMEM, "out of memory") : 0;
+}
+
+/* One migrated context's heartbeats (into instances) and activity (a new object in *out). */
+static int endpoints_of(struct ctl_dbs *dbs, const struct service_def *def, json_t *instances,
+                        json_t **out, struct err *err)
+{
+    json_t *c =
+        json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:i, s:n}", "name", def->name, "processed",
+                  zeros(), "published", zeros(), "failed", zeros(), "critical_avg_ms", zeros(),
+                  "critical_max_ms", zeros(), "unpublished", 0, "oldest_unpublished_ms");
+    if (!c)
+        return err_set(err, ERR_NOMEM, "out of memory");
+    struct db *db;
+    char sql[sizeof(activity_sql) + 256];
+    int rc = ctl_dbs_get(dbs, def, &db, err);
+    if (rc == 0)
+        rc = ctl_sql_each(sql, sizeof(sql), &def, 1, instances_sql, "", err);
+    if (rc == 0)
+        rc = db_exec(db, sql, 0, NULL, instance_row, instances, err);
+    if (rc < 0 && strcmp(err->sqlstate, "42P01") == 0) {
+        err_clear(err); /* not migrated to 0007_heartbeat yet: no instance to show */
+        rc = 0;
+    }
+    if (rc >= 0)
+        rc = ctl_sql_each(sql, sizeof(sql), &def, 1, activity_sql, "", err);
+    if (rc >= 0)
+        rc = db_exec(db, sql, 0, NULL, activity_row, c, err);
+    if (rc < 0) {
+        json_decref(c);
+        return rc;
+    }
+    *out = c;
+    return 0;
+}
+
+/*
+ * Each context's two queues, <c>.events and <c>.dead-letter, as
+ * {"name", "messages", "consumers"} (both null when the queue is missing), by
+ * passive declares on the dashboard's one broker connection. Returns 0, or an
+ * error (no AMQP URL, the broker unreachable) the reply carries as text.
+ */
+static int queues_of(struct dashboard *d, const struct service_def *const *schemas, size_t n,
+                     json_t *queues, struct err *err)
+{
+    if (!d->bus)
+        return err_set(err, ERR_INVALID,
+                       "no AMQP URL: start the dashboard with --amqp-url or "
+                       "AMQP_URL to see the queues");
+    pthread_mutex_lock(&d->bus_lock);
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < 2 * n; i++) {
+        char name[128];
+        snprintf(name, sizeof(name), "%s.%s", schemas[i / 2]->name,
+                 i % 2 ? "dead-letter" : "events");
+        long long messages = 0, consumers = 0;
+        if (!bus_connected(d->bus))
+            rc = bus_connect(d->bus, err);
+        if (rc == 0)
+            rc = bus_queue_inspect(d->bus, name, &messages, &consumers, err);
+        json_t *q = rc == ERR_NOT_FOUND
+                        ? json_pack("{s:s, s:n, s:n}", "name", name, "messages", "consumers")
+                    : rc == 0 ? json_pack("{s:s, s:I, s:I}", "name", name, "messages",
+                                          (json_int_t)messages, "consumers", (json_int_t)consumers)
+                              : NULL;
+        if (rc == ERR_NOT_FOUND) {
+            rc = 0; /* missing: said as nulls; the bus reconnects for the next one */
+            err_clear(err);
+        }
+        if (rc == 0 && (!q || json_array_append_new(queues, q) != 0))
+            rc = err_set(err, ERR_NOMEM, "out of memory");
+    }
+    pthread_mutex_unlock(&d->bus_lock);
+    return rc;
+}
+
+/*
+ * {"stale_ms", "minutes", "instances": [{"context", "instance_id", "pid",
+ *  "started_at", "last_seen", "age_ms", "alive"}],
+ *  "contexts": [{"name", "processed", "published", "failed", "critical_avg_ms",
+ *  "critical_max_ms" (arrays of "minutes" numbers, oldest first), "unpublished",
+ *  "oldest_unpublished_ms"}], "queues": [{"name", "messages", "consumers"}],
+ *  "queues_error": null or why there are no queues}: every migrated context,
+ *  in ctl_services order.
+ */
+static int route_get_endpoints(const struct http_request *req, struct http_response *resp,
+                               void *app)
+{
+    struct ctl_dbs *db = req->thread_ctx;
+    struct err err = {0};
+    const struct service_def *schemas[CTL_CONTEXTS_MAX];
+    size_t nschemas;
+    if (schemas_of(db, NULL, schemas, &nschemas, &err) < 0)
+        return http_reply_error(resp, &err);
+    json_t *instances = json_array(), *contexts = json_array();
+    int rc = instances && contexts ? 0 : err_set(&err, ERR_NOMEM, "out of memory");
+    for (size_t i = 0; rc == 0 && i < nschemas; i++) {
+        json_t *c = NULL;
+        rc = endpoints_of(db, schemas[i], instances, &c, &err);
+        if (rc == 0 && json_array_append_new(contexts, c) != 0)
+            rc = err_set(&err, ERR_NOMEM, "out of memory");
+    }
+    if (rc < 0) {
+        json_decref(instances);
+        json_decref(contexts);
+        err_wrap(&err, "cannot read the endpoints");
+        return http_reply_error(resp, &err);
+    }
+    /* The broker is optional here: without it the rest still shows, with the reason. */
+    struct err qerr = {0};
+    json_t *queues = json_array();
+    if (queues && queues_of(app, schemas, nschemas, queues, &qerr) < 0) {
+        json_decref(queues);
+        queues = json_null();
+    }
+    return http_reply_json(resp, 200,
+                           json_pack("{s:i, s:i, s:o, s:o, s:o, s:s?}", "stale_ms",
+                                     HEARTBEAT_STALE_MS, "minutes", DASHBOARD_MINUTES, "instances",
+                                     instances, "contexts", contexts, "queues", queues,
+                                     "queues_error", qerr.code ? qerr.msg : NULL));
+}
+
 /* ---- GET /api/trace/{correlation_id}[/timeline|/mermaid] ------------------------------ */
 
 /*
@@ -669,6 +990,7 @@ int cmd_dashboard_run(int argc, char **argv)
 {
     const char *cmd = "dashboard";
     const char *port_arg = NULL, *address = "127.0.0.1", *url_arg = NULL;
+    const char *amqp_url = getenv("AMQP_URL");
     const char *token = getenv("DASHBOARD_TOKEN"), *allowed_hosts = getenv("HTTP_ALLOWED_HOSTS");
 
     for (int i = 1; i < argc; i++) {
@@ -679,6 +1001,7 @@ int cmd_dashboard_run(int argc, char **argv)
         } else if ((rc = ctl_option(cmd, argc, argv, &i, "--port", &port_arg)) ||
                    (rc = ctl_option(cmd, argc, argv, &i, "--address", &address)) ||
                    (rc = ctl_option(cmd, argc, argv, &i, "--database-url", &url_arg)) ||
+                   (rc = ctl_option(cmd, argc, argv, &i, "--amqp-url", &amqp_url)) ||
                    (rc = ctl_option(cmd, argc, argv, &i, "--token", &token)) ||
                    (rc = ctl_option(cmd, argc, argv, &i, "--allowed-hosts", &allowed_hosts))) {
             if (rc < 0)
@@ -712,7 +1035,7 @@ int cmd_dashboard_run(int argc, char **argv)
                                DASHBOARD_TOKEN_MIN, DASHBOARD_TOKEN_MAX);
 
     /* The database must answer now: a wrong URL is better reported here than as 503s later. */
-    struct dashboard app = {ctl_database_url(url_arg), token};
+    struct dashboard app = {ctl_database_url(url_arg), token, NULL, PTHREAD_MUTEX_INITIALIZER};
     struct db *db;
     int exit_code = ctl_db_connect(cmd, app.database_url, NULL, &db);
     if (exit_code != CTL_EXIT_OK)
@@ -724,6 +1047,11 @@ int cmd_dashboard_run(int argc, char **argv)
     if (level_env && log_level_parse(level_env, &level) != 0)
         level = LOG_LEVEL_INFO;
     log_setup("eventctl", "dashboard", level);
+    /* The broker is optional and reached lazily: a wrong URL shows in the Endpoints view. */
+    if (amqp_url && *amqp_url &&
+        !(app.bus = bus_new(
+              &(struct bus_config){.url = amqp_url, .connection_name = "eventctl dashboard"})))
+        return ctl_fail(cmd, "out of memory");
 
     /*
      * Signals: blocked in every thread (the server's threads inherit the mask)
@@ -750,6 +1078,7 @@ int cmd_dashboard_run(int argc, char **argv)
     struct err err = {0};
     struct http_server *server = http_start(&hc, &err);
     if (!server) {
+        bus_free(app.bus);
         if (err.code == ERR_INVALID)
             return ctl_usage_error(cmd, "%s", err.msg);
         return ctl_fail(cmd, "%s", err.msg);
@@ -768,6 +1097,7 @@ int cmd_dashboard_run(int argc, char **argv)
     sigwait(&stop_signals, &sig);
     log_info("stopping on %s", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     http_stop(server);
+    bus_free(app.bus);
     log_info("stopped");
     return CTL_EXIT_OK;
 }

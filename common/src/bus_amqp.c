@@ -867,13 +867,24 @@ static int bus_ensure_exchange(struct bus *b, const char *name, const char *type
     return rc;
 }
 
-/* Checks that queue exists (a passive declare); ERR_NOT_FOUND (disconnected) when it does not. */
-static int bus_queue_exists(struct bus *b, const char *queue, struct err *err)
+int bus_queue_inspect(struct bus *b, const char *queue, long long *messages, long long *consumers,
+                      struct err *err)
 {
-    amqp_queue_declare(b->conn, BUS_CHANNEL, amqp_cstring_bytes(queue), /* passive = */ 1,
-                       /* durable = */ 1, /* exclusive = */ 0, /* auto_delete = */ 0,
-                       amqp_empty_table);
-    return bus_check_reply(b, amqp_get_rpc_reply(b->conn), err, "looking up queue '%s'", queue);
+    if (!bus_name_ok(queue, 0))
+        return err_set(err, ERR_INVALID, "queue name must be 1..255 printable characters");
+    if (!b->ready)
+        return bus_not_connected(b, err, "looking up a queue");
+    amqp_queue_declare_ok_t *ok = amqp_queue_declare(
+        b->conn, BUS_CHANNEL, amqp_cstring_bytes(queue), /* passive = */ 1,
+        /* durable = */ 1, /* exclusive = */ 0, /* auto_delete = */ 0, amqp_empty_table);
+    int rc = bus_check_reply(b, amqp_get_rpc_reply(b->conn), err, "looking up queue '%s'", queue);
+    if (rc == 0 && ok && messages)
+        *messages = ok->message_count;
+    if (rc == 0 && ok && consumers)
+        *consumers = ok->consumer_count;
+    if (b->conn)
+        amqp_maybe_release_buffers(b->conn);
+    return rc;
 }
 
 /*
@@ -896,7 +907,7 @@ static int bus_ensure_queue(struct bus *b, const char *queue, const struct bus_q
         rc = bus_connect(b, err);
     }
     if (!rc)
-        rc = bus_queue_exists(b, queue, err);
+        rc = bus_queue_inspect(b, queue, NULL, NULL, err); /* ERR_NOT_FOUND: missing */
     if (rc == ERR_NOT_FOUND)
         return err_set(err, ERR_INTERNAL,
                        "queue '%s' is missing and this login may not declare it: the admin step "

@@ -7,6 +7,7 @@
 
 #include "common/consumer.h"
 #include "common/db.h"
+#include "common/heartbeat.h"
 #include "common/log.h"
 #include "common/otlp.h"
 #include "common/relay.h"
@@ -28,6 +29,7 @@ static const struct service_def *running;
 static char instance_id[SERVICE_NAME_MAX];
 
 static struct relay *relay;
+static struct heartbeat *heartbeat; /* NULL when it could not start: the service runs without */
 static struct consumer *consumers[CONFIG_CONSUMERS_MAX]; /* CONSUMERS is at most this */
 static int nconsumers;
 
@@ -371,6 +373,20 @@ static int phase_tick(const struct service_run *run, struct err *err)
     return ticker_start(run->def, err);
 }
 
+/*
+ * Phase heartbeat: this instance's row in <context>.heartbeat, for the
+ * dashboard's Endpoints. Never fails the start: without it the service
+ * works and the dashboard shows the instance silent.
+ */
+static int phase_heartbeat(const struct service_run *run)
+{
+    struct err err;
+    err_clear(&err);
+    if (!(heartbeat = heartbeat_start(common_config.database_url, run->def->name, instance_id, &err)))
+        log_warn("no heartbeat: %s", err.msg);
+    return 0;
+}
+
 /* Phase http: the API, /health and /metrics; the service is ready once it listens. */
 static int phase_http(struct service_run *run, struct err *err)
 {
@@ -414,6 +430,8 @@ static void phase_drain(struct service_run *run)
     http_stop(run->http);
     run->http = NULL;
     ticker_stop();
+    heartbeat_stop(heartbeat);
+    heartbeat = NULL;
     for (int i = 0; i < nconsumers; i++)
         consumer_stop(consumers[i]);
     nconsumers = 0;
@@ -445,7 +463,7 @@ int service_main(int argc, char **argv, const struct service_def *def)
     }
     status = SERVICE_EXIT_FAILURE;
     if (phase_relay(&run, &err) == 0 && phase_consumers(&run, &err) == 0 &&
-        phase_tick(&run, &err) == 0 && phase_http(&run, &err) == 0) {
+        phase_tick(&run, &err) == 0 && phase_heartbeat(&run) == 0 && phase_http(&run, &err) == 0) {
         phase_wait(&run);
         status = SERVICE_EXIT_OK;
     } else {

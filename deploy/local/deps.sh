@@ -5,7 +5,8 @@
 # SKIP_DEPS=1 skips the whole check (for machines set up by other means).
 # --lint also installs the static analysers the arch.lint test runs, clang with its
 # libFuzzer runtime for the fuzz.all test (tests/fuzz/run.sh), and Prometheus (promtool for
-# arch.prometheus and e2e.metrics, prometheus for PROMETHEUS=1 up.sh); tests/run.sh passes it.
+# arch.prometheus and e2e.metrics, prometheus for PROMETHEUS=1 up.sh) and chromium (the browser
+# browser.dashboard drives, tests/browser/); tests/run.sh passes it.
 set -euo pipefail
 
 SCRIPT_NAME=deps.sh
@@ -19,33 +20,37 @@ PACKAGES=(build-essential cmake pkg-config postgresql postgresql-contrib rabbitm
 	libcurl4-openssl-dev curl jq python3 python3-yaml openssl ca-certificates)
 LINT_TOOLS=()
 if [[ ${1:-} == --lint ]]; then
-	PACKAGES+=(cppcheck clang-tidy clang libclang-rt-dev prometheus)
-	LINT_TOOLS=(cppcheck clang-tidy clang promtool prometheus)
+	PACKAGES+=(cppcheck clang-tidy clang libclang-rt-dev prometheus chromium)
+	LINT_TOOLS=(cppcheck clang-tidy clang promtool prometheus chromium)
 fi
 
-# With --lint, the node modules of tests/standards/ too (the AsyncAPI parser and ajv that
-# arch.standards and e2e.contract_schemas run, the OTLP definitions e2e.otlp decodes with):
-# 'npm ci' from the committed package-lock.json when they are missing or older than it.
+# With --lint, the node modules of tests/standards/ (the AsyncAPI parser and ajv that
+# arch.standards and e2e.contract_schemas run, the OTLP definitions e2e.otlp decodes with) and of
+# tests/browser/ (playwright-core, which drives Debian's chromium for browser.dashboard): 'npm ci'
+# from each committed package-lock.json when its modules are missing or older than it.
 # Node.js and npm are not installed here (Debian's are older than the Node 20 we test with):
 # without npm, or offline with no modules yet, it fails saying so. finish() runs it at every
 # successful exit.
 node_modules() {
-	local dir=$REPO_ROOT/tests/standards stamp hash t0
+	local dir=$REPO_ROOT/tests/$1 stamp hash t0
 	stamp=$dir/node_modules/.deps-stamp
 	hash=$(sha256sum <"$dir/package-lock.json" | cut -d' ' -f1)
 	[[ -f $stamp && $(cat "$stamp") == "$hash" ]] && return 0
 	command -v npm >/dev/null && command -v node >/dev/null ||
-		die "npm not found: install Node.js >= 20 with npm (https://nodejs.org, or Debian's nodejs and npm), then run deploy/local/deps.sh --lint again; tests/standards needs it"
-	say "installing the node modules of tests/standards (npm ci)"
+		die "npm not found: install Node.js >= 20 with npm (https://nodejs.org, or Debian's nodejs and npm), then run deploy/local/deps.sh --lint again; tests/$1 needs it"
+	say "installing the node modules of tests/$1 (npm ci)"
 	t0=$(now_ms)
 	npm ci --prefix "$dir" --ignore-scripts --no-audit --no-fund --loglevel=error ||
-		die "npm ci --prefix tests/standards failed (offline? the registry must be reachable once)"
+		die "npm ci --prefix tests/$1 failed (offline? the registry must be reachable once)"
 	echo "$hash" >"$stamp"
 	say "node modules installed in $(elapsed "$t0")"
 }
 LINT=${1:-}
 finish() {
-	[[ $LINT == --lint ]] && node_modules
+	if [[ $LINT == --lint ]]; then
+		node_modules standards
+		node_modules browser
+	fi
 	exit 0
 }
 

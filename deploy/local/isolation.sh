@@ -48,6 +48,12 @@ DEAD_LETTER_EXCHANGE=${DEAD_LETTER_EXCHANGE:-integration.dead-letter}
 AMQP_QUEUE_TYPE=${AMQP_QUEUE_TYPE:-classic}
 # x-delivery-limit of quorum queues: the services' own (BUS_QUORUM_DELIVERY_LIMIT in common/bus.h)
 QUORUM_DELIVERY_LIMIT=120
+# The bound of every <context>.dead-letter queue (ADR 0010): a policy keeps its newest
+# DEAD_LETTER_MAX_LENGTH messages and drops the oldest; each letter's record is in the
+# context's database (dead_letter, inbox), which the bound never touches.
+DEAD_LETTER_MAX_LENGTH=${DEAD_LETTER_MAX_LENGTH:-10000}
+[[ $DEAD_LETTER_MAX_LENGTH =~ ^[1-9][0-9]{0,8}$ ]] ||
+	die "DEAD_LETTER_MAX_LENGTH '$DEAD_LETTER_MAX_LENGTH': want a whole number of messages, 1 or more"
 [[ $AMQP_QUEUE_TYPE == classic || $AMQP_QUEUE_TYPE == quorum ]] ||
 	die "AMQP_QUEUE_TYPE '$AMQP_QUEUE_TYPE': want classic or quorum"
 
@@ -311,7 +317,7 @@ json_str() { # json_str TEXT: TEXT as a JSON string (our texts hold no quotes or
 # topic permissions, as one RabbitMQ definitions document (imported in one step by either
 # transport; import adds and updates, never deletes)
 definitions() {
-	local c q ex dlx vh users='' perms='' topics='' queues='' bindings='' sep='' limit=''
+	local c q ex dlx vh users='' perms='' topics='' queues='' bindings='' sep='' limit='' names='' policy
 	ex=$(re_escape "$EVENTS_EXCHANGE")
 	dlx=$(re_escape "$DEAD_LETTER_EXCHANGE")
 	vh=$(json_str "$VHOST")
@@ -344,12 +350,18 @@ definitions() {
 		topics+=",\"write\":$(json_str "^$q\\."),\"read\":\".*\"}"
 		topics+=",{\"user\":\"${c}_svc\",\"vhost\":$vh,\"exchange\":$(json_str "$DEAD_LETTER_EXCHANGE")"
 		topics+=",\"write\":$(json_str "^$q$"),\"read\":$(json_str "^$q$")}"
+		names+="${sep:+|}$q"
 		sep=,
 	done
-	printf '{"exchanges":[%s,%s],"queues":[%s],"bindings":[%s],"users":[%s],"permissions":[%s],"topic_permissions":[%s]}\n' \
+	# the dead-letter queues' bound (ADR 0010), a policy: a queue's arguments cannot change once
+	# it exists, a policy applies to queues already there and can be changed later
+	policy="{\"vhost\":$vh,\"name\":\"dead-letter-bound\",\"pattern\":$(json_str "^($names)\\.dead-letter$")"
+	policy+=",\"apply-to\":\"queues\",\"priority\":0,\"definition\":{\"max-length\":$DEAD_LETTER_MAX_LENGTH"
+	policy+=",\"overflow\":\"drop-head\"}}"
+	printf '{"exchanges":[%s,%s],"queues":[%s],"bindings":[%s],"users":[%s],"permissions":[%s],"topic_permissions":[%s],"policies":[%s]}\n' \
 		"{\"name\":$(json_str "$EVENTS_EXCHANGE"),\"vhost\":$vh,\"type\":\"topic\",\"durable\":true,\"auto_delete\":false,\"internal\":false,\"arguments\":{}}" \
 		"{\"name\":$(json_str "$DEAD_LETTER_EXCHANGE"),\"vhost\":$vh,\"type\":\"topic\",\"durable\":true,\"auto_delete\":false,\"internal\":false,\"arguments\":{}}" \
-		"$queues" "$bindings" "$users" "$perms" "$topics"
+		"$queues" "$bindings" "$users" "$perms" "$topics" "$policy"
 }
 
 # mgmt_curl METHOD PATH [curl args...]: the management HTTP API as the AMQP_URL's user (the

@@ -8,7 +8,8 @@
 # comes from a variable that deploy/docker/.env.example lists (and .env is
 # never committed); each context runs as its own <context>_svc login; the
 # admin step (isolation.sh) runs before migrate, which gets every context's
-# own URL, and the image carries that step.
+# own URL, and the image carries that step. The dashboard (eventctl dashboard)
+# runs after migrate, on the host's loopback, with a token from .env.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 compose=deploy/docker/compose.yaml
@@ -83,6 +84,16 @@ for step in ["isolation", "migrate"]:
     for name in ports:
         if url_user(env.get(f"{name.upper()}_DATABASE_URL")) != f"{name}_svc":
             errors.append(f"{step}: {name.upper()}_DATABASE_URL missing or not {name}_svc")
+# the dashboard: eventctl dashboard after migrate, on the host's loopback only, with a token
+dash = services.get("dashboard", {})
+if dash.get("command", [])[:2] != ["eventctl", "dashboard"]:
+    errors.append("no 'dashboard' service running eventctl dashboard")
+if dash.get("ports") != ["127.0.0.1:8080:8080"]:
+    errors.append(f"dashboard: ports {dash.get('ports')}, want ['127.0.0.1:8080:8080']")
+if not re.fullmatch(r"\$\{DASHBOARD_TOKEN(:\?[^}]*)?\}", str(dash.get("environment", {}).get("DASHBOARD_TOKEN", ""))):
+    errors.append("dashboard: DASHBOARD_TOKEN is not taken from deploy/docker/.env")
+if dash.get("depends_on", {}).get("migrate", {}).get("condition") != "service_completed_successfully":
+    errors.append("dashboard does not wait for migrate")
 for e in errors:
     print("docker:", e)
 sys.exit(1 if errors else 0)

@@ -256,6 +256,8 @@ static void sql_on(const char *url, const char *sql, const char *what)
     db_free(db);
 }
 
+#define DEAD_LETTER_BOUND "3" /* isolation.sh's DEAD_LETTER_MAX_LENGTH for this test */
+
 /* ------------------------------------------------------------------ fixture */
 
 static int setup(void **state)
@@ -278,7 +280,9 @@ static int setup(void **state)
         e2e_stop(c);
     delete_context_queues();
 
-    /* 2. The roles, users and shared topology, twice: the second run changes nothing. */
+    /* 2. The roles, users and shared topology, twice: the second run changes nothing. The
+     * dead-letter queues' bound small enough to overflow in a test (ADR 0010). */
+    setenv("DEAD_LETTER_MAX_LENGTH", DEAD_LETTER_BOUND, 1);
     iso.applied = true;
     assert_int_equal(run_isolation("apply"), 0);
     char first[8192];
@@ -831,6 +835,57 @@ static void test_code_a_context_planted_runs_with_its_privileges_never_the_admin
     unplant();
 }
 
+/*
+ * ADR 0010: the admin step bounds every <context>.dead-letter queue (a policy,
+ * drop-head). More poison than the bound overflows booking's: the queue keeps
+ * the bound's number of copies, and every letter is still recorded in
+ * booking.dead_letter, its copy confirmed by the broker.
+ */
+static void
+test_a_dead_letter_queue_overflows_its_bound_and_the_database_keeps_every_letter(void **state)
+{
+    (void)state;
+    enum { N = 5 };
+    char prefix[64], ids[N][80];
+    testlib_unique_name(prefix, sizeof(prefix), "bound");
+    struct err err;
+    err_clear(&err);
+    struct bus *bus = bus_new(&(struct bus_config){
+        .url = iso.admin_amqp, .confirms = 1, .connection_name = "test_isolation"});
+    assert_non_null(bus);
+    for (int i = 0; i < N; i++) {
+        snprintf(ids[i], sizeof(ids[i]), "%s-%d", prefix, i);
+        char body[128];
+        snprintf(body, sizeof(body), "poison %s: {not JSON", ids[i]);
+        struct bus_message m = {.routing_key = "inventory.stock.debited",
+                                .body = body,
+                                .len = strlen(body),
+                                .message_id = ids[i],
+                                .mandatory = 1};
+        int rc = bus_connect(bus, &err);
+        if (rc == 0)
+            rc = bus_publish_sync(bus, &m, 5000, &err);
+        if (rc)
+            fail_msg("publishing poison %s: %s", ids[i], err.msg);
+    }
+    char like[80];
+    snprintf(like, sizeof(like), "%s-%%", prefix);
+    e2e_wait_count("SELECT count(*) FROM booking.dead_letter WHERE message_id LIKE $1 AND "
+                   "dead_lettered_at IS NOT NULL",
+                   like, NULL, N, E2E_WAIT_MS, "booking's dead letters recorded and copied");
+
+    long long messages = -1, consumers = -1;
+    assert_int_equal(bus_connect(bus, &err), 0);
+    if (bus_queue_inspect(bus, "booking.dead-letter", &messages, &consumers, &err) != 0)
+        fail_msg("booking.dead-letter: %s", err.msg);
+    assert_int_equal(messages, atoi(DEAD_LETTER_BOUND));
+    /* Every letter is in the database all the same. */
+    assert_int_equal(
+        e2e_count("SELECT count(*) FROM booking.dead_letter WHERE message_id LIKE $1", like, NULL),
+        N);
+    bus_free(bus);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -838,6 +893,8 @@ int main(void)
         cmocka_unit_test(test_a_context_role_reaches_its_own_schema_and_no_other),
         cmocka_unit_test(test_a_context_user_reaches_its_own_queues_and_events_and_no_other),
         cmocka_unit_test(test_code_a_context_planted_runs_with_its_privileges_never_the_admins),
+        cmocka_unit_test(
+            test_a_dead_letter_queue_overflows_its_bound_and_the_database_keeps_every_letter),
     };
     /* One isolated system for the three tests: setting it up costs two service starts. */
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -16,7 +16,9 @@
 #include "ops_fixtures.h"
 #include "testlib.h"
 
+#include "common/bus.h"
 #include "common/db.h"
+#include "common/heartbeat.h"
 #include "common/migrate.h"
 
 #include <arpa/inet.h>
@@ -453,6 +455,247 @@ static void test_contexts_count_the_rows_by_table_and_status(void **state)
     assert_int_equal(num(json_object_get(booking, "outbox"), "failed"), 1);
     assert_int_equal(num(json_object_get(booking, "outbox"), "published"), 1);
     json_decref(j);
+}
+
+/* ---- /api/message/{id} -------------------------------------------------------------------- */
+
+/* The row of message j in table (and consumer context when an inbox row), or NULL. */
+static json_t *message_row_of(json_t *j, const char *context, const char *table)
+{
+    size_t i;
+    json_t *r;
+    json_array_foreach(json_object_get(j, "rows"), i, r)
+    {
+        if (strcmp(str(r, "context"), context) == 0 && strcmp(str(r, "table"), table) == 0)
+            return r;
+    }
+    return NULL;
+}
+
+static void test_message_shows_its_rows_body_errors_and_flow(void **state)
+{
+    (void)state;
+    /* E3: published by payment, dead in inventory's inbox after 5 attempts. */
+    json_t *j = fetch_json("GET", "/api/message/" E3, 200);
+    assert_string_equal(str(j, "id"), E3);
+    assert_string_equal(str(j, "correlation_id"), corr);
+    assert_int_equal(json_array_size(json_object_get(j, "rows")), 2);
+    json_t *out = message_row_of(j, "payment", "outbox");
+    assert_non_null(out);
+    assert_string_equal(str(out, "status"), "published");
+    assert_string_equal(str(out, "type"), "payment.payment.succeeded");
+    assert_string_equal(str(json_object_get(out, "payload"), "source"), "/payment");
+    json_t *in = message_row_of(j, "inventory", "inbox");
+    assert_non_null(in);
+    assert_string_equal(str(in, "consumer"), "inventory");
+    assert_string_equal(str(in, "status"), "dead");
+    assert_int_equal(num(in, "attempts"), 5);
+    assert_string_equal(str(in, "error"), DEAD_ERROR);
+    json_decref(j);
+
+    /* Poison recorded under a message id: its raw body, headers and reason. */
+    ops_fixtures_poison(db, "booking", UNKNOWN_ID, "inventory.stock.reserved", "{oops", 5,
+                        "body is not JSON");
+    j = fetch_json("GET", "/api/message/" UNKNOWN_ID, 200);
+    json_t *dl = message_row_of(j, "booking", "dead_letter");
+    assert_non_null(dl);
+    assert_string_equal(str(dl, "status"), "poison");
+    assert_string_equal(json_string_value(json_object_get(dl, "payload")), "{oops");
+    assert_true(json_is_object(json_object_get(dl, "headers")));
+    assert_string_equal(str(dl, "error"), "body is not JSON");
+    json_decref(j);
+    const char *const poison_id[] = {UNKNOWN_ID};
+    ops_fixtures_exec(db, "DELETE FROM booking.dead_letter WHERE message_id = $1", 1, poison_id);
+
+    /* The page opens it from any id cell and links it to its flow. */
+    struct reply r;
+    request("GET", "/", &r);
+    assert_non_null(strstr(r.body, "\"/api/message/\" + encodeURIComponent(id)"));
+    assert_non_null(strstr(r.body, "show its flow"));
+    free(r.body);
+    expect_error("GET", "/api/message/" E4 "0", 400, "invalid", "want a UUID");
+    expect_error("GET", "/api/message/01900000-0000-7000-8000-00000000beef", 404, "not_found",
+                 "no message");
+}
+
+/* ---- /api/endpoints ------------------------------------------------------------------------ */
+
+static json_t *endpoints_context(json_t *j, const char *name)
+{
+    size_t i;
+    json_t *c;
+    json_array_foreach(json_object_get(j, "contexts"), i, c)
+    {
+        if (strcmp(str(c, "name"), name) == 0)
+            return c;
+    }
+    fail_msg("no context '%s' in /api/endpoints", name);
+    return NULL;
+}
+
+static json_t *endpoints_instance(json_t *j, const char *id)
+{
+    size_t i;
+    json_t *in;
+    json_array_foreach(json_object_get(j, "instances"), i, in)
+    {
+        if (strcmp(str(in, "instance_id"), id) == 0)
+            return in;
+    }
+    return NULL;
+}
+
+/* The value of the minute in progress (the last element) of context c's series. */
+static long long this_minute(json_t *c, const char *series)
+{
+    json_t *a = json_object_get(c, series);
+    assert_int_equal(json_array_size(a), 15);
+    return json_integer_value(json_array_get(a, 14));
+}
+
+static void
+test_endpoints_show_heartbeats_throughput_failures_and_the_oldest_unpublished(void **state)
+{
+    (void)state;
+    /* A heartbeat thread, as every service runs one: its row appears, alive, and the row
+     * of an instance silent for two days goes. */
+    ops_fixtures_exec(db,
+                      "INSERT INTO booking.heartbeat (instance_id, context, pid, started_at,"
+                      " last_seen) VALUES ('booking-gone', 'booking', 1, clock_timestamp() -"
+                      " interval '3 days', clock_timestamp() - interval '2 days')",
+                      0, NULL);
+    struct err err;
+    err_clear(&err);
+    struct heartbeat *hb =
+        heartbeat_start(testlib_require_env("DATABASE_URL"), "booking", "booking-hb-test", &err);
+    assert_non_null(hb);
+    char seen[8] = "";
+    for (int i = 0; i < 100 && !seen[0]; i++) {
+        /* The first beat done: its upsert and its deletion of the silent rows. */
+        ops_fixtures_value(db,
+                           "SELECT 1 WHERE EXISTS (SELECT FROM booking.heartbeat WHERE instance_id"
+                           " = 'booking-hb-test') AND NOT EXISTS (SELECT FROM booking.heartbeat"
+                           " WHERE instance_id = 'booking-gone')",
+                           0, NULL, seen, sizeof(seen));
+        testlib_sleep_ms(50);
+    }
+    assert_string_equal(seen, "1");
+    json_t *j = fetch_json("GET", "/api/endpoints", 200);
+    json_t *in = endpoints_instance(j, "booking-hb-test");
+    assert_non_null(in);
+    assert_string_equal(str(in, "context"), "booking");
+    assert_int_equal(num(in, "pid"), (long long)getpid());
+    assert_true(json_is_true(json_object_get(in, "alive")));
+    assert_true(num(in, "age_ms") < HEARTBEAT_STALE_MS);
+    assert_int_equal(num(j, "stale_ms"), HEARTBEAT_STALE_MS);
+    assert_null(endpoints_instance(j, "booking-gone"));
+    json_decref(j);
+    heartbeat_stop(hb);
+
+    /* Silent past the limit: shown as such. */
+    ops_fixtures_exec(db,
+                      "UPDATE booking.heartbeat SET last_seen = clock_timestamp() - interval '1 "
+                      "minute' WHERE instance_id = 'booking-hb-test'",
+                      0, NULL);
+    /* A message processed now, 300 ms after its event's time; poison recorded now. */
+    ops_fixtures_exec(
+        db,
+        "INSERT INTO booking.inbox (id, consumer, type, correlation_id, causation_id, payload,"
+        " status, attempts, processed_at) VALUES ('01900000-0000-7000-8000-0000000000f1',"
+        " 'booking', 'payment.payment.succeeded', 'c', 'c', jsonb_build_object('time',"
+        " to_char((clock_timestamp() - interval '300 milliseconds') AT TIME ZONE 'UTC',"
+        " 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')), 'processed', 1, clock_timestamp())",
+        0, NULL);
+    ops_fixtures_poison(db, "booking", "m-endpoints", "inventory.stock.reserved", "{oops", 5,
+                        "body is not JSON");
+
+    j = fetch_json("GET", "/api/endpoints", 200);
+    in = endpoints_instance(j, "booking-hb-test");
+    assert_non_null(in);
+    assert_true(json_is_false(json_object_get(in, "alive")));
+    assert_true(num(in, "age_ms") >= 60000);
+    json_t *c = endpoints_context(j, "booking");
+    assert_int_equal(this_minute(c, "processed"), 1);
+    long long critical = this_minute(c, "critical_avg_ms");
+    if (critical < 300 || critical > 5000)
+        fail_msg("critical time %lld ms, want 300 ms and a little", critical);
+    assert_int_equal(this_minute(c, "critical_max_ms"), critical);
+    assert_int_equal(this_minute(c, "failed"), 1);
+    /* The saga's E4 (booking.booking.created, 2026-01-01) never got published. */
+    assert_int_equal(num(c, "unpublished"), 1);
+    assert_true(num(c, "oldest_unpublished_ms") > 86400000LL);
+    /* Inventory: its saga rows are all older than the window. */
+    c = endpoints_context(j, "inventory");
+    assert_int_equal(this_minute(c, "processed"), 0);
+    assert_int_equal(num(c, "unpublished"), 0);
+    assert_true(json_is_null(json_object_get(c, "oldest_unpublished_ms")));
+    json_decref(j);
+    ops_fixtures_exec(db, "DELETE FROM booking.dead_letter", 0, NULL);
+    ops_fixtures_exec(db, "DELETE FROM booking.heartbeat", 0, NULL);
+
+    /* The page draws them as inline SVG, no external resource. */
+    struct reply r;
+    request("GET", "/", &r);
+    assert_non_null(strstr(r.body, "api(\"/api/endpoints\")"));
+    assert_non_null(strstr(r.body, "svg(\"svg\", { class: \"chart\""));
+    free(r.body);
+}
+
+/* The queue name's object in /api/endpoints' "queues", or NULL. */
+static json_t *endpoints_queue(json_t *j, const char *name)
+{
+    size_t i;
+    json_t *q;
+    json_array_foreach(json_object_get(j, "queues"), i, q)
+    {
+        if (strcmp(str(q, "name"), name) == 0)
+            return q;
+    }
+    return NULL;
+}
+
+static void test_endpoints_show_each_queue_depth_and_consumers(void **state)
+{
+    (void)state;
+    /* booking.events with two messages and no consumer; booking.dead-letter missing. */
+    struct err err;
+    err_clear(&err);
+    struct bus *bus = bus_new(&(struct bus_config){.url = testlib_require_env("AMQP_URL"),
+                                                   .confirms = 1,
+                                                   .connection_name = "test_dashboard"});
+    assert_non_null(bus);
+    assert_int_equal(bus_connect(bus, &err), 0);
+    assert_int_equal(bus_delete_queue(bus, "booking.events", &err), 0);
+    assert_int_equal(bus_delete_queue(bus, "booking.dead-letter", &err), 0);
+    assert_int_equal(bus_declare_queue(bus, "booking.events", NULL, &err), 0);
+    for (int i = 0; i < 2; i++) {
+        char id[64];
+        testlib_unique_name(id, sizeof(id), "depth");
+        struct bus_message m = {.exchange = "",
+                                .routing_key = "booking.events",
+                                .body = "{}",
+                                .len = 2,
+                                .message_id = id};
+        assert_int_equal(bus_publish_sync(bus, &m, 5000, &err), 0);
+    }
+
+    json_t *j = fetch_json("GET", "/api/endpoints", 200);
+    if (!json_is_null(json_object_get(j, "queues_error")))
+        fail_msg("no queues: %s", str(j, "queues_error"));
+    json_t *q = endpoints_queue(j, "booking.events");
+    assert_non_null(q);
+    assert_int_equal(num(q, "messages"), 2);
+    assert_int_equal(num(q, "consumers"), 0);
+    q = endpoints_queue(j, "booking.dead-letter");
+    assert_non_null(q);
+    assert_true(json_is_null(json_object_get(q, "messages")));
+    /* The queue after the missing one is still read (the connection came back). */
+    assert_non_null(endpoints_queue(j, "inventory.events"));
+    json_decref(j);
+
+    assert_int_equal(bus_connect(bus, &err), 0);
+    assert_int_equal(bus_delete_queue(bus, "booking.events", &err), 0);
+    bus_free(bus);
 }
 
 /* ---- /api/messages ---------------------------------------------------------------------- */
@@ -1038,6 +1281,10 @@ int main(void)
         cmocka_unit_test_setup(test_contexts_count_the_rows_by_table_and_status, setup),
         cmocka_unit_test_setup(test_messages_list_the_dead_row_with_its_error, setup),
         cmocka_unit_test_setup(test_messages_filter_and_order_like_the_command, setup),
+        cmocka_unit_test_setup(test_message_shows_its_rows_body_errors_and_flow, setup),
+        cmocka_unit_test_setup(
+            test_endpoints_show_heartbeats_throughput_failures_and_the_oldest_unpublished, setup),
+        cmocka_unit_test_setup(test_endpoints_show_each_queue_depth_and_consumers, setup),
         cmocka_unit_test_setup(test_requeue_sends_the_dead_row_back_as_failed, setup),
         cmocka_unit_test_setup(test_requeue_refuses_unknown_and_malformed_ids, setup),
         cmocka_unit_test_setup(test_a_write_without_the_page_header_is_forbidden, setup),

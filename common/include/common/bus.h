@@ -167,6 +167,16 @@ int bus_declare_queue(struct bus *bus, const char *queue, const struct bus_queue
 int bus_bind_queue(struct bus *bus, const char *queue, const char *exchange,
                    const char *binding_key, struct err *err);
 
+/*
+ * A queue's messages ready for delivery (unacknowledged ones not counted) and
+ * its consumers, by a passive declare: it changes nothing, and a login that
+ * may read the queue may ask. messages and consumers may be NULL. Returns 0;
+ * ERR_NOT_FOUND when the queue does not exist, after which the bus is
+ * disconnected (bus_connect again); else as above.
+ */
+int bus_queue_inspect(struct bus *bus, const char *queue, long long *messages, long long *consumers,
+                      struct err *err);
+
 /* Deletes queue and its messages (tests, tools). A missing queue is not an error. */
 int bus_delete_queue(struct bus *bus, const char *queue, struct err *err);
 

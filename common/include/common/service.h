@@ -14,11 +14,13 @@
  *   relay     outbox → broker; declares the topology
  *   consumers CONSUMERS threads handling the subscriptions (none without)
  *   tick      the context's periodic job, if any
+ *   heartbeat this instance's row in <context>.heartbeat every 2 s (a warning without)
  *   http      the API, /health, /metrics; logs "ready"
  *   wait      until SIGTERM/SIGINT
- *   drain     in reverse: http stopped, the tick finishes its pass, each
- *             consumer finishes the message in hand, the relay finishes its
- *             batch and hands back its leases, the exporter flushes → exit 0
+ *   drain     in reverse: http stopped, the tick finishes its pass, the
+ *             heartbeat stops, each consumer finishes the message in hand,
+ *             the relay finishes its batch and hands back its leases, the
+ *             exporter flushes → exit 0
  *
  * A phase that fails to start skips to drain (exit 1); traces failing exits 2.
  *
