@@ -38,8 +38,6 @@ int bus_url_parse(const char *url, struct bus_url *out, struct err *err);
 /* Writes "amqp://user:***@host:port/vhost" (user and vhost re-encoded) into out: no password. */
 void bus_url_describe(const struct bus_url *url, char *out, size_t outlen);
 
-#define BUS_NODES_MAX 8 /* nodes of a cluster one AMQP_URL may list */
-
 /*
  * Parses an AMQP_URL that lists the nodes of a cluster as whole URLs
  * separated by commas, "amqp://u:p@rabbit-1/v,amqp://u:p@rabbit-2/v" (spaces

@@ -37,6 +37,7 @@
 #define BUS_HEADER_VALUE_LEN 256  /* string header values: up to 255 chars */
 /* Published bodies: above ENVELOPE_BODY_MAX (so the envelope decides), below the broker's limit. */
 #define BUS_BODY_MAX           (8 * 1024 * 1024)
+#define BUS_NODES_MAX          8     /* nodes of a cluster one AMQP_URL may list */
 #define BUS_CONNECT_TIMEOUT_MS 5000  /* TCP (and TLS) connect, and the AMQP login handshake */
 #define BUS_RPC_TIMEOUT_MS     10000 /* each declare/bind/qos/consume round trip */
 
