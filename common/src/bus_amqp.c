@@ -53,6 +53,7 @@ struct bus {
     } cfg;
     char url_masked[BUS_URL_MAX]; /* the node in use, e.g. "amqp://u:***@h:5672/v (node 2 of 3)" */
     size_t node, nnodes;          /* AMQP_URL's node in use (from 0), and how many it lists */
+    int nacked;                   /* a publish on this connection was nacked */
 
     amqp_connection_state_t conn; /* NULL when disconnected */
     int channel_open;
@@ -264,7 +265,7 @@ int bus_url_parse(const char *url, struct bus_url *out, struct err *err)
         if (colon)
             port = colon + 1;
     }
-    /* "amqp://h1,h2/v": a list of hosts in one URL is not how nodes are given (bus_url_list_parse). */
+    /* "amqp://h1,h2/v": hosts listed in one URL is not how nodes are given (bus_url_list_parse). */
     if (memchr(host, ',', (size_t)(end - host)))
         return err_set(err, ERR_INVALID,
                        "AMQP URL: ',' in the host (list the nodes of a cluster as whole URLs: "
@@ -336,10 +337,10 @@ int bus_url_list_parse(const char *urls, struct bus_url *out, size_t cap, size_t
             break;
         }
         if (len > BUS_URL_MAX) {
-            rc = several ? err_set(err, ERR_INVALID, "AMQP URL node %zu longer than %d characters",
-                                   count + 1, BUS_URL_MAX)
-                         : err_set(err, ERR_INVALID, "AMQP URL longer than %d characters",
-                                   BUS_URL_MAX);
+            rc = several
+                     ? err_set(err, ERR_INVALID, "AMQP URL node %zu longer than %d characters",
+                               count + 1, BUS_URL_MAX)
+                     : err_set(err, ERR_INVALID, "AMQP URL longer than %d characters", BUS_URL_MAX);
             break;
         }
         memcpy(node, p, len);
@@ -567,6 +568,7 @@ static void bus_teardown(struct bus *b, int polite)
     b->channel_open = 0;
     b->ready = 0;
     b->consuming = 0;
+    b->nacked = 0;
     if (b->window.cap)
         bus_window_reset(&b->window, 1);
 }
@@ -862,7 +864,7 @@ int bus_connect(struct bus *b, struct err *err)
     rc = bus_url_list_parse(b->cfg.url, nodes, BUS_NODES_MAX, &nnodes, err);
     if (rc)
         return rc;
-    struct bus_url url = nodes[b->node % nnodes];
+    struct bus_url url = nodes[b->node < nnodes ? b->node : 0];
     explicit_bzero(nodes, sizeof(nodes));
 
     b->conn = amqp_new_connection();
@@ -1169,6 +1171,7 @@ static int bus_handle_frame(struct bus *b, const amqp_frame_t *frame, bus_confir
     case AMQP_BASIC_NACK_METHOD: {
         const amqp_basic_nack_t *nack = m->decoded;
         bus_window_settle(&b->window, nack->delivery_tag, nack->multiple, 0, fn, ctx);
+        b->nacked = 1;
         return 0;
     }
     case AMQP_BASIC_RETURN_METHOD: return bus_read_return(b, frame, err);
@@ -1303,6 +1306,21 @@ int bus_publish(struct bus *b, const struct bus_message *m, uint64_t *seq_out, s
     return 0;
 }
 
+/*
+ * A node of a cluster that nacked a publish could not take the message, e.g.
+ * a quorum queue without a leader as that node sees it, which we have seen
+ * last for minutes after another node stopped while other nodes took
+ * publishes at once. Once the window is settled, leave it: the caller's next
+ * publish reconnects, to the next node. With one node there is nowhere to go.
+ */
+static void bus_leave_nacking_node(struct bus *b)
+{
+    if (!b->nacked || b->nnodes < 2)
+        return;
+    bus_teardown(b, 1);
+    bus_next_node(b);
+}
+
 int bus_wait_confirms(struct bus *b, int timeout_ms, bus_confirm_fn fn, void *ctx, struct err *err)
 {
     if (!b->ready)
@@ -1327,8 +1345,10 @@ int bus_wait_confirms(struct bus *b, int timeout_ms, bus_confirm_fn fn, void *ct
         if (rc)
             return rc;
         amqp_maybe_release_buffers(b->conn);
-        if (b->window.count == 0)
+        if (b->window.count == 0) {
+            bus_leave_nacking_node(b);
             return 0;
+        }
     }
 }
 

@@ -19,8 +19,9 @@ const struct config_key config_common_keys[] = {
     {"DATABASE_URL", "--database-url", CONFIG_STRING,
      "postgresql://events:events@127.0.0.1:55432/events", 0, 0, NULL, 1, F(database_url),
      "PostgreSQL connection URI (libpq)"},
-    {"AMQP_URL", "--amqp-url", CONFIG_STRING, "amqp://events:events@127.0.0.1:55672/events", 0,
-     0, NULL, 1, F(amqp_url), "RabbitMQ URL, amqp:// or amqps:// (TLS); a cluster's nodes as such URLs, comma-separated "
+    {"AMQP_URL", "--amqp-url", CONFIG_STRING, "amqp://events:events@127.0.0.1:55672/events", 0, 0,
+     NULL, 1, F(amqp_url),
+     "RabbitMQ URL, amqp:// or amqps:// (TLS); a cluster's nodes as such URLs, comma-separated "
      "(tried in turn when a connection fails)"},
     {"AMQP_CA_FILE", "--amqp-ca-file", CONFIG_STRING, "/etc/ssl/certs/ca-certificates.crt", 1, 0,
      NULL, 0, F(amqp_ca_file),

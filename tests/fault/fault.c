@@ -575,7 +575,8 @@ void fault_kill(enum e2e_ctx c, int slot)
     struct instance *in = &inst[c][slot];
     if (in->pid <= 0)
         fail_msg("fault_kill: '%s' instance %d is not running", e2e_ctx_name(c), slot + 1);
-    if (!in->frozen) /* a frozen one would not answer: its last counts since the last read are lost */
+    /* A frozen one would not answer: its counts since they were last read are lost. */
+    if (!in->frozen)
         carry_instance(c, slot);
     atomic_store(&in->port, 0);
     kill(in->pid, SIGKILL);
@@ -703,7 +704,8 @@ void fault_setup(const char *name, const char *const *extra_env)
         static const char *const retry[] = {FAULT_RETRY_ENV};
         for (size_t i = 0; i < sizeof(retry) / sizeof(retry[0]); i++)
             tmpl_set(c, retry[i]);
-        for (const char *const *e = extra_env; e && *e; e++) /* a scenario's own retry policy wins */
+        /* After the retry policy: a scenario's own wins. */
+        for (const char *const *e = extra_env; e && *e; e++)
             tmpl_set(c, *e);
         char level[64];
         const char *l = getenv("FAULT_LOG_LEVEL");

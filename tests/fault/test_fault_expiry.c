@@ -12,7 +12,7 @@
 
 #include <stdio.h>
 
-#define EXPIRY_TIMEOUT_MS 3000                     /* BOOKING_TIMEOUT_MS of this scenario */
+#define EXPIRY_TIMEOUT_MS 3000                       /* BOOKING_TIMEOUT_MS of this scenario */
 #define EXPIRY_DOWN_MS    (EXPIRY_TIMEOUT_MS + 3000) /* payment's outage: past the deadline */
 
 static int setup(void **state)
@@ -39,8 +39,8 @@ static void test_bookings_expire_while_payment_is_down_and_compensation_holds(vo
     for (int i = 0; i < rounds; i++) {
         long bookings0 = load_count(scenario.load, LOAD_BOOKING, LOAD_ACCEPTED);
         fault_stop(E2E_PAYMENT, 0);
-        scenario_note("payment stopped for %.1f s (BOOKING_TIMEOUT_MS %d)",
-                      EXPIRY_DOWN_MS / 1000.0, EXPIRY_TIMEOUT_MS);
+        scenario_note("payment stopped for %.1f s (BOOKING_TIMEOUT_MS %d)", EXPIRY_DOWN_MS / 1000.0,
+                      EXPIRY_TIMEOUT_MS);
         scenario_hold(EXPIRY_DOWN_MS);
         long during = load_count(scenario.load, LOAD_BOOKING, LOAD_ACCEPTED) - bookings0;
         fault_start(E2E_PAYMENT, 0);
@@ -51,8 +51,8 @@ static void test_bookings_expire_while_payment_is_down_and_compensation_holds(vo
     }
     scenario_finish();
     /* The outage outlived the deadline: some bookings must have taken the expiry path. */
-    int64_t expired = e2e_count("SELECT count(*) FROM booking.bookings WHERE status = 'expired'",
-                                NULL, NULL);
+    int64_t expired =
+        e2e_count("SELECT count(*) FROM booking.bookings WHERE status = 'expired'", NULL, NULL);
     int64_t voided = e2e_count("SELECT count(*) FROM payment.payments p JOIN booking.bookings b"
                                " ON b.id = p.booking_id WHERE b.status = 'expired'"
                                " AND p.status IN ('voided', 'refunded')",

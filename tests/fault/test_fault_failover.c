@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FAILOVER_DOWN_MS     5000  /* load kept running on two nodes once the flow resumed */
-#define FAILOVER_RESUME_MS   90000 /* bound on the time to resume */
+#define FAILOVER_DOWN_MS   3000  /* load kept running on two nodes once the flow resumed */
+#define FAILOVER_RESUME_MS 90000 /* bound on the time to resume */
 
 static char saved_amqp_url[1024];
 
@@ -43,7 +43,7 @@ static int teardown(void **state)
 {
     (void)state;
     if (!scenario.load && !cluster_started())
-        return 0; /* skipped */
+        return 0;        /* skipped */
     scenario_teardown(); /* also stops the cluster (the registered cleanup) */
     setenv("AMQP_URL", saved_amqp_url, 1);
     return 0;
@@ -69,7 +69,8 @@ static void test_services_fail_over_when_their_node_stops(void **state)
     int64_t resumed = scenario_wait_flowing(FAILOVER_RESUME_MS, "after node a stopped");
     char queues[4096];
     cluster_run("queues", "b", queues, sizeof(queues));
-    printf("fault[failover]: the queues as node b sees them (name, type, leader, members, online):\n%s",
+    printf("fault[failover]: the queues as node b sees them (name, type, leader, members, "
+           "online):\n%s",
            queues);
     scenario_note("cluster node a (the services' node) stopped in %.1f s; every context handled "
                   "events again %.1f s after it was down, %.1f s after the stop began",

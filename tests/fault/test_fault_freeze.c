@@ -21,8 +21,9 @@
 
 #define FREEZE_HEARTBEAT_S 2 /* keep in step with the AMQP_HEARTBEAT_S in setup() */
 #define FREEZE_DETECT_MS   (2 * FREEZE_HEARTBEAT_S * 1000)
-#define FREEZE_POLL_SLACK_MS 700 /* measuring: a /health round over six busy services, its poll period */
-#define FREEZE_HOLD_MS     (FREEZE_DETECT_MS + 3000) /* frozen this long in all */
+#define FREEZE_POLL_SLACK_MS                                                                       \
+    700 /* measuring: a /health round over six busy services, its poll period */
+#define FREEZE_HOLD_MS (FREEZE_DETECT_MS + 3000) /* frozen this long in all */
 
 static pid_t broker_pid(void)
 {
@@ -58,7 +59,7 @@ static int teardown(void **state)
 {
     (void)state;
     if (!scenario.load)
-        return 0; /* skipped */
+        return 0;        /* skipped */
     scenario_teardown(); /* also thaws the broker (the registered cleanup) */
     return 0;
 }
@@ -76,8 +77,8 @@ static int64_t wait_detected(int64_t t0, int64_t detected[E2E_NCTX], int timeout
             long status = 0;
             json_t *json = NULL;
             fault_http((enum e2e_ctx)c, "GET", "/health", NULL, NULL, &status, &json, NULL);
-            const char *broker = json_string_value(json_object_get(json_object_get(json, "checks"),
-                                                                   "broker"));
+            const char *broker =
+                json_string_value(json_object_get(json_object_get(json, "checks"), "broker"));
             if (broker && strcmp(broker, "down") == 0) {
                 detected[c] = testlib_now_ms() - t0;
                 left--;

@@ -56,13 +56,14 @@ static void test_a_database_outage_longer_than_the_retry_budget_dead_letters_not
                      down_s, down_s * 1000.0 / OUTAGE_BUDGET_MS, (double)resumed / 1000.0);
     }
     scenario_finish();
-    int64_t dead = e2e_count("SELECT (SELECT count(*) FROM servicecatalog.inbox WHERE status = 'dead')"
-                             " + (SELECT count(*) FROM usermanagement.inbox WHERE status = 'dead')"
-                             " + (SELECT count(*) FROM booking.inbox WHERE status = 'dead')"
-                             " + (SELECT count(*) FROM inventory.inbox WHERE status = 'dead')"
-                             " + (SELECT count(*) FROM payment.inbox WHERE status = 'dead')"
-                             " + (SELECT count(*) FROM notification.inbox WHERE status = 'dead')",
-                             NULL, NULL);
+    int64_t dead =
+        e2e_count("SELECT (SELECT count(*) FROM servicecatalog.inbox WHERE status = 'dead')"
+                  " + (SELECT count(*) FROM usermanagement.inbox WHERE status = 'dead')"
+                  " + (SELECT count(*) FROM booking.inbox WHERE status = 'dead')"
+                  " + (SELECT count(*) FROM inventory.inbox WHERE status = 'dead')"
+                  " + (SELECT count(*) FROM payment.inbox WHERE status = 'dead')"
+                  " + (SELECT count(*) FROM notification.inbox WHERE status = 'dead')",
+                  NULL, NULL);
     fault_report("dead-lettered during and after the outage: %lld", (long long)dead);
     if (dead != 0)
         fail_msg("%lld messages were dead-lettered because of a database outage", (long long)dead);

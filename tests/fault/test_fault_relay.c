@@ -12,12 +12,13 @@
 #include <stdio.h>
 #include <string.h>
 
-#define RELAY_INSTANCE    "booking-fault-1" /* fault.c's INSTANCE_ID of booking's slot 0 */
-#define RELAY_CATCH_TRIES 500               /* freezes until one catches a batch in flight */
-#define RELAY_REPUBLISH_MS 2000             /* the promise: published within 2 s of the restart */
-#define RELAY_DEAD_MS     500               /* how long the killed instance stays down */
+#define RELAY_INSTANCE     "booking-fault-1" /* fault.c's INSTANCE_ID of booking's slot 0 */
+#define RELAY_CATCH_TRIES  500               /* freezes until one catches a batch in flight */
+#define RELAY_REPUBLISH_MS 2000              /* the promise: published within 2 s of the restart */
+#define RELAY_DEAD_MS      500               /* how long the killed instance stays down */
 
-/* Freezes booking until a freeze catches its relay holding claimed rows; their ids, comma-separated. */
+/* Freezes booking until a freeze catches its relay holding claimed rows; their ids,
+ * comma-separated. */
 static void catch_batch_in_flight(char *ids, size_t idslen)
 {
     for (int tries = 0;; tries++) {

@@ -101,7 +101,8 @@ static void check_list(const char *url, int rc, const struct bus_url *u, const s
     struct err lerr;
     err_clear(&lerr);
     int lrc = bus_url_list_parse(url, nodes, BUS_NODES_MAX, &n, &lerr);
-    FUZZ_CHECK(lrc == 0 ? n >= 1 && n <= BUS_NODES_MAX : lrc == ERR_INVALID && n == 0 && lerr.msg[0],
+    FUZZ_CHECK(lrc == 0 ? n >= 1 && n <= BUS_NODES_MAX
+                        : lrc == ERR_INVALID && n == 0 && lerr.msg[0],
                "'%s' listed %zu nodes with %d '%s'", url, n, lrc, lerr.msg);
     for (size_t i = 0; i < n; i++)
         check_accepted(url, &nodes[i]);

@@ -414,8 +414,8 @@ static void test_a_node_that_refuses_moves_the_bus_to_the_next_node(void **state
     testlib_unique_name(ctx, sizeof(ctx), "tbus");
     snprintf(key, sizeof(key), "%s.thing.happened", ctx);
     /* The first node is a free port nobody listens on: refused at once. */
-    snprintf(urls, sizeof(urls), "amqp://events:s3cret@127.0.0.1:%d/events,%s",
-             testlib_free_port(), amqp_url);
+    snprintf(urls, sizeof(urls), "amqp://events:s3cret@127.0.0.1:%d/events,%s", testlib_free_port(),
+             amqp_url);
     struct bus_config cfg = base_config();
     cfg.url = urls;
     cfg.confirms = 1;

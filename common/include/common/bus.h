@@ -114,7 +114,10 @@ void bus_free(struct bus *bus);
  * the first node; after a connection fails (lost, closed by the broker,
  * heartbeats missed) or an attempt fails, the next connect tries the next
  * node, round the list. The caller's usual reconnect (declare the topology,
- * consume again) then re-establishes everything on that node.
+ * consume again) then re-establishes everything on that node. A node that
+ * nacks a publish is left too, once bus_wait_confirms has settled the
+ * window (the bus is then disconnected): a quorum queue may stay without a
+ * leader as one node sees it long after another node stopped.
  */
 int bus_connect(struct bus *bus, struct err *err);
 
