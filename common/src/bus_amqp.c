@@ -15,7 +15,9 @@
  * Transitions: → READY bus_connect; → CONSUMING bus_consume;
  * → DISCONNECTED bus_teardown (called by bus_disconnect and by every
  * failure path), which also drops the confirm window: its messages' fate is
- * unknown, so callers treat them as not published.
+ * unknown, so callers treat them as not published. A failure (not a polite
+ * disconnect, not a channel error) also moves to the next node of a
+ * cluster's AMQP_URL (bus_next_node): the caller's reconnect lands there.
  */
 #include "common/bus.h"
 
@@ -50,7 +52,9 @@ struct bus {
         char *tls_ca_file, *tls_cert_file, *tls_key_file; /* cert and key: NULL = none */
         int prefetch, heartbeat_s, delivery_limit, confirms;
     } cfg;
-    char url_masked[BUS_URL_MAX];
+    char url_masked[BUS_URL_MAX]; /* the node in use, e.g. "amqp://u:***@h:5672/v (node 2 of 3)" */
+    size_t node, nnodes;          /* AMQP_URL's node in use (from 0), and how many it lists */
+    int nacked;                   /* a publish on this connection was nacked */
 
     amqp_connection_state_t conn; /* NULL when disconnected */
     int channel_open;
@@ -255,6 +259,11 @@ int bus_url_parse(const char *url, struct bus_url *out, struct err *err)
         if (colon)
             port = colon + 1;
     }
+    /* "amqp://h1,h2/v": hosts listed in one URL is not how nodes are given (bus_url_list_parse). */
+    if (memchr(host, ',', (size_t)(end - host)))
+        return err_set(err, ERR_INVALID,
+                       "AMQP URL: ',' in the host (list the nodes of a cluster as whole URLs: "
+                       "amqp://...,amqp://...)");
     if (!out->host[0])
         snprintf(out->host, sizeof(out->host), "localhost");
 
@@ -286,6 +295,70 @@ int bus_url_parse(const char *url, struct bus_url *out, struct err *err)
         return err_set(err, ERR_INVALID,
                        "AMQP URL: the vhost must be one path segment (write '/' as %%2f)");
     return bus_url_decode(path, strlen(path), out->vhost, sizeof(out->vhost), "the vhost", 1, err);
+}
+
+/* Whether a node of a list starts at s: amqp:// or amqps://, after spaces. */
+static const char *bus_url_node_start(const char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    return strncasecmp(s, "amqp://", 7) == 0 || strncasecmp(s, "amqps://", 8) == 0 ? s : NULL;
+}
+
+/* Length of the node at s: up to the first ',' that starts another node, else all of it. */
+static size_t bus_url_node_len(const char *s)
+{
+    for (const char *c = strchr(s, ','); c; c = strchr(c + 1, ','))
+        if (bus_url_node_start(c + 1))
+            return (size_t)(c - s);
+    return strlen(s);
+}
+
+int bus_url_list_parse(const char *urls, struct bus_url *out, size_t cap, size_t *n,
+                       struct err *err)
+{
+    *n = 0;
+    if (!urls || !*urls)
+        return err_set(err, ERR_INVALID, "AMQP URL is empty");
+    size_t count = 0;
+    int rc = 0;
+    char node[BUS_URL_MAX + 1];
+    for (const char *p = urls;;) {
+        size_t len = bus_url_node_len(p);
+        int several = count > 0 || p[len] != '\0';
+        if (count == cap) {
+            rc = err_set(err, ERR_INVALID, "AMQP URL lists more than %zu nodes", cap);
+            break;
+        }
+        if (len > BUS_URL_MAX) {
+            rc = several
+                     ? err_set(err, ERR_INVALID, "AMQP URL node %zu longer than %d characters",
+                               count + 1, BUS_URL_MAX)
+                     : err_set(err, ERR_INVALID, "AMQP URL longer than %d characters", BUS_URL_MAX);
+            break;
+        }
+        memcpy(node, p, len);
+        node[len] = '\0';
+        rc = bus_url_parse(node, &out[count], err);
+        explicit_bzero(node, len);
+        if (rc) {
+            /* "AMQP URL: the port…" becomes "AMQP URL node 2: the port…": which one, no secret. */
+            if (several && err && strncmp(err->msg, "AMQP URL", 8) == 0) {
+                char msg[ERR_MSG_MAX];
+                snprintf(msg, sizeof(msg), "%s", err->msg + 8);
+                err_set(err, ERR_INVALID, "AMQP URL node %zu%s", count + 1, msg);
+            }
+            break;
+        }
+        count++;
+        if (!p[len]) {
+            *n = count;
+            return 0;
+        }
+        p = bus_url_node_start(p + len + 1);
+    }
+    explicit_bzero(out, count * sizeof(*out));
+    return rc;
 }
 
 /*
@@ -457,6 +530,18 @@ size_t bus_window_settle(struct bus_window *w, uint64_t tag, int multiple, int a
 
 static int bus_fail_status(struct bus *b, int status, struct err *err, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+static int bus_use_node(struct bus *b, size_t node);
+
+/*
+ * Fail-over: the connection to the node in use failed (or could not be
+ * made), so the next connect tries the next node of AMQP_URL, round the list.
+ * A polite disconnect and a channel error (our mistake, not the node's) stay.
+ */
+static void bus_next_node(struct bus *b)
+{
+    if (b->nnodes > 1)
+        bus_use_node(b, b->node + 1);
+}
 static int bus_check_reply(struct bus *b, amqp_rpc_reply_t r, struct err *err, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
@@ -477,6 +562,7 @@ static void bus_teardown(struct bus *b, int polite)
     b->channel_open = 0;
     b->ready = 0;
     b->consuming = 0;
+    b->nacked = 0;
     if (b->window.cap)
         bus_window_reset(&b->window, 1);
 }
@@ -490,6 +576,7 @@ static int bus_fail_status(struct bus *b, int status, struct err *err, const cha
     vsnprintf(what, sizeof(what), fmt, ap);
     va_end(ap);
     bus_teardown(b, 0);
+    bus_next_node(b);
     return err_set(err, status == AMQP_STATUS_NO_MEMORY ? ERR_NOMEM : ERR_TRANSIENT, "%s: %s", what,
                    amqp_error_string2(status));
 }
@@ -510,6 +597,7 @@ static int bus_fail_method(struct bus *b, const amqp_method_t *m, struct err *er
         amqp_connection_close_ok_t ok = {0};
         amqp_send_method(b->conn, 0, AMQP_CONNECTION_CLOSE_OK_METHOD, &ok);
         bus_teardown(b, 0);
+        bus_next_node(b);
         return err_set(err, ERR_TRANSIENT, "%s: broker closed the connection: %s", what,
                        b->close_text);
     }
@@ -547,6 +635,7 @@ static int bus_check_reply(struct bus *b, amqp_rpc_reply_t r, struct err *err, c
     case AMQP_RESPONSE_SERVER_EXCEPTION: return bus_fail_method(b, &r.reply, err, what);
     default:
         bus_teardown(b, 0);
+        bus_next_node(b);
         return err_set(err, ERR_TRANSIENT, "%s: the broker closed the socket", what);
     }
 }
@@ -557,6 +646,31 @@ static int bus_not_connected(const struct bus *b, struct err *err, const char *w
 }
 
 /* ================================================================ setup */
+
+/*
+ * Makes node (of AMQP_URL's list) the one the next bus_connect tries, and
+ * url_masked its description. Returns 0, or ERR_INVALID for a bad AMQP_URL.
+ */
+static int bus_use_node(struct bus *b, size_t node)
+{
+    struct bus_url nodes[BUS_NODES_MAX];
+    size_t n;
+    int rc = bus_url_list_parse(b->cfg.url, nodes, BUS_NODES_MAX, &n, NULL);
+    if (rc) {
+        snprintf(b->url_masked, sizeof(b->url_masked), "(invalid AMQP URL)");
+        return rc;
+    }
+    b->nnodes = n;
+    b->node = node % n;
+    bus_url_describe(&nodes[b->node], b->url_masked, sizeof(b->url_masked));
+    if (n > 1) {
+        size_t len = strlen(b->url_masked);
+        snprintf(b->url_masked + len, sizeof(b->url_masked) - len, " (node %zu of %zu)",
+                 b->node + 1, n);
+    }
+    explicit_bzero(nodes, sizeof(nodes));
+    return 0;
+}
 
 /* A copy of s, or NULL when s is NULL or empty (an unset optional file). */
 static char *bus_strdup_nonempty(const char *s)
@@ -590,12 +704,7 @@ struct bus *bus_new(const struct bus_config *cfg)
     if (b->cfg.confirms && bus_window_init(&b->window, BUS_WINDOW_MAX, NULL) != 0)
         goto fail;
 
-    struct bus_url url;
-    if (bus_url_parse(b->cfg.url, &url, NULL) == 0)
-        bus_url_describe(&url, b->url_masked, sizeof(b->url_masked));
-    else
-        snprintf(b->url_masked, sizeof(b->url_masked), "(invalid AMQP URL)");
-    explicit_bzero(&url, sizeof(url));
+    bus_use_node(b, 0);
 
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -744,10 +853,13 @@ int bus_connect(struct bus *b, struct err *err)
     int rc = bus_check_config(b, err);
     if (rc)
         return rc;
-    struct bus_url url;
-    rc = bus_url_parse(b->cfg.url, &url, err);
+    struct bus_url nodes[BUS_NODES_MAX];
+    size_t nnodes;
+    rc = bus_url_list_parse(b->cfg.url, nodes, BUS_NODES_MAX, &nnodes, err);
     if (rc)
-        goto done;
+        return rc;
+    struct bus_url url = nodes[b->node < nnodes ? b->node : 0];
+    explicit_bzero(nodes, sizeof(nodes));
 
     b->conn = amqp_new_connection();
     if (!b->conn) {
@@ -1064,6 +1176,7 @@ static int bus_handle_frame(struct bus *b, const amqp_frame_t *frame, bus_confir
     case AMQP_BASIC_NACK_METHOD: {
         const amqp_basic_nack_t *nack = m->decoded;
         bus_window_settle(&b->window, nack->delivery_tag, nack->multiple, 0, fn, ctx);
+        b->nacked = 1;
         return 0;
     }
     case AMQP_BASIC_RETURN_METHOD: return bus_read_return(b, frame, err);
@@ -1198,6 +1311,21 @@ int bus_publish(struct bus *b, const struct bus_message *m, uint64_t *seq_out, s
     return 0;
 }
 
+/*
+ * A node of a cluster that nacked a publish could not take the message, e.g.
+ * a quorum queue without a leader as that node sees it, which we have seen
+ * last for minutes after another node stopped while other nodes took
+ * publishes at once. Once the window is settled, leave it: the caller's next
+ * publish reconnects, to the next node. With one node there is nowhere to go.
+ */
+static void bus_leave_nacking_node(struct bus *b)
+{
+    if (!b->nacked || b->nnodes < 2)
+        return;
+    bus_teardown(b, 1);
+    bus_next_node(b);
+}
+
 int bus_wait_confirms(struct bus *b, int timeout_ms, bus_confirm_fn fn, void *ctx, struct err *err)
 {
     if (!b->ready)
@@ -1222,8 +1350,10 @@ int bus_wait_confirms(struct bus *b, int timeout_ms, bus_confirm_fn fn, void *ct
         if (rc)
             return rc;
         amqp_maybe_release_buffers(b->conn);
-        if (b->window.count == 0)
+        if (b->window.count == 0) {
+            bus_leave_nacking_node(b);
             return 0;
+        }
     }
 }
 

@@ -38,6 +38,17 @@ int bus_url_parse(const char *url, struct bus_url *out, struct err *err);
 /* Writes "amqp://user:***@host:port/vhost" (user and vhost re-encoded) into out: no password. */
 void bus_url_describe(const struct bus_url *url, char *out, size_t outlen);
 
+/*
+ * Parses an AMQP_URL that lists the nodes of a cluster as whole URLs
+ * separated by commas, "amqp://u:p@rabbit-1/v,amqp://u:p@rabbit-2/v" (spaces
+ * may follow a comma), into out[0..*n), at most cap. A comma starts a new
+ * node only when amqp:// or amqps:// follows it; a single URL is one node.
+ * Returns 0 or ERR_INVALID naming the node (counted from 1) and its bad part,
+ * never its password; *n is 0 on failure.
+ */
+int bus_url_list_parse(const char *urls, struct bus_url *out, size_t cap, size_t *n,
+                       struct err *err);
+
 /* ---------------------------------------------------------------- queue arguments */
 
 enum bus_arg_kind { BUS_ARG_STRING, BUS_ARG_INT };

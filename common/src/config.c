@@ -19,8 +19,10 @@ const struct config_key config_common_keys[] = {
     {"DATABASE_URL", "--database-url", CONFIG_STRING,
      "postgresql://events:events@127.0.0.1:55432/events", 0, 0, NULL, 1, F(database_url),
      "PostgreSQL connection URI (libpq)"},
-    {"AMQP_URL", "--amqp-url", CONFIG_STRING, "amqp://events:events@127.0.0.1:55672/events", 0,
-     0, NULL, 1, F(amqp_url), "RabbitMQ URL, amqp:// or amqps:// (TLS)"},
+    {"AMQP_URL", "--amqp-url", CONFIG_STRING, "amqp://events:events@127.0.0.1:55672/events", 0, 0,
+     NULL, 1, F(amqp_url),
+     "RabbitMQ URL, amqp:// or amqps:// (TLS); a cluster's nodes as such URLs, comma-separated "
+     "(tried in turn when a connection fails)"},
     {"AMQP_CA_FILE", "--amqp-ca-file", CONFIG_STRING, "/etc/ssl/certs/ca-certificates.crt", 1, 0,
      NULL, 0, F(amqp_ca_file),
      "CA certificates (PEM) an amqps:// broker's certificate must chain to; its name must match "
@@ -29,6 +31,10 @@ const struct config_key config_common_keys[] = {
      "client certificate (PEM) for amqps://, for brokers that ask for one; empty = none"},
     {"AMQP_KEY_FILE", "--amqp-key-file", CONFIG_STRING, "", 0, 0, NULL, 0, F(amqp_key_file),
      "private key (PEM, unencrypted) of AMQP_CERT_FILE; set both or neither"},
+    {"AMQP_HEARTBEAT_S", "--amqp-heartbeat-s", CONFIG_INT, "10", 1, 600, NULL, 0,
+     F(amqp_heartbeat_s),
+     "AMQP heartbeat interval in seconds: a broker that stops answering (frozen, packets "
+     "dropped) is noticed within two of them, and the next node of AMQP_URL is tried"},
     {"HTTP_PORT", "--http-port", CONFIG_INT, "0", 0, 65535, NULL, 0, F(http_port),
      "HTTP port; 0 = the context's own port (8081..8086)"},
     {"HTTP_ADDRESS", "--http-address", CONFIG_STRING, "127.0.0.1", 2, 45, NULL, 0, F(http_address),

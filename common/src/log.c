@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -320,6 +321,18 @@ static size_t mask_scheme_len(const char *s)
     return strncmp(s + i, "://", 3) == 0 ? i + 3 : 0;
 }
 
+/*
+ * Length of the first URL of a comma-separated list at s: up to the first ','
+ * that spaces and "scheme://" follow (a URL's own ',' never is), else all of s.
+ */
+static size_t mask_list_item_len(const char *s)
+{
+    for (const char *c = strchr(s, ','); c; c = strchr(c + 1, ','))
+        if (mask_scheme_len(c + 1 + strspn(c + 1, " \t")))
+            return (size_t)(c - s);
+    return strlen(s);
+}
+
 /* The last '@' in url[from, to), or NULL. */
 static const char *mask_last_at(const char *url, size_t from, size_t to)
 {
@@ -476,8 +489,24 @@ void log_mask_url(const char *url, char *out, size_t outlen)
     if (!url)
         return;
     size_t scheme_len = mask_scheme_len(url);
-    if (scheme_len)
-        mask_url_form(&o, url, scheme_len);
-    else
+    if (!scheme_len) {
         mask_keyword_form(&o, url);
+        return;
+    }
+    /* A list of URLs (AMQP_URL naming a cluster's nodes): each is masked on its own, so
+     * every node's password is hidden and every host stays readable. */
+    for (const char *p = url;;) {
+        size_t len = mask_list_item_len(p);
+        char *item = strndup(p, len);
+        if (item)
+            mask_url_form(&o, item, mask_scheme_len(item));
+        else
+            mask_put(&o, "***", 3); /* no memory to tell the password apart: show nothing */
+        free(item);
+        if (!p[len])
+            return;
+        size_t sep = 1 + strspn(p + len + 1, " \t");
+        mask_put(&o, p + len, sep);
+        p += len + sep;
+    }
 }

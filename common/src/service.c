@@ -90,6 +90,7 @@ static struct bus_config bus_config(void)
         .dead_letter_exchange = common_config.dead_letter_exchange,
         .queue_type = common_config.amqp_queue_type,
         .prefetch = common_config.prefetch,
+        .heartbeat_s = common_config.amqp_heartbeat_s,
         .tls_ca_file = common_config.amqp_ca_file,
         .tls_cert_file = common_config.amqp_cert_file,
         .tls_key_file = common_config.amqp_key_file,

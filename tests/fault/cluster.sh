@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# A two-node RabbitMQ cluster on this machine for the fault suite's quorum scenario: nodes
-# "a" and "b" are two private nodes started by deploy/local/infra.sh (one LOCAL_DIR each under
-# DIR, same Erlang cookie, same epmd), then b is joined to a. Not a production setup.
-# Usage: cluster.sh start DIR | stop DIR | stop-node DIR a|b | start-node DIR a|b | queues DIR
-#   start      writes DIR/cluster.env (AMQP_URL_A, AMQP_URL_B, NODE_A, NODE_B) once both
-#              nodes run as one cluster; DIR must not hold a running cluster
-#   stop       stops both nodes (b first) and deletes DIR
+# A RabbitMQ cluster of two or three nodes on this machine for the fault suite's quorum and
+# fail-over scenarios: nodes "a", "b" (and "c") are private nodes started by
+# deploy/local/infra.sh (one LOCAL_DIR each under DIR, same Erlang cookie, same epmd), then the
+# others are joined to a. Not a production setup.
+# Usage: cluster.sh start DIR [2|3] | stop DIR | stop-node DIR a|b|c | start-node DIR a|b|c |
+#        queues DIR [a|b|c]
+#   start      writes DIR/cluster.env (AMQP_URL_A, AMQP_URL_B, …, NODE_A, NODE_B, …) once every
+#              node (two by default) runs in one cluster; DIR must not hold a running cluster
+#   stop       stops every node (a last) and deletes DIR
 #   stop-node / start-node   a clean stop (SIGTERM) or a start of one node; a restarted node
 #              rejoins the cluster by itself (its membership is on disk)
-#   queues     prints "name type" of every queue of the vhost, one a line (asked of node a)
+#   queues     prints "name type leader members online" of every queue of the vhost, one a
+#              line, as node a (or the node named after DIR) sees them
 # Ports are chosen free at start and recorded by infra.sh in DIR/<node>/infra.env. The epmd
 # port is ERL_EPMD_PORT when set (tests/run.sh sets a private one), else the shared 4369.
 set -euo pipefail
@@ -21,7 +24,7 @@ INFRA=$REPO_ROOT/deploy/local/infra.sh
 CTL=${RABBITMQ_BIN_DIR:-/usr/lib/rabbitmq/bin}/rabbitmqctl
 
 usage() {
-	echo "usage: cluster.sh start|stop|queues DIR | stop-node|start-node DIR a|b" >&2
+	echo "usage: cluster.sh start DIR [2|3] | stop DIR | queues DIR [a|b|c] | stop-node|start-node DIR a|b|c" >&2
 	exit 2
 }
 
@@ -78,68 +81,77 @@ start_node() {
 
 case $cmd in
 start)
-	[[ $# -eq 2 ]] || usage
+	[[ $# -eq 2 || ($# -eq 3 && ($3 == 2 || $3 == 3)) ]] || usage
 	t0=$(now_ms)
 	[[ ! -e $dir/a/infra.env ]] || die "'$dir' already holds a cluster: stop it first"
-	mkdir -p "$dir/a/rabbitmq/home" "$dir/b/rabbitmq/home"
+	nodes=(a b)
+	[[ ${3:-2} == 3 ]] && nodes=(a b c)
+	mkdir -p "$dir"
 	chmod 755 "$dir"
+	echo "${#nodes[@]}" >"$dir/size"
 	cookie=$(od -An -N20 -tx1 /dev/urandom | tr -d ' \n' | tr a-f A-F)
-	for n in a b; do
+	# every node boots at once (~8 s each), each on two distinct free ports
+	ports=()
+	pids=()
+	for n in "${nodes[@]}"; do
+		mkdir -p "$dir/$n/rabbitmq/home"
 		(umask 077 && printf '%s' "$cookie" >"$dir/$n/rabbitmq/home/.erlang.cookie")
 		chmod 400 "$dir/$n/rabbitmq/home/.erlang.cookie"
+		amqp=$(free_port "${ports[@]}")
+		ports+=("$amqp")
+		dist=$(free_port "${ports[@]}")
+		ports+=("$dist")
+		start_node "$n" "$amqp" "$dist" 2>"$dir/$n.err" &
+		pids+=($!)
 	done
-	# both boot at once (~8 s each), on four distinct free ports
-	p1=$(free_port)
-	p2=$(free_port "$p1")
-	p3=$(free_port "$p1" "$p2")
-	p4=$(free_port "$p1" "$p2" "$p3")
-	start_node a "$p1" "$p2" 2>"$dir/a.err" &
-	pid_a=$!
-	start_node b "$p3" "$p4" 2>"$dir/b.err" &
-	pid_b=$!
 	rc=0
-	wait "$pid_a" || rc=1
-	wait "$pid_b" || rc=1
+	for pid in "${pids[@]}"; do
+		wait "$pid" || rc=1
+	done
 	if ((rc)); then
-		cat "$dir/a.err" "$dir/b.err" >&2
+		cat "$dir"/*.err >&2
 		die "a cluster node failed to start (logs under $dir/*/rabbitmq/log)"
 	fi
-	ctl b stop_app
-	ctl b reset
-	ctl b join_cluster "$(recorded a RABBITMQ_NODENAME)"
-	ctl b start_app
-	ctl a await_online_nodes 2 --timeout 60
-	{
-		printf 'AMQP_URL_A=%s\n' "$(recorded a AMQP_URL)"
-		printf 'AMQP_URL_B=%s\n' "$(recorded b AMQP_URL)"
-		printf 'NODE_A=%s\n' "$(recorded a RABBITMQ_NODENAME)"
-		printf 'NODE_B=%s\n' "$(recorded b RABBITMQ_NODENAME)"
-	} >"$dir/cluster.env"
-	say "two-node cluster $(recorded a RABBITMQ_NODENAME) + $(recorded b RABBITMQ_NODENAME) ready in $(elapsed "$t0")"
+	for n in "${nodes[@]:1}"; do
+		ctl "$n" stop_app
+		ctl "$n" reset
+		ctl "$n" join_cluster "$(recorded a RABBITMQ_NODENAME)"
+		ctl "$n" start_app
+	done
+	ctl a await_online_nodes "${#nodes[@]}" --timeout 60
+	names=()
+	for n in "${nodes[@]}"; do
+		N=${n^^}
+		printf 'AMQP_URL_%s=%s\n' "$N" "$(recorded "$n" AMQP_URL)"
+		printf 'NODE_%s=%s\n' "$N" "$(recorded "$n" RABBITMQ_NODENAME)"
+		names+=("$(recorded "$n" RABBITMQ_NODENAME)")
+	done >"$dir/cluster.env"
+	say "${#nodes[@]}-node cluster ${names[*]} ready in $(elapsed "$t0")"
 	;;
 stop)
 	[[ $# -eq 2 ]] || usage
 	[[ -d $dir ]] || exit 0
-	for n in b a; do
+	for n in c b a; do
 		[[ -f $dir/$n/infra.env ]] && infra "$n" stop rabbitmq >/dev/null
 	done
 	rm -rf "$dir"
 	;;
 stop-node | start-node)
-	[[ $# -eq 3 && ($3 == a || $3 == b) ]] || usage
+	[[ $# -eq 3 && ($3 == a || $3 == b || $3 == c) ]] || usage
 	[[ -f $dir/$3/infra.env ]] || die "no cluster node '$3' in '$dir'"
 	t0=$(now_ms)
 	if [[ $cmd == stop-node ]]; then
 		infra "$3" stop rabbitmq >/dev/null
 	else
 		infra "$3" start rabbitmq >/dev/null
-		ctl a await_online_nodes 2 --timeout 60
+		# ask a node that is up (a may be the one just started: it answers too)
+		ctl "$3" await_online_nodes "$(cat "$dir/size")" --timeout 60
 	fi
 	if [[ $cmd == stop-node ]]; then say "node $3 stopped in $(elapsed "$t0")"; else say "node $3 started in $(elapsed "$t0")"; fi
 	;;
 queues)
-	[[ $# -eq 2 ]] || usage
-	ctl_out a list_queues -p events --no-table-headers -q name type
+	[[ $# -eq 2 || ($# -eq 3 && ($3 == a || $3 == b || $3 == c)) ]] || usage
+	ctl_out "${3:-a}" list_queues -p events --no-table-headers -q name type leader members online
 	;;
 *) usage ;;
 esac

@@ -37,6 +37,7 @@
 
 struct instance {
     pid_t pid;        /* > 0 while it runs */
+    bool frozen;      /* SIGSTOPped by fault_freeze: it answers nothing */
     atomic_int port;  /* 0 until healthy and after it stops */
     int starts;
 };
@@ -574,11 +575,23 @@ void fault_kill(enum e2e_ctx c, int slot)
     struct instance *in = &inst[c][slot];
     if (in->pid <= 0)
         fail_msg("fault_kill: '%s' instance %d is not running", e2e_ctx_name(c), slot + 1);
-    carry_instance(c, slot);
+    /* A frozen one would not answer: its counts since they were last read are lost. */
+    if (!in->frozen)
+        carry_instance(c, slot);
     atomic_store(&in->port, 0);
     kill(in->pid, SIGKILL);
     waitpid(in->pid, NULL, 0);
     in->pid = 0;
+    in->frozen = false;
+}
+
+void fault_freeze(enum e2e_ctx c, int slot, bool frozen)
+{
+    struct instance *in = &inst[c][slot];
+    if (in->pid <= 0)
+        fail_msg("fault_freeze: '%s' instance %d is not running", e2e_ctx_name(c), slot + 1);
+    kill(in->pid, frozen ? SIGSTOP : SIGCONT);
+    in->frozen = frozen;
 }
 
 /*
@@ -688,11 +701,12 @@ void fault_setup(const char *name, const char *const *extra_env)
             fail_msg("cannot find the e2e harness's '%s' process among our children",
                      e2e_ctx_name(c));
         read_environ(c, hpid[c]);
-        for (const char *const *e = extra_env; e && *e; e++)
-            tmpl_set(c, *e);
         static const char *const retry[] = {FAULT_RETRY_ENV};
         for (size_t i = 0; i < sizeof(retry) / sizeof(retry[0]); i++)
             tmpl_set(c, retry[i]);
+        /* After the retry policy: a scenario's own wins. */
+        for (const char *const *e = extra_env; e && *e; e++)
+            tmpl_set(c, *e);
         char level[64];
         const char *l = getenv("FAULT_LOG_LEVEL");
         snprintf(level, sizeof(level), "LOG_LEVEL=%s", l && *l ? l : "warn");

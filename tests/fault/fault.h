@@ -42,8 +42,8 @@
 
 /*
  * Starts a scenario: e2e_setup(extra_env), then takes the six services over
- * (see above) with extra_env and FAULT_RETRY_ENV applied on top of the
- * harness's environment, each instance logging to
+ * (see above) with FAULT_RETRY_ENV, then extra_env (which may set its own
+ * retry policy), applied on top of the harness's environment, each instance logging to
  * $FAULT_OUT_DIR/<scenario>/<instance>.log. scenario names the reports.
  * Fails the test when anything goes wrong.
  */
@@ -75,6 +75,13 @@ int fault_soak(void);
  * (/metrics) are read just before, so the suite's totals keep them.
  */
 void fault_kill(enum e2e_ctx c, int slot);
+
+/*
+ * Freezes (SIGSTOP) or thaws (SIGCONT) instance `slot` of c: frozen, it holds
+ * whatever it had (leases, transactions) and answers nothing. fault_kill may
+ * kill a frozen instance (its counters since they were last read are lost).
+ */
+void fault_freeze(enum e2e_ctx c, int slot, bool frozen);
 
 /* Starts instance `slot` of c (again): same environment, a new port; waits for /health 200. */
 void fault_start(enum e2e_ctx c, int slot);

@@ -874,7 +874,11 @@ int ledger_dead_letters_explained(struct ledger *l, const struct injected *inj)
         err_clear(&err);
         struct bus *bus = bus_new(&(struct bus_config){.url = fault_amqp_url(), .prefetch = 512,
                                                        .connection_name = "fault ledger"});
-        if (!bus || bus_connect(bus, &err) != 0 || bus_consume(bus, queue, &err) != 0) {
+        /* A failed attempt moves the bus to AMQP_URL's next node: try each node once. */
+        int connected = -1;
+        for (int attempt = 0; bus && connected != 0 && attempt < BUS_NODES_MAX; attempt++)
+            connected = bus_connect(bus, &err);
+        if (connected != 0 || bus_consume(bus, queue, &err) != 0) {
             offend(&k, "cannot read %s: %s", queue, err.msg);
             bus_free(bus);
             continue;

@@ -78,6 +78,47 @@ void scenario_finish(void)
                      faults[0] ? faults : "none");
 }
 
+/* Per context, a type the load keeps it consuming (see scenario_wait_flowing). */
+static const char *const flowing_type[E2E_NCTX] = {
+    [E2E_SERVICECATALOG] = "usermanagement.user.registered",
+    [E2E_USERMANAGEMENT] = "servicecatalog.provider.registered",
+    [E2E_BOOKING] = "inventory.stock.debited",
+    [E2E_INVENTORY] = "booking.booking.created",
+    [E2E_PAYMENT] = "inventory.stock.reserved",
+    [E2E_NOTIFICATION] = "booking.booking.confirmed",
+};
+
+static long long flowing_count(int c)
+{
+    char name[128];
+    snprintf(name, sizeof(name), "events_consumed_total{type=\"%s\"}", flowing_type[c]);
+    return fault_instance_metric((enum e2e_ctx)c, 0, name);
+}
+
+int64_t scenario_wait_flowing(int timeout_ms, const char *what)
+{
+    int64_t t0 = testlib_now_ms();
+    long long before[E2E_NCTX];
+    for (int c = 0; c < E2E_NCTX; c++)
+        before[c] = flowing_count(c);
+    for (;;) {
+        char stalled[256] = "";
+        for (int c = 0; c < E2E_NCTX; c++)
+            if (flowing_count(c) <= before[c]) {
+                size_t len = strlen(stalled);
+                snprintf(stalled + len, sizeof(stalled) - len, "%s%s", len ? ", " : "",
+                         e2e_ctx_name((enum e2e_ctx)c));
+            }
+        int64_t waited = testlib_now_ms() - t0;
+        if (!stalled[0])
+            return waited;
+        if (waited > timeout_ms)
+            fail_msg("the flow did not resume within %d ms %s: %s handled nothing", timeout_ms,
+                     what, stalled);
+        testlib_sleep_ms(100);
+    }
+}
+
 void scenario_teardown(void)
 {
     load_free(scenario.load);

@@ -47,6 +47,19 @@ void scenario_hold(int ms);
  */
 void scenario_finish(void);
 
+/*
+ * Waits until the saga flows again through every context: each one's
+ * consumer has handled, after this call, an event of a type the load keeps
+ * producing (inventory booking.booking.created, payment inventory.stock.reserved,
+ * booking inventory.stock.debited, notification booking.booking.confirmed,
+ * servicecatalog usermanagement.user.registered, usermanagement
+ * servicecatalog.provider.registered), which also takes each producer's relay
+ * publishing. Polls every 100 ms, at most timeout_ms; fails naming the
+ * contexts still stalled (what says after what). Returns the milliseconds it
+ * waited. Slot 0 of each context only.
+ */
+int64_t scenario_wait_flowing(int timeout_ms, const char *what);
+
 /* cmocka teardown: frees everything and fault_teardown(). */
 void scenario_teardown(void);
 

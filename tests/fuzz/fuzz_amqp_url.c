@@ -1,7 +1,8 @@
 /*
  * fuzz_amqp_url.c - an input is an AMQP_URL: bus_url_parse and
  * bus_url_describe (common/src/bus_amqp.c, exposed to tests by
- * bus_internal.h), which run before any connection is tried.
+ * bus_internal.h), and bus_url_list_parse, which splits a cluster's
+ * comma-separated nodes; all run before any connection is tried.
  *
  * Checks, besides no crash, leak or undefined behaviour:
  *   - a refusal is ERR_INVALID with a message;
@@ -11,7 +12,10 @@
  *   - the message of a refusal does not depend on the password: the same URL
  *     with the password's letters and digits swapped for others
  *     (fuzz_swap_secret, which keeps the parser on the same path) fails with
- *     the same text.
+ *     the same text;
+ *   - the list parser agrees: every node it accepts passes the checks above,
+ *     and a text without a comma is the one node bus_url_parse makes of it
+ *     (or refused with the same message).
  */
 #include "fuzz.h"
 
@@ -90,6 +94,29 @@ static void check_refused(const char *url, int rc, const struct err *err)
     free(other);
 }
 
+static void check_list(const char *url, int rc, const struct bus_url *u, const struct err *err)
+{
+    static struct bus_url nodes[BUS_NODES_MAX];
+    size_t n = 0;
+    struct err lerr;
+    err_clear(&lerr);
+    int lrc = bus_url_list_parse(url, nodes, BUS_NODES_MAX, &n, &lerr);
+    FUZZ_CHECK(lrc == 0 ? n >= 1 && n <= BUS_NODES_MAX
+                        : lrc == ERR_INVALID && n == 0 && lerr.msg[0],
+               "'%s' listed %zu nodes with %d '%s'", url, n, lrc, lerr.msg);
+    for (size_t i = 0; i < n; i++)
+        check_accepted(url, &nodes[i]);
+    if (strchr(url, ','))
+        return;
+    FUZZ_CHECK(lrc == rc, "'%s': bus_url_parse gave %d, bus_url_list_parse %d", url, rc, lrc);
+    if (rc == 0)
+        FUZZ_CHECK(n == 1 && memcmp(&nodes[0], u, sizeof(*u)) == 0,
+                   "'%s' is not the one node bus_url_parse makes of it", url);
+    else
+        FUZZ_CHECK(strcmp(err->msg, lerr.msg) == 0, "'%s' refused as '%s' and as '%s'", url,
+                   err->msg, lerr.msg);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *url = fuzz_strndup(data, size);
@@ -101,6 +128,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_accepted(url, &u);
     else
         check_refused(url, rc, &err);
+    check_list(url, rc, &u, &err);
     free(url);
     return 0;
 }

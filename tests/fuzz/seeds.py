@@ -176,6 +176,8 @@ def amqp_url_seeds():
         "amqp://u:p@h/a/b",
         "amqp://u:@h/v",
         "amqp://u:p@ss@h/v",
+        "amqp://u:p@rabbit-1:5672/v,amqp://u:p@rabbit-2:5672/v, amqps://u:p@rabbit-3/v",
+        "amqp://u:p@h1:5672,h2:5672/v",
     ]
 
 
@@ -196,4 +198,4 @@ if __name__ == "__main__":
     write("url_mask", url_mask_seeds())
     write_dict("url_mask", URL_TOKENS)
     write("amqp_url", amqp_url_seeds())
-    write_dict("amqp_url", URL_TOKENS)
+    write_dict("amqp_url", URL_TOKENS + [",", ",amqp://", ", amqps://"])

@@ -3,7 +3,8 @@
  * publishing, returns of unroutable messages, idempotent topology, a clear
  * error for a conflicting queue type, dead-lettering, a consumer cancelled
  * by a queue deletion, heartbeats of an idle publisher, and a consumer and a
- * publisher riding out a broker stop and start (through INFRA_SH).
+ * publisher riding out a broker stop and start (through INFRA_SH), and
+ * fail-over to the next node of a list when one refuses.
  *
  * Every test uses its own context name (testlib_unique_name) and deletes its
  * queues; the exchanges are the real ones (integration.events and
@@ -404,6 +405,42 @@ static void test_idle_publisher_keeps_its_connection_by_polling_confirms(void **
     bus_free(pub);
 }
 
+/* ---------------------------------------------------------------- fail-over */
+
+static void test_a_node_that_refuses_moves_the_bus_to_the_next_node(void **state)
+{
+    (void)state;
+    char ctx[64], key[128], urls[2048];
+    testlib_unique_name(ctx, sizeof(ctx), "tbus");
+    snprintf(key, sizeof(key), "%s.thing.happened", ctx);
+    /* The first node is a free port nobody listens on: refused at once. */
+    snprintf(urls, sizeof(urls), "amqp://events:s3cret@127.0.0.1:%d/events,%s", testlib_free_port(),
+             amqp_url);
+    struct bus_config cfg = base_config();
+    cfg.url = urls;
+    cfg.confirms = 1;
+    struct bus *bus = bus_new(&cfg);
+    assert_non_null(bus);
+    assert_non_null(strstr(bus_url_masked(bus), "(node 1 of 2)"));
+    struct err err = {0};
+    assert_int_equal(bus_connect(bus, &err), ERR_TRANSIENT);
+    assert_null(strstr(err.msg, "s3cret"));
+    /* The next attempt is the next node, without waiting for the first to come back. */
+    assert_non_null(strstr(bus_url_masked(bus), "(node 2 of 2)"));
+    if (bus_connect(bus, &err) != 0)
+        fail_msg("connect to node 2: %s", err.msg);
+    declare(bus, ctx, key);
+    struct bus_message m = event(key, "over-1", "{\"n\":1}");
+    assert_int_equal(bus_publish_sync(bus, &m, WAIT_MS, &err), 0);
+    /* A polite disconnect is not a failure: the bus stays on the node that works. */
+    bus_disconnect(bus);
+    assert_non_null(strstr(bus_url_masked(bus), "(node 2 of 2)"));
+    if (bus_connect(bus, &err) != 0)
+        fail_msg("connect again to node 2: %s", err.msg);
+    bus_free(bus);
+    delete_queues(ctx);
+}
+
 /* ---------------------------------------------------------------- broker restart */
 
 /* Reconnects with the bus's backoff for up to 60 s. */
@@ -494,6 +531,7 @@ int main(void)
         cmocka_unit_test(test_conflicting_queue_type_is_a_clear_error),
         cmocka_unit_test(test_deleting_the_queue_cancels_the_consumer),
         cmocka_unit_test(test_idle_publisher_keeps_its_connection_by_polling_confirms),
+        cmocka_unit_test(test_a_node_that_refuses_moves_the_bus_to_the_next_node),
         cmocka_unit_test(test_consumer_and_publisher_survive_a_broker_restart),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,6 +6,7 @@
 #include "bus_internal.h"
 
 #include "common/bus.h"
+#include "common/log.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -149,6 +150,103 @@ static void test_url_description_masks_the_password(void **state)
     assert_non_null(bus);
     assert_string_equal(bus_url_masked(bus), "amqp://events:***@127.0.0.1:5672/events");
     bus_free(bus);
+}
+
+/* ---------------------------------------------------------------- a cluster's nodes */
+
+static void test_url_list_gives_each_node_of_a_cluster(void **state)
+{
+    (void)state;
+    struct bus_url nodes[BUS_NODES_MAX];
+    size_t n = 99;
+    /* One URL is one node, parsed as bus_url_parse would (a ',' in its vhost included). */
+    assert_int_equal(bus_url_list_parse("amqp://u:p@h:5673/a,b", nodes, BUS_NODES_MAX, &n, NULL),
+                     0);
+    assert_int_equal(n, 1);
+    assert_string_equal(nodes[0].vhost, "a,b");
+    /* Three nodes, spaces after the commas, schemes mixed and in any case, own credentials. */
+    assert_int_equal(bus_url_list_parse("amqp://u1:p%2c1@rabbit-1:5672/v, AMQPS://u2:p2@rabbit-2/v"
+                                        ",amqp://[::1]:5674/%2f",
+                                        nodes, BUS_NODES_MAX, &n, NULL),
+                     0);
+    assert_int_equal(n, 3);
+    assert_string_equal(nodes[0].host, "rabbit-1");
+    assert_string_equal(nodes[0].password, "p,1");
+    assert_int_equal(nodes[1].tls, 1);
+    assert_int_equal(nodes[1].port, 5671);
+    assert_string_equal(nodes[1].user, "u2");
+    assert_string_equal(nodes[2].host, "::1");
+    assert_int_equal(nodes[2].port, 5674);
+    assert_string_equal(nodes[2].vhost, "/");
+    /* A comma not followed by a scheme stays in its node: here, in the password. */
+    assert_int_equal(bus_url_list_parse("amqp://u:a,b@h/v", nodes, BUS_NODES_MAX, &n, NULL), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(nodes[0].password, "a,b");
+}
+
+static void test_url_list_names_the_bad_node_without_its_password(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *urls;
+        const char *msg;
+    } bad[] = {
+        {"amqp://u:s3cret@h1/v,amqp://u:s3cret@h2:99999/v",
+         "AMQP URL node 2: the port is not a number in [1, 65535]"},
+        {"amqp://u:s3cret@h1/v,amqp://u:s3cret@h2/", "AMQP URL node 2: the path '/' names the "
+                                                     "empty vhost; write '/%2f' for the vhost '/'"},
+        {"amqp://u:s3cret@h1:1/", "AMQP URL: the path '/' names the empty vhost; write '/%2f' for "
+                                  "the vhost '/'"},
+        /* libpq's way of listing hosts is refused, saying how to list nodes. */
+        {"amqp://u:s3cret@h1:5672,h2:5672/v", "AMQP URL: ',' in the host (list the nodes of a "
+                                              "cluster as whole URLs: amqp://...,amqp://...)"},
+        {"amqp://u:s3cret@h1,h2/v", "AMQP URL: ',' in the host (list the nodes of a cluster as "
+                                    "whole URLs: amqp://...,amqp://...)"},
+        {",amqp://u:s3cret@h/v", "AMQP URL node 1 is empty"},
+        {"amqp://u:s3cret@h/v,amqp://h/v,ftp://h", NULL},
+        {"", "AMQP URL is empty"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct bus_url nodes[BUS_NODES_MAX];
+        size_t n = 99;
+        struct err err = {0};
+        int rc = bus_url_list_parse(bad[i].urls, nodes, BUS_NODES_MAX, &n, &err);
+        if (rc != ERR_INVALID)
+            fail_msg("'%s' gave %d, not ERR_INVALID", bad[i].urls, rc);
+        assert_int_equal(n, 0);
+        if (strstr(err.msg, "s3cr"))
+            fail_msg("message for '%s' shows the password: %s", bad[i].urls, err.msg);
+        if (bad[i].msg)
+            assert_string_equal(err.msg, bad[i].msg);
+        else
+            assert_true(err.msg[0] != '\0');
+    }
+    /* At most BUS_NODES_MAX nodes. */
+    char many[BUS_URL_MAX];
+    size_t len = 0;
+    for (int i = 0; i <= BUS_NODES_MAX; i++)
+        len += (size_t)snprintf(many + len, sizeof(many) - len, "%samqp://h%d/v", i ? "," : "", i);
+    struct bus_url nodes[BUS_NODES_MAX];
+    size_t n;
+    struct err err = {0};
+    assert_int_equal(bus_url_list_parse(many, nodes, BUS_NODES_MAX, &n, &err), ERR_INVALID);
+    assert_string_equal(err.msg, "AMQP URL lists more than 8 nodes");
+}
+
+static void test_bus_masks_every_node_and_says_which_is_used(void **state)
+{
+    (void)state;
+    struct bus_config cfg = {.url = "amqp://a:s3cret1@n1:5672/v,amqp://b:s3cret2@n2:5673/v"};
+    struct bus *bus = bus_new(&cfg);
+    assert_non_null(bus);
+    assert_string_equal(bus_url_masked(bus), "amqp://a:***@n1:5672/v (node 1 of 2)");
+    bus_free(bus);
+    /* What a service logs its configuration with: every node's password hidden. */
+    char out[256];
+    log_mask_url("amqp://a:s3cret1@n1:5672/v,amqp://b:s3cret2@n2:5673/v", out, sizeof(out));
+    assert_string_equal(out, "amqp://a:***@n1:5672/v,amqp://b:***@n2:5673/v");
+    log_mask_url("amqp://a:s3cret1@n1/v, amqps://b:s3c@ret2@n2/v,amqp://n3", out, sizeof(out));
+    assert_string_equal(out, "amqp://a:***@n1/v, amqps://b:***@n2/v,amqp://n3");
 }
 
 /* ---------------------------------------------------------------- queue arguments */
@@ -437,6 +535,9 @@ int main(void)
         cmocka_unit_test(test_url_parses_every_part_with_defaults),
         cmocka_unit_test(test_url_rejects_bad_input_without_showing_the_password),
         cmocka_unit_test(test_url_description_masks_the_password),
+        cmocka_unit_test(test_url_list_gives_each_node_of_a_cluster),
+        cmocka_unit_test(test_url_list_names_the_bad_node_without_its_password),
+        cmocka_unit_test(test_bus_masks_every_node_and_says_which_is_used),
         cmocka_unit_test(test_classic_events_queue_dead_letters_to_its_context),
         cmocka_unit_test(test_quorum_events_queue_sets_the_delivery_limit_explicitly),
         cmocka_unit_test(test_dead_letter_and_retry_queue_arguments),

@@ -37,6 +37,7 @@
 #define BUS_HEADER_VALUE_LEN 256  /* string header values: up to 255 chars */
 /* Published bodies: above ENVELOPE_BODY_MAX (so the envelope decides), below the broker's limit. */
 #define BUS_BODY_MAX           (8 * 1024 * 1024)
+#define BUS_NODES_MAX          8     /* nodes of a cluster one AMQP_URL may list */
 #define BUS_CONNECT_TIMEOUT_MS 5000  /* TCP (and TLS) connect, and the AMQP login handshake */
 #define BUS_RPC_TIMEOUT_MS     10000 /* each declare/bind/qos/consume round trip */
 
@@ -58,7 +59,8 @@
 #define BUS_QUORUM_DELIVERY_LIMIT 120
 
 struct bus_config {
-    const char *url;                  /* amqp[s]://user:password@host:port/vhost; required */
+    const char *url;                  /* amqp[s]://user:password@host:port/vhost; required; the
+                                         nodes of a cluster as such URLs, comma-separated */
     const char *exchange;             /* events exchange (topic): "integration.events" */
     const char *dead_letter_exchange; /* dead-letter exchange (topic): "integration.dead-letter" */
     const char *queue_type;           /* "classic" | "quorum": "classic" */
@@ -105,6 +107,17 @@ void bus_free(struct bus *bus);
  * percent-decoded path, "/%2f" is "/", and no path at all is "/". An empty
  * path ("amqp://h/") would be the empty vhost, which RabbitMQ never has: it
  * is rejected as ERR_INVALID. Query parameters are not supported.
+ *
+ * Fail-over: the URL may list the nodes of a cluster as whole URLs separated
+ * by commas ("amqp://u:p@rabbit-1/v,amqp://u:p@rabbit-2/v"; a comma starts a
+ * node only when amqp:// or amqps:// follows it). The first connect tries
+ * the first node; after a connection fails (lost, closed by the broker,
+ * heartbeats missed) or an attempt fails, the next connect tries the next
+ * node, round the list. The caller's usual reconnect (declare the topology,
+ * consume again) then re-establishes everything on that node. A node that
+ * nacks a publish is left too, once bus_wait_confirms has settled the
+ * window (the bus is then disconnected): a quorum queue may stay without a
+ * leader as one node sees it long after another node stopped.
  */
 int bus_connect(struct bus *bus, struct err *err);
 
@@ -124,7 +137,11 @@ void bus_disconnect(struct bus *bus);
  */
 int bus_backoff_ms(struct bus *bus);
 
-/* The URL with its password masked, for log lines (valid until bus_free). */
+/*
+ * The node in use (the next connect's, when disconnected) with its password
+ * masked, for log lines; "(node 2 of 3)" follows it when AMQP_URL lists
+ * several. Valid until the next bus call.
+ */
 const char *bus_url_masked(const struct bus *bus);
 
 /* ---------------------------------------------------------------- topology */

@@ -57,6 +57,7 @@ struct config_common {
     const char *amqp_ca_file;   /* amqps:// trust anchors (struct bus_config tls_ca_file) */
     const char *amqp_cert_file; /* "" = no client certificate */
     const char *amqp_key_file;  /* "" = none; set with amqp_cert_file */
+    int amqp_heartbeat_s;       /* struct bus_config heartbeat_s */
     int http_port; /* 0 = the context's own default port */
     const char *http_address;
     const char *http_allowed_hosts; /* more names a Host header may give (http_config) */

@@ -71,6 +71,8 @@ void log_write_ev(enum log_level level, const struct envelope *ev, const char *f
  *     the password may be percent-encoded or come without "@host"
  *     ("amqp://guest:***"), and password= and sslpassword= query parameters
  *     are masked too ("postgresql://u@h/db?password=***");
+ *   - a comma-separated list of URLs (AMQP_URL naming a cluster's nodes:
+ *     a ',' that "scheme://" follows starts the next), each masked alone;
  *   - libpq keyword strings: "host=h password=*** user=u", quoted values
  *     ("password='a b'") and spaces around '=' included.
  * Needs no libpq: for a DATABASE_URL prefer db_mask_conninfo (db.h), which
