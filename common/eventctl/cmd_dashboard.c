@@ -745,7 +745,7 @@ static int route_get_endpoints(const struct http_request *req, struct http_respo
  * resp holds the reply (400, or an error), or ERR_NOMEM.
  */
 static int trace_request_start(const struct http_request *req, struct http_response *resp,
-                       const struct service_def *schemas[CTL_CONTEXTS_MAX], size_t *n)
+                               const struct service_def *schemas[CTL_CONTEXTS_MAX], size_t *n)
 {
     const char *cid = req->params[0];
     if (!envelope_ref_is_valid(cid))

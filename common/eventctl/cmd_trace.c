@@ -550,11 +550,11 @@ static void json_event(void *ctx, const struct trace_event *e, int depth)
     struct tree_json *tj = ctx;
     if (tj->nomem)
         return;
-    json_t *o = json_pack(
-        "{s:s, s:s, s:s, s:s, s:o, s:s?, s:s?, s:[], s:[]}", "id", e->id, "type", e->type,
-        "publisher", e->publisher, "causation_id", e->causation, "time", json_time(e->created_us),
-        "outbox_status", e->outbox_status[0] ? e->outbox_status : NULL, "traceparent",
-        e->traceparent[0] ? e->traceparent : NULL, "deliveries", "unrecorded");
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:s?, s:s?, s:[], s:[]}", "id", e->id, "type",
+                          e->type, "publisher", e->publisher, "causation_id", e->causation, "time",
+                          json_time(e->created_us), "outbox_status",
+                          e->outbox_status[0] ? e->outbox_status : NULL, "traceparent",
+                          e->traceparent[0] ? e->traceparent : NULL, "deliveries", "unrecorded");
     tj->event[depth] = o;
     tj->nomem = !append(tj->level[depth], o);
 }

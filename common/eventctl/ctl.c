@@ -244,8 +244,7 @@ static size_t ctl_service_index(const struct service_def *c)
     return i;
 }
 
-int ctl_dbs_get(struct ctl_dbs *dbs, const struct service_def *c, struct db **out,
-                struct err *err)
+int ctl_dbs_get(struct ctl_dbs *dbs, const struct service_def *c, struct db **out, struct err *err)
 {
     *out = NULL;
     size_t k = ctl_service_index(c);
@@ -318,8 +317,8 @@ int ctl_open(const char *cmd, const char *url_arg, const struct service_def *onl
     if (ctl_schemas(*dbs, only, out, n, &err) < 0)
         exit_code = ctl_fail(cmd, "cannot list the context schemas: %s", err.msg);
     else if (*n == 0 && only)
-        exit_code = ctl_fail(cmd, "context '%s' has no outbox and inbox (not migrated?)",
-                             only->name);
+        exit_code =
+            ctl_fail(cmd, "context '%s' has no outbox and inbox (not migrated?)", only->name);
     else if (*n == 0)
         exit_code = ctl_fail(cmd, "no context has an outbox and inbox in '%s' (not migrated?)",
                              db_conninfo_masked(probe));

@@ -42,7 +42,7 @@ enum ctl_exit {
 #ifndef CTL_CONTEXTS_MAX
 #error "CTL_CONTEXTS_MAX comes from CMake: the number of CONTEXTS (entries of ctl_services)"
 #endif
-#define CTL_SQL_MAX      (32 * 1024)
+#define CTL_SQL_MAX (32 * 1024)
 
 /* One command: "eventctl <name> ...". run gets argv[0] = the command name. */
 struct ctl_command {
@@ -147,19 +147,19 @@ int cmd_requeue_in(struct ctl_dbs *dbs, const char *context, const char *id, int
 
 struct cmd_failure {
     char context[64];
-    bool poison;                 /* a dead letter (dead_letter table) */
-    char id[CMD_FAILURES_ID_MAX]; /* a dead message: its UUID; a dead letter: "<context>:<n>" */
-    int64_t letter;              /* a dead letter's row id */
-    char consumer[64];           /* a dead message's consumer ("" for a dead letter) */
-    char type[ENVELOPE_TYPE_MAX + 1];            /* "" when the letter had no readable type */
+    bool poison;                      /* a dead letter (dead_letter table) */
+    char id[CMD_FAILURES_ID_MAX];     /* a dead message: its UUID; a dead letter: "<context>:<n>" */
+    int64_t letter;                   /* a dead letter's row id */
+    char consumer[64];                /* a dead message's consumer ("" for a dead letter) */
+    char type[ENVELOPE_TYPE_MAX + 1]; /* "" when the letter had no readable type */
     char correlation_id[ENVELOPE_REF_MAX];
-    char error[512];             /* last_error or reason, as recorded */
-    char cause[256];             /* error class and normalised message (cmd_failures_cause) */
+    char error[512]; /* last_error or reason, as recorded */
+    char cause[256]; /* error class and normalised message (cmd_failures_cause) */
     char group[CMD_FAILURES_GROUP_LEN];
-    char first_seen[32];         /* UTC, "2026-01-01T10:00:00.000Z" */
+    char first_seen[32]; /* UTC, "2026-01-01T10:00:00.000Z" */
     char last_seen[32];
-    long long attempts;          /* handler starts */
-    long long deliveries;        /* times the broker brought a dead letter; 1 for a dead message */
+    long long attempts;   /* handler starts */
+    long long deliveries; /* times the broker brought a dead letter; 1 for a dead message */
 };
 
 struct cmd_failures {
@@ -328,8 +328,7 @@ const char *ctl_context_url(const struct service_def *c, const char *fallback);
  * checked to own c's schema. Returns 0; ERR_INVALID for a bad URL or a login
  * that does not own the schema; ERR_TRANSIENT when the server is unreachable.
  */
-int ctl_dbs_get(struct ctl_dbs *dbs, const struct service_def *c, struct db **db,
-                struct err *err);
+int ctl_dbs_get(struct ctl_dbs *dbs, const struct service_def *c, struct db **db, struct err *err);
 
 /*
  * The contexts whose schema holds an outbox and an inbox table (migrated),

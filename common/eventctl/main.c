@@ -13,7 +13,8 @@ static const struct ctl_command commands[] = {
      cmd_trace_run},
     {"requeue", "send a dead inbox message or a failed outbox row back for another try",
      cmd_requeue_run},
-    {"purge", "delete dead messages: one, a failure group, or all older than a duration", cmd_purge_run},
+    {"purge", "delete dead messages: one, a failure group, or all older than a duration",
+     cmd_purge_run},
     {"catalog",
      "every event type: version, publisher, fields, consumers (docs/events.md); "
      "--asyncapi, --schemas DIR",

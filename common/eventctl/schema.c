@@ -18,19 +18,20 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define SCHEMA_DRAFT "https://json-schema.org/draft/2020-12/schema"
+#define SCHEMA_DRAFT            "https://json-schema.org/draft/2020-12/schema"
 #define SCHEMA_ASYNCAPI_VERSION "3.0.0"
-#define SCHEMA_AMQP_BINDING "0.3.0"
-#define SCHEMA_CONTENT_TYPE "application/cloudevents+json"
+#define SCHEMA_AMQP_BINDING     "0.3.0"
+#define SCHEMA_CONTENT_TYPE     "application/cloudevents+json"
 /* common/src/contract.c: the longest string when a field's max is 0, and the items of an array. */
 #define SCHEMA_STRING_MAX_DEFAULT 256
-#define SCHEMA_ARRAY_ITEMS_MAX 64
+#define SCHEMA_ARRAY_ITEMS_MAX    64
 /* common/include/common/envelope.h: ENVELOPE_TYPE_MAX, ENVELOPE_TIME_MAX - 1. */
-#define SCHEMA_TYPE_MAX 128
-#define SCHEMA_TIME_MAX 39
+#define SCHEMA_TYPE_MAX     128
+#define SCHEMA_TIME_MAX     39
 #define SCHEMA_NAME_PATTERN "^[a-z][a-z0-9_]*$"
 /* uuid7_is_valid(): exactly 8-4-4-4-12 hex digits, where format "uuid" also allows "urn:uuid:" */
-#define SCHEMA_UUID_PATTERN "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+#define SCHEMA_UUID_PATTERN                                                                        \
+    "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 #define SCHEMA_REF_LEN 200
 
 /* Sets o[key] = v (taking v), remembering any failure (NULL o or v: out of memory) in *bad. */
@@ -57,18 +58,13 @@ static void string_rules(json_t *o, const struct contract_field *f, bool *bad)
         put(o, "minLength", json_integer(f->min), bad);
     put(o, "maxLength", json_integer(f->max > 0 ? f->max : SCHEMA_STRING_MAX_DEFAULT), bad);
     switch (f->format) {
-    case CONTRACT_FORMAT_NONE:
-        break;
+    case CONTRACT_FORMAT_NONE: break;
     case CONTRACT_FORMAT_UUID:
         put(o, "format", json_string("uuid"), bad);
         put(o, "pattern", json_string(SCHEMA_UUID_PATTERN), bad);
         break;
-    case CONTRACT_FORMAT_EMAIL:
-        put(o, "format", json_string("email"), bad);
-        break;
-    case CONTRACT_FORMAT_DATETIME:
-        put(o, "format", json_string("date-time"), bad);
-        break;
+    case CONTRACT_FORMAT_EMAIL: put(o, "format", json_string("email"), bad); break;
+    case CONTRACT_FORMAT_DATETIME: put(o, "format", json_string("date-time"), bad); break;
     case CONTRACT_FORMAT_NAME:
         /* not a JSON Schema format: the rule itself, so every validator applies it */
         put(o, "pattern", json_string(SCHEMA_NAME_PATTERN), bad);
@@ -100,9 +96,7 @@ static json_t *field_schema(const struct contract_field *f, bool *bad)
         put(o, "minimum", json_integer(f->min), bad);
         put(o, "maximum", json_integer(f->max), bad);
         break;
-    case CONTRACT_BOOLEAN:
-        put(o, "type", field_type(f, "boolean"), bad);
-        break;
+    case CONTRACT_BOOLEAN: put(o, "type", field_type(f, "boolean"), bad); break;
     case CONTRACT_STRING_ARRAY: {
         put(o, "type", field_type(f, "array"), bad);
         put(o, "maxItems", json_integer(SCHEMA_ARRAY_ITEMS_MAX), bad);
@@ -123,7 +117,8 @@ static json_t *data_body(const struct contract_event *ev, bool *bad)
     for (size_t i = 0; i < ev->nfields; i++) {
         const struct contract_field *f = &ev->fields[i];
         put(props, f->name, field_schema(f, bad), bad);
-        if (f->presence == CONTRACT_REQUIRED && json_array_append_new(required, json_string(f->name)))
+        if (f->presence == CONTRACT_REQUIRED &&
+            json_array_append_new(required, json_string(f->name)))
             *bad = true;
     }
     put(o, "description", json_string(ev->doc), bad);
@@ -202,13 +197,14 @@ static json_t *envelope_body(bool *bad)
     put(p, "source",
         string_pattern("^/[a-z][a-z0-9_]{0,31}$", "'/<context>': the publishing context"), bad);
     put(p, "type",
-        json_pack("{s:s, s:i, s:s, s:s}", "type", "string", "maxLength", SCHEMA_TYPE_MAX,
-                  "pattern", "^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*){2,}$", "description",
+        json_pack("{s:s, s:i, s:s, s:s}", "type", "string", "maxLength", SCHEMA_TYPE_MAX, "pattern",
+                  "^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*){2,}$", "description",
                   "'<context>.<aggregate>.<event>': also the routing key and the AMQP type"),
         bad);
     put(p, "time",
         json_pack("{s:s, s:s, s:i, s:s}", "type", "string", "format", "date-time", "maxLength",
-                  SCHEMA_TIME_MAX, "description", "when it happened, RFC 3339 (UTC from our producers)"),
+                  SCHEMA_TIME_MAX, "description",
+                  "when it happened, RFC 3339 (UTC from our producers)"),
         bad);
     put(p, "datacontenttype",
         json_pack("{s:s, s:s}", "const", "application/json", "description",
@@ -229,8 +225,9 @@ static json_t *envelope_body(bool *bad)
                        "characters"),
         bad);
     put(p, "traceparent",
-        string_pattern("^(?!ff)[0-9a-f]{2}-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$",
-                       "W3C trace context of the producing span (optional)"),
+        string_pattern(
+            "^(?!ff)[0-9a-f]{2}-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$",
+            "W3C trace context of the producing span (optional)"),
         bad);
     put(p, "data",
         json_pack("{s:s, s:s}", "type", "object", "description",
@@ -243,7 +240,8 @@ static json_t *envelope_body(bool *bad)
 json_t *schema_envelope(void)
 {
     bool bad = false;
-    json_t *o = standalone(SCHEMA_ENVELOPE_ID, "CloudEvents envelope of an integration event", &bad);
+    json_t *o =
+        standalone(SCHEMA_ENVELOPE_ID, "CloudEvents envelope of an integration event", &bad);
     json_t *body = envelope_body(&bad);
     if (json_object_update(o, body) != 0)
         bad = true;
@@ -289,11 +287,12 @@ static json_t *asyncapi_info(bool *bad)
     put(o, "title", json_string("Integration events"), bad);
     put(o, "version", json_string("1.0.0"), bad);
     put(o, "description",
-        json_string("Every integration event the six contexts exchange through RabbitMQ. "
-                    "Generated by 'eventctl catalog --asyncapi' from the contract and subscription "
-                    "tables, like docs/events.md; do not edit. Each message is a CloudEvents 1.0 "
-                    "event in structured mode (the AMQP body); its data is described by the JSON "
-                    "Schema whose $id is the event's dataschema (docs/schemas/, docs/contracts.md)."),
+        json_string(
+            "Every integration event the six contexts exchange through RabbitMQ. "
+            "Generated by 'eventctl catalog --asyncapi' from the contract and subscription "
+            "tables, like docs/events.md; do not edit. Each message is a CloudEvents 1.0 "
+            "event in structured mode (the AMQP body); its data is described by the JSON "
+            "Schema whose $id is the event's dataschema (docs/schemas/, docs/contracts.md)."),
         bad);
     return o;
 }
@@ -337,16 +336,17 @@ static void add_channel(json_t *doc, const struct contract_event *ev, const char
     put(attrs, "type", json_pack("{s:s}", "const", ev->type), bad);
     put(attrs, "dataschema", json_pack("{s:s}", "const", dataschema), bad);
     put(attrs, "data", ref("components/schemas", data_name), bad);
-    json_t *payload = json_pack("{s:[o, {s:s, s:o}]}", "allOf", ref("components/schemas", "envelope"),
-                                "type", "object", "properties", attrs);
+    json_t *payload =
+        json_pack("{s:[o, {s:s, s:o}]}", "allOf", ref("components/schemas", "envelope"), "type",
+                  "object", "properties", attrs);
     json_t *msg = json_object();
     put(msg, "name", json_string(ev->type), bad);
     put(msg, "title", json_string(ev->type), bad);
     put(msg, "summary", json_string(ev->doc), bad);
     put(msg, "contentType", json_string(SCHEMA_CONTENT_TYPE), bad);
     put(msg, "correlationId",
-        json_pack("{s:s, s:s}", "description", "the flow (also the AMQP correlation_id)", "location",
-                  "$message.payload#/correlationid"),
+        json_pack("{s:s, s:s}", "description", "the flow (also the AMQP correlation_id)",
+                  "location", "$message.payload#/correlationid"),
         bad);
     put(msg, "payload", payload, bad);
     put(msg, "bindings",
@@ -484,7 +484,8 @@ int schema_write_dir(const struct service_def *const *services, const char *dir,
         return err_set(err, ERR_INTERNAL, "cannot create directory '%s': %s", dir, strerror(errno));
     int rc = write_file(dir, SCHEMA_ENVELOPE_FILE, schema_envelope(), err);
     for (size_t s = 0; rc == 0 && services[s]; s++)
-        for (const struct contract_event *const *e = services[s]->publishes; rc == 0 && e && *e; e++) {
+        for (const struct contract_event *const *e = services[s]->publishes; rc == 0 && e && *e;
+             e++) {
             char name[SCHEMA_REF_LEN];
             schema_file_name(*e, name, sizeof(name));
             rc = write_file(dir, name, schema_data(*e), err);

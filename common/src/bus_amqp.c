@@ -753,8 +753,9 @@ static int bus_check_config(const struct bus *b, struct err *err)
     if (b->cfg.delivery_limit < 1)
         return err_set(err, ERR_INVALID, "delivery limit %d is below 1", b->cfg.delivery_limit);
     if (!b->cfg.tls_cert_file != !b->cfg.tls_key_file)
-        return err_set(err, ERR_INVALID, "a TLS client certificate needs its key and a key its "
-                                         "certificate: set both or neither");
+        return err_set(err, ERR_INVALID,
+                       "a TLS client certificate needs its key and a key its "
+                       "certificate: set both or neither");
     return 0;
 }
 
@@ -841,8 +842,9 @@ static void bus_tls_explain(const struct bus *b, int status, const struct bus_ur
         snprintf(err->msg + len, room, " (did the broker refuse client certificate '%s'?)",
                  b->cfg.tls_cert_file);
     else
-        snprintf(err->msg + len, room, " (does the broker want a client certificate? "
-                                       "AMQP_CERT_FILE)");
+        snprintf(err->msg + len, room,
+                 " (does the broker want a client certificate? "
+                 "AMQP_CERT_FILE)");
 }
 
 int bus_connect(struct bus *b, struct err *err)

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #define CONFIG_STRING_MAX_DEFAULT 1024
-#define F(field) offsetof(struct config_common, field)
+#define F(field)                  offsetof(struct config_common, field)
 
 const struct config_key config_common_keys[] = {
     {"DATABASE_URL", "--database-url", CONFIG_STRING,
@@ -53,33 +53,40 @@ const struct config_key config_common_keys[] = {
      F(log_level), "least severe level written to stderr"},
     {"EVENTS_EXCHANGE", "--events-exchange", CONFIG_STRING, "integration.events", 1, 127, NULL, 0,
      F(events_exchange), "topic exchange integration events are published to"},
-    {"DEAD_LETTER_EXCHANGE", "--dead-letter-exchange", CONFIG_STRING, "integration.dead-letter",
-     1, 127, NULL, 0, F(dead_letter_exchange), "exchange of the dead letters (topic, routed by the context name; ADR 0007)"},
+    {"DEAD_LETTER_EXCHANGE", "--dead-letter-exchange", CONFIG_STRING, "integration.dead-letter", 1,
+     127, NULL, 0, F(dead_letter_exchange),
+     "exchange of the dead letters (topic, routed by the context name; ADR 0007)"},
     {"AMQP_QUEUE_TYPE", "--amqp-queue-type", CONFIG_CHOICE, "classic", 0, 0, "classic|quorum", 0,
      F(amqp_queue_type), "type of the queues this service declares"},
     {"PREFETCH", "--prefetch", CONFIG_INT, "32", 1, 65535, NULL, 0, F(prefetch),
      "unacknowledged deliveries the consumer may hold"},
     {"CONSUMERS", "--consumers", CONFIG_INT, "1", 1, CONFIG_CONSUMERS_MAX, NULL, 0, F(consumers),
-     "consumer threads, each with its own connections (competing consumers in one process; one batches every delivery at hand, more contend for the same rows)"},
+     "consumer threads, each with its own connections (competing consumers in one process; one "
+     "batches every delivery at hand, more contend for the same rows)"},
     {"RETRY_MAX_ATTEMPTS", "--retry-max-attempts", CONFIG_INT, "5", 1, 100, NULL, 0,
      F(retry_max_attempts), "attempts at a message before it is dead-lettered"},
-    {"RETRY_BASE_MS", "--retry-base-ms", CONFIG_INT, "1000", 1, 3600000, NULL, 0,
-     F(retry_base_ms), "delay before the first retry; doubles each attempt"},
-    {"RETRY_MAX_MS", "--retry-max-ms", CONFIG_INT, "60000", 1, 86400000, NULL, 0,
-     F(retry_max_ms), "longest delay between two attempts"},
+    {"RETRY_BASE_MS", "--retry-base-ms", CONFIG_INT, "1000", 1, 3600000, NULL, 0, F(retry_base_ms),
+     "delay before the first retry; doubles each attempt"},
+    {"RETRY_MAX_MS", "--retry-max-ms", CONFIG_INT, "60000", 1, 86400000, NULL, 0, F(retry_max_ms),
+     "longest delay between two attempts"},
     {"RETENTION_HOURS", "--retention-hours", CONFIG_INT, "168", 1, 87600, NULL, 0,
      F(retention_hours), "age after which published outbox and processed inbox rows are deleted"},
     {"OUTBOX_NOTIFY", "--outbox-notify", CONFIG_CHOICE, "in_transaction", 0, 0,
      "in_transaction|after_commit", 0, F(outbox_notify),
-     "how a write in another process wakes the relay: NOTIFY in its transaction (SPEC), or right after its "
+     "how a write in another process wakes the relay: NOTIFY in its transaction (SPEC), or right "
+     "after its "
      "commit (ADR 0006); writes in the relay's own process wake it directly (ADR 0008)"},
-    {"BREAKER_THRESHOLD", "--breaker-threshold", CONFIG_INT, "10", 0, 10000, NULL, 0, F(breaker_threshold),
-     "transient handler failures in a row (a dependency is out) that pause a consumer; 0 = never pause"},
+    {"BREAKER_THRESHOLD", "--breaker-threshold", CONFIG_INT, "10", 0, 10000, NULL, 0,
+     F(breaker_threshold),
+     "transient handler failures in a row (a dependency is out) that pause a consumer; 0 = never "
+     "pause"},
     {"BREAKER_PAUSE_MAX_MS", "--breaker-pause-max-ms", CONFIG_INT, "30000", 1000, 3600000, NULL, 0,
      F(breaker_pause_max_ms), "longest pause of a consumer's circuit breaker (from 1 s, doubling)"},
     {"LEASE_MS", "--lease-ms", CONFIG_INT, "10000", 100, 3600000, NULL, 0, F(lease_ms),
-     "how long a relay owns claimed outbox rows and a consumer a retry in progress (a relay pass ends "
-     "within RELAY_CONFIRM_TIMEOUT_MS, 5 s; a restart with the same INSTANCE_ID takes its own rows back at once)"},
+     "how long a relay owns claimed outbox rows and a consumer a retry in progress (a relay pass "
+     "ends "
+     "within RELAY_CONFIRM_TIMEOUT_MS, 5 s; a restart with the same INSTANCE_ID takes its own rows "
+     "back at once)"},
     {"INSTANCE_ID", "--instance-id", CONFIG_STRING, "", 0, 63, NULL, 0, F(instance_id),
      "name of this instance in logs and leases; empty = <context>-<pid>"},
 };
@@ -94,8 +101,9 @@ static int set_value(const struct config_scope *scope, const struct config_key *
         long long max = key->max > 0 ? key->max : CONFIG_STRING_MAX_DEFAULT;
         size_t n = strlen(value);
         if ((long long)n < key->min || (long long)n > max)
-            return err_set(err, ERR_INVALID, "invalid %s (%s) from %s: must be %lld to %lld characters",
-                           key->name, key->flag, origin, key->min, max);
+            return err_set(err, ERR_INVALID,
+                           "invalid %s (%s) from %s: must be %lld to %lld characters", key->name,
+                           key->flag, origin, key->min, max);
         memcpy(dest, &value, sizeof(value));
         return 0;
     }
@@ -103,8 +111,10 @@ static int set_value(const struct config_scope *scope, const struct config_key *
         errno = 0;
         char *end;
         long long v = strtoll(value, &end, 10);
-        if (errno || end == value || *end || v < key->min || v > key->max || v > INT_MAX || v < INT_MIN)
-            return err_set(err, ERR_INVALID, "invalid %s (%s) from %s: '%.64s' is not an integer in [%lld, %lld]",
+        if (errno || end == value || *end || v < key->min || v > key->max || v > INT_MAX ||
+            v < INT_MIN)
+            return err_set(err, ERR_INVALID,
+                           "invalid %s (%s) from %s: '%.64s' is not an integer in [%lld, %lld]",
                            key->name, key->flag, origin, value, key->min, key->max);
         int iv = (int)v;
         memcpy(dest, &iv, sizeof(iv));
@@ -121,8 +131,8 @@ static int set_value(const struct config_scope *scope, const struct config_key *
             }
             c = bar ? bar + 1 : c + len;
         }
-        return err_set(err, ERR_INVALID, "invalid %s (%s) from %s: '%.64s' is not one of %s", key->name,
-                       key->flag, origin, value, key->choices);
+        return err_set(err, ERR_INVALID, "invalid %s (%s) from %s: '%.64s' is not one of %s",
+                       key->name, key->flag, origin, value, key->choices);
     }
     }
     return err_set(err, ERR_INTERNAL, "key %s has an unknown type", key->name);
@@ -176,7 +186,8 @@ int config_load(const struct config_scope *scopes, size_t nscopes, int argc, cha
         const struct config_scope *scope = NULL;
         const struct config_key *key = find_flag(scopes, nscopes, arg, flag_len, &scope);
         if (!key)
-            return err_set(err, ERR_INVALID, "unknown option '%.*s' (see --help)", (int)(flag_len > 64 ? 64 : flag_len), arg);
+            return err_set(err, ERR_INVALID, "unknown option '%.*s' (see --help)",
+                           (int)(flag_len > 64 ? 64 : flag_len), arg);
         const char *value = eq ? eq + 1 : NULL;
         if (!value) {
             if (i + 1 >= argc)
@@ -197,7 +208,8 @@ int config_load(const struct config_scope *scopes, size_t nscopes, int argc, cha
             const char *v;
             memcpy(&v, (char *)scopes[s].dest + key->offset, sizeof(v));
             if (!v)
-                return err_set(err, ERR_INVALID, "missing %s (%s): %s", key->name, key->flag, key->help);
+                return err_set(err, ERR_INVALID, "missing %s (%s): %s", key->name, key->flag,
+                               key->help);
         }
     return 0;
 }
@@ -221,7 +233,8 @@ void config_print_help(FILE *out, const char *program, const struct config_scope
                 snprintf(def, sizeof(def), "%s", *key->def ? key->def : "\"\"");
             fprintf(out, "  %-24s %-22s %s\n", key->flag, key->name, key->help);
             if (key->type == CONFIG_INT)
-                fprintf(out, "  %-24s %-22s default %s, range [%lld, %lld]\n", "", "", def, key->min, key->max);
+                fprintf(out, "  %-24s %-22s default %s, range [%lld, %lld]\n", "", "", def,
+                        key->min, key->max);
             else if (key->type == CONFIG_CHOICE)
                 fprintf(out, "  %-24s %-22s default %s, one of %s\n", "", "", def, key->choices);
             else

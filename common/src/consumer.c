@@ -33,14 +33,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CONSUMER_NAME_MAX 64
-#define CONSUMER_SWEEP_MS 250        /* how often due retries and dead letters are looked for */
-#define CONSUMER_SWEEP_BATCH 16      /* keeps a sweep well inside the heartbeat interval */
-#define CONSUMER_NEXT_TIMEOUT_MS 200
+#define CONSUMER_NAME_MAX             64
+#define CONSUMER_SWEEP_MS             250 /* how often due retries and dead letters are looked for */
+#define CONSUMER_SWEEP_BATCH          16  /* keeps a sweep well inside the heartbeat interval */
+#define CONSUMER_NEXT_TIMEOUT_MS      200
 #define CONSUMER_DEAD_LETTER_LEASE_MS 30000
-#define CONSUMER_PUBLISH_TIMEOUT_MS 5000
-#define CONSUMER_REQUEUE_PAUSE_MS 500 /* after giving a message back because the database is away */
-#define CONSUMER_BATCH_MAX 32         /* deliveries at hand handled in one transaction, at most */
+#define CONSUMER_PUBLISH_TIMEOUT_MS   5000
+#define CONSUMER_REQUEUE_PAUSE_MS     500 /* after giving a message back because the database is away */
+#define CONSUMER_BATCH_MAX            32 /* deliveries at hand handled in one transaction, at most */
 
 enum delivery_outcome {
     DELIVERY_ACK,
@@ -68,14 +68,14 @@ struct consumer {
     struct link_state bus_link;
     bool consuming;
 
-    struct db *db;      /* handler transactions and failure records: synchronous commits */
+    struct db *db;       /* handler transactions and failure records: synchronous commits */
     struct db *start_db; /* start records and leases: asynchronous commits (I3) */
-    struct bus *bus;    /* consuming */
-    struct bus *dl_bus; /* publishing dead letters, with confirms */
+    struct bus *bus;     /* consuming */
+    struct bus *dl_bus;  /* publishing dead letters, with confirms */
     int64_t last_sweep_ms;
     uint32_t rng;
-    int transient_streak;           /* handler failures in a row, each transient (breaker) */
-    int breaker_pause_ms;           /* the next pause when the breaker opens */
+    int transient_streak;            /* handler failures in a row, each transient (breaker) */
+    int breaker_pause_ms;            /* the next pause when the breaker opens */
     _Atomic int64_t paused_until_ms; /* breaker open until this monotonic time; 0 = closed */
     struct metrics_gauge *breaker_gauge;
     struct item *items; /* CONSUMER_BATCH_MAX deliveries in hand */
@@ -186,7 +186,9 @@ static int publish_dead_letter(struct consumer *c, const char *id, const char *b
         {.key = "x-original-routing-key", .value = key_clip},
         {.key = "x-consumer", .value = c->context},
         {.key = "x-poison", .int_value = poison, .is_int = 1},
-        {.key = "x-body-size", .int_value = body_size, .is_int = 1}, /* above len: the copy was cut */
+        {.key = "x-body-size",
+         .int_value = body_size,
+         .is_int = 1}, /* above len: the copy was cut */
     };
     struct bus_message m = {
         .exchange = c->cfg.bus.dead_letter_exchange,
@@ -230,8 +232,9 @@ static char *delivery_headers_json(const struct bus_delivery *d)
         char key[BUS_HEADER_KEY_LEN];
         log_sanitize_utf8(key, sizeof(key), d->headers[i].key);
         log_sanitize_utf8(text, sizeof(text), d->headers[i].value);
-        json_object_set_new(h, key, d->headers[i].is_int ? json_integer(d->headers[i].int_value)
-                                                         : json_string(text));
+        json_object_set_new(h, key,
+                            d->headers[i].is_int ? json_integer(d->headers[i].int_value)
+                                                 : json_string(text));
     }
     json_object_set_new(o, "headers", h);
     char *out = json_dumps(o, JSON_COMPACT);
@@ -250,8 +253,10 @@ static char *delivery_headers_json(const struct bus_delivery *d)
 static enum delivery_outcome poison(struct consumer *c, const struct bus_delivery *d,
                                     const struct envelope *ev, const char *reason)
 {
-    struct log_fields f = {.event_id = d->message_id, .type = d->routing_key,
-                           .correlation_id = d->correlation_id, .error = "poison"};
+    struct log_fields f = {.event_id = d->message_id,
+                           .type = d->routing_key,
+                           .correlation_id = d->correlation_id,
+                           .error = "poison"};
     struct err err;
     err_clear(&err);
     char *headers = delivery_headers_json(d);
@@ -269,7 +274,8 @@ static enum delivery_outcome poison(struct consumer *c, const struct bus_deliver
     free(headers);
     if (rc < 0) {
         set_db_state(c, false, &err);
-        log_write(LOG_LEVEL_WARN, &f, "poison message kept in the queue: recording it failed: %s", err.msg);
+        log_write(LOG_LEVEL_WARN, &f, "poison message kept in the queue: recording it failed: %s",
+                  err.msg);
         return DELIVERY_REQUEUE;
     }
     if (rc == 1) {
@@ -288,20 +294,22 @@ static void sweep_poison_copies(struct consumer *c)
     size_t n = 0;
     struct err err;
     err_clear(&err);
-    if (dead_letter_claim_copies(c->start_db, CONSUMER_SWEEP_BATCH, CONSUMER_DEAD_LETTER_LEASE_MS, rows, &n,
-                                 &err) != 0) {
+    if (dead_letter_claim_copies(c->start_db, CONSUMER_SWEEP_BATCH, CONSUMER_DEAD_LETTER_LEASE_MS,
+                                 rows, &n, &err) != 0) {
         set_db_state(c, false, &err);
         return;
     }
     for (size_t i = 0; i < n; i++) {
         if (publish_dead_letter(c, rows[i].message_id, rows[i].body, rows[i].len, rows[i].body_size,
-                                rows[i].routing_key, rows[i].reason, rows[i].attempts, 1, &err) != 0) {
-            log_warn("copy of dead letter %lld not published yet (retried in %d s): %s", (long long)rows[i].id,
-                     CONSUMER_DEAD_LETTER_LEASE_MS / 1000, err.msg);
+                                rows[i].routing_key, rows[i].reason, rows[i].attempts, 1,
+                                &err) != 0) {
+            log_warn("copy of dead letter %lld not published yet (retried in %d s): %s",
+                     (long long)rows[i].id, CONSUMER_DEAD_LETTER_LEASE_MS / 1000, err.msg);
             break; /* the rest keep their lease and come back later */
         }
         if (dead_letter_mark_copied(c->db, rows[i].id, &err) != 0)
-            log_warn("copy of dead letter %lld published but not recorded (it may be published twice): %s",
+            log_warn("copy of dead letter %lld published but not recorded (it may be published "
+                     "twice): %s",
                      (long long)rows[i].id, err.msg);
     }
     dead_letter_copies_release(rows, n);
@@ -320,16 +328,16 @@ static void sweep_dead_letters(struct consumer *c)
     size_t n = 0;
     struct err err;
     err_clear(&err);
-    if (inbox_claim_dead_letters(c->start_db, c->context, CONSUMER_SWEEP_BATCH, CONSUMER_DEAD_LETTER_LEASE_MS,
-                                 rows, &n, &err) != 0) {
+    if (inbox_claim_dead_letters(c->start_db, c->context, CONSUMER_SWEEP_BATCH,
+                                 CONSUMER_DEAD_LETTER_LEASE_MS, rows, &n, &err) != 0) {
         set_db_state(c, false, &err);
         return;
     }
     for (size_t i = 0; i < n; i++) {
         size_t len = strlen(rows[i].payload);
         if (publish_dead_letter(c, rows[i].id, rows[i].payload, len, (long long)len, rows[i].type,
-                                rows[i].last_error ? rows[i].last_error : "dead", rows[i].attempts, 0,
-                                &err) != 0) {
+                                rows[i].last_error ? rows[i].last_error : "dead", rows[i].attempts,
+                                0, &err) != 0) {
             log_warn("dead letter '%s' not published yet (retried in %d s): %s", rows[i].id,
                      CONSUMER_DEAD_LETTER_LEASE_MS / 1000, err.msg);
             break; /* the rest keep their lease and come back later */
@@ -482,8 +490,10 @@ static int settle_failure(struct consumer *c, const struct envelope *ev, const c
         int64_t delay = retry_delay_ms(&c->cfg.retry, attempts, next_random(c));
         rc = inbox_mark_failed(c->db, ev, payload, c->context, attempts, reason, delay, &err);
         if (rc == 0) {
-            count("events_retried_total", "handler failures scheduled for another attempt", ev->type);
-            log_warn_ev(ev, "attempt %d failed, retry in %lld ms: %s", attempts, (long long)delay, reason);
+            count("events_retried_total", "handler failures scheduled for another attempt",
+                  ev->type);
+            log_warn_ev(ev, "attempt %d failed, retry in %lld ms: %s", attempts, (long long)delay,
+                        reason);
         }
     } else {
         char why[INBOX_ERROR_MAX + 64]; /* inbox_mark_dead clips it to INBOX_ERROR_MAX */
@@ -500,7 +510,8 @@ static int settle_failure(struct consumer *c, const struct envelope *ev, const c
     if (rc) {
         set_db_state(c, false, &err);
         if (!refused_content(&err))
-            log_warn_ev(ev, "could not record the failure (the message will come back): %s", err.msg);
+            log_warn_ev(ev, "could not record the failure (the message will come back): %s",
+                        err.msg);
     }
     if (out)
         *out = err;
@@ -537,8 +548,8 @@ struct item {
     const struct subscription *sub;
     const char *expected; /* NULL: a first delivery; "processing": a redelivery */
     int attempts;
-    bool run;             /* runs in the batch transaction; otherwise out is decided */
-    int rc;               /* after the run: 0, HANDLED_ELSEWHERE or a negative code in err */
+    bool run; /* runs in the batch transaction; otherwise out is decided */
+    int rc;   /* after the run: 0, HANDLED_ELSEWHERE or a negative code in err */
     struct err err;
     int64_t t0;
     enum delivery_outcome out;
@@ -593,13 +604,15 @@ static void prepare(struct consumer *c, struct item *it)
     if (!reinjected && strcmp(d->routing_key, ev->type) != 0) {
         char key[ENVELOPE_TYPE_MAX + 1];
         log_sanitize_utf8(key, sizeof(key), d->routing_key);
-        snprintf(reason, sizeof(reason), "routing key '%s' is not the event's type '%s'", key, ev->type);
+        snprintf(reason, sizeof(reason), "routing key '%s' is not the event's type '%s'", key,
+                 ev->type);
         it->out = poison(c, d, ev, reason);
         return;
     }
     if (strcmp(envelope_context(ev), sub->event->publisher) != 0) {
-        snprintf(reason, sizeof(reason), "source '%s' does not publish '%s' (its publisher is '%s')",
-                 ev->source, ev->type, sub->event->publisher);
+        snprintf(reason, sizeof(reason),
+                 "source '%s' does not publish '%s' (its publisher is '%s')", ev->source, ev->type,
+                 sub->event->publisher);
         it->out = poison(c, d, ev, reason);
         return;
     }
@@ -633,8 +646,8 @@ static void prepare(struct consumer *c, struct item *it)
     }
     if (start == INBOX_EXHAUSTED) {
         /* Started too often without finishing: it kills us (I3). Do not run it again. */
-        snprintf(reason, sizeof(reason), "handler started %d times without finishing (the process died)",
-                 it->attempts - 1);
+        snprintf(reason, sizeof(reason),
+                 "handler started %d times without finishing (the process died)", it->attempts - 1);
         if (settle_failure(c, ev, d->body, it->attempts - 1, ERR_INTERNAL, reason, &err) != 0)
             it->out = database_refused(c, d, ev, &err);
         return;
@@ -671,7 +684,8 @@ static void finish(struct consumer *c, struct item *it)
             c->cfg.hooks->after_commit(c->cfg.app, &it->ev);
     } else if (it->rc == HANDLED_ELSEWHERE) {
         metrics_counter_inc(c->duplicates);
-    } else if (settle_failure(c, &it->ev, it->d.body, it->attempts, it->rc, it->err.msg, &it->err) != 0) {
+    } else if (settle_failure(c, &it->ev, it->d.body, it->attempts, it->rc, it->err.msg,
+                              &it->err) != 0) {
         it->out = database_refused(c, &it->d, &it->ev, &it->err);
     }
     otlp_consumer_span(&it->span, it->span_start_ns, c->queue, it->ev.type, it->ev.id,
@@ -750,9 +764,11 @@ static void run_batch(struct consumer *c, struct item *items, size_t n)
         if (db_exec(c->db, "SAVEPOINT delivery", 0, NULL, NULL, NULL, &err) < 0)
             goto failed;
         trace_set_current(&it->span);
-        it->rc = handle_in_transaction(c, it->sub, &it->ev, it->d.body, it->expected, it->attempts, &it->err);
+        it->rc = handle_in_transaction(c, it->sub, &it->ev, it->d.body, it->expected, it->attempts,
+                                       &it->err);
         trace_set_current(NULL);
-        if (it->rc < 0 && db_exec(c->db, "ROLLBACK TO SAVEPOINT delivery", 0, NULL, NULL, NULL, &err) < 0)
+        if (it->rc < 0 &&
+            db_exec(c->db, "ROLLBACK TO SAVEPOINT delivery", 0, NULL, NULL, NULL, &err) < 0)
             goto failed;
     }
     if (db_commit(c->db, &err) == 0) {
@@ -797,7 +813,9 @@ static void sweep_retries(struct consumer *c)
     /* Never claim (and count a start of) more retries than may fail before the breaker opens. */
     int max = CONSUMER_SWEEP_BATCH;
     if (c->cfg.breaker_threshold > 0 && c->cfg.breaker_threshold - c->transient_streak < max)
-        max = c->cfg.breaker_threshold - c->transient_streak > 0 ? c->cfg.breaker_threshold - c->transient_streak : 1;
+        max = c->cfg.breaker_threshold - c->transient_streak > 0
+                  ? c->cfg.breaker_threshold - c->transient_streak
+                  : 1;
     if (inbox_claim_due(c->start_db, c->context, max, lease, rows, &n, &err) != 0) {
         set_db_state(c, false, &err);
         return;
@@ -810,16 +828,19 @@ static void sweep_retries(struct consumer *c)
         char reason[INBOX_ERROR_MAX + 64];
         if (envelope_parse(&ev, rows[i].payload, strlen(rows[i].payload), &err) != 0 ||
             !(sub = subscription_find(c->cfg.subscriptions, c->cfg.nsubscriptions, ev.type))) {
-            snprintf(reason, sizeof(reason), "stored event '%.36s' has no handler any more", rows[i].id);
+            snprintf(reason, sizeof(reason), "stored event '%.36s' has no handler any more",
+                     rows[i].id);
             err_clear(&err);
             if (inbox_mark_unhandled_dead(c->db, rows[i].id, c->context, reason, &err) != 0)
                 log_warn("could not mark '%s' dead: %s", rows[i].id, err.msg);
             else
                 log_error("dead-lettered: %s", reason);
         } else if (rows[i].attempts > c->cfg.retry.max_attempts) {
-            snprintf(reason, sizeof(reason), "retry started %d times without finishing; last error: %s",
+            snprintf(reason, sizeof(reason),
+                     "retry started %d times without finishing; last error: %s",
                      rows[i].attempts - 1, rows[i].last_error ? rows[i].last_error : "none");
-            settle_failure(c, &ev, rows[i].payload, rows[i].attempts - 1, ERR_INTERNAL, reason, NULL);
+            settle_failure(c, &ev, rows[i].payload, rows[i].attempts - 1, ERR_INTERNAL, reason,
+                           NULL);
         } else {
             int rc = run_handler(c, sub, &ev, rows[i].payload, "failed", rows[i].attempts, &err);
             if (rc == 0) {
@@ -849,7 +870,8 @@ static int ensure_consuming(struct consumer *c)
     err_clear(&err);
     c->consuming = false;
     if (bus_connect(c->bus, &err) == 0 &&
-        bus_declare_topology(c->bus, c->context, c->binding_keys, c->cfg.nsubscriptions, &err) == 0 &&
+        bus_declare_topology(c->bus, c->context, c->binding_keys, c->cfg.nsubscriptions, &err) ==
+            0 &&
         bus_consume(c->bus, c->queue, &err) == 0) {
         c->consuming = true;
         link_ok(&c->bus_link);
@@ -877,8 +899,8 @@ static void open_breaker(struct consumer *c)
     c->consuming = false;
     bus_disconnect(c->bus);
     metrics_gauge_set(c->breaker_gauge, 1);
-    log_warn("consumer paused for %d ms: %d handler failures in a row said a dependency is out", pause,
-             c->cfg.breaker_threshold);
+    log_warn("consumer paused for %d ms: %d handler failures in a row said a dependency is out",
+             pause, c->cfg.breaker_threshold);
 }
 
 /* The pause is over: the next batch probes; one success closes the breaker for good. */
@@ -927,7 +949,8 @@ static void consume_some(struct consumer *c)
         if (got == 1)
             n++;
         else {
-            lost = got < 0; /* handle what we hold: its acks fail, the inbox absorbs the redelivery */
+            lost =
+                got < 0; /* handle what we hold: its acks fail, the inbox absorbs the redelivery */
             break;
         }
     }
@@ -1073,21 +1096,24 @@ struct consumer *consumer_start(const struct consumer_config *cfg, struct err *e
         c->rng = 1;
 
     char labels[METRICS_LABELS_MAX];
-    c->duplicates = metrics_counter("events_duplicates_total",
-                                    "deliveries of events already handled (absorbed by the inbox)", NULL);
+    c->duplicates =
+        metrics_counter("events_duplicates_total",
+                        "deliveries of events already handled (absorbed by the inbox)", NULL);
     metrics_label(labels, sizeof(labels), "reason", "poison");
-    c->dead_poison = metrics_counter("events_dead_lettered_total", "messages sent to the dead letters", labels);
+    c->dead_poison =
+        metrics_counter("events_dead_lettered_total", "messages sent to the dead letters", labels);
     metrics_label(labels, sizeof(labels), "reason", "failed");
-    c->dead_failed = metrics_counter("events_dead_lettered_total", "messages sent to the dead letters", labels);
+    c->dead_failed =
+        metrics_counter("events_dead_lettered_total", "messages sent to the dead letters", labels);
     c->handler_seconds = metrics_histogram("handler_duration_seconds",
                                            "time of the handler transaction, begin to commit", NULL,
                                            METRICS_LATENCY_BUCKETS, METRICS_LATENCY_NBUCKETS);
     c->breaker_pause_ms = 1000;
-    c->breaker_gauge = metrics_gauge("consumer_paused", "1 while the circuit breaker keeps a consumer off its queue",
-                                     NULL);
-    c->critical_seconds = metrics_histogram("event_critical_time_seconds",
-                                            "from the event's time to the end of its handling", NULL,
-                                            METRICS_LATENCY_BUCKETS, METRICS_LATENCY_NBUCKETS);
+    c->breaker_gauge = metrics_gauge(
+        "consumer_paused", "1 while the circuit breaker keeps a consumer off its queue", NULL);
+    c->critical_seconds = metrics_histogram(
+        "event_critical_time_seconds", "from the event's time to the end of its handling", NULL,
+        METRICS_LATENCY_BUCKETS, METRICS_LATENCY_NBUCKETS);
 
     if (pthread_create(&c->thread, NULL, consumer_main, c) != 0) {
         err_set(err, ERR_INTERNAL, "cannot start the consumer thread");

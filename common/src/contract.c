@@ -42,7 +42,8 @@ static bool name_is_valid(const char *s)
     return true;
 }
 
-static int check_string(const struct contract_field *f, const json_t *v, const char *what, struct err *err)
+static int check_string(const struct contract_field *f, const json_t *v, const char *what,
+                        struct err *err)
 {
     if (!json_is_string(v))
         return err_set(err, ERR_INVALID, "%s '%s' must be a string", what, f->name);
@@ -55,8 +56,7 @@ static int check_string(const struct contract_field *f, const json_t *v, const c
         return err_set(err, ERR_INVALID, "%s '%s' must be %lld to %lld characters long", what,
                        f->name, f->min, max);
     switch (f->format) {
-    case CONTRACT_FORMAT_NONE:
-        break;
+    case CONTRACT_FORMAT_NONE: break;
     case CONTRACT_FORMAT_UUID:
         if (!uuid7_is_valid(s))
             return err_set(err, ERR_INVALID, "%s '%s' must be a UUID", what, f->name);
@@ -80,8 +80,7 @@ static int check_string(const struct contract_field *f, const json_t *v, const c
 static int check_field(const struct contract_field *f, const json_t *v, struct err *err)
 {
     switch (f->type) {
-    case CONTRACT_STRING:
-        return check_string(f, v, "field", err);
+    case CONTRACT_STRING: return check_string(f, v, "field", err);
     case CONTRACT_INTEGER:
         if (!json_is_integer(v) || json_integer_value(v) < f->min || json_integer_value(v) > f->max)
             return err_set(err, ERR_INVALID, "field '%s' must be an integer in [%lld, %lld]",
@@ -97,7 +96,8 @@ static int check_field(const struct contract_field *f, const json_t *v, struct e
                            f->name, CONTRACT_STRINGS_MAX);
         size_t i;
         const json_t *item;
-        json_array_foreach(v, i, item) {
+        json_array_foreach(v, i, item)
+        {
             int rc = check_string(f, item, "item of", err);
             if (rc)
                 return rc;
@@ -172,8 +172,7 @@ static int check_size(const struct contract_event *ev, size_t size, struct err *
 static json_t *encode_field(const struct contract_field *f, const unsigned char *at)
 {
     switch (f->type) {
-    case CONTRACT_STRING:
-        return json_stringn((const char *)at, strnlen((const char *)at, f->size));
+    case CONTRACT_STRING: return json_stringn((const char *)at, strnlen((const char *)at, f->size));
     case CONTRACT_INTEGER: {
         int64_t v;
         memcpy(&v, at, sizeof(v));
@@ -238,8 +237,7 @@ static int decode_field(const struct contract_field *f, const json_t *v, unsigne
                         struct err *err)
 {
     switch (f->type) {
-    case CONTRACT_STRING:
-        return decode_string(f, v, (char *)at, f->size, err);
+    case CONTRACT_STRING: return decode_string(f, v, (char *)at, f->size, err);
     case CONTRACT_INTEGER: {
         int64_t n = (int64_t)json_integer_value(v);
         memcpy(at, &n, sizeof(n));
@@ -254,7 +252,8 @@ static int decode_field(const struct contract_field *f, const json_t *v, unsigne
         struct contract_strings *to = (struct contract_strings *)(void *)at;
         size_t i;
         const json_t *item;
-        json_array_foreach(v, i, item) {
+        json_array_foreach(v, i, item)
+        {
             int rc = decode_string(f, item, to->items[i], sizeof(to->items[i]), err);
             if (rc)
                 return rc;
@@ -287,7 +286,8 @@ int contract_decode(const struct contract_event *ev, const json_t *data, void *o
     return 0;
 }
 
-const struct contract_event *contract_find(const struct contract_event *const *list, const char *type)
+const struct contract_event *contract_find(const struct contract_event *const *list,
+                                           const char *type)
 {
     for (; list && *list; list++)
         if (strcmp((*list)->type, type) == 0)

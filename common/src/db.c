@@ -79,15 +79,15 @@ struct db {
     int64_t next_attempt_ms;        /* no reconnect before this monotonic time */
     int nchannels;
     char channels[DB_LISTEN_MAX][DB_CHANNEL_MAX + 1];
-    bool notify_after_commit;       /* db_notify sends after COMMIT, not inside the transaction */
-    int ndeferred;                  /* channels to notify once the open transaction commits */
+    bool notify_after_commit; /* db_notify sends after COMMIT, not inside the transaction */
+    int ndeferred;            /* channels to notify once the open transaction commits */
     char deferred[DB_LISTEN_MAX][DB_CHANNEL_MAX + 1];
-    int nlocal;                     /* in-process listeners to wake once it commits */
-    int local[DB_LISTEN_MAX];       /* their wake-up descriptors */
-    bool has_wake;                  /* wake_fd is open (db_listen made it) */
-    int wake_fd;                    /* an eventfd db_wait_notify also polls: in-process wake-ups */
-    int nprepared;                  /* statements prepared on conn (invariant 4) */
-    unsigned next_name;             /* names are never reused on one connection */
+    int nlocal;               /* in-process listeners to wake once it commits */
+    int local[DB_LISTEN_MAX]; /* their wake-up descriptors */
+    bool has_wake;            /* wake_fd is open (db_listen made it) */
+    int wake_fd;              /* an eventfd db_wait_notify also polls: in-process wake-ups */
+    int nprepared;            /* statements prepared on conn (invariant 4) */
+    unsigned next_name;       /* names are never reused on one connection */
     struct db_prepared prepared[DB_PREPARED_MAX];
 };
 
@@ -674,8 +674,8 @@ static int db_result_error(struct db *db, const PGresult *res, struct err *err)
         db_drop(db);
         /* Whatever the last result said, this is an outage (db_error_is_outage): 08006. */
         bool conn_state = state && (strncmp(state, "08", 2) == 0 || strncmp(state, "57P0", 4) == 0);
-        return db_fail(err, ERR_TRANSIENT, conn_state ? state : "08006", "database connection lost: %s",
-                       line);
+        return db_fail(err, ERR_TRANSIENT, conn_state ? state : "08006",
+                       "database connection lost: %s", line);
     }
     if (!res)
         return db_fail(err, ERR_NOMEM, "", "database call failed: %s", line);
@@ -1107,7 +1107,8 @@ int db_listen(struct db *db, const char *channel, struct err *err)
         snprintf(db->channels[db->nchannels++], sizeof(db->channels[0]), "%s", channel);
         if (!db->has_wake) {
             db->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-            db->has_wake = db->wake_fd >= 0; /* without one, NOTIFY through the server still works */
+            db->has_wake =
+                db->wake_fd >= 0; /* without one, NOTIFY through the server still works */
         }
         if (db->has_wake)
             db_local_add(channel, db->wake_fd);

@@ -49,24 +49,31 @@ int dead_letter_record(struct db *db, const struct dead_letter *dl, struct err *
     log_sanitize_utf8(reason, sizeof(reason), dl->reason && *dl->reason ? dl->reason : "poison");
     snprintf(size, sizeof(size), "%zu", dl->len);
     snprintf(attempts, sizeof(attempts), "%d", dl->attempts);
-    const char *params[] = {message_id, routing_key, dl->type ? type : NULL,
+    const char *params[] = {message_id,
+                            routing_key,
+                            dl->type ? type : NULL,
                             dl->correlation_id ? correlation_id : NULL,
-                            dl->headers_json ? dl->headers_json : "{}", hex, size, reason, attempts};
+                            dl->headers_json ? dl->headers_json : "{}",
+                            hex,
+                            size,
+                            reason,
+                            attempts};
     /*
      * The fingerprint is the message id and the whole stored body: a
      * redelivery of the same letter (the ack was lost) counts, not doubles
      * (D1). xmax = 0 tells a fresh insert from an update.
      */
     char fresh[8] = "";
-    int rc = db_exec_value(db,
-                           "INSERT INTO dead_letter AS d (fingerprint, message_id, routing_key, type,"
-                           "       correlation_id, headers, body, body_size, reason, attempts)"
-                           " VALUES (md5($1 || ':' || $7 || ':' || $6), $1, $2, $3, $4, $5::jsonb,"
-                           "         decode($6, 'hex'), $7::bigint, $8, $9::int)"
-                           " ON CONFLICT (fingerprint) DO UPDATE"
-                           "   SET deliveries = d.deliveries + 1, last_seen_at = clock_timestamp()"
-                           " RETURNING (xmax = 0)::text",
-                           9, params, fresh, sizeof(fresh), err);
+    int rc =
+        db_exec_value(db,
+                      "INSERT INTO dead_letter AS d (fingerprint, message_id, routing_key, type,"
+                      "       correlation_id, headers, body, body_size, reason, attempts)"
+                      " VALUES (md5($1 || ':' || $7 || ':' || $6), $1, $2, $3, $4, $5::jsonb,"
+                      "         decode($6, 'hex'), $7::bigint, $8, $9::int)"
+                      " ON CONFLICT (fingerprint) DO UPDATE"
+                      "   SET deliveries = d.deliveries + 1, last_seen_at = clock_timestamp()"
+                      " RETURNING (xmax = 0)::text",
+                      9, params, fresh, sizeof(fresh), err);
     free(hex);
     if (rc < 0)
         return rc;
@@ -136,15 +143,16 @@ int dead_letter_claim_copies(struct db *db, int max, int lease_ms, struct dead_l
     snprintf(lease, sizeof(lease), "%d", lease_ms);
     const char *params[] = {limit, lease};
     struct copies_ctx c = {rows, 0};
-    int rc = db_exec(db,
-                     "UPDATE dead_letter d"
-                     "   SET copy_due_at = clock_timestamp() + make_interval(secs => $2::int / 1000.0)"
-                     " WHERE d.id = ANY (ARRAY("
-                     "   SELECT id FROM dead_letter"
-                     "    WHERE dead_lettered_at IS NULL AND copy_due_at <= clock_timestamp()"
-                     "    ORDER BY copy_due_at LIMIT $1::int FOR UPDATE SKIP LOCKED))"
-                     " RETURNING d.id, d.message_id, d.routing_key, d.reason, d.body, d.body_size, d.attempts",
-                     2, params, read_copy, &c, err);
+    int rc = db_exec(
+        db,
+        "UPDATE dead_letter d"
+        "   SET copy_due_at = clock_timestamp() + make_interval(secs => $2::int / 1000.0)"
+        " WHERE d.id = ANY (ARRAY("
+        "   SELECT id FROM dead_letter"
+        "    WHERE dead_lettered_at IS NULL AND copy_due_at <= clock_timestamp()"
+        "    ORDER BY copy_due_at LIMIT $1::int FOR UPDATE SKIP LOCKED))"
+        " RETURNING d.id, d.message_id, d.routing_key, d.reason, d.body, d.body_size, d.attempts",
+        2, params, read_copy, &c, err);
     if (rc < 0) {
         dead_letter_copies_release(rows, c.n);
         return rc;
@@ -168,12 +176,13 @@ int dead_letter_mark_copied(struct db *db, int64_t id, struct err *err)
     char text[24];
     snprintf(text, sizeof(text), "%" PRId64, id);
     const char *params[] = {text};
-    int rc = db_exec(db, "UPDATE dead_letter SET dead_lettered_at = clock_timestamp() WHERE id = $1::bigint",
-                     1, params, NULL, NULL, err);
+    int rc = db_exec(
+        db, "UPDATE dead_letter SET dead_lettered_at = clock_timestamp() WHERE id = $1::bigint", 1,
+        params, NULL, NULL, err);
     return rc < 0 ? rc : 0;
 }
 
-#define DEAD_LETTER_TIME_SQL(col) \
+#define DEAD_LETTER_TIME_SQL(col)                                                                  \
     "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
 
 struct list_ctx {
@@ -202,12 +211,15 @@ static int list_row(void *vctx, const struct db_row *row, struct err *err)
 int dead_letter_list(struct db *db, dead_letter_row_fn fn, void *ctx, struct err *err)
 {
     struct list_ctx l = {fn, ctx};
-    return db_exec(db,
-                   "SELECT id, message_id, routing_key, type, correlation_id, reason,"
-                   "       " DEAD_LETTER_TIME_SQL("first_seen_at") ","
-                   "       " DEAD_LETTER_TIME_SQL("last_seen_at") ", attempts, deliveries, body_size"
-                   "  FROM dead_letter ORDER BY first_seen_at, id",
-                   0, NULL, list_row, &l, err);
+    return db_exec(
+        db,
+        "SELECT id, message_id, routing_key, type, correlation_id, reason,"
+        "       " DEAD_LETTER_TIME_SQL(
+            "first_seen_at") ","
+                             "       " DEAD_LETTER_TIME_SQL(
+                                 "last_seen_at") ", attempts, deliveries, body_size"
+                                                 "  FROM dead_letter ORDER BY first_seen_at, id",
+        0, NULL, list_row, &l, err);
 }
 
 struct body_ctx {
@@ -255,6 +267,5 @@ int dead_letter_delete(struct db *db, int64_t id, struct err *err)
     char text[24];
     snprintf(text, sizeof(text), "%" PRId64, id);
     const char *params[] = {text};
-    return db_exec(db, "DELETE FROM dead_letter WHERE id = $1::bigint", 1, params, NULL, NULL,
-                   err);
+    return db_exec(db, "DELETE FROM dead_letter WHERE id = $1::bigint", 1, params, NULL, NULL, err);
 }

@@ -18,8 +18,8 @@
 #include <time.h>
 
 #define DATASCHEMA_PREFIX "urn:event:"
-#define DATASCHEMA_MAX (sizeof(DATASCHEMA_PREFIX) + ENVELOPE_TYPE_MAX + 12)
-#define VERSION_MAX 999
+#define DATASCHEMA_MAX    (sizeof(DATASCHEMA_PREFIX) + ENVELOPE_TYPE_MAX + 12)
+#define VERSION_MAX       999
 
 void envelope_init(struct envelope *ev)
 {
@@ -58,8 +58,9 @@ static int type_is_valid(const char *s)
             if (prev == '.')
                 return 0;
             words++;
-        } else if (prev == '.' ? !islower((unsigned char)c)
-                               : !(islower((unsigned char)c) || isdigit((unsigned char)c) || c == '_')) {
+        } else if (prev == '.'
+                       ? !islower((unsigned char)c)
+                       : !(islower((unsigned char)c) || isdigit((unsigned char)c) || c == '_')) {
             return 0;
         }
         prev = c;
@@ -160,8 +161,12 @@ long long envelope_time_parse_us(const char *text)
     /* A leap second is inserted only as 23:59:60 UTC (RFC 3339 §5.7), whatever the offset. */
     if (s == 60 && (((h * 60 + mi) * 60L - offset_s) % 86400 + 86400) % 86400 != 86340)
         return -1;
-    struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h,
-                    .tm_min = mi, .tm_sec = s};
+    struct tm tm = {.tm_year = y - 1900,
+                    .tm_mon = mo - 1,
+                    .tm_mday = d,
+                    .tm_hour = h,
+                    .tm_min = mi,
+                    .tm_sec = s};
     time_t t = timegm(&tm);
     if (t == (time_t)-1)
         return -1;
@@ -206,7 +211,8 @@ int envelope_build(struct envelope *ev, const char *context, const char *type, i
     envelope_release(ev);
     ev->data = data; /* owned from here on, also on failure */
     if (!context || !context_is_valid(context))
-        return err_set(err, ERR_INVALID, "context '%s' is not a valid name", context ? context : "");
+        return err_set(err, ERR_INVALID, "context '%s' is not a valid name",
+                       context ? context : "");
     if (uuid7_generate(ev->id) != 0)
         return err_set(err, ERR_INTERNAL, "no randomness for a new event id");
     snprintf(ev->source, sizeof(ev->source), "/%s", context);
@@ -301,9 +307,10 @@ static int copy_attr(const json_t *root, const char *key, char *out, size_t outl
 static int parse_dataschema(struct envelope *ev, const char *schema, struct err *err)
 {
     size_t plen = strlen(DATASCHEMA_PREFIX), tlen = strlen(ev->type);
-    if (strncmp(schema, DATASCHEMA_PREFIX, plen) != 0 || strncmp(schema + plen, ev->type, tlen) != 0 ||
-        schema[plen + tlen] != ':')
-        return err_set(err, ERR_INVALID, "attribute 'dataschema' is not 'urn:event:%s:<major>'", ev->type);
+    if (strncmp(schema, DATASCHEMA_PREFIX, plen) != 0 ||
+        strncmp(schema + plen, ev->type, tlen) != 0 || schema[plen + tlen] != ':')
+        return err_set(err, ERR_INVALID, "attribute 'dataschema' is not 'urn:event:%s:<major>'",
+                       ev->type);
     const char *num = schema + plen + tlen + 1;
     int v = 0;
     if (!*num || strlen(num) > 3)
@@ -331,7 +338,8 @@ int envelope_from_json(struct envelope *ev, const json_t *root, struct err *err)
         (rc = copy_attr(root, "time", ev->time, sizeof(ev->time), 1, err)) ||
         (rc = copy_attr(root, "datacontenttype", content_type, sizeof(content_type), 0, err)) ||
         (rc = copy_attr(root, "dataschema", schema, sizeof(schema), 1, err)) ||
-        (rc = copy_attr(root, "correlationid", ev->correlation_id, sizeof(ev->correlation_id), 1, err)) ||
+        (rc = copy_attr(root, "correlationid", ev->correlation_id, sizeof(ev->correlation_id), 1,
+                        err)) ||
         (rc = copy_attr(root, "causationid", ev->causation_id, sizeof(ev->causation_id), 1, err)) ||
         (rc = copy_attr(root, "traceparent", ev->traceparent, sizeof(ev->traceparent), 0, err)))
         goto fail;
@@ -340,7 +348,8 @@ int envelope_from_json(struct envelope *ev, const json_t *root, struct err *err)
         goto fail;
     }
     if (content_type[0] && strcmp(content_type, "application/json") != 0) {
-        rc = err_set(err, ERR_INVALID, "datacontenttype '%s' is not application/json", content_type);
+        rc =
+            err_set(err, ERR_INVALID, "datacontenttype '%s' is not application/json", content_type);
         goto fail;
     }
     memcpy(ev->source, source, sizeof(ev->source));

@@ -786,7 +786,8 @@ static enum MHD_Result dispatch(struct http_call *call, const char *method, cons
      */
     struct trace_context span;
     int64_t start_ns = otlp_now_ns();
-    trace_begin(MHD_lookup_connection_value(call->connection, MHD_HEADER_KIND, "traceparent"), &span);
+    trace_begin(MHD_lookup_connection_value(call->connection, MHD_HEADER_KIND, "traceparent"),
+                &span);
     int rc = route->fn(&req, &resp, app);
     enum MHD_Result answered;
     if (resp.status < 100 || resp.status > 599) {

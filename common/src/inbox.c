@@ -45,7 +45,8 @@ int inbox_record_start(struct db *db, const struct envelope *ev, const char *pay
                        const char *consumer, int max_attempts, int *attempts, struct err *err)
 {
     struct start_ctx s = {0, 0};
-    const char *params[] = {ev->id, consumer, ev->type, ev->correlation_id, ev->causation_id, payload};
+    const char *params[] = {ev->id,           consumer, ev->type, ev->correlation_id,
+                            ev->causation_id, payload};
     /*
      * Only redeliveries come here (inbox_claim_first takes first deliveries),
      * so a new row counts the first delivery's unrecorded start as well.
@@ -56,14 +57,15 @@ int inbox_record_start(struct db *db, const struct envelope *ev, const char *pay
      * status returns no row: processed, or owned by the database (I4).
      * One statement, so one implicit transaction.
      */
-    int rc = db_exec(db,
-                     "INSERT INTO inbox AS i (id, consumer, type, correlation_id, causation_id, payload,"
-                     "                        body, status, attempts)"
-                     " VALUES ($1::uuid, $2, $3, $4, $5, $6::text::jsonb, $6::text, 'processing', 1)"
-                     " ON CONFLICT (id, consumer) DO UPDATE SET attempts = i.attempts + 1"
-                     "   WHERE i.status = 'processing'"
-                     " RETURNING i.attempts",
-                     6, params, start_row, &s, err);
+    int rc =
+        db_exec(db,
+                "INSERT INTO inbox AS i (id, consumer, type, correlation_id, causation_id, payload,"
+                "                        body, status, attempts)"
+                " VALUES ($1::uuid, $2, $3, $4, $5, $6::text::jsonb, $6::text, 'processing', 1)"
+                " ON CONFLICT (id, consumer) DO UPDATE SET attempts = i.attempts + 1"
+                "   WHERE i.status = 'processing'"
+                " RETURNING i.attempts",
+                6, params, start_row, &s, err);
     if (rc < 0)
         return rc;
     *attempts = (int)s.attempts;
@@ -75,18 +77,20 @@ int inbox_record_start(struct db *db, const struct envelope *ev, const char *pay
 int inbox_claim_first(struct db *db, const struct envelope *ev, const char *payload,
                       const char *consumer, struct err *err)
 {
-    const char *params[] = {ev->id, consumer, ev->type, ev->correlation_id, ev->causation_id, payload};
+    const char *params[] = {ev->id,           consumer, ev->type, ev->correlation_id,
+                            ev->causation_id, payload};
     /*
      * Inserted already 'processed': the handler's writes commit with it or
      * the rollback takes it away (I2). A concurrent copy of the same event
      * waits here for our outcome, then inserts nothing: a duplicate (I1).
      */
-    int rc = db_exec(db,
-                     "INSERT INTO inbox (id, consumer, type, correlation_id, causation_id, payload,"
-                     "                   status, attempts, processed_at)"
-                     " VALUES ($1::uuid, $2, $3, $4, $5, $6::jsonb, 'processed', 1, clock_timestamp())"
-                     " ON CONFLICT (id, consumer) DO NOTHING",
-                     6, params, NULL, NULL, err);
+    int rc =
+        db_exec(db,
+                "INSERT INTO inbox (id, consumer, type, correlation_id, causation_id, payload,"
+                "                   status, attempts, processed_at)"
+                " VALUES ($1::uuid, $2, $3, $4, $5, $6::jsonb, 'processed', 1, clock_timestamp())"
+                " ON CONFLICT (id, consumer) DO NOTHING",
+                6, params, NULL, NULL, err);
     return rc < 0 ? rc : rc == 1;
 }
 
@@ -104,11 +108,12 @@ int inbox_lock(struct db *db, const char *id, const char *consumer, const char *
 int inbox_mark_processed(struct db *db, const char *id, const char *consumer, struct err *err)
 {
     const char *params[] = {id, consumer};
-    int rc = db_exec(db,
-                     "UPDATE inbox SET status = 'processed', processed_at = clock_timestamp(),"
-                     "       next_attempt_at = NULL"
-                     " WHERE id = $1::uuid AND consumer = $2 AND status IN ('processing', 'failed')",
-                     2, params, NULL, NULL, err);
+    int rc =
+        db_exec(db,
+                "UPDATE inbox SET status = 'processed', processed_at = clock_timestamp(),"
+                "       next_attempt_at = NULL"
+                " WHERE id = $1::uuid AND consumer = $2 AND status IN ('processing', 'failed')",
+                2, params, NULL, NULL, err);
     if (rc < 0)
         return rc;
     return rc == 1 ? 0 : err_set(err, ERR_INTERNAL, "inbox row '%s' vanished while handled", id);
@@ -127,20 +132,22 @@ int inbox_mark_failed(struct db *db, const struct envelope *ev, const char *payl
     clip_error(error, msg);
     snprintf(delay, sizeof(delay), "%lld", (long long)delay_ms);
     snprintf(tries, sizeof(tries), "%d", attempts);
-    const char *params[] = {ev->id, consumer, ev->type, ev->correlation_id, ev->causation_id,
-                            payload, tries, msg, delay};
+    const char *params[] = {
+        ev->id, consumer, ev->type, ev->correlation_id, ev->causation_id, payload,
+        tries,  msg,      delay};
     /* The row may not exist: a first delivery's row went with its rollback. */
-    int rc = db_exec(db,
-                     "INSERT INTO inbox AS i (id, consumer, type, correlation_id, causation_id, payload,"
-                     "                        body, status, attempts, last_error, next_attempt_at)"
-                     " VALUES ($1::uuid, $2, $3, $4, $5, $6::text::jsonb, $6::text, 'failed', $7::int, $8,"
-                     "         clock_timestamp() + make_interval(secs => $9::bigint / 1000.0))"
-                     " ON CONFLICT (id, consumer) DO UPDATE"
-                     "   SET status = 'failed', last_error = excluded.last_error,"
-                     "       next_attempt_at = excluded.next_attempt_at,"
-                     "       body = coalesce(i.body, excluded.body)"
-                     "   WHERE i.status IN ('processing', 'failed')",
-                     9, params, NULL, NULL, err);
+    int rc = db_exec(
+        db,
+        "INSERT INTO inbox AS i (id, consumer, type, correlation_id, causation_id, payload,"
+        "                        body, status, attempts, last_error, next_attempt_at)"
+        " VALUES ($1::uuid, $2, $3, $4, $5, $6::text::jsonb, $6::text, 'failed', $7::int, $8,"
+        "         clock_timestamp() + make_interval(secs => $9::bigint / 1000.0))"
+        " ON CONFLICT (id, consumer) DO UPDATE"
+        "   SET status = 'failed', last_error = excluded.last_error,"
+        "       next_attempt_at = excluded.next_attempt_at,"
+        "       body = coalesce(i.body, excluded.body)"
+        "   WHERE i.status IN ('processing', 'failed')",
+        9, params, NULL, NULL, err);
     return rc < 0 ? rc : 0;
 }
 
@@ -150,31 +157,33 @@ int inbox_mark_dead(struct db *db, const struct envelope *ev, const char *payloa
     char msg[INBOX_ERROR_MAX], tries[16];
     clip_error(error, msg);
     snprintf(tries, sizeof(tries), "%d", attempts);
-    const char *params[] = {ev->id, consumer, ev->type, ev->correlation_id, ev->causation_id,
-                            payload, tries, msg};
-    int rc = db_exec(db,
-                     "INSERT INTO inbox AS i (id, consumer, type, correlation_id, causation_id, payload,"
-                     "                        body, status, attempts, last_error)"
-                     " VALUES ($1::uuid, $2, $3, $4, $5, $6::text::jsonb, $6::text, 'dead', $7::int, $8)"
-                     " ON CONFLICT (id, consumer) DO UPDATE"
-                     "   SET status = 'dead', last_error = excluded.last_error, next_attempt_at = NULL,"
-                     "       dead_lettered_at = NULL, body = coalesce(i.body, excluded.body)"
-                     "   WHERE i.status IN ('processing', 'failed')",
-                     8, params, NULL, NULL, err);
+    const char *params[] = {ev->id,           consumer, ev->type, ev->correlation_id,
+                            ev->causation_id, payload,  tries,    msg};
+    int rc =
+        db_exec(db,
+                "INSERT INTO inbox AS i (id, consumer, type, correlation_id, causation_id, payload,"
+                "                        body, status, attempts, last_error)"
+                " VALUES ($1::uuid, $2, $3, $4, $5, $6::text::jsonb, $6::text, 'dead', $7::int, $8)"
+                " ON CONFLICT (id, consumer) DO UPDATE"
+                "   SET status = 'dead', last_error = excluded.last_error, next_attempt_at = NULL,"
+                "       dead_lettered_at = NULL, body = coalesce(i.body, excluded.body)"
+                "   WHERE i.status IN ('processing', 'failed')",
+                8, params, NULL, NULL, err);
     return rc < 0 ? rc : 0;
 }
 
-int inbox_mark_unhandled_dead(struct db *db, const char *id, const char *consumer, const char *error,
-                              struct err *err)
+int inbox_mark_unhandled_dead(struct db *db, const char *id, const char *consumer,
+                              const char *error, struct err *err)
 {
     char msg[INBOX_ERROR_MAX];
     clip_error(error, msg);
     const char *params[] = {id, consumer, msg};
-    int rc = db_exec(db,
-                     "UPDATE inbox SET status = 'dead', last_error = $3, next_attempt_at = NULL,"
-                     "       dead_lettered_at = NULL"
-                     " WHERE id = $1::uuid AND consumer = $2 AND status IN ('processing', 'failed')",
-                     3, params, NULL, NULL, err);
+    int rc =
+        db_exec(db,
+                "UPDATE inbox SET status = 'dead', last_error = $3, next_attempt_at = NULL,"
+                "       dead_lettered_at = NULL"
+                " WHERE id = $1::uuid AND consumer = $2 AND status IN ('processing', 'failed')",
+                3, params, NULL, NULL, err);
     return rc < 0 ? rc : 0;
 }
 
@@ -190,8 +199,8 @@ static int read_row(void *vctx, const struct db_row *row, struct err *err)
     struct inbox_row *r = &c->rows[c->n];
     memset(r, 0, sizeof(*r));
     int64_t attempts;
-    if (db_row_copy_text(row, 0, r->id, sizeof(r->id)) || db_row_copy_text(row, 1, r->type, sizeof(r->type)) ||
-        db_row_int64(row, 3, &attempts))
+    if (db_row_copy_text(row, 0, r->id, sizeof(r->id)) ||
+        db_row_copy_text(row, 1, r->type, sizeof(r->type)) || db_row_int64(row, 3, &attempts))
         return err_set(err, ERR_INTERNAL, "unexpected inbox row");
     const char *payload = db_row_text(row, 2);
     const char *last_error = db_row_text(row, 4);
@@ -235,30 +244,32 @@ static int claim(struct db *db, const char *sql, const char *consumer, int max, 
 int inbox_claim_due(struct db *db, const char *consumer, int max, int lease_ms,
                     struct inbox_row *rows, size_t *n, struct err *err)
 {
-    return claim(db,
-                 "UPDATE inbox i SET attempts = i.attempts + 1,"
-                 "       next_attempt_at = clock_timestamp() + make_interval(secs => $3::int / 1000.0)"
-                 " WHERE i.consumer = $1 AND i.id = ANY (ARRAY("
-                 "   SELECT id FROM inbox"
-                 "    WHERE consumer = $1 AND status = 'failed' AND next_attempt_at <= clock_timestamp()"
-                 "    ORDER BY next_attempt_at LIMIT $2::int FOR UPDATE SKIP LOCKED))"
-                 " RETURNING i.id, i.type, coalesce(i.body, i.payload::text), i.attempts, i.last_error",
-                 consumer, max, lease_ms, rows, n, err);
+    return claim(
+        db,
+        "UPDATE inbox i SET attempts = i.attempts + 1,"
+        "       next_attempt_at = clock_timestamp() + make_interval(secs => $3::int / 1000.0)"
+        " WHERE i.consumer = $1 AND i.id = ANY (ARRAY("
+        "   SELECT id FROM inbox"
+        "    WHERE consumer = $1 AND status = 'failed' AND next_attempt_at <= clock_timestamp()"
+        "    ORDER BY next_attempt_at LIMIT $2::int FOR UPDATE SKIP LOCKED))"
+        " RETURNING i.id, i.type, coalesce(i.body, i.payload::text), i.attempts, i.last_error",
+        consumer, max, lease_ms, rows, n, err);
 }
 
 int inbox_claim_dead_letters(struct db *db, const char *consumer, int max, int lease_ms,
                              struct inbox_row *rows, size_t *n, struct err *err)
 {
-    return claim(db,
-                 "UPDATE inbox i"
-                 "   SET next_attempt_at = clock_timestamp() + make_interval(secs => $3::int / 1000.0)"
-                 " WHERE i.consumer = $1 AND i.id = ANY (ARRAY("
-                 "   SELECT id FROM inbox"
-                 "    WHERE consumer = $1 AND status = 'dead' AND dead_lettered_at IS NULL"
-                 "      AND (next_attempt_at IS NULL OR next_attempt_at <= clock_timestamp())"
-                 "    ORDER BY created_at LIMIT $2::int FOR UPDATE SKIP LOCKED))"
-                 " RETURNING i.id, i.type, coalesce(i.body, i.payload::text), i.attempts, i.last_error",
-                 consumer, max, lease_ms, rows, n, err);
+    return claim(
+        db,
+        "UPDATE inbox i"
+        "   SET next_attempt_at = clock_timestamp() + make_interval(secs => $3::int / 1000.0)"
+        " WHERE i.consumer = $1 AND i.id = ANY (ARRAY("
+        "   SELECT id FROM inbox"
+        "    WHERE consumer = $1 AND status = 'dead' AND dead_lettered_at IS NULL"
+        "      AND (next_attempt_at IS NULL OR next_attempt_at <= clock_timestamp())"
+        "    ORDER BY created_at LIMIT $2::int FOR UPDATE SKIP LOCKED))"
+        " RETURNING i.id, i.type, coalesce(i.body, i.payload::text), i.attempts, i.last_error",
+        consumer, max, lease_ms, rows, n, err);
 }
 
 int inbox_mark_dead_lettered(struct db *db, const char *id, const char *consumer, struct err *err)
@@ -284,11 +295,12 @@ void inbox_rows_release(struct inbox_row *rows, size_t n)
 int inbox_requeue(struct db *db, const char *id, const char *consumer, struct err *err)
 {
     const char *params[] = {id, consumer};
-    return db_exec(db,
-                   "UPDATE inbox SET status = 'failed', attempts = 0, requeued = requeued + 1,"
-                   "       next_attempt_at = clock_timestamp(), dead_lettered_at = NULL"
-                   " WHERE id = $1::uuid AND ($2::text IS NULL OR consumer = $2) AND status = 'dead'",
-                   2, params, NULL, NULL, err);
+    return db_exec(
+        db,
+        "UPDATE inbox SET status = 'failed', attempts = 0, requeued = requeued + 1,"
+        "       next_attempt_at = clock_timestamp(), dead_lettered_at = NULL"
+        " WHERE id = $1::uuid AND ($2::text IS NULL OR consumer = $2) AND status = 'dead'",
+        2, params, NULL, NULL, err);
 }
 
 int inbox_purge_processed(struct db *db, int hours, int batch, struct err *err)
@@ -318,7 +330,8 @@ int inbox_purge_dead(struct db *db, long long older_than_s, struct err *err)
                    1, params, NULL, NULL, err);
 }
 
-#define INBOX_TIME_SQL(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+#define INBOX_TIME_SQL(col)                                                                        \
+    "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
 
 struct dead_ctx {
     inbox_dead_fn fn;
@@ -330,8 +343,8 @@ static int dead_row(void *vctx, const struct db_row *row, struct err *err)
 {
     struct dead_ctx *d = vctx;
     struct inbox_dead r = {0};
-    const char **text[] = {&r.id, &r.consumer, &r.type, &r.correlation_id, &r.last_error,
-                           &r.created_at, &r.dead_at};
+    const char **text[] = {&r.id,         &r.consumer,   &r.type,   &r.correlation_id,
+                           &r.last_error, &r.created_at, &r.dead_at};
     for (int i = 0; i < 7; i++) {
         const char *v = db_row_text(row, i);
         *text[i] = v ? v : "";
@@ -344,12 +357,17 @@ static int dead_row(void *vctx, const struct db_row *row, struct err *err)
 int inbox_list_dead(struct db *db, inbox_dead_fn fn, void *ctx, struct err *err)
 {
     struct dead_ctx d = {fn, ctx};
-    return db_exec(db,
-                   "SELECT id, consumer, type, correlation_id, coalesce(last_error, ''),"
-                   "       " INBOX_TIME_SQL("created_at") ","
-                   "       " INBOX_TIME_SQL("greatest(created_at, dead_lettered_at)") ", attempts"
-                   "  FROM inbox WHERE status = 'dead' ORDER BY created_at, id",
-                   0, NULL, dead_row, &d, err);
+    return db_exec(
+        db,
+        "SELECT id, consumer, type, correlation_id, coalesce(last_error, ''),"
+        "       " INBOX_TIME_SQL(
+            "created_at") ","
+                          "       " INBOX_TIME_SQL(
+                              "greatest(created_at, dead_lettered_at)") ", attempts"
+                                                                        "  FROM inbox WHERE status "
+                                                                        "= 'dead' ORDER BY "
+                                                                        "created_at, id",
+        0, NULL, dead_row, &d, err);
 }
 
 static int text_row(void *vctx, const struct db_row *row, struct err *err)
@@ -380,8 +398,9 @@ int inbox_dead_text(struct db *db, const char *id, const char *consumer, char **
 int inbox_delete_dead(struct db *db, const char *id, const char *consumer, struct err *err)
 {
     const char *params[] = {id, consumer};
-    return db_exec(db, "DELETE FROM inbox WHERE id = $1::uuid AND consumer = $2 AND status = 'dead'",
-                   2, params, NULL, NULL, err);
+    return db_exec(db,
+                   "DELETE FROM inbox WHERE id = $1::uuid AND consumer = $2 AND status = 'dead'", 2,
+                   params, NULL, NULL, err);
 }
 
 int inbox_replace_dead(struct db *db, const char *id, const char *consumer, const char *new_id,

@@ -17,8 +17,8 @@
 
 struct link_state {
     atomic_bool up;
-    bool warned;        /* a failure was logged during this outage */
-    int64_t warned_ms;  /* when (owner thread only) */
+    bool warned;       /* a failure was logged during this outage */
+    int64_t warned_ms; /* when (owner thread only) */
 };
 
 /* Records a failure at now_ms; true when the caller should log it. */

@@ -188,7 +188,8 @@ static void put_field(char *buf, size_t *len, size_t cap, const char *key, const
     put_raw(buf, len, cap, "\"");
 }
 
-static void log_vwrite(enum log_level level, const struct log_fields *f, const char *fmt, va_list ap)
+static void log_vwrite(enum log_level level, const struct log_fields *f, const char *fmt,
+                       va_list ap)
 {
     if (level < log_min)
         return;

@@ -526,8 +526,8 @@ int migrate_all(struct db *db, const char *root, int *applied_out, struct err *e
     return migrate_all_sessions(root, migrate_one_session, db, applied_out, err);
 }
 
-int migrate_all_sessions(const char *root, migrate_session_fn session, void *ctx,
-                         int *applied_out, struct err *err)
+int migrate_all_sessions(const char *root, migrate_session_fn session, void *ctx, int *applied_out,
+                         struct err *err)
 {
     if (applied_out)
         *applied_out = 0;

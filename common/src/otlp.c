@@ -28,11 +28,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define OTLP_TIMEOUT_MS   2000 /* connect, send and receive, each */
-#define OTLP_INTERVAL_MS  1000
-#define OTLP_HOST_MAX     256
-#define OTLP_PATH_MAX     512
-#define OTLP_SERVICE_MAX  128
+#define OTLP_TIMEOUT_MS       2000 /* connect, send and receive, each */
+#define OTLP_INTERVAL_MS      1000
+#define OTLP_HOST_MAX         256
+#define OTLP_PATH_MAX         512
+#define OTLP_SERVICE_MAX      128
 #define OTLP_EXCHANGE_DEFAULT "integration.events"
 
 /* --- spans ------------------------------------------------------------------------ */
@@ -90,11 +90,11 @@ static json_t *encode_span(const struct otlp_span *s)
     for (size_t i = 0; attrs && i < s->nattrs; i++)
         json_array_append_new(attrs, json_pack("{s:s,s:o}", "key", s->attrs[i].key, "value",
                                                attr_value(&s->attrs[i])));
-    json_t *span = json_pack("{s:s,s:s,s:s,s:i,s:o,s:o,s:o,s:{s:i}}", "traceId", s->trace_id,
-                             "spanId", s->span_id, "name", s->name, "kind", (int)s->kind,
-                             "startTimeUnixNano", int64_string(s->start_ns), "endTimeUnixNano",
-                             int64_string(s->end_ns), "attributes", attrs ? attrs : json_array(),
-                             "status", "code", (int)s->status);
+    json_t *span =
+        json_pack("{s:s,s:s,s:s,s:i,s:o,s:o,s:o,s:{s:i}}", "traceId", s->trace_id, "spanId",
+                  s->span_id, "name", s->name, "kind", (int)s->kind, "startTimeUnixNano",
+                  int64_string(s->start_ns), "endTimeUnixNano", int64_string(s->end_ns),
+                  "attributes", attrs ? attrs : json_array(), "status", "code", (int)s->status);
     /* A root has no parentSpanId at all: "" would be read as an invalid id by some decoders. */
     if (span && s->parent_id[0])
         json_object_set_new(span, "parentSpanId", json_string(s->parent_id));
@@ -111,10 +111,10 @@ char *otlp_encode(const char *service, const struct otlp_span *spans, size_t n)
         }
     if (!list)
         return NULL;
-    json_t *req = json_pack(
-        "{s:[{s:{s:[{s:s,s:{s:s}}]},s:[{s:{s:s},s:o}]}]}", "resourceSpans", "resource",
-        "attributes", "key", "service.name", "value", "stringValue", service, "scopeSpans",
-        "scope", "name", "integration-events", "spans", list);
+    json_t *req =
+        json_pack("{s:[{s:{s:[{s:s,s:{s:s}}]},s:[{s:{s:s},s:o}]}]}", "resourceSpans", "resource",
+                  "attributes", "key", "service.name", "value", "stringValue", service,
+                  "scopeSpans", "scope", "name", "integration-events", "spans", list);
     if (!req)
         return NULL;
     char *text = json_dumps(req, JSON_COMPACT);
@@ -212,7 +212,8 @@ static int endpoint_parse(const char *url, const char *suffix, struct endpoint *
 {
     static const char scheme[] = "http://";
     if (strncmp(url, scheme, sizeof(scheme) - 1) != 0)
-        return err_set(err, ERR_INVALID, "otlp endpoint '%s' is not http:// (https is not supported)", url);
+        return err_set(err, ERR_INVALID,
+                       "otlp endpoint '%s' is not http:// (https is not supported)", url);
     const char *host = url + sizeof(scheme) - 1;
     size_t hostlen = strcspn(host, ":/");
     const char *rest = host + hostlen;
@@ -245,7 +246,8 @@ static int connect_to(const struct endpoint *e, struct err *err)
     if (gai != 0)
         return err_set(err, ERR_TRANSIENT, "cannot resolve '%s': %s", e->host, gai_strerror(gai));
     int fd = -1;
-    struct timeval tv = {.tv_sec = OTLP_TIMEOUT_MS / 1000, .tv_usec = (OTLP_TIMEOUT_MS % 1000) * 1000};
+    struct timeval tv = {.tv_sec = OTLP_TIMEOUT_MS / 1000,
+                         .tv_usec = (OTLP_TIMEOUT_MS % 1000) * 1000};
     for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
         fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
         if (fd < 0)
@@ -292,7 +294,8 @@ static int http_post(const struct endpoint *e, const char *body, struct err *err
              "Content-Length: %zu\r\nConnection: close\r\n\r\n",
              e->path, e->host, e->port, len);
     if (send_all(fd, head, strlen(head)) != 0 || send_all(fd, body, len) != 0) {
-        int rc = err_set(err, ERR_TRANSIENT, "cannot send to '%s:%s': %s", e->host, e->port, strerror(errno));
+        int rc = err_set(err, ERR_TRANSIENT, "cannot send to '%s:%s': %s", e->host, e->port,
+                         strerror(errno));
         close(fd);
         return rc;
     }
@@ -314,7 +317,8 @@ static int http_post(const struct endpoint *e, const char *body, struct err *err
     if (!code || end == code + 1)
         return err_set(err, ERR_TRANSIENT, "no HTTP answer from '%s:%s'", e->host, e->port);
     if (status < 200 || status > 299)
-        return err_set(err, ERR_TRANSIENT, "collector '%s:%s' answered %ld", e->host, e->port, status);
+        return err_set(err, ERR_TRANSIENT, "collector '%s:%s' answered %ld", e->host, e->port,
+                       status);
     return 0;
 }
 
@@ -340,13 +344,15 @@ static void export_batch(size_t n)
     struct err err;
     err_clear(&err);
     char *body = otlp_encode(exporter.service, exporter.batch, n);
-    int rc = body ? http_post(&exporter.endpoint, body, &err) : err_set(&err, ERR_NOMEM, "out of memory");
+    int rc = body ? http_post(&exporter.endpoint, body, &err)
+                  : err_set(&err, ERR_NOMEM, "out of memory");
     free(body);
     if (rc == 0)
         return;
     metrics_counter_add(exporter.dropped, n);
     if (!exporter.warned) /* once: a collector that is down would fill the log */
-        log_warn("otlp export of %zu spans failed (dropped; later failures only counted): %s", n, err.msg);
+        log_warn("otlp export of %zu spans failed (dropped; later failures only counted): %s", n,
+                 err.msg);
     exporter.warned = true;
 }
 
@@ -394,7 +400,8 @@ int otlp_start(const char *default_service, struct err *err)
         exporter.sampler = SAMPLER_ALWAYS_OFF;
     else
         return err_set(err, ERR_INVALID,
-                       "OTEL_TRACES_SAMPLER '%s' is not supported (always_on, always_off, parentbased_always_on)",
+                       "OTEL_TRACES_SAMPLER '%s' is not supported (always_on, always_off, "
+                       "parentbased_always_on)",
                        sampler);
     const char *service = getenv("OTEL_SERVICE_NAME");
     log_sanitize_utf8(exporter.service, sizeof(exporter.service),

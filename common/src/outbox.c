@@ -34,17 +34,19 @@ int outbox_enqueue(struct db *db, const struct envelope *ev, struct err *err)
         return err->code;
     char channel[64];
     outbox_channel(envelope_context(ev), channel, sizeof(channel));
-    const char *params[] = {ev->id, ev->type, ev->correlation_id, ev->causation_id, payload,
-                            ev->traceparent[0] ? ev->traceparent : NULL};
+    const char *params[] = {
+        ev->id,           ev->type, ev->correlation_id,
+        ev->causation_id, payload,  ev->traceparent[0] ? ev->traceparent : NULL};
     /*
      * The row, then the relay's wake-up: in-process when this process runs
      * the context's relay (most writes: no NOTIFY at all), else a NOTIFY in
      * the transaction or right after its commit (ADR 0006, 0007).
      */
-    int rc = db_exec(db,
-                     "INSERT INTO outbox (id, type, correlation_id, causation_id, payload, traceparent)"
-                     " VALUES ($1, $2, $3, $4, $5::jsonb, $6)",
-                     6, params, NULL, NULL, err);
+    int rc =
+        db_exec(db,
+                "INSERT INTO outbox (id, type, correlation_id, causation_id, payload, traceparent)"
+                " VALUES ($1, $2, $3, $4, $5::jsonb, $6)",
+                6, params, NULL, NULL, err);
     if (rc >= 0)
         rc = db_notify(db, channel, err);
     free(payload);
@@ -104,7 +106,8 @@ static int claim_row(void *vctx, const struct db_row *row, struct err *err)
     struct outbox_row *r = &c->rows[c->n];
     memset(r, 0, sizeof(*r));
     int64_t attempts = 0;
-    if (db_row_copy_text(row, 0, r->id, sizeof(r->id)) || db_row_copy_text(row, 1, r->type, sizeof(r->type)) ||
+    if (db_row_copy_text(row, 0, r->id, sizeof(r->id)) ||
+        db_row_copy_text(row, 1, r->type, sizeof(r->type)) ||
         db_row_copy_text(row, 2, r->correlation_id, sizeof(r->correlation_id)) ||
         db_row_int64(row, 4, &attempts))
         return err_set(err, ERR_INTERNAL, "unexpected outbox row");
@@ -142,19 +145,20 @@ int outbox_claim(struct db *db, const char *instance, int max, int lease_ms,
      * sub-select reads outbox_due_idx in its own order, so it stops after n
      * live rows (migration 0006).
      */
-    int rc = db_exec(db,
-                     "UPDATE outbox o SET locked_by = $1,"
-                     "       locked_until = clock_timestamp() + make_interval(secs => $3::int / 1000.0)"
-                     " WHERE o.id = ANY (ARRAY("
-                     "   SELECT id FROM outbox"
-                     "    WHERE status = 'pending' AND next_attempt_at <= clock_timestamp()"
-                     "      AND (locked_until IS NULL OR locked_until < clock_timestamp()"
-                     "           OR locked_by = $1)"
-                     "    ORDER BY next_attempt_at, created_at"
-                     "    LIMIT $2::int FOR UPDATE SKIP LOCKED))"
-                     " RETURNING o.id, o.type, o.correlation_id, o.payload::text, o.attempts, o.created_at,"
-                     "           o.traceparent",
-                     3, params, claim_row, &c, err);
+    int rc = db_exec(
+        db,
+        "UPDATE outbox o SET locked_by = $1,"
+        "       locked_until = clock_timestamp() + make_interval(secs => $3::int / 1000.0)"
+        " WHERE o.id = ANY (ARRAY("
+        "   SELECT id FROM outbox"
+        "    WHERE status = 'pending' AND next_attempt_at <= clock_timestamp()"
+        "      AND (locked_until IS NULL OR locked_until < clock_timestamp()"
+        "           OR locked_by = $1)"
+        "    ORDER BY next_attempt_at, created_at"
+        "    LIMIT $2::int FOR UPDATE SKIP LOCKED))"
+        " RETURNING o.id, o.type, o.correlation_id, o.payload::text, o.attempts, o.created_at,"
+        "           o.traceparent",
+        3, params, claim_row, &c, err);
     *n = c.n;
     if (rc < 0) {
         outbox_rows_release(rows, c.n);
@@ -252,10 +256,11 @@ static int stats_row(void *vctx, const struct db_row *row, struct err *err)
 int outbox_stats(struct db *db, int64_t *pending, double *oldest_age_s, struct err *err)
 {
     struct stats_ctx s = {0, 0.0};
-    int rc = db_exec(db,
-                     "SELECT count(*), coalesce(extract(epoch FROM clock_timestamp() - min(created_at)), 0)"
-                     "  FROM outbox WHERE status = 'pending'",
-                     0, NULL, stats_row, &s, err);
+    int rc = db_exec(
+        db,
+        "SELECT count(*), coalesce(extract(epoch FROM clock_timestamp() - min(created_at)), 0)"
+        "  FROM outbox WHERE status = 'pending'",
+        0, NULL, stats_row, &s, err);
     if (rc < 0)
         return rc;
     *pending = s.pending;
@@ -280,9 +285,10 @@ int outbox_purge_published(struct db *db, int hours, int batch, struct err *err)
 int outbox_requeue(struct db *db, const char *id, struct err *err)
 {
     const char *params[] = {id};
-    return db_exec(db,
-                   "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = clock_timestamp(),"
-                   "       locked_by = NULL, locked_until = NULL"
-                   " WHERE id = $1::uuid AND status = 'failed'",
-                   1, params, NULL, NULL, err);
+    return db_exec(
+        db,
+        "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = clock_timestamp(),"
+        "       locked_by = NULL, locked_until = NULL"
+        " WHERE id = $1::uuid AND status = 'failed'",
+        1, params, NULL, NULL, err);
 }

@@ -46,7 +46,7 @@ struct relay {
     struct bus *bus;
     struct outbox_row rows[OUTBOX_BATCH_MAX];
     enum bus_outcome outcome[OUTBOX_BATCH_MAX]; /* per row of the batch in flight */
-    uint64_t first_seq;                          /* sequence number of rows[0] */
+    uint64_t first_seq;                         /* sequence number of rows[0] */
     int64_t last_housekeeping_ms;
     int64_t last_retention_ms;
 
@@ -123,7 +123,8 @@ static int relay_pass(struct relay *r)
     for (size_t i = 0; i < n; i++) {
         r->outcome[i] = BUS_NACKED; /* until the broker says otherwise */
         /* SPEC §2: traceparent also travels as an AMQP header, for tools that read only those. */
-        const struct bus_header trace_header = {.key = "traceparent", .value = r->rows[i].traceparent};
+        const struct bus_header trace_header = {.key = "traceparent",
+                                                .value = r->rows[i].traceparent};
         struct bus_message m = {
             .routing_key = r->rows[i].type,
             .body = r->rows[i].payload,
@@ -177,7 +178,8 @@ static int relay_pass(struct relay *r)
         rc = outbox_mark_retry(r->db, failed, nfailed, reason, r->cfg.retry_base_ms,
                                r->cfg.retry_max_ms, RELAY_MAX_ATTEMPTS, &merr);
         metrics_counter_add(r->publish_failures, nfailed);
-        log_warn("relay could not publish %zu of %zu events (first '%s'): %s", nfailed, n, failed[0], reason);
+        log_warn("relay could not publish %zu of %zu events (first '%s'): %s", nfailed, n,
+                 failed[0], reason);
     }
     if (rc != 0) {
         /* The leases run out and the rows are published again: duplicates, never a loss. */
@@ -206,8 +208,8 @@ static int retention_pass(struct relay *r, struct err *err)
         if (rc)
             return rc;
         char got[8];
-        rc = db_exec_value(r->db, "SELECT pg_try_advisory_xact_lock(hashtext($1))", 1, params,
-                           got, sizeof(got), err);
+        rc = db_exec_value(r->db, "SELECT pg_try_advisory_xact_lock(hashtext($1))", 1, params, got,
+                           sizeof(got), err);
         if (rc < 0 || got[0] != 't') {
             db_rollback(r->db);
             return rc < 0 ? rc : total; /* another instance is at it */
@@ -360,11 +362,13 @@ struct relay *relay_start(const struct relay_config *cfg, struct err *err)
 
     char labels[METRICS_LABELS_MAX];
     metrics_label(labels, sizeof(labels), "context", r->context);
-    r->pending_gauge = metrics_gauge("outbox_pending", "outbox rows waiting to be published", labels);
+    r->pending_gauge =
+        metrics_gauge("outbox_pending", "outbox rows waiting to be published", labels);
     r->oldest_gauge = metrics_gauge("outbox_oldest_pending_seconds",
                                     "age of the oldest outbox row waiting to be published", labels);
-    r->publish_failures = metrics_counter("events_publish_failures_total",
-                                          "publishes nacked, returned or unconfirmed (retried later)", labels);
+    r->publish_failures =
+        metrics_counter("events_publish_failures_total",
+                        "publishes nacked, returned or unconfirmed (retried later)", labels);
 
     if (pthread_create(&r->thread, NULL, relay_main, r) != 0) {
         err_set(err, ERR_INTERNAL, "cannot start the relay thread");

@@ -114,10 +114,11 @@ static int check_descriptor(const struct service_def *def, struct err *err)
                        def->name, def->nsubscriptions);
     for (size_t i = 0; i < def->nsubscriptions; i++)
         if (!def->subscriptions[i].event || !def->subscriptions[i].handler)
-            return err_set(err, ERR_INVALID, "service '%s': subscription %zu is empty", def->name, i);
+            return err_set(err, ERR_INVALID, "service '%s': subscription %zu is empty", def->name,
+                           i);
     if (!def->config_keys != !def->nconfig_keys || (def->nconfig_keys && !def->config))
-        return err_set(err, ERR_INVALID, "service '%s': config keys, count and destination disagree",
-                       def->name);
+        return err_set(err, ERR_INVALID,
+                       "service '%s': config keys, count and destination disagree", def->name);
     if (def->tick && def->tick_ms <= 0)
         return err_set(err, ERR_INVALID, "service '%s': a tick needs tick_ms > 0", def->name);
     return 0;
@@ -383,7 +384,8 @@ static int phase_heartbeat(const struct service_run *run)
 {
     struct err err;
     err_clear(&err);
-    if (!(heartbeat = heartbeat_start(common_config.database_url, run->def->name, instance_id, &err)))
+    if (!(heartbeat =
+              heartbeat_start(common_config.database_url, run->def->name, instance_id, &err)))
         log_warn("no heartbeat: %s", err.msg);
     return 0;
 }

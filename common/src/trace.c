@@ -61,7 +61,8 @@ bool trace_parse(const char *text, struct trace_context *t)
 
 void trace_format(const struct trace_context *t, char out[TRACE_PARENT_LEN])
 {
-    snprintf(out, TRACE_PARENT_LEN, "00-%.32s-%.16s-%02x", t->trace_id, t->span_id, (unsigned)t->flags);
+    snprintf(out, TRACE_PARENT_LEN, "00-%.32s-%.16s-%02x", t->trace_id, t->span_id,
+             (unsigned)t->flags);
 }
 
 /* n random bytes as 2n lowercase hex digits, never all zeros. */
@@ -74,7 +75,8 @@ static void random_hex(char *out, size_t nbytes)
             /* No entropy available (never on Linux ≥ 3.17 once booted): time and address. */
             struct timespec ts;
             clock_gettime(CLOCK_REALTIME, &ts);
-            unsigned long long x = (unsigned long long)ts.tv_nsec ^ ((unsigned long long)ts.tv_sec << 30) ^
+            unsigned long long x = (unsigned long long)ts.tv_nsec ^
+                                   ((unsigned long long)ts.tv_sec << 30) ^
                                    (unsigned long long)(size_t)out;
             for (size_t i = 0; i < nbytes; i++) {
                 x ^= x << 13;

@@ -36,7 +36,8 @@ static int fill_random(void *buf, size_t len)
     return 0;
 }
 
-void uuid7_format(char out[UUID7_STR_LEN], uint64_t unix_ms, uint16_t counter, const uint8_t rand_b[8])
+void uuid7_format(char out[UUID7_STR_LEN], uint64_t unix_ms, uint16_t counter,
+                  const uint8_t rand_b[8])
 {
     uint8_t b[16];
     for (int i = 0; i < 6; i++)

@@ -68,8 +68,8 @@ static int session_for(void *ctx, const char *context, struct db **out, struct e
     char key[64];
     size_t n = 0;
     for (; context[n] && n < 40; n++)
-        key[n] = (char)(context[n] >= 'a' && context[n] <= 'z' ? context[n] - 'a' + 'A'
-                                                               : context[n]);
+        key[n] =
+            (char)(context[n] >= 'a' && context[n] <= 'z' ? context[n] - 'a' + 'A' : context[n]);
     snprintf(key + n, sizeof(key) - n, "_DATABASE_URL");
     const char *url = getenv(key);
     if (!url || !*url)
@@ -85,8 +85,8 @@ static int session_for(void *ctx, const char *context, struct db **out, struct e
     char *copy = db ? strdup(url) : NULL;
     if (!copy) {
         db_free(db);
-        return err_set(err, ERR_INVALID, "%s: database URL longer than %d bytes or no memory",
-                       key, DB_CONNINFO_MAX);
+        return err_set(err, ERR_INVALID, "%s: database URL longer than %d bytes or no memory", key,
+                       DB_CONNINFO_MAX);
     }
     db_set_application_name(db, "migrate");
     s->items[s->n].url = copy;

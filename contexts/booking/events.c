@@ -21,11 +21,11 @@
 #include <stdio.h>
 
 /* The contract structs share their identifying fields; copy them once. */
-#define COPY_IDS(dst, b)                                                                  \
-    do {                                                                                  \
-        snprintf((dst).booking_id, sizeof((dst).booking_id), "%s", (b)->id);             \
-        snprintf((dst).user_id, sizeof((dst).user_id), "%s", (b)->user_id);              \
-        snprintf((dst).offering_id, sizeof((dst).offering_id), "%s", (b)->offering_id);  \
+#define COPY_IDS(dst, b)                                                                           \
+    do {                                                                                           \
+        snprintf((dst).booking_id, sizeof((dst).booking_id), "%s", (b)->id);                       \
+        snprintf((dst).user_id, sizeof((dst).user_id), "%s", (b)->user_id);                        \
+        snprintf((dst).offering_id, sizeof((dst).offering_id), "%s", (b)->offering_id);            \
     } while (0)
 
 int booking_events_publish(const struct outbox_origin *from, const struct booking_event *ev,
@@ -37,12 +37,14 @@ int booking_events_publish(const struct outbox_origin *from, const struct bookin
         id_out[0] = '\0';
     switch (ev->kind) {
     case BOOKING_EVENT_CREATED: {
-        struct booking_booking_created out = {.quantity = b->quantity, .amount_cents = b->amount_cents};
+        struct booking_booking_created out = {.quantity = b->quantity,
+                                              .amount_cents = b->amount_cents};
         COPY_IDS(out, b);
         return outbox_publish(from, &BOOKING_BOOKING_CREATED, &out, sizeof(out), id_out, err);
     }
     case BOOKING_EVENT_CONFIRMED: {
-        struct booking_booking_confirmed out = {.quantity = b->quantity, .amount_cents = b->amount_cents};
+        struct booking_booking_confirmed out = {.quantity = b->quantity,
+                                                .amount_cents = b->amount_cents};
         COPY_IDS(out, b);
         return outbox_publish(from, &BOOKING_BOOKING_CONFIRMED, &out, sizeof(out), id_out, err);
     }
@@ -59,7 +61,8 @@ int booking_events_publish(const struct outbox_origin *from, const struct bookin
         return outbox_publish(from, &BOOKING_BOOKING_CANCELLED, &out, sizeof(out), id_out, err);
     }
     case BOOKING_EVENT_EXPIRED: {
-        struct booking_booking_expired out = {.quantity = b->quantity, .amount_cents = b->amount_cents};
+        struct booking_booking_expired out = {.quantity = b->quantity,
+                                              .amount_cents = b->amount_cents};
         COPY_IDS(out, b);
         return outbox_publish(from, &BOOKING_BOOKING_EXPIRED, &out, sizeof(out), id_out, err);
     }

@@ -29,7 +29,8 @@ static int expire_one(struct db *db, struct booking_store_overdue *o, struct err
     if (!rc)
         rc = booking_store_update_status(db, &o->booking, err);
     if (!rc)
-        rc = booking_events_publish(&(struct outbox_origin){db, o->correlation_id, NULL}, &ev, event_id, err);
+        rc = booking_events_publish(&(struct outbox_origin){db, o->correlation_id, NULL}, &ev,
+                                    event_id, err);
     if (!rc)
         rc = booking_store_append_history(db, &ev, event_id, err);
     if (rc < 0)

@@ -63,7 +63,8 @@ const struct subscription booking_subscriptions[] = {
     {&NOTIFICATION_NOTIFICATION_SENT, on_notification_notification_sent},
     {&PAYMENT_PAYMENT_REFUNDED, on_payment_payment_refunded},
 };
-_Static_assert(sizeof(booking_subscriptions) / sizeof(booking_subscriptions[0]) == BOOKING_NSUBSCRIPTIONS,
+_Static_assert(sizeof(booking_subscriptions) / sizeof(booking_subscriptions[0]) ==
+                   BOOKING_NSUBSCRIPTIONS,
                "BOOKING_NSUBSCRIPTIONS in handlers.h must count the rows of booking_subscriptions");
 
 /*
@@ -100,8 +101,8 @@ static bool late_for_expired(struct handler_ctx *hc, const struct booking *b)
  * status (when it changed), the history entry, and the integration event
  * events.c maps it to (caused by the handled event, in its correlation).
  */
-static int record(struct handler_ctx *hc, const struct booking_event *ev,
-                  bool status_changed, struct err *err)
+static int record(struct handler_ctx *hc, const struct booking_event *ev, bool status_changed,
+                  struct err *err)
 {
     int rc = 0;
     if (status_changed)
@@ -122,7 +123,8 @@ static int record(struct handler_ctx *hc, const struct booking_event *ev,
 static int on_servicecatalog_offering_published(struct handler_ctx *hc, struct err *err)
 {
     struct servicecatalog_offering_published in;
-    int rc = contract_decode(&SERVICECATALOG_OFFERING_PUBLISHED, hc->ev->data, &in, sizeof(in), err);
+    int rc =
+        contract_decode(&SERVICECATALOG_OFFERING_PUBLISHED, hc->ev->data, &in, sizeof(in), err);
     if (rc)
         return rc;
     rc = booking_store_put_offering(hc->db, in.offering_id, in.price_cents, err);
@@ -163,7 +165,8 @@ static int on_inventory_stock_reservation_failed(struct handler_ctx *hc, struct 
     struct inventory_stock_reservation_failed in;
     struct booking b;
     struct booking_event ev;
-    int rc = contract_decode(&INVENTORY_STOCK_RESERVATION_FAILED, hc->ev->data, &in, sizeof(in), err);
+    int rc =
+        contract_decode(&INVENTORY_STOCK_RESERVATION_FAILED, hc->ev->data, &in, sizeof(in), err);
     if (!rc)
         rc = lock_booking(hc, in.booking_id, &b, err);
     if (!rc && late_for_expired(hc, &b))

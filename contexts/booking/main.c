@@ -2,4 +2,7 @@
 #include "booking/service.h"
 #include "common/service.h"
 
-int main(int argc, char **argv) { return service_main(argc, argv, &booking_service); }
+int main(int argc, char **argv)
+{
+    return service_main(argc, argv, &booking_service);
+}

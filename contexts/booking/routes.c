@@ -26,7 +26,8 @@
 #include <stdint.h>
 #include <string.h>
 
-static int route_post_bookings(const struct http_request *req, struct http_response *resp, void *app);
+static int route_post_bookings(const struct http_request *req, struct http_response *resp,
+                               void *app);
 static int route_get_booking(const struct http_request *req, struct http_response *resp, void *app);
 
 const struct http_route booking_routes[] = {
@@ -44,7 +45,8 @@ _Static_assert(sizeof(booking_routes) / sizeof(booking_routes[0]) == BOOKING_NRO
  * 503 with Retry-After while BOOKING_IN_FLIGHT_MAX bookings are pending
  * (admission.h), before the body is even read.
  */
-static int route_post_bookings(const struct http_request *req, struct http_response *resp, void *app)
+static int route_post_bookings(const struct http_request *req, struct http_response *resp,
+                               void *app)
 {
     const struct booking_app *cfg = app;
     struct err err;
@@ -60,10 +62,10 @@ static int route_post_bookings(const struct http_request *req, struct http_respo
     memset(&ev, 0, sizeof(ev));
 
     if (admission_closed()) {
-        int rc = http_reply_json(resp, 503,
-                                 json_pack("{s:s, s:s}", "error", "busy", "detail",
-                                           "too many bookings in flight: retry after "
-                                           BOOKING_RETRY_AFTER_S " s"));
+        int rc = http_reply_json(
+            resp, 503,
+            json_pack("{s:s, s:s}", "error", "busy", "detail",
+                      "too many bookings in flight: retry after " BOOKING_RETRY_AFTER_S " s"));
         return rc ? rc : http_reply_header(resp, "Retry-After", BOOKING_RETRY_AFTER_S);
     }
     int rc = http_body_json(req, &body, &err);
@@ -98,7 +100,8 @@ static int route_post_bookings(const struct http_request *req, struct http_respo
     if (!rc)
         rc = booking_store_insert(db, &b, cfg->timeout_ms, req->correlation_id, &err);
     if (!rc)
-        rc = booking_events_publish(&(struct outbox_origin){db, req->correlation_id, NULL}, &ev, event_id, &err);
+        rc = booking_events_publish(&(struct outbox_origin){db, req->correlation_id, NULL}, &ev,
+                                    event_id, &err);
     if (!rc)
         rc = booking_store_append_history(db, &ev, event_id, &err);
     if (!rc)
@@ -120,9 +123,9 @@ done:
 static int add_history_entry(void *ctx, const struct booking_store_history_entry *entry,
                              struct err *err)
 {
-    json_t *item = json_pack("{s:s, s:s, s:s}", "at", entry->at ? entry->at : "", "status",
-                             entry->status ? entry->status : "", "event",
-                             entry->event ? entry->event : "");
+    json_t *item =
+        json_pack("{s:s, s:s, s:s}", "at", entry->at ? entry->at : "", "status",
+                  entry->status ? entry->status : "", "event", entry->event ? entry->event : "");
     if (!item || json_array_append_new(ctx, item) != 0)
         return err_set(err, ERR_NOMEM, "cannot build the history");
     return 0;

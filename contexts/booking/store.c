@@ -15,8 +15,8 @@
 #include <string.h>
 
 /* Columns every booking read selects, in the order read_booking expects. */
-#define BOOKING_COLUMNS                                                                       \
-    "id::text, user_id::text, offering_id::text, quantity, amount_cents, status,"             \
+#define BOOKING_COLUMNS                                                                            \
+    "id::text, user_id::text, offering_id::text, quantity, amount_cents, status,"                  \
     " coalesce(reason, '')"
 
 static int read_booking(void *ctx, const struct db_row *row, struct err *err)
@@ -70,14 +70,16 @@ int booking_store_insert(struct db *db, const struct booking *b, int timeout_ms,
     snprintf(quantity, sizeof(quantity), "%" PRId64, b->quantity);
     snprintf(amount, sizeof(amount), "%" PRId64, b->amount_cents);
     snprintf(timeout, sizeof(timeout), "%d", timeout_ms);
-    const char *params[] = {b->id,   b->user_id, b->offering_id, quantity, amount,
-                            booking_status_name(b->status), timeout, correlation_id};
-    int rc = db_exec(db,
-                     "INSERT INTO bookings (id, user_id, offering_id, quantity, amount_cents, status,"
-                     " deadline, correlation_id)"
-                     " VALUES ($1::uuid, $2::uuid, $3::uuid, $4::integer, $5::bigint, $6,"
-                     " clock_timestamp() + $7::integer * interval '1 millisecond', $8)",
-                     8, params, NULL, NULL, err);
+    const char *params[] = {b->id,    b->user_id,    b->offering_id,
+                            quantity, amount,        booking_status_name(b->status),
+                            timeout,  correlation_id};
+    int rc =
+        db_exec(db,
+                "INSERT INTO bookings (id, user_id, offering_id, quantity, amount_cents, status,"
+                " deadline, correlation_id)"
+                " VALUES ($1::uuid, $2::uuid, $3::uuid, $4::integer, $5::bigint, $6,"
+                " clock_timestamp() + $7::integer * interval '1 millisecond', $8)",
+                8, params, NULL, NULL, err);
     return rc < 0 ? rc : 0;
 }
 
@@ -96,7 +98,8 @@ static int read_overdue(void *ctx, const struct db_row *row, struct err *err)
     if (rc)
         return rc;
     if (db_row_copy_text(row, 7, o->correlation_id, sizeof(o->correlation_id)))
-        return err_set(err, ERR_INTERNAL, "unexpected correlation id of booking '%s'", o->booking.id);
+        return err_set(err, ERR_INTERNAL, "unexpected correlation id of booking '%s'",
+                       o->booking.id);
     oc->n++;
     return 0;
 }
@@ -189,8 +192,8 @@ static int read_history(void *ctx, const struct db_row *row, struct err *err)
     return h->fn(h->ctx, &entry, err);
 }
 
-int booking_store_list_history(struct db *db, const char *id, booking_store_history_fn fn, void *ctx,
-                               struct err *err)
+int booking_store_list_history(struct db *db, const char *id, booking_store_history_fn fn,
+                               void *ctx, struct err *err)
 {
     const char *params[] = {id};
     struct history_ctx h = {fn, ctx};

@@ -96,7 +96,7 @@ typedef int (*booking_store_history_fn)(void *ctx, const struct booking_store_hi
                                         struct err *err);
 
 /* Calls fn for each history entry of booking id, oldest first. Returns the number of entries. */
-int booking_store_list_history(struct db *db, const char *id, booking_store_history_fn fn, void *ctx,
-                               struct err *err);
+int booking_store_list_history(struct db *db, const char *id, booking_store_history_fn fn,
+                               void *ctx, struct err *err);
 
 #endif

@@ -28,11 +28,11 @@ const char *inventory_events_refusal_reason(enum stock_refusal refusal)
 }
 
 /* Every inventory event names the booking, the offering and a quantity. */
-#define COPY_IDS(dst, ev)                                                                      \
-    do {                                                                                       \
-        snprintf((dst).booking_id, sizeof((dst).booking_id), "%s", (ev)->booking_id);         \
-        snprintf((dst).offering_id, sizeof((dst).offering_id), "%s", (ev)->offering_id);      \
-        (dst).quantity = (ev)->quantity;                                                       \
+#define COPY_IDS(dst, ev)                                                                          \
+    do {                                                                                           \
+        snprintf((dst).booking_id, sizeof((dst).booking_id), "%s", (ev)->booking_id);              \
+        snprintf((dst).offering_id, sizeof((dst).offering_id), "%s", (ev)->offering_id);           \
+        (dst).quantity = (ev)->quantity;                                                           \
     } while (0)
 
 int inventory_events_publish(const struct outbox_origin *from, const struct stock_event *ev,

@@ -54,7 +54,8 @@ const struct subscription inventory_subscriptions[] = {
     {&PAYMENT_PAYMENT_FAILED, on_payment_payment_failed},
     {&BOOKING_BOOKING_EXPIRED, on_booking_booking_expired},
 };
-_Static_assert(sizeof(inventory_subscriptions) / sizeof(inventory_subscriptions[0]) == INVENTORY_NSUBSCRIPTIONS,
+_Static_assert(sizeof(inventory_subscriptions) / sizeof(inventory_subscriptions[0]) ==
+                   INVENTORY_NSUBSCRIPTIONS,
                "INVENTORY_NSUBSCRIPTIONS must count the rows of inventory_subscriptions");
 const size_t inventory_nsubscriptions = INVENTORY_NSUBSCRIPTIONS;
 
@@ -78,7 +79,8 @@ static int publish(struct handler_ctx *hc, const struct stock_event *ev, struct 
 static int on_servicecatalog_offering_published(struct handler_ctx *hc, struct err *err)
 {
     struct servicecatalog_offering_published in;
-    int rc = contract_decode(&SERVICECATALOG_OFFERING_PUBLISHED, hc->ev->data, &in, sizeof(in), err);
+    int rc =
+        contract_decode(&SERVICECATALOG_OFFERING_PUBLISHED, hc->ev->data, &in, sizeof(in), err);
     if (rc)
         return rc;
     struct stock s;

@@ -15,7 +15,8 @@
 
 #define INVENTORY_NSUBSCRIPTIONS 5
 
-extern const struct subscription inventory_subscriptions[]; /* INVENTORY_NSUBSCRIPTIONS rows, checked where it is defined */
+extern const struct subscription
+    inventory_subscriptions[]; /* INVENTORY_NSUBSCRIPTIONS rows, checked where it is defined */
 extern const size_t inventory_nsubscriptions; /* = INVENTORY_NSUBSCRIPTIONS */
 
 #endif

@@ -59,8 +59,8 @@ static int route_get_stock(const struct http_request *req, struct http_response 
     struct stock s;
     int rc = http_param_uuid(req->params[0], "offering id", offering_id, &err);
     if (!rc)
-        rc = http_found(stock_store_find(route_db(req), offering_id, &s, &err),
-                        "stock of offering", offering_id, &err);
+        rc = http_found(stock_store_find(route_db(req), offering_id, &s, &err), "stock of offering",
+                        offering_id, &err);
     if (rc)
         return http_reply_error(resp, &err);
     return http_reply_json(resp, 200,

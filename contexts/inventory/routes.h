@@ -12,6 +12,7 @@
 
 #define INVENTORY_NROUTES 2
 
-extern const struct http_route inventory_routes[]; /* INVENTORY_NROUTES rows, checked where it is defined */
+extern const struct http_route
+    inventory_routes[]; /* INVENTORY_NROUTES rows, checked where it is defined */
 
 #endif

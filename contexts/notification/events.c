@@ -19,8 +19,8 @@
 #include <stdio.h>
 
 int notification_events_publish(const struct outbox_origin *from,
-                                const struct notification_event *ev,
-                                char id_out[UUID7_STR_LEN], struct err *err)
+                                const struct notification_event *ev, char id_out[UUID7_STR_LEN],
+                                struct err *err)
 {
     if (id_out)
         id_out[0] = '\0';

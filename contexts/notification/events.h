@@ -17,7 +17,7 @@
  * or an error (the caller rolls back).
  */
 int notification_events_publish(const struct outbox_origin *from,
-                                const struct notification_event *ev,
-                                char id_out[UUID7_STR_LEN], struct err *err);
+                                const struct notification_event *ev, char id_out[UUID7_STR_LEN],
+                                struct err *err);
 
 #endif

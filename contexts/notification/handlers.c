@@ -42,7 +42,8 @@ const struct subscription notification_subscriptions[] = {
     {&BOOKING_BOOKING_CANCELLED, on_booking_booking_cancelled},
     {&BOOKING_BOOKING_EXPIRED, on_booking_booking_expired},
 };
-_Static_assert(sizeof(notification_subscriptions) / sizeof(notification_subscriptions[0]) == NOTIFICATION_NSUBSCRIPTIONS,
+_Static_assert(sizeof(notification_subscriptions) / sizeof(notification_subscriptions[0]) ==
+                   NOTIFICATION_NSUBSCRIPTIONS,
                "NOTIFICATION_NSUBSCRIPTIONS must count the rows of notification_subscriptions");
 const size_t notification_nsubscriptions =
     sizeof(notification_subscriptions) / sizeof(notification_subscriptions[0]);
@@ -89,9 +90,11 @@ static int send_draft(struct handler_ctx *hc, struct notification *draft, struct
     if (rc)
         return rc;
     /* The "delivery" itself: the one line per notification, naming the address. */
-    log_info_ev(hc->ev, "notification '%s' sent by %s to '%s' (notification '%s', user '%s', reference '%s')",
-                notification_kind_name(draft->kind), notification_channel_name(draft->channel),
-                draft->email, draft->id, draft->user_id, draft->reference_id);
+    log_info_ev(
+        hc->ev,
+        "notification '%s' sent by %s to '%s' (notification '%s', user '%s', reference '%s')",
+        notification_kind_name(draft->kind), notification_channel_name(draft->channel),
+        draft->email, draft->id, draft->user_id, draft->reference_id);
     return 0;
 }
 
@@ -153,8 +156,8 @@ static int on_booking_booking_confirmed(struct handler_ctx *hc, struct err *err)
     if (rc)
         return rc;
     struct notification draft;
-    rc = notification_for_booking_confirmed(ev.booking_id, ev.user_id, ev.quantity,
-                                            ev.amount_cents, &draft, err);
+    rc = notification_for_booking_confirmed(ev.booking_id, ev.user_id, ev.quantity, ev.amount_cents,
+                                            &draft, err);
     if (rc)
         return rc;
     return send_draft(hc, &draft, err);

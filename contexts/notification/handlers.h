@@ -17,7 +17,8 @@
  */
 #define NOTIFICATION_NSUBSCRIPTIONS 6
 
-extern const struct subscription notification_subscriptions[]; /* NOTIFICATION_NSUBSCRIPTIONS rows, checked where it is defined */
+extern const struct subscription notification_subscriptions
+    []; /* NOTIFICATION_NSUBSCRIPTIONS rows, checked where it is defined */
 extern const size_t notification_nsubscriptions;
 
 #endif

@@ -2,4 +2,7 @@
 #include "notification/service.h"
 #include "common/service.h"
 
-int main(int argc, char **argv) { return service_main(argc, argv, &notification_service); }
+int main(int argc, char **argv)
+{
+    return service_main(argc, argv, &notification_service);
+}

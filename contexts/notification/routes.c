@@ -28,14 +28,9 @@ _Static_assert(sizeof(notification_routes) / sizeof(notification_routes[0]) == N
 static int append_row(void *ctx, const struct notification_store_row *row, struct err *err)
 {
     json_t *list = ctx;
-    json_t *item = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
-                             "id", row->id,
-                             "user_id", row->user_id,
-                             "kind", row->kind,
-                             "reference_id", row->reference_id,
-                             "channel", row->channel,
-                             "email", row->email,
-                             "subject", row->subject,
+    json_t *item = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", row->id, "user_id",
+                             row->user_id, "kind", row->kind, "reference_id", row->reference_id,
+                             "channel", row->channel, "email", row->email, "subject", row->subject,
                              "sent_at", row->sent_at);
     if (!item || json_array_append_new(list, item))
         return err_set(err, ERR_NOMEM, "cannot build the notification list");

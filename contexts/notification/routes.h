@@ -11,6 +11,7 @@
 /* A constant for service.c's static descriptor; see handlers.h. */
 #define NOTIFICATION_NROUTES 1
 
-extern const struct http_route notification_routes[]; /* NOTIFICATION_NROUTES rows, checked where it is defined */
+extern const struct http_route
+    notification_routes[]; /* NOTIFICATION_NROUTES rows, checked where it is defined */
 
 #endif

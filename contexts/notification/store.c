@@ -11,8 +11,7 @@
 
 #include <stdio.h>
 
-int recipient_store_insert(struct db *db, const char *user_id, const char *email,
-                           struct err *err)
+int recipient_store_insert(struct db *db, const char *user_id, const char *email, struct err *err)
 {
     const char *params[] = {user_id, email};
     return db_exec(db,

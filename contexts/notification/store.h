@@ -26,8 +26,7 @@ struct db;
  * first recorded (ON CONFLICT DO NOTHING). Returns 1 when recorded now, 0 when
  * known already, or a negative code.
  */
-int recipient_store_insert(struct db *db, const char *user_id, const char *email,
-                           struct err *err);
+int recipient_store_insert(struct db *db, const char *user_id, const char *email, struct err *err);
 
 /*
  * Copies the e-mail address of user_id into email (emaillen bytes). Returns 1

@@ -20,11 +20,11 @@
 #include <stdio.h>
 
 /* Every payment event names the payment, the booking and the amount. */
-#define COPY_IDS(dst, ev)                                                                      \
-    do {                                                                                       \
-        snprintf((dst).payment_id, sizeof((dst).payment_id), "%s", (ev)->payment_id);         \
-        snprintf((dst).booking_id, sizeof((dst).booking_id), "%s", (ev)->booking_id);         \
-        (dst).amount_cents = (ev)->amount_cents;                                               \
+#define COPY_IDS(dst, ev)                                                                          \
+    do {                                                                                           \
+        snprintf((dst).payment_id, sizeof((dst).payment_id), "%s", (ev)->payment_id);              \
+        snprintf((dst).booking_id, sizeof((dst).booking_id), "%s", (ev)->booking_id);              \
+        (dst).amount_cents = (ev)->amount_cents;                                                   \
     } while (0)
 
 int payment_events_publish(const struct outbox_origin *from, const struct payment_event *ev,

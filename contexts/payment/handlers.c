@@ -85,8 +85,7 @@ static int charge(struct handler_ctx *hc, struct payment *p, const char *reserva
  * saves it (caused by event_id) and publishes payment.payment.refunded for a
  * refund. Nothing to give back (failed, voided, refunded already): no-op.
  */
-static int expire(struct handler_ctx *hc, struct payment *p, const char *event_id,
-                  struct err *err)
+static int expire(struct handler_ctx *hc, struct payment *p, const char *event_id, struct err *err)
 {
     struct payment_event ev;
     int changed = payment_expire(p, &ev, err);
@@ -163,7 +162,8 @@ static int on_booking_booking_created(struct handler_ctx *hc, struct err *err)
     if (payment_join_next(&j) == PAYMENT_JOIN_CHARGE)
         return charge(hc, &p, reserved_by, err);
     if (inserted)
-        log_debug_ev(hc->ev, "payment intent for booking '%s' recorded, waiting for its reservation",
+        log_debug_ev(hc->ev,
+                     "payment intent for booking '%s' recorded, waiting for its reservation",
                      in.booking_id);
     else
         log_info_ev(hc->ev, "payment intent for booking '%s' already recorded, nothing to do",

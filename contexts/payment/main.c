@@ -2,4 +2,7 @@
 #include "payment/service.h"
 #include "common/service.h"
 
-int main(int argc, char **argv) { return service_main(argc, argv, &payment_service); }
+int main(int argc, char **argv)
+{
+    return service_main(argc, argv, &payment_service);
+}

@@ -11,7 +11,6 @@
 #include "common/route.h"
 #include "common/uuid7.h"
 
-
 static int route_get_payments(const struct http_request *req, struct http_response *resp,
                               void *app);
 
@@ -55,8 +54,7 @@ static int append_payment(void *ctx, const struct payment_record *rec, struct er
  * listed), an empty list when there is none. 400 when booking_id is missing
  * or not a UUID.
  */
-static int route_get_payments(const struct http_request *req, struct http_response *resp,
-                              void *app)
+static int route_get_payments(const struct http_request *req, struct http_response *resp, void *app)
 {
     (void)app;
     struct err err;

@@ -10,9 +10,9 @@
 #include <string.h>
 
 /* The columns every load reads, in the order row_to_record expects. */
-#define PAYMENT_COLUMNS                                                                       \
-    "id::text, booking_id::text, amount_cents, status, coalesce(reason, ''),"                 \
-    " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"           \
+#define PAYMENT_COLUMNS                                                                            \
+    "id::text, booking_id::text, amount_cents, status, coalesce(reason, ''),"                      \
+    " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"                \
     " coalesce(to_char(decided_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), '')"
 
 static int row_to_record(const struct db_row *row, struct payment_record *rec, struct err *err)
@@ -56,12 +56,12 @@ int payment_store_insert_intent(struct db *db, const struct payment *p, const ch
                    4, params, NULL, NULL, err);
 }
 
-int payment_store_lock(struct db *db, const char *booking_id, struct payment *out,
-                       struct err *err)
+int payment_store_lock(struct db *db, const char *booking_id, struct payment *out, struct err *err)
 {
     const char *params[] = {booking_id};
-    return db_exec(db, "SELECT " PAYMENT_COLUMNS " FROM payments WHERE booking_id = $1::uuid FOR UPDATE",
-                   1, params, load_one, out, err);
+    return db_exec(
+        db, "SELECT " PAYMENT_COLUMNS " FROM payments WHERE booking_id = $1::uuid FOR UPDATE", 1,
+        params, load_one, out, err);
 }
 
 static int copy_event_id(void *ctx, const struct db_row *row, struct err *err)
@@ -82,8 +82,9 @@ int payment_store_lock_join(struct db *db, const char *booking_id,
      * nothing, and the SELECT that follows (a new snapshot) sees the row and
      * waits for its lock.
      */
-    int rc = db_exec(db, "INSERT INTO charge_joins (booking_id) VALUES ($1::uuid)"
-                         " ON CONFLICT (booking_id) DO NOTHING",
+    int rc = db_exec(db,
+                     "INSERT INTO charge_joins (booking_id) VALUES ($1::uuid)"
+                     " ON CONFLICT (booking_id) DO NOTHING",
                      1, params, NULL, NULL, err);
     if (rc < 0)
         return rc;
@@ -112,10 +113,11 @@ int payment_store_record_expiry(struct db *db, const char *booking_id, const cha
                                 struct err *err)
 {
     const char *params[] = {booking_id, event_id};
-    return db_exec(db,
-                   "UPDATE charge_joins SET expired_event_id = $2::uuid, expired_at = clock_timestamp()"
-                   " WHERE booking_id = $1::uuid AND expired_event_id IS NULL",
-                   2, params, NULL, NULL, err);
+    return db_exec(
+        db,
+        "UPDATE charge_joins SET expired_event_id = $2::uuid, expired_at = clock_timestamp()"
+        " WHERE booking_id = $1::uuid AND expired_event_id IS NULL",
+        2, params, NULL, NULL, err);
 }
 
 int payment_store_save_expiry(struct db *db, const struct payment *p, const char *event_id,
@@ -139,7 +141,8 @@ int payment_store_save_expiry(struct db *db, const struct payment *p, const char
     if (rc < 0)
         return rc;
     if (rc == 0)
-        return err_set(err, ERR_CONFLICT, "payment '%s' changed before its expiry was saved", p->id);
+        return err_set(err, ERR_CONFLICT, "payment '%s' changed before its expiry was saved",
+                       p->id);
     return 0;
 }
 

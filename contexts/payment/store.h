@@ -40,8 +40,7 @@ int payment_store_insert_intent(struct db *db, const struct payment *p, const ch
  * until the transaction ends, so two deliveries cannot both decide it.
  * Returns 1 when found, 0 when the booking has no payment yet, or an error.
  */
-int payment_store_lock(struct db *db, const char *booking_id, struct payment *out,
-                       struct err *err);
+int payment_store_lock(struct db *db, const char *booking_id, struct payment *out, struct err *err);
 
 /*
  * Creates the join row of booking_id when absent and locks it (FOR UPDATE)
@@ -99,8 +98,7 @@ int payment_store_save_decision(struct db *db, const struct payment *p, const ch
                                 struct err *err);
 
 /* Called once per record; return 0 to go on or a negative err code to stop. */
-typedef int (*payment_store_visit_fn)(void *ctx, const struct payment_record *rec,
-                                      struct err *err);
+typedef int (*payment_store_visit_fn)(void *ctx, const struct payment_record *rec, struct err *err);
 
 /*
  * Calls fn for each decided (succeeded or failed) payment of booking_id,

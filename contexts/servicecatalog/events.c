@@ -30,15 +30,15 @@ int servicecatalog_events_publish_provider(const struct outbox_origin *from,
         snprintf(out.owner_id, sizeof(out.owner_id), "%s", p->owner_id);
         snprintf(out.business_name, sizeof(out.business_name), "%s", p->business_name);
         snprintf(out.provider_type, sizeof(out.provider_type), "%s", p->provider_type);
-        return outbox_publish(from, &SERVICECATALOG_PROVIDER_REGISTERED, &out, sizeof(out),
-                              id_out, err);
+        return outbox_publish(from, &SERVICECATALOG_PROVIDER_REGISTERED, &out, sizeof(out), id_out,
+                              err);
     }
     case PROVIDER_EVENT_ACTIVATED: {
         struct servicecatalog_provider_activated out = {0};
         snprintf(out.provider_id, sizeof(out.provider_id), "%s", p->id);
         snprintf(out.owner_id, sizeof(out.owner_id), "%s", p->owner_id);
-        return outbox_publish(from, &SERVICECATALOG_PROVIDER_ACTIVATED, &out, sizeof(out),
-                              id_out, err);
+        return outbox_publish(from, &SERVICECATALOG_PROVIDER_ACTIVATED, &out, sizeof(out), id_out,
+                              err);
     }
     }
     return err_set(err, ERR_INTERNAL, "unknown provider domain event kind %d", (int)ev->kind);
@@ -56,8 +56,8 @@ int servicecatalog_events_publish_offering(const struct outbox_origin *from,
         snprintf(out.offering_id, sizeof(out.offering_id), "%s", o->id);
         snprintf(out.provider_id, sizeof(out.provider_id), "%s", o->provider_id);
         snprintf(out.name, sizeof(out.name), "%s", o->name);
-        return outbox_publish(from, &SERVICECATALOG_OFFERING_PUBLISHED, &out, sizeof(out),
-                              id_out, err);
+        return outbox_publish(from, &SERVICECATALOG_OFFERING_PUBLISHED, &out, sizeof(out), id_out,
+                              err);
     }
     }
     return err_set(err, ERR_INTERNAL, "unknown offering domain event kind %d", (int)ev->kind);

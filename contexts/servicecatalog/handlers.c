@@ -19,7 +19,8 @@ static int on_usermanagement_user_registered(struct handler_ctx *hc, struct err 
 const struct subscription servicecatalog_subscriptions[] = {
     {&USERMANAGEMENT_USER_REGISTERED, on_usermanagement_user_registered},
 };
-_Static_assert(sizeof(servicecatalog_subscriptions) / sizeof(servicecatalog_subscriptions[0]) == SERVICECATALOG_NSUBSCRIPTIONS,
+_Static_assert(sizeof(servicecatalog_subscriptions) / sizeof(servicecatalog_subscriptions[0]) ==
+                   SERVICECATALOG_NSUBSCRIPTIONS,
                "SERVICECATALOG_NSUBSCRIPTIONS must count the rows of servicecatalog_subscriptions");
 const size_t servicecatalog_nsubscriptions =
     sizeof(servicecatalog_subscriptions) / sizeof(servicecatalog_subscriptions[0]);

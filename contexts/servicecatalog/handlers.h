@@ -12,7 +12,8 @@
 /* The table's length, in the declaration so the descriptor can use it as a constant. */
 #define SERVICECATALOG_NSUBSCRIPTIONS 1
 
-extern const struct subscription servicecatalog_subscriptions[]; /* SERVICECATALOG_NSUBSCRIPTIONS rows, checked where it is defined */
+extern const struct subscription servicecatalog_subscriptions
+    []; /* SERVICECATALOG_NSUBSCRIPTIONS rows, checked where it is defined */
 extern const size_t servicecatalog_nsubscriptions;
 
 #endif

@@ -2,4 +2,7 @@
 #include "servicecatalog/service.h"
 #include "common/service.h"
 
-int main(int argc, char **argv) { return service_main(argc, argv, &servicecatalog_service); }
+int main(int argc, char **argv)
+{
+    return service_main(argc, argv, &servicecatalog_service);
+}

@@ -41,7 +41,8 @@ const struct http_route servicecatalog_routes[] = {
     {"POST", "/providers/{id}/offerings", route_post_provider_offerings},
     {"GET", "/offerings/{id}", route_get_offering},
 };
-_Static_assert(sizeof(servicecatalog_routes) / sizeof(servicecatalog_routes[0]) == SERVICECATALOG_NROUTES,
+_Static_assert(sizeof(servicecatalog_routes) / sizeof(servicecatalog_routes[0]) ==
+                   SERVICECATALOG_NROUTES,
                "SERVICECATALOG_NROUTES must count the rows of servicecatalog_routes");
 
 static int new_id(char out[UUID7_STR_LEN], struct err *err)
@@ -105,7 +106,8 @@ static int route_post_providers(const struct http_request *req, struct http_resp
     if (rc == 0)
         rc = provider_store_insert(db, &p, &err);
     if (rc == 0)
-        rc = servicecatalog_events_publish_provider(&(struct outbox_origin){db, req->correlation_id, NULL}, &ev, NULL, &err);
+        rc = servicecatalog_events_publish_provider(
+            &(struct outbox_origin){db, req->correlation_id, NULL}, &ev, NULL, &err);
     if (rc == 0)
         rc = db_commit(db, &err);
 
@@ -160,7 +162,8 @@ static int route_post_provider_activate(const struct http_request *req, struct h
     if (rc == 0)
         rc = provider_store_update_status(db, &p, &err);
     if (rc == 0)
-        rc = servicecatalog_events_publish_provider(&(struct outbox_origin){db, req->correlation_id, NULL}, &ev, NULL, &err);
+        rc = servicecatalog_events_publish_provider(
+            &(struct outbox_origin){db, req->correlation_id, NULL}, &ev, NULL, &err);
     if (rc == 0)
         rc = db_commit(db, &err);
 
@@ -214,7 +217,8 @@ static int route_post_provider_offerings(const struct http_request *req, struct 
     if (rc == 0)
         rc = offering_store_insert(db, &o, &err);
     if (rc == 0)
-        rc = servicecatalog_events_publish_offering(&(struct outbox_origin){db, req->correlation_id, NULL}, &ev, NULL, &err);
+        rc = servicecatalog_events_publish_offering(
+            &(struct outbox_origin){db, req->correlation_id, NULL}, &ev, NULL, &err);
     if (rc == 0)
         rc = db_commit(db, &err);
 

@@ -18,6 +18,7 @@
 /* The table's length, in the declaration so the descriptor can use it as a constant. */
 #define SERVICECATALOG_NROUTES 5
 
-extern const struct http_route servicecatalog_routes[]; /* SERVICECATALOG_NROUTES rows, checked where it is defined */
+extern const struct http_route
+    servicecatalog_routes[]; /* SERVICECATALOG_NROUTES rows, checked where it is defined */
 
 #endif

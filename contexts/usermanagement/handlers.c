@@ -41,8 +41,7 @@ _Static_assert(sizeof(usermanagement_subscriptions) / sizeof(usermanagement_subs
  * in the same transaction that stored the user: an owner missing here is a
  * permanent inconsistency, not a race, so the event goes to the dead letters.
  */
-static int lock_owner(struct handler_ctx *hc, const char *owner_id, struct user *u,
-                      struct err *err)
+static int lock_owner(struct handler_ctx *hc, const char *owner_id, struct user *u, struct err *err)
 {
     int rc = user_store_lock(hc->db, owner_id, u, err);
     if (rc < 0)
@@ -76,7 +75,8 @@ static int save(struct handler_ctx *hc, const struct user *u, const struct user_
 static int on_servicecatalog_provider_registered(struct handler_ctx *hc, struct err *err)
 {
     struct servicecatalog_provider_registered ev;
-    int rc = contract_decode(&SERVICECATALOG_PROVIDER_REGISTERED, hc->ev->data, &ev, sizeof(ev), err);
+    int rc =
+        contract_decode(&SERVICECATALOG_PROVIDER_REGISTERED, hc->ev->data, &ev, sizeof(ev), err);
     if (rc)
         return rc;
     struct user u;
@@ -103,7 +103,8 @@ static int on_servicecatalog_provider_registered(struct handler_ctx *hc, struct 
 static int on_servicecatalog_provider_activated(struct handler_ctx *hc, struct err *err)
 {
     struct servicecatalog_provider_activated ev;
-    int rc = contract_decode(&SERVICECATALOG_PROVIDER_ACTIVATED, hc->ev->data, &ev, sizeof(ev), err);
+    int rc =
+        contract_decode(&SERVICECATALOG_PROVIDER_ACTIVATED, hc->ev->data, &ev, sizeof(ev), err);
     if (rc)
         return rc;
     struct user u;

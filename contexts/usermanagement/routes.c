@@ -17,10 +17,8 @@
 #include "usermanagement/events.h"
 #include "usermanagement/store.h"
 
-static int route_post_users(const struct http_request *req, struct http_response *resp,
-                            void *app);
-static int route_get_user(const struct http_request *req, struct http_response *resp,
-                          void *app);
+static int route_post_users(const struct http_request *req, struct http_response *resp, void *app);
+static int route_get_user(const struct http_request *req, struct http_response *resp, void *app);
 
 const struct http_route usermanagement_routes[] = {
     {"POST", "/users", route_post_users},
@@ -57,8 +55,7 @@ static json_t *user_json(const struct user *u)
  * (domain/user.h); 409 the e-mail is taken (compared case-insensitively);
  * 503 the database is unavailable.
  */
-static int route_post_users(const struct http_request *req, struct http_response *resp,
-                            void *app)
+static int route_post_users(const struct http_request *req, struct http_response *resp, void *app)
 {
     (void)app;
     struct err err;
@@ -101,8 +98,7 @@ static int route_post_users(const struct http_request *req, struct http_response
 }
 
 /* GET /users/{id}: 200 the user; 400 the id is not a UUID; 404 no such user. */
-static int route_get_user(const struct http_request *req, struct http_response *resp,
-                          void *app)
+static int route_get_user(const struct http_request *req, struct http_response *resp, void *app)
 {
     (void)app;
     struct err err;

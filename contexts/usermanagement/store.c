@@ -13,8 +13,8 @@
 #include <string.h>
 
 /* The columns every read returns, in the order user_row() expects. */
-#define USER_COLUMNS                                                                    \
-    "id::text, email, name, array_to_string(roles, ','), provider_status,"              \
+#define USER_COLUMNS                                                                               \
+    "id::text, email, name, array_to_string(roles, ','), provider_status,"                         \
     " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 
 /* The longest roles text: every role name and a separator each. */
@@ -68,8 +68,7 @@ static int user_row(void *ctx, const struct db_row *row, struct err *err)
     if (roles_parse(db_row_text(row, 3), &u->roles, err) < 0)
         return err->code;
     if (user_provider_status_parse(db_row_text(row, 4), &u->provider_status, err) < 0)
-        return err_set(err, ERR_INTERNAL, "stored provider status of user '%s' is unknown",
-                       u->id);
+        return err_set(err, ERR_INTERNAL, "stored provider status of user '%s' is unknown", u->id);
     return 0;
 }
 

@@ -3,7 +3,7 @@
 # ones: Debian/Ubuntu through apt-get (sudo when not root); elsewhere it checks the tools and
 # libraries and names what is missing. Takes well under a second when nothing is missing.
 # SKIP_DEPS=1 skips the whole check (for machines set up by other means).
-# --lint also installs the static analysers the arch.lint test runs, clang with its
+# --lint also installs the static analysers and the formatter the arch.lint test runs, clang with its
 # libFuzzer runtime for the fuzz.all test (tests/fuzz/run.sh), and Prometheus (promtool for
 # arch.prometheus and e2e.metrics, prometheus for PROMETHEUS=1 up.sh) and chromium (the browser
 # browser.dashboard drives, tests/browser/); tests/run.sh passes it.
@@ -20,8 +20,8 @@ PACKAGES=(build-essential cmake pkg-config postgresql postgresql-contrib rabbitm
 	libcurl4-openssl-dev curl jq python3 python3-yaml openssl ca-certificates)
 LINT_TOOLS=()
 if [[ ${1:-} == --lint ]]; then
-	PACKAGES+=(cppcheck clang-tidy clang libclang-rt-dev prometheus chromium)
-	LINT_TOOLS=(cppcheck clang-tidy clang promtool prometheus chromium)
+	PACKAGES+=(cppcheck clang-tidy clang-format clang libclang-rt-dev prometheus chromium)
+	LINT_TOOLS=(cppcheck clang-tidy clang-format clang promtool prometheus chromium)
 fi
 
 # With --lint, the node modules of tests/standards/ (the AsyncAPI parser and ajv that

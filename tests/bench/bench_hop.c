@@ -209,13 +209,14 @@ static void latency(struct db *db, const char *prefix, int rate, int seconds, do
     struct err err;
     char out[128], pattern[64];
     snprintf(pattern, sizeof(pattern), "%s%%", prefix);
-    if (db_exec_value(db,
-                      "SELECT concat_ws(' ', percentile_cont(0.5) WITHIN GROUP (ORDER BY ms),"
-                      "                      percentile_cont(0.99) WITHIN GROUP (ORDER BY ms), max(ms))"
-                      "  FROM (SELECT extract(epoch FROM e.at - o.created_at) * 1000 AS ms"
-                      "          FROM effects e JOIN outbox o ON o.id = e.event_id"
-                      "         WHERE e.item LIKE $1) t",
-                      1, (const char *[]){pattern}, out, sizeof(out), &err) < 0)
+    if (db_exec_value(
+            db,
+            "SELECT concat_ws(' ', percentile_cont(0.5) WITHIN GROUP (ORDER BY ms),"
+            "                      percentile_cont(0.99) WITHIN GROUP (ORDER BY ms), max(ms))"
+            "  FROM (SELECT extract(epoch FROM e.at - o.created_at) * 1000 AS ms"
+            "          FROM effects e JOIN outbox o ON o.id = e.event_id"
+            "         WHERE e.item LIKE $1) t",
+            1, (const char *[]){pattern}, out, sizeof(out), &err) < 0)
         die("latency query", &err);
     if (sscanf(out, "%lf %lf %lf", p50, p99, max) != 3)
         die("latency figures", NULL);
@@ -317,8 +318,8 @@ int main(int argc, char **argv)
     printf("%-44s %12.1f / %.1f MB %12.1f / %.1f MB\n", "  of which private (RssAnon)",
            m[0].idle_anon_kb / 1024.0, m[0].loaded_anon_kb / 1024.0, m[1].idle_anon_kb / 1024.0,
            m[1].loaded_anon_kb / 1024.0);
-    printf("%-44s %24s %24s\n", "probe service exit on SIGTERM", m[0].drained ? "0 (drained)" : "abnormal",
-           m[1].drained ? "0 (drained)" : "abnormal");
+    printf("%-44s %24s %24s\n", "probe service exit on SIGTERM",
+           m[0].drained ? "0 (drained)" : "abnormal", m[1].drained ? "0 (drained)" : "abnormal");
     printf("(the rest of the RSS is shared library pages)\n");
     return 0;
 }

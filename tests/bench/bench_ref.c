@@ -17,8 +17,10 @@
 static const char script_text[] =
     "\\set c random(1, 64)\n"
     "BEGIN;\n"
-    "INSERT INTO bench_ref.inbox (id, consumer, type, correlation_id, causation_id, payload, status, attempts)"
-    " VALUES (gen_random_uuid(), 'ref', 'probe.item.created', 'c', 'c', '{\"item\":\"x\"}', 'processing', 1);\n"
+    "INSERT INTO bench_ref.inbox (id, consumer, type, correlation_id, causation_id, payload, "
+    "status, attempts)"
+    " VALUES (gen_random_uuid(), 'ref', 'probe.item.created', 'c', 'c', '{\"item\":\"x\"}', "
+    "'processing', 1);\n"
     "UPDATE bench_ref.counter SET n = n + 1 WHERE id = :c;\n"
     "INSERT INTO bench_ref.outbox (id, type, correlation_id, causation_id, payload)"
     " VALUES (gen_random_uuid(), 'probe.item.handled', 'c', 'c', '{\"item\":\"x\"}');\n"
@@ -48,10 +50,11 @@ static int prepare(const char *database_url, const char *probe_migrations)
         rc = -1;
     }
     if (!rc)
-        rc = exec_all(db, (const char *const[]){
-                              "CREATE TABLE bench_ref.counter (id int PRIMARY KEY, n bigint NOT NULL)",
-                              "INSERT INTO bench_ref.counter SELECT g, 0 FROM generate_series(1, 64) g",
-                              NULL});
+        rc = exec_all(db,
+                      (const char *const[]){
+                          "CREATE TABLE bench_ref.counter (id int PRIMARY KEY, n bigint NOT NULL)",
+                          "INSERT INTO bench_ref.counter SELECT g, 0 FROM generate_series(1, 64) g",
+                          NULL});
     db_free(db);
     return rc;
 }

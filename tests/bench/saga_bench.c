@@ -47,17 +47,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define NSERVICES       6    /* SPEC §1's contexts, in e2e_ctx order */
-#define HEALTH_MS       60000
-#define STOP_MS         20000
-#define SETUP_MS        30000
-#define DRAIN_MIN_MS    120000 /* plus 10 × the load's seconds */
-#define PRICE_CENTS     1000
-#define DECLINED_CENTS  150000 /* above the default PAYMENT_LIMIT_CENTS (100000): payment declines */
-#define DECLINED_EVERY  20     /* one booking in 20 over the spread offerings is declined */
-#define CAPACITY        1000000
-#define MAX_PHASES      8
-#define MAX_SPREAD      64
+#define NSERVICES      6 /* SPEC §1's contexts, in e2e_ctx order */
+#define HEALTH_MS      60000
+#define STOP_MS        20000
+#define SETUP_MS       30000
+#define DRAIN_MIN_MS   120000 /* plus 10 × the load's seconds */
+#define PRICE_CENTS    1000
+#define DECLINED_CENTS 150000 /* above the default PAYMENT_LIMIT_CENTS (100000): payment declines */
+#define DECLINED_EVERY 20     /* one booking in 20 over the spread offerings is declined */
+#define CAPACITY       1000000
+#define MAX_PHASES     8
+#define MAX_SPREAD     64
 
 static const char *const bins[NSERVICES] = {SAGA_BIN_SERVICECATALOG, SAGA_BIN_USERMANAGEMENT,
                                             SAGA_BIN_BOOKING,        SAGA_BIN_INVENTORY,
@@ -250,7 +250,8 @@ static void start_services(void)
         long status = 0;
         char errbuf[256];
         for (;;) {
-            if (h && saga_http_call(h, "GET", "/health", NULL, &status, errbuf, sizeof(errbuf)) == 0 &&
+            if (h &&
+                saga_http_call(h, "GET", "/health", NULL, &status, errbuf, sizeof(errbuf)) == 0 &&
                 status == 200)
                 break;
             if (waitpid(procs[P_SERVICES + s], NULL, WNOHANG) != 0) {
@@ -308,8 +309,8 @@ static void create_offering(const char *provider, const char *name, long price,
 {
     char path[128], body[256];
     snprintf(path, sizeof(path), "/providers/%s/offerings", provider);
-    snprintf(body, sizeof(body), "{\"name\":\"%s\",\"price_cents\":%ld,\"capacity\":%d}", name, price,
-             CAPACITY);
+    snprintf(body, sizeof(body), "{\"name\":\"%s\",\"price_cents\":%ld,\"capacity\":%d}", name,
+             price, CAPACITY);
     post_until(E2E_SERVICECATALOG, path, body, 201, id);
 }
 
@@ -340,9 +341,10 @@ static void setup(struct fixture *f, int nspread)
     /* Booking and inventory learn offerings from servicecatalog.offering.published. */
     char *ids = id_array(all, nspread + 2);
     int64_t deadline = testlib_now_ms() + SETUP_MS;
-    while (query_long("SELECT (SELECT count(*) FROM booking.offerings WHERE offering_id = ANY($1::uuid[]))"
-                      " + (SELECT count(*) FROM inventory.stock WHERE offering_id = ANY($1::uuid[]))",
-                      ids) != 2L * (nspread + 2)) {
+    while (query_long(
+               "SELECT (SELECT count(*) FROM booking.offerings WHERE offering_id = ANY($1::uuid[]))"
+               " + (SELECT count(*) FROM inventory.stock WHERE offering_id = ANY($1::uuid[]))",
+               ids) != 2L * (nspread + 2)) {
         if (testlib_now_ms() > deadline)
             die("booking and inventory did not learn the offerings within %d s", SETUP_MS / 1000);
         testlib_sleep_ms(100);
@@ -471,9 +473,15 @@ static void row_label(const char *label)
 
 static void print_phases(const struct phase *ph, int n, double ref)
 {
-    static const char *const proc_names[NPROCS] = {
-        "postgres (all backends)", "rabbitmq", "servicecatalog", "usermanagement", "booking",
-        "inventory", "payment", "notification", "load client (this process)"};
+    static const char *const proc_names[NPROCS] = {"postgres (all backends)",
+                                                   "rabbitmq",
+                                                   "servicecatalog",
+                                                   "usermanagement",
+                                                   "booking",
+                                                   "inventory",
+                                                   "payment",
+                                                   "notification",
+                                                   "load client (this process)"};
     char cell[64], cpu_text[MAX_PHASES][32];
 #define ROW(label, ...)                                                                            \
     do {                                                                                           \
@@ -503,7 +511,8 @@ static void print_phases(const struct phase *ph, int n, double ref)
         p->final / (p->drained_s > 0 ? p->drained_s : 1),
         pct(p->final / (p->drained_s > 0 ? p->drained_s : 1), ref));
     ROW("backlog (pending) at end of load", "%ld", p->found - p->final_in_load);
-    ROW("drained, after the load's end", "%.1f s", p->drained_s > p->load_s ? p->drained_s - p->load_s : 0.0);
+    ROW("drained, after the load's end", "%.1f s",
+        p->drained_s > p->load_s ? p->drained_s - p->load_s : 0.0);
     ROW("confirmed / rejected / cancelled / other", "%ld / %ld / %ld / %ld", p->confirmed,
         p->rejected, p->cancelled, p->final - p->confirmed - p->rejected - p->cancelled);
     ROW("not final (stragglers)", "%ld", p->found - p->final);
@@ -521,12 +530,14 @@ static void print_phases(const struct phase *ph, int n, double ref)
         for (int q = 0; q < NPROCS; q++)
             total[i] += ph[i].cpu[q] > 0 ? ph[i].cpu[q] : 0;
     ROW("  total / wall time", "%.1f s / %.1f s", total[p - ph], p->wall_s);
-    ROW("  CPU per booking (all processes)", "%.2f ms", p->found ? 1000.0 * total[p - ph] / p->found : 0.0);
+    ROW("  CPU per booking (all processes)", "%.2f ms",
+        p->found ? 1000.0 * total[p - ph] / p->found : 0.0);
 #undef ROW
 }
 
 struct memory {
-    long idle_kb[NSERVICES], idle_anon_kb[NSERVICES], loaded_kb[NSERVICES], loaded_anon_kb[NSERVICES];
+    long idle_kb[NSERVICES], idle_anon_kb[NSERVICES], loaded_kb[NSERVICES],
+        loaded_anon_kb[NSERVICES];
     char exit_how[NSERVICES][96];
 };
 
@@ -553,16 +564,17 @@ static void print_memory(const struct memory *m)
 
 static void usage(void)
 {
-    fprintf(stderr,
-            "usage: DATABASE_URL=… AMQP_URL=… saga_bench [--quick] [--duration S] [--rates R,R…]\n"
-            "       [--rate-seconds S] [--connections N] [--offerings N] [--ref-seconds S]\n"
-            "  --duration S      each throughput phase sends bookings for S seconds (15; --quick 3)\n"
-            "  --rates R,R…      fixed-rate phases, bookings/s (50)\n"
-            "  --rate-seconds S  each fixed-rate phase lasts S seconds (10; --quick 3)\n"
-            "  --connections N   keep-alive connections of the throughput phases (16)\n"
-            "  --offerings N     offerings of the spread phase, 1..%d (10)\n"
-            "  --ref-seconds S   the pgbench reference's length (10; --quick 3)\n",
-            MAX_SPREAD);
+    fprintf(
+        stderr,
+        "usage: DATABASE_URL=… AMQP_URL=… saga_bench [--quick] [--duration S] [--rates R,R…]\n"
+        "       [--rate-seconds S] [--connections N] [--offerings N] [--ref-seconds S]\n"
+        "  --duration S      each throughput phase sends bookings for S seconds (15; --quick 3)\n"
+        "  --rates R,R…      fixed-rate phases, bookings/s (50)\n"
+        "  --rate-seconds S  each fixed-rate phase lasts S seconds (10; --quick 3)\n"
+        "  --connections N   keep-alive connections of the throughput phases (16)\n"
+        "  --offerings N     offerings of the spread phase, 1..%d (10)\n"
+        "  --ref-seconds S   the pgbench reference's length (10; --quick 3)\n",
+        MAX_SPREAD);
     exit(2);
 }
 
@@ -577,8 +589,13 @@ static int positive(const char *text, int max)
 
 static struct options parse(int argc, char **argv)
 {
-    struct options o = {.duration_s = 15, .rate_s = 10, .ref_s = 10, .connections = 16,
-                        .spread = 10, .rates = {50}, .nrates = 1};
+    struct options o = {.duration_s = 15,
+                        .rate_s = 10,
+                        .ref_s = 10,
+                        .connections = 16,
+                        .spread = 10,
+                        .rates = {50},
+                        .nrates = 1};
     bool duration = false, rate_s = false, ref_s = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -623,7 +640,8 @@ static void reset_and_migrate(void)
     struct err err;
     for (int s = 0; s < NSERVICES; s++) {
         char sql[128];
-        snprintf(sql, sizeof(sql), "DROP SCHEMA IF EXISTS %s CASCADE", e2e_ctx_name((enum e2e_ctx)s));
+        snprintf(sql, sizeof(sql), "DROP SCHEMA IF EXISTS %s CASCADE",
+                 e2e_ctx_name((enum e2e_ctx)s));
         exec_sql(sql);
     }
     if (e2e_delete_context_queues(getenv("AMQP_URL"), &err) != 0)
@@ -654,7 +672,8 @@ int main(int argc, char **argv)
     find_servers();
     reset_and_migrate();
 
-    printf("reference: pgbench, the handler's transaction shape, 4 connections, %d s ...\n", o.ref_s);
+    printf("reference: pgbench, the handler's transaction shape, 4 connections, %d s ...\n",
+           o.ref_s);
     fflush(stdout);
     double ref = bench_ref_pgbench(database_url, PROBE_MIGRATIONS "/probe", 4, o.ref_s);
 
@@ -670,10 +689,14 @@ int main(int argc, char **argv)
     static struct phase ph[MAX_PHASES];
     int n = 0;
     /* Warm-up (not reported): connections, prepared plans and caches of every service. */
-    struct saga_load_spec spec = {.port = ports[E2E_BOOKING], .user_id = f.user,
+    struct saga_load_spec spec = {.port = ports[E2E_BOOKING],
+                                  .user_id = f.user,
                                   .offerings = (const char(*)[SAGA_ID_LEN])f.spread,
-                                  .noffers = f.nspread, .declined_offering = f.declined,
-                                  .declined_every = DECLINED_EVERY, .connections = 4, .rate = 20,
+                                  .noffers = f.nspread,
+                                  .declined_offering = f.declined,
+                                  .declined_every = DECLINED_EVERY,
+                                  .connections = 4,
+                                  .rate = 20,
                                   .seconds = 2};
     struct phase warm = {.title = "warm-up", .load_desc = "20/s × 2 s"};
     run_phase(&warm, &spec);
@@ -693,22 +716,25 @@ int main(int argc, char **argv)
     spec.seconds = o.duration_s;
     spec.connections = o.connections;
     snprintf(ph[n].title, sizeof(ph[n].title), "%d offerings", f.nspread);
-    snprintf(ph[n].load_desc, sizeof(ph[n].load_desc), "%d conns × %d s", o.connections, o.duration_s);
+    snprintf(ph[n].load_desc, sizeof(ph[n].load_desc), "%d conns × %d s", o.connections,
+             o.duration_s);
     run_phase(&ph[n++], &spec);
     spec.offerings = (const char(*)[SAGA_ID_LEN])f.hot;
     spec.noffers = 1;
     spec.declined_offering = NULL;
     snprintf(ph[n].title, sizeof(ph[n].title), "1 offering (hot row)");
-    snprintf(ph[n].load_desc, sizeof(ph[n].load_desc), "%d conns × %d s", o.connections, o.duration_s);
+    snprintf(ph[n].load_desc, sizeof(ph[n].load_desc), "%d conns × %d s", o.connections,
+             o.duration_s);
     run_phase(&ph[n++], &spec);
     read_memory(m.loaded_kb, m.loaded_anon_kb);
 
     for (int s = 0; s < NSERVICES; s++) {
-        int status = saga_proc_stop(procs[P_SERVICES + s], STOP_MS, m.exit_how[s], sizeof(m.exit_how[s]));
+        int status =
+            saga_proc_stop(procs[P_SERVICES + s], STOP_MS, m.exit_how[s], sizeof(m.exit_how[s]));
         procs[P_SERVICES + s] = 0;
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-            fprintf(stderr, "saga_bench: %s ended with %s on SIGTERM\n", e2e_ctx_name((enum e2e_ctx)s),
-                    m.exit_how[s]);
+            fprintf(stderr, "saga_bench: %s ended with %s on SIGTERM\n",
+                    e2e_ctx_name((enum e2e_ctx)s), m.exit_how[s]);
             errors++;
         }
     }

@@ -10,7 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SAGA_HTTP_TIMEOUT_MS 30000L /* one exchange; a saturated service still answers well within */
+#define SAGA_HTTP_TIMEOUT_MS                                                                       \
+    30000L /* one exchange; a saturated service still answers well within */
 
 struct saga_http {
     CURL *curl;

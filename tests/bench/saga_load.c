@@ -74,7 +74,8 @@ static void book(struct worker *w, long slot)
 {
     const struct saga_load_spec *s = w->spec;
     const char *offering = s->offerings[slot % s->noffers];
-    if (s->declined_offering && s->declined_every > 0 && slot % s->declined_every == s->declined_every - 1)
+    if (s->declined_offering && s->declined_every > 0 &&
+        slot % s->declined_every == s->declined_every - 1)
         offering = s->declined_offering;
     char body[256], errbuf[256], id[SAGA_ID_LEN];
     snprintf(body, sizeof(body), "{\"user_id\":\"%s\",\"offering_id\":\"%s\",\"quantity\":1}",
@@ -97,7 +98,8 @@ static void book(struct worker *w, long slot)
     }
     if (status != 202 || saga_http_reply_str(w->http, "id", id, sizeof(id)) != 0) {
         w->refused++;
-        snprintf(errbuf, sizeof(errbuf), "POST /bookings: %ld %.200s", status, saga_http_reply(w->http));
+        snprintf(errbuf, sizeof(errbuf), "POST /bookings: %ld %.200s", status,
+                 saga_http_reply(w->http));
         note_error(w, errbuf);
         return;
     }

@@ -15,7 +15,7 @@
 #define SAGA_ID_LEN 37 /* a UUID in text form, with its NUL */
 
 struct saga_load_spec {
-    int port;                          /* the booking service's HTTP port */
+    int port; /* the booking service's HTTP port */
     const char *user_id;
     const char (*offerings)[SAGA_ID_LEN]; /* booked round robin */
     int noffers;
@@ -28,13 +28,14 @@ struct saga_load_spec {
 
 struct saga_load_result {
     long sent, accepted, refused, failed; /* refused: a status other than 202; failed: no reply */
-    long busy; /* 503 with Retry-After (admission control): the client waited as told, not refused */
-    double elapsed_s;                     /* first request sent → last reply received */
+    long
+        busy; /* 503 with Retry-After (admission control): the client waited as told, not refused */
+    double elapsed_s;                             /* first request sent → last reply received */
     double http_p50_ms, http_p99_ms, http_max_ms; /* request → reply, accepted ones */
-    double late_max_ms;                   /* open loop: the latest a booking went out after its time */
-    char (*ids)[SAGA_ID_LEN];             /* the accepted bookings' ids (owned) */
+    double late_max_ms;       /* open loop: the latest a booking went out after its time */
+    char (*ids)[SAGA_ID_LEN]; /* the accepted bookings' ids (owned) */
     long nids;
-    char first_error[256];                /* the first refusal or failure, "" when none */
+    char first_error[256]; /* the first refusal or failure, "" when none */
 };
 
 /* Runs the load; fills *out (free it with saga_load_free). Returns 0, or -1 when out of memory. */

@@ -52,12 +52,11 @@
 #error "E2E_MIGRATIONS_ROOT must name the migrations directory"
 #endif
 
-#define E2E_HEALTH_MS  30000 /* start-up: every service healthy within this */
-#define E2E_STOP_MS    20000 /* SIGTERM to exit, before SIGKILL */
-#define E2E_POLL_MS    50
-#define E2E_EXTRA_MAX  16
-#define E2E_ENV_MAX    512
-
+#define E2E_HEALTH_MS 30000 /* start-up: every service healthy within this */
+#define E2E_STOP_MS   20000 /* SIGTERM to exit, before SIGKILL */
+#define E2E_POLL_MS   50
+#define E2E_EXTRA_MAX 16
+#define E2E_ENV_MAX   512
 
 _Thread_local long e2e_last_retry_after_s;
 static const char *const names[E2E_NCTX] = {
@@ -217,7 +216,8 @@ static void check_alive(enum e2e_ctx c)
         pids[c] = 0;
         char how[64];
         testlib_describe_status(status, how, sizeof(how));
-        setup_fail("service '%s' died during start-up (%s); see its log lines above", names[c], how);
+        setup_fail("service '%s' died during start-up (%s); see its log lines above", names[c],
+                   how);
     }
 }
 
@@ -247,7 +247,8 @@ static void wait_healthy(const bool *which)
                 if (which[c] && !ok[c])
                     snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing), " %s",
                              names[c]);
-            setup_fail("GET /health did not answer 200 within %d ms for:%s", E2E_HEALTH_MS, missing);
+            setup_fail("GET /health did not answer 200 within %d ms for:%s", E2E_HEALTH_MS,
+                       missing);
         }
         testlib_sleep_ms(E2E_POLL_MS);
     }
@@ -313,11 +314,13 @@ static void reset_infrastructure(void)
         char sql[160], out[8];
         snprintf(sql, sizeof(sql),
                  "SELECT count(*) FROM information_schema.tables WHERE table_schema = '%s'"
-                 " AND table_name IN ('outbox', 'inbox')", names[c]);
+                 " AND table_name IN ('outbox', 'inbox')",
+                 names[c]);
         check_db(db_exec_value(db, sql, 0, NULL, out, sizeof(out), &err), &err, sql);
         if (strcmp(out, "2") != 0)
             setup_fail("after migrate_all, schema '%s' lacks its outbox and inbox (migrations/%s "
-                       "missing?)", names[c], names[c]);
+                       "missing?)",
+                       names[c], names[c]);
     }
 
     if (e2e_delete_context_queues(testlib_require_env("AMQP_URL"), &err) != 0)
@@ -450,10 +453,9 @@ static size_t on_header(char *line, size_t size, size_t n, void *userdata)
     return len;
 }
 
-enum e2e_http_result e2e_http_port(int port, const char *method, const char *path,
-                                   const char *body, size_t body_len, const char *correlation_id,
-                                   long timeout_ms, long *status, char **text_out, char *resp_cid,
-                                   char *errbuf)
+enum e2e_http_result e2e_http_port(int port, const char *method, const char *path, const char *body,
+                                   size_t body_len, const char *correlation_id, long timeout_ms,
+                                   long *status, char **text_out, char *resp_cid, char *errbuf)
 {
     *status = 0;
     if (text_out)
@@ -494,11 +496,14 @@ enum e2e_http_result e2e_http_port(int port, const char *method, const char *pat
         curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, status);
         curl_off_t retry_after = 0;
         e2e_last_retry_after_s =
-            curl_easy_getinfo(curl, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK ? (long)retry_after : 0;
+            curl_easy_getinfo(curl, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK
+                ? (long)retry_after
+                : 0;
     } else {
         result = rc == CURLE_COULDNT_CONNECT ? E2E_HTTP_UNAVAILABLE : E2E_HTTP_NO_REPLY;
         if (errbuf)
-            snprintf(errbuf, 256, "%s %s on port %d: %s", method, path, port, curl_easy_strerror(rc));
+            snprintf(errbuf, 256, "%s %s on port %d: %s", method, path, port,
+                     curl_easy_strerror(rc));
     }
     curl_slist_free_all(headers);
     curl_easy_cleanup(curl);
@@ -518,8 +523,8 @@ int e2e_http(const char *method, enum e2e_ctx c, const char *path, const char *b
     if (json_out)
         *json_out = NULL;
     char *text = NULL;
-    if (e2e_http_port(ports[c], method, path, body, body_len, correlation_id, 30000, status,
-                      &text, resp_cid, errbuf) != E2E_HTTP_ANSWERED) {
+    if (e2e_http_port(ports[c], method, path, body, body_len, correlation_id, 30000, status, &text,
+                      resp_cid, errbuf) != E2E_HTTP_ANSWERED) {
         char why[256];
         snprintf(why, sizeof(why), "%s", errbuf);
         snprintf(errbuf, 256, "'%s': %.200s", names[c], why);
@@ -632,7 +637,8 @@ const json_t *e2e_find(const json_t *array, const char *key, const char *value, 
     const json_t *el;
     if (!json_is_array(array))
         return NULL;
-    json_array_foreach(array, i, el) {
+    json_array_foreach(array, i, el)
+    {
         if (strcmp(e2e_str(el, key), value) == 0 &&
             (!key2 || strcmp(e2e_str(el, key2), value2) == 0))
             return el;
@@ -646,7 +652,8 @@ size_t e2e_count_matching(const json_t *array, const char *key, const char *valu
     const json_t *el;
     if (!json_is_array(array))
         return 0;
-    json_array_foreach(array, i, el) {
+    json_array_foreach(array, i, el)
+    {
         if (strcmp(e2e_str(el, key), value) == 0)
             n++;
     }
@@ -701,8 +708,8 @@ int64_t e2e_count(const char *sql, const char *p1, const char *p2)
     return strtoll(out, NULL, 10);
 }
 
-void e2e_wait_count(const char *sql, const char *p1, const char *p2, int64_t want,
-                    int timeout_ms, const char *what)
+void e2e_wait_count(const char *sql, const char *p1, const char *p2, int64_t want, int timeout_ms,
+                    const char *what)
 {
     int64_t deadline = testlib_now_ms() + timeout_ms;
     int64_t n;
@@ -746,8 +753,10 @@ void e2e_wait_handled(enum e2e_ctx consumer, const char *type, const char *key, 
     char sql[256], what[256];
     snprintf(sql, sizeof(sql),
              "SELECT count(*) FROM %s.inbox WHERE type = $1 AND status = 'processed'"
-             " AND payload->'data'->>'%s' = $2", names[consumer], key);
-    snprintf(what, sizeof(what), "'%s' to handle %s with %s '%s'", names[consumer], type, key, value);
+             " AND payload->'data'->>'%s' = $2",
+             names[consumer], key);
+    snprintf(what, sizeof(what), "'%s' to handle %s with %s '%s'", names[consumer], type, key,
+             value);
     int64_t deadline = testlib_now_ms() + timeout_ms;
     while (e2e_count(sql, type, value) < 1) {
         if (testlib_now_ms() > deadline) {
@@ -755,7 +764,8 @@ void e2e_wait_handled(enum e2e_ctx consumer, const char *type, const char *key, 
             snprintf(sql, sizeof(sql),
                      "SELECT left(coalesce(string_agg(status || ' attempts ' || attempts || ' ' ||"
                      " coalesce(last_error, ''), '; '), 'no inbox row'), 500) FROM %s.inbox"
-                     " WHERE type = $1 AND payload->'data'->>'%s' = $2", names[consumer], key);
+                     " WHERE type = $1 AND payload->'data'->>'%s' = $2",
+                     names[consumer], key);
             e2e_value(sql, type, value, state, sizeof(state));
             fail_msg("waited %d ms for %s: %s", timeout_ms, what, state);
         }
@@ -792,11 +802,12 @@ const char *e2e_settled_problem(int timeout_ms)
         e2e_value(sql, NULL, NULL, rows, sizeof(rows));
         if (rows[0])
             snprintf(problem + strlen(problem), sizeof(problem) - strlen(problem), "%s; ", rows);
-        snprintf(sql, sizeof(sql),
-                 "SELECT left(coalesce(string_agg(format('%s.inbox %%s %%s attempts %%s (%%s)', type,"
-                 " status, attempts, coalesce(last_error, '')), '; '), ''), 500) FROM (SELECT * FROM"
-                 " %s.inbox WHERE status <> 'processed' ORDER BY created_at LIMIT 5) i",
-                 names[c], names[c]);
+        snprintf(
+            sql, sizeof(sql),
+            "SELECT left(coalesce(string_agg(format('%s.inbox %%s %%s attempts %%s (%%s)', type,"
+            " status, attempts, coalesce(last_error, '')), '; '), ''), 500) FROM (SELECT * FROM"
+            " %s.inbox WHERE status <> 'processed' ORDER BY created_at LIMIT 5) i",
+            names[c], names[c]);
         e2e_value(sql, NULL, NULL, rows, sizeof(rows));
         if (rows[0])
             snprintf(problem + strlen(problem), sizeof(problem) - strlen(problem), "%s; ", rows);
@@ -847,8 +858,8 @@ void e2e_create_user(const char *email, const char *name, const char *correlatio
 json_t *e2e_create_provider(const char *owner_id, const char *correlation_id,
                             char id_out[E2E_ID_LEN])
 {
-    json_t *req = json_pack("{s:s, s:s, s:s}", "owner_id", owner_id, "business_name",
-                            "E2E Rooms", "provider_type", "hotel");
+    json_t *req = json_pack("{s:s, s:s, s:s}", "owner_id", owner_id, "business_name", "E2E Rooms",
+                            "provider_type", "hotel");
     char *text = json_dumps(req, JSON_COMPACT);
     json_decref(req);
     int64_t deadline = testlib_now_ms() + E2E_WAIT_MS;
@@ -864,17 +875,17 @@ json_t *e2e_create_provider(const char *owner_id, const char *correlation_id,
     free(text);
     if (status != 201)
         fail_msg("POST /providers (owner %s, retried while 422 for %d ms): status %ld, expected "
-                 "201: %s", owner_id, E2E_WAIT_MS, status, e2e_dump(reply));
+                 "201: %s",
+                 owner_id, E2E_WAIT_MS, status, e2e_dump(reply));
     copy_id(reply, id_out, "POST /providers");
     return reply;
 }
 
 void e2e_create_offering(const char *provider_id, const char *name, long long price_cents,
-                         long long capacity, const char *correlation_id,
-                         char id_out[E2E_ID_LEN])
+                         long long capacity, const char *correlation_id, char id_out[E2E_ID_LEN])
 {
-    json_t *req = json_pack("{s:s, s:I, s:I}", "name", name, "price_cents",
-                            (json_int_t)price_cents, "capacity", (json_int_t)capacity);
+    json_t *req = json_pack("{s:s, s:I, s:I}", "name", name, "price_cents", (json_int_t)price_cents,
+                            "capacity", (json_int_t)capacity);
     char *text = json_dumps(req, JSON_COMPACT);
     json_decref(req);
     char path[128];
@@ -891,8 +902,8 @@ void e2e_create_offering(const char *provider_id, const char *name, long long pr
 
 void e2e_wait_offering_known(const char *offering_id)
 {
-    e2e_wait_handled(E2E_INVENTORY, "servicecatalog.offering.published", "offering_id",
-                     offering_id, E2E_WAIT_MS);
+    e2e_wait_handled(E2E_INVENTORY, "servicecatalog.offering.published", "offering_id", offering_id,
+                     E2E_WAIT_MS);
     e2e_wait_handled(E2E_BOOKING, "servicecatalog.offering.published", "offering_id", offering_id,
                      E2E_WAIT_MS);
     char path[128];

@@ -34,9 +34,9 @@ enum e2e_ctx {
     E2E_NCTX
 };
 
-#define E2E_CID_LEN  129   /* an X-Correlation-ID: up to 128 characters */
-#define E2E_ID_LEN   37    /* a UUID in text form */
-#define E2E_WAIT_MS  20000 /* default bound of one wait for the choreography */
+#define E2E_CID_LEN 129   /* an X-Correlation-ID: up to 128 characters */
+#define E2E_ID_LEN  37    /* a UUID in text form */
+#define E2E_WAIT_MS 20000 /* default bound of one wait for the choreography */
 
 /* The context's canonical name ("booking"): executable, schema, queue prefix. */
 const char *e2e_ctx_name(enum e2e_ctx c);
@@ -85,7 +85,7 @@ const char *e2e_amqp_url(void);
 enum e2e_http_result {
     E2E_HTTP_ANSWERED,    /* a status came back (*status) */
     E2E_HTTP_UNAVAILABLE, /* the connection was refused: nothing was sent */
-    E2E_HTTP_NO_REPLY,    /* sent, or perhaps sent, but no answer (timeout, reset): outcome unknown */
+    E2E_HTTP_NO_REPLY, /* sent, or perhaps sent, but no answer (timeout, reset): outcome unknown */
 };
 
 /*
@@ -97,10 +97,9 @@ enum e2e_http_result {
  * X-Correlation-ID of the reply ("" when absent); errbuf (may be NULL, size
  * 256) a line saying why when not answered.
  */
-enum e2e_http_result e2e_http_port(int port, const char *method, const char *path,
-                                   const char *body, size_t body_len, const char *correlation_id,
-                                   long timeout_ms, long *status, char **text_out, char *resp_cid,
-                                   char *errbuf);
+enum e2e_http_result e2e_http_port(int port, const char *method, const char *path, const char *body,
+                                   size_t body_len, const char *correlation_id, long timeout_ms,
+                                   long *status, char **text_out, char *resp_cid, char *errbuf);
 
 /*
  * One HTTP exchange with a service, without failing the test (safe in any
@@ -177,8 +176,8 @@ void e2e_value(const char *sql, const char *p1, const char *p2, char *out, size_
 int64_t e2e_count(const char *sql, const char *p1, const char *p2);
 
 /* Polls e2e_count every 50 ms until it equals want; fails naming `what` after timeout_ms. */
-void e2e_wait_count(const char *sql, const char *p1, const char *p2, int64_t want,
-                    int timeout_ms, const char *what);
+void e2e_wait_count(const char *sql, const char *p1, const char *p2, int64_t want, int timeout_ms,
+                    const char *what);
 
 /*
  * Every row of a query as a new JSON array of arrays of strings (SQL NULL is
@@ -223,8 +222,7 @@ json_t *e2e_create_provider(const char *owner_id, const char *correlation_id,
 
 /* POST /providers/{id}/offerings → 201; copies the new id into id_out. */
 void e2e_create_offering(const char *provider_id, const char *name, long long price_cents,
-                         long long capacity, const char *correlation_id,
-                         char id_out[E2E_ID_LEN]);
+                         long long capacity, const char *correlation_id, char id_out[E2E_ID_LEN]);
 
 /*
  * Waits until booking and inventory both applied the offering's

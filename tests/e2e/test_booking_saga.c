@@ -49,8 +49,8 @@ static void setup_with(const char *const *extra)
     e2e_create_user(email, "Carl Customer", NULL, fx.customer_id);
     json_decref(e2e_create_provider(fx.owner_id, NULL, fx.provider_id));
     /* The customer's e-mail must be in notification's replica before any booking notification. */
-    e2e_wait_handled(E2E_NOTIFICATION, "usermanagement.user.registered", "user_id",
-                     fx.customer_id, E2E_WAIT_MS);
+    e2e_wait_handled(E2E_NOTIFICATION, "usermanagement.user.registered", "user_id", fx.customer_id,
+                     E2E_WAIT_MS);
 }
 
 static int setup(void **state)
@@ -150,11 +150,12 @@ static void assert_stock(const char *offering_id, long long capacity, long long 
     long status;
     json_t *s;
     e2e_get(E2E_INVENTORY, path, NULL, &status, &s, NULL);
-    if (status != 200 || e2e_int(s, "capacity") != capacity || e2e_int(s, "available") != available ||
-        e2e_int(s, "reserved") != reserved || e2e_int(s, "sold") != sold ||
-        strcmp(e2e_str(s, "offering_id"), offering_id) != 0)
+    if (status != 200 || e2e_int(s, "capacity") != capacity ||
+        e2e_int(s, "available") != available || e2e_int(s, "reserved") != reserved ||
+        e2e_int(s, "sold") != sold || strcmp(e2e_str(s, "offering_id"), offering_id) != 0)
         fail_msg("GET %s: expected 200 {capacity %lld, available %lld, reserved %lld, sold %lld}, "
-                 "got %ld %s", path, capacity, available, reserved, sold, status, e2e_dump(s));
+                 "got %ld %s",
+                 path, capacity, available, reserved, sold, status, e2e_dump(s));
     json_decref(s);
 }
 
@@ -191,16 +192,17 @@ static void assert_notified(const char *kind, const char *booking_id)
     char path[160], what[160];
     snprintf(path, sizeof(path), "/notifications?user_id=%s", fx.customer_id);
     snprintf(what, sizeof(what), "a '%s' notification for booking %s", kind, booking_id);
-    json_t *reply = e2e_poll(E2E_NOTIFICATION, path, has_note, &(struct note_want){kind, booking_id},
-                             SAGA_WAIT_MS, what);
-    const json_t *n = e2e_find(json_object_get(reply, "notifications"), "kind", kind,
-                               "reference_id", booking_id);
+    json_t *reply = e2e_poll(E2E_NOTIFICATION, path, has_note,
+                             &(struct note_want){kind, booking_id}, SAGA_WAIT_MS, what);
+    const json_t *n =
+        e2e_find(json_object_get(reply, "notifications"), "kind", kind, "reference_id", booking_id);
     assert_string_equal(e2e_str(n, "user_id"), fx.customer_id);
     assert_string_equal(e2e_str(n, "channel"), "email");
     /* One notification per final booking. */
     size_t i, same = 0;
     const json_t *el;
-    json_array_foreach(json_object_get(reply, "notifications"), i, el) {
+    json_array_foreach(json_object_get(reply, "notifications"), i, el)
+    {
         if (strcmp(e2e_str(el, "reference_id"), booking_id) == 0)
             same++;
     }
@@ -214,7 +216,8 @@ static bool history_has(const json_t *booking, const char *const *pairs, size_t 
     const json_t *history = json_object_get(booking, "history");
     size_t next = 0, i;
     const json_t *h;
-    json_array_foreach(history, i, h) {
+    json_array_foreach(history, i, h)
+    {
         if (next < npairs && strcmp(e2e_str(h, "status"), pairs[2 * next]) == 0 &&
             strcmp(e2e_str(h, "event"), pairs[2 * next + 1]) == 0 &&
             json_is_string(json_object_get(h, "at")))
@@ -307,8 +310,10 @@ static void assert_movement(const json_t *m, const char *kind, long long quantit
         strcmp(e2e_str(m, "booking_id"), booking_id) != 0 ||
         strcmp(e2e_str(m, "event_id"), caused_by) != 0 || !uuid7_is_valid(e2e_str(m, "id")) ||
         !json_is_string(json_object_get(m, "at")))
-        fail_msg("expected movement {kind '%s', quantity %lld, booking_id %s, event_id %s, id, at}, "
-                 "got %s", kind, quantity, booking_id, caused_by, e2e_dump(m));
+        fail_msg(
+            "expected movement {kind '%s', quantity %lld, booking_id %s, event_id %s, id, at}, "
+            "got %s",
+            kind, quantity, booking_id, caused_by, e2e_dump(m));
     assert_counts(json_object_get(m, "before"), before[0], before[1], before[2], "movement before");
     assert_counts(json_object_get(m, "after"), after[0], after[1], after[2], "movement after");
 }
@@ -346,7 +351,7 @@ static void test_booking_within_stock_and_limit_is_confirmed_paid_and_notified(v
 
     assert_notified("booking_confirmed", bk);
     static const char *const pairs[] = {
-        "pending", "booking.booking.created", "confirmed", "inventory.stock.debited",
+        "pending",   "booking.booking.created",        "confirmed", "inventory.stock.debited",
         "confirmed", "notification.notification.sent",
     };
     assert_history(bk, pairs, 3);
@@ -376,7 +381,10 @@ static void test_booking_over_capacity_is_rejected_without_stock_change_or_payme
     assert_string_equal(e2e_str(b, "reason"), "insufficient_stock");
     json_decref(b);
     static const char *const pairs[] = {
-        "pending", "booking.booking.created", "rejected", "inventory.stock.reservation_failed",
+        "pending",
+        "booking.booking.created",
+        "rejected",
+        "inventory.stock.reservation_failed",
     };
     assert_history(bk, pairs, 2);
     assert_notified("booking_rejected", bk);
@@ -404,7 +412,10 @@ static void test_declined_payment_cancels_booking_and_releases_stock(void **stat
     assert_string_equal(e2e_str(b, "reason"), "payment_declined");
     json_decref(b);
     static const char *const pairs[] = {
-        "pending", "booking.booking.created", "cancelled", "payment.payment.failed",
+        "pending",
+        "booking.booking.created",
+        "cancelled",
+        "payment.payment.failed",
     };
     assert_history(bk, pairs, 2);
     /* The compensation is a fact in the history too (before or after the cancellation). */
@@ -503,10 +514,11 @@ static void test_unknown_offering_and_bad_booking_input_are_refused(void **state
     expect_booking_refused(body, 400, "invalid", "missing user_id");
     snprintf(body, sizeof(body), "{\"user_id\": \"%s\", \"quantity\": 1}", fx.customer_id);
     expect_booking_refused(body, 400, "invalid", "missing offering_id");
-    snprintf(body, sizeof(body), "{\"user_id\": \"%s\", \"offering_id\": \"%s\"}", fx.customer_id, off);
-    expect_booking_refused(body, 400, "invalid", "missing quantity");
-    snprintf(body, sizeof(body), "{\"user_id\": \"nope\", \"offering_id\": \"%s\", \"quantity\": 1}",
+    snprintf(body, sizeof(body), "{\"user_id\": \"%s\", \"offering_id\": \"%s\"}", fx.customer_id,
              off);
+    expect_booking_refused(body, 400, "invalid", "missing quantity");
+    snprintf(body, sizeof(body),
+             "{\"user_id\": \"nope\", \"offering_id\": \"%s\", \"quantity\": 1}", off);
     expect_booking_refused(body, 400, "invalid", "a user_id that is not a UUID");
     expect_booking_refused("{\"user_id\": ", 400, "invalid", "invalid JSON");
 
@@ -612,7 +624,8 @@ static void test_concurrent_bookings_never_oversell(void **state)
             if (status_of[k][0] && strcmp(status_of[k], "pending") != 0)
                 continue;
             char path[128];
-            snprintf(path, sizeof(path), "/bookings/%s", workers[k / CONC_PER_THREAD].ids[k % CONC_PER_THREAD]);
+            snprintf(path, sizeof(path), "/bookings/%s",
+                     workers[k / CONC_PER_THREAD].ids[k % CONC_PER_THREAD]);
             long status;
             json_t *b;
             e2e_get(E2E_BOOKING, path, NULL, &status, &b, NULL);
@@ -625,7 +638,8 @@ static void test_concurrent_bookings_never_oversell(void **state)
         }
         if (final < CONC_TOTAL) {
             if (testlib_now_ms() > deadline)
-                fail_msg("waited 60000 ms for all %d bookings to be final: %d are", CONC_TOTAL, final);
+                fail_msg("waited 60000 ms for all %d bookings to be final: %d are", CONC_TOTAL,
+                         final);
             testlib_sleep_ms(100);
         }
     }
@@ -676,7 +690,8 @@ static void test_concurrent_bookings_never_oversell(void **state)
     const json_t *list = json_object_get(notes, "notifications");
     assert_int_equal(json_array_size(list), CONC_TOTAL);
     assert_int_equal(e2e_count_matching(list, "kind", "booking_confirmed"), CONC_CAPACITY);
-    assert_int_equal(e2e_count_matching(list, "kind", "booking_rejected"), CONC_TOTAL - CONC_CAPACITY);
+    assert_int_equal(e2e_count_matching(list, "kind", "booking_rejected"),
+                     CONC_TOTAL - CONC_CAPACITY);
     json_decref(notes);
 
     /* The audit trail adds up: 100 reserve attempts, 60 reserves and 60 sales, no release. */
@@ -687,7 +702,8 @@ static void test_concurrent_bookings_never_oversell(void **state)
     /* Invariant after every movement: capacity = available + reserved + sold, none negative. */
     size_t i;
     const json_t *mv;
-    json_array_foreach(m, i, mv) {
+    json_array_foreach(m, i, mv)
+    {
         const json_t *a = json_object_get(mv, "after");
         int64_t av = e2e_int(a, "available"), re = e2e_int(a, "reserved"), so = e2e_int(a, "sold");
         if (av < 0 || re < 0 || so < 0 || av + re + so != CONC_CAPACITY)
@@ -761,8 +777,8 @@ static struct bus *publisher(void)
  * and puts every other message back. payment must be stopped: nobody else
  * consumes that queue then.
  */
-static void take_payment_events(const char *const *bookings, size_t n,
-                                struct bus_delivery *created, struct bus_delivery *reserved)
+static void take_payment_events(const char *const *bookings, size_t n, struct bus_delivery *created,
+                                struct bus_delivery *reserved)
 {
     struct err err;
     err_clear(&err);
@@ -779,8 +795,8 @@ static void take_payment_events(const char *const *bookings, size_t n,
     while (taken < 2 * n) {
         if (testlib_now_ms() > deadline)
             fail_msg("waited %d ms for booking.booking.created and inventory.stock.reserved of %zu "
-                     "booking(s) (first %s) in payment.events: %zu of %zu seen", SAGA_WAIT_MS, n,
-                     bookings[0], taken, 2 * n);
+                     "booking(s) (first %s) in payment.events: %zu of %zu seen",
+                     SAGA_WAIT_MS, n, bookings[0], taken, 2 * n);
         struct bus_delivery d;
         memset(&d, 0, sizeof(d));
         int got = bus_next(sub, &d, 200, &err);
@@ -874,8 +890,9 @@ static long long payment_metric(const char *name)
 {
     long status;
     char *text = NULL, errbuf[256];
-    if (e2e_http_port(e2e_port(E2E_PAYMENT), "GET", "/metrics", NULL, 0, NULL, 5000, &status,
-                      &text, NULL, errbuf) != E2E_HTTP_ANSWERED || status != 200)
+    if (e2e_http_port(e2e_port(E2E_PAYMENT), "GET", "/metrics", NULL, 0, NULL, 5000, &status, &text,
+                      NULL, errbuf) != E2E_HTTP_ANSWERED ||
+        status != 200)
         fail_msg("GET /metrics on payment failed: %s", errbuf);
     long long sum = 0;
     size_t len = strlen(name);
@@ -919,7 +936,8 @@ static void join_in_order(struct bus *pub, const struct bus_delivery *first,
                  booking_id, (long long)n);
     if (took > JOIN_CHARGE_MS)
         fail_msg("booking %s (%s first): charged %lld ms after the second half, expected at most "
-                 "%d (a retry's backoff?)", booking_id, type, (long long)took, JOIN_CHARGE_MS);
+                 "%d (a retry's backoff?)",
+                 booking_id, type, (long long)took, JOIN_CHARGE_MS);
 }
 
 /*
@@ -964,8 +982,10 @@ static void test_payment_charges_once_when_its_two_events_meet_in_either_order(v
         assert_string_equal(e2e_str(json_array_get(p, 0), "status"), "succeeded");
         json_decref(p);
         assert_int_equal(e2e_count(PAYMENT_EVENTS_OF_BOOKING, bookings[i], NULL), 1);
-        assert_int_equal(e2e_count("SELECT count(*) FROM payment.payments WHERE booking_id = $1::uuid",
-                                   bookings[i], NULL), 1);
+        assert_int_equal(
+            e2e_count("SELECT count(*) FROM payment.payments WHERE booking_id = $1::uuid",
+                      bookings[i], NULL),
+            1);
         const struct bus_delivery *both[] = {&created[i], &reserved[i]};
         for (int k = 0; k < 2; k++) {
             char row[64];
@@ -996,7 +1016,8 @@ static const json_t *one_of(const json_t *rows, const char *type)
     const json_t *found = NULL;
     size_t i, n = 0;
     const json_t *row;
-    json_array_foreach(rows, i, row) {
+    json_array_foreach(rows, i, row)
+    {
         if (strcmp(col(row, 2), type) == 0) {
             found = row;
             n++;
@@ -1044,7 +1065,8 @@ static void test_booking_events_share_the_request_correlation_and_name_their_cau
     assert_int_equal(json_array_size(rows), 6);
     size_t i;
     const json_t *row;
-    json_array_foreach(rows, i, row) {
+    json_array_foreach(rows, i, row)
+    {
         if (strcmp(col(row, 3), cid) != 0)
             fail_msg("%s in %s.outbox has correlation_id '%s', expected the request's '%s'",
                      col(row, 2), col(row, 0), col(row, 3), cid);
@@ -1073,14 +1095,18 @@ static void test_booking_events_share_the_request_correlation_and_name_their_cau
     json_t *in = e2e_rows(isql, bk, NULL);
     /* The deliveries the contract promises: who consumes which of the six events. */
     static const char *const deliveries[][2] = {
-        {"inventory", "booking.booking.created"},   {"payment", "booking.booking.created"},
-        {"payment", "inventory.stock.reserved"},    {"inventory", "payment.payment.succeeded"},
-        {"booking", "inventory.stock.debited"},     {"notification", "booking.booking.confirmed"},
+        {"inventory", "booking.booking.created"},
+        {"payment", "booking.booking.created"},
+        {"payment", "inventory.stock.reserved"},
+        {"inventory", "payment.payment.succeeded"},
+        {"booking", "inventory.stock.debited"},
+        {"notification", "booking.booking.confirmed"},
         {"booking", "notification.notification.sent"},
     };
     for (size_t k = 0; k < sizeof(deliveries) / sizeof(deliveries[0]); k++) {
         bool seen = false;
-        json_array_foreach(in, i, row) {
+        json_array_foreach(in, i, row)
+        {
             if (strcmp(col(row, 0), deliveries[k][0]) == 0 &&
                 strcmp(col(row, 2), deliveries[k][1]) == 0)
                 seen = true;
@@ -1089,11 +1115,13 @@ static void test_booking_events_share_the_request_correlation_and_name_their_cau
             fail_msg("no %s.inbox row for %s of booking %s: %s", deliveries[k][0], deliveries[k][1],
                      bk, e2e_dump(in));
     }
-    json_array_foreach(in, i, row) {
+    json_array_foreach(in, i, row)
+    {
         const json_t *src = NULL;
         size_t j;
         const json_t *o;
-        json_array_foreach(rows, j, o) {
+        json_array_foreach(rows, j, o)
+        {
             if (strcmp(col(o, 1), col(row, 1)) == 0)
                 src = o;
         }
@@ -1131,7 +1159,10 @@ static void test_pending_booking_expires_releases_stock_and_keeps_no_money(void 
     assert_null(json_object_get(b, "reason"));
     json_decref(b);
     static const char *const pairs[] = {
-        "pending", "booking.booking.created", "expired", "booking.booking.expired",
+        "pending",
+        "booking.booking.created",
+        "expired",
+        "booking.booking.expired",
     };
     assert_history(bk, pairs, 2);
     assert_notified("booking_expired", bk);
@@ -1269,7 +1300,7 @@ static void test_booking_expiring_after_its_sale_returns_stock_and_refunds(void 
                     (long long[]){10, 0, 0});
     json_decref(m);
     static const char *const pairs[] = {
-        "pending", "booking.booking.created", "expired", "booking.booking.expired",
+        "pending", "booking.booking.created",  "expired", "booking.booking.expired",
         "expired", "payment.payment.refunded",
     };
     assert_history(bk, pairs, 3);
@@ -1309,7 +1340,8 @@ static long try_book(const char *offering_id, char *error, size_t errlen)
  * 503 "busy" (within a tick) and writes nothing; when they expire, it
  * accepts again. Every 202 is a booking, every 503 is none.
  */
-static void test_bookings_past_the_in_flight_bound_wait_at_the_client_until_some_complete(void **state)
+static void
+test_bookings_past_the_in_flight_bound_wait_at_the_client_until_some_complete(void **state)
 {
     (void)state;
     char off[E2E_ID_LEN], error[64];
@@ -1331,12 +1363,13 @@ static void test_bookings_past_the_in_flight_bound_wait_at_the_client_until_some
         testlib_sleep_ms(20);
     }
     if (refused == 0 || accepted < IN_FLIGHT_MAX)
-        fail_msg("after %ld bookings accepted none was refused (bound %d)", accepted, IN_FLIGHT_MAX);
+        fail_msg("after %ld bookings accepted none was refused (bound %d)", accepted,
+                 IN_FLIGHT_MAX);
     /* A tick (BOOKING_TICK_MS) may let a few more in than the bound, never many. */
     assert_true(accepted <= IN_FLIGHT_MAX + 12);
-    assert_int_equal(e2e_count("SELECT count(*) FROM booking.bookings WHERE offering_id = $1::uuid",
-                               off, NULL),
-                     accepted);
+    assert_int_equal(
+        e2e_count("SELECT count(*) FROM booking.bookings WHERE offering_id = $1::uuid", off, NULL),
+        accepted);
 
     /* They expire at their deadline; admission opens again within a tick. */
     e2e_wait_count("SELECT count(*) FROM booking.bookings WHERE offering_id = $1::uuid"
@@ -1355,17 +1388,32 @@ static void test_bookings_past_the_in_flight_bound_wait_at_the_client_until_some
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_booking_within_stock_and_limit_is_confirmed_paid_and_notified, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_booking_over_capacity_is_rejected_without_stock_change_or_payment, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_declined_payment_cancels_booking_and_releases_stock, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_unknown_offering_and_bad_booking_input_are_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_booking_within_stock_and_limit_is_confirmed_paid_and_notified, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_booking_over_capacity_is_rejected_without_stock_change_or_payment, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(test_declined_payment_cancels_booking_and_releases_stock,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_offering_and_bad_booking_input_are_refused,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_bookings_never_oversell, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_reservation_before_booking_created_still_confirms, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_payment_charges_once_when_its_two_events_meet_in_either_order, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_booking_events_share_the_request_correlation_and_name_their_cause, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_pending_booking_expires_releases_stock_and_keeps_no_money, setup_deadline, teardown),
-        cmocka_unit_test_setup_teardown(test_booking_expiring_after_its_sale_returns_stock_and_refunds, setup_deadline, teardown),
-        cmocka_unit_test_setup_teardown(test_bookings_past_the_in_flight_bound_wait_at_the_client_until_some_complete, setup_admission, teardown),
+        cmocka_unit_test_setup_teardown(test_reservation_before_booking_created_still_confirms,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_payment_charges_once_when_its_two_events_meet_in_either_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_booking_events_share_the_request_correlation_and_name_their_cause, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            test_pending_booking_expires_releases_stock_and_keeps_no_money, setup_deadline,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            test_booking_expiring_after_its_sale_returns_stock_and_refunds, setup_deadline,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            test_bookings_past_the_in_flight_bound_wait_at_the_client_until_some_complete,
+            setup_admission, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

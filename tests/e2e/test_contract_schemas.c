@@ -24,14 +24,14 @@
 
 /* What both flows must have published: every type of docs/events.md. */
 static const char *const expected_types[] = {
-    "usermanagement.user.registered",     "servicecatalog.provider.registered",
-    "usermanagement.user.role_granted",   "notification.notification.sent",
-    "servicecatalog.provider.activated",  "servicecatalog.offering.published",
-    "booking.booking.created",            "inventory.stock.reserved",
-    "payment.payment.succeeded",          "inventory.stock.debited",
-    "booking.booking.confirmed",          "inventory.stock.reservation_failed",
-    "booking.booking.rejected",           "payment.payment.failed",
-    "inventory.stock.released",           "booking.booking.cancelled",
+    "usermanagement.user.registered",    "servicecatalog.provider.registered",
+    "usermanagement.user.role_granted",  "notification.notification.sent",
+    "servicecatalog.provider.activated", "servicecatalog.offering.published",
+    "booking.booking.created",           "inventory.stock.reserved",
+    "payment.payment.succeeded",         "inventory.stock.debited",
+    "booking.booking.confirmed",         "inventory.stock.reservation_failed",
+    "booking.booking.rejected",          "payment.payment.failed",
+    "inventory.stock.released",          "booking.booking.cancelled",
 };
 
 static int setup(void **state)
@@ -127,14 +127,16 @@ static void write_payloads(const char *path, const json_t *rows, void (*tamper)(
         fail_msg("cannot create '%s': %s", path, strerror(errno));
     size_t i;
     const json_t *row;
-    json_array_foreach(rows, i, row) {
+    json_array_foreach(rows, i, row)
+    {
         json_error_t jerr;
         json_t *payload = json_loads(json_string_value(json_array_get(row, 1)), 0, &jerr);
         if (!json_is_object(payload))
             fail_msg("outbox payload of %s is not a JSON object: %s", e2e_dump(row), jerr.text);
         if (tamper)
             tamper(payload);
-        json_t *line = json_pack("{s:O, s:o}", "context", json_array_get(row, 0), "payload", payload);
+        json_t *line =
+            json_pack("{s:O, s:o}", "context", json_array_get(row, 0), "payload", payload);
         if (!line || json_dumpf(line, f, JSON_COMPACT) != 0 || fputc('\n', f) == EOF)
             fail_msg("cannot write '%s'", path);
         json_decref(line);
@@ -170,7 +172,8 @@ static void assert_every_type_published(const json_t *rows)
         bool found = false;
         size_t i;
         const json_t *row;
-        json_array_foreach(rows, i, row) {
+        json_array_foreach(rows, i, row)
+        {
             json_t *payload = json_loads(json_string_value(json_array_get(row, 1)), 0, NULL);
             found = strcmp(e2e_str(payload, "type"), expected_types[t]) == 0;
             json_decref(payload);
@@ -217,8 +220,8 @@ static void test_every_published_event_matches_its_json_schema(void **state)
     e2e_wait_offering_known(cheap);
     e2e_wait_offering_known(dear);
     book_until(customer, cheap, 5, "confirmed");
-    book_until(customer, cheap, 11, "rejected");  /* over the capacity left */
-    book_until(customer, dear, 3, "cancelled");   /* 150000 cents over PAYMENT_LIMIT_CENTS */
+    book_until(customer, cheap, 11, "rejected"); /* over the capacity left */
+    book_until(customer, dear, 3, "cancelled");  /* 150000 cents over PAYMENT_LIMIT_CENTS */
     const char *unsettled = e2e_settled_problem(SCHEMAS_WAIT_MS);
     if (unsettled)
         fail_msg("the flows did not settle: %s", unsettled);

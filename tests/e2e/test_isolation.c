@@ -311,7 +311,7 @@ static int teardown(void **state)
     iso.bus = NULL;
     restore_admin_env();
     if (planted)
-        unplant(); /* left by a failed test */
+        unplant();  /* left by a failed test */
     e2e_teardown(); /* the system settled, every service exits 0 on SIGTERM */
     cleanup_isolation();
     return 0;
@@ -550,10 +550,9 @@ static void test_a_context_user_reaches_its_own_queues_and_events_and_no_other(v
     other_dead.message_id = id;
     assert_refused(bus, bus_publish_sync(bus, &other_dead, 5000, &err), &err,
                    "publishing a dead letter to 'inventory'");
-    assert_refused(bus,
-                   bus_bind_queue(bus, "booking.events", "integration.dead-letter", "inventory",
-                                  &err),
-                   &err, "binding booking.events to inventory's dead letters");
+    assert_refused(
+        bus, bus_bind_queue(bus, "booking.events", "integration.dead-letter", "inventory", &err),
+        &err, "binding booking.events to inventory's dead letters");
 
     /* Its own queues: no redeclaring (with another dead-letter routing key, the broker would
      * dead-letter into inventory's queue for it) and no deleting: the admin step made them. */
@@ -570,15 +569,14 @@ static void test_a_context_user_reaches_its_own_queues_and_events_and_no_other(v
     static const char *const shared[] = {"integration.events", "integration.dead-letter"};
     for (size_t i = 0; i < 2; i++) {
         char text[256];
-        int code = raw_exchange_op(iso.amqp_url[E2E_BOOKING], shared[i], false, text,
-                                   sizeof(text));
+        int code = raw_exchange_op(iso.amqp_url[E2E_BOOKING], shared[i], false, text, sizeof(text));
         if (code != AMQP_ACCESS_REFUSED)
             fail_msg("as booking_svc, declaring exchange '%s' gave %d (%s), expected 403",
                      shared[i], code, text);
         code = raw_exchange_op(iso.amqp_url[E2E_BOOKING], shared[i], true, text, sizeof(text));
         if (code != AMQP_ACCESS_REFUSED)
-            fail_msg("as booking_svc, deleting exchange '%s' gave %d (%s), expected 403",
-                     shared[i], code, text);
+            fail_msg("as booking_svc, deleting exchange '%s' gave %d (%s), expected 403", shared[i],
+                     code, text);
     }
 }
 
@@ -654,7 +652,8 @@ static const char probe_rows_sql[] =
     "UPDATE booking.inbox SET created_at = now() - interval '2 days' WHERE id = '%s';"
     "INSERT INTO booking.outbox (id, type, correlation_id, causation_id, payload, status,"
     "                            attempts, last_error)"
-    " VALUES ('%s', 'booking.isolation.planted', 'iso-planted', 'x', '{}', 'failed', 3, 'planted');";
+    " VALUES ('%s', 'booking.isolation.planted', 'iso-planted', 'x', '{}', 'failed', 3, "
+    "'planted');";
 
 static void unplant(void)
 {
@@ -737,8 +736,7 @@ static void expect_tool(const char *const *argv, bool own_urls, int want, const 
     int rc = run_tool(argv, own_urls, out, sizeof(out));
     if (rc != want || (expect && !strstr(out, expect)))
         fail_msg("'%s %s' (%s URLs) exited %d, expected %d with '%s': %s", argv[0], argv[1],
-                 own_urls ? "the contexts'" : "the admin's", rc, want, expect ? expect : "",
-                 out);
+                 own_urls ? "the contexts'" : "the admin's", rc, want, expect ? expect : "", out);
 }
 
 /* A copy of the migrations with one more booking migration, so migrate has something to do. */
@@ -781,8 +779,8 @@ static void test_code_a_context_planted_runs_with_its_privileges_never_the_admin
     expect_tool(requeue_dead, true, 0, "inbox message");
     const char *requeue_failed[] = {EVENTCTL_BIN, "requeue", failed, NULL};
     expect_tool(requeue_failed, true, 0, "outbox message");
-    const char *purge[] = {EVENTCTL_BIN, "purge", "--dead", "--older-than", "1d",
-                           "--context", "booking", NULL};
+    const char *purge[] = {EVENTCTL_BIN, "purge",     "--dead",  "--older-than",
+                           "1d",         "--context", "booking", NULL};
     expect_tool(purge, true, 0, "1 dead inbox row deleted");
     expect_tool(migrate, true, 0, NULL);
 
@@ -811,9 +809,12 @@ static void test_code_a_context_planted_runs_with_its_privileges_never_the_admin
     }
     /* ...and each tool did set them off. */
     static const char *const seen[][2] = {
-        {"outbox read", "eventctl"},       {"outbox read definer", "eventctl"},
-        {"inbox UPDATE", "eventctl"},      {"inbox UPDATE definer", "eventctl"},
-        {"outbox UPDATE", "eventctl"},     {"inbox DELETE", "eventctl"},
+        {"outbox read", "eventctl"},
+        {"outbox read definer", "eventctl"},
+        {"inbox UPDATE", "eventctl"},
+        {"inbox UPDATE definer", "eventctl"},
+        {"outbox UPDATE", "eventctl"},
+        {"inbox DELETE", "eventctl"},
         {"schema_migrations INSERT", "migrate"},
     };
     for (size_t i = 0; i < sizeof(seen) / sizeof(seen[0]); i++) {

@@ -224,7 +224,8 @@ static size_t results_equal_to_one(int port, const char *query_path)
     const json_t *result = json_object_get(json_object_get(reply, "data"), "result");
     size_t i, ones = 0;
     const json_t *r;
-    json_array_foreach(result, i, r) {
+    json_array_foreach(result, i, r)
+    {
         const char *v = json_string_value(json_array_get(json_object_get(r, "value"), 1));
         if (v && strcmp(v, "1") == 0)
             ones++;
@@ -243,8 +244,10 @@ static bool rules_healthy(int port, size_t *nrules, char *problem, size_t plen)
     bool ok = json_array_size(groups) > 0;
     size_t i, j;
     const json_t *g, *rule;
-    json_array_foreach(groups, i, g) {
-        json_array_foreach(json_object_get(g, "rules"), j, rule) {
+    json_array_foreach(groups, i, g)
+    {
+        json_array_foreach(json_object_get(g, "rules"), j, rule)
+        {
             (*nrules)++;
             const char *health = json_string_value(json_object_get(rule, "health"));
             if (!health || strcmp(health, "ok") != 0) {

@@ -36,7 +36,8 @@ static struct {
 static void start_receiver(char *endpoint, size_t len)
 {
     snprintf(fx.port_file, sizeof(fx.port_file), "%s/otlp-port.%ld", OTLP_OUT_DIR, (long)getpid());
-    snprintf(fx.spans_file, sizeof(fx.spans_file), "%s/otlp-spans.%ld.jsonl", OTLP_OUT_DIR, (long)getpid());
+    snprintf(fx.spans_file, sizeof(fx.spans_file), "%s/otlp-spans.%ld.jsonl", OTLP_OUT_DIR,
+             (long)getpid());
     unlink(fx.port_file);
     unlink(fx.spans_file);
     fx.receiver = fork();
@@ -60,7 +61,8 @@ static void start_receiver(char *endpoint, size_t len)
         int status;
         if (waitpid(fx.receiver, &status, WNOHANG) == fx.receiver) {
             fx.receiver = 0;
-            fail_msg("the otlp receiver exited (status %d) before listening: see its error above", status);
+            fail_msg("the otlp receiver exited (status %d) before listening: see its error above",
+                     status);
         }
         usleep(50 * 1000);
     }
@@ -144,9 +146,8 @@ static json_t *find(json_t *spans, int kind, const char *field, const char *valu
 {
     size_t i;
     json_t *s;
-    json_array_foreach(spans, i, s)
-        if (json_integer_value(json_object_get(s, "kind")) == kind && strcmp(e2e_str(s, field), value) == 0)
-            return s;
+    json_array_foreach(spans, i, s) if (json_integer_value(json_object_get(s, "kind")) == kind &&
+                                        strcmp(e2e_str(s, field), value) == 0) return s;
     return NULL;
 }
 
@@ -157,7 +158,8 @@ static const char *missing(json_t *spans, json_t *rows, char *buf, size_t len)
         return "the server span of POST /bookings";
     size_t i;
     json_t *r;
-    json_array_foreach(rows, i, r) {
+    json_array_foreach(rows, i, r)
+    {
         const char *type = json_string_value(json_array_get(r, 0));
         const char *span = json_string_value(json_array_get(r, 2));
         if (!find(spans, 4, "spanId", span))
@@ -185,32 +187,35 @@ static void test_a_booking_is_one_exported_trace_through_every_hop(void **state)
         fail_msg("POST /bookings answered %ld: %s", status, e2e_dump(reply));
     snprintf(path, sizeof(path), "/bookings/%s", e2e_str(reply, "id"));
     json_decref(reply);
-    json_decref(e2e_poll_field(E2E_BOOKING, path, "status", "confirmed", 30000, "the booking to confirm"));
+    json_decref(
+        e2e_poll_field(E2E_BOOKING, path, "status", "confirmed", 30000, "the booking to confirm"));
     /* The last hop: notification's booking_confirmed notification. */
-    e2e_wait_count("SELECT count(*) FROM notification.outbox WHERE correlation_id = $1", cid, NULL, 1,
-                   20000, "the booking_confirmed notification of the booking");
+    e2e_wait_count("SELECT count(*) FROM notification.outbox WHERE correlation_id = $1", cid, NULL,
+                   1, 20000, "the booking_confirmed notification of the booking");
 
     /* Each event of the saga: type, message id, producer span id (its traceparent's), trace id. */
-    json_t *rows = e2e_rows("SELECT type, id::text, substr(traceparent, 37, 16), substr(traceparent, 4, 32)"
-                            "  FROM (SELECT * FROM booking.outbox UNION ALL SELECT * FROM inventory.outbox"
-                            "        UNION ALL SELECT * FROM payment.outbox"
-                            "        UNION ALL SELECT * FROM notification.outbox) o"
-                            " WHERE correlation_id = $1 ORDER BY created_at",
-                            cid, NULL);
-    static const char *const hops[] = {"booking.booking.created", "inventory.stock.reserved",
-                                       "payment.payment.succeeded", "inventory.stock.debited",
-                                       "booking.booking.confirmed", "notification.notification.sent"};
+    json_t *rows =
+        e2e_rows("SELECT type, id::text, substr(traceparent, 37, 16), substr(traceparent, 4, 32)"
+                 "  FROM (SELECT * FROM booking.outbox UNION ALL SELECT * FROM inventory.outbox"
+                 "        UNION ALL SELECT * FROM payment.outbox"
+                 "        UNION ALL SELECT * FROM notification.outbox) o"
+                 " WHERE correlation_id = $1 ORDER BY created_at",
+                 cid, NULL);
+    static const char *const hops[] = {
+        "booking.booking.created", "inventory.stock.reserved",  "payment.payment.succeeded",
+        "inventory.stock.debited", "booking.booking.confirmed", "notification.notification.sent"};
     for (size_t h = 0; h < sizeof(hops) / sizeof(hops[0]); h++) {
         bool seen = false;
         size_t i;
         json_t *r;
-        json_array_foreach(rows, i, r)
-            seen = seen || strcmp(json_string_value(json_array_get(r, 0)), hops[h]) == 0;
+        json_array_foreach(rows, i, r) seen =
+            seen || strcmp(json_string_value(json_array_get(r, 0)), hops[h]) == 0;
         if (!seen)
             fail_msg("no %s in the saga: %s", hops[h], e2e_dump(rows));
     }
     char trace_id[33];
-    snprintf(trace_id, sizeof(trace_id), "%s", json_string_value(json_array_get(json_array_get(rows, 0), 3)));
+    snprintf(trace_id, sizeof(trace_id), "%s",
+             json_string_value(json_array_get(json_array_get(rows, 0), 3)));
 
     /* The exporters send every second: wait for all of it. */
     json_t *spans = NULL;
@@ -223,7 +228,8 @@ static void test_a_booking_is_one_exported_trace_through_every_hop(void **state)
             usleep(200 * 1000);
     }
     if (lack)
-        fail_msg("trace %s lacks %s after %d ms; spans: %s", trace_id, lack, SPANS_WAIT_MS, e2e_dump(spans));
+        fail_msg("trace %s lacks %s after %d ms; spans: %s", trace_id, lack, SPANS_WAIT_MS,
+                 e2e_dump(spans));
 
     json_t *server = find(spans, 2, "name", "POST /bookings");
     assert_string_equal(e2e_str(server, "service"), "booking");
@@ -235,7 +241,8 @@ static void test_a_booking_is_one_exported_trace_through_every_hop(void **state)
 
     size_t i, j;
     json_t *r, *s;
-    json_array_foreach(rows, i, r) {
+    json_array_foreach(rows, i, r)
+    {
         const char *type = json_string_value(json_array_get(r, 0));
         const char *id = json_string_value(json_array_get(r, 1));
         const char *span = json_string_value(json_array_get(r, 2));
@@ -249,7 +256,8 @@ static void test_a_booking_is_one_exported_trace_through_every_hop(void **state)
         assert_string_equal(attr(p, "messaging.rabbitmq.destination.routing_key"), type);
         assert_string_equal(attr(p, "messaging.message.id"), id);
         /* Every consumer span of the event: a child of its producer span, in its subscriber. */
-        json_array_foreach(spans, j, s) {
+        json_array_foreach(spans, j, s)
+        {
             if (json_integer_value(json_object_get(s, "kind")) != 5 ||
                 strcmp(e2e_str(s, "parentSpanId"), span) != 0)
                 continue;
@@ -263,7 +271,8 @@ static void test_a_booking_is_one_exported_trace_through_every_hop(void **state)
         }
     }
     /* Times: nanoseconds since the epoch, each span ending after it starts. */
-    json_array_foreach(spans, j, s) {
+    json_array_foreach(spans, j, s)
+    {
         long long start = atoll(e2e_str(s, "start")), end = atoll(e2e_str(s, "end"));
         if (start < 1600000000000000000LL || end < start)
             fail_msg("span %s has start %lld, end %lld", e2e_str(s, "spanId"), start, end);
@@ -275,8 +284,8 @@ static void test_a_booking_is_one_exported_trace_through_every_hop(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_a_booking_is_one_exported_trace_through_every_hop, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_a_booking_is_one_exported_trace_through_every_hop,
+                                        setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

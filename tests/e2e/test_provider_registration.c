@@ -51,7 +51,8 @@ static bool has_role(const json_t *user, const char *role)
     const json_t *roles = json_object_get(user, "roles");
     size_t i;
     const json_t *r;
-    json_array_foreach(roles, i, r) {
+    json_array_foreach(roles, i, r)
+    {
         if (json_is_string(r) && strcmp(json_string_value(r), role) == 0)
             return true;
     }
@@ -124,7 +125,8 @@ static const json_t *one_of_type(const json_t *rows, const char *type)
     const json_t *found = NULL;
     size_t i, n = 0;
     const json_t *row;
-    json_array_foreach(rows, i, row) {
+    json_array_foreach(rows, i, row)
+    {
         if (strcmp(col(row, 2), type) == 0) {
             found = row;
             n++;
@@ -143,8 +145,8 @@ static void assert_chain(const json_t *row, const char *schema, const char *corr
         strcmp(col(row, 4), causation) != 0 || strcmp(col(row, 5), correlation) != 0 ||
         strcmp(col(row, 6), causation) != 0)
         fail_msg("event %s: expected in %s.outbox with correlation '%s' and causation '%s' (in the "
-                 "columns and the CloudEvent), got %s", col(row, 2), schema, correlation, causation,
-                 e2e_dump(row));
+                 "columns and the CloudEvent), got %s",
+                 col(row, 2), schema, correlation, causation, e2e_dump(row));
 }
 
 /* The whole SPEC §1 flow, step by step, then the ids every row of it carries. */
@@ -205,9 +207,9 @@ static void test_provider_registration_walks_to_an_active_provider_with_a_welcom
     json_decref(provider);
 
     /* 4. usermanagement grants the role: provider_status pending. */
-    json_t *granted = e2e_poll(E2E_USERMANAGEMENT, path, user_is,
-                               &(struct user_want){"provider", "pending"}, E2E_WAIT_MS,
-                               "the user to get role 'provider' with provider_status 'pending'");
+    json_t *granted =
+        e2e_poll(E2E_USERMANAGEMENT, path, user_is, &(struct user_want){"provider", "pending"},
+                 E2E_WAIT_MS, "the user to get role 'provider' with provider_status 'pending'");
     assert_int_equal(json_array_size(json_object_get(granted, "roles")), 1);
     json_decref(granted);
 
@@ -217,8 +219,8 @@ static void test_provider_registration_walks_to_an_active_provider_with_a_welcom
     json_t *notes = e2e_poll(E2E_NOTIFICATION, npath, has_notification,
                              &(struct notification_want){"welcome", user_id}, E2E_WAIT_MS,
                              "a 'welcome' notification for the new provider owner");
-    const json_t *welcome = e2e_find(json_object_get(notes, "notifications"), "kind", "welcome",
-                                     NULL, NULL);
+    const json_t *welcome =
+        e2e_find(json_object_get(notes, "notifications"), "kind", "welcome", NULL, NULL);
     assert_string_equal(e2e_str(welcome, "user_id"), user_id);
     assert_string_equal(e2e_str(welcome, "channel"), "email");
     assert_string_equal(e2e_str(welcome, "email"), lower);
@@ -284,11 +286,13 @@ static void test_provider_registration_walks_to_an_active_provider_with_a_welcom
     json_t *in = all_rows("inbox");
     size_t i;
     const json_t *row;
-    json_array_foreach(in, i, row) {
+    json_array_foreach(in, i, row)
+    {
         const json_t *src = NULL;
         size_t j;
         const json_t *o;
-        json_array_foreach(out, j, o) {
+        json_array_foreach(out, j, o)
+        {
             if (strcmp(col(o, 1), col(row, 1)) == 0)
                 src = o;
         }
@@ -312,9 +316,10 @@ static void test_provider_with_unknown_owner_is_unprocessable(void **state)
     (void)state;
     char owner[E2E_ID_LEN], body[256];
     e2e_new_uuid(owner);
-    snprintf(body, sizeof(body),
-             "{\"owner_id\": \"%s\", \"business_name\": \"Nobody's\", \"provider_type\": \"hotel\"}",
-             owner);
+    snprintf(
+        body, sizeof(body),
+        "{\"owner_id\": \"%s\", \"business_name\": \"Nobody's\", \"provider_type\": \"hotel\"}",
+        owner);
     long status;
     json_t *reply;
     e2e_post(E2E_SERVICECATALOG, "/providers", body, NULL, &status, &reply, NULL);
@@ -409,7 +414,8 @@ static void test_bad_user_input_is_refused_and_nothing_is_half_written(void **st
 
     /* A name of 201 characters (bounds: 1..200). */
     char long_name[512];
-    snprintf(long_name, sizeof(long_name), "{\"email\": \"long@example.com\", \"name\": \"%0201d\"}", 0);
+    snprintf(long_name, sizeof(long_name),
+             "{\"email\": \"long@example.com\", \"name\": \"%0201d\"}", 0);
     expect_post_users(long_name, strlen(long_name), 422, "unprocessable", "a 201-character name");
 
     /* A body above 1 MiB: refused before any handler runs. */
@@ -442,8 +448,9 @@ static void test_correlation_id_is_generated_when_absent(void **state)
         e2e_get(c, "/health", NULL, &status, NULL, cid);
         assert_int_equal(status, 200);
         if (!uuid7_is_valid(cid))
-            fail_msg("GET /health on '%s' without X-Correlation-ID: reply header '%s' is not a UUID",
-                     e2e_ctx_name(c), cid);
+            fail_msg(
+                "GET /health on '%s' without X-Correlation-ID: reply header '%s' is not a UUID",
+                e2e_ctx_name(c), cid);
     }
     char email[128], body[256], cid[E2E_CID_LEN];
     e2e_unique_email(email, sizeof(email), "nocid");
@@ -458,7 +465,9 @@ static void test_correlation_id_is_generated_when_absent(void **state)
     /* The generated id is the request's correlation id: the event it caused carries it. */
     assert_int_equal(e2e_count("SELECT count(*) FROM usermanagement.outbox WHERE type ="
                                " 'usermanagement.user.registered' AND correlation_id = $1"
-                               " AND causation_id = $1", cid, NULL), 1);
+                               " AND causation_id = $1",
+                               cid, NULL),
+                     1);
     /* Two requests without the header get two different ids. */
     char cid2[E2E_CID_LEN];
     e2e_get(E2E_USERMANAGEMENT, "/health", NULL, &status, NULL, cid2);
@@ -663,12 +672,18 @@ static void test_stock_movements_come_in_pages(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_provider_registration_walks_to_an_active_provider_with_a_welcome, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_provider_with_unknown_owner_is_unprocessable, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_duplicate_email_in_another_case_is_a_conflict, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bad_user_input_is_refused_and_nothing_is_half_written, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_correlation_id_is_generated_when_absent, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_every_service_refuses_non_json_bodies_and_foreign_hosts, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_provider_registration_walks_to_an_active_provider_with_a_welcome, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_provider_with_unknown_owner_is_unprocessable, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_duplicate_email_in_another_case_is_a_conflict, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_bad_user_input_is_refused_and_nothing_is_half_written,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_correlation_id_is_generated_when_absent, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(
+            test_every_service_refuses_non_json_bodies_and_foreign_hosts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stock_movements_come_in_pages, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

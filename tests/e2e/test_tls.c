@@ -25,7 +25,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#if !defined(TLS_SERVICE_BIN) || !defined(TLS_MIGRATE_BIN) || !defined(TLS_EVENTCTL_BIN) || \
+#if !defined(TLS_SERVICE_BIN) || !defined(TLS_MIGRATE_BIN) || !defined(TLS_EVENTCTL_BIN) ||        \
     !defined(TLS_MIGRATIONS_ROOT)
 #error "CMake names usermanagement, migrate, eventctl and the migrations directory"
 #endif
@@ -163,7 +163,6 @@ static void lone_start(struct lone *s, const char *const *extra)
     lone_running = s;
 }
 
-
 /*
  * Reads what stderr has for up to wait_ms; false at end of file. Beyond
  * sizeof(text) it keeps reading and drops the rest, so the service never
@@ -246,16 +245,16 @@ static void lone_expect_down(const struct lone *s, const char *link)
         enum e2e_http_result r = e2e_http_port(s->port, "GET", "/health", NULL, 0, NULL, 2000,
                                                &status, &body, NULL, errbuf);
         json_t *json = r == E2E_HTTP_ANSWERED && body ? json_loads(body, 0, NULL) : NULL;
-        bool down = status == 503 &&
-                    strcmp(e2e_str(json_object_get(json, "checks"), link), "down") == 0;
+        bool down =
+            status == 503 && strcmp(e2e_str(json_object_get(json, "checks"), link), "down") == 0;
         snprintf(seen, sizeof(seen), "status %ld, body %s %s", status, body ? body : "-", errbuf);
         json_decref(json);
         free(body);
         if (down)
             return;
         if (testlib_now_ms() > deadline)
-            fail_msg("GET /health did not report the %s down within %d ms: %s", link,
-                     FAIL_FAST_MS, seen);
+            fail_msg("GET /health did not report the %s down within %d ms: %s", link, FAIL_FAST_MS,
+                     seen);
         testlib_sleep_ms(50);
     }
 }
@@ -311,8 +310,8 @@ static void test_provider_registration_runs_with_both_links_over_tls(void **stat
     e2e_create_user(email, "Tina Tls", "tls-user", user_id);
     json_decref(e2e_create_provider(user_id, "tls-provider", provider_id));
     snprintf(path, sizeof(path), "/users/%s", user_id);
-    json_decref(e2e_poll_field(E2E_USERMANAGEMENT, path, "provider_status", "pending",
-                               E2E_WAIT_MS, "the owner's provider_status 'pending' (role granted)"));
+    json_decref(e2e_poll_field(E2E_USERMANAGEMENT, path, "provider_status", "pending", E2E_WAIT_MS,
+                               "the owner's provider_status 'pending' (role granted)"));
     e2e_wait_handled(E2E_NOTIFICATION, "usermanagement.user.role_granted", "user_id", user_id,
                      E2E_WAIT_MS);
     char apath[192];
@@ -437,8 +436,9 @@ static void test_client_certificate_without_key_is_refused_at_start(void **state
 static void test_bus_tls_errors_name_the_setting_to_fix(void **state)
 {
     (void)state;
-    struct bus *bus = bus_new(&(struct bus_config){
-        .url = testlib_require_env("AMQPS_URL"), .tls_ca_file = testlib_require_env("TLS_CA_FILE")});
+    struct bus *bus =
+        bus_new(&(struct bus_config){.url = testlib_require_env("AMQPS_URL"),
+                                     .tls_ca_file = testlib_require_env("TLS_CA_FILE")});
     assert_non_null(bus);
     struct err err;
     err_clear(&err);
@@ -457,9 +457,10 @@ static void test_bus_tls_errors_name_the_setting_to_fix(void **state)
         fail_msg("the error does not name the CA file: %s", err.msg);
     bus_free(bus);
 
-    bus = bus_new(&(struct bus_config){.url = testlib_require_env("AMQPS_URL"),
-                                       .tls_ca_file = testlib_require_env("TLS_CA_FILE"),
-                                       .tls_cert_file = testlib_require_env("TLS_CLIENT_CERT_FILE")});
+    bus =
+        bus_new(&(struct bus_config){.url = testlib_require_env("AMQPS_URL"),
+                                     .tls_ca_file = testlib_require_env("TLS_CA_FILE"),
+                                     .tls_cert_file = testlib_require_env("TLS_CLIENT_CERT_FILE")});
     assert_non_null(bus);
     err_clear(&err);
     assert_int_equal(bus_connect(bus, &err), ERR_INVALID);
@@ -505,15 +506,16 @@ static void test_operations_tools_take_a_verify_full_url(void **state)
     if (!WIFEXITED(status) || WEXITSTATUS(status) == 0 || !strstr(out, where) ||
         !strstr(out, "certificate verify failed") || !strstr(out, "events:***@"))
         fail_msg("eventctl with a wrong CA: expected a failure naming the server ('%s', "
-                 "'certificate verify failed', password masked), got status %d:\n%s", where,
-                 status, out);
+                 "'certificate verify failed', password masked), got status %d:\n%s",
+                 where, status, out);
     snprintf(cmd, sizeof(cmd), "'%s' --dir '%s' --database-url '%s' usermanagement 2>&1",
              TLS_MIGRATE_BIN, TLS_MIGRATIONS_ROOT, wrong);
     status = run_capture(cmd, out, sizeof(out));
     if (!WIFEXITED(status) || WEXITSTATUS(status) == 0 || !strstr(out, where) ||
         !strstr(out, "certificate verify failed"))
-        fail_msg("migrate with a wrong CA: expected a failure naming the server, got status %d:\n%s",
-                 status, out);
+        fail_msg(
+            "migrate with a wrong CA: expected a failure naming the server, got status %d:\n%s",
+            status, out);
 }
 
 int main(void)
@@ -523,7 +525,8 @@ int main(void)
                                         start_services_over_tls, stop_services),
         cmocka_unit_test_teardown(test_wrong_amqp_ca_fails_fast_naming_the_broker, lone_kill),
         cmocka_unit_test_teardown(test_wrong_database_ca_fails_fast_naming_the_server, lone_kill),
-        cmocka_unit_test_teardown(test_client_certificate_without_key_is_refused_at_start, lone_kill),
+        cmocka_unit_test_teardown(test_client_certificate_without_key_is_refused_at_start,
+                                  lone_kill),
         cmocka_unit_test(test_bus_tls_errors_name_the_setting_to_fix),
         cmocka_unit_test(test_operations_tools_take_a_verify_full_url),
     };

@@ -92,27 +92,29 @@ static void test_a_booking_made_with_a_traceparent_is_one_trace_through_every_ho
     e2e_new_uuid(cid);
     book_traced(cid, booking);
     snprintf(path, sizeof(path), "/bookings/%s", booking);
-    json_decref(e2e_poll_field(E2E_BOOKING, path, "status", "confirmed", 30000, "the traced booking to confirm"));
+    json_decref(e2e_poll_field(E2E_BOOKING, path, "status", "confirmed", 30000,
+                               "the traced booking to confirm"));
     /* The last hop: notification's booking_confirmed notification. */
-    e2e_wait_count("SELECT count(*) FROM notification.outbox WHERE correlation_id = $1", cid, NULL, 1, 20000,
-                   "the booking_confirmed notification of the traced booking");
+    e2e_wait_count("SELECT count(*) FROM notification.outbox WHERE correlation_id = $1", cid, NULL,
+                   1, 20000, "the booking_confirmed notification of the traced booking");
 
-    json_t *rows = e2e_rows("SELECT s, type, coalesce(traceparent, ''), coalesce(payload->>'traceparent', '')"
-                            "  FROM (SELECT 'booking' s, * FROM booking.outbox UNION ALL"
-                            "        SELECT 'inventory', * FROM inventory.outbox UNION ALL"
-                            "        SELECT 'payment', * FROM payment.outbox UNION ALL"
-                            "        SELECT 'notification', * FROM notification.outbox) o"
-                            " WHERE correlation_id = $1 ORDER BY created_at",
-                            cid, NULL);
-    static const char *const hops[] = {"booking.booking.created", "inventory.stock.reserved",
-                                       "payment.payment.succeeded", "inventory.stock.debited",
-                                       "booking.booking.confirmed", "notification.notification.sent"};
+    json_t *rows =
+        e2e_rows("SELECT s, type, coalesce(traceparent, ''), coalesce(payload->>'traceparent', '')"
+                 "  FROM (SELECT 'booking' s, * FROM booking.outbox UNION ALL"
+                 "        SELECT 'inventory', * FROM inventory.outbox UNION ALL"
+                 "        SELECT 'payment', * FROM payment.outbox UNION ALL"
+                 "        SELECT 'notification', * FROM notification.outbox) o"
+                 " WHERE correlation_id = $1 ORDER BY created_at",
+                 cid, NULL);
+    static const char *const hops[] = {
+        "booking.booking.created", "inventory.stock.reserved",  "payment.payment.succeeded",
+        "inventory.stock.debited", "booking.booking.confirmed", "notification.notification.sent"};
     for (size_t h = 0; h < sizeof(hops) / sizeof(hops[0]); h++) {
         bool seen = false;
         size_t i;
         json_t *r;
-        json_array_foreach(rows, i, r)
-            seen = seen || strcmp(json_string_value(json_array_get(r, 1)), hops[h]) == 0;
+        json_array_foreach(rows, i, r) seen =
+            seen || strcmp(json_string_value(json_array_get(r, 1)), hops[h]) == 0;
         if (!seen)
             fail_msg("no %s in the saga of booking %s: %s", hops[h], booking, e2e_dump(rows));
     }
@@ -120,7 +122,8 @@ static void test_a_booking_made_with_a_traceparent_is_one_trace_through_every_ho
     json_t *r;
     char spans[32][17];
     size_t nspans = 0;
-    json_array_foreach(rows, i, r) {
+    json_array_foreach(rows, i, r)
+    {
         const char *type = json_string_value(json_array_get(r, 1));
         const char *column = json_string_value(json_array_get(r, 2));
         const char *attr = json_string_value(json_array_get(r, 3));
@@ -128,7 +131,8 @@ static void test_a_booking_made_with_a_traceparent_is_one_trace_through_every_ho
             fail_msg("%s (%s) has traceparent '%s', not in trace " CALLER_TRACE, type,
                      json_string_value(json_array_get(r, 0)), column);
         if (strcmp(column, attr) != 0)
-            fail_msg("%s: outbox column '%s' and CloudEvent attribute '%s' differ", type, column, attr);
+            fail_msg("%s: outbox column '%s' and CloudEvent attribute '%s' differ", type, column,
+                     attr);
         const char *span = column + 36;
         if (strncmp(span, CALLER_SPAN, 16) == 0)
             fail_msg("%s reuses the caller's span id", type);
@@ -142,7 +146,8 @@ static void test_a_booking_made_with_a_traceparent_is_one_trace_through_every_ho
 
     /* The operations tool shows it too: every event line of `eventctl trace` names the trace. */
     char cmd[512];
-    snprintf(cmd, sizeof(cmd), "'%s' trace '%s' --database-url \"$DATABASE_URL\" 2>&1", TRACE_EVENTCTL_BIN, cid);
+    snprintf(cmd, sizeof(cmd), "'%s' trace '%s' --database-url \"$DATABASE_URL\" 2>&1",
+             TRACE_EVENTCTL_BIN, cid);
     FILE *p = popen(cmd, "r");
     assert_non_null(p);
     char line[1024];
@@ -151,14 +156,15 @@ static void test_a_booking_made_with_a_traceparent_is_one_trace_through_every_ho
         traced += strstr(line, "  trace " CALLER_TRACE " span ") != NULL;
     assert_int_equal(pclose(p), 0);
     if (traced < 6)
-        fail_msg("eventctl trace %s named trace " CALLER_TRACE " on %d event lines, want ≥ 6", cid, traced);
+        fail_msg("eventctl trace %s named trace " CALLER_TRACE " on %d event lines, want ≥ 6", cid,
+                 traced);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_a_booking_made_with_a_traceparent_is_one_trace_through_every_hop,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_a_booking_made_with_a_traceparent_is_one_trace_through_every_hop, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

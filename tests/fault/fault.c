@@ -36,9 +36,9 @@
 #define FAULT_CARRIED_MAX 64
 
 struct instance {
-    pid_t pid;        /* > 0 while it runs */
-    bool frozen;      /* SIGSTOPped by fault_freeze: it answers nothing */
-    atomic_int port;  /* 0 until healthy and after it stops */
+    pid_t pid;       /* > 0 while it runs */
+    bool frozen;     /* SIGSTOPped by fault_freeze: it answers nothing */
+    atomic_int port; /* 0 until healthy and after it stops */
     int starts;
 };
 
@@ -307,8 +307,8 @@ static enum fault_http_result http_port(int port, const char *method, const char
         return FAULT_HTTP_UNAVAILABLE;
     }
     return (enum fault_http_result)e2e_http_port(port, method, path, body, body ? strlen(body) : 0,
-                                                 correlation_id, timeout_ms, status, text_out,
-                                                 NULL, errbuf);
+                                                 correlation_id, timeout_ms, status, text_out, NULL,
+                                                 errbuf);
 }
 
 int fault_port(enum e2e_ctx c)
@@ -357,7 +357,8 @@ static long long metric_in(const char *text, const char *name)
     long long sum = 0;
     size_t n = strlen(name);
     bool any_labels = !strchr(name, '{');
-    for (const char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+    for (const char *line = text; line && *line;
+         line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
         if (*line == '#' || strncmp(line, name, n) != 0)
             continue;
         const char *rest = line + n;
@@ -379,7 +380,8 @@ static char *read_metrics(int port)
     long status;
     char *text = NULL;
     if (http_port(port, "GET", "/metrics", NULL, NULL, 5000, &status, &text, NULL) !=
-            FAULT_HTTP_ANSWERED || status != 200) {
+            FAULT_HTTP_ANSWERED ||
+        status != 200) {
         free(text);
         return NULL;
     }
@@ -512,11 +514,13 @@ static void wait_healthy(enum e2e_ctx c, int slot, int port)
             fail_msg("'%s' died while starting (%s): read %s/%s.log", name, how, out_dir, name);
         }
         if (http_port(port, "GET", "/health", NULL, NULL, 2000, &status, NULL, NULL) ==
-                FAULT_HTTP_ANSWERED && status == 200)
+                FAULT_HTTP_ANSWERED &&
+            status == 200)
             break;
         if (testlib_now_ms() > deadline)
             fail_msg("'%s' did not answer GET /health with 200 within %d ms (last status %ld): "
-                     "read %s/%s.log", name, FAULT_HEALTH_MS, status, out_dir, name);
+                     "read %s/%s.log",
+                     name, FAULT_HEALTH_MS, status, out_dir, name);
         testlib_sleep_ms(FAULT_POLL_MS);
     }
     atomic_store(&inst[c][slot].port, port);
@@ -536,7 +540,8 @@ void fault_wait_health(long want, const char *dependency, const char *state, int
                 char *text = NULL;
                 http_port(port, "GET", "/health", NULL, NULL, 2000, &status, &text, NULL);
                 json_t *json = text ? json_loads(text, 0, NULL) : NULL;
-                const char *got = dependency ? e2e_str(json_object_get(json, "checks"), dependency) : "";
+                const char *got =
+                    dependency ? e2e_str(json_object_get(json, "checks"), dependency) : "";
                 bool ok = status == want && (!dependency || strcmp(got, state) == 0);
                 if (!ok) {
                     char name[64];
@@ -623,7 +628,8 @@ static void stop_instances(bool which[E2E_NCTX][FAULT_INSTANCES_MAX], char *prob
                 kill(inst[c][s].pid, SIGKILL);
                 waitpid(inst[c][s].pid, NULL, 0);
                 snprintf(problem + strlen(problem), plen - strlen(problem),
-                         "'%s' did not exit within %d ms of SIGTERM (killed); ", name, FAULT_STOP_MS);
+                         "'%s' did not exit within %d ms of SIGTERM (killed); ", name,
+                         FAULT_STOP_MS);
             } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
                 testlib_describe_status(status, how, sizeof(how));
                 snprintf(problem + strlen(problem), plen - strlen(problem),
@@ -751,8 +757,8 @@ void fault_publish(const char *rk, const char *body, size_t len, const char *mes
     struct err err;
     err_clear(&err);
     if (!publisher) {
-        publisher = bus_new(&(struct bus_config){.url = amqp_url, .confirms = 1,
-                                                 .connection_name = "fault injector"});
+        publisher = bus_new(&(struct bus_config){
+            .url = amqp_url, .confirms = 1, .connection_name = "fault injector"});
         if (!publisher)
             fail_msg("bus_new failed");
     }

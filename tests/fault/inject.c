@@ -19,8 +19,8 @@
 #include <string.h>
 
 static const char *const kind_names[POISON_NKINDS] = {
-    "not_json", "not_a_cloudevent", "unknown_type", "unknown_version", "data_breaks_contract",
-    "wrong_source", "too_large", "not_utf8",
+    "not_json",     "not_a_cloudevent", "unknown_type", "unknown_version", "data_breaks_contract",
+    "wrong_source", "too_large",        "not_utf8",
 };
 
 const char *inject_poison_kind_name(enum inject_poison_kind kind)
@@ -92,7 +92,8 @@ static char *poison_body(enum inject_poison_kind kind, const char *id, const cha
         size_t big = ENVELOPE_BODY_MAX + 4096;
         text = malloc(big + 1);
         if (text) {
-            int n = snprintf(text, big + 1, "{\"fault_poison\":\"%s\",\"id\":\"%s\",\"pad\":\"", marker, id);
+            int n = snprintf(text, big + 1, "{\"fault_poison\":\"%s\",\"id\":\"%s\",\"pad\":\"",
+                             marker, id);
             memset(text + n, 'x', big - (size_t)n - 2);
             memcpy(text + big - 2, "\"}", 3);
         }
@@ -103,8 +104,7 @@ static char *poison_body(enum inject_poison_kind kind, const char *id, const cha
         if (text)
             snprintf(text, 160, "fault poison %s %s: \xff\xfe\xc0\x80 not UTF-8", marker, id);
         return text;
-    case POISON_NKINDS:
-        break;
+    case POISON_NKINDS: break;
     }
     if (ev)
         text = json_dumps(ev, JSON_COMPACT);
@@ -163,8 +163,8 @@ void inject_duplicates(struct injected *inj, int n, int copies)
     int per_context = (n + E2E_NCTX - 1) / E2E_NCTX;
     char limit[16];
     snprintf(limit, sizeof(limit), "%d", per_context);
-    struct inject_duplicate *d = realloc(inj->dups, (inj->ndups + (size_t)per_context * E2E_NCTX) *
-                                                        sizeof(*d));
+    struct inject_duplicate *d =
+        realloc(inj->dups, (inj->ndups + (size_t)per_context * E2E_NCTX) * sizeof(*d));
     if (!d)
         fail_msg("out of memory");
     inj->dups = d;
@@ -177,7 +177,8 @@ void inject_duplicates(struct injected *inj, int n, int copies)
         json_t *rows = e2e_rows(sql, limit, NULL);
         size_t i;
         json_t *r;
-        json_array_foreach(rows, i, r) {
+        json_array_foreach(rows, i, r)
+        {
             const char *id = json_string_value(json_array_get(r, 0));
             const char *type = json_string_value(json_array_get(r, 1));
             const char *cid = json_string_value(json_array_get(r, 2));

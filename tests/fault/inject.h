@@ -26,10 +26,10 @@ enum inject_poison_kind {
 };
 
 struct inject_poison {
-    char id[INJECT_ID_LEN];                /* message_id (and CloudEvent id when there is one) */
+    char id[INJECT_ID_LEN]; /* message_id (and CloudEvent id when there is one) */
     enum inject_poison_kind kind;
-    char routing_key[INJECT_TYPE_LEN];     /* a type some context subscribes to */
-    unsigned expected;                     /* contexts bound to it (bit 1 << enum e2e_ctx) */
+    char routing_key[INJECT_TYPE_LEN]; /* a type some context subscribes to */
+    unsigned expected;                 /* contexts bound to it (bit 1 << enum e2e_ctx) */
 };
 
 struct inject_duplicate {
@@ -44,9 +44,10 @@ struct injected {
     size_t npoison;
     struct inject_duplicate *dups;
     size_t ndups;
-    int copies;                 /* each duplicate was published this many times */
-    long long dup_deliveries;   /* copies × subscribers, summed: the deliveries the inboxes must absorb */
-    long long dup_baseline;     /* events_duplicates_total over all instances before the copies */
+    int copies; /* each duplicate was published this many times */
+    long long
+        dup_deliveries; /* copies × subscribers, summed: the deliveries the inboxes must absorb */
+    long long dup_baseline; /* events_duplicates_total over all instances before the copies */
 };
 
 /* Zeroes inj and draws its marker. */

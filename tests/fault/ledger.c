@@ -25,12 +25,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LEDGER_SHOW        8      /* offenders named per invariant (the count says how many more) */
+#define LEDGER_SHOW        8 /* offenders named per invariant (the count says how many more) */
 #define LEDGER_BROKEN_MAX  65536
 #define LEDGER_SQL_MAX     8192
-#define LEDGER_DL_WAIT_MS  20000  /* for injected poison to reach every dead-letter queue */
-#define LEDGER_DL_IDLE_MS  300    /* a dead-letter queue is drained after this long without a message */
-#define LEDGER_DUP_WAIT_MS 20000  /* for the inboxes to absorb every duplicate copy */
+#define LEDGER_DL_WAIT_MS  20000 /* for injected poison to reach every dead-letter queue */
+#define LEDGER_DL_IDLE_MS  300 /* a dead-letter queue is drained after this long without a message */
+#define LEDGER_DUP_WAIT_MS 20000 /* for the inboxes to absorb every duplicate copy */
 
 /* The six descriptors, in enum e2e_ctx order. */
 static const struct service_def *const services[E2E_NCTX] = {
@@ -42,10 +42,10 @@ struct ledger {
     char broken[LEDGER_BROKEN_MAX]; /* one paragraph per broken invariant */
     int nchecked;
     int nbroken;
-    long dl_poison;       /* poison copies read from the dead-letter queues */
-    long dl_failed;       /* copies of dead inbox rows read from them */
+    long dl_poison; /* poison copies read from the dead-letter queues */
+    long dl_failed; /* copies of dead inbox rows read from them */
     long long dup_absorbed;
-    long adopted;         /* stored rows whose write had an unknown outcome */
+    long adopted; /* stored rows whose write had an unknown outcome */
     bool quiet;
 };
 
@@ -184,8 +184,9 @@ static void quiet_sql(char *sql, size_t len)
                      "SELECT count(*) FROM @.outbox WHERE status <> 'published'");
     sum_over_schemas(busy, sizeof(busy),
                      "SELECT count(*) FROM @.inbox WHERE status IN ('processing', 'failed')");
-    sum_over_schemas(undl, sizeof(undl),
-                     "SELECT count(*) FROM @.inbox WHERE status = 'dead' AND dead_lettered_at IS NULL");
+    sum_over_schemas(
+        undl, sizeof(undl),
+        "SELECT count(*) FROM @.inbox WHERE status = 'dead' AND dead_lettered_at IS NULL");
     sum_over_schemas(outbox, sizeof(outbox), "SELECT count(*) FROM @.outbox");
     sum_over_schemas(inbox, sizeof(inbox), "SELECT count(*) FROM @.inbox");
     sum_over_schemas(processed, sizeof(processed),
@@ -201,41 +202,50 @@ static void describe_moving(struct check *k, const char *fp)
 {
     char sql[LEDGER_SQL_MAX];
     for (int c = 0; c < E2E_NCTX; c++) {
-        snprintf(sql, sizeof(sql),
-                 "SELECT id::text, type, status, attempts::text, coalesce(last_error, '') FROM %s.outbox"
-                 " WHERE status <> 'published' ORDER BY created_at LIMIT 3", name_of(c));
+        snprintf(
+            sql, sizeof(sql),
+            "SELECT id::text, type, status, attempts::text, coalesce(last_error, '') FROM %s.outbox"
+            " WHERE status <> 'published' ORDER BY created_at LIMIT 3",
+            name_of(c));
         json_t *rows = e2e_rows(sql, NULL, NULL);
         size_t i;
         json_t *r;
         json_array_foreach(rows, i, r)
-            offend(k, "%s.outbox: event %s (%s) still %s after %s attempts %s", name_of(c), col(r, 0),
-                   col(r, 1), col(r, 2), col(r, 3), col(r, 4));
+            offend(k, "%s.outbox: event %s (%s) still %s after %s attempts %s", name_of(c),
+                   col(r, 0), col(r, 1), col(r, 2), col(r, 3), col(r, 4));
         json_decref(rows);
-        snprintf(sql, sizeof(sql),
-                 "SELECT id::text, type, status, attempts::text, coalesce(last_error, '') FROM %s.inbox"
-                 " WHERE status IN ('processing', 'failed') OR (status = 'dead' AND dead_lettered_at IS NULL)"
-                 " ORDER BY created_at LIMIT 3", name_of(c));
+        snprintf(
+            sql, sizeof(sql),
+            "SELECT id::text, type, status, attempts::text, coalesce(last_error, '') FROM %s.inbox"
+            " WHERE status IN ('processing', 'failed') OR (status = 'dead' AND dead_lettered_at IS "
+            "NULL)"
+            " ORDER BY created_at LIMIT 3",
+            name_of(c));
         rows = e2e_rows(sql, NULL, NULL);
         json_array_foreach(rows, i, r)
-            offend(k, "%s.inbox: event %s (%s) still %s after %s attempts: %s", name_of(c), col(r, 0),
-                   col(r, 1), col(r, 2), col(r, 3), col(r, 4));
+            offend(k, "%s.inbox: event %s (%s) still %s after %s attempts: %s", name_of(c),
+                   col(r, 0), col(r, 1), col(r, 2), col(r, 3), col(r, 4));
         json_decref(rows);
     }
     json_t *rows = e2e_rows(
-        "SELECT b.id::text, coalesce((SELECT min(correlation_id) FROM booking.outbox o WHERE o.type ="
+        "SELECT b.id::text, coalesce((SELECT min(correlation_id) FROM booking.outbox o WHERE "
+        "o.type ="
         " 'booking.booking.created' AND o.payload->'data'->>'booking_id' = b.id::text), '-'),"
         " coalesce((SELECT string_agg(h.event, ', ' ORDER BY h.seq) FROM booking.booking_history h"
         " WHERE h.booking_id = b.id), '') FROM booking.bookings b WHERE b.status = 'pending'"
-        " ORDER BY b.created_at LIMIT 5", NULL, NULL);
+        " ORDER BY b.created_at LIMIT 5",
+        NULL, NULL);
     size_t i;
     json_t *r;
     json_array_foreach(rows, i, r)
-        offend(k, "booking %s (correlation %s) still pending; its history: %s", col(r, 0), col(r, 1),
-               col(r, 2));
+        offend(k, "booking %s (correlation %s) still pending; its history: %s", col(r, 0),
+               col(r, 1), col(r, 2));
     json_decref(rows);
     if (!k->offenders)
-        offend(k, "row counts still changing (unpublished|busy inbox|pending bookings|dead not copied|"
-                  "outbox|inbox|processed = %s)", fp);
+        offend(k,
+               "row counts still changing (unpublished|busy inbox|pending bookings|dead not copied|"
+               "outbox|inbox|processed = %s)",
+               fp);
 }
 
 double ledger_wait_quiet(struct ledger *l, int timeout_ms)
@@ -310,24 +320,26 @@ static const json_t *lookup(const struct row_index *ix, size_t n, const char *ke
 static json_t *stored(enum load_kind kind)
 {
     switch (kind) {
-    case LOAD_USER:
-        return e2e_rows("SELECT id::text, email FROM usermanagement.users", NULL, NULL);
+    case LOAD_USER: return e2e_rows("SELECT id::text, email FROM usermanagement.users", NULL, NULL);
     case LOAD_PROVIDER:
     case LOAD_ACTIVATION:
         return e2e_rows("SELECT id::text, business_name, owner_id::text, status"
-                        " FROM servicecatalog.providers", NULL, NULL);
+                        " FROM servicecatalog.providers",
+                        NULL, NULL);
     case LOAD_OFFERING:
-        return e2e_rows("SELECT id::text, name, provider_id::text, capacity::text, price_cents::text"
-                        " FROM servicecatalog.offerings", NULL, NULL);
+        return e2e_rows(
+            "SELECT id::text, name, provider_id::text, capacity::text, price_cents::text"
+            " FROM servicecatalog.offerings",
+            NULL, NULL);
     case LOAD_BOOKING:
         return e2e_rows(
             "SELECT b.id::text, coalesce(c.cid, ''), b.offering_id::text, b.user_id::text,"
             " b.quantity::text, b.amount_cents::text FROM booking.bookings b LEFT JOIN"
             " (SELECT payload->'data'->>'booking_id' AS booking_id, min(correlation_id) AS cid"
             "  FROM booking.outbox WHERE type = 'booking.booking.created' GROUP BY 1) c"
-            " ON c.booking_id = b.id::text", NULL, NULL);
-    case LOAD_NKINDS:
-        break;
+            " ON c.booking_id = b.id::text",
+            NULL, NULL);
+    case LOAD_NKINDS: break;
     }
     return json_array();
 }
@@ -338,16 +350,11 @@ static const char *const kind_label[LOAD_NKINDS] = {"user", "provider", "activat
 static const char *outcome_label(enum load_outcome o)
 {
     switch (o) {
-    case LOAD_ACCEPTED:
-        return "accepted";
-    case LOAD_REFUSED:
-        return "refused";
-    case LOAD_UNAVAILABLE:
-        return "not sent (service down)";
-    case LOAD_UNKNOWN:
-        return "unknown";
-    case LOAD_NOUTCOMES:
-        break;
+    case LOAD_ACCEPTED: return "accepted";
+    case LOAD_REFUSED: return "refused";
+    case LOAD_UNAVAILABLE: return "not sent (service down)";
+    case LOAD_UNKNOWN: return "unknown";
+    case LOAD_NOUTCOMES: break;
     }
     return "?";
 }
@@ -387,8 +394,7 @@ static bool same_as_sent(const struct load_write *w, const json_t *row, char *wh
             return false;
         }
         break;
-    default:
-        break;
+    default: break;
     }
     return true;
 }
@@ -421,8 +427,8 @@ int ledger_accepted_writes_stored(struct ledger *l, const struct load *load)
                 offend(&k, "%s '%s' (id %s) is stored otherwise than sent: %s", kind_label[kind],
                        w->key, w->id, why);
             } else if ((w->outcome == LOAD_REFUSED || w->outcome == LOAD_UNAVAILABLE) && row) {
-                offend(&k, "%s '%s' was %s (status %ld) but is stored as %s", kind_label[kind], w->key,
-                       outcome_label(w->outcome), w->status, col(row, 0));
+                offend(&k, "%s '%s' was %s (status %ld) but is stored as %s", kind_label[kind],
+                       w->key, outcome_label(w->outcome), w->status, col(row, 0));
             }
         }
         free(ix);
@@ -462,7 +468,8 @@ int ledger_nothing_stored_unasked(struct ledger *l, const struct load *load)
         json_t *rows = stored(kind);
         size_t i;
         json_t *row;
-        json_array_foreach(rows, i, row) {
+        json_array_foreach(rows, i, row)
+        {
             struct write_index probe = {col(row, 1), NULL};
             const struct write_index *hit = bsearch(&probe, wx, n, sizeof(*wx), cmp_write);
             if (!hit)
@@ -510,13 +517,15 @@ int ledger_bookings_final(struct ledger *l)
         "   OR coalesce(h.finals, 0) <> 1"
         "   OR h.final IS DISTINCT FROM b.status OR coalesce(e.n, 0) <> 1"
         "   OR e.final IS DISTINCT FROM b.status"
-        " ORDER BY b.created_at", NULL, NULL);
+        " ORDER BY b.created_at",
+        NULL, NULL);
     size_t i;
     json_t *r;
-    json_array_foreach(rows, i, r)
-        offend(&k, "booking %s (correlation %s) is %s: %s deciding event(s) in its history, final "
-                   "status(es) there %s (%s), %s final event(s) published (%s)",
-               col(r, 0), col(r, 2), col(r, 1), col(r, 3), col(r, 4), col(r, 5), col(r, 6), col(r, 7));
+    json_array_foreach(rows, i, r) offend(
+        &k,
+        "booking %s (correlation %s) is %s: %s deciding event(s) in its history, final "
+        "status(es) there %s (%s), %s final event(s) published (%s)",
+        col(r, 0), col(r, 2), col(r, 1), col(r, 3), col(r, 4), col(r, 5), col(r, 6), col(r, 7));
     json_decref(rows);
     return check_end(&k);
 }
@@ -532,22 +541,25 @@ int ledger_stock_balanced(struct ledger *l)
         "  coalesce(s.version, 0)::text, coalesce(mv.n, 0)::text, coalesce(mv.maxseq, 0)::text"
         " FROM inventory.stock s FULL JOIN servicecatalog.offerings o ON o.id = s.offering_id"
         " LEFT JOIN (SELECT offering_id, sum(quantity) AS sold FROM booking.bookings"
-        "   WHERE status = 'confirmed' GROUP BY 1) q ON q.offering_id = coalesce(s.offering_id, o.id)"
+        "   WHERE status = 'confirmed' GROUP BY 1) q ON q.offering_id = coalesce(s.offering_id, "
+        "o.id)"
         " LEFT JOIN (SELECT offering_id, count(*) AS n, max(seq) AS maxseq FROM inventory.movements"
         "   GROUP BY 1) mv ON mv.offering_id = s.offering_id"
         " WHERE s.offering_id IS NULL OR o.id IS NULL"
-        "   OR s.capacity <> s.available + s.reserved + s.sold OR s.available < 0 OR s.reserved <> 0"
+        "   OR s.capacity <> s.available + s.reserved + s.sold OR s.available < 0 OR s.reserved <> "
+        "0"
         "   OR s.sold < 0 OR s.capacity <> o.capacity OR s.sold <> coalesce(q.sold, 0)"
         "   OR s.version <> coalesce(mv.n, 0) OR coalesce(mv.maxseq, 0) <> coalesce(mv.n, 0)",
         NULL, NULL);
     size_t i;
     json_t *r;
     json_array_foreach(rows, i, r)
-        offend(&k, "offering %s: published capacity %s; stock capacity %s = available %s + reserved "
-                   "%s + sold %s?; units of confirmed bookings %s; stock version %s, %s movements "
-                   "(last seq %s)",
-               col(r, 0), col(r, 1), col(r, 2), col(r, 3), col(r, 4), col(r, 5), col(r, 6), col(r, 7),
-               col(r, 8), col(r, 9));
+        offend(&k,
+               "offering %s: published capacity %s; stock capacity %s = available %s + reserved "
+               "%s + sold %s?; units of confirmed bookings %s; stock version %s, %s movements "
+               "(last seq %s)",
+               col(r, 0), col(r, 1), col(r, 2), col(r, 3), col(r, 4), col(r, 5), col(r, 6),
+               col(r, 7), col(r, 8), col(r, 9));
     json_decref(rows);
     return check_end(&k);
 }
@@ -585,8 +597,8 @@ int ledger_stock_effects_once(struct ledger *l)
     size_t i;
     json_t *r;
     json_array_foreach(rows, i, r)
-        offend(&k, "booking %s (%s, %s units): reservation %s (%s units), movements %s, %s", col(r, 0),
-               col(r, 1), col(r, 2), col(r, 3), col(r, 4), col(r, 5), col(r, 6));
+        offend(&k, "booking %s (%s, %s units): reservation %s (%s units), movements %s, %s",
+               col(r, 0), col(r, 1), col(r, 2), col(r, 3), col(r, 4), col(r, 5), col(r, 6));
     json_decref(rows);
     return check_end(&k);
 }
@@ -603,11 +615,14 @@ int ledger_payments_once(struct ledger *l)
         " FROM booking.bookings b LEFT JOIN payment.payments p ON p.booking_id = b.id"
         " GROUP BY b.id, b.status, b.amount_cents"
         " HAVING NOT coalesce(count(p.id) = 1 AND max(p.amount_cents) = b.amount_cents AND ("
-        "   (b.status = 'confirmed' AND max(p.status) = 'succeeded' AND b.amount_cents <= $1::bigint)"
-        "   OR (b.status = 'cancelled' AND max(p.status) = 'failed' AND b.amount_cents > $1::bigint)"
+        "   (b.status = 'confirmed' AND max(p.status) = 'succeeded' AND b.amount_cents <= "
+        "$1::bigint)"
+        "   OR (b.status = 'cancelled' AND max(p.status) = 'failed' AND b.amount_cents > "
+        "$1::bigint)"
         "   OR (b.status = 'rejected' AND max(p.status) = 'intent')"
         /* No money kept for an expired booking: voided, refunded, or never taken (declined). */
-        "   OR (b.status = 'expired' AND max(p.status) IN ('voided', 'refunded', 'failed'))), false)"
+        "   OR (b.status = 'expired' AND max(p.status) IN ('voided', 'refunded', 'failed'))), "
+        "false)"
         " UNION ALL"
         " SELECT p.booking_id::text, 'unknown to booking', p.amount_cents::text, '1', p.status"
         " FROM payment.payments p"
@@ -634,8 +649,10 @@ int ledger_notifications_once(struct ledger *l)
         " HAVING NOT coalesce(count(n.id) = 1 AND max(n.kind) = 'booking_' || b.status"
         "   AND bool_and(n.user_id = b.user_id), false)"
         " UNION ALL"
-        " SELECT u.id::text, 'provider owner', count(n.id)::text, coalesce(string_agg(n.kind, ', '), 'none')"
-        " FROM usermanagement.users u LEFT JOIN notification.notifications n ON n.reference_id = u.id"
+        " SELECT u.id::text, 'provider owner', count(n.id)::text, coalesce(string_agg(n.kind, ', "
+        "'), 'none')"
+        " FROM usermanagement.users u LEFT JOIN notification.notifications n ON n.reference_id = "
+        "u.id"
         " WHERE 'provider' = ANY (u.roles) GROUP BY u.id"
         " HAVING NOT coalesce(count(n.id) = 1 AND max(n.kind) = 'welcome', false)"
         " UNION ALL"
@@ -658,15 +675,19 @@ int ledger_registrations_complete(struct ledger *l)
     struct check k;
     check_begin(&k, l, "registrations reached every replica");
     json_t *rows = e2e_rows(
-        "SELECT u.id::text, 'user missing from servicecatalog.known_users' FROM usermanagement.users u"
+        "SELECT u.id::text, 'user missing from servicecatalog.known_users' FROM "
+        "usermanagement.users u"
         " WHERE NOT EXISTS (SELECT 1 FROM servicecatalog.known_users x WHERE x.user_id = u.id)"
-        " UNION ALL SELECT u.id::text, 'user missing from notification.recipients (or another e-mail)'"
+        " UNION ALL SELECT u.id::text, 'user missing from notification.recipients (or another "
+        "e-mail)'"
         " FROM usermanagement.users u WHERE NOT EXISTS (SELECT 1 FROM notification.recipients x"
         "   WHERE x.user_id = u.id AND x.email = u.email)"
-        " UNION ALL SELECT x.user_id::text, 'servicecatalog knows a user usermanagement does not have'"
+        " UNION ALL SELECT x.user_id::text, 'servicecatalog knows a user usermanagement does not "
+        "have'"
         " FROM servicecatalog.known_users x"
         " WHERE NOT EXISTS (SELECT 1 FROM usermanagement.users u WHERE u.id = x.user_id)"
-        " UNION ALL SELECT x.user_id::text, 'notification knows a user usermanagement does not have'"
+        " UNION ALL SELECT x.user_id::text, 'notification knows a user usermanagement does not "
+        "have'"
         " FROM notification.recipients x"
         " WHERE NOT EXISTS (SELECT 1 FROM usermanagement.users u WHERE u.id = x.user_id)"
         " UNION ALL SELECT u.id::text, format('owner of %s provider(s), %s active: roles %s,"
@@ -684,8 +705,7 @@ int ledger_registrations_complete(struct ledger *l)
         NULL, NULL);
     size_t i;
     json_t *r;
-    json_array_foreach(rows, i, r)
-        offend(&k, "%s: %s", col(r, 0), col(r, 1));
+    json_array_foreach(rows, i, r) offend(&k, "%s: %s", col(r, 0), col(r, 1));
     json_decref(rows);
     return check_end(&k);
 }
@@ -701,7 +721,8 @@ int ledger_outbox_published(struct ledger *l)
         snprintf(sql, sizeof(sql),
                  "SELECT id::text, type, correlation_id, status, attempts::text,"
                  " coalesce(last_error, '') FROM %s.outbox WHERE status <> 'published'"
-                 " ORDER BY created_at", name_of(c));
+                 " ORDER BY created_at",
+                 name_of(c));
         json_t *rows = e2e_rows(sql, NULL, NULL);
         size_t i;
         json_t *r;
@@ -722,7 +743,8 @@ static void subscribed_types(enum e2e_ctx c, const char *publisher, char *out, s
     bool first = true;
     for (size_t i = 0; i < n; i++) {
         const char *t = s[i].event->type;
-        if (publisher && (strncmp(t, publisher, strlen(publisher)) != 0 || t[strlen(publisher)] != '.'))
+        if (publisher &&
+            (strncmp(t, publisher, strlen(publisher)) != 0 || t[strlen(publisher)] != '.'))
             continue;
         size_t len = strlen(out);
         snprintf(out + len, outlen - len, "%s%s", first ? "" : ",", t);
@@ -742,19 +764,21 @@ int ledger_events_consumed(struct ledger *l)
             subscribed_types(c, name_of(p), types, sizeof(types));
             if (strcmp(types, "{}") == 0)
                 continue;
-            snprintf(sql, sizeof(sql),
-                     "SELECT o.id::text, o.type, o.correlation_id, coalesce(i.status, 'missing'),"
-                     "  coalesce(i.last_error, '') FROM %s.outbox o LEFT JOIN %s.inbox i"
-                     "  ON i.id = o.id AND i.consumer = $2"
-                     " WHERE o.type = ANY ($1::text[]) AND (i.id IS NULL OR NOT (i.status = 'processed'"
-                     "  OR (i.status = 'dead' AND coalesce(i.last_error, '') <> '')))"
-                     " ORDER BY o.created_at", name_of(p), name_of(c));
+            snprintf(
+                sql, sizeof(sql),
+                "SELECT o.id::text, o.type, o.correlation_id, coalesce(i.status, 'missing'),"
+                "  coalesce(i.last_error, '') FROM %s.outbox o LEFT JOIN %s.inbox i"
+                "  ON i.id = o.id AND i.consumer = $2"
+                " WHERE o.type = ANY ($1::text[]) AND (i.id IS NULL OR NOT (i.status = 'processed'"
+                "  OR (i.status = 'dead' AND coalesce(i.last_error, '') <> '')))"
+                " ORDER BY o.created_at",
+                name_of(p), name_of(c));
             json_t *rows = e2e_rows(sql, types, name_of(c));
             size_t i;
             json_t *r;
-            json_array_foreach(rows, i, r)
-                offend(&k, "event %s (%s, correlation %s) published by %s: %s.inbox has it %s %s",
-                       col(r, 0), col(r, 1), col(r, 2), name_of(p), name_of(c), col(r, 3), col(r, 4));
+            json_array_foreach(rows, i, r) offend(
+                &k, "event %s (%s, correlation %s) published by %s: %s.inbox has it %s %s",
+                col(r, 0), col(r, 1), col(r, 2), name_of(p), name_of(c), col(r, 3), col(r, 4));
             json_decref(rows);
         }
         /* The other way: nothing in the inbox that no outbox published or the context does not take. */
@@ -774,8 +798,9 @@ int ledger_events_consumed(struct ledger *l)
         size_t i;
         json_t *r;
         json_array_foreach(rows, i, r)
-            offend(&k, "%s.inbox holds event %s (%s, %s, consumer %s) that no outbox published or "
-                       "that %s does not subscribe to",
+            offend(&k,
+                   "%s.inbox holds event %s (%s, %s, consumer %s) that no outbox published or "
+                   "that %s does not subscribe to",
                    name_of(c), col(r, 0), col(r, 1), col(r, 2), col(r, 3), name_of(c));
         json_decref(rows);
     }
@@ -799,7 +824,8 @@ static const struct fact {
      "activation of provider"},
     {"servicecatalog", "{servicecatalog.offering.published}", "payload->'data'->>'offering_id'",
      "publication of offering"},
-    {"booking", "{booking.booking.created}", "payload->'data'->>'booking_id'", "creation of booking"},
+    {"booking", "{booking.booking.created}", "payload->'data'->>'booking_id'",
+     "creation of booking"},
     {"booking",
      "{booking.booking.confirmed,booking.booking.rejected,booking.booking.cancelled,"
      "booking.booking.expired}",
@@ -816,7 +842,8 @@ static const struct fact {
     {"payment", "{payment.payment.refunded}", "payload->'data'->>'booking_id'",
      "refund for booking"},
     {"notification", "{notification.notification.sent}",
-     "(payload->'data'->>'kind') || ' about ' || (payload->'data'->>'reference_id')", "notification"},
+     "(payload->'data'->>'kind') || ' about ' || (payload->'data'->>'reference_id')",
+     "notification"},
 };
 
 int ledger_facts_published_once(struct ledger *l)
@@ -872,8 +899,8 @@ int ledger_dead_letters_explained(struct ledger *l, const struct injected *inj)
         snprintf(queue, sizeof(queue), "%s.dead-letter", name_of(c));
         struct err err;
         err_clear(&err);
-        struct bus *bus = bus_new(&(struct bus_config){.url = fault_amqp_url(), .prefetch = 512,
-                                                       .connection_name = "fault ledger"});
+        struct bus *bus = bus_new(&(struct bus_config){
+            .url = fault_amqp_url(), .prefetch = 512, .connection_name = "fault ledger"});
         /* A failed attempt moves the bus to AMQP_URL's next node: try each node once. */
         int connected = -1;
         for (int attempt = 0; bus && connected != 0 && attempt < BUS_NODES_MAX; attempt++)
@@ -934,25 +961,29 @@ int ledger_dead_letters_explained(struct ledger *l, const struct injected *inj)
 
         /* Each dead inbox row has a reason and its copy came through; each copy has its row. */
         char sql[512];
-        snprintf(sql, sizeof(sql),
-                 "SELECT id::text, type, coalesce(last_error, ''), (dead_lettered_at IS NOT NULL)::text"
-                 " FROM %s.inbox WHERE status = 'dead'", name_of(c));
+        snprintf(
+            sql, sizeof(sql),
+            "SELECT id::text, type, coalesce(last_error, ''), (dead_lettered_at IS NOT NULL)::text"
+            " FROM %s.inbox WHERE status = 'dead'",
+            name_of(c));
         json_t *rows = e2e_rows(sql, NULL, NULL);
         size_t i, j;
         json_t *r, *id;
-        json_array_foreach(rows, i, r) {
+        json_array_foreach(rows, i, r)
+        {
             bool seen = false;
-            json_array_foreach(dead, j, id)
-                seen = seen || strcmp(json_string_value(id), col(r, 0)) == 0;
+            json_array_foreach(dead, j, id) seen =
+                seen || strcmp(json_string_value(id), col(r, 0)) == 0;
             if (!col(r, 2)[0] || strcmp(col(r, 3), "true") != 0 || !seen)
                 offend(&k, "%s.inbox: dead event %s (%s): reason '%s', copy %s", name_of(c),
                        col(r, 0), col(r, 1), col(r, 2),
                        seen ? "in the queue" : "not found in the dead-letter queue");
         }
-        json_array_foreach(dead, j, id) {
+        json_array_foreach(dead, j, id)
+        {
             bool has_row = false;
-            json_array_foreach(rows, i, r)
-                has_row = has_row || strcmp(json_string_value(id), col(r, 0)) == 0;
+            json_array_foreach(rows, i, r) has_row =
+                has_row || strcmp(json_string_value(id), col(r, 0)) == 0;
             if (!has_row)
                 offend(&k, "%s holds dead letter %s, but %s.inbox has no dead row for it", queue,
                        json_string_value(id), name_of(c));
@@ -965,22 +996,27 @@ int ledger_dead_letters_explained(struct ledger *l, const struct injected *inj)
          * copy only in the broker, no letter recorded twice, none unexplained.
          */
         snprintf(sql, sizeof(sql),
-                 "SELECT message_id, count(*)::text, min(reason), bool_and(dead_lettered_at IS NOT NULL)::text"
-                 " FROM %s.dead_letter GROUP BY message_id", name_of(c));
+                 "SELECT message_id, count(*)::text, min(reason), bool_and(dead_lettered_at IS NOT "
+                 "NULL)::text"
+                 " FROM %s.dead_letter GROUP BY message_id",
+                 name_of(c));
         rows = e2e_rows(sql, NULL, NULL);
         unsigned *recorded = calloc(npoison ? npoison : 1, sizeof(unsigned));
         if (!recorded)
             fail_msg("out of memory");
-        json_array_foreach(rows, i, r) {
+        json_array_foreach(rows, i, r)
+        {
             size_t pi = 0;
             const struct inject_poison *p = find_poison(inj, col(r, 0), &pi);
             if (!p)
-                offend(&k, "%s.dead_letter records message %s that was not injected: %s", name_of(c),
-                       col(r, 0), col(r, 2));
+                offend(&k, "%s.dead_letter records message %s that was not injected: %s",
+                       name_of(c), col(r, 0), col(r, 2));
             else if (strcmp(col(r, 1), "1") != 0)
-                offend(&k, "%s.dead_letter records poison %s %s times", name_of(c), p->id, col(r, 1));
+                offend(&k, "%s.dead_letter records poison %s %s times", name_of(c), p->id,
+                       col(r, 1));
             else if (strcmp(col(r, 3), "true") != 0)
-                offend(&k, "%s.dead_letter: the copy of poison %s never reached the queue", name_of(c), p->id);
+                offend(&k, "%s.dead_letter: the copy of poison %s never reached the queue",
+                       name_of(c), p->id);
             if (p)
                 recorded[pi] = 1;
         }
@@ -1027,11 +1063,13 @@ int ledger_poison_nowhere_else(struct ledger *l, const struct injected *inj)
                                   name_of(c), NULL);
         size_t i;
         json_t *t;
-        json_array_foreach(tables, i, t) {
+        json_array_foreach(tables, i, t)
+        {
             char sql[512];
             snprintf(sql, sizeof(sql),
                      "SELECT x, count(*)::text FROM \"%s\".\"%s\" AS t, unnest($1::text[]) AS x"
-                     " WHERE strpos(t::text, x) > 0 GROUP BY x", name_of(c), col(t, 0));
+                     " WHERE strpos(t::text, x) > 0 GROUP BY x",
+                     name_of(c), col(t, 0));
             json_t *rows = e2e_rows(sql, needles, NULL);
             size_t j;
             json_t *r;
@@ -1061,8 +1099,9 @@ int ledger_duplicates_absorbed(struct ledger *l, const struct injected *inj)
         testlib_sleep_ms(100);
     l->dup_absorbed = absorbed;
     if (absorbed < inj->dup_deliveries)
-        offend(&k, "the inboxes absorbed %lld duplicate deliveries (events_duplicates_total) within "
-                   "%d ms; the %zu events copied %d times each make %lld",
+        offend(&k,
+               "the inboxes absorbed %lld duplicate deliveries (events_duplicates_total) within "
+               "%d ms; the %zu events copied %d times each make %lld",
                absorbed, LEDGER_DUP_WAIT_MS, inj->ndups, inj->copies, inj->dup_deliveries);
     for (size_t i = 0; i < inj->ndups; i++) {
         const struct inject_duplicate *d = &inj->dups[i];
@@ -1072,11 +1111,13 @@ int ledger_duplicates_absorbed(struct ledger *l, const struct injected *inj)
             char sql[256];
             snprintf(sql, sizeof(sql),
                      "SELECT status, attempts::text, coalesce(last_error, '') FROM %s.inbox"
-                     " WHERE id = $1::uuid", name_of(c));
+                     " WHERE id = $1::uuid",
+                     name_of(c));
             json_t *rows = e2e_rows(sql, d->id, NULL);
             const json_t *r = json_array_get(rows, 0);
             if (json_array_size(rows) != 1 || strcmp(col(r, 0), "processed") != 0)
-                offend(&k, "duplicated event %s (%s): %s.inbox has %zu row(s), %s after %s attempts %s",
+                offend(&k,
+                       "duplicated event %s (%s): %s.inbox has %zu row(s), %s after %s attempts %s",
                        d->id, d->type, name_of(c), json_array_size(rows), r ? col(r, 0) : "-",
                        r ? col(r, 1) : "-", r ? col(r, 2) : "");
             json_decref(rows);

@@ -27,7 +27,7 @@
 #include <stddef.h>
 
 #define LEDGER_PAYMENT_LIMIT_CENTS 100000 /* PAYMENT_LIMIT_CENTS every scenario runs with */
-#define LEDGER_QUIET_STABLE_MS     2000   /* quiet: nothing pending and nothing changing this long */
+#define LEDGER_QUIET_STABLE_MS     2000 /* quiet: nothing pending and nothing changing this long */
 
 /* ------------------------------------------------------------ subscriptions */
 

@@ -18,10 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LOAD_PIPELINE_MAX     64
-#define LOAD_STEP_RETRY_MS    500
-#define LOAD_STEP_GIVE_UP_MS  30000
-#define LOAD_SEED_WAIT_MS     30000
+#define LOAD_PIPELINE_MAX    64
+#define LOAD_STEP_RETRY_MS   500
+#define LOAD_STEP_GIVE_UP_MS 30000
+#define LOAD_SEED_WAIT_MS    30000
 
 struct offering {
     char id[LOAD_ID_LEN];
@@ -62,8 +62,8 @@ struct load {
     uint32_t rng;
 };
 
-static const char *const kind_names[LOAD_NKINDS] = {"users", "providers", "activations", "offerings",
-                                                    "bookings"};
+static const char *const kind_names[LOAD_NKINDS] = {"users", "providers", "activations",
+                                                    "offerings", "bookings"};
 
 static uint32_t rnd(struct load *l)
 {
@@ -109,7 +109,8 @@ static void post(struct load *l, enum e2e_ctx c, const char *path, const char *b
     long status = 0;
     json_t *reply = NULL;
     w->at_ms = testlib_now_ms();
-    enum fault_http_result r = fault_http(c, "POST", path, body, correlation_id, &status, &reply, NULL);
+    enum fault_http_result r =
+        fault_http(c, "POST", path, body, correlation_id, &status, &reply, NULL);
     w->status = status;
     w->outcome = outcome_of(r, status);
     if (w->outcome == LOAD_ACCEPTED) {
@@ -175,8 +176,8 @@ static bool write_provider(struct load *l, const char *owner, char id_out[LOAD_I
     snprintf(w.ref, sizeof(w.ref), "%s", owner);
     char body[512];
     snprintf(body, sizeof(body),
-             "{\"owner_id\": \"%s\", \"business_name\": \"%s\", \"provider_type\": \"hotel\"}", owner,
-             w.key);
+             "{\"owner_id\": \"%s\", \"business_name\": \"%s\", \"provider_type\": \"hotel\"}",
+             owner, w.key);
     post(l, E2E_SERVICECATALOG, "/providers", body, NULL, &w);
     if (w.outcome == LOAD_ACCEPTED)
         snprintf(id_out, LOAD_ID_LEN, "%s", w.id);
@@ -194,15 +195,15 @@ static bool write_activation(struct load *l, const char *provider, const char *o
     return w.outcome == LOAD_ACCEPTED;
 }
 
-static bool write_offering(struct load *l, const char *provider, long long price, long long capacity,
-                           char id_out[LOAD_ID_LEN])
+static bool write_offering(struct load *l, const char *provider, long long price,
+                           long long capacity, char id_out[LOAD_ID_LEN])
 {
     struct load_write w = {.kind = LOAD_OFFERING, .quantity = capacity, .price_cents = price};
     snprintf(w.key, sizeof(w.key), "%s offering %ld", l->cfg.tag, ++l->seq);
     snprintf(w.ref, sizeof(w.ref), "%s", provider);
     char body[512], path[128];
-    snprintf(body, sizeof(body), "{\"name\": \"%s\", \"price_cents\": %lld, \"capacity\": %lld}", w.key,
-             price, capacity);
+    snprintf(body, sizeof(body), "{\"name\": \"%s\", \"price_cents\": %lld, \"capacity\": %lld}",
+             w.key, price, capacity);
     snprintf(path, sizeof(path), "/providers/%s/offerings", provider);
     post(l, E2E_SERVICECATALOG, path, body, NULL, &w);
     if (w.outcome != LOAD_ACCEPTED)
@@ -227,8 +228,9 @@ static void write_booking(struct load *l)
     memcpy(w.ref, o->id, sizeof(w.ref));
     memcpy(w.user, l->users[rnd(l) % l->nusers], sizeof(w.user));
     char body[256];
-    snprintf(body, sizeof(body), "{\"user_id\": \"%s\", \"offering_id\": \"%s\", \"quantity\": %lld}",
-             w.user, w.ref, w.quantity);
+    snprintf(body, sizeof(body),
+             "{\"user_id\": \"%s\", \"offering_id\": \"%s\", \"quantity\": %lld}", w.user, w.ref,
+             w.quantity);
     post(l, E2E_BOOKING, "/bookings", body, w.key, &w);
 }
 
@@ -245,19 +247,14 @@ static void advance_pipeline(struct load *l, int64_t now)
         }
         bool ok = false;
         switch (p->stage) {
-        case STAGE_REGISTER:
-            ok = write_provider(l, p->owner, p->provider);
-            break;
-        case STAGE_ACTIVATE:
-            ok = write_activation(l, p->provider, p->owner);
-            break;
+        case STAGE_REGISTER: ok = write_provider(l, p->owner, p->provider); break;
+        case STAGE_ACTIVATE: ok = write_activation(l, p->provider, p->owner); break;
         case STAGE_OFFER: {
             static const long long prices[] = {1500, 2500, 40000};
             ok = write_offering(l, p->provider, prices[rnd(l) % 3], 5 + rnd(l) % 36, NULL);
             break;
         }
-        case STAGE_DONE:
-            break;
+        case STAGE_DONE: break;
         }
         if (ok) {
             p->stage++;
@@ -345,8 +342,9 @@ struct load *load_new(const struct load_config *cfg)
     int64_t deadline = testlib_now_ms() + LOAD_SEED_WAIT_MS;
     while (!write_provider(l, owner, provider)) {
         if (testlib_now_ms() > deadline)
-            fail_msg("seeding: POST /providers for owner %s not accepted within %d ms (last status %ld)",
-                     owner, LOAD_SEED_WAIT_MS, l->writes[l->n - 1].status);
+            fail_msg(
+                "seeding: POST /providers for owner %s not accepted within %d ms (last status %ld)",
+                owner, LOAD_SEED_WAIT_MS, l->writes[l->n - 1].status);
         testlib_sleep_ms(50);
     }
     if (!write_activation(l, provider, owner))
@@ -421,11 +419,13 @@ long load_wait_bookings(const struct load *l, long since, long n, int timeout_ms
     long got;
     while ((got = load_count(l, LOAD_BOOKING, LOAD_ACCEPTED)) < since + n) {
         if (testlib_now_ms() > deadline)
-            fail_msg("waited %d ms for %s: %ld bookings accepted, wanted %ld (sent %ld, refused %ld, "
-                     "unavailable %ld, unknown %ld)", timeout_ms, what, got, since + n,
-                     load_sent(l, LOAD_BOOKING), load_count(l, LOAD_BOOKING, LOAD_REFUSED),
-                     load_count(l, LOAD_BOOKING, LOAD_UNAVAILABLE),
-                     load_count(l, LOAD_BOOKING, LOAD_UNKNOWN));
+            fail_msg(
+                "waited %d ms for %s: %ld bookings accepted, wanted %ld (sent %ld, refused %ld, "
+                "unavailable %ld, unknown %ld)",
+                timeout_ms, what, got, since + n, load_sent(l, LOAD_BOOKING),
+                load_count(l, LOAD_BOOKING, LOAD_REFUSED),
+                load_count(l, LOAD_BOOKING, LOAD_UNAVAILABLE),
+                load_count(l, LOAD_BOOKING, LOAD_UNKNOWN));
         testlib_sleep_ms(20);
     }
     return got;
@@ -442,14 +442,14 @@ void load_describe(const struct load *l, char *out, size_t outlen)
     out[0] = '\0';
     for (int k = 0; k < LOAD_NKINDS; k++) {
         size_t len = strlen(out);
-        snprintf(out + len, outlen - len, "%s%s %ld sent/%ld accepted", k ? ", " : "", kind_names[k],
-                 load_sent(l, k), load_count(l, k, LOAD_ACCEPTED));
+        snprintf(out + len, outlen - len, "%s%s %ld sent/%ld accepted", k ? ", " : "",
+                 kind_names[k], load_sent(l, k), load_count(l, k, LOAD_ACCEPTED));
         long refused = load_count(l, k, LOAD_REFUSED), down = load_count(l, k, LOAD_UNAVAILABLE),
              unknown = load_count(l, k, LOAD_UNKNOWN);
         if (refused || down || unknown) {
             len = strlen(out);
-            snprintf(out + len, outlen - len, " (refused %ld, service down %ld, unknown %ld)", refused,
-                     down, unknown);
+            snprintf(out + len, outlen - len, " (refused %ld, service down %ld, unknown %ld)",
+                     refused, down, unknown);
         }
     }
 }

@@ -45,21 +45,21 @@ enum load_outcome {
 struct load_write {
     enum load_kind kind;
     enum load_outcome outcome;
-    long status;             /* HTTP status; 0 without one */
-    char key[LOAD_KEY_LEN];  /* e-mail, business name, offering name, correlation id */
-    char id[LOAD_ID_LEN];    /* the stored id, when accepted ("" otherwise) */
-    char ref[LOAD_ID_LEN];   /* provider/activation: owner; offering: provider; booking: offering */
-    char user[LOAD_ID_LEN];  /* booking: the customer */
-    long long quantity;      /* booking: units; offering: capacity */
-    long long price_cents;   /* booking: amount expected; offering: unit price */
-    int64_t at_ms;           /* when it was sent (testlib_now_ms) */
+    long status;            /* HTTP status; 0 without one */
+    char key[LOAD_KEY_LEN]; /* e-mail, business name, offering name, correlation id */
+    char id[LOAD_ID_LEN];   /* the stored id, when accepted ("" otherwise) */
+    char ref[LOAD_ID_LEN];  /* provider/activation: owner; offering: provider; booking: offering */
+    char user[LOAD_ID_LEN]; /* booking: the customer */
+    long long quantity;     /* booking: units; offering: capacity */
+    long long price_cents;  /* booking: amount expected; offering: unit price */
+    int64_t at_ms;          /* when it was sent (testlib_now_ms) */
 };
 
 struct load_config {
-    int bookings_per_s;  /* POST /bookings per second (default 20) */
-    int users_per_s;     /* POST /users per second (default 4) */
-    int provider_every;  /* every n-th new user becomes a provider with one offering (default 6) */
-    const char *tag;     /* prefix of keys and correlation ids, e.g. the scenario */
+    int bookings_per_s; /* POST /bookings per second (default 20) */
+    int users_per_s;    /* POST /users per second (default 4) */
+    int provider_every; /* every n-th new user becomes a provider with one offering (default 6) */
+    const char *tag;    /* prefix of keys and correlation ids, e.g. the scenario */
 };
 
 struct load;

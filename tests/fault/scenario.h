@@ -21,7 +21,7 @@ struct scenario {
     struct {
         char text[160];
         int times;
-    } notes[48];          /* what was done to the system, for the report (repeats counted) */
+    } notes[48]; /* what was done to the system, for the report (repeats counted) */
     int nnotes;
     int64_t t0;
 };

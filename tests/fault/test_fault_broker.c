@@ -44,11 +44,12 @@ static void test_broker_outage_keeps_writes_accepted_and_loses_nothing(void **st
                       (double)(testlib_now_ms() - t0) / 1000.0, bookings, users);
         if (bookings < 10 || users < 2)
             fail_msg("writes were not kept accepted while RabbitMQ was down: %ld bookings and %ld "
-                     "users accepted in %d ms", bookings, users, BROKER_DOWN_MS);
+                     "users accepted in %d ms",
+                     bookings, users, BROKER_DOWN_MS);
         fault_wait_health(200, "broker", "up", 30000);
-        accepted = load_wait_bookings(scenario.load, load_count(scenario.load, LOAD_BOOKING,
-                                                                LOAD_ACCEPTED),
-                                      20, 20000, "bookings after the broker came back");
+        accepted = load_wait_bookings(scenario.load,
+                                      load_count(scenario.load, LOAD_BOOKING, LOAD_ACCEPTED), 20,
+                                      20000, "bookings after the broker came back");
     }
     (void)accepted;
     scenario_finish();

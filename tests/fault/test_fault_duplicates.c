@@ -35,8 +35,8 @@ static void test_events_delivered_again_three_times_have_no_second_effect(void *
         inject_duplicates(&scenario.inj, DUP_EVENTS, DUP_COPIES);
         scenario_note("%zu delivered events published %d times more", scenario.inj.ndups - before,
                       DUP_COPIES);
-        accepted = load_wait_bookings(scenario.load, accepted, 40, 20000,
-                                      "bookings after the copies");
+        accepted =
+            load_wait_bookings(scenario.load, accepted, 40, 20000, "bookings after the copies");
     }
     scenario_finish();
 }
@@ -44,8 +44,8 @@ static void test_events_delivered_again_three_times_have_no_second_effect(void *
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_events_delivered_again_three_times_have_no_second_effect,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_events_delivered_again_three_times_have_no_second_effect, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

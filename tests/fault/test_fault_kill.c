@@ -24,11 +24,13 @@ static int teardown(void **state)
     return 0;
 }
 
-static void test_each_service_killed_or_stopped_mid_flow_loses_nothing_and_does_nothing_twice(void **state)
+static void
+test_each_service_killed_or_stopped_mid_flow_loses_nothing_and_does_nothing_twice(void **state)
 {
     (void)state;
     load_start(scenario.load);
-    long accepted = load_wait_bookings(scenario.load, 0, 20, 20000, "bookings before the first kill");
+    long accepted =
+        load_wait_bookings(scenario.load, 0, 20, 20000, "bookings before the first kill");
     int rounds = fault_soak();
     for (int round = 0; round < rounds; round++) {
         for (int c = 0; c < E2E_NCTX; c++) {
@@ -55,8 +57,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(
-            test_each_service_killed_or_stopped_mid_flow_loses_nothing_and_does_nothing_twice, setup,
-            teardown),
+            test_each_service_killed_or_stopped_mid_flow_loses_nothing_and_does_nothing_twice,
+            setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

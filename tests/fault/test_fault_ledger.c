@@ -75,8 +75,8 @@ static void must_catch(const char *name, invariant_fn fn, const char *sql, const
     int offenders = fn(l);
     e2e_value("ROLLBACK", NULL, NULL, out, sizeof(out));
     if (offenders <= 0 || !strstr(ledger_failures(l), expect))
-        fail_msg("invariant '%s' did not catch \"%s\" (%s): %d offenders, text:%s", name, sql, expect,
-                 offenders, ledger_failures(l));
+        fail_msg("invariant '%s' did not catch \"%s\" (%s): %d offenders, text:%s", name, sql,
+                 expect, offenders, ledger_failures(l));
     const char *line = strstr(ledger_failures(l), "- ");
     printf("fault[ledger]: '%s' caught it: %.*s\n", name, line ? (int)strcspn(line, "\n") : 0,
            line ? line : "");
@@ -93,15 +93,18 @@ static void test_each_invariant_names_what_breaks_it(void **state)
         user[64], inbox_event[64];
     e2e_value("SELECT b.id::text FROM booking.bookings b JOIN inventory.stock s"
               " ON s.offering_id = b.offering_id WHERE b.status = 'confirmed' AND s.available > 0"
-              " ORDER BY b.created_at LIMIT 1", NULL, NULL, booking, sizeof(booking));
+              " ORDER BY b.created_at LIMIT 1",
+              NULL, NULL, booking, sizeof(booking));
     e2e_value("SELECT offering_id::text FROM booking.bookings WHERE id = $1::uuid", booking, NULL,
               offering, sizeof(offering));
     e2e_value("SELECT id::text FROM booking.outbox ORDER BY created_at LIMIT 1", NULL, NULL, event,
               sizeof(event));
     e2e_value("SELECT id::text FROM booking.outbox WHERE type = 'booking.booking.created'"
-              " ORDER BY created_at LIMIT 1", NULL, NULL, created, sizeof(created));
+              " ORDER BY created_at LIMIT 1",
+              NULL, NULL, created, sizeof(created));
     e2e_value("SELECT id::text FROM inventory.outbox WHERE type = 'inventory.stock.reserved'"
-              " ORDER BY created_at LIMIT 1", NULL, NULL, reserved, sizeof(reserved));
+              " ORDER BY created_at LIMIT 1",
+              NULL, NULL, reserved, sizeof(reserved));
     e2e_value("SELECT payload->'data'->>'booking_id' FROM inventory.outbox WHERE id = $1::uuid",
               reserved, NULL, reserved_for, sizeof(reserved_for));
     e2e_value("SELECT u.id::text FROM usermanagement.users u WHERE NOT EXISTS (SELECT 1 FROM"
@@ -111,20 +114,23 @@ static void test_each_invariant_names_what_breaks_it(void **state)
               inbox_event, sizeof(inbox_event));
     if (!booking[0] || !event[0] || !reserved[0] || !user[0])
         fail_msg("the clean run left too little to break: booking '%s' event '%s' reservation '%s' "
-                 "user '%s'", booking, event, reserved, user);
+                 "user '%s'",
+                 booking, event, reserved, user);
 
     must_catch("accepted writes stored", writes_stored,
                "UPDATE booking.bookings SET quantity = quantity + 1 WHERE id = $1::uuid", booking,
                NULL, booking);
     must_catch("nothing stored unasked", nothing_unasked,
                "INSERT INTO usermanagement.users (id, email, name) VALUES (gen_random_uuid(),"
-               " 'intruder@example.com', 'Intruder')", NULL, NULL, "intruder@example.com");
+               " 'intruder@example.com', 'Intruder')",
+               NULL, NULL, "intruder@example.com");
     must_catch("bookings final", ledger_bookings_final,
                "UPDATE booking.bookings SET status = 'pending', reason = NULL WHERE id = $1::uuid",
                booking, NULL, booking);
     must_catch("stock balanced", ledger_stock_balanced,
                "UPDATE inventory.stock SET sold = sold + 1, available = available - 1"
-               " WHERE offering_id = $1::uuid", offering, NULL, offering);
+               " WHERE offering_id = $1::uuid",
+               offering, NULL, offering);
     must_catch("stock effects once", ledger_stock_effects_once,
                "DELETE FROM inventory.movements WHERE booking_id = $1::uuid AND kind = 'sale'",
                booking, NULL, booking);
@@ -137,24 +143,28 @@ static void test_each_invariant_names_what_breaks_it(void **state)
                booking);
     must_catch("payments once", ledger_payments_once,
                "UPDATE payment.payments SET status = 'failed', reason = 'selftest'"
-               " WHERE booking_id = $1::uuid", booking, NULL, booking);
+               " WHERE booking_id = $1::uuid",
+               booking, NULL, booking);
     must_catch("notifications once", ledger_notifications_once,
-               "DELETE FROM notification.notifications WHERE reference_id = $1::uuid", booking, NULL,
-               booking);
+               "DELETE FROM notification.notifications WHERE reference_id = $1::uuid", booking,
+               NULL, booking);
     must_catch("registrations complete", ledger_registrations_complete,
                "DELETE FROM servicecatalog.known_users WHERE user_id = $1::uuid", user, NULL, user);
     must_catch("outbox published", ledger_outbox_published,
-               "UPDATE booking.outbox SET status = 'pending' WHERE id = $1::uuid", event, NULL, event);
+               "UPDATE booking.outbox SET status = 'pending' WHERE id = $1::uuid", event, NULL,
+               event);
     must_catch("events consumed", ledger_events_consumed,
                "DELETE FROM payment.inbox WHERE id = $1::uuid", created, NULL, created);
-    must_catch("facts published once", ledger_facts_published_once,
-               "INSERT INTO inventory.outbox (id, type, correlation_id, causation_id, payload, status,"
-               " published_at) SELECT gen_random_uuid(), type, correlation_id, causation_id, payload,"
-               " 'published', now() FROM inventory.outbox WHERE id = $1::uuid", reserved, NULL,
-               reserved_for);
+    must_catch(
+        "facts published once", ledger_facts_published_once,
+        "INSERT INTO inventory.outbox (id, type, correlation_id, causation_id, payload, status,"
+        " published_at) SELECT gen_random_uuid(), type, correlation_id, causation_id, payload,"
+        " 'published', now() FROM inventory.outbox WHERE id = $1::uuid",
+        reserved, NULL, reserved_for);
     must_catch("dead letters explained", dead_letters,
                "UPDATE booking.inbox SET status = 'dead', last_error = 'selftest',"
-               " dead_lettered_at = now() WHERE id = $1::uuid", inbox_event, NULL, inbox_event);
+               " dead_lettered_at = now() WHERE id = $1::uuid",
+               inbox_event, NULL, inbox_event);
 
     inject_init(&fake);
     struct inject_poison p = {.kind = POISON_BAD_DATA, .routing_key = "booking.booking.created"};
@@ -172,8 +182,8 @@ static void test_each_invariant_names_what_breaks_it(void **state)
     fake.dups = &d;
     fake.ndups = 1;
     fake.dup_baseline = -1000000; /* the copies' count is not what is checked here */
-    must_catch("duplicates absorbed", duplicates,
-               "DELETE FROM inventory.inbox WHERE id = $1::uuid", created, NULL, created);
+    must_catch("duplicates absorbed", duplicates, "DELETE FROM inventory.inbox WHERE id = $1::uuid",
+               created, NULL, created);
     fake.dups = NULL;
     fake.ndups = 0;
 }

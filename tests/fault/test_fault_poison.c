@@ -33,8 +33,8 @@ static void test_poison_of_every_kind_is_dead_lettered_everywhere_and_stops_noth
         inject_poison_everywhere(&scenario.inj);
         scenario_note("%zu poison messages (%d kinds × every bound routing key)",
                       scenario.inj.npoison - before, POISON_NKINDS);
-        accepted = load_wait_bookings(scenario.load, accepted, 40, 20000,
-                                      "bookings after the poison");
+        accepted =
+            load_wait_bookings(scenario.load, accepted, 40, 20000, "bookings after the poison");
     }
     scenario_finish();
 }
@@ -43,7 +43,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(
-            test_poison_of_every_kind_is_dead_lettered_everywhere_and_stops_nothing, setup, teardown),
+            test_poison_of_every_kind_is_dead_lettered_everywhere_and_stops_nothing, setup,
+            teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -25,7 +25,8 @@ static int teardown(void **state)
     return 0;
 }
 
-static void test_postgres_restart_and_outage_mid_flow_lose_nothing_and_do_nothing_twice(void **state)
+static void
+test_postgres_restart_and_outage_mid_flow_lose_nothing_and_do_nothing_twice(void **state)
 {
     (void)state;
     load_start(scenario.load);
@@ -35,8 +36,8 @@ static void test_postgres_restart_and_outage_mid_flow_lose_nothing_and_do_nothin
         int64_t t0 = testlib_now_ms();
         fault_infra("restart", "postgres");
         scenario_note("PostgreSQL restarted in %.1f s", (double)(testlib_now_ms() - t0) / 1000.0);
-        load_wait_bookings(scenario.load, load_count(scenario.load, LOAD_BOOKING, LOAD_ACCEPTED), 20,
-                           30000, "bookings accepted after PostgreSQL restarted");
+        load_wait_bookings(scenario.load, load_count(scenario.load, LOAD_BOOKING, LOAD_ACCEPTED),
+                           20, 30000, "bookings accepted after PostgreSQL restarted");
 
         t0 = testlib_now_ms();
         fault_infra("stop", "postgres");
@@ -46,8 +47,8 @@ static void test_postgres_restart_and_outage_mid_flow_lose_nothing_and_do_nothin
         scenario_note("PostgreSQL stopped and started again after %.1f s",
                       (double)(testlib_now_ms() - t0) / 1000.0);
         fault_wait_health(200, "database", "up", 30000);
-        load_wait_bookings(scenario.load, load_count(scenario.load, LOAD_BOOKING, LOAD_ACCEPTED), 20,
-                           30000, "bookings accepted after PostgreSQL came back");
+        load_wait_bookings(scenario.load, load_count(scenario.load, LOAD_BOOKING, LOAD_ACCEPTED),
+                           20, 30000, "bookings accepted after PostgreSQL came back");
     }
     scenario_finish();
 }
@@ -56,7 +57,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(
-            test_postgres_restart_and_outage_mid_flow_lose_nothing_and_do_nothing_twice, setup, teardown),
+            test_postgres_restart_and_outage_mid_flow_lose_nothing_and_do_nothing_twice, setup,
+            teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -38,7 +38,7 @@ static int teardown(void **state)
 {
     (void)state;
     if (!scenario.load && !cluster_started())
-        return 0; /* skipped */
+        return 0;        /* skipped */
     scenario_teardown(); /* also stops the cluster (the registered cleanup) */
     setenv("AMQP_URL", saved_amqp_url, 1);
     return 0;

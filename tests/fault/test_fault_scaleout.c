@@ -29,7 +29,8 @@ static int teardown(void **state)
     return 0;
 }
 
-static void test_two_instances_of_every_context_share_the_work_without_loss_or_double_effect(void **state)
+static void
+test_two_instances_of_every_context_share_the_work_without_loss_or_double_effect(void **state)
 {
     (void)state;
     scenario_note("two instances of every context");
@@ -51,7 +52,8 @@ static void test_two_instances_of_every_context_share_the_work_without_loss_or_d
     fault_report("events consumed by instance 1/2: %s", shares);
     if (idle)
         fail_msg("one of the two instances of a busy context consumed nothing (%s): not competing "
-                 "consumers", shares);
+                 "consumers",
+                 shares);
 
     for (int c = 0; c < E2E_NCTX; c++)
         fault_kill(c, 1);

@@ -408,13 +408,14 @@ static long long prepared_count(struct db *db, const char *statement)
     struct err err = {0};
     char out[32];
     const char *params[] = {statement};
-    int rc = db_exec_value(db, "SELECT count(*) FROM pg_prepared_statements WHERE statement = $1", 1,
-                           params, out, sizeof(out), &err);
+    int rc = db_exec_value(db, "SELECT count(*) FROM pg_prepared_statements WHERE statement = $1",
+                           1, params, out, sizeof(out), &err);
     assert_int_equal(expect_ok(rc, err), 1);
     return strtoll(out, NULL, 10);
 }
 
-static void test_statements_are_prepared_once_per_connection_and_again_after_a_reconnect(void **state)
+static void
+test_statements_are_prepared_once_per_connection_and_again_after_a_reconnect(void **state)
 {
     (void)state;
     struct db *a = connect_db(), *b = connect_db();
@@ -423,15 +424,16 @@ static void test_statements_are_prepared_once_per_connection_and_again_after_a_r
     const char *params[] = {"41"};
     char out[32];
     for (int i = 0; i < 3; i++) {
-        assert_int_equal(expect_ok(db_exec_value(a, sql, 1, params, out, sizeof(out), &err), err), 1);
+        assert_int_equal(expect_ok(db_exec_value(a, sql, 1, params, out, sizeof(out), &err), err),
+                         1);
         assert_string_equal(out, "42");
     }
     assert_int_equal(prepared_count(a, sql), 1);
     assert_int_equal(prepared_count(b, sql), 0); /* a connection's own */
     /* Planned afresh each run: a generic plan made on an empty table outlives its growth. */
-    assert_int_equal(expect_ok(db_exec_value(a, "SHOW plan_cache_mode", 0, NULL, out, sizeof(out), &err),
-                               err),
-                     1);
+    assert_int_equal(
+        expect_ok(db_exec_value(a, "SHOW plan_cache_mode", 0, NULL, out, sizeof(out), &err), err),
+        1);
     assert_string_equal(out, "force_custom_plan");
 
     kill_backend(b, a);
@@ -559,7 +561,7 @@ static void test_db_notify_wakes_the_listener_after_commit_only_in_both_modes(vo
 
         expect_ok(db_begin(b, &err), err);
         expect_ok(db_notify(b, channel, &err), err);
-        expect_ok(db_notify(b, channel, &err), err); /* twice: one wake-up */
+        expect_ok(db_notify(b, channel, &err), err);       /* twice: one wake-up */
         assert_int_equal(db_wait_notify(a, 200, &err), 0); /* not before the commit */
         expect_ok(db_commit(b, &err), err);
         assert_int_equal(expect_ok(db_wait_notify(a, 5000, &err), err), 1);
@@ -671,7 +673,8 @@ int main(void)
         cmocka_unit_test(test_connection_lost_during_a_statement_fails_once_then_reconnects),
         cmocka_unit_test(test_connection_lost_inside_a_transaction_is_not_replaced_until_rollback),
         cmocka_unit_test(test_schema_is_the_search_path_after_every_connect),
-        cmocka_unit_test(test_statements_are_prepared_once_per_connection_and_again_after_a_reconnect),
+        cmocka_unit_test(
+            test_statements_are_prepared_once_per_connection_and_again_after_a_reconnect),
         cmocka_unit_test(test_a_prepared_statement_whose_table_changed_fails_once_then_runs),
         cmocka_unit_test(test_notify_wakes_the_listener_and_waiting_times_out_otherwise),
         cmocka_unit_test(test_db_notify_wakes_the_listener_after_commit_only_in_both_modes),

@@ -38,7 +38,8 @@ static void test_same_event_delivered_three_times_has_one_effect(void **state)
     envelope_init(&ev);
     struct err err;
     assert_int_equal(envelope_build(&ev, "probe", "probe.item.created", 1,
-                                    json_pack("{s:s}", "item", item), NULL, NULL, &err), 0);
+                                    json_pack("{s:s}", "item", item), NULL, NULL, &err),
+                     0);
     char *body = envelope_serialize(&ev, &err);
     assert_non_null(body);
     for (int i = 0; i < 3; i++)
@@ -46,8 +47,11 @@ static void test_same_event_delivered_three_times_has_one_effect(void **state)
     assert_int_equal(harness_wait_count(EFFECTS_OF_ITEM, item, 1, 15000), 1);
     testlib_sleep_ms(1000);
     assert_int_equal(harness_count(EFFECTS_OF_ITEM, item), 1);
-    assert_int_equal(harness_count("SELECT count(*) FROM inbox WHERE id = $1::uuid AND status = 'processed'"
-                                   " AND attempts = 1", ev.id), 1);
+    assert_int_equal(
+        harness_count("SELECT count(*) FROM inbox WHERE id = $1::uuid AND status = 'processed'"
+                      " AND attempts = 1",
+                      ev.id),
+        1);
     free(body);
     envelope_release(&ev);
 }
@@ -59,7 +63,8 @@ static void test_same_event_delivered_three_times_has_one_effect(void **state)
  * writes, breaks the transaction with a failing statement and fails is
  * rolled back alone: retried once, its effect once, the others untouched.
  */
-static void test_deliveries_at_hand_share_a_transaction_and_a_failing_one_is_rolled_back_alone(void **state)
+static void
+test_deliveries_at_hand_share_a_transaction_and_a_failing_one_is_rolled_back_alone(void **state)
 {
     (void)state;
     const char *env[] = {"CONSUMERS=1", "RETRY_BASE_MS=100", "RETRY_MAX_MS=200", NULL};
@@ -81,7 +86,8 @@ static void test_deliveries_at_hand_share_a_transaction_and_a_failing_one_is_rol
         struct err err;
         json_t *data = i == DIRTY ? json_pack("{s:s, s:s}", "item", item, "behaviour", "dirty_fail")
                                   : json_pack("{s:s}", "item", item);
-        assert_int_equal(envelope_build(&ev, "probe", "probe.item.created", 1, data, NULL, NULL, &err), 0);
+        assert_int_equal(
+            envelope_build(&ev, "probe", "probe.item.created", 1, data, NULL, NULL, &err), 0);
         char *body = envelope_serialize(&ev, &err);
         assert_non_null(body);
         harness_publish_raw("probe.item.created", body, ev.id);
@@ -91,21 +97,29 @@ static void test_deliveries_at_hand_share_a_transaction_and_a_failing_one_is_rol
     kill(pid, SIGCONT);
     char like[64];
     snprintf(like, sizeof(like), "%s-%%", base);
-    assert_int_equal(harness_wait_count("SELECT count(*) FROM effects WHERE item LIKE $1", like, N, 20000), N);
+    assert_int_equal(
+        harness_wait_count("SELECT count(*) FROM effects WHERE item LIKE $1", like, N, 20000), N);
     testlib_sleep_ms(500);
     assert_int_equal(harness_count("SELECT count(*) FROM effects WHERE item LIKE $1", like), N);
-    assert_int_equal(harness_count("SELECT count(DISTINCT item) FROM effects WHERE item LIKE $1", like), N);
+    assert_int_equal(
+        harness_count("SELECT count(DISTINCT item) FROM effects WHERE item LIKE $1", like), N);
     char dirty[64];
     snprintf(dirty, sizeof(dirty), "%s-%02d", base, (int)DIRTY);
-    assert_int_equal(harness_count("SELECT attempts FROM inbox WHERE payload->'data'->>'item' = $1", dirty), 2);
-    int64_t first = harness_count("SELECT count(*) FROM inbox WHERE payload->'data'->>'item' LIKE $1"
-                                  " AND attempts = 1 AND status = 'processed'", like);
+    assert_int_equal(
+        harness_count("SELECT attempts FROM inbox WHERE payload->'data'->>'item' = $1", dirty), 2);
+    int64_t first =
+        harness_count("SELECT count(*) FROM inbox WHERE payload->'data'->>'item' LIKE $1"
+                      " AND attempts = 1 AND status = 'processed'",
+                      like);
     assert_int_equal(first, N - 1);
     int64_t transactions = harness_count("SELECT count(DISTINCT tx) FROM effects WHERE item LIKE $1"
-                                         " AND attempt = 1", like);
+                                         " AND attempt = 1",
+                                         like);
     if (transactions > N / 2)
-        fail_msg("%d deliveries at hand took %lld transactions: not batched", N - 1, (long long)transactions);
-    print_message("%d deliveries at hand committed in %lld transactions\n", N - 1, (long long)transactions);
+        fail_msg("%d deliveries at hand took %lld transactions: not batched", N - 1,
+                 (long long)transactions);
+    print_message("%d deliveries at hand committed in %lld transactions\n", N - 1,
+                  (long long)transactions);
 }
 
 /* I2: killed after the commit and before the ack, the redelivery has no second effect. */
@@ -127,7 +141,10 @@ static void test_consumer_killed_between_commit_and_ack_causes_no_second_effect(
     assert_int_equal(harness_wait_count(EFFECTS_OF_ITEM, marker, 1, 15000), 1);
     testlib_sleep_ms(1000);
     assert_int_equal(harness_count(EFFECTS_OF_ITEM, item), 1);
-    assert_int_equal(harness_count("SELECT count(*) FROM inbox WHERE id = $1::uuid AND status = 'processed'", id), 1);
+    assert_int_equal(
+        harness_count("SELECT count(*) FROM inbox WHERE id = $1::uuid AND status = 'processed'",
+                      id),
+        1);
 }
 
 /* A handler's follow-up event carries the correlation id, and its causation id names its cause. */
@@ -138,24 +155,37 @@ static void test_follow_up_event_carries_correlation_and_causation(void **state)
     char item[64], id[UUID7_STR_LEN], corr[64], cause[64];
     testlib_unique_name(item, sizeof(item), "chain");
     harness_commit_item(item, "chain", id);
-    assert_int_equal(harness_wait_count("SELECT count(*) FROM effects WHERE item = $1 AND kind = 'handled'",
-                                        item, 1, 15000), 1);
+    assert_int_equal(
+        harness_wait_count("SELECT count(*) FROM effects WHERE item = $1 AND kind = 'handled'",
+                           item, 1, 15000),
+        1);
     harness_value("SELECT correlation_id FROM outbox WHERE type = 'probe.item.handled'"
-                  " AND payload->'data'->>'item' = $1", item, corr, sizeof(corr));
+                  " AND payload->'data'->>'item' = $1",
+                  item, corr, sizeof(corr));
     harness_value("SELECT causation_id FROM outbox WHERE type = 'probe.item.handled'"
-                  " AND payload->'data'->>'item' = $1", item, cause, sizeof(cause));
-    assert_string_equal(corr, id); /* the created event started the flow: its id is the correlation id */
+                  " AND payload->'data'->>'item' = $1",
+                  item, cause, sizeof(cause));
+    assert_string_equal(corr,
+                        id); /* the created event started the flow: its id is the correlation id */
     assert_string_equal(cause, id);
-    assert_int_equal(harness_count("SELECT count(*) FROM inbox WHERE correlation_id = $1 AND status = 'processed'", id), 2);
+    assert_int_equal(
+        harness_count(
+            "SELECT count(*) FROM inbox WHERE correlation_id = $1 AND status = 'processed'", id),
+        2);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_same_event_delivered_three_times_has_one_effect, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_deliveries_at_hand_share_a_transaction_and_a_failing_one_is_rolled_back_alone, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_consumer_killed_between_commit_and_ack_causes_no_second_effect, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_follow_up_event_carries_correlation_and_causation, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_same_event_delivered_three_times_has_one_effect, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(
+            test_deliveries_at_hand_share_a_transaction_and_a_failing_one_is_rolled_back_alone,
+            setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_consumer_killed_between_commit_and_ack_causes_no_second_effect, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_follow_up_event_carries_correlation_and_causation,
+                                        setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

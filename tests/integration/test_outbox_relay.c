@@ -14,7 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define EFFECTS_OF_ITEM "SELECT count(*) FROM effects WHERE item = $1"
+#define EFFECTS_OF_ITEM    "SELECT count(*) FROM effects WHERE item = $1"
 #define PROBE_EFFECTS_LIKE "SELECT count(*) FROM effects WHERE item LIKE $1"
 
 /* Adds probe.item.created {item} to the outbox in db's open transaction. */
@@ -56,7 +56,8 @@ static void test_rollback_publishes_nothing(void **state)
     db_rollback(db);
     harness_commit_item(kept, NULL, id);
     assert_int_equal(harness_wait_count(EFFECTS_OF_ITEM, kept, 1, 15000), 1);
-    assert_int_equal(harness_count("SELECT count(*) FROM outbox WHERE payload->'data'->>'item' = $1", lost), 0);
+    assert_int_equal(
+        harness_count("SELECT count(*) FROM outbox WHERE payload->'data'->>'item' = $1", lost), 0);
     assert_int_equal(harness_count(EFFECTS_OF_ITEM, lost), 0);
 }
 
@@ -66,8 +67,8 @@ static void test_rollback_publishes_nothing(void **state)
  * from the contract is an ERR_INVALID naming the field here, never poison in
  * a consumer, and the outbox holds nothing of it even after the commit.
  */
-static void test_an_event_breaking_its_contract_fails_the_producer_and_is_never_inserted(
-    void **state)
+static void
+test_an_event_breaking_its_contract_fails_the_producer_and_is_never_inserted(void **state)
 {
     (void)state;
     char item[64], id[37] = "";
@@ -85,7 +86,8 @@ static void test_an_event_breaking_its_contract_fails_the_producer_and_is_never_
     assert_string_equal(err.msg, "field 'behaviour' must be a lowercase name");
     assert_string_equal(id, "");
     assert_int_equal(db_commit(db, &err), 0);
-    assert_int_equal(harness_count("SELECT count(*) FROM outbox WHERE payload->'data'->>'item' = $1", item), 0);
+    assert_int_equal(
+        harness_count("SELECT count(*) FROM outbox WHERE payload->'data'->>'item' = $1", item), 0);
 }
 
 /* O2 and I1: a committed event is published, marked published, handled once. */
@@ -97,10 +99,16 @@ static void test_commit_is_delivered_and_handled_once(void **state)
     testlib_unique_name(item, sizeof(item), "once");
     harness_commit_item(item, NULL, id);
     assert_int_equal(harness_wait_count(EFFECTS_OF_ITEM, item, 1, 15000), 1);
-    assert_int_equal(harness_wait_count("SELECT count(*) FROM outbox WHERE id = $1::uuid AND status = 'published'"
-                                        " AND published_at IS NOT NULL", id, 1, 5000), 1);
-    assert_int_equal(harness_count("SELECT count(*) FROM inbox WHERE id = $1::uuid AND status = 'processed'"
-                                   " AND attempts = 1", id), 1);
+    assert_int_equal(harness_wait_count(
+                         "SELECT count(*) FROM outbox WHERE id = $1::uuid AND status = 'published'"
+                         " AND published_at IS NOT NULL",
+                         id, 1, 5000),
+                     1);
+    assert_int_equal(
+        harness_count("SELECT count(*) FROM inbox WHERE id = $1::uuid AND status = 'processed'"
+                      " AND attempts = 1",
+                      id),
+        1);
     testlib_sleep_ms(500);
     assert_int_equal(harness_count(EFFECTS_OF_ITEM, item), 1);
 }
@@ -109,8 +117,8 @@ static void test_commit_is_delivered_and_handled_once(void **state)
  * OUTBOX_NOTIFY=after_commit (ADR 0006): the relay's wake-up comes once the
  * business transaction has committed, not with it; the flow is the same.
  */
-static void test_after_commit_notify_wakes_the_relay_once_committed_and_the_event_is_handled_once(
-    void **state)
+static void
+test_after_commit_notify_wakes_the_relay_once_committed_and_the_event_is_handled_once(void **state)
 {
     (void)state;
     harness_spawn(0, (const char *const[]){"OUTBOX_NOTIFY=after_commit", NULL});
@@ -137,14 +145,17 @@ static void test_after_commit_notify_wakes_the_relay_once_committed_and_the_even
     db_free(listener);
 
     assert_int_equal(harness_wait_count(EFFECTS_OF_ITEM, item, 1, 15000), 1);
-    assert_int_equal(harness_wait_count("SELECT count(*) FROM outbox WHERE id = $1::uuid AND status = 'published'",
-                                        id, 1, 5000), 1);
+    assert_int_equal(harness_wait_count(
+                         "SELECT count(*) FROM outbox WHERE id = $1::uuid AND status = 'published'",
+                         id, 1, 5000),
+                     1);
     testlib_sleep_ms(300);
     assert_int_equal(harness_count(EFFECTS_OF_ITEM, item), 1);
 }
 
 /* Writes keep succeeding while the broker is down; everything arrives once it is back. */
-static void test_events_committed_while_broker_is_stopped_are_delivered_after_it_starts(void **state)
+static void
+test_events_committed_while_broker_is_stopped_are_delivered_after_it_starts(void **state)
 {
     (void)state;
     harness_spawn(0, NULL);
@@ -164,14 +175,19 @@ static void test_events_committed_while_broker_is_stopped_are_delivered_after_it
     }
     testlib_sleep_ms(1000);
     assert_int_equal(harness_count("SELECT count(*) FROM outbox WHERE status = 'pending'"
-                                   " AND payload->'data'->>'item' LIKE $1", pattern), 20);
+                                   " AND payload->'data'->>'item' LIKE $1",
+                                   pattern),
+                     20);
     assert_int_equal(harness_count(PROBE_EFFECTS_LIKE, pattern), 0);
     assert_true(harness_alive(0));
 
     assert_int_equal(testlib_infra("start", "rabbitmq"), 0);
     assert_int_equal(harness_wait_count(PROBE_EFFECTS_LIKE, pattern, 20, 60000), 20);
-    assert_int_equal(harness_count("SELECT count(DISTINCT item) FROM effects WHERE item LIKE $1", pattern), 20);
-    assert_int_equal(harness_wait_count("SELECT count(*) FROM outbox WHERE status = 'pending'", NULL, 0, 10000), 0);
+    assert_int_equal(
+        harness_count("SELECT count(DISTINCT item) FROM effects WHERE item LIKE $1", pattern), 20);
+    assert_int_equal(
+        harness_wait_count("SELECT count(*) FROM outbox WHERE status = 'pending'", NULL, 0, 10000),
+        0);
 }
 
 /* O3: a relay killed after publishing, before marking, loses nothing; the inbox absorbs the repeats. */
@@ -190,14 +206,19 @@ static void test_relay_killed_mid_batch_loses_nothing(void **state)
     harness_spawn(0, killer);
     assert_true(harness_wait_exit(0, 20000));
     /* Published, confirmed, and still pending: the relay died before marking them. */
-    assert_int_equal(harness_count("SELECT count(*) FROM outbox WHERE status = 'published'", NULL), 0);
+    assert_int_equal(harness_count("SELECT count(*) FROM outbox WHERE status = 'published'", NULL),
+                     0);
 
     harness_spawn(1, NULL);
     assert_int_equal(harness_wait_count(PROBE_EFFECTS_LIKE, pattern, 50, 30000), 50);
-    assert_int_equal(harness_wait_count("SELECT count(*) FROM outbox WHERE status = 'published'", NULL, 50, 10000), 50);
+    assert_int_equal(harness_wait_count("SELECT count(*) FROM outbox WHERE status = 'published'",
+                                        NULL, 50, 10000),
+                     50);
     testlib_sleep_ms(1000);
     assert_int_equal(harness_count(PROBE_EFFECTS_LIKE, pattern), 50);
-    assert_int_equal(harness_count("SELECT count(DISTINCT event_id) FROM effects WHERE item LIKE $1", pattern), 50);
+    assert_int_equal(
+        harness_count("SELECT count(DISTINCT event_id) FROM effects WHERE item LIKE $1", pattern),
+        50);
 }
 
 /*
@@ -220,16 +241,21 @@ static void test_restarted_relay_takes_back_its_own_leases_at_once(void **state)
     harness_spawn(0, killer);
     assert_true(harness_wait_exit(0, 20000));
     assert_true(harness_count("SELECT count(*) FROM outbox WHERE status = 'pending'"
-                              " AND locked_until > clock_timestamp() AND locked_by = $1", "probe-0") > 0);
+                              " AND locked_until > clock_timestamp() AND locked_by = $1",
+                              "probe-0") > 0);
     const char *again[] = {"LEASE_MS=60000", NULL};
     int64_t t0 = testlib_now_ms();
     harness_spawn(0, again); /* the same slot: the same INSTANCE_ID, probe-0 */
-    assert_int_equal(harness_wait_count("SELECT count(*) FROM outbox WHERE status = 'pending'", NULL, 0, 15000), 0);
+    assert_int_equal(
+        harness_wait_count("SELECT count(*) FROM outbox WHERE status = 'pending'", NULL, 0, 15000),
+        0);
     int64_t took = testlib_now_ms() - t0;
     /* Seconds at most, start-up included (2 s on a quiet machine), never the 60 s lease. */
     if (took > 10000)
-        fail_msg("the restarted relay published its own leased rows after %lld ms", (long long)took);
-    print_message("restarted relay published its leased rows %lld ms after the restart\n", (long long)took);
+        fail_msg("the restarted relay published its own leased rows after %lld ms",
+                 (long long)took);
+    print_message("restarted relay published its leased rows %lld ms after the restart\n",
+                  (long long)took);
     assert_int_equal(harness_wait_count(PROBE_EFFECTS_LIKE, pattern, 20, 15000), 20);
 }
 
@@ -251,8 +277,12 @@ static void test_two_relays_and_two_consumers_handle_each_event_once(void **stat
     assert_int_equal(harness_wait_count(PROBE_EFFECTS_LIKE, pattern, 220, 60000), 220);
     testlib_sleep_ms(1000);
     assert_int_equal(harness_count(PROBE_EFFECTS_LIKE, pattern), 220);
-    assert_int_equal(harness_count("SELECT count(DISTINCT event_id) FROM effects WHERE item LIKE $1", pattern), 220);
-    assert_int_equal(harness_wait_count("SELECT count(*) FROM outbox WHERE status <> 'published'", NULL, 0, 10000), 0);
+    assert_int_equal(
+        harness_count("SELECT count(DISTINCT event_id) FROM effects WHERE item LIKE $1", pattern),
+        220);
+    assert_int_equal(harness_wait_count("SELECT count(*) FROM outbox WHERE status <> 'published'",
+                                        NULL, 0, 10000),
+                     0);
 }
 
 /* Retention: old published and processed rows go, dead rows stay. */
@@ -266,18 +296,29 @@ static void test_retention_deletes_old_published_and_processed_rows_only(void **
     err_clear(&err);
     struct db *db = harness_db();
     const char *p[] = {id};
-    assert_true(db_exec(db, "UPDATE outbox SET status = 'published', published_at = now() - interval '200 hours'"
-                            " WHERE id = $1::uuid", 1, p, NULL, NULL, &err) == 1);
-    assert_true(db_exec(db, "INSERT INTO inbox (id, consumer, type, correlation_id, causation_id, payload,"
-                            " status, processed_at) SELECT id, 'probe', type, correlation_id, causation_id,"
-                            " payload, 'processed', now() - interval '200 hours' FROM outbox WHERE id = $1::uuid",
-                    1, p, NULL, NULL, &err) == 1);
-    assert_true(db_exec(db, "INSERT INTO inbox (id, consumer, type, correlation_id, causation_id, payload,"
-                            " status) SELECT id, 'other', type, correlation_id, causation_id, payload, 'dead'"
-                            " FROM outbox WHERE id = $1::uuid", 1, p, NULL, NULL, &err) == 1);
+    assert_true(
+        db_exec(
+            db,
+            "UPDATE outbox SET status = 'published', published_at = now() - interval '200 hours'"
+            " WHERE id = $1::uuid",
+            1, p, NULL, NULL, &err) == 1);
+    assert_true(
+        db_exec(
+            db,
+            "INSERT INTO inbox (id, consumer, type, correlation_id, causation_id, payload,"
+            " status, processed_at) SELECT id, 'probe', type, correlation_id, causation_id,"
+            " payload, 'processed', now() - interval '200 hours' FROM outbox WHERE id = $1::uuid",
+            1, p, NULL, NULL, &err) == 1);
+    assert_true(
+        db_exec(db,
+                "INSERT INTO inbox (id, consumer, type, correlation_id, causation_id, payload,"
+                " status) SELECT id, 'other', type, correlation_id, causation_id, payload, 'dead'"
+                " FROM outbox WHERE id = $1::uuid",
+                1, p, NULL, NULL, &err) == 1);
     assert_int_equal(outbox_purge_published(db, 168, 1000, &err), 1);
     assert_int_equal(inbox_purge_processed(db, 168, 1000, &err), 1);
-    assert_int_equal(harness_count("SELECT count(*) FROM inbox WHERE id = $1::uuid AND status = 'dead'", id), 1);
+    assert_int_equal(
+        harness_count("SELECT count(*) FROM inbox WHERE id = $1::uuid AND status = 'dead'", id), 1);
     assert_int_equal(outbox_purge_published(db, 168, 1000, &err), 0);
 }
 
@@ -285,16 +326,23 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_rollback_publishes_nothing, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_an_event_breaking_its_contract_fails_the_producer_and_is_never_inserted, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_an_event_breaking_its_contract_fails_the_producer_and_is_never_inserted, setup,
+            teardown),
         cmocka_unit_test_setup_teardown(test_commit_is_delivered_and_handled_once, setup, teardown),
         cmocka_unit_test_setup_teardown(
-            test_after_commit_notify_wakes_the_relay_once_committed_and_the_event_is_handled_once, setup,
+            test_after_commit_notify_wakes_the_relay_once_committed_and_the_event_is_handled_once,
+            setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_events_committed_while_broker_is_stopped_are_delivered_after_it_starts, setup,
             teardown),
-        cmocka_unit_test_setup_teardown(test_events_committed_while_broker_is_stopped_are_delivered_after_it_starts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_relay_killed_mid_batch_loses_nothing, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_restarted_relay_takes_back_its_own_leases_at_once, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_two_relays_and_two_consumers_handle_each_event_once, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_retention_deletes_old_published_and_processed_rows_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_restarted_relay_takes_back_its_own_leases_at_once,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_relays_and_two_consumers_handle_each_event_once,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_retention_deletes_old_published_and_processed_rows_only, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -97,10 +97,10 @@ static struct payment intent_for(const char *booking_id)
 struct second {
     const char *booking_id;
     pthread_t thread;
-    atomic_bool locked;   /* the join row is ours */
-    int reserved;         /* payment_store_lock_join's answer */
+    atomic_bool locked; /* the join row is ours */
+    int reserved;       /* payment_store_lock_join's answer */
     char reserved_by[PAYMENT_ID_LEN];
-    int has_intent;       /* payment_store_lock's answer */
+    int has_intent; /* payment_store_lock's answer */
     struct payment payment;
     struct err err;
     int rc;

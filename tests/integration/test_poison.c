@@ -34,7 +34,8 @@ static json_t *valid_event(const char *item, char id_out[UUID7_STR_LEN])
     envelope_init(&ev);
     struct err err;
     assert_int_equal(envelope_build(&ev, "probe", "probe.item.created", 1,
-                                    json_pack("{s:s}", "item", item), NULL, NULL, &err), 0);
+                                    json_pack("{s:s}", "item", item), NULL, NULL, &err),
+                     0);
     json_t *o = envelope_to_json(&ev);
     memcpy(id_out, ev.id, 37);
     envelope_release(&ev);
@@ -79,14 +80,16 @@ static void test_each_poison_kind_is_dead_lettered_at_once_and_consuming_goes_on
     /* A good message behind the poison is still handled. */
     char good_id[UUID7_STR_LEN];
     harness_commit_item(item, NULL, good_id);
-    assert_int_equal(harness_wait_count("SELECT count(*) FROM effects WHERE item = $1", item, 1, 15000), 1);
+    assert_int_equal(
+        harness_wait_count("SELECT count(*) FROM effects WHERE item = $1", item, 1, 15000), 1);
 
     int n = 0;
     harness_dead_letters(5, 15000, &n);
     assert_int_equal(n, 5);
-    const char *reasons[] = {"not JSON", "not a CloudEvent", "unknown event type 'probe.item.deleted'",
-                             "unknown version 2 of 'probe.item.created'",
-                             "breaks the contract of 'probe.item.created': field 'item' must be a string"};
+    const char *reasons[] = {
+        "not JSON", "not a CloudEvent", "unknown event type 'probe.item.deleted'",
+        "unknown version 2 of 'probe.item.created'",
+        "breaks the contract of 'probe.item.created': field 'item' must be a string"};
     for (int i = 0; i < 5; i++) {
         const struct harness_dead_letter *dl = harness_dead_letter_find(ids[i]);
         if (!dl)
@@ -98,7 +101,8 @@ static void test_each_poison_kind_is_dead_lettered_at_once_and_consuming_goes_on
         assert_int_equal(dl->attempts, 0);
         assert_string_equal(dl->original_routing_key, "probe.item.created");
         /* Nowhere else: not in the inbox. */
-        assert_int_equal(harness_count("SELECT count(*) FROM inbox WHERE id::text = $1", ids[i]), 0);
+        assert_int_equal(harness_count("SELECT count(*) FROM inbox WHERE id::text = $1", ids[i]),
+                         0);
     }
     assert_true(harness_alive(0));
 }
@@ -147,10 +151,14 @@ static void test_content_the_database_refuses_is_poison_not_an_outage(void **sta
     char good[64];
     testlib_unique_name(good, sizeof(good), "after-refused");
     harness_commit_item(good, NULL, good_id);
-    assert_int_equal(harness_wait_count("SELECT count(*) FROM effects WHERE item = $1", good, 1, 15000), 1);
-    assert_int_equal(harness_wait_count("SELECT count(*) FROM dead_letter WHERE message_id = $1", id, 1, 5000), 1);
+    assert_int_equal(
+        harness_wait_count("SELECT count(*) FROM effects WHERE item = $1", good, 1, 15000), 1);
+    assert_int_equal(
+        harness_wait_count("SELECT count(*) FROM dead_letter WHERE message_id = $1", id, 1, 5000),
+        1);
     char reason[512];
-    harness_value("SELECT reason FROM dead_letter WHERE message_id = $1", id, reason, sizeof(reason));
+    harness_value("SELECT reason FROM dead_letter WHERE message_id = $1", id, reason,
+                  sizeof(reason));
     if (!strstr(reason, "the database refused the message"))
         fail_msg("reason '%s'", reason);
     assert_int_equal(harness_count("SELECT count(*) FROM effects WHERE item = $1", item), 0);
@@ -179,7 +187,8 @@ static void test_retry_reads_the_text_the_first_attempt_accepted(void **state)
     char *body = event_with_raw_data(item, "fail_twice", "\"big\":1e19", id);
     harness_publish_raw("probe.item.created", body, id);
     free(body);
-    assert_int_equal(harness_wait_count("SELECT count(*) FROM effects WHERE item = $1", item, 1, 15000), 1);
+    assert_int_equal(
+        harness_wait_count("SELECT count(*) FROM effects WHERE item = $1", item, 1, 15000), 1);
     char status[32];
     harness_value("SELECT status FROM inbox WHERE id::text = $1", id, status, sizeof(status));
     assert_string_equal(status, "processed");
@@ -210,14 +219,22 @@ static void test_a_body_that_lies_about_its_routing_key_or_source_is_poison(void
     char good[64], good_id[UUID7_STR_LEN];
     testlib_unique_name(good, sizeof(good), "after-liar");
     harness_commit_item(good, NULL, good_id);
-    assert_int_equal(harness_wait_count("SELECT count(*) FROM effects WHERE item = $1", good, 1, 15000), 1);
-    assert_int_equal(harness_wait_count("SELECT count(*) FROM dead_letter WHERE message_id = $1", ids[0], 1, 5000), 1);
-    assert_int_equal(harness_wait_count("SELECT count(*) FROM dead_letter WHERE message_id = $1", ids[1], 1, 5000), 1);
+    assert_int_equal(
+        harness_wait_count("SELECT count(*) FROM effects WHERE item = $1", good, 1, 15000), 1);
+    assert_int_equal(harness_wait_count("SELECT count(*) FROM dead_letter WHERE message_id = $1",
+                                        ids[0], 1, 5000),
+                     1);
+    assert_int_equal(harness_wait_count("SELECT count(*) FROM dead_letter WHERE message_id = $1",
+                                        ids[1], 1, 5000),
+                     1);
     char reason[512];
-    harness_value("SELECT reason FROM dead_letter WHERE message_id = $1", ids[0], reason, sizeof(reason));
-    if (!strstr(reason, "routing key 'probe.item.handled' is not the event's type 'probe.item.created'"))
+    harness_value("SELECT reason FROM dead_letter WHERE message_id = $1", ids[0], reason,
+                  sizeof(reason));
+    if (!strstr(reason,
+                "routing key 'probe.item.handled' is not the event's type 'probe.item.created'"))
         fail_msg("reason '%s'", reason);
-    harness_value("SELECT reason FROM dead_letter WHERE message_id = $1", ids[1], reason, sizeof(reason));
+    harness_value("SELECT reason FROM dead_letter WHERE message_id = $1", ids[1], reason,
+                  sizeof(reason));
     if (!strstr(reason, "source '/booking' does not publish 'probe.item.created'"))
         fail_msg("reason '%s'", reason);
     assert_int_equal(harness_count("SELECT count(*) FROM effects WHERE item = $1", item), 0);
@@ -236,7 +253,8 @@ static void test_poison_is_recorded_once_with_its_raw_body_and_a_cut_copy(void *
     const char *small_id = "00000000-0000-7000-8000-0000000000a1";
     const char *big_id = "00000000-0000-7000-8000-0000000000a2";
     harness_publish_raw("probe.item.created", "not json \xff\xfe at all", small_id);
-    harness_publish_raw("probe.item.created", "not json \xff\xfe at all", small_id); /* the same letter again */
+    harness_publish_raw("probe.item.created", "not json \xff\xfe at all",
+                        small_id); /* the same letter again */
     size_t big = 3 * 1024 * 1024;
     char *body = malloc(big + 1);
     assert_non_null(body);
@@ -248,33 +266,49 @@ static void test_poison_is_recorded_once_with_its_raw_body_and_a_cut_copy(void *
     char good[64], good_id[UUID7_STR_LEN];
     testlib_unique_name(good, sizeof(good), "after-big");
     harness_commit_item(good, NULL, good_id);
-    assert_int_equal(harness_wait_count("SELECT count(*) FROM effects WHERE item = $1", good, 1, 15000), 1);
-    assert_int_equal(harness_wait_count("SELECT deliveries FROM dead_letter WHERE message_id = $1", small_id, 2, 5000), 2);
-    assert_int_equal(harness_count("SELECT count(*) FROM dead_letter WHERE message_id = $1", small_id), 1);
+    assert_int_equal(
+        harness_wait_count("SELECT count(*) FROM effects WHERE item = $1", good, 1, 15000), 1);
+    assert_int_equal(harness_wait_count("SELECT deliveries FROM dead_letter WHERE message_id = $1",
+                                        small_id, 2, 5000),
+                     2);
+    assert_int_equal(
+        harness_count("SELECT count(*) FROM dead_letter WHERE message_id = $1", small_id), 1);
     char raw[64];
-    harness_value("SELECT encode(body, 'escape') FROM dead_letter WHERE message_id = $1", small_id, raw, sizeof(raw));
+    harness_value("SELECT encode(body, 'escape') FROM dead_letter WHERE message_id = $1", small_id,
+                  raw, sizeof(raw));
     assert_string_equal(raw, "not json \\377\\376 at all");
-    assert_int_equal(harness_count("SELECT body_size FROM dead_letter WHERE message_id = $1", big_id), (int64_t)big);
-    assert_int_equal(harness_count("SELECT length(body) FROM dead_letter WHERE message_id = $1", big_id),
-                     (int64_t)DEAD_LETTER_BODY_MAX);
+    assert_int_equal(
+        harness_count("SELECT body_size FROM dead_letter WHERE message_id = $1", big_id),
+        (int64_t)big);
+    assert_int_equal(
+        harness_count("SELECT length(body) FROM dead_letter WHERE message_id = $1", big_id),
+        (int64_t)DEAD_LETTER_BODY_MAX);
     /* Both copies reach the dead-letter queue (the small one once), and the record says so. */
     int n = 0;
     harness_dead_letters(2, 15000, &n);
     assert_non_null(harness_dead_letter_find(small_id));
     assert_non_null(harness_dead_letter_find(big_id));
-    assert_int_equal(harness_wait_count("SELECT count(*) FROM dead_letter WHERE dead_lettered_at IS NOT NULL"
-                                        " AND message_id = $1", big_id, 1, 5000), 1);
+    assert_int_equal(
+        harness_wait_count("SELECT count(*) FROM dead_letter WHERE dead_lettered_at IS NOT NULL"
+                           " AND message_id = $1",
+                           big_id, 1, 5000),
+        1);
     assert_true(harness_alive(0));
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_each_poison_kind_is_dead_lettered_at_once_and_consuming_goes_on, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_content_the_database_refuses_is_poison_not_an_outage, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_retry_reads_the_text_the_first_attempt_accepted, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_a_body_that_lies_about_its_routing_key_or_source_is_poison, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_poison_is_recorded_once_with_its_raw_body_and_a_cut_copy, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_each_poison_kind_is_dead_lettered_at_once_and_consuming_goes_on, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_content_the_database_refuses_is_poison_not_an_outage,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_retry_reads_the_text_the_first_attempt_accepted, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(
+            test_a_body_that_lies_about_its_routing_key_or_source_is_poison, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_poison_is_recorded_once_with_its_raw_body_and_a_cut_copy, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

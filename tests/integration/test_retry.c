@@ -15,7 +15,7 @@
 #include <string.h>
 
 #define EFFECTS_OF_ITEM "SELECT count(*) FROM effects WHERE item = $1"
-#define INBOX_DEAD "SELECT count(*) FROM inbox WHERE id = $1::uuid AND status = 'dead'"
+#define INBOX_DEAD      "SELECT count(*) FROM inbox WHERE id = $1::uuid AND status = 'dead'"
 
 static int setup(void **state)
 {
@@ -31,7 +31,8 @@ static int teardown(void **state)
     return 0;
 }
 
-static void test_handler_failing_twice_then_succeeding_has_one_effect_with_three_attempts(void **state)
+static void
+test_handler_failing_twice_then_succeeding_has_one_effect_with_three_attempts(void **state)
 {
     (void)state;
     harness_spawn(0, NULL);
@@ -39,14 +40,19 @@ static void test_handler_failing_twice_then_succeeding_has_one_effect_with_three
     testlib_unique_name(item, sizeof(item), "twice");
     harness_commit_item(item, "fail_twice", id);
     assert_int_equal(harness_wait_count(EFFECTS_OF_ITEM, item, 1, 15000), 1);
-    assert_int_equal(harness_count("SELECT count(*) FROM inbox WHERE id = $1::uuid AND status = 'processed'"
-                                   " AND attempts = 3", id), 1);
-    assert_int_equal(harness_count("SELECT count(*) FROM effects WHERE item = $1 AND attempt = 3", item), 1);
+    assert_int_equal(
+        harness_count("SELECT count(*) FROM inbox WHERE id = $1::uuid AND status = 'processed'"
+                      " AND attempts = 3",
+                      id),
+        1);
+    assert_int_equal(
+        harness_count("SELECT count(*) FROM effects WHERE item = $1 AND attempt = 3", item), 1);
     testlib_sleep_ms(500);
     assert_int_equal(harness_count(EFFECTS_OF_ITEM, item), 1);
 }
 
-static void test_handler_always_failing_is_dead_lettered_after_the_limit_with_its_error(void **state)
+static void
+test_handler_always_failing_is_dead_lettered_after_the_limit_with_its_error(void **state)
 {
     (void)state;
     harness_spawn(0, NULL);
@@ -55,7 +61,8 @@ static void test_handler_always_failing_is_dead_lettered_after_the_limit_with_it
     harness_commit_item(item, "always_fail", id);
     assert_int_equal(harness_wait_count(INBOX_DEAD, id, 1, 20000), 1);
     assert_int_equal(harness_count("SELECT attempts FROM inbox WHERE id = $1::uuid", id), 5);
-    harness_value("SELECT last_error FROM inbox WHERE id = $1::uuid", id, last_error, sizeof(last_error));
+    harness_value("SELECT last_error FROM inbox WHERE id = $1::uuid", id, last_error,
+                  sizeof(last_error));
     assert_non_null(strstr(last_error, "gave up after 5 attempts"));
     assert_non_null(strstr(last_error, "planned failure, always"));
     assert_int_equal(harness_count(EFFECTS_OF_ITEM, item), 0);
@@ -68,8 +75,11 @@ static void test_handler_always_failing_is_dead_lettered_after_the_limit_with_it
     assert_int_equal(dl->attempts, 5);
     assert_int_equal(dl->poison, 0);
     assert_string_equal(dl->original_routing_key, "probe.item.created");
-    assert_int_equal(harness_wait_count("SELECT count(*) FROM inbox WHERE id = $1::uuid AND dead_lettered_at IS NOT NULL",
-                                        id, 1, 5000), 1);
+    assert_int_equal(
+        harness_wait_count(
+            "SELECT count(*) FROM inbox WHERE id = $1::uuid AND dead_lettered_at IS NOT NULL", id,
+            1, 5000),
+        1);
 }
 
 static void test_permanent_failure_is_dead_lettered_at_once(void **state)
@@ -89,7 +99,9 @@ static void test_permanent_failure_is_dead_lettered_at_once(void **state)
 }
 
 /* I3: a message that kills the process is dead-lettered after the limit; the service then runs on. */
-static void test_handler_that_aborts_is_dead_lettered_after_the_limit_while_the_service_keeps_running(void **state)
+static void
+test_handler_that_aborts_is_dead_lettered_after_the_limit_while_the_service_keeps_running(
+    void **state)
 {
     (void)state;
     char item[64], id[UUID7_STR_LEN];
@@ -116,7 +128,8 @@ static void test_handler_that_aborts_is_dead_lettered_after_the_limit_while_the_
     if (crashes < 5 || crashes > 8)
         fail_msg("the process died %d times; want 5 (up to 8 with republished copies)", crashes);
     char last_error[512];
-    harness_value("SELECT last_error FROM inbox WHERE id = $1::uuid", id, last_error, sizeof(last_error));
+    harness_value("SELECT last_error FROM inbox WHERE id = $1::uuid", id, last_error,
+                  sizeof(last_error));
     assert_non_null(strstr(last_error, "started 5 times without finishing"));
     assert_true(harness_alive(0));
 
@@ -143,12 +156,16 @@ static void test_requeued_dead_message_is_processed_once(void **state)
     err_clear(&err);
     struct db *db = harness_db();
     const char *p[] = {item};
-    assert_int_equal(db_exec(db, "INSERT INTO switches (item) VALUES ($1)", 1, p, NULL, NULL, &err), 1);
+    assert_int_equal(db_exec(db, "INSERT INTO switches (item) VALUES ($1)", 1, p, NULL, NULL, &err),
+                     1);
     assert_int_equal(inbox_requeue(db, id, NULL, &err), 1);
     assert_int_equal(inbox_requeue(db, id, NULL, &err), 0); /* not dead any more */
     assert_int_equal(harness_wait_count(EFFECTS_OF_ITEM, item, 1, 15000), 1);
-    assert_int_equal(harness_wait_count("SELECT count(*) FROM inbox WHERE id = $1::uuid AND status = 'processed'"
-                                        " AND requeued = 1", id, 1, 5000), 1);
+    assert_int_equal(
+        harness_wait_count("SELECT count(*) FROM inbox WHERE id = $1::uuid AND status = 'processed'"
+                           " AND requeued = 1",
+                           id, 1, 5000),
+        1);
     testlib_sleep_ms(500);
     assert_int_equal(harness_count(EFFECTS_OF_ITEM, item), 1);
 }
@@ -178,18 +195,23 @@ static void outage_of_a_dependency(const char *breaker_threshold, int64_t *dead,
     }
     testlib_sleep_ms(4000); /* the budget (5 attempts, 50 ms doubling to 200 ms) is < 1 s */
     *dead = harness_count("SELECT count(*) FROM inbox WHERE payload->'data'->>'item' LIKE $1"
-                          " AND status = 'dead'", like);
+                          " AND status = 'dead'",
+                          like);
     *attempts = harness_count("SELECT coalesce(sum(attempts), 0) FROM inbox"
-                              " WHERE payload->'data'->>'item' LIKE $1", like);
+                              " WHERE payload->'data'->>'item' LIKE $1",
+                              like);
     struct err err;
     err_clear(&err);
     const char *p[] = {like};
-    assert_int_equal(db_exec(harness_db(), "INSERT INTO switches (item) SELECT DISTINCT payload->'data'->>'item'"
-                                           " FROM outbox WHERE payload->'data'->>'item' LIKE $1",
-                             1, p, NULL, NULL, &err), N);
+    assert_int_equal(db_exec(harness_db(),
+                             "INSERT INTO switches (item) SELECT DISTINCT payload->'data'->>'item'"
+                             " FROM outbox WHERE payload->'data'->>'item' LIKE $1",
+                             1, p, NULL, NULL, &err),
+                     N);
 }
 
-static void test_breaker_pauses_a_consumer_whose_dependency_is_out_and_nothing_is_dead_lettered(void **state)
+static void
+test_breaker_pauses_a_consumer_whose_dependency_is_out_and_nothing_is_dead_lettered(void **state)
 {
     (void)state;
     int64_t dead = -1, attempts = -1;
@@ -201,8 +223,10 @@ static void test_breaker_pauses_a_consumer_whose_dependency_is_out_and_nothing_i
     if (attempts >= 12 * 5)
         fail_msg("%lld starts: the retries were not paused", (long long)attempts);
     /* Back: every item handled once (the pause is at most 4 s), nothing dead. */
-    assert_int_equal(harness_wait_count("SELECT count(*) FROM effects WHERE item LIKE $1", like, 12, 30000), 12);
-    assert_int_equal(harness_count("SELECT count(DISTINCT item) FROM effects WHERE item LIKE $1", like), 12);
+    assert_int_equal(
+        harness_wait_count("SELECT count(*) FROM effects WHERE item LIKE $1", like, 12, 30000), 12);
+    assert_int_equal(
+        harness_count("SELECT count(DISTINCT item) FROM effects WHERE item LIKE $1", like), 12);
     assert_int_equal(harness_count("SELECT count(*) FROM inbox WHERE status = 'dead'", NULL), 0);
 }
 
@@ -212,7 +236,8 @@ static void test_without_the_breaker_the_same_outage_dead_letters_everything(voi
     int64_t dead = -1, attempts = -1;
     char like[64];
     outage_of_a_dependency("0", &dead, &attempts, like);
-    print_message("breaker off: %lld dead, %lld handler starts\n", (long long)dead, (long long)attempts);
+    print_message("breaker off: %lld dead, %lld handler starts\n", (long long)dead,
+                  (long long)attempts);
     assert_int_equal(dead, 12);
 }
 
@@ -276,14 +301,26 @@ static void test_metrics_show_published_consumed_retried_and_dead_lettered(void 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_handler_failing_twice_then_succeeding_has_one_effect_with_three_attempts, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_handler_always_failing_is_dead_lettered_after_the_limit_with_its_error, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_permanent_failure_is_dead_lettered_at_once, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_handler_that_aborts_is_dead_lettered_after_the_limit_while_the_service_keeps_running, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_requeued_dead_message_is_processed_once, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_breaker_pauses_a_consumer_whose_dependency_is_out_and_nothing_is_dead_lettered, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_without_the_breaker_the_same_outage_dead_letters_everything, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_metrics_show_published_consumed_retried_and_dead_lettered, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_handler_failing_twice_then_succeeding_has_one_effect_with_three_attempts, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            test_handler_always_failing_is_dead_lettered_after_the_limit_with_its_error, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(test_permanent_failure_is_dead_lettered_at_once, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(
+            test_handler_that_aborts_is_dead_lettered_after_the_limit_while_the_service_keeps_running,
+            setup, teardown),
+        cmocka_unit_test_setup_teardown(test_requeued_dead_message_is_processed_once, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(
+            test_breaker_pauses_a_consumer_whose_dependency_is_out_and_nothing_is_dead_lettered,
+            setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_without_the_breaker_the_same_outage_dead_letters_everything, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_metrics_show_published_consumed_retried_and_dead_lettered, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,16 +17,16 @@
 
 #include <cmocka.h>
 
-#define BOOKING_ID "0190b3c2-7d4e-7a01-8b2c-0123456789ab"
-#define USER_ID "0190b3c2-7d4e-7a02-8b2c-0123456789ab"
-#define OFFERING_ID "0190b3c2-7d4e-7a03-8b2c-0123456789ab"
-#define CREATED "booking.booking.created"
-#define DEBITED "inventory.stock.debited"
+#define BOOKING_ID         "0190b3c2-7d4e-7a01-8b2c-0123456789ab"
+#define USER_ID            "0190b3c2-7d4e-7a02-8b2c-0123456789ab"
+#define OFFERING_ID        "0190b3c2-7d4e-7a03-8b2c-0123456789ab"
+#define CREATED            "booking.booking.created"
+#define DEBITED            "inventory.stock.debited"
 #define RESERVATION_FAILED "inventory.stock.reservation_failed"
-#define PAYMENT_FAILED "payment.payment.failed"
-#define RELEASED "inventory.stock.released"
-#define SENT "notification.notification.sent"
-#define EXPIRED "booking.booking.expired"
+#define PAYMENT_FAILED     "payment.payment.failed"
+#define RELEASED           "inventory.stock.released"
+#define SENT               "notification.notification.sent"
+#define EXPIRED            "booking.booking.expired"
 
 /* A pending booking of 3 units at 2500 cents. */
 static struct booking pending_booking(void)
@@ -35,7 +35,8 @@ static struct booking pending_booking(void)
     struct booking_event ev;
     struct err err;
     err_clear(&err);
-    assert_int_equal(booking_create(&b, BOOKING_ID, USER_ID, OFFERING_ID, 3, 2500, CREATED, &ev, &err), 0);
+    assert_int_equal(
+        booking_create(&b, BOOKING_ID, USER_ID, OFFERING_ID, 3, 2500, CREATED, &ev, &err), 0);
     return b;
 }
 
@@ -48,20 +49,15 @@ static struct booking final_booking(enum booking_status to)
     err_clear(&err);
     int rc = -1;
     switch (to) {
-    case BOOKING_CONFIRMED:
-        rc = booking_confirm(&b, DEBITED, &ev, &err);
-        break;
+    case BOOKING_CONFIRMED: rc = booking_confirm(&b, DEBITED, &ev, &err); break;
     case BOOKING_REJECTED:
         rc = booking_reject(&b, "insufficient_stock", RESERVATION_FAILED, &ev, &err);
         break;
     case BOOKING_CANCELLED:
         rc = booking_cancel(&b, BOOKING_REASON_PAYMENT_DECLINED, PAYMENT_FAILED, &ev, &err);
         break;
-    case BOOKING_EXPIRED:
-        rc = booking_expire(&b, EXPIRED, &ev, &err);
-        break;
-    case BOOKING_PENDING:
-        fail_msg("pending is not final");
+    case BOOKING_EXPIRED: rc = booking_expire(&b, EXPIRED, &ev, &err); break;
+    case BOOKING_PENDING: fail_msg("pending is not final");
     }
     assert_int_equal(rc, 0);
     assert_int_equal(b.status, to);
@@ -77,7 +73,8 @@ static void test_create_makes_a_pending_booking_and_raises_created(void **state)
     struct booking_event ev;
     struct err err;
     err_clear(&err);
-    assert_int_equal(booking_create(&b, BOOKING_ID, USER_ID, OFFERING_ID, 3, 2500, CREATED, &ev, &err), 0);
+    assert_int_equal(
+        booking_create(&b, BOOKING_ID, USER_ID, OFFERING_ID, 3, 2500, CREATED, &ev, &err), 0);
     assert_int_equal(b.status, BOOKING_PENDING);
     assert_string_equal(b.id, BOOKING_ID);
     assert_string_equal(b.user_id, USER_ID);
@@ -100,7 +97,8 @@ static void test_create_keeps_ids_lowercase(void **state)
     struct err err;
     err_clear(&err);
     assert_int_equal(booking_create(&b, "0190B3C2-7D4E-7A01-8B2C-0123456789AB", USER_ID,
-                                    "0190B3C2-7D4E-7A03-8B2C-0123456789AB", 1, 1, CREATED, &ev, &err),
+                                    "0190B3C2-7D4E-7A03-8B2C-0123456789AB", 1, 1, CREATED, &ev,
+                                    &err),
                      0);
     assert_string_equal(b.id, BOOKING_ID);
     assert_string_equal(b.offering_id, OFFERING_ID);
@@ -118,8 +116,9 @@ static void test_create_refuses_quantity_out_of_bounds(void **state)
         struct booking_event ev;
         struct err err;
         err_clear(&err);
-        assert_int_equal(booking_create(&b, BOOKING_ID, USER_ID, OFFERING_ID, bad[i], 100, CREATED, &ev, &err),
-                         ERR_UNPROCESSABLE);
+        assert_int_equal(
+            booking_create(&b, BOOKING_ID, USER_ID, OFFERING_ID, bad[i], 100, CREATED, &ev, &err),
+            ERR_UNPROCESSABLE);
         assert_non_null(strstr(err.msg, "quantity"));
         assert_memory_equal(&b, &untouched, sizeof(b));
     }
@@ -134,7 +133,9 @@ static void test_create_accepts_quantity_bounds(void **state)
         struct booking_event ev;
         struct err err;
         err_clear(&err);
-        assert_int_equal(booking_create(&b, BOOKING_ID, USER_ID, OFFERING_ID, good[i], 100, CREATED, &ev, &err), 0);
+        assert_int_equal(
+            booking_create(&b, BOOKING_ID, USER_ID, OFFERING_ID, good[i], 100, CREATED, &ev, &err),
+            0);
         assert_int_equal(b.amount_cents, good[i] * 100);
     }
 }
@@ -146,15 +147,20 @@ static void test_create_refuses_malformed_ids_and_cause(void **state)
     struct booking_event ev;
     struct err err;
     err_clear(&err);
-    assert_int_equal(booking_create(&b, "short", USER_ID, OFFERING_ID, 1, 1, CREATED, &ev, &err), ERR_INVALID);
-    assert_non_null(strstr(err.msg, "booking id"));
-    assert_int_equal(booking_create(&b, BOOKING_ID, NULL, OFFERING_ID, 1, 1, CREATED, &ev, &err), ERR_INVALID);
-    assert_non_null(strstr(err.msg, "user id"));
-    assert_int_equal(booking_create(&b, BOOKING_ID, USER_ID, BOOKING_ID "x", 1, 1, CREATED, &ev, &err),
+    assert_int_equal(booking_create(&b, "short", USER_ID, OFFERING_ID, 1, 1, CREATED, &ev, &err),
                      ERR_INVALID);
+    assert_non_null(strstr(err.msg, "booking id"));
+    assert_int_equal(booking_create(&b, BOOKING_ID, NULL, OFFERING_ID, 1, 1, CREATED, &ev, &err),
+                     ERR_INVALID);
+    assert_non_null(strstr(err.msg, "user id"));
+    assert_int_equal(
+        booking_create(&b, BOOKING_ID, USER_ID, BOOKING_ID "x", 1, 1, CREATED, &ev, &err),
+        ERR_INVALID);
     assert_non_null(strstr(err.msg, "offering id"));
-    assert_int_equal(booking_create(&b, BOOKING_ID, USER_ID, OFFERING_ID, 1, 1, "", &ev, &err), ERR_INVALID);
-    assert_int_equal(booking_create(&b, BOOKING_ID, USER_ID, OFFERING_ID, 1, 1, NULL, &ev, &err), ERR_INVALID);
+    assert_int_equal(booking_create(&b, BOOKING_ID, USER_ID, OFFERING_ID, 1, 1, "", &ev, &err),
+                     ERR_INVALID);
+    assert_int_equal(booking_create(&b, BOOKING_ID, USER_ID, OFFERING_ID, 1, 1, NULL, &ev, &err),
+                     ERR_INVALID);
 }
 
 /* ---- validation rules ------------------------------------------------------------- */
@@ -195,7 +201,8 @@ static void test_amount_refuses_bad_price_and_overflow(void **state)
     assert_int_equal(booking_amount(1, BOOKING_PRICE_MAX + 1, &amount, &err), ERR_UNPROCESSABLE);
     /* A price that would overflow int64 when multiplied is refused, never wrapped. */
     assert_int_equal(booking_amount(2, INT64_MAX, &amount, &err), ERR_UNPROCESSABLE);
-    assert_int_equal(booking_amount(BOOKING_QUANTITY_MAX, INT64_MAX / 2, &amount, &err), ERR_UNPROCESSABLE);
+    assert_int_equal(booking_amount(BOOKING_QUANTITY_MAX, INT64_MAX / 2, &amount, &err),
+                     ERR_UNPROCESSABLE);
     assert_int_equal(booking_amount(0, 100, &amount, &err), ERR_UNPROCESSABLE);
     assert_int_equal(amount, 42); /* untouched on every failure */
 }
@@ -242,7 +249,8 @@ static void test_cancel_moves_pending_to_cancelled_with_reason(void **state)
     struct booking_event ev;
     struct err err;
     err_clear(&err);
-    assert_int_equal(booking_cancel(&b, BOOKING_REASON_PAYMENT_DECLINED, PAYMENT_FAILED, &ev, &err), 0);
+    assert_int_equal(booking_cancel(&b, BOOKING_REASON_PAYMENT_DECLINED, PAYMENT_FAILED, &ev, &err),
+                     0);
     assert_int_equal(b.status, BOOKING_CANCELLED);
     assert_string_equal(b.reason, "payment_declined");
     assert_int_equal(ev.kind, BOOKING_EVENT_CANCELLED);
@@ -395,7 +403,8 @@ static void test_second_transition_keeps_the_first_outcome(void **state)
     struct err err;
     err_clear(&err);
     assert_int_equal(booking_confirm(&b, DEBITED, &ev, &err), 0);
-    assert_int_equal(booking_cancel(&b, BOOKING_REASON_PAYMENT_DECLINED, PAYMENT_FAILED, &ev, &err), ERR_CONFLICT);
+    assert_int_equal(booking_cancel(&b, BOOKING_REASON_PAYMENT_DECLINED, PAYMENT_FAILED, &ev, &err),
+                     ERR_CONFLICT);
     assert_int_equal(b.status, BOOKING_CONFIRMED);
     assert_string_equal(b.reason, "");
     assert_int_equal(ev.kind, BOOKING_EVENT_CONFIRMED);
@@ -445,7 +454,8 @@ static void test_release_before_payment_failure_then_cancel_still_works(void **s
     err_clear(&err);
     assert_int_equal(booking_note_stock_released(&b, RELEASED, &ev, &err), 0);
     assert_int_equal(ev.booking.status, BOOKING_PENDING);
-    assert_int_equal(booking_cancel(&b, BOOKING_REASON_PAYMENT_DECLINED, PAYMENT_FAILED, &ev, &err), 0);
+    assert_int_equal(booking_cancel(&b, BOOKING_REASON_PAYMENT_DECLINED, PAYMENT_FAILED, &ev, &err),
+                     0);
     assert_int_equal(b.status, BOOKING_CANCELLED);
 }
 

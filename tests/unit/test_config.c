@@ -81,13 +81,15 @@ static void test_invalid_values_give_one_clear_line(void **state)
     setenv("PREFETCH", "lots", 1);
     char *argv[] = {"payment", NULL};
     assert_int_equal(load(1, argv, &e), ERR_INVALID);
-    assert_string_equal(e.msg, "invalid PREFETCH (--prefetch) from the environment: 'lots' is not an integer in [1, 65535]");
+    assert_string_equal(e.msg, "invalid PREFETCH (--prefetch) from the environment: 'lots' is not "
+                               "an integer in [1, 65535]");
     assert_null(strchr(e.msg, '\n'));
     unsetenv("PREFETCH");
 
     char *argv2[] = {"payment", "--amqp-queue-type=stream", NULL};
     assert_int_equal(load(2, argv2, &e), ERR_INVALID);
-    assert_string_equal(e.msg, "invalid AMQP_QUEUE_TYPE (--amqp-queue-type) from the command line: 'stream' is not one of classic|quorum");
+    assert_string_equal(e.msg, "invalid AMQP_QUEUE_TYPE (--amqp-queue-type) from the command line: "
+                               "'stream' is not one of classic|quorum");
 
     char *argv3[] = {"payment", "--payment-limit-cents=0", NULL};
     assert_int_equal(load(2, argv3, &e), ERR_INVALID);

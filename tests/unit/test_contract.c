@@ -32,18 +32,23 @@ struct every_kind {
 
 #define ROW(m) CONTRACT_AT(struct every_kind, m)
 static const struct contract_field fields[] = {
-    {"booking_id", CONTRACT_STRING, CONTRACT_REQUIRED, CONTRACT_FORMAT_UUID, 0, 0, "the booking", ROW(booking_id)},
-    {"quantity", CONTRACT_INTEGER, CONTRACT_REQUIRED, CONTRACT_FORMAT_NONE, 1, 1000, "units", ROW(quantity)},
+    {"booking_id", CONTRACT_STRING, CONTRACT_REQUIRED, CONTRACT_FORMAT_UUID, 0, 0, "the booking",
+     ROW(booking_id)},
+    {"quantity", CONTRACT_INTEGER, CONTRACT_REQUIRED, CONTRACT_FORMAT_NONE, 1, 1000, "units",
+     ROW(quantity)},
     {"email", CONTRACT_STRING, CONTRACT_OPTIONAL, CONTRACT_FORMAT_EMAIL, 0, 254, "who", ROW(email)},
     {"reason", CONTRACT_STRING, CONTRACT_OPTIONAL, CONTRACT_FORMAT_NAME, 1, 64, "why", ROW(reason)},
-    {"note", CONTRACT_STRING, CONTRACT_OPTIONAL, CONTRACT_FORMAT_NONE, 0, 10, "short text", ROW(note)},
+    {"note", CONTRACT_STRING, CONTRACT_OPTIONAL, CONTRACT_FORMAT_NONE, 0, 10, "short text",
+     ROW(note)},
     {"at", CONTRACT_STRING, CONTRACT_OPTIONAL, CONTRACT_FORMAT_DATETIME, 0, 39, "when", ROW(at)},
     {"paid", CONTRACT_BOOLEAN, CONTRACT_OPTIONAL, CONTRACT_FORMAT_NONE, 0, 0, "paid?", ROW(paid)},
-    {"roles", CONTRACT_STRING_ARRAY, CONTRACT_OPTIONAL, CONTRACT_FORMAT_NAME, 1, 32, "roles", ROW(roles)},
+    {"roles", CONTRACT_STRING_ARRAY, CONTRACT_OPTIONAL, CONTRACT_FORMAT_NAME, 1, 32, "roles",
+     ROW(roles)},
 };
 #undef ROW
 static const struct contract_event created = {
-    "booking.booking.created", 1, "booking", "a booking was asked for", fields, CONTRACT_COUNT(fields),
+    "booking.booking.created", 1,      "booking",
+    "a booking was asked for", fields, CONTRACT_COUNT(fields),
     sizeof(struct every_kind)};
 
 #define A_UUID "01936f0e-1c2a-7d4b-8e3f-0a1b2c3d4e5f"
@@ -54,30 +59,45 @@ static const struct {
     const char *msg; /* expected message, or NULL */
 } cases[] = {
     {"{\"booking_id\":\"01936f0e-1c2a-7d4b-8e3f-0a1b2c3d4e5f\",\"quantity\":5}", 0, NULL},
-    {"{\"booking_id\":\"01936f0e-1c2a-7d4b-8e3f-0a1b2c3d4e5f\",\"quantity\":5,\"extra\":[1]}", 0, NULL},
-    {"{\"booking_id\":\"01936f0e-1c2a-7d4b-8e3f-0a1b2c3d4e5f\",\"quantity\":1000,\"email\":\"a@b.io\","
-     "\"reason\":\"out_of_stock\",\"note\":\"0123456789\",\"at\":\"2026-11-23T10:00:00Z\",\"paid\":true,"
-     "\"roles\":[\"provider\"]}", 0, NULL},
+    {"{\"booking_id\":\"01936f0e-1c2a-7d4b-8e3f-0a1b2c3d4e5f\",\"quantity\":5,\"extra\":[1]}", 0,
+     NULL},
+    {"{\"booking_id\":\"01936f0e-1c2a-7d4b-8e3f-0a1b2c3d4e5f\",\"quantity\":1000,\"email\":\"a@b."
+     "io\","
+     "\"reason\":\"out_of_stock\",\"note\":\"0123456789\",\"at\":\"2026-11-23T10:00:00Z\",\"paid\":"
+     "true,"
+     "\"roles\":[\"provider\"]}",
+     0, NULL},
     {"{\"quantity\":5}", ERR_INVALID, "field 'booking_id' is required"},
     {"{\"booking_id\":null,\"quantity\":5}", ERR_INVALID, "field 'booking_id' is required"},
-    {"{\"booking_id\":\"not-a-uuid\",\"quantity\":5}", ERR_INVALID, "field 'booking_id' must be a UUID"},
+    {"{\"booking_id\":\"not-a-uuid\",\"quantity\":5}", ERR_INVALID,
+     "field 'booking_id' must be a UUID"},
     {"{\"booking_id\":7,\"quantity\":5}", ERR_INVALID, "field 'booking_id' must be a string"},
     {"{\"booking_id\":\"01936f0e-1c2a-7d4b-8e3f-0a1b2c3d4e5f\",\"quantity\":0}", ERR_INVALID,
      "field 'quantity' must be an integer in [1, 1000]"},
     {"{\"booking_id\":\"01936f0e-1c2a-7d4b-8e3f-0a1b2c3d4e5f\",\"quantity\":\"5\"}", ERR_INVALID,
      "field 'quantity' must be an integer in [1, 1000]"},
-    {"{\"booking_id\":\"01936f0e-1c2a-7d4b-8e3f-0a1b2c3d4e5f\",\"quantity\":5.0}", ERR_INVALID, NULL},
-    {"{\"booking_id\":\"01936f0e-1c2a-7d4b-8e3f-0a1b2c3d4e5f\",\"quantity\":5,\"email\":\"nobody\"}", ERR_INVALID,
-     "field 'email' must be an e-mail address"},
-    {"{\"booking_id\":\"01936f0e-1c2a-7d4b-8e3f-0a1b2c3d4e5f\",\"quantity\":5,\"reason\":\"Out Of Stock\"}", ERR_INVALID,
-     "field 'reason' must be a lowercase name"},
-    {"{\"booking_id\":\"01936f0e-1c2a-7d4b-8e3f-0a1b2c3d4e5f\",\"quantity\":5,\"note\":\"01234567890\"}", ERR_INVALID,
-     "field 'note' must be 0 to 10 characters long"},
-    {"{\"booking_id\":\"01936f0e-1c2a-7d4b-8e3f-0a1b2c3d4e5f\",\"quantity\":5,\"at\":\"yesterday\"}", ERR_INVALID, NULL},
-    {"{\"booking_id\":\"01936f0e-1c2a-7d4b-8e3f-0a1b2c3d4e5f\",\"quantity\":5,\"paid\":1}", ERR_INVALID, NULL},
-    {"{\"booking_id\":\"01936f0e-1c2a-7d4b-8e3f-0a1b2c3d4e5f\",\"quantity\":5,\"roles\":[\"ok\",3]}", ERR_INVALID,
-     "item of 'roles' must be a string"},
-    {"{\"booking_id\":\"01936f0e-1c2a-7d4b-8e3f-0a1b2c3d4e5f\",\"quantity\":5,\"note\":\"a\\u0000b\"}", ERR_INVALID, NULL},
+    {"{\"booking_id\":\"01936f0e-1c2a-7d4b-8e3f-0a1b2c3d4e5f\",\"quantity\":5.0}", ERR_INVALID,
+     NULL},
+    {"{\"booking_id\":\"01936f0e-1c2a-7d4b-8e3f-0a1b2c3d4e5f\",\"quantity\":5,\"email\":"
+     "\"nobody\"}",
+     ERR_INVALID, "field 'email' must be an e-mail address"},
+    {"{\"booking_id\":\"01936f0e-1c2a-7d4b-8e3f-0a1b2c3d4e5f\",\"quantity\":5,\"reason\":\"Out Of "
+     "Stock\"}",
+     ERR_INVALID, "field 'reason' must be a lowercase name"},
+    {"{\"booking_id\":\"01936f0e-1c2a-7d4b-8e3f-0a1b2c3d4e5f\",\"quantity\":5,\"note\":"
+     "\"01234567890\"}",
+     ERR_INVALID, "field 'note' must be 0 to 10 characters long"},
+    {"{\"booking_id\":\"01936f0e-1c2a-7d4b-8e3f-0a1b2c3d4e5f\",\"quantity\":5,\"at\":"
+     "\"yesterday\"}",
+     ERR_INVALID, NULL},
+    {"{\"booking_id\":\"01936f0e-1c2a-7d4b-8e3f-0a1b2c3d4e5f\",\"quantity\":5,\"paid\":1}",
+     ERR_INVALID, NULL},
+    {"{\"booking_id\":\"01936f0e-1c2a-7d4b-8e3f-0a1b2c3d4e5f\",\"quantity\":5,\"roles\":[\"ok\",3]"
+     "}",
+     ERR_INVALID, "item of 'roles' must be a string"},
+    {"{\"booking_id\":\"01936f0e-1c2a-7d4b-8e3f-0a1b2c3d4e5f\",\"quantity\":5,\"note\":"
+     "\"a\\u0000b\"}",
+     ERR_INVALID, NULL},
     {"[]", ERR_INVALID, "data of 'booking.booking.created' is not a JSON object"},
 };
 
@@ -132,9 +152,10 @@ static json_t *load(const char *text)
 static void test_decode_then_encode_is_the_identity_for_every_kind(void **state)
 {
     (void)state;
-    json_t *data = load("{\"booking_id\":\"" A_UUID "\",\"quantity\":1000,\"email\":\"a@b.io\","
-                        "\"reason\":\"out_of_stock\",\"note\":\"0123456789\","
-                        "\"at\":\"2026-11-23T10:00:00Z\",\"paid\":true,\"roles\":[\"provider\",\"admin\"]}");
+    json_t *data =
+        load("{\"booking_id\":\"" A_UUID "\",\"quantity\":1000,\"email\":\"a@b.io\","
+             "\"reason\":\"out_of_stock\",\"note\":\"0123456789\","
+             "\"at\":\"2026-11-23T10:00:00Z\",\"paid\":true,\"roles\":[\"provider\",\"admin\"]}");
     struct every_kind k;
     struct err e;
     err_clear(&e);
@@ -187,8 +208,8 @@ static void test_decode_is_bounded_and_names_the_field(void **state)
         {"roles", CONTRACT_STRING_ARRAY, CONTRACT_REQUIRED, CONTRACT_FORMAT_NONE, 0, 100, "roles",
          CONTRACT_AT(struct every_kind, roles)},
     };
-    static const struct contract_event wide = {"t.t.t", 1, "t", "t", wide_fields, 1,
-                                               sizeof(struct every_kind)};
+    static const struct contract_event wide = {
+        "t.t.t", 1, "t", "t", wide_fields, 1, sizeof(struct every_kind)};
     json_t *long_role = load("{\"roles\":[\"0123456789012345678901234567890123456789"
                              "0123456789012345678901234567890123456789\"]}");
     assert_int_equal(contract_decode(&wide, long_role, &k, sizeof(k), &e), ERR_INVALID);
@@ -217,10 +238,13 @@ static void test_codec_refuses_a_struct_of_another_size(void **state)
 static void test_every_published_table_matches_its_struct(void **state)
 {
     (void)state;
-    const struct contract_event *const *lists[] = {
-        booking_contract_events,      inventory_contract_events,
-        notification_contract_events, payment_contract_events,
-        servicecatalog_contract_events, usermanagement_contract_events, NULL};
+    const struct contract_event *const *lists[] = {booking_contract_events,
+                                                   inventory_contract_events,
+                                                   notification_contract_events,
+                                                   payment_contract_events,
+                                                   servicecatalog_contract_events,
+                                                   usermanagement_contract_events,
+                                                   NULL};
     size_t n = 0;
     for (size_t i = 0; lists[i]; i++)
         for (const struct contract_event *const *ev = lists[i]; *ev; ev++, n++) {
@@ -243,8 +267,8 @@ static void test_check_catches_a_row_of_the_wrong_kind(void **state)
         {"quantity", CONTRACT_BOOLEAN, CONTRACT_REQUIRED, CONTRACT_FORMAT_NONE, 0, 0, "units",
          CONTRACT_AT(struct every_kind, quantity)},
     };
-    static const struct contract_event wrong = {"t.t.t", 1, "t", "t", wrong_fields, 1,
-                                                sizeof(struct every_kind)};
+    static const struct contract_event wrong = {
+        "t.t.t", 1, "t", "t", wrong_fields, 1, sizeof(struct every_kind)};
     struct err e;
     err_clear(&e);
     assert_int_equal(contract_check(&wrong, &e), ERR_INTERNAL);

@@ -263,11 +263,13 @@ static void check_masked(const char *masker, const json_t *c, const char *masked
     const char *text = json_string_value(json_object_get(c, "text"));
     size_t i;
     const json_t *piece;
-    json_array_foreach(json_object_get(c, "secret"), i, piece) {
+    json_array_foreach(json_object_get(c, "secret"), i, piece)
+    {
         if (strstr(masked, json_string_value(piece)))
             fail_msg("%s('%s') shows '%s': %s", masker, text, json_string_value(piece), masked);
     }
-    json_array_foreach(json_object_get(c, "keep"), i, piece) {
+    json_array_foreach(json_object_get(c, "keep"), i, piece)
+    {
         if (!strstr(masked, json_string_value(piece)))
             fail_msg("%s('%s') lost '%s': %s", masker, text, json_string_value(piece), masked);
     }
@@ -287,7 +289,8 @@ static void test_every_hostile_form_of_a_password_is_masked(void **state)
         fail_msg("cannot read %s: %s", path, je.text);
     size_t i;
     const json_t *c;
-    json_array_foreach(json_object_get(table, "cases"), i, c) {
+    json_array_foreach(json_object_get(table, "cases"), i, c)
+    {
         const char *text = json_string_value(json_object_get(c, "text"));
         char out[DB_MASKED_MAX(256)];
         assert_true(strlen(text) <= 256);
@@ -313,7 +316,8 @@ static void test_keyword_conninfo_is_masked_from_libpqs_own_reading(void **state
     /* A plain database name and a URI keep their shape. */
     db_mask_conninfo("events", out, sizeof(out));
     assert_string_equal(out, "events");
-    db_mask_conninfo("postgresql://u:s3cret@h:5432/db?password=x&sslmode=require", out, sizeof(out));
+    db_mask_conninfo("postgresql://u:s3cret@h:5432/db?password=x&sslmode=require", out,
+                     sizeof(out));
     assert_string_equal(out, "postgresql://u:***@h:5432/db?password=***&sslmode=require");
     /* Too small a buffer truncates and stays terminated. */
     db_mask_conninfo("host=h password=s3cret", out, 8);
@@ -325,11 +329,10 @@ static void test_malformed_url_is_invalid_and_its_password_stays_out_of_the_mess
 {
     (void)state;
     /* The last three would reach libpq, whose connect error quotes the port or host it read. */
-    static const char *const bad[] = {"postgresql://events:s3cret%zz@127.0.0.1/events",
-                                      "host=127.0.0.1 password=s3cret port",
-                                      "postgresql://events:s3cret@127.0.0.1:54x/events",
-                                      "postgresql://events:s3cret",
-                                      "postgresql://events:s3/cret@127.0.0.1/events", NULL};
+    static const char *const bad[] = {
+        "postgresql://events:s3cret%zz@127.0.0.1/events",  "host=127.0.0.1 password=s3cret port",
+        "postgresql://events:s3cret@127.0.0.1:54x/events", "postgresql://events:s3cret",
+        "postgresql://events:s3/cret@127.0.0.1/events",    NULL};
     for (int i = 0; bad[i]; i++) {
         struct db *db = db_new(bad[i]);
         assert_non_null(db);

@@ -33,7 +33,8 @@ static void test_envelope_table(void **state)
     json_t *base = json_object_get(table, "base");
     size_t i;
     json_t *c;
-    json_array_foreach(json_object_get(table, "cases"), i, c) {
+    json_array_foreach(json_object_get(table, "cases"), i, c)
+    {
         const char *name = json_string_value(json_object_get(c, "name"));
         char *body;
         if (json_object_get(c, "raw")) {
@@ -79,10 +80,14 @@ static void test_build_serialise_parse_round_trip(void **state)
     envelope_init(&ev);
     envelope_init(&back);
     struct err e;
-    json_t *data = json_pack("{s:s, s:i}", "booking_id", "01936f0e-1c2a-7d4b-8e3f-0a1b2c3d4e5f", "quantity", 3);
+    json_t *data = json_pack("{s:s, s:i}", "booking_id", "01936f0e-1c2a-7d4b-8e3f-0a1b2c3d4e5f",
+                             "quantity", 3);
     assert_int_equal(envelope_build(&ev, "booking", "booking.booking.created", 1, data, "corr-7",
-                                    "01936f0e-1c2a-7d4b-8e3f-0a1b2c3d4e00", &e), 0);
-    assert_int_equal(envelope_set_traceparent(&ev, "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", &e), 0);
+                                    "01936f0e-1c2a-7d4b-8e3f-0a1b2c3d4e00", &e),
+                     0);
+    assert_int_equal(envelope_set_traceparent(
+                         &ev, "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", &e),
+                     0);
     assert_string_equal(ev.source, "/booking");
     assert_string_equal(envelope_context(&ev), "booking");
     assert_int_equal(ev.id[14], '7');
@@ -112,7 +117,8 @@ static void test_build_without_correlation_starts_a_new_flow(void **state)
     envelope_init(&ev);
     struct err e;
     assert_int_equal(envelope_build(&ev, "usermanagement", "usermanagement.user.registered", 1,
-                                    json_object(), NULL, NULL, &e), 0);
+                                    json_object(), NULL, NULL, &e),
+                     0);
     assert_string_equal(ev.correlation_id, ev.id);
     assert_string_equal(ev.causation_id, ev.id);
     envelope_release(&ev);
@@ -124,11 +130,20 @@ static void test_build_refuses_bad_arguments_and_keeps_no_leak(void **state)
     struct envelope ev;
     envelope_init(&ev);
     struct err e;
-    assert_int_equal(envelope_build(&ev, "Booking", "booking.booking.created", 1, json_object(), NULL, NULL, &e), ERR_INVALID);
-    assert_int_equal(envelope_build(&ev, "booking", "created", 1, json_object(), NULL, NULL, &e), ERR_INVALID);
-    assert_int_equal(envelope_build(&ev, "booking", "booking.booking.created", 0, json_object(), NULL, NULL, &e), ERR_INVALID);
-    assert_int_equal(envelope_build(&ev, "booking", "booking.booking.created", 1, json_array(), NULL, NULL, &e), ERR_INVALID);
-    assert_int_equal(envelope_build(&ev, "booking", "booking.booking.created", 1, json_object(), "has space", NULL, &e), ERR_INVALID);
+    assert_int_equal(
+        envelope_build(&ev, "Booking", "booking.booking.created", 1, json_object(), NULL, NULL, &e),
+        ERR_INVALID);
+    assert_int_equal(envelope_build(&ev, "booking", "created", 1, json_object(), NULL, NULL, &e),
+                     ERR_INVALID);
+    assert_int_equal(
+        envelope_build(&ev, "booking", "booking.booking.created", 0, json_object(), NULL, NULL, &e),
+        ERR_INVALID);
+    assert_int_equal(
+        envelope_build(&ev, "booking", "booking.booking.created", 1, json_array(), NULL, NULL, &e),
+        ERR_INVALID);
+    assert_int_equal(envelope_build(&ev, "booking", "booking.booking.created", 1, json_object(),
+                                    "has space", NULL, &e),
+                     ERR_INVALID);
     envelope_release(&ev);
 }
 

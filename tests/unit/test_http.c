@@ -364,7 +364,8 @@ static void test_param_uuid_is_required_valid_and_lowercased(void **state)
     assert_int_equal(http_param_uuid("", "booking id", out, &err), ERR_INVALID);
     assert_int_equal(http_param_uuid("42", "booking id", out, &err), ERR_INVALID);
     assert_string_equal(err.msg, "booking id '42' is not a UUID");
-    assert_int_equal(http_param_uuid("01936F0E-1C2A-7D4B-8E3F-0A1B2C3D4E5F", "booking id", out, &err), 0);
+    assert_int_equal(
+        http_param_uuid("01936F0E-1C2A-7D4B-8E3F-0A1B2C3D4E5F", "booking id", out, &err), 0);
     assert_string_equal(out, "01936f0e-1c2a-7d4b-8e3f-0a1b2c3d4e5f");
 }
 

@@ -34,7 +34,7 @@ static void test_going_down_after_being_up_is_always_said(void **state)
     assert_true(link_failed(&s, 0));
     assert_true(link_ok(&s)); /* the end of an outage */
     assert_true(link_is_up(&s));
-    assert_false(link_ok(&s)); /* staying up is not news */
+    assert_false(link_ok(&s));        /* staying up is not news */
     assert_true(link_failed(&s, 10)); /* down again, moments later: said at once */
     assert_false(link_is_up(&s));
 }

@@ -57,7 +57,8 @@ static void test_line_is_json_with_required_fields(void **state)
     assert_string_equal(json_string_value(json_object_get(o, "level")), "info");
     assert_string_equal(json_string_value(json_object_get(o, "context")), "booking");
     assert_string_equal(json_string_value(json_object_get(o, "instance")), "booking-1");
-    assert_string_equal(json_string_value(json_object_get(o, "message")), "relay started with 3 rows");
+    assert_string_equal(json_string_value(json_object_get(o, "message")),
+                        "relay started with 3 rows");
     assert_non_null(json_string_value(json_object_get(o, "time")));
     json_decref(o);
 }
@@ -91,7 +92,8 @@ static void test_event_fields_are_added_when_an_event_is_in_play(void **state)
     envelope_init(&ev);
     struct err e;
     assert_int_equal(envelope_build(&ev, "booking", "booking.booking.created", 1, json_object(),
-                                    "corr-1", NULL, &e), 0);
+                                    "corr-1", NULL, &e),
+                     0);
     log_info_ev(&ev, "handled");
     json_t *o = only_line();
     assert_string_equal(json_string_value(json_object_get(o, "event_id")), ev.id);
@@ -155,7 +157,8 @@ static void test_invalid_utf8_becomes_replacement_characters_and_the_line_stays_
     assert_string_equal(json_string_value(json_object_get(o, "type")), "a.b.\xef\xbf\xbd");
     const char *msg = json_string_value(json_object_get(o, "message"));
     assert_non_null(msg);
-    assert_non_null(strstr(msg, "fine \xc3\xa9\xe2\x9c\x93\xf0\x9d\x84\x9e")); /* valid text is kept */
+    assert_non_null(
+        strstr(msg, "fine \xc3\xa9\xe2\x9c\x93\xf0\x9d\x84\x9e")); /* valid text is kept */
     assert_non_null(strstr(msg, "cut \xef\xbf\xbd\xef\xbf\xbd,"));
     json_decref(o);
     fflush(mem);
@@ -170,13 +173,17 @@ static void test_sanitize_utf8_replaces_every_invalid_byte(void **state)
     } cases[] = {
         {"plain key.x", "plain key.x"},
         {"\xff\xfe", "\xef\xbf\xbd\xef\xbf\xbd"},
-        {"a\xc0\xaf" "b", "a\xef\xbf\xbd\xef\xbf\xbd" "b"},                 /* overlong '/' */
-        {"\xed\xa0\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"},    /* a surrogate */
+        {"a\xc0\xaf"
+         "b",
+         "a\xef\xbf\xbd\xef\xbf\xbd"
+         "b"},                                                    /* overlong '/' */
+        {"\xed\xa0\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"}, /* a surrogate */
         {"\xf4\x90\x80\x80x", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdx"}, /* > U+10FFFF */
-        {"\xe2\x82", "\xef\xbf\xbd\xef\xbf\xbd"},                       /* cut short */
-        {"\x80", "\xef\xbf\xbd"},                                       /* stray continuation */
+        {"\xe2\x82", "\xef\xbf\xbd\xef\xbf\xbd"},                                   /* cut short */
+        {"\x80", "\xef\xbf\xbd"}, /* stray continuation */
         {"\xc3\xa9\xe2\x9c\x93\xf0\x9d\x84\x9e", "\xc3\xa9\xe2\x9c\x93\xf0\x9d\x84\x9e"},
-        {"\xef\xbf\xbf\xf4\x8f\xbf\xbf", "\xef\xbf\xbf\xf4\x8f\xbf\xbf"}, /* the largest are valid */
+        {"\xef\xbf\xbf\xf4\x8f\xbf\xbf",
+         "\xef\xbf\xbf\xf4\x8f\xbf\xbf"}, /* the largest are valid */
         {"", ""},
     };
     char out[64];
@@ -199,13 +206,19 @@ static void test_sanitize_utf8_replaces_every_invalid_byte(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_line_is_json_with_required_fields, open_stream, close_stream),
-        cmocka_unit_test_setup_teardown(test_message_with_quotes_and_newlines_stays_one_line, open_stream, close_stream),
-        cmocka_unit_test_setup_teardown(test_levels_below_minimum_are_dropped, open_stream, close_stream),
-        cmocka_unit_test_setup_teardown(test_event_fields_are_added_when_an_event_is_in_play, open_stream, close_stream),
+        cmocka_unit_test_setup_teardown(test_line_is_json_with_required_fields, open_stream,
+                                        close_stream),
+        cmocka_unit_test_setup_teardown(test_message_with_quotes_and_newlines_stays_one_line,
+                                        open_stream, close_stream),
+        cmocka_unit_test_setup_teardown(test_levels_below_minimum_are_dropped, open_stream,
+                                        close_stream),
+        cmocka_unit_test_setup_teardown(test_event_fields_are_added_when_an_event_is_in_play,
+                                        open_stream, close_stream),
         cmocka_unit_test(test_level_names_parse),
         cmocka_unit_test(test_passwords_are_masked_in_urls),
-        cmocka_unit_test_setup_teardown(test_invalid_utf8_becomes_replacement_characters_and_the_line_stays_json, open_stream, close_stream),
+        cmocka_unit_test_setup_teardown(
+            test_invalid_utf8_becomes_replacement_characters_and_the_line_stays_json, open_stream,
+            close_stream),
         cmocka_unit_test(test_sanitize_utf8_replaces_every_invalid_byte),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

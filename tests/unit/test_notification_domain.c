@@ -12,9 +12,9 @@
 #include <string.h>
 #include <cmocka.h>
 
-#define USER "0193a1b2-0000-7000-8000-000000000001"
-#define BOOKING "0193a1b2-0000-7000-8000-0000000000b1"
-#define NOTE_ID "0193a1b2-0000-7000-8000-0000000000f1"
+#define USER     "0193a1b2-0000-7000-8000-000000000001"
+#define BOOKING  "0193a1b2-0000-7000-8000-0000000000b1"
+#define NOTE_ID  "0193a1b2-0000-7000-8000-0000000000f1"
 #define TOO_LONG "0193a1b2-0000-7000-8000-0000000000010000"
 
 /* ---- rules: which fact produces which notification -------------------------------- */
@@ -230,7 +230,7 @@ static void test_send_twice_is_refused_as_conflict(void **state)
     memset(&ev2, 0x5a, sizeof(ev2));
     assert_int_equal(notification_send(&n, NOTE_ID, "bob@example.org", &ev2, &err), ERR_CONFLICT);
     assert_non_null(strstr(err.msg, "sent already"));
-    assert_string_equal(n.email, "ann@example.org"); /* unchanged */
+    assert_string_equal(n.email, "ann@example.org");    /* unchanged */
     assert_int_equal(((unsigned char *)&ev2)[0], 0x5a); /* no second event */
 }
 
@@ -334,7 +334,8 @@ int main(void)
         cmocka_unit_test(test_provider_role_produces_a_welcome_about_the_user),
         cmocka_unit_test(test_other_roles_produce_no_notification),
         cmocka_unit_test(test_role_rule_refuses_missing_role_and_oversized_user_id),
-        cmocka_unit_test(test_confirmed_booking_produces_booking_confirmed_with_quantity_and_amount),
+        cmocka_unit_test(
+            test_confirmed_booking_produces_booking_confirmed_with_quantity_and_amount),
         cmocka_unit_test(test_confirmed_booking_of_one_place_says_place),
         cmocka_unit_test(test_confirmed_booking_refuses_impossible_quantity_or_amount),
         cmocka_unit_test(test_rejected_booking_produces_booking_rejected_with_readable_reason),

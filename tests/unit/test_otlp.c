@@ -54,29 +54,36 @@ static void encode_follows_the_otlp_json_mapping(void **state)
     json_t *req = json_loads(text, 0, &jerr);
     assert_non_null(req);
     json_t *rs = json_array_get(json_object_get(req, "resourceSpans"), 0);
-    json_t *rattr = json_array_get(json_object_get(json_object_get(rs, "resource"), "attributes"), 0);
+    json_t *rattr =
+        json_array_get(json_object_get(json_object_get(rs, "resource"), "attributes"), 0);
     assert_string_equal(json_string_value(json_object_get(rattr, "key")), "service.name");
-    assert_string_equal(json_string_value(json_object_get(json_object_get(rattr, "value"), "stringValue")),
-                        "booking");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(rattr, "value"), "stringValue")),
+        "booking");
     json_t *list = json_object_get(json_array_get(json_object_get(rs, "scopeSpans"), 0), "spans");
     assert_int_equal(json_array_size(list), 2);
 
     json_t *s0 = json_array_get(list, 0);
-    assert_string_equal(json_string_value(json_object_get(s0, "traceId")), "4bf92f3577b34da6a3ce929d0e0e4736");
+    assert_string_equal(json_string_value(json_object_get(s0, "traceId")),
+                        "4bf92f3577b34da6a3ce929d0e0e4736");
     assert_string_equal(json_string_value(json_object_get(s0, "spanId")), "00f067aa0ba902b7");
     assert_null(json_object_get(s0, "parentSpanId"));
     assert_string_equal(json_string_value(json_object_get(s0, "name")), "POST /bookings");
     assert_int_equal(json_integer_value(json_object_get(s0, "kind")), 2);
-    assert_string_equal(json_string_value(json_object_get(s0, "startTimeUnixNano")), "1700000000123456789");
-    assert_string_equal(json_string_value(json_object_get(s0, "endTimeUnixNano")), "1700000000223456789");
+    assert_string_equal(json_string_value(json_object_get(s0, "startTimeUnixNano")),
+                        "1700000000123456789");
+    assert_string_equal(json_string_value(json_object_get(s0, "endTimeUnixNano")),
+                        "1700000000223456789");
     assert_int_equal(json_integer_value(json_object_get(json_object_get(s0, "status"), "code")), 2);
     json_t *attrs = json_object_get(s0, "attributes");
     assert_int_equal(json_array_size(attrs), 2);
     json_t *a0 = json_array_get(attrs, 0), *a1 = json_array_get(attrs, 1);
     assert_string_equal(json_string_value(json_object_get(a0, "key")), "http.request.method");
-    assert_string_equal(json_string_value(json_object_get(json_object_get(a0, "value"), "stringValue")), "POST");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(a0, "value"), "stringValue")), "POST");
     assert_string_equal(json_string_value(json_object_get(a1, "key")), "http.response.status_code");
-    assert_string_equal(json_string_value(json_object_get(json_object_get(a1, "value"), "intValue")), "201");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(a1, "value"), "intValue")), "201");
 
     json_t *s1 = json_array_get(list, 1);
     assert_string_equal(json_string_value(json_object_get(s1, "parentSpanId")), "00f067aa0ba902b7");
@@ -165,7 +172,8 @@ static void *collector_main(void *arg)
         if (body && cl && (size_t)(c->request + c->len - (body + 4)) >= strtoul(cl + 16, NULL, 10))
             break;
     }
-    static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}";
+    static const char ok[] =
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}";
     ssize_t w = send(fd, ok, sizeof(ok) - 1, MSG_NOSIGNAL);
     (void)w;
     close(fd);
@@ -211,9 +219,11 @@ static void exporter_posts_spans_to_the_collector(void **state)
     json_t *req = json_loads(body + 4, 0, &jerr);
     assert_non_null(req);
     json_t *rs = json_array_get(json_object_get(req, "resourceSpans"), 0);
-    json_t *rattr = json_array_get(json_object_get(json_object_get(rs, "resource"), "attributes"), 0);
-    assert_string_equal(json_string_value(json_object_get(json_object_get(rattr, "value"), "stringValue")),
-                        "unit-test");
+    json_t *rattr =
+        json_array_get(json_object_get(json_object_get(rs, "resource"), "attributes"), 0);
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(rattr, "value"), "stringValue")),
+        "unit-test");
     json_t *list = json_object_get(json_array_get(json_object_get(rs, "scopeSpans"), 0), "spans");
     assert_int_equal(json_array_size(list), 2);
     json_t *server = json_array_get(list, 0), *consumer = json_array_get(list, 1);

@@ -15,8 +15,8 @@
 
 #include <cmocka.h>
 
-#define PAYMENT_ID "0193a5b0-7e1f-7c3d-8a2b-0c1d2e3f4a5b"
-#define BOOKING_ID "0193a5b0-7e1f-7c3d-8a2b-0c1d2e3f4a5c"
+#define PAYMENT_ID    "0193a5b0-7e1f-7c3d-8a2b-0c1d2e3f4a5b"
+#define BOOKING_ID    "0193a5b0-7e1f-7c3d-8a2b-0c1d2e3f4a5c"
 #define DEFAULT_LIMIT 100000
 
 /* An intent for amount_cents, as booking.booking.created opens it. */

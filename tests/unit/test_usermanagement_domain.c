@@ -46,9 +46,8 @@ static void registered_user(struct user *u)
     struct err err;
     err_clear(&err);
     const char *email = "Ada@Example.org", *name = "Ada Lovelace";
-    assert_int_equal(user_register(u, TEST_USER_ID, email, strlen(email), name, strlen(name),
-                                   &evs, &err),
-                     0);
+    assert_int_equal(
+        user_register(u, TEST_USER_ID, email, strlen(email), name, strlen(name), &evs, &err), 0);
 }
 
 /* A user whose provider status is pending (registered, then granted "provider"). */
@@ -80,7 +79,8 @@ static void test_email_accepts_ordinary_addresses(void **state)
     assert_true(email_ok("ada@example.org"));
     assert_true(email_ok("Ada.Lovelace+tag@mail.Example.CO.uk"));
     assert_true(email_ok("o'brien_1-x@sub-domain.example"));
-    assert_true(email_ok("\xc3\xa9l\xc3\xa8ve@\xc3\xa9" "cole.fr")); /* UTF-8 bytes are kept */
+    assert_true(email_ok("\xc3\xa9l\xc3\xa8ve@\xc3\xa9"
+                         "cole.fr")); /* UTF-8 bytes are kept */
 }
 
 static void test_email_refuses_a_missing_or_doubled_at(void **state)
@@ -222,8 +222,7 @@ static void test_register_makes_a_user_without_roles_and_raises_registered(void 
     err_clear(&err);
     const char *email = "Ada@Example.ORG", *name = "Ada Lovelace";
     assert_int_equal(
-        user_register(&u, TEST_USER_ID, email, strlen(email), name, strlen(name), &evs, &err),
-        0);
+        user_register(&u, TEST_USER_ID, email, strlen(email), name, strlen(name), &evs, &err), 0);
     assert_string_equal(u.id, TEST_USER_ID);
     assert_string_equal(u.email, "ada@example.org");
     assert_string_equal(u.name, "Ada Lovelace");
@@ -272,9 +271,9 @@ static void test_register_refuses_a_name_out_of_bounds_and_raises_nothing(void *
     char name[USER_NAME_MAX + 1];
     memset(name, 'n', sizeof(name));
     err_clear(&err);
-    assert_int_equal(user_register(&u, TEST_USER_ID, email, strlen(email), name, sizeof(name),
-                                   &evs, &err),
-                     ERR_UNPROCESSABLE);
+    assert_int_equal(
+        user_register(&u, TEST_USER_ID, email, strlen(email), name, sizeof(name), &evs, &err),
+        ERR_UNPROCESSABLE);
     assert_int_equal(evs.n, 0);
 }
 
@@ -357,7 +356,7 @@ static void test_grant_refuses_an_unknown_role_and_leaves_the_user_unchanged(voi
     struct err err;
     err_clear(&err);
     assert_int_equal(user_grant_role(&u, USER_ROLE_COUNT, &evs, &err), ERR_INVALID);
-    assert_int_equal(user_grant_role(&u, (enum user_role)-1, &evs, &err), ERR_INVALID);
+    assert_int_equal(user_grant_role(&u, (enum user_role) - 1, &evs, &err), ERR_INVALID);
     assert_int_equal(evs.n, 0);
     assert_user_equal(&u, &before);
 }

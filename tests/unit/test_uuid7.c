@@ -28,7 +28,7 @@ static void test_ids_strictly_increase_even_within_one_millisecond(void **state)
 {
     (void)state;
     enum { N = 20000 };
-    char (*ids)[UUID7_STR_LEN] = calloc(N, UUID7_STR_LEN);
+    char(*ids)[UUID7_STR_LEN] = calloc(N, UUID7_STR_LEN);
     assert_non_null(ids);
     for (int i = 0; i < N; i++)
         assert_int_equal(uuid7_generate(ids[i]), 0);

@@ -25,8 +25,8 @@ enum config_type {
 };
 
 struct config_key {
-    const char *name;    /* environment variable, e.g. "PREFETCH" */
-    const char *flag;    /* command-line flag, e.g. "--prefetch" */
+    const char *name; /* environment variable, e.g. "PREFETCH" */
+    const char *flag; /* command-line flag, e.g. "--prefetch" */
     enum config_type type;
     const char *def;     /* default as text; NULL = required */
     long long min, max;  /* bounds, see enum config_type */
@@ -58,7 +58,7 @@ struct config_common {
     const char *amqp_cert_file; /* "" = no client certificate */
     const char *amqp_key_file;  /* "" = none; set with amqp_cert_file */
     int amqp_heartbeat_s;       /* struct bus_config heartbeat_s */
-    int http_port; /* 0 = the context's own default port */
+    int http_port;              /* 0 = the context's own default port */
     const char *http_address;
     const char *http_allowed_hosts; /* more names a Host header may give (http_config) */
     int http_client_connections;
@@ -74,7 +74,7 @@ struct config_common {
     int retry_max_ms;
     int retention_hours;
     int lease_ms;
-    int breaker_threshold;     /* consumer circuit breaker (consumer_config) */
+    int breaker_threshold; /* consumer circuit breaker (consumer_config) */
     int breaker_pause_max_ms;
     const char *outbox_notify; /* "in_transaction" | "after_commit" (db_set_notify_after_commit) */
     const char *instance_id;   /* "" = <context>-<pid> */

@@ -35,7 +35,6 @@
 struct db;
 struct envelope;
 
-
 /* Test seams (may be NULL): tests kill the process at the worst moments. */
 struct consumer_hooks {
     /* After the handler transaction committed, before the broker ack. */
@@ -43,17 +42,17 @@ struct consumer_hooks {
 };
 
 struct consumer_config {
-    const char *context;      /* queue <context>.events; inbox consumer name; schema */
+    const char *context; /* queue <context>.events; inbox consumer name; schema */
     const char *instance;
     const char *database_url;
-    struct bus_config bus;    /* for consuming; a second connection with confirms
+    struct bus_config bus; /* for consuming; a second connection with confirms
                                  publishes dead letters */
     const struct subscription *subscriptions;
     size_t nsubscriptions;
     struct retry_policy retry;
     int lease_ms;             /* a retry in progress is ours this long; 0 = 30000 */
     bool notify_after_commit; /* handlers' outbox writes wake the relay after commit (ADR 0006) */
-    int breaker_threshold;    /* consecutive transient handler failures that pause consuming; 0 = never */
+    int breaker_threshold; /* consecutive transient handler failures that pause consuming; 0 = never */
     int breaker_pause_max_ms; /* the pause doubles from 1 s up to this; 0 = 30000 */
     void *app;
     const struct consumer_hooks *hooks;

@@ -51,8 +51,9 @@
 /* Where member m of struct type s lives: the last two members of a field row. */
 #define CONTRACT_AT(s, m) offsetof(s, m), sizeof(((s *)0)->m)
 
-#define CONTRACT_STRINGS_MAX 64     /* items of a string array, at most (validation and struct) */
-#define CONTRACT_STRINGS_ITEM_LEN 65 /* longest item a struct contract_strings holds, with its NUL */
+#define CONTRACT_STRINGS_MAX 64 /* items of a string array, at most (validation and struct) */
+#define CONTRACT_STRINGS_ITEM_LEN                                                                  \
+    65 /* longest item a struct contract_strings holds, with its NUL */
 
 /* The C member of a CONTRACT_STRING_ARRAY field. */
 struct contract_strings {
@@ -77,7 +78,7 @@ enum contract_format {
     CONTRACT_FORMAT_UUID,     /* canonical UUID text */
     CONTRACT_FORMAT_EMAIL,    /* local@domain, bounded, no spaces */
     CONTRACT_FORMAT_DATETIME, /* RFC 3339 */
-    CONTRACT_FORMAT_NAME,     /* [a-z][a-z0-9_]*: roles, statuses, reasons (strings, never enum numbers) */
+    CONTRACT_FORMAT_NAME, /* [a-z][a-z0-9_]*: roles, statuses, reasons (strings, never enum numbers) */
 };
 
 struct contract_field {
@@ -137,7 +138,8 @@ int contract_decode(const struct contract_event *ev, const json_t *data, void *o
 int contract_check(const struct contract_event *ev, struct err *err);
 
 /* The contract for type in a NULL-terminated list, or NULL. */
-const struct contract_event *contract_find(const struct contract_event *const *list, const char *type);
+const struct contract_event *contract_find(const struct contract_event *const *list,
+                                           const char *type);
 
 /* Name of a JSON type for docs: "string", "integer", "boolean", "array of strings". */
 const char *contract_type_name(enum contract_type type);

@@ -35,8 +35,9 @@ struct db_row; /* one row of a result, valid only during a db_row_fn call */
 #define DB_LISTEN_MAX        16   /* channels one connection may LISTEN on */
 #define DB_CHANNEL_MAX       63   /* longest channel name (PostgreSQL's NAMEDATALEN - 1) */
 #define DB_PARAMS_MAX        1024 /* most parameters one statement may take */
-#define DB_LOCAL_LISTENERS_MAX 64  /* channels LISTENed in one process that db_notify wakes directly */
-#define DB_PREPARED_MAX      64   /* statement texts one connection keeps prepared (db_exec) */
+#define DB_LOCAL_LISTENERS_MAX                                                                     \
+    64                     /* channels LISTENed in one process that db_notify wakes directly */
+#define DB_PREPARED_MAX 64 /* statement texts one connection keeps prepared (db_exec) */
 
 /* ---- lifecycle ---------------------------------------------------------- */
 

@@ -28,21 +28,21 @@
 struct db;
 
 /* Bytes of a body kept in the record (and in the broker's copy); the rest is cut, body_size says how much there was. */
-#define DEAD_LETTER_BODY_MAX  ((size_t)2 * 1024 * 1024)
+#define DEAD_LETTER_BODY_MAX   ((size_t)2 * 1024 * 1024)
 #define DEAD_LETTER_REASON_MAX 512
 #define DEAD_LETTER_TEXT_MAX   256 /* message id, routing key, type, correlation id: cut beyond */
 
 /* One letter to record: every member borrowed for the call. */
 struct dead_letter {
-    const char *message_id;     /* the AMQP message_id, "" or NULL when absent */
+    const char *message_id; /* the AMQP message_id, "" or NULL when absent */
     const char *routing_key;
     const char *type;           /* the CloudEvent type when the body had one, else NULL */
     const char *correlation_id; /* NULL when unknown */
     const char *headers_json;   /* a JSON object of the AMQP properties and headers, or NULL */
     const char *body;           /* raw bytes, any content */
     size_t len;
-    const char *reason;         /* why it is dead */
-    int attempts;               /* handler starts, 0 for poison */
+    const char *reason; /* why it is dead */
+    int attempts;       /* handler starts, 0 for poison */
 };
 
 /*
@@ -58,8 +58,8 @@ struct dead_letter_copy {
     int64_t id;
     char message_id[DEAD_LETTER_TEXT_MAX + 1];
     char routing_key[DEAD_LETTER_TEXT_MAX + 1];
-    char *reason;      /* owned */
-    char *body;        /* owned: the stored bytes (NUL-terminated for convenience) */
+    char *reason; /* owned */
+    char *body;   /* owned: the stored bytes (NUL-terminated for convenience) */
     size_t len;
     int64_t body_size; /* the size of the body as received (> len when it was cut) */
     int attempts;
@@ -87,7 +87,7 @@ struct dead_letter_row {
     const char *type;           /* "" when the body had no readable type */
     const char *correlation_id; /* "" when unknown */
     const char *reason;
-    const char *first_seen_at;  /* UTC, "2026-01-01T10:00:00.000Z" */
+    const char *first_seen_at; /* UTC, "2026-01-01T10:00:00.000Z" */
     const char *last_seen_at;
     int64_t attempts;
     int64_t deliveries;

@@ -21,23 +21,23 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#define ENVELOPE_CONTEXT_MAX 32    /* context names: [a-z][a-z0-9_]* */
-#define ENVELOPE_TYPE_MAX 128      /* "<context>.<aggregate>.<event>" */
-#define ENVELOPE_REF_MAX 129       /* correlation / causation ids: up to 128 printable chars */
-#define ENVELOPE_TIME_MAX 40
+#define ENVELOPE_CONTEXT_MAX     32  /* context names: [a-z][a-z0-9_]* */
+#define ENVELOPE_TYPE_MAX        128 /* "<context>.<aggregate>.<event>" */
+#define ENVELOPE_REF_MAX         129 /* correlation / causation ids: up to 128 printable chars */
+#define ENVELOPE_TIME_MAX        40
 #define ENVELOPE_TRACEPARENT_MAX 56 /* "00-" 32 hex "-" 16 hex "-" 2 hex */
-#define ENVELOPE_BODY_MAX ((size_t)1024 * 1024)
+#define ENVELOPE_BODY_MAX        ((size_t)1024 * 1024)
 
 struct envelope {
     char id[UUID7_STR_LEN];
     char source[ENVELOPE_CONTEXT_MAX + 2]; /* "/<context>" */
     char type[ENVELOPE_TYPE_MAX + 1];
-    char time[ENVELOPE_TIME_MAX];          /* RFC 3339: UTC when ours, any offset from outside */
-    int version;                           /* the major version of data, from dataschema */
+    char time[ENVELOPE_TIME_MAX]; /* RFC 3339: UTC when ours, any offset from outside */
+    int version;                  /* the major version of data, from dataschema */
     char correlation_id[ENVELOPE_REF_MAX];
     char causation_id[ENVELOPE_REF_MAX];
     char traceparent[ENVELOPE_TRACEPARENT_MAX]; /* "" when absent */
-    json_t *data;                          /* owned: one reference, released by envelope_release */
+    json_t *data; /* owned: one reference, released by envelope_release */
 };
 
 /* Zeroes ev. */

@@ -23,16 +23,17 @@ enum err_code {
     ERR_UNPROCESSABLE = -2, /* well-formed but refused by a rule: 422; a message: dead-letter */
     ERR_NOT_FOUND = -3,     /* no such thing: 404; a message: dead-letter */
     ERR_CONFLICT = -4,      /* duplicate or transition not allowed: 409; a message: dead-letter */
-    ERR_TRANSIENT = -5,     /* db/broker down, serialization failure, prerequisite not there yet: retry */
-    ERR_NOMEM = -6,         /* out of memory: 500; a message: retry */
-    ERR_INTERNAL = -7,      /* a bug or unexpected library failure: 500; retry, then dead-letter */
+    ERR_TRANSIENT =
+        -5,         /* db/broker down, serialization failure, prerequisite not there yet: retry */
+    ERR_NOMEM = -6, /* out of memory: 500; a message: retry */
+    ERR_INTERNAL = -7, /* a bug or unexpected library failure: 500; retry, then dead-letter */
 };
 
 #define ERR_MSG_MAX 256
 
 struct err {
-    int code;            /* an enum err_code, 0 when clear */
-    char sqlstate[6];    /* the SQLSTATE behind a database error, "" otherwise */
+    int code;         /* an enum err_code, 0 when clear */
+    char sqlstate[6]; /* the SQLSTATE behind a database error, "" otherwise */
     char msg[ERR_MSG_MAX];
 };
 

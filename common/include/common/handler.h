@@ -56,7 +56,7 @@ const struct outbox_origin *handler_origin(struct handler_ctx *hc);
  * ERR_INVALID when data breaks ev's contract (nothing written), or an outbox
  * error.
  */
-int handler_publish(struct handler_ctx *hc, const struct contract_event *ev,
-                    const void *data, size_t size, struct err *err);
+int handler_publish(struct handler_ctx *hc, const struct contract_event *ev, const void *data,
+                    size_t size, struct err *err);
 
 #endif

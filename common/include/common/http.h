@@ -36,12 +36,12 @@
  * connection is closed), an unknown path (404), a known path with another
  * method (405 with Allow). HEAD is not mapped to GET.
  */
-#define HTTP_MAX_PARAMS         8             /* most {placeholders} in one pattern */
-#define HTTP_PARAM_MAX          128           /* longest path parameter, in bytes */
-#define HTTP_BODY_MAX           (1024 * 1024) /* longest request body, in bytes: above → 413 */
-#define HTTP_CORRELATION_ID_MAX 128           /* longest accepted X-Correlation-ID */
-#define HTTP_THREADS_DEFAULT    4
-#define HTTP_THREADS_MAX        64
+#define HTTP_MAX_PARAMS                  8             /* most {placeholders} in one pattern */
+#define HTTP_PARAM_MAX                   128           /* longest path parameter, in bytes */
+#define HTTP_BODY_MAX                    (1024 * 1024) /* longest request body, in bytes: above → 413 */
+#define HTTP_CORRELATION_ID_MAX          128           /* longest accepted X-Correlation-ID */
+#define HTTP_THREADS_DEFAULT             4
+#define HTTP_THREADS_MAX                 64
 #define HTTP_CLIENT_CONNECTIONS_DEFAULT  64    /* open connections one client address may hold */
 #define HTTP_REQUEST_DEADLINE_MS_DEFAULT 30000 /* longest time one request may take, in ms */
 #define HTTP_RESPONSE_HEADERS_MAX        4     /* extra headers one reply may carry */
@@ -76,8 +76,8 @@ struct http_response {
     char *text;               /* owned; sent instead of body when set (e.g. metrics) */
     const char *content_type; /* a static string; set by the helpers */
     struct {
-        const char *name; /* a static string */
-        char *value;      /* owned */
+        const char *name;                 /* a static string */
+        char *value;                      /* owned */
     } headers[HTTP_RESPONSE_HEADERS_MAX]; /* extra headers, through http_reply_header() */
     size_t nheaders;
 };

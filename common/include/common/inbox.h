@@ -89,13 +89,13 @@ int inbox_mark_dead(struct db *db, const struct envelope *ev, const char *payloa
                     const char *consumer, int attempts, const char *error, struct err *err);
 
 /* A stored row whose payload no handler can take any more (unreadable, or its type unsubscribed): dead. */
-int inbox_mark_unhandled_dead(struct db *db, const char *id, const char *consumer, const char *error,
-                              struct err *err);
+int inbox_mark_unhandled_dead(struct db *db, const char *id, const char *consumer,
+                              const char *error, struct err *err);
 
 struct inbox_row {
     char id[UUID7_STR_LEN];
     char type[ENVELOPE_TYPE_MAX + 1];
-    char *payload; /* owned: the CloudEvent JSON text */
+    char *payload;    /* owned: the CloudEvent JSON text */
     char *last_error; /* owned, may be NULL */
     int attempts;
 };
@@ -142,9 +142,9 @@ struct inbox_dead {
     const char *consumer;
     const char *type;
     const char *correlation_id;
-    const char *last_error;   /* "" when none was recorded */
-    const char *created_at;   /* first seen, UTC, "2026-01-01T10:00:00.000Z" */
-    const char *dead_at;      /* the later of first seen and the dead-letter copy, same form */
+    const char *last_error; /* "" when none was recorded */
+    const char *created_at; /* first seen, UTC, "2026-01-01T10:00:00.000Z" */
+    const char *dead_at;    /* the later of first seen and the dead-letter copy, same form */
     int64_t attempts;
 };
 

@@ -53,13 +53,13 @@ void log_write(enum log_level level, const struct log_fields *fields, const char
 void log_write_ev(enum log_level level, const struct envelope *ev, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-#define log_debug(...) log_write(LOG_LEVEL_DEBUG, NULL, __VA_ARGS__)
-#define log_info(...) log_write(LOG_LEVEL_INFO, NULL, __VA_ARGS__)
-#define log_warn(...) log_write(LOG_LEVEL_WARN, NULL, __VA_ARGS__)
-#define log_error(...) log_write(LOG_LEVEL_ERROR, NULL, __VA_ARGS__)
+#define log_debug(...)        log_write(LOG_LEVEL_DEBUG, NULL, __VA_ARGS__)
+#define log_info(...)         log_write(LOG_LEVEL_INFO, NULL, __VA_ARGS__)
+#define log_warn(...)         log_write(LOG_LEVEL_WARN, NULL, __VA_ARGS__)
+#define log_error(...)        log_write(LOG_LEVEL_ERROR, NULL, __VA_ARGS__)
 #define log_debug_ev(ev, ...) log_write_ev(LOG_LEVEL_DEBUG, ev, __VA_ARGS__)
-#define log_info_ev(ev, ...) log_write_ev(LOG_LEVEL_INFO, ev, __VA_ARGS__)
-#define log_warn_ev(ev, ...) log_write_ev(LOG_LEVEL_WARN, ev, __VA_ARGS__)
+#define log_info_ev(ev, ...)  log_write_ev(LOG_LEVEL_INFO, ev, __VA_ARGS__)
+#define log_warn_ev(ev, ...)  log_write_ev(LOG_LEVEL_WARN, ev, __VA_ARGS__)
 #define log_error_ev(ev, ...) log_write_ev(LOG_LEVEL_ERROR, ev, __VA_ARGS__)
 
 /*

@@ -66,12 +66,11 @@ int migrate_all(struct db *db, const char *root, int *applied_out, struct err *e
  * The session a context is migrated in: sets *db (borrowed, valid until the
  * run ends) for context, or returns a negative code.
  */
-typedef int (*migrate_session_fn)(void *ctx, const char *context, struct db **db,
-                                  struct err *err);
+typedef int (*migrate_session_fn)(void *ctx, const char *context, struct db **db, struct err *err);
 
 /* migrate_all with each context in the session session(ctx, context) gives. */
-int migrate_all_sessions(const char *root, migrate_session_fn session, void *ctx,
-                         int *applied_out, struct err *err);
+int migrate_all_sessions(const char *root, migrate_session_fn session, void *ctx, int *applied_out,
+                         struct err *err);
 
 /*
  * Acting on a schema only as its owner (ADR 0007): 0 when schema does not

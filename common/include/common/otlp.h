@@ -22,11 +22,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define OTLP_QUEUE_MAX   2048 /* spans waiting for the exporter; more are dropped */
-#define OTLP_BATCH_MAX   512  /* spans per request */
-#define OTLP_NAME_MAX    160
-#define OTLP_ATTRS_MAX   8
-#define OTLP_ATTR_KEY_MAX 64
+#define OTLP_QUEUE_MAX      2048 /* spans waiting for the exporter; more are dropped */
+#define OTLP_BATCH_MAX      512  /* spans per request */
+#define OTLP_NAME_MAX       160
+#define OTLP_ATTRS_MAX      8
+#define OTLP_ATTR_KEY_MAX   64
 #define OTLP_ATTR_VALUE_MAX 160
 
 /* SpanKind, numbered as in the OTLP protobuf. */

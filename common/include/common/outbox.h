@@ -30,8 +30,8 @@
 struct db;
 struct envelope;
 
-#define OUTBOX_BATCH_MAX 256      /* rows one claim may take */
-#define OUTBOX_ERROR_MAX 512      /* longest last_error stored */
+#define OUTBOX_BATCH_MAX 256 /* rows one claim may take */
+#define OUTBOX_ERROR_MAX 512 /* longest last_error stored */
 
 /*
  * Adds ev to the outbox inside the caller's open transaction and NOTIFYs the
@@ -47,7 +47,8 @@ int outbox_enqueue(struct db *db, const struct envelope *ev, struct err *err);
 struct outbox_origin {
     struct db *db;              /* in the caller's open transaction */
     const char *correlation_id; /* the flow's */
-    const char *causation_id;   /* the event that caused it; NULL: the request named by correlation_id */
+    const char
+        *causation_id; /* the event that caused it; NULL: the request named by correlation_id */
 };
 
 /*

@@ -22,10 +22,10 @@
 
 #include <stdbool.h>
 
-#define RELAY_SWEEP_MS 1000          /* safety sweep when no NOTIFY came */
+#define RELAY_SWEEP_MS           1000 /* safety sweep when no NOTIFY came */
 #define RELAY_CONFIRM_TIMEOUT_MS 5000 /* longest wait for a batch's confirms */
-#define RELAY_MAX_ATTEMPTS 25        /* failed publishes before a row is 'failed' (needs a human) */
-#define RELAY_HOUSEKEEPING_MS 5000   /* gauges refresh */
+#define RELAY_MAX_ATTEMPTS       25 /* failed publishes before a row is 'failed' (needs a human) */
+#define RELAY_HOUSEKEEPING_MS    5000   /* gauges refresh */
 #define RELAY_RETENTION_EVERY_MS 600000 /* retention pass */
 
 struct relay_hooks {
@@ -34,17 +34,17 @@ struct relay_hooks {
 };
 
 struct relay_config {
-    const char *context;      /* schema and NOTIFY channel */
-    const char *instance;     /* lease owner */
+    const char *context;  /* schema and NOTIFY channel */
+    const char *instance; /* lease owner */
     const char *database_url;
-    struct bus_config bus;    /* confirms are forced on */
+    struct bus_config bus;           /* confirms are forced on */
     const char *const *binding_keys; /* the context's subscriptions, declared with the topology */
     size_t nbinding_keys;
-    int batch;                /* rows per claim, ≤ OUTBOX_BATCH_MAX */
-    int retry_base_ms;        /* backoff of a failed publish */
+    int batch;         /* rows per claim, ≤ OUTBOX_BATCH_MAX */
+    int retry_base_ms; /* backoff of a failed publish */
     int retry_max_ms;
     int retention_hours;
-    int lease_ms;             /* a claimed row is ours this long (LEASE_MS) */
+    int lease_ms; /* a claimed row is ours this long (LEASE_MS) */
     void *app;
     const struct relay_hooks *hooks; /* may be NULL */
 };

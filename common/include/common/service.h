@@ -59,21 +59,21 @@ enum service_exit {
 };
 
 struct service_def {
-    const char *name;          /* the context: schema, queue, routing-key prefix, log field */
-    int http_port;             /* default HTTP port (SPEC §1) */
+    const char *name; /* the context: schema, queue, routing-key prefix, log field */
+    int http_port;    /* default HTTP port (SPEC §1) */
     const struct config_key *config_keys; /* the context's own keys, may be NULL */
     size_t nconfig_keys;
-    void *config;              /* where its keys are written */
+    void *config; /* where its keys are written */
     const struct http_route *routes;
     size_t nroutes;
     const struct subscription *subscriptions;
     size_t nsubscriptions;
     const struct contract_event *const *publishes; /* NULL-terminated; for the catalog */
-    void *app;                 /* handed to routes (via service_app) and handlers */
+    void *app; /* handed to routes (via service_app) and handlers */
     const struct consumer_hooks *consumer_hooks; /* test seams; NULL in the contexts */
     const struct relay_hooks *relay_hooks;
-    service_tick_fn tick;      /* periodic job, NULL when none (see service_tick_fn) */
-    int tick_ms;               /* its period; > 0 when tick is set */
+    service_tick_fn tick; /* periodic job, NULL when none (see service_tick_fn) */
+    int tick_ms;          /* its period; > 0 when tick is set */
 };
 
 /* Runs the service until SIGTERM/SIGINT. Returns an enum service_exit. */

@@ -16,15 +16,15 @@
 
 #include <stdbool.h>
 
-#define TRACE_ID_HEX      32 /* hex digits of a trace id */
-#define TRACE_SPAN_HEX    16 /* hex digits of a span id */
-#define TRACE_PARENT_LEN  56 /* "00-<32>-<16>-<2>" and its NUL */
+#define TRACE_ID_HEX     32 /* hex digits of a trace id */
+#define TRACE_SPAN_HEX   16 /* hex digits of a span id */
+#define TRACE_PARENT_LEN 56 /* "00-<32>-<16>-<2>" and its NUL */
 
 struct trace_context {
     char trace_id[TRACE_ID_HEX + 1];
-    char span_id[TRACE_SPAN_HEX + 1];     /* this span */
-    char parent_id[TRACE_SPAN_HEX + 1];   /* the span that caused it, "" for a root */
-    unsigned char flags;                   /* trace-flags: 01 = sampled */
+    char span_id[TRACE_SPAN_HEX + 1];   /* this span */
+    char parent_id[TRACE_SPAN_HEX + 1]; /* the span that caused it, "" for a root */
+    unsigned char flags;                /* trace-flags: 01 = sampled */
 };
 
 /*

@@ -18,7 +18,8 @@
 int uuid7_generate(char out[UUID7_STR_LEN]);
 
 /* Builds a v7 id from given parts (tests): ms since the epoch, 12-bit counter, 8 random bytes. */
-void uuid7_format(char out[UUID7_STR_LEN], uint64_t unix_ms, uint16_t counter, const uint8_t rand_b[8]);
+void uuid7_format(char out[UUID7_STR_LEN], uint64_t unix_ms, uint16_t counter,
+                  const uint8_t rand_b[8]);
 
 /* True when s is a canonical UUID text of any version (8-4-4-4-12 hex, either case). */
 bool uuid7_is_valid(const char *s);

@@ -18,7 +18,7 @@
 #include <stdint.h>
 
 /* booking.booking.created (v1): a customer asked to book units of an offering. */
-#define BOOKING_BOOKING_CREATED_TYPE "booking.booking.created"
+#define BOOKING_BOOKING_CREATED_TYPE    "booking.booking.created"
 #define BOOKING_BOOKING_CREATED_VERSION 1
 extern const struct contract_event BOOKING_BOOKING_CREATED;
 
@@ -31,7 +31,7 @@ struct booking_booking_created {
 };
 
 /* booking.booking.confirmed (v1): stock was reserved, paid and debited: the booking holds. */
-#define BOOKING_BOOKING_CONFIRMED_TYPE "booking.booking.confirmed"
+#define BOOKING_BOOKING_CONFIRMED_TYPE    "booking.booking.confirmed"
 #define BOOKING_BOOKING_CONFIRMED_VERSION 1
 extern const struct contract_event BOOKING_BOOKING_CONFIRMED;
 
@@ -44,7 +44,7 @@ struct booking_booking_confirmed {
 };
 
 /* booking.booking.rejected (v1): not enough stock: the booking failed before payment. */
-#define BOOKING_BOOKING_REJECTED_TYPE "booking.booking.rejected"
+#define BOOKING_BOOKING_REJECTED_TYPE    "booking.booking.rejected"
 #define BOOKING_BOOKING_REJECTED_VERSION 1
 extern const struct contract_event BOOKING_BOOKING_REJECTED;
 
@@ -56,7 +56,7 @@ struct booking_booking_rejected {
 };
 
 /* booking.booking.cancelled (v1): payment failed: the booking was cancelled and its stock released. */
-#define BOOKING_BOOKING_CANCELLED_TYPE "booking.booking.cancelled"
+#define BOOKING_BOOKING_CANCELLED_TYPE    "booking.booking.cancelled"
 #define BOOKING_BOOKING_CANCELLED_VERSION 1
 extern const struct contract_event BOOKING_BOOKING_CANCELLED;
 
@@ -72,7 +72,7 @@ struct booking_booking_cancelled {
  * deadline (BOOKING_TIMEOUT_MS): it is final, and whatever the saga did for
  * it so far is to be undone (stock released, payment voided or refunded).
  */
-#define BOOKING_BOOKING_EXPIRED_TYPE "booking.booking.expired"
+#define BOOKING_BOOKING_EXPIRED_TYPE    "booking.booking.expired"
 #define BOOKING_BOOKING_EXPIRED_VERSION 1
 extern const struct contract_event BOOKING_BOOKING_EXPIRED;
 

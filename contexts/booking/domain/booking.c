@@ -46,10 +46,8 @@
 #include <string.h>
 
 static const char *const status_names[] = {
-    [BOOKING_PENDING] = "pending",
-    [BOOKING_CONFIRMED] = "confirmed",
-    [BOOKING_REJECTED] = "rejected",
-    [BOOKING_CANCELLED] = "cancelled",
+    [BOOKING_PENDING] = "pending",   [BOOKING_CONFIRMED] = "confirmed",
+    [BOOKING_REJECTED] = "rejected", [BOOKING_CANCELLED] = "cancelled",
     [BOOKING_EXPIRED] = "expired",
 };
 #define STATUS_COUNT (sizeof(status_names) / sizeof(status_names[0]))
@@ -124,7 +122,8 @@ static int check_text(const char *text, size_t max, const char *what, struct err
     if (!text || !text[0])
         return err_set(err, ERR_INVALID, "%s is empty", what);
     if (strlen(text) > max)
-        return err_set(err, ERR_INVALID, "%s '%.32s…' is longer than %zu characters", what, text, max);
+        return err_set(err, ERR_INVALID, "%s '%.32s…' is longer than %zu characters", what, text,
+                       max);
     return 0;
 }
 
@@ -167,8 +166,8 @@ int booking_create(struct booking *b, const char *id, const char *user_id, const
  * a refusal never depends on which bad argument came first.
  */
 static int transition(struct booking *b, enum booking_status to, const char *reason,
-                      const char *cause, enum booking_event_kind kind,
-                      struct booking_event *ev, struct err *err)
+                      const char *cause, enum booking_event_kind kind, struct booking_event *ev,
+                      struct err *err)
 {
     int rc = check_text(cause, BOOKING_CAUSE_MAX, "cause", err);
     if (!rc && reason)
@@ -184,8 +183,7 @@ static int transition(struct booking *b, enum booking_status to, const char *rea
     return 0;
 }
 
-int booking_confirm(struct booking *b, const char *cause, struct booking_event *ev,
-                    struct err *err)
+int booking_confirm(struct booking *b, const char *cause, struct booking_event *ev, struct err *err)
 {
     return transition(b, BOOKING_CONFIRMED, NULL, cause, BOOKING_EVENT_CONFIRMED, ev, err);
 }
@@ -206,8 +204,7 @@ int booking_cancel(struct booking *b, const char *reason, const char *cause,
     return transition(b, BOOKING_CANCELLED, reason, cause, BOOKING_EVENT_CANCELLED, ev, err);
 }
 
-int booking_expire(struct booking *b, const char *cause, struct booking_event *ev,
-                   struct err *err)
+int booking_expire(struct booking *b, const char *cause, struct booking_event *ev, struct err *err)
 {
     return transition(b, BOOKING_EXPIRED, NULL, cause, BOOKING_EVENT_EXPIRED, ev, err);
 }
@@ -227,8 +224,8 @@ int booking_note_stock_released(const struct booking *b, const char *cause,
     return 0;
 }
 
-int booking_note_notified(const struct booking *b, const char *cause,
-                          struct booking_event *ev, struct err *err)
+int booking_note_notified(const struct booking *b, const char *cause, struct booking_event *ev,
+                          struct err *err)
 {
     int rc = check_text(cause, BOOKING_CAUSE_MAX, "cause", err);
     if (rc)
@@ -237,8 +234,8 @@ int booking_note_notified(const struct booking *b, const char *cause,
     return 0;
 }
 
-int booking_note_refunded(const struct booking *b, const char *cause,
-                          struct booking_event *ev, struct err *err)
+int booking_note_refunded(const struct booking *b, const char *cause, struct booking_event *ev,
+                          struct err *err)
 {
     int rc = check_text(cause, BOOKING_CAUSE_MAX, "cause", err);
     if (rc)

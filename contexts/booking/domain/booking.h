@@ -18,13 +18,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BOOKING_ID_LEN 36             /* canonical UUID text, without the terminator */
-#define BOOKING_QUANTITY_MIN 1        /* units one booking may ask for */
+#define BOOKING_ID_LEN       36 /* canonical UUID text, without the terminator */
+#define BOOKING_QUANTITY_MIN 1  /* units one booking may ask for */
 #define BOOKING_QUANTITY_MAX 1000
-#define BOOKING_PRICE_MAX 100000000   /* largest unit price an offering may have, in cents */
-#define BOOKING_AMOUNT_MAX 100000000000LL /* QUANTITY_MAX × PRICE_MAX: the contract's bound */
-#define BOOKING_REASON_MAX 64         /* longest reason of a rejection or cancellation */
-#define BOOKING_CAUSE_MAX 128         /* longest event type named in the history */
+#define BOOKING_PRICE_MAX    100000000      /* largest unit price an offering may have, in cents */
+#define BOOKING_AMOUNT_MAX   100000000000LL /* QUANTITY_MAX × PRICE_MAX: the contract's bound */
+#define BOOKING_REASON_MAX   64             /* longest reason of a rejection or cancellation */
+#define BOOKING_CAUSE_MAX    128            /* longest event type named in the history */
 
 /* Why a booking is cancelled when its payment fails (SPEC: booking.booking.cancelled). */
 #define BOOKING_REASON_PAYMENT_DECLINED "payment_declined"
@@ -42,9 +42,9 @@ struct booking {
     char user_id[BOOKING_ID_LEN + 1];
     char offering_id[BOOKING_ID_LEN + 1];
     int64_t quantity;
-    int64_t amount_cents;                 /* quantity × unit price, fixed at creation */
+    int64_t amount_cents; /* quantity × unit price, fixed at creation */
     enum booking_status status;
-    char reason[BOOKING_REASON_MAX + 1];  /* "" unless rejected or cancelled */
+    char reason[BOOKING_REASON_MAX + 1]; /* "" unless rejected or cancelled */
 };
 
 enum booking_event_kind {
@@ -108,8 +108,7 @@ int booking_cancel(struct booking *b, const char *reason, const char *cause,
                    struct booking_event *ev, struct err *err);
 
 /* pending → expired (its deadline passed). ERR_CONFLICT from any other state. */
-int booking_expire(struct booking *b, const char *cause, struct booking_event *ev,
-                   struct err *err);
+int booking_expire(struct booking *b, const char *cause, struct booking_event *ev, struct err *err);
 
 /*
  * True when an event of the saga that would move b (stock debited, payment
@@ -127,10 +126,10 @@ bool booking_is_late_for(const struct booking *b);
  */
 int booking_note_stock_released(const struct booking *b, const char *cause,
                                 struct booking_event *ev, struct err *err);
-int booking_note_notified(const struct booking *b, const char *cause,
-                          struct booking_event *ev, struct err *err);
-int booking_note_refunded(const struct booking *b, const char *cause,
-                          struct booking_event *ev, struct err *err);
+int booking_note_notified(const struct booking *b, const char *cause, struct booking_event *ev,
+                          struct err *err);
+int booking_note_refunded(const struct booking *b, const char *cause, struct booking_event *ev,
+                          struct err *err);
 
 /* ---- names ------------------------------------------------------------------ */
 

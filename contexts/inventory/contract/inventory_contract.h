@@ -18,7 +18,7 @@
 #include <stdint.h>
 
 /* inventory.stock.reserved (v1): units were set aside for a booking. */
-#define INVENTORY_STOCK_RESERVED_TYPE "inventory.stock.reserved"
+#define INVENTORY_STOCK_RESERVED_TYPE    "inventory.stock.reserved"
 #define INVENTORY_STOCK_RESERVED_VERSION 1
 extern const struct contract_event INVENTORY_STOCK_RESERVED;
 
@@ -29,7 +29,7 @@ struct inventory_stock_reserved {
 };
 
 /* inventory.stock.reservation_failed (v1): units could not be set aside for a booking. */
-#define INVENTORY_STOCK_RESERVATION_FAILED_TYPE "inventory.stock.reservation_failed"
+#define INVENTORY_STOCK_RESERVATION_FAILED_TYPE    "inventory.stock.reservation_failed"
 #define INVENTORY_STOCK_RESERVATION_FAILED_VERSION 1
 extern const struct contract_event INVENTORY_STOCK_RESERVATION_FAILED;
 
@@ -41,7 +41,7 @@ struct inventory_stock_reservation_failed {
 };
 
 /* inventory.stock.debited (v1): reserved units were sold (payment succeeded). */
-#define INVENTORY_STOCK_DEBITED_TYPE "inventory.stock.debited"
+#define INVENTORY_STOCK_DEBITED_TYPE    "inventory.stock.debited"
 #define INVENTORY_STOCK_DEBITED_VERSION 1
 extern const struct contract_event INVENTORY_STOCK_DEBITED;
 
@@ -52,7 +52,7 @@ struct inventory_stock_debited {
 };
 
 /* inventory.stock.released (v1): reserved units went back to stock (compensation after a failed payment). */
-#define INVENTORY_STOCK_RELEASED_TYPE "inventory.stock.released"
+#define INVENTORY_STOCK_RELEASED_TYPE    "inventory.stock.released"
 #define INVENTORY_STOCK_RELEASED_VERSION 1
 extern const struct contract_event INVENTORY_STOCK_RELEASED;
 

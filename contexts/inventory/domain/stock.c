@@ -215,8 +215,7 @@ int stock_release(struct stock *s, struct reservation *r, struct stock_outcome *
     return 0;
 }
 
-int stock_return(struct stock *s, struct reservation *r, struct stock_outcome *out,
-                 struct err *err)
+int stock_return(struct stock *s, struct reservation *r, struct stock_outcome *out, struct err *err)
 {
     int rc = stock_check(s, err);
     if (rc)
@@ -225,7 +224,8 @@ int stock_return(struct stock *s, struct reservation *r, struct stock_outcome *o
         return err_set(err, ERR_INVALID,
                        "reservation of booking '%s' is for offering '%s', not '%s'", r->booking_id,
                        r->offering_id, s->offering_id);
-    if (r->status == RESERVATION_SOLD && (!stock_quantity_is_valid(r->quantity) || r->quantity > s->sold))
+    if (r->status == RESERVATION_SOLD &&
+        (!stock_quantity_is_valid(r->quantity) || r->quantity > s->sold))
         return err_set(err, ERR_UNPROCESSABLE,
                        "sale of booking '%s' holds %lld units but offering '%s' has %lld sold",
                        r->booking_id, (long long)r->quantity, s->offering_id, (long long)s->sold);

@@ -18,7 +18,7 @@
 #include <stdint.h>
 
 /* notification.notification.sent (v1): a notification was sent to a user. */
-#define NOTIFICATION_NOTIFICATION_SENT_TYPE "notification.notification.sent"
+#define NOTIFICATION_NOTIFICATION_SENT_TYPE    "notification.notification.sent"
 #define NOTIFICATION_NOTIFICATION_SENT_VERSION 1
 extern const struct contract_event NOTIFICATION_NOTIFICATION_SENT;
 

@@ -33,18 +33,12 @@
 const char *notification_kind_name(enum notification_kind kind)
 {
     switch (kind) {
-    case NOTIFICATION_KIND_WELCOME:
-        return "welcome";
-    case NOTIFICATION_KIND_BOOKING_CONFIRMED:
-        return "booking_confirmed";
-    case NOTIFICATION_KIND_BOOKING_REJECTED:
-        return "booking_rejected";
-    case NOTIFICATION_KIND_BOOKING_CANCELLED:
-        return "booking_cancelled";
-    case NOTIFICATION_KIND_BOOKING_EXPIRED:
-        return "booking_expired";
-    case NOTIFICATION_KIND_NONE:
-        break;
+    case NOTIFICATION_KIND_WELCOME: return "welcome";
+    case NOTIFICATION_KIND_BOOKING_CONFIRMED: return "booking_confirmed";
+    case NOTIFICATION_KIND_BOOKING_REJECTED: return "booking_rejected";
+    case NOTIFICATION_KIND_BOOKING_CANCELLED: return "booking_cancelled";
+    case NOTIFICATION_KIND_BOOKING_EXPIRED: return "booking_expired";
+    case NOTIFICATION_KIND_NONE: break;
     }
     return "none";
 }
@@ -165,8 +159,9 @@ int notification_for_booking_confirmed(const char *booking_id, const char *user_
         return rc;
     if (quantity < 1 || amount_cents < 0) {
         memset(out, 0, sizeof(*out));
-        return err_set(err, ERR_INVALID, "booking '%s': quantity %" PRId64 " or amount %" PRId64
-                       " out of range", booking_id, quantity, amount_cents);
+        return err_set(err, ERR_INVALID,
+                       "booking '%s': quantity %" PRId64 " or amount %" PRId64 " out of range",
+                       booking_id, quantity, amount_cents);
     }
     char amount[32];
     notification_format_amount(amount_cents, amount, sizeof(amount)); /* always fits */
@@ -179,8 +174,7 @@ int notification_for_booking_confirmed(const char *booking_id, const char *user_
 }
 
 int notification_for_booking_rejected(const char *booking_id, const char *user_id,
-                                      const char *reason, struct notification *out,
-                                      struct err *err)
+                                      const char *reason, struct notification *out, struct err *err)
 {
     int rc = draft_init(out, NOTIFICATION_KIND_BOOKING_REJECTED, user_id, booking_id, err);
     char phrase[NOTIFICATION_REASON_MAX + 16];

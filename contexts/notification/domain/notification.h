@@ -17,16 +17,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define NOTIFICATION_ID_LEN 37       /* canonical UUID text and its terminator */
-#define NOTIFICATION_EMAIL_MAX 254   /* longest address (as usermanagement accepts) */
-#define NOTIFICATION_REASON_MAX 64   /* longest reason name in booking's events */
-#define NOTIFICATION_SUBJECT_MAX 200 /* longest subject line, in bytes */
-#define NOTIFICATION_BODY_MAX 1000   /* longest body, in bytes */
+#define NOTIFICATION_ID_LEN      37   /* canonical UUID text and its terminator */
+#define NOTIFICATION_EMAIL_MAX   254  /* longest address (as usermanagement accepts) */
+#define NOTIFICATION_REASON_MAX  64   /* longest reason name in booking's events */
+#define NOTIFICATION_SUBJECT_MAX 200  /* longest subject line, in bytes */
+#define NOTIFICATION_BODY_MAX    1000 /* longest body, in bytes */
 
 /* What a notification is about. The names are the cross-context strings. */
 enum notification_kind {
-    NOTIFICATION_KIND_NONE = 0, /* the fact calls for no notification */
-    NOTIFICATION_KIND_WELCOME,  /* "welcome": the user became a provider */
+    NOTIFICATION_KIND_NONE = 0,          /* the fact calls for no notification */
+    NOTIFICATION_KIND_WELCOME,           /* "welcome": the user became a provider */
     NOTIFICATION_KIND_BOOKING_CONFIRMED, /* "booking_confirmed" */
     NOTIFICATION_KIND_BOOKING_REJECTED,  /* "booking_rejected" */
     NOTIFICATION_KIND_BOOKING_CANCELLED, /* "booking_cancelled" */
@@ -44,7 +44,7 @@ enum notification_status {
 };
 
 struct notification {
-    char id[NOTIFICATION_ID_LEN];           /* set when sent */
+    char id[NOTIFICATION_ID_LEN]; /* set when sent */
     enum notification_kind kind;
     char user_id[NOTIFICATION_ID_LEN];      /* the recipient */
     char reference_id[NOTIFICATION_ID_LEN]; /* the user (welcome) or the booking */

@@ -18,7 +18,7 @@
 #include <stdint.h>
 
 /* payment.payment.succeeded (v1): the amount of a booking was charged. */
-#define PAYMENT_PAYMENT_SUCCEEDED_TYPE "payment.payment.succeeded"
+#define PAYMENT_PAYMENT_SUCCEEDED_TYPE    "payment.payment.succeeded"
 #define PAYMENT_PAYMENT_SUCCEEDED_VERSION 1
 extern const struct contract_event PAYMENT_PAYMENT_SUCCEEDED;
 
@@ -29,7 +29,7 @@ struct payment_payment_succeeded {
 };
 
 /* payment.payment.failed (v1): the charge for a booking was declined. */
-#define PAYMENT_PAYMENT_FAILED_TYPE "payment.payment.failed"
+#define PAYMENT_PAYMENT_FAILED_TYPE    "payment.payment.failed"
 #define PAYMENT_PAYMENT_FAILED_VERSION 1
 extern const struct contract_event PAYMENT_PAYMENT_FAILED;
 
@@ -41,7 +41,7 @@ struct payment_payment_failed {
 };
 
 /* payment.payment.refunded (v1): a charge was given back because its booking expired unconfirmed. */
-#define PAYMENT_PAYMENT_REFUNDED_TYPE "payment.payment.refunded"
+#define PAYMENT_PAYMENT_REFUNDED_TYPE    "payment.payment.refunded"
 #define PAYMENT_PAYMENT_REFUNDED_VERSION 1
 extern const struct contract_event PAYMENT_PAYMENT_REFUNDED;
 

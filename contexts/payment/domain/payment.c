@@ -121,9 +121,10 @@ int payment_open(struct payment *p, const char *id, const char *booking_id, int6
 int payment_check_intent(const struct payment *p, int64_t amount_cents, struct err *err)
 {
     if (p->amount_cents != amount_cents)
-        return err_set(err, ERR_CONFLICT,
-                       "payment intent for booking '%s' already recorded with amount_cents %lld, not %lld",
-                       p->booking_id, (long long)p->amount_cents, (long long)amount_cents);
+        return err_set(
+            err, ERR_CONFLICT,
+            "payment intent for booking '%s' already recorded with amount_cents %lld, not %lld",
+            p->booking_id, (long long)p->amount_cents, (long long)amount_cents);
     return 0;
 }
 
@@ -200,8 +201,7 @@ int payment_expire(struct payment *p, struct payment_event *ev, struct err *err)
         return 1;
     case PAYMENT_FAILED:
     case PAYMENT_VOIDED:
-    case PAYMENT_REFUNDED:
-        break;
+    case PAYMENT_REFUNDED: break;
     }
     return 0;
 }
@@ -209,11 +209,8 @@ int payment_expire(struct payment *p, struct payment_event *ev, struct err *err)
 /* ---- names ------------------------------------------------------------------- */
 
 static const char *const status_names[] = {
-    [PAYMENT_INTENT] = "intent",
-    [PAYMENT_SUCCEEDED] = "succeeded",
-    [PAYMENT_FAILED] = "failed",
-    [PAYMENT_VOIDED] = "voided",
-    [PAYMENT_REFUNDED] = "refunded",
+    [PAYMENT_INTENT] = "intent", [PAYMENT_SUCCEEDED] = "succeeded", [PAYMENT_FAILED] = "failed",
+    [PAYMENT_VOIDED] = "voided", [PAYMENT_REFUNDED] = "refunded",
 };
 
 static const char *const reason_names[] = {

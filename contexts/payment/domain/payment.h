@@ -18,11 +18,11 @@
 
 #include <stdint.h>
 
-#define PAYMENT_ID_LEN 37                    /* canonical UUID text and the terminator */
-#define PAYMENT_AMOUNT_MIN 1                 /* a booking always costs something */
-#define PAYMENT_AMOUNT_MAX 100000000000LL    /* the contracts' bound on amount_cents */
-#define PAYMENT_LIMIT_MIN 1                  /* PAYMENT_LIMIT_CENTS bounds (an int setting) */
-#define PAYMENT_LIMIT_MAX 2000000000LL
+#define PAYMENT_ID_LEN     37             /* canonical UUID text and the terminator */
+#define PAYMENT_AMOUNT_MIN 1              /* a booking always costs something */
+#define PAYMENT_AMOUNT_MAX 100000000000LL /* the contracts' bound on amount_cents */
+#define PAYMENT_LIMIT_MIN  1              /* PAYMENT_LIMIT_CENTS bounds (an int setting) */
+#define PAYMENT_LIMIT_MAX  2000000000LL
 
 /* The payment's states; the text form ("intent", ...) is what the store keeps. */
 enum payment_status {
@@ -138,7 +138,7 @@ struct payment_join {
     int has_intent;             /* booking.booking.created handled: the payment exists */
     enum payment_status status; /* the payment's status, when has_intent */
     int has_reservation;        /* inventory.stock.reserved handled */
-    int expired;                /* booking.booking.expired handled: never charge (set by the caller) */
+    int expired; /* booking.booking.expired handled: never charge (set by the caller) */
 };
 
 /* What to do with a booking's payment once the arriving half is recorded. */

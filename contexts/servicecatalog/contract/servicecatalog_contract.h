@@ -18,7 +18,7 @@
 #include <stdint.h>
 
 /* servicecatalog.provider.registered (v1): a user registered a business as a provider. */
-#define SERVICECATALOG_PROVIDER_REGISTERED_TYPE "servicecatalog.provider.registered"
+#define SERVICECATALOG_PROVIDER_REGISTERED_TYPE    "servicecatalog.provider.registered"
 #define SERVICECATALOG_PROVIDER_REGISTERED_VERSION 1
 extern const struct contract_event SERVICECATALOG_PROVIDER_REGISTERED;
 
@@ -30,7 +30,7 @@ struct servicecatalog_provider_registered {
 };
 
 /* servicecatalog.provider.activated (v1): a provider was activated and may be booked. */
-#define SERVICECATALOG_PROVIDER_ACTIVATED_TYPE "servicecatalog.provider.activated"
+#define SERVICECATALOG_PROVIDER_ACTIVATED_TYPE    "servicecatalog.provider.activated"
 #define SERVICECATALOG_PROVIDER_ACTIVATED_VERSION 1
 extern const struct contract_event SERVICECATALOG_PROVIDER_ACTIVATED;
 
@@ -40,7 +40,7 @@ struct servicecatalog_provider_activated {
 };
 
 /* servicecatalog.offering.published (v1): a provider published an offering with a limited capacity. */
-#define SERVICECATALOG_OFFERING_PUBLISHED_TYPE "servicecatalog.offering.published"
+#define SERVICECATALOG_OFFERING_PUBLISHED_TYPE    "servicecatalog.offering.published"
 #define SERVICECATALOG_OFFERING_PUBLISHED_VERSION 1
 extern const struct contract_event SERVICECATALOG_OFFERING_PUBLISHED;
 

@@ -18,7 +18,7 @@
 #include <stdint.h>
 
 /* usermanagement.user.registered (v1): a person signed up. */
-#define USERMANAGEMENT_USER_REGISTERED_TYPE "usermanagement.user.registered"
+#define USERMANAGEMENT_USER_REGISTERED_TYPE    "usermanagement.user.registered"
 #define USERMANAGEMENT_USER_REGISTERED_VERSION 1
 extern const struct contract_event USERMANAGEMENT_USER_REGISTERED;
 
@@ -29,7 +29,7 @@ struct usermanagement_user_registered {
 };
 
 /* usermanagement.user.role_granted (v1): a user was given a role (once per role). */
-#define USERMANAGEMENT_USER_ROLE_GRANTED_TYPE "usermanagement.user.role_granted"
+#define USERMANAGEMENT_USER_ROLE_GRANTED_TYPE    "usermanagement.user.role_granted"
 #define USERMANAGEMENT_USER_ROLE_GRANTED_VERSION 1
 extern const struct contract_event USERMANAGEMENT_USER_ROLE_GRANTED;
 

@@ -47,7 +47,7 @@ static const char *const user_provider_status_names[] = {
     [USER_PROVIDER_ACTIVE] = "active",
 };
 
-#define USER_PROVIDER_STATUS_COUNT \
+#define USER_PROVIDER_STATUS_COUNT                                                                 \
     (sizeof(user_provider_status_names) / sizeof(user_provider_status_names[0]))
 
 void user_events_init(struct user_events *evs)
@@ -125,8 +125,9 @@ int user_normalize_email(const char *email, size_t len, char out[USER_EMAIL_MAX 
         return err_set(err, ERR_UNPROCESSABLE, "field 'email' must be %d to %d bytes long",
                        USER_EMAIL_MIN, USER_EMAIL_MAX);
     if (!user_email_is_valid(email, len))
-        return err_set(err, ERR_UNPROCESSABLE, "field 'email' must be an e-mail address "
-                                               "(local@domain.tld, no spaces)");
+        return err_set(err, ERR_UNPROCESSABLE,
+                       "field 'email' must be an e-mail address "
+                       "(local@domain.tld, no spaces)");
     /*
      * ASCII only: lowercasing other scripts depends on a locale, and the
      * database's UNIQUE index compares exactly what is stored.
@@ -182,8 +183,7 @@ bool user_has_role(const struct user *u, enum user_role role)
     return (u->roles & (1u << role)) != 0;
 }
 
-int user_grant_role(struct user *u, enum user_role role, struct user_events *evs,
-                    struct err *err)
+int user_grant_role(struct user *u, enum user_role role, struct user_events *evs, struct err *err)
 {
     if ((unsigned)role >= USER_ROLE_COUNT)
         return err_set(err, ERR_INVALID, "unknown role %d for user '%s'", (int)role, u->id);
@@ -272,8 +272,7 @@ const char *user_provider_status_name(enum user_provider_status status)
     return user_provider_status_names[status];
 }
 
-int user_provider_status_parse(const char *name, enum user_provider_status *out,
-                               struct err *err)
+int user_provider_status_parse(const char *name, enum user_provider_status *out, struct err *err)
 {
     for (unsigned i = 0; name && i < USER_PROVIDER_STATUS_COUNT; i++) {
         if (strcmp(name, user_provider_status_names[i]) == 0) {

@@ -129,8 +129,7 @@ bool user_has_role(const struct user *u, enum user_role role);
  * USER_EVENT_PROVIDER_STATUS_CHANGED. Returns 0, or ERR_INVALID for a value
  * outside enum user_role (u unchanged).
  */
-int user_grant_role(struct user *u, enum user_role role, struct user_events *evs,
-                    struct err *err);
+int user_grant_role(struct user *u, enum user_role role, struct user_events *evs, struct err *err);
 
 /*
  * pending → active, appending USER_EVENT_PROVIDER_STATUS_CHANGED; active
@@ -153,7 +152,6 @@ int user_role_parse(const char *name, enum user_role *out, struct err *err);
 const char *user_provider_status_name(enum user_provider_status status);
 
 /* Parses a provider status name. Returns 0, or ERR_INVALID for any other text. */
-int user_provider_status_parse(const char *name, enum user_provider_status *out,
-                               struct err *err);
+int user_provider_status_parse(const char *name, enum user_provider_status *out, struct err *err);
 
 #endif

@@ -43,15 +43,18 @@ void harness_setup(void)
     memset(pids, 0, sizeof(pids));
     db = db_new(testlib_require_env("DATABASE_URL"));
     assert_non_null(db);
-    check(db_exec(db, "DROP SCHEMA IF EXISTS probe CASCADE", 0, NULL, NULL, NULL, &err), &err, "drop probe");
+    check(db_exec(db, "DROP SCHEMA IF EXISTS probe CASCADE", 0, NULL, NULL, NULL, &err), &err,
+          "drop probe");
     check(migrate_context(db, PROBE_MIGRATIONS, "probe", NULL, &err), &err, "migrate probe");
     db_set_schema(db, "probe");
     db_free(db);
     db = db_new(testlib_require_env("DATABASE_URL"));
     db_set_schema(db, "probe");
 
-    publisher = bus_new(&(struct bus_config){.url = testlib_require_env("AMQP_URL"), .confirms = 1});
-    dl_reader = bus_new(&(struct bus_config){.url = testlib_require_env("AMQP_URL"), .prefetch = 256});
+    publisher =
+        bus_new(&(struct bus_config){.url = testlib_require_env("AMQP_URL"), .confirms = 1});
+    dl_reader =
+        bus_new(&(struct bus_config){.url = testlib_require_env("AMQP_URL"), .prefetch = 256});
     check(bus_connect(publisher, &err), &err, "connect publisher");
     check(bus_delete_queue(publisher, "probe.events", &err), &err, "delete probe.events");
     check(bus_delete_queue(publisher, "probe.dead-letter", &err), &err, "delete probe.dead-letter");

@@ -32,7 +32,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int record_effect(struct handler_ctx *hc, const char *item, const char *kind, struct err *err)
+static int record_effect(struct handler_ctx *hc, const char *item, const char *kind,
+                         struct err *err)
 {
     char attempt[16];
     snprintf(attempt, sizeof(attempt), "%d", hc->attempt);
@@ -62,7 +63,8 @@ static int on_probe_item_created(struct handler_ctx *hc, struct err *err)
         abort();
     if (strcmp(behaviour, "switch") == 0) {
         const char *params[] = {item};
-        int on = db_exec(hc->db, "SELECT 1 FROM switches WHERE item = $1", 1, params, NULL, NULL, err);
+        int on =
+            db_exec(hc->db, "SELECT 1 FROM switches WHERE item = $1", 1, params, NULL, NULL, err);
         if (on < 0)
             return on;
         if (on == 0)
@@ -95,7 +97,7 @@ static const struct subscription probe_subscriptions[] = {
 };
 
 static const struct contract_event *const probe_publishes[] = {&PROBE_ITEM_CREATED,
-                                                              &PROBE_ITEM_HANDLED, NULL};
+                                                               &PROBE_ITEM_HANDLED, NULL};
 
 static void kill_after_commit(void *app, const struct envelope *ev)
 {
