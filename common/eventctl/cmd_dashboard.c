@@ -438,24 +438,24 @@ static int route_get_messages(const struct http_request *req, struct http_respon
  * row, each consumer's inbox row, each dead letter recorded under its message
  * id. A row's "payload" is the CloudEvent as stored (the body; its attributes
  * are the envelope's headers) and "headers" the AMQP properties and headers a
- * dead letter was received with. "error" is the row's last error (the inbox
- * keeps the last attempt's, with "attempts" counting them) or the dead
- * letter's reason. A dead letter's raw body is shown as PostgreSQL's escape
+ * dead letter was received with. "error" is the row's last error or the dead
+ * letter's reason; "errors" (inbox rows) every failed attempt's error,
+ * {attempt, at, error}, the last INBOX_ERRORS_KEPT. A dead letter's raw body is shown as PostgreSQL's escape
  * encoding: it may not be text at all.
  */
 static const char message_sql[] =
     "SELECT '{c}', 'outbox', NULL, status, attempts, last_error, payload::text, NULL,"
     " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
-    " correlation_id, type FROM {c}.outbox WHERE id = $1::text::uuid"
+    " correlation_id, type, NULL FROM {c}.outbox WHERE id = $1::text::uuid"
     " UNION ALL "
     "SELECT '{c}', 'inbox', consumer, status, attempts, last_error, payload::text, NULL,"
     " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
-    " correlation_id, type FROM {c}.inbox WHERE id = $1::text::uuid"
+    " correlation_id, type, errors::text FROM {c}.inbox WHERE id = $1::text::uuid"
     " UNION ALL "
     "SELECT '{c}', 'dead_letter', NULL, 'poison', attempts, reason, encode(body, 'escape'),"
     " headers::text,"
     " to_char(first_seen_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
-    " correlation_id, type FROM {c}.dead_letter WHERE message_id = $1::text";
+    " correlation_id, type, NULL FROM {c}.dead_letter WHERE message_id = $1::text";
 
 /* A stored JSON text as JSON (new), or as a string when it does not parse (a raw body). */
 static json_t *json_or_text(const char *text)
@@ -473,11 +473,12 @@ static int message_row(void *vctx, const struct db_row *row, struct err *err)
     if (db_row_int64(row, 4, &attempts))
         return err_set(err, ERR_INTERNAL, "unreadable attempts of a '%s' row", ctl_text(row, 1));
     json_t *r = json_pack(
-        "{s:s, s:s, s:s?, s:s, s:I, s:s?, s:o, s:o, s:s, s:s?, s:s?}", "context", ctl_text(row, 0),
-        "table", ctl_text(row, 1), "consumer", db_row_text(row, 2), "status", ctl_text(row, 3),
-        "attempts", (json_int_t)attempts, "error", db_row_text(row, 5), "payload",
+        "{s:s, s:s, s:s?, s:s, s:I, s:s?, s:o, s:o, s:s, s:s?, s:s?, s:o}", "context",
+        ctl_text(row, 0), "table", ctl_text(row, 1), "consumer", db_row_text(row, 2), "status",
+        ctl_text(row, 3), "attempts", (json_int_t)attempts, "error", db_row_text(row, 5), "payload",
         json_or_text(db_row_text(row, 6)), "headers", json_or_text(db_row_text(row, 7)), "time",
-        ctl_text(row, 8), "correlation_id", db_row_text(row, 9), "type", db_row_text(row, 10));
+        ctl_text(row, 8), "correlation_id", db_row_text(row, 9), "type", db_row_text(row, 10),
+        "errors", json_or_text(db_row_text(row, 11)));
     if (!r || json_array_append_new(rows, r) != 0)
         return err_set(err, ERR_NOMEM, "out of memory");
     return 0;

@@ -119,6 +119,21 @@ int inbox_mark_processed(struct db *db, const char *id, const char *consumer, st
     return rc == 1 ? 0 : err_set(err, ERR_INTERNAL, "inbox row '%s' vanished while handled", id);
 }
 
+/*
+ * inbox.errors after one more failure: the entry {attempt, at, error} added,
+ * the oldest dropped past INBOX_ERRORS_KEPT (one at a time, as they come).
+ * ERRORS_PUSH(old, entry) is SQL text: old and entry are SQL expressions.
+ */
+#define INBOX_STR_(x) #x
+#define INBOX_STR(x)  INBOX_STR_(x)
+#define ERRORS_ENTRY(attempt, error)                                                               \
+    "jsonb_build_array(jsonb_build_object('attempt', " attempt ", 'at', clock_timestamp(),"        \
+    " 'error', " error "))"
+#define ERRORS_PUSH(old, entry)                                                                    \
+    "(CASE WHEN jsonb_array_length(" old ") >= " INBOX_STR(INBOX_ERRORS_KEPT) " THEN " old " - 0"  \
+                                                                              " ELSE " old         \
+                                                                              " END) || " entry
+
 static void clip_error(const char *error, char out[INBOX_ERROR_MAX])
 {
     snprintf(out, INBOX_ERROR_MAX, "%s", error && *error ? error : "unknown error");
@@ -139,14 +154,19 @@ int inbox_mark_failed(struct db *db, const struct envelope *ev, const char *payl
     int rc = db_exec(
         db,
         "INSERT INTO inbox AS i (id, consumer, type, correlation_id, causation_id, payload,"
-        "                        body, status, attempts, last_error, next_attempt_at)"
+        "                        body, status, attempts, last_error, next_attempt_at, errors)"
         " VALUES ($1::uuid, $2, $3, $4, $5, $6::text::jsonb, $6::text, 'failed', $7::int, $8,"
-        "         clock_timestamp() + make_interval(secs => $9::bigint / 1000.0))"
-        " ON CONFLICT (id, consumer) DO UPDATE"
-        "   SET status = 'failed', last_error = excluded.last_error,"
-        "       next_attempt_at = excluded.next_attempt_at,"
-        "       body = coalesce(i.body, excluded.body)"
-        "   WHERE i.status IN ('processing', 'failed')",
+        "         clock_timestamp() + make_interval(secs => $9::bigint / 1000.0),"
+        "         " ERRORS_ENTRY(
+            "$7::int",
+            "$8::text") ")"
+                        " ON CONFLICT (id, consumer) DO UPDATE"
+                        "   SET status = 'failed', last_error = excluded.last_error,"
+                        "       next_attempt_at = excluded.next_attempt_at,"
+                        "       body = coalesce(i.body, excluded.body),"
+                        "       errors = " ERRORS_PUSH(
+                            "i.errors",
+                            "excluded.errors") "   WHERE i.status IN ('processing', 'failed')",
         9, params, NULL, NULL, err);
     return rc < 0 ? rc : 0;
 }
@@ -159,16 +179,22 @@ int inbox_mark_dead(struct db *db, const struct envelope *ev, const char *payloa
     snprintf(tries, sizeof(tries), "%d", attempts);
     const char *params[] = {ev->id,           consumer, ev->type, ev->correlation_id,
                             ev->causation_id, payload,  tries,    msg};
-    int rc =
-        db_exec(db,
-                "INSERT INTO inbox AS i (id, consumer, type, correlation_id, causation_id, payload,"
-                "                        body, status, attempts, last_error)"
-                " VALUES ($1::uuid, $2, $3, $4, $5, $6::text::jsonb, $6::text, 'dead', $7::int, $8)"
-                " ON CONFLICT (id, consumer) DO UPDATE"
-                "   SET status = 'dead', last_error = excluded.last_error, next_attempt_at = NULL,"
-                "       dead_lettered_at = NULL, body = coalesce(i.body, excluded.body)"
-                "   WHERE i.status IN ('processing', 'failed')",
-                8, params, NULL, NULL, err);
+    int rc = db_exec(
+        db,
+        "INSERT INTO inbox AS i (id, consumer, type, correlation_id, causation_id, payload,"
+        "                        body, status, attempts, last_error, errors)"
+        " VALUES ($1::uuid, $2, $3, $4, $5, $6::text::jsonb, $6::text, 'dead', $7::int, $8,"
+        "         " ERRORS_ENTRY(
+            "$7::int",
+            "$8::text") ")"
+                        " ON CONFLICT (id, consumer) DO UPDATE"
+                        "   SET status = 'dead', last_error = excluded.last_error, next_attempt_at "
+                        "= NULL,"
+                        "       dead_lettered_at = NULL, body = coalesce(i.body, excluded.body),"
+                        "       errors = " ERRORS_PUSH(
+                            "i.errors",
+                            "excluded.errors") "   WHERE i.status IN ('processing', 'failed')",
+        8, params, NULL, NULL, err);
     return rc < 0 ? rc : 0;
 }
 
@@ -181,8 +207,11 @@ int inbox_mark_unhandled_dead(struct db *db, const char *id, const char *consume
     int rc =
         db_exec(db,
                 "UPDATE inbox SET status = 'dead', last_error = $3, next_attempt_at = NULL,"
-                "       dead_lettered_at = NULL"
-                " WHERE id = $1::uuid AND consumer = $2 AND status IN ('processing', 'failed')",
+                "       dead_lettered_at = NULL,"
+                "       errors = " ERRORS_PUSH(
+                    "errors",
+                    ERRORS_ENTRY("attempts", "$3::text")) " WHERE id = $1::uuid AND consumer = $2 "
+                                                          "AND status IN ('processing', 'failed')",
                 3, params, NULL, NULL, err);
     return rc < 0 ? rc : 0;
 }

@@ -59,7 +59,7 @@ for f in common/src/* common/include/common/*; do
 done
 
 # Every context's outbox, inbox and dead letters come from one DDL: the copies stay identical.
-for shared in 0002_outbox_inbox.sql 0003_dead_letters_and_traces.sql 0006_outbox_claim_order.sql; do
+for shared in 0002_outbox_inbox.sql 0003_dead_letters_and_traces.sql 0006_outbox_claim_order.sql 0008_attempt_errors.sql; do
     reference=tests/integration/contexts/probe/$shared
     for ctx in migrations/*/; do
         f=$ctx$shared

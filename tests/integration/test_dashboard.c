@@ -475,7 +475,13 @@ static json_t *message_row_of(json_t *j, const char *context, const char *table)
 static void test_message_shows_its_rows_body_errors_and_flow(void **state)
 {
     (void)state;
-    /* E3: published by payment, dead in inventory's inbox after 5 attempts. */
+    /* E3: published by payment, dead in inventory's inbox after 5 attempts (two recorded here). */
+    const char *const e3[] = {E3};
+    ops_fixtures_exec(db,
+                      "UPDATE inventory.inbox SET errors = '[{\"attempt\": 1, \"at\": \"t1\","
+                      " \"error\": \"database unavailable\"}, {\"attempt\": 5, \"at\": \"t5\","
+                      " \"error\": \"gave up\"}]' WHERE id = $1::uuid",
+                      1, e3);
     json_t *j = fetch_json("GET", "/api/message/" E3, 200);
     assert_string_equal(str(j, "id"), E3);
     assert_string_equal(str(j, "correlation_id"), corr);
@@ -491,6 +497,11 @@ static void test_message_shows_its_rows_body_errors_and_flow(void **state)
     assert_string_equal(str(in, "status"), "dead");
     assert_int_equal(num(in, "attempts"), 5);
     assert_string_equal(str(in, "error"), DEAD_ERROR);
+    json_t *attempts = json_object_get(in, "errors");
+    assert_int_equal(json_array_size(attempts), 2);
+    assert_string_equal(str(json_array_get(attempts, 0), "error"), "database unavailable");
+    assert_int_equal(num(json_array_get(attempts, 1), "attempt"), 5);
+    assert_true(json_is_null(json_object_get(out, "errors"))); /* an outbox row has none */
     json_decref(j);
 
     /* Poison recorded under a message id: its raw body, headers and reason. */
@@ -512,6 +523,7 @@ static void test_message_shows_its_rows_body_errors_and_flow(void **state)
     request("GET", "/", &r);
     assert_non_null(strstr(r.body, "\"/api/message/\" + encodeURIComponent(id)"));
     assert_non_null(strstr(r.body, "show its flow"));
+    assert_non_null(strstr(r.body, "message-attempts"));
     free(r.body);
     expect_error("GET", "/api/message/" E4 "0", 400, "invalid", "want a UUID");
     expect_error("GET", "/api/message/01900000-0000-7000-8000-00000000beef", 404, "not_found",

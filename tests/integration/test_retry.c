@@ -6,6 +6,7 @@
 #include "harness.h"
 #include "testlib.h"
 
+#include "common/envelope.h"
 #include "common/inbox.h"
 
 #include <curl/curl.h>
@@ -47,6 +48,14 @@ test_handler_failing_twice_then_succeeding_has_one_effect_with_three_attempts(vo
         1);
     assert_int_equal(
         harness_count("SELECT count(*) FROM effects WHERE item = $1 AND attempt = 3", item), 1);
+    /* Both failures' errors are kept, in order, with their attempt numbers. */
+    assert_int_equal(
+        harness_count("SELECT count(*) FROM inbox, jsonb_array_elements(errors) WITH"
+                      " ORDINALITY AS e(v, n) WHERE id = $1::uuid"
+                      " AND (v->>'attempt')::int = n AND v->>'error' LIKE '%planned failure%'"
+                      " AND (v->>'at')::timestamptz IS NOT NULL",
+                      id),
+        2);
     testlib_sleep_ms(500);
     assert_int_equal(harness_count(EFFECTS_OF_ITEM, item), 1);
 }
@@ -66,6 +75,16 @@ test_handler_always_failing_is_dead_lettered_after_the_limit_with_its_error(void
     assert_non_null(strstr(last_error, "gave up after 5 attempts"));
     assert_non_null(strstr(last_error, "planned failure, always"));
     assert_int_equal(harness_count(EFFECTS_OF_ITEM, item), 0);
+    /* Every attempt's error, 1 to 5, the last one the verdict. */
+    assert_int_equal(harness_count("SELECT count(*) FROM inbox, jsonb_array_elements(errors) WITH"
+                                   " ORDINALITY AS e(v, n) WHERE id = $1::uuid"
+                                   " AND (v->>'attempt')::int = n",
+                                   id),
+                     5);
+    assert_int_equal(harness_count("SELECT count(*) FROM inbox WHERE id = $1::uuid"
+                                   " AND errors->-1->>'error' = last_error",
+                                   id),
+                     1);
 
     int n = 0;
     harness_dead_letters(1, 10000, &n);
@@ -298,9 +317,44 @@ static void test_metrics_show_published_consumed_retried_and_dead_lettered(void 
     free(text);
 }
 
+/* inbox.errors keeps the last INBOX_ERRORS_KEPT attempts' errors, however many there were. */
+static void test_attempt_errors_are_bounded_to_the_last_ones(void **state)
+{
+    (void)state;
+    struct envelope ev;
+    envelope_init(&ev);
+    struct err err;
+    assert_int_equal(envelope_build(&ev, "probe", "probe.item.created", 1,
+                                    json_pack("{s:s}", "item", "bounded"), NULL, NULL, &err),
+                     0);
+    char *body = envelope_serialize(&ev, &err);
+    assert_non_null(body);
+    const int n = INBOX_ERRORS_KEPT + 5;
+    for (int i = 1; i <= n; i++) {
+        char why[32];
+        snprintf(why, sizeof(why), "failure %d", i);
+        assert_int_equal(inbox_mark_failed(harness_db(), &ev, body, "probe", i, why, 1000, &err),
+                         0);
+    }
+    assert_int_equal(
+        harness_count("SELECT jsonb_array_length(errors) FROM inbox WHERE id = $1::uuid", ev.id),
+        INBOX_ERRORS_KEPT);
+    /* The oldest went first: the kept ones are attempts 6 to 25, in order. */
+    assert_int_equal(
+        harness_count("SELECT (errors->0->>'attempt')::int FROM inbox WHERE id = $1::uuid", ev.id),
+        n - INBOX_ERRORS_KEPT + 1);
+    assert_int_equal(
+        harness_count("SELECT (errors->-1->>'attempt')::int FROM inbox WHERE id = $1::uuid", ev.id),
+        n);
+    free(body);
+    envelope_release(&ev);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_attempt_errors_are_bounded_to_the_last_ones, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(
             test_handler_failing_twice_then_succeeding_has_one_effect_with_three_attempts, setup,
             teardown),

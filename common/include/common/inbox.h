@@ -34,6 +34,7 @@ struct envelope;
 
 #define INBOX_BATCH_MAX 64
 #define INBOX_ERROR_MAX 512
+#define INBOX_ERRORS_KEPT 20 /* entries of inbox.errors: every failed attempt's error, the last ones */
 
 enum inbox_start {
     INBOX_RUN,       /* run the handler: this is start number *attempts */
