@@ -534,7 +534,7 @@ static const char instances_sql[] =
     "SELECT context, instance_id, pid,"
     " to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
     " to_char(last_seen AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
-    " (extract(epoch FROM clock_timestamp() - last_seen) * 1000)::bigint"
+    " (extract(epoch FROM clock_timestamp() - last_seen) * 1000)::bigint, paused"
     " FROM {c}.heartbeat ORDER BY instance_id";
 
 /*
@@ -582,10 +582,11 @@ static int instance_row(void *vctx, const struct db_row *row, struct err *err)
     int64_t pid = 0, age = 0;
     if (db_row_int64(row, 2, &pid) || db_row_int64(row, 5, &age))
         return err_set(err, ERR_INTERNAL, "unreadable heartbeat of '%s'", ctl_text(row, 1));
-    json_t *i = json_pack("{s:s, s:s, s:I, s:s, s:s, s:I, s:b}", "context", ctl_text(row, 0),
-                          "instance_id", ctl_text(row, 1), "pid", (json_int_t)pid, "started_at",
-                          ctl_text(row, 3), "last_seen", ctl_text(row, 4), "age_ms",
-                          (json_int_t)age, "alive", age < HEARTBEAT_STALE_MS);
+    json_t *i =
+        json_pack("{s:s, s:s, s:I, s:s, s:s, s:I, s:b, s:b}", "context", ctl_text(row, 0),
+                  "instance_id", ctl_text(row, 1), "pid", (json_int_t)pid, "started_at",
+                  ctl_text(row, 3), "last_seen", ctl_text(row, 4), "age_ms", (json_int_t)age,
+                  "alive", age < HEARTBEAT_STALE_MS, "paused", strcmp(ctl_text(row, 6), "t") == 0);
     if (!i || json_array_append_new(vctx, i) != 0)
         return err_set(err, ERR_NOMEM, "out of memory");
     return 0;

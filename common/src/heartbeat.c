@@ -29,26 +29,27 @@ struct heartbeat {
     char *context, *instance_id;
     char started_at[ENVELOPE_TIME_MAX];
     long pid;
+    heartbeat_paused_fn paused; /* NULL: never paused */
     atomic_bool stop;
     pthread_t thread;
 };
 
 static const char beat_sql[] =
-    "INSERT INTO heartbeat (instance_id, context, pid, started_at, last_seen)"
-    " VALUES ($1, $2, $3::integer, $4::timestamptz, clock_timestamp())"
+    "INSERT INTO heartbeat (instance_id, context, pid, started_at, paused, last_seen)"
+    " VALUES ($1, $2, $3::integer, $4::timestamptz, $5::boolean, clock_timestamp())"
     " ON CONFLICT (instance_id) DO UPDATE SET context = EXCLUDED.context, pid = EXCLUDED.pid,"
-    " started_at = EXCLUDED.started_at, last_seen = EXCLUDED.last_seen";
+    " started_at = EXCLUDED.started_at, paused = EXCLUDED.paused, last_seen = EXCLUDED.last_seen";
 
 static const char forget_sql[] =
     "DELETE FROM heartbeat WHERE last_seen < clock_timestamp() - interval '" HEARTBEAT_FORGET "'";
 
 int heartbeat_beat(struct db *db, const char *context, const char *instance_id, long pid,
-                   const char *started_at, struct err *err)
+                   const char *started_at, bool paused, struct err *err)
 {
     char pid_text[24];
     snprintf(pid_text, sizeof(pid_text), "%ld", pid);
-    const char *params[] = {instance_id, context, pid_text, started_at};
-    int rc = db_exec(db, beat_sql, 4, params, NULL, NULL, err);
+    const char *params[] = {instance_id, context, pid_text, started_at, paused ? "true" : "false"};
+    int rc = db_exec(db, beat_sql, 5, params, NULL, NULL, err);
     if (rc >= 0)
         rc = db_exec(db, forget_sql, 0, NULL, NULL, NULL, err);
     return rc < 0 ? rc : 0;
@@ -73,8 +74,8 @@ static void *heartbeat_run(void *arg)
     do {
         struct err err;
         err_clear(&err);
-        int rc =
-            heartbeat_beat(hb->db, hb->context, hb->instance_id, hb->pid, hb->started_at, &err);
+        int rc = heartbeat_beat(hb->db, hb->context, hb->instance_id, hb->pid, hb->started_at,
+                                hb->paused && hb->paused(), &err);
         if (rc != 0 && !failing)
             log_warn("heartbeat failed, tried again every %d ms: %s", HEARTBEAT_INTERVAL_MS,
                      err.msg);
@@ -94,7 +95,8 @@ static void heartbeat_free(struct heartbeat *hb)
 }
 
 struct heartbeat *heartbeat_start(const char *database_url, const char *context,
-                                  const char *instance_id, struct err *err)
+                                  const char *instance_id, heartbeat_paused_fn paused,
+                                  struct err *err)
 {
     struct heartbeat *hb = calloc(1, sizeof(*hb));
     if (!hb) {
@@ -115,6 +117,7 @@ struct heartbeat *heartbeat_start(const char *database_url, const char *context,
     db_set_application_name(hb->db, name);
     envelope_time_now(hb->started_at);
     hb->pid = (long)getpid();
+    hb->paused = paused;
     atomic_init(&hb->stop, false);
     if (pthread_create(&hb->thread, NULL, heartbeat_run, hb) != 0) {
         heartbeat_free(hb);

@@ -375,6 +375,15 @@ static int phase_tick(const struct service_run *run, struct err *err)
     return ticker_start(run->def, err);
 }
 
+/* Whether a consumer of this instance has paused itself (its breaker is open), for the heartbeat. */
+static bool consumers_paused(void)
+{
+    for (int i = 0; i < nconsumers; i++)
+        if (consumer_paused(consumers[i]))
+            return true;
+    return false;
+}
+
 /*
  * Phase heartbeat: this instance's row in <context>.heartbeat, for the
  * dashboard's Endpoints. Never fails the start: without it the service
@@ -384,8 +393,8 @@ static int phase_heartbeat(const struct service_run *run)
 {
     struct err err;
     err_clear(&err);
-    if (!(heartbeat =
-              heartbeat_start(common_config.database_url, run->def->name, instance_id, &err)))
+    if (!(heartbeat = heartbeat_start(common_config.database_url, run->def->name, instance_id,
+                                      consumers_paused, &err)))
         log_warn("no heartbeat: %s", err.msg);
     return 0;
 }

@@ -69,10 +69,12 @@ for shared in 0002_outbox_inbox.sql 0003_dead_letters_and_traces.sql 0006_outbox
 done
 
 # The instances' heartbeats (common/heartbeat.h) likewise: one table, the same in every context.
-heartbeat=tests/integration/contexts/probe/0007_heartbeat.sql
-for ctx in migrations/*/; do
-    cmp -s "$heartbeat" "${ctx}0007_heartbeat.sql" ||
-        violation "${ctx}0007_heartbeat.sql is missing or differs from $heartbeat (one copy per context)"
+for file in 0007_heartbeat.sql 0009_heartbeat_paused.sql; do
+    heartbeat=tests/integration/contexts/probe/$file
+    for ctx in migrations/*/; do
+        cmp -s "$heartbeat" "${ctx}$file" ||
+            violation "${ctx}$file is missing or differs from $heartbeat (one copy per context)"
+    done
 done
 
 [ $fail = 0 ] && echo "arch: all layering rules hold"

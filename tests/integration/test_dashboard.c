@@ -565,6 +565,11 @@ static long long this_minute(json_t *c, const char *series)
     return json_integer_value(json_array_get(a, 14));
 }
 
+static bool always_paused(void)
+{
+    return true;
+}
+
 static void
 test_endpoints_show_heartbeats_throughput_failures_and_the_oldest_unpublished(void **state)
 {
@@ -578,8 +583,8 @@ test_endpoints_show_heartbeats_throughput_failures_and_the_oldest_unpublished(vo
                       0, NULL);
     struct err err;
     err_clear(&err);
-    struct heartbeat *hb =
-        heartbeat_start(testlib_require_env("DATABASE_URL"), "booking", "booking-hb-test", &err);
+    struct heartbeat *hb = heartbeat_start(testlib_require_env("DATABASE_URL"), "booking",
+                                           "booking-hb-test", NULL, &err);
     assert_non_null(hb);
     char seen[8] = "";
     for (int i = 0; i < 100 && !seen[0]; i++) {
@@ -601,8 +606,32 @@ test_endpoints_show_heartbeats_throughput_failures_and_the_oldest_unpublished(vo
     assert_true(num(in, "age_ms") < HEARTBEAT_STALE_MS);
     assert_int_equal(num(j, "stale_ms"), HEARTBEAT_STALE_MS);
     assert_null(endpoints_instance(j, "booking-gone"));
+    assert_true(json_is_false(json_object_get(in, "paused")));
     json_decref(j);
     heartbeat_stop(hb);
+
+    /* An instance whose consumer paused itself (breaker open) says so at its next beat. */
+    hb = heartbeat_start(testlib_require_env("DATABASE_URL"), "booking", "booking-hb-paused",
+                         always_paused, &err);
+    assert_non_null(hb);
+    seen[0] = '\0';
+    for (int i = 0; i < 100 && !seen[0]; i++) {
+        ops_fixtures_value(db,
+                           "SELECT 1 FROM booking.heartbeat WHERE instance_id = 'booking-hb-paused'"
+                           " AND paused",
+                           0, NULL, seen, sizeof(seen));
+        testlib_sleep_ms(50);
+    }
+    assert_string_equal(seen, "1");
+    heartbeat_stop(hb);
+    j = fetch_json("GET", "/api/endpoints", 200);
+    assert_true(
+        json_is_true(json_object_get(endpoints_instance(j, "booking-hb-paused"), "paused")));
+    json_decref(j);
+    struct reply page;
+    request("GET", "/", &page);
+    assert_non_null(strstr(page.body, "paused (breaker open)"));
+    free(page.body);
 
     /* Silent past the limit: shown as such. */
     ops_fixtures_exec(db,

@@ -1,7 +1,8 @@
 /*
  * heartbeat.h - every running instance says it is alive: a thread of its own
- * upserts the instance's row of <context>.heartbeat (migration 0007: instance
- * id, context, pid, when this run started, when last seen) at start and then
+ * upserts the instance's row of <context>.heartbeat (migrations 0007, 0009:
+ * instance id, context, pid, when this run started, when last seen, whether
+ * its consumer has paused itself) at start and then
  * every HEARTBEAT_INTERVAL_MS, on a database connection of its own. The
  * operations dashboard lists these rows as the endpoints (eventctl dashboard,
  * GET /api/endpoints); a row not refreshed for HEARTBEAT_STALE_MS belongs to
@@ -16,6 +17,8 @@
 
 #include "common/err.h"
 
+#include <stdbool.h>
+
 #define HEARTBEAT_INTERVAL_MS 2000
 #define HEARTBEAT_STALE_MS    (3 * HEARTBEAT_INTERVAL_MS) /* missed beats: gone, or hanging */
 #define HEARTBEAT_FORGET      "1 day" /* a row silent this long is deleted (an interval) */
@@ -23,25 +26,29 @@
 struct db;
 struct heartbeat;
 
+/* Whether the instance's consumer has paused itself (its breaker is open); called at each beat. */
+typedef bool (*heartbeat_paused_fn)(void);
+
 /*
  * Starts the heartbeat of instance_id in context's schema (new; stop it with
- * heartbeat_stop). The strings are copied. Returns NULL with err set when out
- * of memory or no thread can be started.
+ * heartbeat_stop). The strings are copied; paused may be NULL (never paused).
+ * Returns NULL with err set when out of memory or no thread can be started.
  */
 struct heartbeat *heartbeat_start(const char *database_url, const char *context,
-                                  const char *instance_id, struct err *err);
+                                  const char *instance_id, heartbeat_paused_fn paused,
+                                  struct err *err);
 
 /* Stops the thread after the beat in hand and frees hb. NULL is a no-op. */
 void heartbeat_stop(struct heartbeat *hb);
 
 /*
  * One beat on db (its schema the context's): upserts instance_id's row with
- * pid, started_at (a timestamptz text) and last_seen = now, and deletes the
+ * pid, started_at (a timestamptz text), paused and last_seen = now, and deletes the
  * rows of instances silent for HEARTBEAT_FORGET (an instance id used once,
  * such as the default <context>-<pid>, would otherwise stay listed forever).
  * Returns 0 or an error code with err set.
  */
 int heartbeat_beat(struct db *db, const char *context, const char *instance_id, long pid,
-                   const char *started_at, struct err *err);
+                   const char *started_at, bool paused, struct err *err);
 
 #endif
