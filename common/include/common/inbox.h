@@ -34,7 +34,8 @@ struct envelope;
 
 #define INBOX_BATCH_MAX 64
 #define INBOX_ERROR_MAX 512
-#define INBOX_ERRORS_KEPT 20 /* entries of inbox.errors: every failed attempt's error, the last ones */
+/* Entries kept in inbox.errors: every failed attempt's error, the last ones. */
+#define INBOX_ERRORS_KEPT 20
 
 enum inbox_start {
     INBOX_RUN,       /* run the handler: this is start number *attempts */
