@@ -228,6 +228,26 @@ int outbox_mark_retry(struct db *db, const char *const *ids, size_t n, const cha
     return rc < 0 ? rc : 0;
 }
 
+int outbox_renew_leases(struct db *db, const char *instance, const char *const *ids, size_t n,
+                        int lease_ms, struct err *err)
+{
+    if (n == 0)
+        return 0;
+    char list[UUID_LIST_MAX], lease[16];
+    int rc = uuid_array(ids, n, list, sizeof(list), err);
+    if (rc)
+        return rc;
+    snprintf(lease, sizeof(lease), "%d", lease_ms);
+    const char *params[] = {list, instance, lease};
+    return db_exec(
+        db,
+        "UPDATE outbox"
+        "   SET locked_until = clock_timestamp() + make_interval(secs => $3::int / 1000.0)"
+        " WHERE id = ANY($1::uuid[]) AND locked_by = $2"
+        "   AND status NOT IN ('published', 'failed')",
+        3, params, NULL, NULL, err);
+}
+
 int outbox_release_leases(struct db *db, const char *instance, struct err *err)
 {
     const char *params[] = {instance};

@@ -6,7 +6,9 @@
  * confirms → mark the acked rows published in one UPDATE, the others pending
  * with a backoff in another. A row is marked published only after its ack
  * (O2); a crash anywhere in the pass leaves the rows pending or leased, and a
- * lease that runs out makes them due again (O3), so nothing is lost. The
+ * lease that runs out makes them due again (O3), so nothing is lost. While
+ * the pass waits for confirms it renews its leases (wait_confirms), so a
+ * lease need only outlast the gap between two renewals, not the wait. The
  * price is a possible second publish, which the consumers' inbox absorbs.
  */
 #include "common/relay.h"
@@ -101,6 +103,35 @@ static void set_db_state(struct relay *r, bool up, const struct err *err)
 }
 
 /*
+ * Waits up to RELAY_CONFIRM_TIMEOUT_MS for the confirms of the batch (its n
+ * rows), in slices of a third of the lease, and renews the batch's leases
+ * after each slice that ends with confirms outstanding: rows wait on a slow
+ * or frozen broker as long as they must and stay ours (O3), so LEASE_MS can
+ * be short (a killed relay's rows move soon) without another relay
+ * publishing a batch still in flight. A renewal that fails (the database is
+ * out) costs at most a second publish, which the inboxes absorb.
+ */
+static int wait_confirms(struct relay *r, size_t n, struct err *err)
+{
+    const char *ids[OUTBOX_BATCH_MAX];
+    for (size_t i = 0; i < n; i++)
+        ids[i] = r->rows[i].id;
+    int slice = r->cfg.lease_ms / 3 > 0 ? r->cfg.lease_ms / 3 : 1;
+    int64_t deadline = steady_now_ms() + RELAY_CONFIRM_TIMEOUT_MS;
+    for (;;) {
+        int64_t left = deadline - steady_now_ms();
+        int rc = bus_wait_confirms(r->bus, left < slice ? (int)(left > 0 ? left : 0) : slice,
+                                   on_confirm, r, err);
+        if (rc == 0 || !bus_connected(r->bus) || left <= slice)
+            return rc;
+        struct err rerr;
+        err_clear(&rerr);
+        if (outbox_renew_leases(r->db, r->instance, ids, n, r->cfg.lease_ms, &rerr) < 0)
+            set_db_state(r, false, &rerr);
+    }
+}
+
+/*
  * One pass over due rows. Returns the number of rows claimed (so the caller
  * loops at once while batches come back full), or -1 after a failure.
  */
@@ -145,8 +176,8 @@ static int relay_pass(struct relay *r)
             r->first_seq = seq;
         sent++;
     }
-    if (sent > 0 && bus_wait_confirms(r->bus, RELAY_CONFIRM_TIMEOUT_MS, on_confirm, r, &err) != 0 &&
-        !bus_connected(r->bus) && link_failed(&r->bus_link, steady_now_ms()))
+    if (sent > 0 && wait_confirms(r, n, &err) != 0 && !bus_connected(r->bus) &&
+        link_failed(&r->bus_link, steady_now_ms()))
         log_warn("relay lost the broker: %s", err.msg);
     if (r->cfg.hooks && r->cfg.hooks->after_publish)
         r->cfg.hooks->after_publish(r->cfg.app, sent);
@@ -338,7 +369,7 @@ struct relay *relay_start(const struct relay_config *cfg, struct err *err)
         if (!(r->binding_keys[i] = strdup(cfg->binding_keys[i])))
             goto nomem;
     if (r->cfg.lease_ms <= 0)
-        r->cfg.lease_ms = 30000;
+        r->cfg.lease_ms = RELAY_LEASE_DEFAULT_MS;
     if (r->cfg.batch <= 0 || r->cfg.batch > OUTBOX_BATCH_MAX)
         r->cfg.batch = OUTBOX_BATCH_MAX;
     struct bus_config bc = cfg->bus;

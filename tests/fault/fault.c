@@ -798,3 +798,39 @@ void fault_infra(const char *action, const char *component)
     if (rc != 0)
         fail_msg("$INFRA_SH %s %s exited %d", action, component, rc);
 }
+
+pid_t fault_broker_pid(void)
+{
+    const char *env = getenv("FAULT_BROKER_PID");
+    if (env && *env)
+        return (pid_t)atol(env);
+    const char *local = getenv("LOCAL_DIR");
+    if (!local || !*local)
+        return 0;
+    char path[PATH_MAX];
+    snprintf(path, sizeof(path), "%s/rabbitmq/rabbitmq.pid", local);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    long pid = 0;
+    if (fscanf(f, "%ld", &pid) != 1)
+        pid = 0;
+    fclose(f);
+    return (pid_t)pid;
+}
+
+void fault_freeze_broker(bool frozen)
+{
+    pid_t pid = fault_broker_pid();
+    if (pid <= 0)
+        fail_msg("no broker pid to %s (set FAULT_BROKER_PID)", frozen ? "freeze" : "thaw");
+    if (frozen) {
+        char thaw[64];
+        snprintf(thaw, sizeof(thaw), "kill -CONT %ld", (long)pid);
+        const char *const cleanup[] = {"/bin/sh", "-c", thaw, NULL};
+        fault_on_cleanup(cleanup);
+    }
+    if (kill(pid, frozen ? SIGSTOP : SIGCONT) != 0)
+        fail_msg("cannot %s the broker (pid %ld): %s", frozen ? "SIGSTOP" : "SIGCONT", (long)pid,
+                 strerror(errno));
+}

@@ -22,6 +22,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <sys/types.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -164,6 +165,20 @@ void fault_publish(const char *rk, const char *body, size_t len, const char *mes
  * the settings of its private servers); fails unless it exits 0.
  */
 void fault_infra(const char *action, const char *component);
+
+/*
+ * The pid of the private RabbitMQ node: $FAULT_BROKER_PID, else the one in
+ * $LOCAL_DIR/rabbitmq/rabbitmq.pid (tests/run.sh's node); 0 when neither
+ * says (a scenario that needs it then skips itself).
+ */
+pid_t fault_broker_pid(void);
+
+/*
+ * Freezes (SIGSTOP) or thaws (SIGCONT) the broker, fault_broker_pid(): it
+ * stops answering without closing a connection. The first freeze registers
+ * the thaw with fault_on_cleanup, so no test leaves it frozen.
+ */
+void fault_freeze_broker(bool frozen);
 
 /* ------------------------------------------------------------------ report */
 

@@ -13,11 +13,8 @@
  */
 #include "scenario.h"
 
-#include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/types.h>
 
 #define FREEZE_HEARTBEAT_S 2 /* keep in step with the AMQP_HEARTBEAT_S in setup() */
 #define FREEZE_DETECT_MS   (2 * FREEZE_HEARTBEAT_S * 1000)
@@ -25,30 +22,10 @@
     700 /* measuring: a /health round over six busy services, its poll period */
 #define FREEZE_HOLD_MS (FREEZE_DETECT_MS + 3000) /* frozen this long in all */
 
-static pid_t broker_pid(void)
-{
-    const char *env = getenv("FAULT_BROKER_PID");
-    if (env && *env)
-        return (pid_t)atol(env);
-    const char *local = getenv("LOCAL_DIR");
-    if (!local || !*local)
-        return 0;
-    char path[1024];
-    snprintf(path, sizeof(path), "%s/rabbitmq/rabbitmq.pid", local);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
-    long pid = 0;
-    if (fscanf(f, "%ld", &pid) != 1)
-        pid = 0;
-    fclose(f);
-    return (pid_t)pid;
-}
-
 static int setup(void **state)
 {
     (void)state;
-    if (broker_pid() <= 0)
+    if (fault_broker_pid() <= 0)
         return 0; /* the test skips itself */
     static const char *const env[] = {"AMQP_HEARTBEAT_S=2", NULL};
     scenario_setup("freeze", env, NULL);
@@ -98,15 +75,10 @@ static int64_t wait_detected(int64_t t0, int64_t detected[E2E_NCTX], int timeout
 static void test_a_frozen_broker_is_noticed_within_two_heartbeats(void **state)
 {
     (void)state;
-    pid_t pid = broker_pid();
     if (!scenario.load) {
         printf("fault[freeze]: skipped (no broker pid: set FAULT_BROKER_PID)\n");
         skip();
     }
-    char thaw[64];
-    snprintf(thaw, sizeof(thaw), "kill -CONT %ld", (long)pid);
-    const char *const cleanup[] = {"/bin/sh", "-c", thaw, NULL};
-    fault_on_cleanup(cleanup); /* never leave the broker frozen for the next test */
 
     load_start(scenario.load);
     load_wait_bookings(scenario.load, 0, 20, 20000, "bookings before the broker freezes");
@@ -114,8 +86,7 @@ static void test_a_frozen_broker_is_noticed_within_two_heartbeats(void **state)
     int rounds = fault_soak() > 1 ? fault_soak() / 2 : 1;
     for (int i = 0; i < rounds; i++) {
         int64_t t0 = testlib_now_ms();
-        if (kill(pid, SIGSTOP) != 0)
-            fail_msg("cannot SIGSTOP the broker (pid %ld)", (long)pid);
+        fault_freeze_broker(true);
         int64_t detected[E2E_NCTX];
         int64_t worst = wait_detected(t0, detected, FREEZE_HOLD_MS);
         char each[256] = "";
@@ -127,7 +98,7 @@ static void test_a_frozen_broker_is_noticed_within_two_heartbeats(void **state)
         int64_t held = testlib_now_ms() - t0;
         if (held < FREEZE_HOLD_MS)
             scenario_hold((int)(FREEZE_HOLD_MS - held));
-        kill(pid, SIGCONT);
+        fault_freeze_broker(false);
         int64_t resumed = scenario_wait_flowing(60000, "after the broker was thawed");
         scenario_note("broker frozen (SIGSTOP) for %.1f s with AMQP_HEARTBEAT_S=%d",
                       (double)(testlib_now_ms() - t0 - resumed) / 1000.0, FREEZE_HEARTBEAT_S);

@@ -259,6 +259,49 @@ static void test_restarted_relay_takes_back_its_own_leases_at_once(void **state)
     assert_int_equal(harness_wait_count(PROBE_EFFECTS_LIKE, pattern, 20, 15000), 20);
 }
 
+/*
+ * O3 while a batch is in flight: outbox_renew_leases extends only the
+ * caller's own leases on pending rows, so a relay waiting for the broker
+ * keeps its batch past LEASE_MS and no other relay claims it meanwhile;
+ * without the renewal the other relay takes it once the lease lapses.
+ */
+static void test_a_renewed_lease_keeps_rows_from_other_relays_past_lease_ms(void **state)
+{
+    (void)state;
+    char kept[64], lapsed[64], id_kept[UUID7_STR_LEN], id_lapsed[UUID7_STR_LEN];
+    testlib_unique_name(kept, sizeof(kept), "renewed");
+    testlib_unique_name(lapsed, sizeof(lapsed), "lapsed");
+    harness_commit_item(kept, NULL, id_kept);
+    harness_commit_item(lapsed, NULL, id_lapsed);
+    struct db *db = harness_db();
+    struct err err;
+    err_clear(&err);
+    struct outbox_row rows[OUTBOX_BATCH_MAX];
+    size_t n = 0;
+    assert_int_equal(outbox_claim(db, "relay-a", OUTBOX_BATCH_MAX, 300, rows, &n, &err), 0);
+    outbox_rows_release(rows, n);
+    assert_true(n >= 2); /* both rows, and whatever else was pending */
+    const char *both[] = {id_kept, id_lapsed};
+    const char *one[] = {id_kept};
+    /* Another relay's renewal touches nothing of ours; ours renews exactly the rows named. */
+    assert_int_equal(outbox_renew_leases(db, "relay-b", both, 2, 60000, &err), 0);
+    assert_int_equal(outbox_renew_leases(db, "relay-a", one, 1, 60000, &err), 1);
+    testlib_sleep_ms(400); /* relay-a's 300 ms lease on the other row lapses */
+    n = 0;
+    assert_int_equal(outbox_claim(db, "relay-b", OUTBOX_BATCH_MAX, 60000, rows, &n, &err), 0);
+    bool took_kept = false, took_lapsed = false;
+    for (size_t i = 0; i < n; i++) {
+        took_kept |= strcmp(rows[i].id, id_kept) == 0;
+        took_lapsed |= strcmp(rows[i].id, id_lapsed) == 0;
+    }
+    outbox_rows_release(rows, n);
+    assert_false(took_kept);
+    assert_true(took_lapsed);
+    /* A row already published is never renewed. */
+    assert_int_equal(outbox_mark_published(db, one, 1, &err), 0);
+    assert_int_equal(outbox_renew_leases(db, "relay-a", one, 1, 60000, &err), 0);
+}
+
 /* O3 and I1: two instances (two relays, two consumers) handle every event exactly once. */
 static void test_two_relays_and_two_consumers_handle_each_event_once(void **state)
 {
@@ -339,6 +382,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_relay_killed_mid_batch_loses_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restarted_relay_takes_back_its_own_leases_at_once,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_a_renewed_lease_keeps_rows_from_other_relays_past_lease_ms, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_relays_and_two_consumers_handle_each_event_once,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(

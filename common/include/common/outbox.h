@@ -102,6 +102,15 @@ int outbox_mark_published(struct db *db, const char *const *ids, size_t n, struc
 int outbox_mark_retry(struct db *db, const char *const *ids, size_t n, const char *error,
                       int base_ms, int max_ms, int give_up_after, struct err *err);
 
+/*
+ * Extends to lease_ms from now the leases instance holds on ids (n of them)
+ * that are still pending: a relay whose batch waits for the broker keeps its
+ * rows (O3) however short LEASE_MS is. Rows another relay took meanwhile, or
+ * already marked, are left alone. Returns the rows renewed or an error.
+ */
+int outbox_renew_leases(struct db *db, const char *instance, const char *const *ids, size_t n,
+                        int lease_ms, struct err *err);
+
 /* Releases every lease instance holds (graceful stop). */
 int outbox_release_leases(struct db *db, const char *instance, struct err *err);
 

@@ -24,6 +24,7 @@
 
 #define RELAY_SWEEP_MS           1000 /* safety sweep when no NOTIFY came */
 #define RELAY_CONFIRM_TIMEOUT_MS 5000 /* longest wait for a batch's confirms */
+#define RELAY_LEASE_DEFAULT_MS   3000 /* LEASE_MS: renewed every third of it while a batch waits */
 #define RELAY_MAX_ATTEMPTS       25 /* failed publishes before a row is 'failed' (needs a human) */
 #define RELAY_HOUSEKEEPING_MS    5000   /* gauges refresh */
 #define RELAY_RETENTION_EVERY_MS 600000 /* retention pass */
@@ -44,7 +45,7 @@ struct relay_config {
     int retry_base_ms; /* backoff of a failed publish */
     int retry_max_ms;
     int retention_hours;
-    int lease_ms; /* a claimed row is ours this long (LEASE_MS) */
+    int lease_ms; /* a claimed row is ours this long (LEASE_MS), renewed while its batch waits */
     void *app;
     const struct relay_hooks *hooks; /* may be NULL */
 };
