@@ -13,12 +13,15 @@
  * the wait for confirms and a second booking instance whose relay would take
  * any lapsed row, the broker is frozen while bookings keep coming; the rows
  * the waiting relay holds must stay its own, their leases live, for several
- * LEASE_MS (renewed every third of it), until the broker is thawed and
- * confirms them.
+ * LEASE_MS (renewed every third of it). Then that relay is SIGKILLed, the
+ * broker still frozen, and left down: the other instance's relay publishes
+ * its rows within LEASE_MS and one sweep of the kill.
  *
  * Both: nothing is lost or done twice (the ledger).
  */
 #include "scenario.h"
+
+#include "common/relay.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -30,6 +33,8 @@
 #define RELAY_KILL_LEASE     "LEASE_MS=10000" /* longer than the promise: only a take-back meets it */
 #define RELAY_SHORT_LEASE_MS 900              /* the frozen-broker test's LEASE_MS */
 #define RELAY_FROZEN_MS      (3 * RELAY_SHORT_LEASE_MS) /* < RELAY_CONFIRM_TIMEOUT_MS (5 s) */
+/* A killed relay's rows reach another: its lease, that relay's sweep, scheduling slack. */
+#define RELAY_HANDOVER_MS (RELAY_SHORT_LEASE_MS + RELAY_SWEEP_MS + 500)
 
 /* Freezes booking until a freeze catches its relay holding claimed rows; their ids,
  * comma-separated. */
@@ -167,9 +172,6 @@ static void test_a_batch_waiting_on_a_frozen_broker_keeps_its_lease_past_lease_m
     int rows = 1;
     for (const char *p = ids; (p = strchr(p, ',')) != NULL; p++)
         rows++;
-    fault_freeze_broker(false);
-    scenario_note("broker frozen %.1f s with LEASE_MS=%d and two booking relays",
-                  (double)(testlib_now_ms() - t0) / 1000.0, RELAY_SHORT_LEASE_MS);
     fault_report("a batch of %d row(s) waiting on the frozen broker stayed leased to its relay "
                  "for %.1f s (%.1f × LEASE_MS, %lld checks)",
                  rows, (double)held / 1000.0, (double)held / RELAY_SHORT_LEASE_MS,
@@ -178,6 +180,38 @@ static void test_a_batch_waiting_on_a_frozen_broker_keeps_its_lease_past_lease_m
         fail_msg("%lld of the %d row(s) a relay was publishing lost their lease after %lld ms "
                  "(LEASE_MS=%d) while the batch waited for the broker's confirms",
                  (long long)lapsed, rows, (long long)held, RELAY_SHORT_LEASE_MS);
+
+    /*
+     * The other half of the promise: the relay holding that batch is SIGKILLed while the broker
+     * is still frozen (so nothing of the batch was confirmed or marked) and stays down. Once its
+     * last renewal lapses, the other instance's relay claims the rows on its next wake-up (a
+     * NOTIFY of the load's bookings, or its RELAY_SWEEP_MS sweep) and publishes them.
+     */
+    char owner[64] = "";
+    snprintf(owner, sizeof(owner), "%.*s", (int)strcspn(owners, ","), owners);
+    char mine[64 * 40] = "";
+    e2e_value("SELECT coalesce(string_agg(id::text, ','), '') FROM booking.outbox WHERE"
+              " id = ANY (string_to_array($1, ',')::uuid[]) AND locked_by = $2",
+              ids, owner, mine, sizeof(mine));
+    int slot = strcmp(owner, "booking-fault-2") == 0 ? 1 : 0;
+    fault_kill(E2E_BOOKING, slot);
+    int64_t k0 = testlib_now_ms(), moved;
+    fault_freeze_broker(false);
+    scenario_note("broker frozen %.1f s with LEASE_MS=%d and two booking relays; the one "
+                  "waiting on it SIGKILLed and left down",
+                  (double)(k0 - t0) / 1000.0, RELAY_SHORT_LEASE_MS);
+    while ((moved = testlib_now_ms() - k0) < 4 * RELAY_HANDOVER_MS &&
+           e2e_count("SELECT count(*) FROM booking.outbox WHERE status = 'pending'"
+                     " AND id = ANY (string_to_array($1, ',')::uuid[])",
+                     mine, NULL) > 0)
+        testlib_sleep_ms(20);
+    fault_report("the rows of %s, killed in the middle of that batch, were published by the other "
+                 "instance %.2f s after the kill (LEASE_MS %.1f s)",
+                 owner, (double)moved / 1000.0, RELAY_SHORT_LEASE_MS / 1000.0);
+    if (!mine[0] || moved > RELAY_HANDOVER_MS)
+        fail_msg("the rows of a relay killed mid-batch (%s) were not published by the other "
+                 "instance within LEASE_MS + the sweep (%d ms): %lld ms",
+                 owner, RELAY_HANDOVER_MS, (long long)moved);
     scenario_wait_flowing(60000, "after the broker was thawed");
     scenario_finish();
 }
