@@ -66,6 +66,28 @@ static const char *const bins[NSERVICES] = {SAGA_BIN_SERVICECATALOG, SAGA_BIN_US
 /* The processes whose CPU time is reported: the servers, the six services, this client. */
 enum { P_POSTGRES, P_RABBITMQ, P_SERVICES, P_CLIENT = P_SERVICES + NSERVICES, NPROCS };
 
+/*
+ * The hops of a confirmed booking, each an event from one context's outbox
+ * to another's inbox. "In flight": the producer's outbox INSERT → the
+ * consumer's inbox row (the producer's commit, the relay's wake-up, claim
+ * and publish, the broker, the consumer's receive and start); "handled":
+ * that inbox row → the INSERT of the event the handler publishes next (its
+ * effect). Their sum is about created → final.
+ */
+static const struct hop {
+    const char *from, *type, *to, *next, *label;
+} hops[] = {
+    {"booking", "booking.booking.created", "inventory", "inventory.stock.reserved",
+     "booking.created → inventory"},
+    {"inventory", "inventory.stock.reserved", "payment", "payment.payment.succeeded",
+     "stock.reserved → payment"},
+    {"payment", "payment.payment.succeeded", "inventory", "inventory.stock.debited",
+     "payment.succeeded → inventory"},
+    {"inventory", "inventory.stock.debited", "booking", "booking.booking.confirmed",
+     "stock.debited → booking"},
+};
+#define NHOPS ((int)(sizeof(hops) / sizeof(hops[0])))
+
 struct options {
     int duration_s, rate_s, ref_s, connections, spread;
     int rates[MAX_PHASES];
@@ -80,6 +102,7 @@ struct phase {
     double load_s, drained_s, p50, p99, max; /* load_s, drained_s: from the load's start */
     double cpu[NPROCS], wall_s;
     long stragglers;
+    double hop[NHOPS][4]; /* in flight p50, p99; handled p50, p99 (ms) */
 };
 
 static const char *database_url;
@@ -378,6 +401,36 @@ static void report_stragglers(struct phase *ph)
     errors++;
 }
 
+/* Per hop (hops[]), p50/p99 of in flight and handled, for the phase's bookings (ids). */
+static void measure_hops(struct phase *ph, const char *ids)
+{
+    for (int h = 0; h < NHOPS; h++) {
+        char sql[1024], out[256];
+        /* Schema names come from hops[], a constant table: never from input. */
+        snprintf(sql, sizeof(sql),
+                 "WITH x AS (SELECT extract(epoch FROM i.created_at - o.created_at) * 1000 AS f,"
+                 "                  extract(epoch FROM n.created_at - i.created_at) * 1000 AS d"
+                 "   FROM %s.outbox o JOIN %s.inbox i ON i.id = o.id"
+                 "   JOIN %s.outbox n ON n.type = $3"
+                 "    AND n.payload->'data'->>'booking_id' = o.payload->'data'->>'booking_id'"
+                 "  WHERE o.type = $2"
+                 "    AND (o.payload->'data'->>'booking_id')::uuid = ANY($1::uuid[]))"
+                 " SELECT concat_ws(' ',"
+                 "  coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY f), 0),"
+                 "  coalesce(percentile_cont(0.99) WITHIN GROUP (ORDER BY f), 0),"
+                 "  coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY d), 0),"
+                 "  coalesce(percentile_cont(0.99) WITHIN GROUP (ORDER BY d), 0)) FROM x",
+                 hops[h].from, hops[h].to, hops[h].to);
+        query(sql, ids, hops[h].type, hops[h].next, out, sizeof(out));
+        char *q = out, *end = NULL;
+        for (int i = 0; i < 4; i++, q = end) {
+            ph->hop[h][i] = strtod(q, &end);
+            if (end == q)
+                die("hop figures: '%s'", out);
+        }
+    }
+}
+
 /* Reads the phase's figures for its accepted ids, between the load's start t0 and end t1. */
 static void measure(struct phase *ph, const char *t0, const char *t1)
 {
@@ -400,6 +453,7 @@ static void measure(struct phase *ph, const char *t0, const char *t1)
           "  (SELECT coalesce(percentile_cont(0.99) WITHIN GROUP (ORDER BY ms), 0) FROM l),"
           "  (SELECT coalesce(max(ms), 0) FROM l))",
           ids, t0, t1, out, sizeof(out));
+    measure_hops(ph, ids);
     free(ids);
     double v[11];
     char *q = out, *end = NULL;
@@ -519,6 +573,14 @@ static void print_phases(const struct phase *ph, int n, double ref)
     ROW("created → final, p50", "%.1f ms", p->p50);
     ROW("created → final, p99", "%.1f ms", p->p99);
     ROW("created → final, max", "%.1f ms", p->max);
+    printf(
+        "where it goes, p50 / p99 (in flight: outbox INSERT → inbox; handled: → next INSERT):\n");
+    for (int h = 0; h < NHOPS; h++) {
+        char label[64];
+        snprintf(label, sizeof(label), "  %s", hops[h].label);
+        ROW(label, "%.1f / %.1f ms", p->hop[h][0], p->hop[h][1]);
+        ROW("    handled", "%.1f / %.1f ms", p->hop[h][2], p->hop[h][3]);
+    }
     printf("CPU seconds, load start → drained:\n");
     for (int q = 0; q < NPROCS; q++) {
         char label[64];
