@@ -484,19 +484,35 @@ static int message_row(void *vctx, const struct db_row *row, struct err *err)
     return 0;
 }
 
+/*
+ * Checks the message id of a /api/messages/{id} or /api/requeue/{id} request
+ * and finds the schemas. Returns 1 to go on; 0 when resp holds the reply
+ * (400, or an error), or ERR_NOMEM.
+ */
+static int id_request_start(const struct http_request *req, struct http_response *resp,
+                            const struct service_def *schemas[CTL_CONTEXTS_MAX], size_t *n)
+{
+    const char *id = req->params[0];
+    if (!uuid7_is_valid(id))
+        return reply_problem(resp, ERR_INVALID, "invalid message id '%.64s': want a UUID", id);
+    struct err err = {0};
+    if (schemas_of(req->thread_ctx, NULL, schemas, n, &err) < 0)
+        return http_reply_error(resp, &err);
+    return 1;
+}
+
 /* {"id", "correlation_id", "rows": [...]}; 404 when no context has a row of that id. */
 static int route_get_message(const struct http_request *req, struct http_response *resp, void *app)
 {
     (void)app;
+    const struct service_def *schemas[CTL_CONTEXTS_MAX];
+    size_t nschemas = 0;
+    int start = id_request_start(req, resp, schemas, &nschemas);
+    if (start <= 0)
+        return start;
     const char *id = req->params[0];
-    if (!uuid7_is_valid(id))
-        return reply_problem(resp, ERR_INVALID, "invalid message id '%.64s': want a UUID", id);
     struct ctl_dbs *db = req->thread_ctx;
     struct err err = {0};
-    const struct service_def *schemas[CTL_CONTEXTS_MAX];
-    size_t nschemas;
-    if (schemas_of(db, NULL, schemas, &nschemas, &err) < 0)
-        return http_reply_error(resp, &err);
     json_t *rows = json_array();
     if (!rows)
         return ERR_NOMEM;
@@ -840,15 +856,14 @@ static int route_get_trace_mermaid(const struct http_request *req, struct http_r
 static int route_post_requeue(const struct http_request *req, struct http_response *resp, void *app)
 {
     (void)app;
+    const struct service_def *schemas[CTL_CONTEXTS_MAX];
+    size_t nschemas = 0;
+    int start = id_request_start(req, resp, schemas, &nschemas);
+    if (start <= 0)
+        return start;
     const char *id = req->params[0];
-    if (!uuid7_is_valid(id))
-        return reply_problem(resp, ERR_INVALID, "invalid message id '%.64s': want a UUID", id);
     struct ctl_dbs *db = req->thread_ctx;
     struct err err = {0};
-    const struct service_def *schemas[CTL_CONTEXTS_MAX];
-    size_t nschemas;
-    if (schemas_of(db, NULL, schemas, &nschemas, &err) < 0)
-        return http_reply_error(resp, &err);
     json_t *requeued = json_array();
     if (!requeued)
         return ERR_NOMEM;
