@@ -407,20 +407,22 @@ static void measure_hops(struct phase *ph, const char *ids)
     for (int h = 0; h < NHOPS; h++) {
         char sql[1024], out[256];
         /* Schema names come from hops[], a constant table: never from input. */
-        snprintf(sql, sizeof(sql),
-                 "WITH x AS (SELECT extract(epoch FROM i.created_at - o.created_at) * 1000 AS f,"
-                 "                  extract(epoch FROM n.created_at - i.created_at) * 1000 AS d"
-                 "   FROM %s.outbox o JOIN %s.inbox i ON i.id = o.id"
-                 "   JOIN %s.outbox n ON n.type = $3"
-                 "    AND n.payload->'data'->>'booking_id' = o.payload->'data'->>'booking_id'"
-                 "  WHERE o.type = $2"
-                 "    AND (o.payload->'data'->>'booking_id')::uuid = ANY($1::uuid[]))"
-                 " SELECT concat_ws(' ',"
-                 "  coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY f), 0),"
-                 "  coalesce(percentile_cont(0.99) WITHIN GROUP (ORDER BY f), 0),"
-                 "  coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY d), 0),"
-                 "  coalesce(percentile_cont(0.99) WITHIN GROUP (ORDER BY d), 0)) FROM x",
-                 hops[h].from, hops[h].to, hops[h].to);
+        snprintf(
+            sql, sizeof(sql),
+            "WITH o AS MATERIALIZED (SELECT id, created_at, payload->'data'->>'booking_id' AS b"
+            "   FROM %s.outbox WHERE type = $2"
+            "    AND (payload->'data'->>'booking_id')::uuid = ANY($1::uuid[])),"
+            " n AS MATERIALIZED (SELECT created_at, payload->'data'->>'booking_id' AS b"
+            "   FROM %s.outbox WHERE type = $3),"
+            " x AS (SELECT extract(epoch FROM i.created_at - o.created_at) * 1000 AS f,"
+            "              extract(epoch FROM n.created_at - i.created_at) * 1000 AS d"
+            "   FROM o JOIN %s.inbox i ON i.id = o.id JOIN n ON n.b = o.b)"
+            " SELECT concat_ws(' ',"
+            "  coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY f), 0),"
+            "  coalesce(percentile_cont(0.99) WITHIN GROUP (ORDER BY f), 0),"
+            "  coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY d), 0),"
+            "  coalesce(percentile_cont(0.99) WITHIN GROUP (ORDER BY d), 0)) FROM x",
+            hops[h].from, hops[h].to, hops[h].to);
         query(sql, ids, hops[h].type, hops[h].next, out, sizeof(out));
         char *q = out, *end = NULL;
         for (int i = 0; i < 4; i++, q = end) {
