@@ -1,6 +1,6 @@
 /*
  * cluster.h - a RabbitMQ cluster of two or three nodes on this machine for
- * the scenarios that need one (quorum, fail-over), driven through
+ * the scenario that needs one (fault.cluster), driven through
  * tests/fault/cluster.sh. One cluster per process; its nodes are "a", "b"
  * and "c". Not a production setup (docs/fault-suite.md says how to run the
  * scenarios against a real one).

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# A RabbitMQ cluster of two or three nodes on this machine for the fault suite's quorum and
-# fail-over scenarios: nodes "a", "b" (and "c") are private nodes started by
+# A RabbitMQ cluster of two or three nodes on this machine for the fault suite's cluster
+# scenario (quorum, then fail-over): nodes "a", "b" (and "c") are private nodes started by
 # deploy/local/infra.sh (one LOCAL_DIR each under DIR, same Erlang cookie, same epmd), then the
 # others are joined to a. Not a production setup.
 # Usage: cluster.sh start DIR [2|3] | stop DIR | stop-node DIR a|b|c | start-node DIR a|b|c |

@@ -104,6 +104,7 @@ int ledger_facts_published_once(struct ledger *l);
  * injected poison (x-poison 1, an x-error, sent to a context bound to its
  * routing key) or the copy of a dead inbox row (x-poison 0); every injected
  * poison reached every context bound to it; every dead inbox row was copied.
+ * What an earlier call read counts as found, so a scenario may check twice.
  */
 int ledger_dead_letters_explained(struct ledger *l, const struct injected *inj);
 
@@ -116,7 +117,10 @@ int ledger_duplicates_absorbed(struct ledger *l, const struct injected *inj);
 /* The text of every broken invariant so far ("" when none); borrowed. */
 const char *ledger_failures(const struct ledger *l);
 
-/* Forgets the broken invariants and counts (the ledger self-check reuses one ledger). */
+/*
+ * Forgets the broken invariants and counts (the ledger self-check reuses one
+ * ledger); the dead letters already read (and so consumed) stay known.
+ */
 void ledger_reset(struct ledger *l);
 
 /* ------------------------------------------------------------------ verdict */

@@ -60,10 +60,13 @@ void scenario_hold(int ms)
     testlib_sleep_ms(ms);
 }
 
-void scenario_finish(void)
+/* Stops the load, waits for quiet and checks the whole ledger; the notes so far name the faults. */
+static void scenario_verdict(const char *phase)
 {
     load_stop(scenario.load);
     char faults[2048] = "";
+    if (phase)
+        snprintf(faults, sizeof(faults), "[%s] ", phase);
     for (int i = 0; i < scenario.nnotes; i++) {
         size_t len = strlen(faults);
         if (scenario.notes[i].times > 1)
@@ -75,7 +78,21 @@ void scenario_finish(void)
     }
     double quiet = ledger_wait_quiet(scenario.ledger, FAULT_QUIET_MS * (fault_soak() > 1 ? 2 : 1));
     ledger_check_all(scenario.ledger, scenario.load, &scenario.inj, quiet,
-                     faults[0] ? faults : "none");
+                     scenario.nnotes ? faults : "none");
+}
+
+void scenario_check(const char *phase)
+{
+    scenario_verdict(phase);
+    /* The next phase's report counts its own invariants and names its own faults. */
+    ledger_reset(scenario.ledger);
+    scenario.nnotes = 0;
+    load_start(scenario.load);
+}
+
+void scenario_finish(void)
+{
+    scenario_verdict(NULL);
 }
 
 /* Per context, a type the load keeps it consuming (see scenario_wait_flowing). */

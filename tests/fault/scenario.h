@@ -48,6 +48,14 @@ void scenario_hold(int ms);
 void scenario_finish(void);
 
 /*
+ * Ends one phase of a scenario that hurts the system more than once
+ * (fault.cluster): what scenario_finish does, its faults line prefixed with
+ * "[phase]", then the ledger's counts and the notes are reset and the load
+ * starts again (its record goes on: the next check covers everything).
+ */
+void scenario_check(const char *phase);
+
+/*
  * Waits until the saga flows again through every context: each one's
  * consumer has handled, after this call, an event of a type the load keeps
  * producing (inventory booking.booking.created, payment inventory.stock.reserved,

@@ -4,7 +4,9 @@
  * error for a conflicting queue type, dead-lettering, a consumer cancelled
  * by a queue deletion, heartbeats of an idle publisher, and a consumer and a
  * publisher riding out a broker stop and start (through INFRA_SH), and
- * fail-over to the next node of a list when one refuses.
+ * fail-over to the next node of a list when one refuses a connection or
+ * nacks a publish (a queue the broker makes refuse everything by a policy,
+ * set with "$INFRA_SH rabbitmqctl").
  *
  * Every test uses its own context name (testlib_unique_name) and deletes its
  * queues; the exchanges are the real ones (integration.events and
@@ -223,15 +225,18 @@ static void test_thousand_confirmed_publishes_arrive_intact(void **state)
 
 /* ---------------------------------------------------------------- returns */
 
+#define OUTCOMES_MAX 3
+
+/* The outcome of each of a window's messages by sequence number; -1 until settled. */
 struct outcomes {
-    uint64_t seq[2];
-    int outcome[2];
+    uint64_t seq[OUTCOMES_MAX];
+    int outcome[OUTCOMES_MAX];
 };
 
 static void note_outcome(void *ctx, uint64_t seq, enum bus_outcome outcome)
 {
     struct outcomes *o = ctx;
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < OUTCOMES_MAX; i++)
         if (o->seq[i] == seq)
             o->outcome[i] = (int)outcome;
 }
@@ -257,7 +262,7 @@ static void test_publish_to_unbound_key_is_reported_as_returned(void **state)
     /* In a window: the returned one is told apart from its acked neighbour. */
     struct bus_message lost2 = event(unbound, "lost-2", "{}");
     struct bus_message kept = event(bound, "kept-1", "{}");
-    struct outcomes o = {{0, 0}, {-1, -1}};
+    struct outcomes o = {{0, 0, 0}, {-1, -1, -1}};
     assert_int_equal(bus_publish(pub, &lost2, &o.seq[0], &err), 0);
     assert_int_equal(bus_publish(pub, &kept, &o.seq[1], &err), 0);
     assert_int_equal(bus_wait_confirms(pub, WAIT_MS, note_outcome, &o, &err), 0);
@@ -441,6 +446,170 @@ static void test_a_node_that_refuses_moves_the_bus_to_the_next_node(void **state
     delete_queues(ctx);
 }
 
+/* ---------------------------------------------------------------- a node that nacks */
+
+/*
+ * Runs "$INFRA_SH rabbitmqctl ARGS" (deploy/local/infra.sh reaches the
+ * harness's node with its cookie); fails the test unless it exits 0.
+ */
+static void rabbitmqctl(const char *args)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof(cmd), "'%s' rabbitmqctl %s >&2", testlib_require_env("INFRA_SH"), args);
+    if (system(cmd) != 0)
+        fail_msg("rabbitmqctl %s failed", args);
+}
+
+/*
+ * Makes the broker nack every message routed to queue "<ctx>.full": a
+ * policy of max-length 0 with overflow reject-publish, set before the queue
+ * is declared (so it holds from the first publish on), the queue bound to
+ * the events exchange with key. Undo with refusing_queue_drop.
+ */
+static void refusing_queue(struct bus *admin, const char *ctx, const char *key)
+{
+    char args[512], queue[BUS_ROUTING_KEY_LEN];
+    snprintf(args, sizeof(args),
+             "set_policy -p events --apply-to queues '%s-refuse' '^%s\\.full$' "
+             "'{\"max-length\":0,\"overflow\":\"reject-publish\"}'",
+             ctx, ctx);
+    rabbitmqctl(args);
+    snprintf(queue, sizeof(queue), "%s.full", ctx);
+    struct err err = {0};
+    if (bus_declare_queue(admin, queue, NULL, &err) != 0 ||
+        bus_bind_queue(admin, queue, "integration.events", key, &err) != 0)
+        fail_msg("declare '%s': %s", queue, err.msg);
+}
+
+static void refusing_queue_drop(const char *ctx)
+{
+    char args[256], queue[BUS_ROUTING_KEY_LEN];
+    snprintf(args, sizeof(args), "clear_policy -p events '%s-refuse'", ctx);
+    rabbitmqctl(args);
+    struct bus_config cfg = base_config();
+    struct bus *bus = connect_bus(&cfg);
+    struct err err = {0};
+    snprintf(queue, sizeof(queue), "%s.full", ctx);
+    assert_int_equal(bus_delete_queue(bus, queue, &err), 0);
+    bus_free(bus);
+    delete_queues(ctx);
+}
+
+/* Messages ready in queue, by a passive declare on a fresh connection. */
+static long long queue_depth(const char *queue)
+{
+    struct bus_config cfg = base_config();
+    struct bus *bus = connect_bus(&cfg);
+    long long n = -1;
+    struct err err = {0};
+    if (bus_queue_inspect(bus, queue, &n, NULL, &err) != 0)
+        fail_msg("inspect '%s': %s", queue, err.msg);
+    bus_free(bus);
+    return n;
+}
+
+/*
+ * AMQP_URL lists the harness's node twice, so "the next node" is reachable
+ * and tells by its number: a nack in a window is reported for that message
+ * alone (its neighbours acked), nothing of it reaches the queue, and once
+ * the window is settled the bus has left the node (disconnected, the next
+ * connect goes to node 2). bus_publish_sync reports the nack as
+ * ERR_TRANSIENT and leaves too, round the list.
+ */
+static void test_a_node_that_nacks_is_left_for_the_next_one(void **state)
+{
+    (void)state;
+    char ctx[64], ok[128], refused[128], urls[2048], q[BUS_ROUTING_KEY_LEN];
+    testlib_unique_name(ctx, sizeof(ctx), "tbus");
+    snprintf(ok, sizeof(ok), "%s.is.taken", ctx);
+    snprintf(refused, sizeof(refused), "%s.is.refused", ctx);
+    struct bus *admin = publisher();
+    declare(admin, ctx, ok);
+    refusing_queue(admin, ctx, refused);
+    bus_free(admin);
+
+    snprintf(urls, sizeof(urls), "%s,%s", amqp_url, amqp_url);
+    struct bus_config cfg = base_config();
+    cfg.url = urls;
+    cfg.confirms = 1;
+    struct bus *bus = connect_bus(&cfg);
+    assert_non_null(strstr(bus_url_masked(bus), "(node 1 of 2)"));
+
+    /* A window of three: only the refused one is nacked, and the bus moves on once all settle. */
+    struct err err = {0};
+    struct bus_message m0 = event(ok, "taken-1", "{\"n\":1}");
+    struct bus_message m1 = event(refused, "refused-1", "{\"n\":2}");
+    struct bus_message m2 = event(ok, "taken-2", "{\"n\":3}");
+    struct outcomes o = {{0, 0, 0}, {-1, -1, -1}};
+    assert_int_equal(bus_publish(bus, &m0, &o.seq[0], &err), 0);
+    assert_int_equal(bus_publish(bus, &m1, &o.seq[1], &err), 0);
+    assert_int_equal(bus_publish(bus, &m2, &o.seq[2], &err), 0);
+    if (bus_wait_confirms(bus, WAIT_MS, note_outcome, &o, &err) != 0)
+        fail_msg("wait for confirms: %s", err.msg);
+    assert_int_equal(o.outcome[0], BUS_ACKED);
+    assert_int_equal(o.outcome[1], BUS_NACKED);
+    assert_int_equal(o.outcome[2], BUS_ACKED);
+    assert_int_equal(bus_inflight(bus), 0);
+    assert_false(bus_connected(bus));
+    assert_non_null(strstr(bus_url_masked(bus), "(node 2 of 2)"));
+    snprintf(q, sizeof(q), "%s.full", ctx);
+    assert_int_equal(queue_depth(q), 0);
+    snprintf(q, sizeof(q), "%s.events", ctx);
+    assert_int_equal(queue_depth(q), 2);
+
+    /* One at a time: the nack is ERR_TRANSIENT naming the message, and the bus moves on again. */
+    if (bus_connect(bus, &err) != 0)
+        fail_msg("connect to node 2: %s", err.msg);
+    struct bus_message m3 = event(refused, "refused-2", "{\"n\":4}");
+    assert_int_equal(bus_publish_sync(bus, &m3, WAIT_MS, &err), ERR_TRANSIENT);
+    assert_non_null(strstr(err.msg, "nacked"));
+    assert_non_null(strstr(err.msg, "refused-2"));
+    assert_false(bus_connected(bus));
+    assert_non_null(strstr(bus_url_masked(bus), "(node 1 of 2)"));
+
+    /* The node it lands on takes what is routable. */
+    if (bus_connect(bus, &err) != 0)
+        fail_msg("connect to node 1: %s", err.msg);
+    struct bus_message m4 = event(ok, "taken-3", "{\"n\":5}");
+    if (bus_publish_sync(bus, &m4, WAIT_MS, &err) != 0)
+        fail_msg("publish after leaving a nacking node: %s", err.msg);
+    assert_true(bus_connected(bus));
+    snprintf(q, sizeof(q), "%s.full", ctx);
+    assert_int_equal(queue_depth(q), 0);
+    snprintf(q, sizeof(q), "%s.events", ctx);
+    assert_int_equal(queue_depth(q), 3);
+    bus_free(bus);
+    refusing_queue_drop(ctx);
+}
+
+/* With one node there is nowhere to go: a nack is reported and the connection kept. */
+static void test_a_single_node_that_nacks_is_kept(void **state)
+{
+    (void)state;
+    char ctx[64], ok[128], refused[128], q[BUS_ROUTING_KEY_LEN];
+    testlib_unique_name(ctx, sizeof(ctx), "tbus");
+    snprintf(ok, sizeof(ok), "%s.is.taken", ctx);
+    snprintf(refused, sizeof(refused), "%s.is.refused", ctx);
+    struct bus *bus = publisher();
+    declare(bus, ctx, ok);
+    refusing_queue(bus, ctx, refused);
+
+    struct err err = {0};
+    struct bus_message m = event(refused, "refused-1", "{}");
+    assert_int_equal(bus_publish_sync(bus, &m, WAIT_MS, &err), ERR_TRANSIENT);
+    assert_non_null(strstr(err.msg, "nacked"));
+    assert_true(bus_connected(bus));
+    struct bus_message next = event(ok, "taken-1", "{}");
+    if (bus_publish_sync(bus, &next, WAIT_MS, &err) != 0)
+        fail_msg("publish after a nack: %s", err.msg);
+    snprintf(q, sizeof(q), "%s.full", ctx);
+    assert_int_equal(queue_depth(q), 0);
+    snprintf(q, sizeof(q), "%s.events", ctx);
+    assert_int_equal(queue_depth(q), 1);
+    bus_free(bus);
+    refusing_queue_drop(ctx);
+}
+
 /* ---------------------------------------------------------------- broker restart */
 
 /* Reconnects with the bus's backoff for up to 60 s. */
@@ -532,6 +701,8 @@ int main(void)
         cmocka_unit_test(test_deleting_the_queue_cancels_the_consumer),
         cmocka_unit_test(test_idle_publisher_keeps_its_connection_by_polling_confirms),
         cmocka_unit_test(test_a_node_that_refuses_moves_the_bus_to_the_next_node),
+        cmocka_unit_test(test_a_node_that_nacks_is_left_for_the_next_one),
+        cmocka_unit_test(test_a_single_node_that_nacks_is_kept),
         cmocka_unit_test(test_consumer_and_publisher_survive_a_broker_restart),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
