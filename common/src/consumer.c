@@ -142,6 +142,11 @@ const struct outbox_origin *handler_origin(struct handler_ctx *hc)
     return &hc->origin;
 }
 
+int handler_decode(struct handler_ctx *hc, void *data, size_t size, struct err *err)
+{
+    return contract_decode(hc->event, hc->ev->data, data, size, err);
+}
+
 int handler_publish(struct handler_ctx *hc, const struct contract_event *ev, const void *data,
                     size_t size, struct err *err)
 {
@@ -378,8 +383,12 @@ static int handle_in_transaction(struct consumer *c, const struct subscription *
     struct trace_context span;
     if (own_span)
         trace_begin(ev->traceparent, &span);
-    struct handler_ctx hc = {
-        .db = c->db, .ev = ev, .context = c->context, .app = c->cfg.app, .attempt = attempt};
+    struct handler_ctx hc = {.db = c->db,
+                             .ev = ev,
+                             .event = sub->event,
+                             .context = c->context,
+                             .app = c->cfg.app,
+                             .attempt = attempt};
     rc = sub->handler(&hc, err);
     if (own_span)
         trace_set_current(NULL);

@@ -78,11 +78,7 @@ int stock_store_update(struct db *db, const struct stock *s, int64_t *seq_out, s
                      " sold = $4::bigint, version = version + 1, updated_at = clock_timestamp()"
                      " WHERE offering_id = $1::uuid RETURNING version",
                      4, params, seq_row, seq_out, err);
-    if (rc < 0)
-        return rc;
-    if (rc == 0)
-        return err_set(err, ERR_NOT_FOUND, "no stock for offering '%s'", s->offering_id);
-    return 0;
+    return err_if_none(rc, err, ERR_NOT_FOUND, "no stock for offering '%s'", s->offering_id);
 }
 
 /* ---- movements -------------------------------------------------------------------- */
@@ -264,9 +260,5 @@ int reservation_store_update(struct db *db, const struct reservation *r, const c
                      "UPDATE reservations SET status = $2, settled_by = $3::uuid,"
                      " updated_at = clock_timestamp() WHERE booking_id = $1::uuid",
                      3, params, NULL, NULL, err);
-    if (rc < 0)
-        return rc;
-    if (rc == 0)
-        return err_set(err, ERR_NOT_FOUND, "no reservation for booking '%s'", r->booking_id);
-    return 0;
+    return err_if_none(rc, err, ERR_NOT_FOUND, "no reservation for booking '%s'", r->booking_id);
 }

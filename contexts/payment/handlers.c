@@ -40,18 +40,14 @@
 #include "common/log.h"
 #include "common/uuid7.h"
 
-static int on_booking_booking_created(struct handler_ctx *hc, struct err *err);
-static int on_inventory_stock_reserved(struct handler_ctx *hc, struct err *err);
-static int on_booking_booking_expired(struct handler_ctx *hc, struct err *err);
+static handler_fn on_booking_booking_created, on_inventory_stock_reserved,
+    on_booking_booking_expired;
 
 const struct subscription payment_subscriptions[] = {
     {&BOOKING_BOOKING_CREATED, on_booking_booking_created},
     {&INVENTORY_STOCK_RESERVED, on_inventory_stock_reserved},
     {&BOOKING_BOOKING_EXPIRED, on_booking_booking_expired},
 };
-const size_t payment_nsubscriptions = CONTRACT_COUNT(payment_subscriptions);
-_Static_assert(CONTRACT_COUNT(payment_subscriptions) == PAYMENT_NSUBSCRIPTIONS,
-               "PAYMENT_NSUBSCRIPTIONS must match the payment_subscriptions table");
 
 /*
  * The join is complete (payment_join_next said CHARGE): charges p once
@@ -120,7 +116,7 @@ static int expire(struct handler_ctx *hc, struct payment *p, const char *event_i
 static int on_booking_booking_created(struct handler_ctx *hc, struct err *err)
 {
     struct booking_booking_created in;
-    int rc = contract_decode(&BOOKING_BOOKING_CREATED, hc->ev->data, &in, sizeof(in), err);
+    int rc = handler_decode(hc, &in, sizeof(in), err);
     if (rc)
         return rc;
     char id[UUID7_STR_LEN];
@@ -192,7 +188,7 @@ static int on_booking_booking_created(struct handler_ctx *hc, struct err *err)
 static int on_inventory_stock_reserved(struct handler_ctx *hc, struct err *err)
 {
     struct inventory_stock_reserved in;
-    int rc = contract_decode(&INVENTORY_STOCK_RESERVED, hc->ev->data, &in, sizeof(in), err);
+    int rc = handler_decode(hc, &in, sizeof(in), err);
     if (rc)
         return rc;
     char reserved_by[PAYMENT_ID_LEN];
@@ -242,7 +238,7 @@ static int on_inventory_stock_reserved(struct handler_ctx *hc, struct err *err)
 static int on_booking_booking_expired(struct handler_ctx *hc, struct err *err)
 {
     struct booking_booking_expired in;
-    int rc = contract_decode(&BOOKING_BOOKING_EXPIRED, hc->ev->data, &in, sizeof(in), err);
+    int rc = handler_decode(hc, &in, sizeof(in), err);
     if (rc)
         return rc;
     char reserved_by[PAYMENT_ID_LEN];

@@ -41,9 +41,6 @@ const struct http_route servicecatalog_routes[] = {
     {"POST", "/providers/{id}/offerings", route_post_provider_offerings},
     {"GET", "/offerings/{id}", route_get_offering},
 };
-_Static_assert(sizeof(servicecatalog_routes) / sizeof(servicecatalog_routes[0]) ==
-                   SERVICECATALOG_NROUTES,
-               "SERVICECATALOG_NROUTES must count the rows of servicecatalog_routes");
 
 static int new_id(char out[UUID7_STR_LEN], struct err *err)
 {

@@ -86,7 +86,7 @@ static int probe_events_publish(const struct outbox_origin *from,
 static int on_probe_item_priced(struct handler_ctx *hc, struct err *err)
 {
     struct probe_item_priced in;
-    int rc = contract_decode(&PROBE_ITEM_PRICED, hc->ev->data, &in, sizeof(in), err);
+    int rc = handler_decode(hc, &in, sizeof(in), err);
     if (rc)
         return rc;
     const char *params[] = {hc->ev->id, in.item, in.gift ? "priced_gift" : "priced"};
