@@ -65,8 +65,8 @@
  */
 #define CONTRACT_ROW(s, m, kind, fmt, lo, hi, text)                                                \
     {                                                                                              \
-        .name = #m, .type = kind, .presence = CONTRACT_REQUIRED, .format = fmt, .min = lo,         \
-        .max = hi, .doc = text, .offset = offsetof(struct s, m),                                   \
+        .name = #m, .type = (kind), .presence = CONTRACT_REQUIRED, .format = (fmt), .min = (lo),   \
+        .max = (hi), .doc = (text), .offset = offsetof(struct s, m),                               \
         .size = sizeof(((struct s *)0)->m)                                                         \
     }
 #define CONTRACT_UUID(s, m, doc)                                                                   \
@@ -88,9 +88,9 @@
 #define CONTRACT_EVENT(NAME, by, text, rows, s)                                                    \
     const struct contract_event NAME = {.type = NAME##_TYPE,                                       \
                                         .version = NAME##_VERSION,                                 \
-                                        .publisher = by,                                           \
-                                        .doc = text,                                               \
-                                        .fields = rows,                                            \
+                                        .publisher = (by),                                         \
+                                        .doc = (text),                                             \
+                                        .fields = (rows),                                          \
                                         .nfields = CONTRACT_COUNT(rows),                           \
                                         .size = sizeof(struct s)}
 
