@@ -105,16 +105,10 @@ static int route_post_providers(const struct http_request *req, struct http_resp
     if (rc == 0)
         rc = servicecatalog_events_publish_provider(
             &(struct outbox_origin){db, req->correlation_id, NULL}, &ev, NULL, &err);
-    if (rc == 0)
-        rc = db_commit(db, &err);
-
 done:
     json_decref(body);
-    if (rc) {
-        db_rollback(db);
-        return http_reply_error(resp, &err);
-    }
-    return http_reply_json(resp, 201, provider_json(&p));
+    rc = route_end(db, rc, &err);
+    return rc ? http_reply_error(resp, &err) : http_reply_json(resp, 201, provider_json(&p));
 }
 
 /* GET /providers/{id} → 200 provider; 400 id not a UUID; 404 unknown. */
@@ -161,15 +155,9 @@ static int route_post_provider_activate(const struct http_request *req, struct h
     if (rc == 0)
         rc = servicecatalog_events_publish_provider(
             &(struct outbox_origin){db, req->correlation_id, NULL}, &ev, NULL, &err);
-    if (rc == 0)
-        rc = db_commit(db, &err);
-
 done:
-    if (rc) {
-        db_rollback(db);
-        return http_reply_error(resp, &err);
-    }
-    return http_reply_json(resp, 200, provider_json(&p));
+    rc = route_end(db, rc, &err);
+    return rc ? http_reply_error(resp, &err) : http_reply_json(resp, 200, provider_json(&p));
 }
 
 /*
@@ -216,16 +204,10 @@ static int route_post_provider_offerings(const struct http_request *req, struct 
     if (rc == 0)
         rc = servicecatalog_events_publish_offering(
             &(struct outbox_origin){db, req->correlation_id, NULL}, &ev, NULL, &err);
-    if (rc == 0)
-        rc = db_commit(db, &err);
-
 done:
     json_decref(body);
-    if (rc) {
-        db_rollback(db);
-        return http_reply_error(resp, &err);
-    }
-    return http_reply_json(resp, 201, offering_json(&o));
+    rc = route_end(db, rc, &err);
+    return rc ? http_reply_error(resp, &err) : http_reply_json(resp, 201, offering_json(&o));
 }
 
 /* GET /offerings/{id} → 200 offering; 400 id not a UUID; 404 unknown. */

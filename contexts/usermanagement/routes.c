@@ -85,13 +85,8 @@ static int route_post_users(const struct http_request *req, struct http_response
     struct outbox_origin from = {db, req->correlation_id, NULL};
     for (size_t i = 0; rc == 0 && i < evs.n; i++)
         rc = usermanagement_events_publish(&from, &evs.items[i], NULL, &err);
-    if (rc == 0)
-        rc = db_commit(db, &err);
-    if (rc < 0) {
-        db_rollback(db);
-        return http_reply_error(resp, &err);
-    }
-    return http_reply_json(resp, 201, user_json(&u));
+    rc = route_end(db, rc, &err);
+    return rc ? http_reply_error(resp, &err) : http_reply_json(resp, 201, user_json(&u));
 }
 
 /* GET /users/{id}: 200 the user; 400 the id is not a UUID; 404 no such user. */
