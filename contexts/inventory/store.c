@@ -41,22 +41,20 @@ static int stock_row(void *ctx, const struct db_row *row, struct err *err)
     return 0;
 }
 
+#define STOCK_SELECT                                                                               \
+    "SELECT offering_id, capacity, available, reserved, sold FROM stock WHERE offering_id = "      \
+    "$1::uuid"
+
 int stock_store_find(struct db *db, const char *offering_id, struct stock *out, struct err *err)
 {
     const char *params[] = {offering_id};
-    return db_exec(db,
-                   "SELECT offering_id, capacity, available, reserved, sold"
-                   " FROM stock WHERE offering_id = $1::uuid",
-                   1, params, stock_row, out, err);
+    return db_exec(db, STOCK_SELECT, 1, params, stock_row, out, err);
 }
 
 int stock_store_lock(struct db *db, const char *offering_id, struct stock *out, struct err *err)
 {
     const char *params[] = {offering_id};
-    return db_exec(db,
-                   "SELECT offering_id, capacity, available, reserved, sold"
-                   " FROM stock WHERE offering_id = $1::uuid FOR UPDATE",
-                   1, params, stock_row, out, err);
+    return db_exec(db, STOCK_SELECT " FOR UPDATE", 1, params, stock_row, out, err);
 }
 
 static int seq_row(void *ctx, const struct db_row *row, struct err *err)
