@@ -47,9 +47,11 @@ struct subscription {
 
 /*
  * Fills data (a struct of the subscription's contract, size = sizeof *data)
- * from the handled event's data (contract_decode): the first line of a
- * handler. Returns 0, or ERR_INVALID (the data breaks the contract, or size
- * is not the contract's struct: ERR_INTERNAL).
+ * from the handled event's data: the first line of a handler. The consumer
+ * has validated the data against that contract already (a delivery before
+ * its inbox claim, a stored retry before it runs), so this only copies
+ * (contract_decode_valid). Returns 0, ERR_INVALID for a string longer than
+ * its member, or ERR_INTERNAL when size is not the contract's struct.
  */
 int handler_decode(struct handler_ctx *hc, void *data, size_t size, struct err *err);
 
