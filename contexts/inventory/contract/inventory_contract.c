@@ -4,40 +4,28 @@
  */
 #include "inventory_contract.h"
 
-/* What every inventory event is about, with the same words. */
-#define IDS(s)                                                                                     \
-    CONTRACT_UUID(s, booking_id, "the booking"), CONTRACT_UUID(s, offering_id, "the offering")
+/* What every inventory event carries: the booking, the offering and how many units. */
+#define ROWS(s, units)                                                                             \
+    CONTRACT_UUID(s, booking_id, "the booking"), CONTRACT_UUID(s, offering_id, "the offering"),    \
+        CONTRACT_INT(s, quantity, 1, 1000, units)
 
-/* How many units, within the bounds of a booking's quantity. */
-#define QUANTITY(s, doc) CONTRACT_INT(s, quantity, 1, 1000, doc)
-
-static const struct contract_field reserved[] = {
-    IDS(inventory_stock_reserved),
-    QUANTITY(inventory_stock_reserved, "units reserved"),
-};
+static const struct contract_field reserved[] = {ROWS(inventory_stock_reserved, "units reserved")};
 CONTRACT_EVENT(INVENTORY_STOCK_RESERVED, "inventory", "units were set aside for a booking",
                reserved, inventory_stock_reserved);
 
 static const struct contract_field reservation_failed[] = {
-    IDS(inventory_stock_reservation_failed),
-    QUANTITY(inventory_stock_reservation_failed, "units asked for"),
+    ROWS(inventory_stock_reservation_failed, "units asked for"),
     CONTRACT_NAME(inventory_stock_reservation_failed, reason, 64, "why, e.g. 'insufficient_stock'"),
 };
 CONTRACT_EVENT(INVENTORY_STOCK_RESERVATION_FAILED, "inventory",
                "units could not be set aside for a booking", reservation_failed,
                inventory_stock_reservation_failed);
 
-static const struct contract_field debited[] = {
-    IDS(inventory_stock_debited),
-    QUANTITY(inventory_stock_debited, "units sold"),
-};
+static const struct contract_field debited[] = {ROWS(inventory_stock_debited, "units sold")};
 CONTRACT_EVENT(INVENTORY_STOCK_DEBITED, "inventory", "reserved units were sold (payment succeeded)",
                debited, inventory_stock_debited);
 
-static const struct contract_field released[] = {
-    IDS(inventory_stock_released),
-    QUANTITY(inventory_stock_released, "units released"),
-};
+static const struct contract_field released[] = {ROWS(inventory_stock_released, "units released")};
 CONTRACT_EVENT(INVENTORY_STOCK_RELEASED, "inventory",
                "reserved units went back to stock (compensation after a failed payment)", released,
                inventory_stock_released);

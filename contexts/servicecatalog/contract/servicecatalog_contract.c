@@ -4,9 +4,12 @@
  */
 #include "servicecatalog_contract.h"
 
+/* The owner of a provider, in every provider event. */
+#define OWNER(s) CONTRACT_UUID(s, owner_id, "the user who owns it")
+
 static const struct contract_field provider_registered[] = {
     CONTRACT_UUID(servicecatalog_provider_registered, provider_id, "the new provider"),
-    CONTRACT_UUID(servicecatalog_provider_registered, owner_id, "the user who owns it"),
+    OWNER(servicecatalog_provider_registered),
     CONTRACT_TEXT(servicecatalog_provider_registered, business_name, 200, "the business name"),
     CONTRACT_NAME(servicecatalog_provider_registered, provider_type, 64,
                   "the kind of business, e.g. 'salon'"),
@@ -17,7 +20,7 @@ CONTRACT_EVENT(SERVICECATALOG_PROVIDER_REGISTERED, "servicecatalog",
 
 static const struct contract_field provider_activated[] = {
     CONTRACT_UUID(servicecatalog_provider_activated, provider_id, "the provider"),
-    CONTRACT_UUID(servicecatalog_provider_activated, owner_id, "the user who owns it"),
+    OWNER(servicecatalog_provider_activated),
 };
 CONTRACT_EVENT(SERVICECATALOG_PROVIDER_ACTIVATED, "servicecatalog",
                "a provider was activated and may be booked", provider_activated,
