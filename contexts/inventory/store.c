@@ -102,14 +102,13 @@ int stock_store_insert_movement(struct db *db, const char *offering_id, int64_t 
     const char *kind = stock_movement_kind_name(m->kind);
     const char *params[] = {id,   offering_id, n[0], kind, n[1], m->booking_id, event_id,
                             n[2], n[3],        n[4], n[5], n[6], n[7]}; /* levels: before, after */
-    int rc = db_exec(db,
-                     "INSERT INTO movements (id, offering_id, seq, kind, quantity, booking_id,"
-                     " event_id, available_before, reserved_before, sold_before,"
-                     " available_after, reserved_after, sold_after)"
-                     " VALUES ($1::uuid, $2::uuid, $3::bigint, $4, $5::bigint, $6::uuid, $7::uuid,"
-                     " $8::bigint, $9::bigint, $10::bigint, $11::bigint, $12::bigint, $13::bigint)",
-                     13, params, NULL, NULL, err);
-    return rc < 0 ? rc : 0;
+    return db_write(db,
+                    "INSERT INTO movements (id, offering_id, seq, kind, quantity, booking_id,"
+                    " event_id, available_before, reserved_before, sold_before,"
+                    " available_after, reserved_after, sold_after)"
+                    " VALUES ($1::uuid, $2::uuid, $3::bigint, $4, $5::bigint, $6::uuid, $7::uuid,"
+                    " $8::bigint, $9::bigint, $10::bigint, $11::bigint, $12::bigint, $13::bigint)",
+                    13, params, err);
 }
 
 static int parse_kind(const char *text, enum stock_movement_kind *out)
@@ -175,11 +174,10 @@ int stock_store_insert_refusal(struct db *db, const struct stock_event *ev, cons
     snprintf(quantity, sizeof(quantity), "%" PRId64, ev->quantity);
     snprintf(available, sizeof(available), "%" PRId64, ev->available);
     const char *params[] = {ev->booking_id, ev->offering_id, quantity, reason, available, event_id};
-    int rc = db_exec(db,
-                     "INSERT INTO refusals (booking_id, offering_id, quantity, reason, available,"
-                     " event_id) VALUES ($1::uuid, $2::uuid, $3::bigint, $4, $5::bigint, $6::uuid)",
-                     6, params, NULL, NULL, err);
-    return rc < 0 ? rc : 0;
+    return db_write(db,
+                    "INSERT INTO refusals (booking_id, offering_id, quantity, reason, available,"
+                    " event_id) VALUES ($1::uuid, $2::uuid, $3::bigint, $4, $5::bigint, $6::uuid)",
+                    6, params, err);
 }
 
 int stock_store_refusal_exists(struct db *db, const char *booking_id, struct err *err)
@@ -243,11 +241,10 @@ int reservation_store_insert(struct db *db, const struct reservation *r, const c
     snprintf(quantity, sizeof(quantity), "%" PRId64, r->quantity);
     const char *params[] = {r->booking_id, r->offering_id, quantity,
                             reservation_status_name(r->status), event_id};
-    int rc = db_exec(db,
-                     "INSERT INTO reservations (booking_id, offering_id, quantity, status,"
-                     " event_id) VALUES ($1::uuid, $2::uuid, $3::bigint, $4, $5::uuid)",
-                     5, params, NULL, NULL, err);
-    return rc < 0 ? rc : 0;
+    return db_write(db,
+                    "INSERT INTO reservations (booking_id, offering_id, quantity, status,"
+                    " event_id) VALUES ($1::uuid, $2::uuid, $3::bigint, $4, $5::uuid)",
+                    5, params, err);
 }
 
 int reservation_store_update(struct db *db, const struct reservation *r, const char *event_id,
