@@ -142,6 +142,15 @@ const struct outbox_origin *handler_origin(struct handler_ctx *hc)
     return &hc->origin;
 }
 
+int handler_decode(struct handler_ctx *hc, void *data, size_t size, struct err *err)
+{
+    /*
+     * Every path to a handler has validated the data against hc->event: a delivery
+     * in prepare() or check_event(), a stored retry in sweep_retries().
+     */
+    return contract_decode_valid(hc->event, hc->ev->data, data, size, err);
+}
+
 int handler_publish(struct handler_ctx *hc, const struct contract_event *ev, const void *data,
                     size_t size, struct err *err)
 {
@@ -378,8 +387,12 @@ static int handle_in_transaction(struct consumer *c, const struct subscription *
     struct trace_context span;
     if (own_span)
         trace_begin(ev->traceparent, &span);
-    struct handler_ctx hc = {
-        .db = c->db, .ev = ev, .context = c->context, .app = c->cfg.app, .attempt = attempt};
+    struct handler_ctx hc = {.db = c->db,
+                             .ev = ev,
+                             .event = sub->event,
+                             .context = c->context,
+                             .app = c->cfg.app,
+                             .attempt = attempt};
     rc = sub->handler(&hc, err);
     if (own_span)
         trace_set_current(NULL);
@@ -841,6 +854,11 @@ static void sweep_retries(struct consumer *c)
                      rows[i].attempts - 1, rows[i].last_error ? rows[i].last_error : "none");
             settle_failure(c, &ev, rows[i].payload, rows[i].attempts - 1, ERR_INTERNAL, reason,
                            NULL);
+        } else if (contract_validate(sub->event, ev.data, &err) != 0) {
+            /* Stored data is validated as a delivery's is (an operator may have edited it). */
+            snprintf(reason, sizeof(reason), "data breaks the contract of '%s': %s", ev.type,
+                     err.msg);
+            settle_failure(c, &ev, rows[i].payload, rows[i].attempts, ERR_INVALID, reason, NULL);
         } else {
             int rc = run_handler(c, sub, &ev, rows[i].payload, "failed", rows[i].attempts, &err);
             if (rc == 0) {

@@ -268,9 +268,14 @@ static int decode_field(const struct contract_field *f, const json_t *v, unsigne
 int contract_decode(const struct contract_event *ev, const json_t *data, void *out, size_t outsize,
                     struct err *err)
 {
+    int rc = contract_validate(ev, data, err);
+    return rc ? rc : contract_decode_valid(ev, data, out, outsize, err);
+}
+
+int contract_decode_valid(const struct contract_event *ev, const json_t *data, void *out,
+                          size_t outsize, struct err *err)
+{
     int rc = check_size(ev, outsize, err);
-    if (rc == 0)
-        rc = contract_validate(ev, data, err);
     if (rc)
         return rc;
     memset(out, 0, outsize);

@@ -835,6 +835,13 @@ static int db_value_row(void *ctx, const struct db_row *row, struct err *err)
     return 0;
 }
 
+int db_write(struct db *db, const char *sql, int nparams, const char *const *params,
+             struct err *err)
+{
+    int rc = db_exec(db, sql, nparams, params, NULL, NULL, err);
+    return rc < 0 ? rc : 0;
+}
+
 int db_exec_value(struct db *db, const char *sql, int nparams, const char *const *params, char *out,
                   size_t outlen, struct err *err)
 {

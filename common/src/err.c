@@ -18,14 +18,31 @@ void err_clear(struct err *err)
     err->msg[0] = '\0';
 }
 
-int err_set(struct err *err, enum err_code code, const char *fmt, ...)
+static int set_v(struct err *err, enum err_code code, const char *fmt, va_list ap)
 {
     if (!err)
         return code;
     err->code = code;
+    vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+    return code;
+}
+
+int err_set(struct err *err, enum err_code code, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+    set_v(err, code, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+int err_if_none(int rc, struct err *err, enum err_code code, const char *fmt, ...)
+{
+    if (rc != 0)
+        return rc < 0 ? rc : 0;
+    va_list ap;
+    va_start(ap, fmt);
+    set_v(err, code, fmt, ap);
     va_end(ap);
     return code;
 }

@@ -13,12 +13,13 @@
 
 #include "common/db.h"
 #include "common/envelope.h"
+#include "common/uuid7.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define UUID_LIST_MAX (OUTBOX_BATCH_MAX * 37 + 3)
+#define UUID_LIST_MAX (OUTBOX_BATCH_MAX * UUID7_STR_LEN + 3)
 
 void outbox_channel(const char *context, char *out, size_t outlen)
 {

@@ -46,13 +46,9 @@
 /* Notification kinds about a booking start with this; the others (welcome) are not ours. */
 #define BOOKING_NOTIFICATION_PREFIX "booking_"
 
-static int on_servicecatalog_offering_published(struct handler_ctx *hc, struct err *err);
-static int on_inventory_stock_debited(struct handler_ctx *hc, struct err *err);
-static int on_inventory_stock_reservation_failed(struct handler_ctx *hc, struct err *err);
-static int on_payment_payment_failed(struct handler_ctx *hc, struct err *err);
-static int on_inventory_stock_released(struct handler_ctx *hc, struct err *err);
-static int on_notification_notification_sent(struct handler_ctx *hc, struct err *err);
-static int on_payment_payment_refunded(struct handler_ctx *hc, struct err *err);
+static handler_fn on_servicecatalog_offering_published, on_inventory_stock_debited,
+    on_inventory_stock_reservation_failed, on_payment_payment_failed, on_inventory_stock_released,
+    on_notification_notification_sent, on_payment_payment_refunded;
 
 const struct subscription booking_subscriptions[] = {
     {&SERVICECATALOG_OFFERING_PUBLISHED, on_servicecatalog_offering_published},
@@ -63,9 +59,6 @@ const struct subscription booking_subscriptions[] = {
     {&NOTIFICATION_NOTIFICATION_SENT, on_notification_notification_sent},
     {&PAYMENT_PAYMENT_REFUNDED, on_payment_payment_refunded},
 };
-_Static_assert(sizeof(booking_subscriptions) / sizeof(booking_subscriptions[0]) ==
-                   BOOKING_NSUBSCRIPTIONS,
-               "BOOKING_NSUBSCRIPTIONS in handlers.h must count the rows of booking_subscriptions");
 
 /*
  * Locks the booking an event is about. Its creation committed before any
@@ -76,11 +69,7 @@ static int lock_booking(struct handler_ctx *hc, const char *booking_id, struct b
                         struct err *err)
 {
     int rc = booking_store_lock(hc->db, booking_id, b, err);
-    if (rc < 0)
-        return rc;
-    if (rc == 0)
-        return err_set(err, ERR_TRANSIENT, "booking '%s' is not known yet", booking_id);
-    return 0;
+    return err_if_none(rc, err, ERR_TRANSIENT, "booking '%s' is not known yet", booking_id);
 }
 
 /*
@@ -123,12 +112,53 @@ static int record(struct handler_ctx *hc, const struct booking_event *ev, bool s
 static int on_servicecatalog_offering_published(struct handler_ctx *hc, struct err *err)
 {
     struct servicecatalog_offering_published in;
-    int rc =
-        contract_decode(&SERVICECATALOG_OFFERING_PUBLISHED, hc->ev->data, &in, sizeof(in), err);
+    int rc = handler_decode(hc, &in, sizeof(in), err);
     if (rc)
         return rc;
     rc = booking_store_put_offering(hc->db, in.offering_id, in.price_cents, err);
     return rc < 0 ? rc : 0;
+}
+
+/* A transition to a final state (booking_confirm, _reject or _cancel, with reason when it takes one). */
+typedef int decide_fn(struct booking *b, const char *reason, const char *cause,
+                      struct booking_event *ev, struct err *err);
+
+static int confirm(struct booking *b, const char *reason, const char *cause,
+                   struct booking_event *ev, struct err *err)
+{
+    (void)reason;
+    return booking_confirm(b, cause, ev, err);
+}
+
+/*
+ * The path of the three handlers that end a booking: lock it, acknowledge a
+ * late event of an expired one without effect, let the domain decide, record.
+ */
+static int decide(struct handler_ctx *hc, const char *booking_id, decide_fn *fn, const char *reason,
+                  struct err *err)
+{
+    struct booking b;
+    struct booking_event ev;
+    int rc = lock_booking(hc, booking_id, &b, err);
+    if (rc || late_for_expired(hc, &b))
+        return rc;
+    rc = fn(&b, reason, hc->ev->type, &ev, err);
+    return rc ? rc : record(hc, &ev, true, err);
+}
+
+/* What a booking notes without changing (booking_note_*). */
+typedef int note_fn(const struct booking *b, const char *cause, struct booking_event *ev,
+                    struct err *err);
+
+/* The path of the handlers that only add a history entry: lock, note, record. */
+static int note(struct handler_ctx *hc, const char *booking_id, note_fn *fn, struct err *err)
+{
+    struct booking b;
+    struct booking_event ev;
+    int rc = lock_booking(hc, booking_id, &b, err);
+    if (!rc)
+        rc = fn(&b, hc->ev->type, &ev, err);
+    return rc ? rc : record(hc, &ev, false, err);
 }
 
 /*
@@ -141,18 +171,8 @@ static int on_servicecatalog_offering_published(struct handler_ctx *hc, struct e
 static int on_inventory_stock_debited(struct handler_ctx *hc, struct err *err)
 {
     struct inventory_stock_debited in;
-    struct booking b;
-    struct booking_event ev;
-    int rc = contract_decode(&INVENTORY_STOCK_DEBITED, hc->ev->data, &in, sizeof(in), err);
-    if (!rc)
-        rc = lock_booking(hc, in.booking_id, &b, err);
-    if (!rc && late_for_expired(hc, &b))
-        return 0;
-    if (!rc)
-        rc = booking_confirm(&b, hc->ev->type, &ev, err);
-    if (!rc)
-        rc = record(hc, &ev, true, err);
-    return rc;
+    int rc = handler_decode(hc, &in, sizeof(in), err);
+    return rc ? rc : decide(hc, in.booking_id, confirm, NULL, err);
 }
 
 /*
@@ -163,19 +183,8 @@ static int on_inventory_stock_debited(struct handler_ctx *hc, struct err *err)
 static int on_inventory_stock_reservation_failed(struct handler_ctx *hc, struct err *err)
 {
     struct inventory_stock_reservation_failed in;
-    struct booking b;
-    struct booking_event ev;
-    int rc =
-        contract_decode(&INVENTORY_STOCK_RESERVATION_FAILED, hc->ev->data, &in, sizeof(in), err);
-    if (!rc)
-        rc = lock_booking(hc, in.booking_id, &b, err);
-    if (!rc && late_for_expired(hc, &b))
-        return 0;
-    if (!rc)
-        rc = booking_reject(&b, in.reason, hc->ev->type, &ev, err);
-    if (!rc)
-        rc = record(hc, &ev, true, err);
-    return rc;
+    int rc = handler_decode(hc, &in, sizeof(in), err);
+    return rc ? rc : decide(hc, in.booking_id, booking_reject, in.reason, err);
 }
 
 /*
@@ -188,18 +197,9 @@ static int on_inventory_stock_reservation_failed(struct handler_ctx *hc, struct 
 static int on_payment_payment_failed(struct handler_ctx *hc, struct err *err)
 {
     struct payment_payment_failed in;
-    struct booking b;
-    struct booking_event ev;
-    int rc = contract_decode(&PAYMENT_PAYMENT_FAILED, hc->ev->data, &in, sizeof(in), err);
-    if (!rc)
-        rc = lock_booking(hc, in.booking_id, &b, err);
-    if (!rc && late_for_expired(hc, &b))
-        return 0;
-    if (!rc)
-        rc = booking_cancel(&b, BOOKING_REASON_PAYMENT_DECLINED, hc->ev->type, &ev, err);
-    if (!rc)
-        rc = record(hc, &ev, true, err);
-    return rc;
+    int rc = handler_decode(hc, &in, sizeof(in), err);
+    return rc ? rc
+              : decide(hc, in.booking_id, booking_cancel, BOOKING_REASON_PAYMENT_DECLINED, err);
 }
 
 /*
@@ -212,16 +212,8 @@ static int on_payment_payment_failed(struct handler_ctx *hc, struct err *err)
 static int on_inventory_stock_released(struct handler_ctx *hc, struct err *err)
 {
     struct inventory_stock_released in;
-    struct booking b;
-    struct booking_event ev;
-    int rc = contract_decode(&INVENTORY_STOCK_RELEASED, hc->ev->data, &in, sizeof(in), err);
-    if (!rc)
-        rc = lock_booking(hc, in.booking_id, &b, err);
-    if (!rc)
-        rc = booking_note_stock_released(&b, hc->ev->type, &ev, err);
-    if (!rc)
-        rc = record(hc, &ev, false, err);
-    return rc;
+    int rc = handler_decode(hc, &in, sizeof(in), err);
+    return rc ? rc : note(hc, in.booking_id, booking_note_stock_released, err);
 }
 
 /*
@@ -233,19 +225,12 @@ static int on_inventory_stock_released(struct handler_ctx *hc, struct err *err)
 static int on_notification_notification_sent(struct handler_ctx *hc, struct err *err)
 {
     struct notification_notification_sent in;
-    struct booking b;
-    struct booking_event ev;
-    int rc = contract_decode(&NOTIFICATION_NOTIFICATION_SENT, hc->ev->data, &in, sizeof(in), err);
+    int rc = handler_decode(hc, &in, sizeof(in), err);
     if (rc)
         return rc;
     if (strncmp(in.kind, BOOKING_NOTIFICATION_PREFIX, strlen(BOOKING_NOTIFICATION_PREFIX)) != 0)
         return 0;
-    rc = lock_booking(hc, in.reference_id, &b, err);
-    if (!rc)
-        rc = booking_note_notified(&b, hc->ev->type, &ev, err);
-    if (!rc)
-        rc = record(hc, &ev, false, err);
-    return rc;
+    return note(hc, in.reference_id, booking_note_notified, err);
 }
 
 /*
@@ -257,14 +242,6 @@ static int on_notification_notification_sent(struct handler_ctx *hc, struct err 
 static int on_payment_payment_refunded(struct handler_ctx *hc, struct err *err)
 {
     struct payment_payment_refunded in;
-    struct booking b;
-    struct booking_event ev;
-    int rc = contract_decode(&PAYMENT_PAYMENT_REFUNDED, hc->ev->data, &in, sizeof(in), err);
-    if (!rc)
-        rc = lock_booking(hc, in.booking_id, &b, err);
-    if (!rc)
-        rc = booking_note_refunded(&b, hc->ev->type, &ev, err);
-    if (!rc)
-        rc = record(hc, &ev, false, err);
-    return rc;
+    int rc = handler_decode(hc, &in, sizeof(in), err);
+    return rc ? rc : note(hc, in.booking_id, booking_note_refunded, err);
 }

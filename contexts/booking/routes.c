@@ -34,8 +34,6 @@ const struct http_route booking_routes[] = {
     {"POST", "/bookings", route_post_bookings},
     {"GET", "/bookings/{id}", route_get_booking},
 };
-_Static_assert(sizeof(booking_routes) / sizeof(booking_routes[0]) == BOOKING_NROUTES,
-               "BOOKING_NROUTES in routes.h must count the rows of booking_routes");
 
 /*
  * POST /bookings: a pending booking with amount = quantity × the offering's
@@ -90,10 +88,8 @@ static int route_post_bookings(const struct http_request *req, struct http_respo
     rc = db_begin(db, &err);
     if (rc)
         goto done;
-    int known = booking_store_offering_price(db, offering_id, &price_cents, &err);
-    rc = known < 0 ? known : 0;
-    if (known == 0)
-        rc = err_set(&err, ERR_CONFLICT, "offering '%s' is not known (yet)", offering_id);
+    rc = err_if_none(booking_store_offering_price(db, offering_id, &price_cents, &err), &err,
+                     ERR_CONFLICT, "offering '%s' is not known (yet)", offering_id);
     if (!rc)
         rc = booking_create(&b, id, user_id, offering_id, quantity, price_cents,
                             BOOKING_BOOKING_CREATED_TYPE, &ev, &err);
@@ -104,10 +100,7 @@ static int route_post_bookings(const struct http_request *req, struct http_respo
                                     event_id, &err);
     if (!rc)
         rc = booking_store_append_history(db, &ev, event_id, &err);
-    if (!rc)
-        rc = db_commit(db, &err);
-    else
-        db_rollback(db);
+    rc = route_end(db, rc, &err);
 
 done:
     json_decref(body);
@@ -161,10 +154,7 @@ static int route_get_booking(const struct http_request *req, struct http_respons
         int n = booking_store_list_history(db, id, add_history_entry, history, &err);
         rc = n < 0 ? n : 0;
     }
-    if (!rc)
-        rc = db_commit(db, &err);
-    else
-        db_rollback(db);
+    rc = route_end(db, rc, &err);
     if (rc)
         goto done;
 

@@ -73,14 +73,13 @@ int booking_store_insert(struct db *db, const struct booking *b, int timeout_ms,
     const char *params[] = {b->id,    b->user_id,    b->offering_id,
                             quantity, amount,        booking_status_name(b->status),
                             timeout,  correlation_id};
-    int rc =
-        db_exec(db,
-                "INSERT INTO bookings (id, user_id, offering_id, quantity, amount_cents, status,"
-                " deadline, correlation_id)"
-                " VALUES ($1::uuid, $2::uuid, $3::uuid, $4::integer, $5::bigint, $6,"
-                " clock_timestamp() + $7::integer * interval '1 millisecond', $8)",
-                8, params, NULL, NULL, err);
-    return rc < 0 ? rc : 0;
+    return db_write(
+        db,
+        "INSERT INTO bookings (id, user_id, offering_id, quantity, amount_cents, status,"
+        " deadline, correlation_id)"
+        " VALUES ($1::uuid, $2::uuid, $3::uuid, $4::integer, $5::bigint, $6,"
+        " clock_timestamp() + $7::integer * interval '1 millisecond', $8)",
+        8, params, err);
 }
 
 struct overdue_ctx {
@@ -169,11 +168,10 @@ int booking_store_append_history(struct db *db, const struct booking_event *ev,
 {
     const char *params[] = {ev->booking.id, booking_status_name(ev->booking.status), ev->cause,
                             event_id};
-    int rc = db_exec(db,
-                     "INSERT INTO booking_history (booking_id, status, event, event_id)"
-                     " VALUES ($1::uuid, $2, $3, $4::uuid)",
-                     4, params, NULL, NULL, err);
-    return rc < 0 ? rc : 0;
+    return db_write(db,
+                    "INSERT INTO booking_history (booking_id, status, event, event_id)"
+                    " VALUES ($1::uuid, $2, $3, $4::uuid)",
+                    4, params, err);
 }
 
 struct history_ctx {

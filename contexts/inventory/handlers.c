@@ -41,11 +41,8 @@
 #include "payment/contract/payment_contract.h"
 #include "servicecatalog/contract/servicecatalog_contract.h"
 
-static int on_servicecatalog_offering_published(struct handler_ctx *hc, struct err *err);
-static int on_booking_booking_created(struct handler_ctx *hc, struct err *err);
-static int on_payment_payment_succeeded(struct handler_ctx *hc, struct err *err);
-static int on_payment_payment_failed(struct handler_ctx *hc, struct err *err);
-static int on_booking_booking_expired(struct handler_ctx *hc, struct err *err);
+static handler_fn on_servicecatalog_offering_published, on_booking_booking_created,
+    on_payment_payment_succeeded, on_payment_payment_failed, on_booking_booking_expired;
 
 const struct subscription inventory_subscriptions[] = {
     {&SERVICECATALOG_OFFERING_PUBLISHED, on_servicecatalog_offering_published},
@@ -54,10 +51,6 @@ const struct subscription inventory_subscriptions[] = {
     {&PAYMENT_PAYMENT_FAILED, on_payment_payment_failed},
     {&BOOKING_BOOKING_EXPIRED, on_booking_booking_expired},
 };
-_Static_assert(sizeof(inventory_subscriptions) / sizeof(inventory_subscriptions[0]) ==
-                   INVENTORY_NSUBSCRIPTIONS,
-               "INVENTORY_NSUBSCRIPTIONS must count the rows of inventory_subscriptions");
-const size_t inventory_nsubscriptions = INVENTORY_NSUBSCRIPTIONS;
 
 /* Publishes the domain event of one operation through the single mapping in events.c. */
 static int publish(struct handler_ctx *hc, const struct stock_event *ev, struct err *err)
@@ -79,8 +72,7 @@ static int publish(struct handler_ctx *hc, const struct stock_event *ev, struct 
 static int on_servicecatalog_offering_published(struct handler_ctx *hc, struct err *err)
 {
     struct servicecatalog_offering_published in;
-    int rc =
-        contract_decode(&SERVICECATALOG_OFFERING_PUBLISHED, hc->ev->data, &in, sizeof(in), err);
+    int rc = handler_decode(hc, &in, sizeof(in), err);
     if (rc)
         return rc;
     struct stock s;
@@ -125,7 +117,7 @@ static int on_servicecatalog_offering_published(struct handler_ctx *hc, struct e
 static int on_booking_booking_created(struct handler_ctx *hc, struct err *err)
 {
     struct booking_booking_created in;
-    int rc = contract_decode(&BOOKING_BOOKING_CREATED, hc->ev->data, &in, sizeof(in), err);
+    int rc = handler_decode(hc, &in, sizeof(in), err);
     if (rc)
         return rc;
     struct stock s;
@@ -267,7 +259,7 @@ static int settle(struct handler_ctx *hc, const char *booking_id, settle_fn fn, 
 static int on_payment_payment_succeeded(struct handler_ctx *hc, struct err *err)
 {
     struct payment_payment_succeeded in;
-    int rc = contract_decode(&PAYMENT_PAYMENT_SUCCEEDED, hc->ev->data, &in, sizeof(in), err);
+    int rc = handler_decode(hc, &in, sizeof(in), err);
     if (rc)
         return rc;
     return settle(hc, in.booking_id, stock_sell, err);
@@ -282,7 +274,7 @@ static int on_payment_payment_succeeded(struct handler_ctx *hc, struct err *err)
 static int on_payment_payment_failed(struct handler_ctx *hc, struct err *err)
 {
     struct payment_payment_failed in;
-    int rc = contract_decode(&PAYMENT_PAYMENT_FAILED, hc->ev->data, &in, sizeof(in), err);
+    int rc = handler_decode(hc, &in, sizeof(in), err);
     if (rc)
         return rc;
     return settle(hc, in.booking_id, stock_release, err);
@@ -304,7 +296,7 @@ static int on_payment_payment_failed(struct handler_ctx *hc, struct err *err)
 static int on_booking_booking_expired(struct handler_ctx *hc, struct err *err)
 {
     struct booking_booking_expired in;
-    int rc = contract_decode(&BOOKING_BOOKING_EXPIRED, hc->ev->data, &in, sizeof(in), err);
+    int rc = handler_decode(hc, &in, sizeof(in), err);
     if (rc)
         return rc;
     struct stock s;

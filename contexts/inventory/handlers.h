@@ -13,10 +13,13 @@
 
 #include <stddef.h>
 
+/*
+ * A constant, so that service.c can put it in its static const descriptor. The
+ * table is declared with it: a table with more rows does not compile, and
+ * service_main refuses to start with the empty row a shorter one leaves.
+ */
 #define INVENTORY_NSUBSCRIPTIONS 5
 
-extern const struct subscription
-    inventory_subscriptions[]; /* INVENTORY_NSUBSCRIPTIONS rows, checked where it is defined */
-extern const size_t inventory_nsubscriptions; /* = INVENTORY_NSUBSCRIPTIONS */
+extern const struct subscription inventory_subscriptions[INVENTORY_NSUBSCRIPTIONS];
 
 #endif

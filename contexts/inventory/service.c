@@ -14,13 +14,5 @@
 const struct service_def inventory_service = {
     .name = "inventory",
     .http_port = 8084, /* SPEC §1 */
-    .config_keys = NULL,
-    .nconfig_keys = 0,
-    .config = NULL,
-    .routes = inventory_routes,
-    .nroutes = INVENTORY_NROUTES,
-    .subscriptions = inventory_subscriptions,
-    .nsubscriptions = INVENTORY_NSUBSCRIPTIONS,
-    .publishes = inventory_contract_events,
-    .app = NULL,
+    SERVICE_TABLES(inventory),
 };

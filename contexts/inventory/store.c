@@ -41,22 +41,20 @@ static int stock_row(void *ctx, const struct db_row *row, struct err *err)
     return 0;
 }
 
+#define STOCK_SELECT                                                                               \
+    "SELECT offering_id, capacity, available, reserved, sold FROM stock WHERE offering_id = "      \
+    "$1::uuid"
+
 int stock_store_find(struct db *db, const char *offering_id, struct stock *out, struct err *err)
 {
     const char *params[] = {offering_id};
-    return db_exec(db,
-                   "SELECT offering_id, capacity, available, reserved, sold"
-                   " FROM stock WHERE offering_id = $1::uuid",
-                   1, params, stock_row, out, err);
+    return db_exec(db, STOCK_SELECT, 1, params, stock_row, out, err);
 }
 
 int stock_store_lock(struct db *db, const char *offering_id, struct stock *out, struct err *err)
 {
     const char *params[] = {offering_id};
-    return db_exec(db,
-                   "SELECT offering_id, capacity, available, reserved, sold"
-                   " FROM stock WHERE offering_id = $1::uuid FOR UPDATE",
-                   1, params, stock_row, out, err);
+    return db_exec(db, STOCK_SELECT " FOR UPDATE", 1, params, stock_row, out, err);
 }
 
 static int seq_row(void *ctx, const struct db_row *row, struct err *err)
@@ -78,11 +76,7 @@ int stock_store_update(struct db *db, const struct stock *s, int64_t *seq_out, s
                      " sold = $4::bigint, version = version + 1, updated_at = clock_timestamp()"
                      " WHERE offering_id = $1::uuid RETURNING version",
                      4, params, seq_row, seq_out, err);
-    if (rc < 0)
-        return rc;
-    if (rc == 0)
-        return err_set(err, ERR_NOT_FOUND, "no stock for offering '%s'", s->offering_id);
-    return 0;
+    return err_if_none(rc, err, ERR_NOT_FOUND, "no stock for offering '%s'", s->offering_id);
 }
 
 /* ---- movements -------------------------------------------------------------------- */
@@ -108,14 +102,13 @@ int stock_store_insert_movement(struct db *db, const char *offering_id, int64_t 
     const char *kind = stock_movement_kind_name(m->kind);
     const char *params[] = {id,   offering_id, n[0], kind, n[1], m->booking_id, event_id,
                             n[2], n[3],        n[4], n[5], n[6], n[7]}; /* levels: before, after */
-    int rc = db_exec(db,
-                     "INSERT INTO movements (id, offering_id, seq, kind, quantity, booking_id,"
-                     " event_id, available_before, reserved_before, sold_before,"
-                     " available_after, reserved_after, sold_after)"
-                     " VALUES ($1::uuid, $2::uuid, $3::bigint, $4, $5::bigint, $6::uuid, $7::uuid,"
-                     " $8::bigint, $9::bigint, $10::bigint, $11::bigint, $12::bigint, $13::bigint)",
-                     13, params, NULL, NULL, err);
-    return rc < 0 ? rc : 0;
+    return db_write(db,
+                    "INSERT INTO movements (id, offering_id, seq, kind, quantity, booking_id,"
+                    " event_id, available_before, reserved_before, sold_before,"
+                    " available_after, reserved_after, sold_after)"
+                    " VALUES ($1::uuid, $2::uuid, $3::bigint, $4, $5::bigint, $6::uuid, $7::uuid,"
+                    " $8::bigint, $9::bigint, $10::bigint, $11::bigint, $12::bigint, $13::bigint)",
+                    13, params, err);
 }
 
 static int parse_kind(const char *text, enum stock_movement_kind *out)
@@ -181,11 +174,10 @@ int stock_store_insert_refusal(struct db *db, const struct stock_event *ev, cons
     snprintf(quantity, sizeof(quantity), "%" PRId64, ev->quantity);
     snprintf(available, sizeof(available), "%" PRId64, ev->available);
     const char *params[] = {ev->booking_id, ev->offering_id, quantity, reason, available, event_id};
-    int rc = db_exec(db,
-                     "INSERT INTO refusals (booking_id, offering_id, quantity, reason, available,"
-                     " event_id) VALUES ($1::uuid, $2::uuid, $3::bigint, $4, $5::bigint, $6::uuid)",
-                     6, params, NULL, NULL, err);
-    return rc < 0 ? rc : 0;
+    return db_write(db,
+                    "INSERT INTO refusals (booking_id, offering_id, quantity, reason, available,"
+                    " event_id) VALUES ($1::uuid, $2::uuid, $3::bigint, $4, $5::bigint, $6::uuid)",
+                    6, params, err);
 }
 
 int stock_store_refusal_exists(struct db *db, const char *booking_id, struct err *err)
@@ -249,11 +241,10 @@ int reservation_store_insert(struct db *db, const struct reservation *r, const c
     snprintf(quantity, sizeof(quantity), "%" PRId64, r->quantity);
     const char *params[] = {r->booking_id, r->offering_id, quantity,
                             reservation_status_name(r->status), event_id};
-    int rc = db_exec(db,
-                     "INSERT INTO reservations (booking_id, offering_id, quantity, status,"
-                     " event_id) VALUES ($1::uuid, $2::uuid, $3::bigint, $4, $5::uuid)",
-                     5, params, NULL, NULL, err);
-    return rc < 0 ? rc : 0;
+    return db_write(db,
+                    "INSERT INTO reservations (booking_id, offering_id, quantity, status,"
+                    " event_id) VALUES ($1::uuid, $2::uuid, $3::bigint, $4, $5::uuid)",
+                    5, params, err);
 }
 
 int reservation_store_update(struct db *db, const struct reservation *r, const char *event_id,
@@ -264,9 +255,5 @@ int reservation_store_update(struct db *db, const struct reservation *r, const c
                      "UPDATE reservations SET status = $2, settled_by = $3::uuid,"
                      " updated_at = clock_timestamp() WHERE booking_id = $1::uuid",
                      3, params, NULL, NULL, err);
-    if (rc < 0)
-        return rc;
-    if (rc == 0)
-        return err_set(err, ERR_NOT_FOUND, "no reservation for booking '%s'", r->booking_id);
-    return 0;
+    return err_if_none(rc, err, ERR_NOT_FOUND, "no reservation for booking '%s'", r->booking_id);
 }

@@ -27,12 +27,9 @@
 #include "notification/store.h"
 #include "usermanagement/contract/usermanagement_contract.h"
 
-static int on_usermanagement_user_registered(struct handler_ctx *hc, struct err *err);
-static int on_usermanagement_user_role_granted(struct handler_ctx *hc, struct err *err);
-static int on_booking_booking_confirmed(struct handler_ctx *hc, struct err *err);
-static int on_booking_booking_rejected(struct handler_ctx *hc, struct err *err);
-static int on_booking_booking_cancelled(struct handler_ctx *hc, struct err *err);
-static int on_booking_booking_expired(struct handler_ctx *hc, struct err *err);
+static handler_fn on_usermanagement_user_registered, on_usermanagement_user_role_granted,
+    on_booking_booking_confirmed, on_booking_booking_rejected, on_booking_booking_cancelled,
+    on_booking_booking_expired;
 
 const struct subscription notification_subscriptions[] = {
     {&USERMANAGEMENT_USER_REGISTERED, on_usermanagement_user_registered},
@@ -42,11 +39,6 @@ const struct subscription notification_subscriptions[] = {
     {&BOOKING_BOOKING_CANCELLED, on_booking_booking_cancelled},
     {&BOOKING_BOOKING_EXPIRED, on_booking_booking_expired},
 };
-_Static_assert(sizeof(notification_subscriptions) / sizeof(notification_subscriptions[0]) ==
-                   NOTIFICATION_NSUBSCRIPTIONS,
-               "NOTIFICATION_NSUBSCRIPTIONS must count the rows of notification_subscriptions");
-const size_t notification_nsubscriptions =
-    sizeof(notification_subscriptions) / sizeof(notification_subscriptions[0]);
 
 /*
  * The use case "send a notification", shared by every handler that sends:
@@ -107,7 +99,7 @@ static int send_draft(struct handler_ctx *hc, struct notification *draft, struct
 static int on_usermanagement_user_registered(struct handler_ctx *hc, struct err *err)
 {
     struct usermanagement_user_registered ev;
-    int rc = contract_decode(&USERMANAGEMENT_USER_REGISTERED, hc->ev->data, &ev, sizeof(ev), err);
+    int rc = handler_decode(hc, &ev, sizeof(ev), err);
     if (rc)
         return rc;
     rc = recipient_store_insert(hc->db, ev.user_id, ev.email, err);
@@ -127,7 +119,7 @@ static int on_usermanagement_user_registered(struct handler_ctx *hc, struct err 
 static int on_usermanagement_user_role_granted(struct handler_ctx *hc, struct err *err)
 {
     struct usermanagement_user_role_granted ev;
-    int rc = contract_decode(&USERMANAGEMENT_USER_ROLE_GRANTED, hc->ev->data, &ev, sizeof(ev), err);
+    int rc = handler_decode(hc, &ev, sizeof(ev), err);
     if (rc)
         return rc;
     struct notification draft;
@@ -152,15 +144,12 @@ static int on_usermanagement_user_role_granted(struct handler_ctx *hc, struct er
 static int on_booking_booking_confirmed(struct handler_ctx *hc, struct err *err)
 {
     struct booking_booking_confirmed ev;
-    int rc = contract_decode(&BOOKING_BOOKING_CONFIRMED, hc->ev->data, &ev, sizeof(ev), err);
-    if (rc)
-        return rc;
     struct notification draft;
-    rc = notification_for_booking_confirmed(ev.booking_id, ev.user_id, ev.quantity, ev.amount_cents,
-                                            &draft, err);
-    if (rc)
-        return rc;
-    return send_draft(hc, &draft, err);
+    int rc = handler_decode(hc, &ev, sizeof(ev), err);
+    if (!rc)
+        rc = notification_for_booking_confirmed(ev.booking_id, ev.user_id, ev.quantity,
+                                                ev.amount_cents, &draft, err);
+    return rc ? rc : send_draft(hc, &draft, err);
 }
 
 /*
@@ -171,14 +160,11 @@ static int on_booking_booking_confirmed(struct handler_ctx *hc, struct err *err)
 static int on_booking_booking_rejected(struct handler_ctx *hc, struct err *err)
 {
     struct booking_booking_rejected ev;
-    int rc = contract_decode(&BOOKING_BOOKING_REJECTED, hc->ev->data, &ev, sizeof(ev), err);
-    if (rc)
-        return rc;
     struct notification draft;
-    rc = notification_for_booking_rejected(ev.booking_id, ev.user_id, ev.reason, &draft, err);
-    if (rc)
-        return rc;
-    return send_draft(hc, &draft, err);
+    int rc = handler_decode(hc, &ev, sizeof(ev), err);
+    if (!rc)
+        rc = notification_for_booking_rejected(ev.booking_id, ev.user_id, ev.reason, &draft, err);
+    return rc ? rc : send_draft(hc, &draft, err);
 }
 
 /*
@@ -189,14 +175,11 @@ static int on_booking_booking_rejected(struct handler_ctx *hc, struct err *err)
 static int on_booking_booking_cancelled(struct handler_ctx *hc, struct err *err)
 {
     struct booking_booking_cancelled ev;
-    int rc = contract_decode(&BOOKING_BOOKING_CANCELLED, hc->ev->data, &ev, sizeof(ev), err);
-    if (rc)
-        return rc;
     struct notification draft;
-    rc = notification_for_booking_cancelled(ev.booking_id, ev.user_id, ev.reason, &draft, err);
-    if (rc)
-        return rc;
-    return send_draft(hc, &draft, err);
+    int rc = handler_decode(hc, &ev, sizeof(ev), err);
+    if (!rc)
+        rc = notification_for_booking_cancelled(ev.booking_id, ev.user_id, ev.reason, &draft, err);
+    return rc ? rc : send_draft(hc, &draft, err);
 }
 
 /*
@@ -207,12 +190,10 @@ static int on_booking_booking_cancelled(struct handler_ctx *hc, struct err *err)
 static int on_booking_booking_expired(struct handler_ctx *hc, struct err *err)
 {
     struct booking_booking_expired ev;
-    int rc = contract_decode(&BOOKING_BOOKING_EXPIRED, hc->ev->data, &ev, sizeof(ev), err);
-    if (rc)
-        return rc;
     struct notification draft;
-    rc = notification_for_booking_expired(ev.booking_id, ev.user_id, ev.amount_cents, &draft, err);
-    if (rc)
-        return rc;
-    return send_draft(hc, &draft, err);
+    int rc = handler_decode(hc, &ev, sizeof(ev), err);
+    if (!rc)
+        rc = notification_for_booking_expired(ev.booking_id, ev.user_id, ev.amount_cents, &draft,
+                                              err);
+    return rc ? rc : send_draft(hc, &draft, err);
 }

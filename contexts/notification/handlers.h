@@ -10,15 +10,12 @@
 #include <stddef.h>
 
 /*
- * The count is a constant so that service.c can put it in its static const
- * descriptor; the table is declared with it, so a table with more rows does
- * not compile; one with fewer would leave an empty row, so keep the two in
- * step (the list at the top of handlers.c names every row).
+ * A constant, so that service.c can put it in its static const descriptor. The
+ * table is declared with it: a table with more rows does not compile, and
+ * service_main refuses to start with the empty row a shorter one leaves.
  */
 #define NOTIFICATION_NSUBSCRIPTIONS 6
 
-extern const struct subscription notification_subscriptions
-    []; /* NOTIFICATION_NSUBSCRIPTIONS rows, checked where it is defined */
-extern const size_t notification_nsubscriptions;
+extern const struct subscription notification_subscriptions[NOTIFICATION_NSUBSCRIPTIONS];
 
 #endif

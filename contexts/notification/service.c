@@ -14,9 +14,5 @@
 const struct service_def notification_service = {
     .name = "notification",
     .http_port = 8086,
-    .routes = notification_routes,
-    .nroutes = NOTIFICATION_NROUTES,
-    .subscriptions = notification_subscriptions,
-    .nsubscriptions = NOTIFICATION_NSUBSCRIPTIONS,
-    .publishes = notification_contract_events,
+    SERVICE_TABLES(notification),
 };

@@ -40,18 +40,35 @@
 #include "common/log.h"
 #include "common/uuid7.h"
 
-static int on_booking_booking_created(struct handler_ctx *hc, struct err *err);
-static int on_inventory_stock_reserved(struct handler_ctx *hc, struct err *err);
-static int on_booking_booking_expired(struct handler_ctx *hc, struct err *err);
+static handler_fn on_booking_booking_created, on_inventory_stock_reserved,
+    on_booking_booking_expired;
 
 const struct subscription payment_subscriptions[] = {
     {&BOOKING_BOOKING_CREATED, on_booking_booking_created},
     {&INVENTORY_STOCK_RESERVED, on_inventory_stock_reserved},
     {&BOOKING_BOOKING_EXPIRED, on_booking_booking_expired},
 };
-const size_t payment_nsubscriptions = CONTRACT_COUNT(payment_subscriptions);
-_Static_assert(CONTRACT_COUNT(payment_subscriptions) == PAYMENT_NSUBSCRIPTIONS,
-               "PAYMENT_NSUBSCRIPTIONS must match the payment_subscriptions table");
+
+/* What the booking's join row holds, read under its lock. */
+struct join_row {
+    char reserved_by[PAYMENT_ID_LEN]; /* the reservation's event id, "" before it arrived */
+    int reserved;                     /* 1 once the reservation arrived */
+    int expired;                      /* 1 once the booking expired */
+};
+
+/*
+ * Locks the booking's join row, always the first lock a handler takes (see
+ * the file comment), and reads what it holds into *row.
+ */
+static int lock_join(struct handler_ctx *hc, const char *booking_id, struct join_row *row,
+                     struct err *err)
+{
+    row->reserved = payment_store_lock_join(hc->db, booking_id, row->reserved_by, err);
+    if (row->reserved < 0)
+        return row->reserved;
+    row->expired = payment_store_join_expired(hc->db, booking_id, err);
+    return row->expired < 0 ? row->expired : 0;
+}
 
 /*
  * The join is complete (payment_join_next said CHARGE): charges p once
@@ -120,19 +137,16 @@ static int expire(struct handler_ctx *hc, struct payment *p, const char *event_i
 static int on_booking_booking_created(struct handler_ctx *hc, struct err *err)
 {
     struct booking_booking_created in;
-    int rc = contract_decode(&BOOKING_BOOKING_CREATED, hc->ev->data, &in, sizeof(in), err);
+    int rc = handler_decode(hc, &in, sizeof(in), err);
     if (rc)
         return rc;
     char id[UUID7_STR_LEN];
     if (uuid7_generate(id))
         return err_set(err, ERR_INTERNAL, "cannot generate a payment id");
-    char reserved_by[PAYMENT_ID_LEN];
-    int reserved = payment_store_lock_join(hc->db, in.booking_id, reserved_by, err);
-    if (reserved < 0)
-        return reserved;
-    int expired = payment_store_join_expired(hc->db, in.booking_id, err);
-    if (expired < 0)
-        return expired;
+    struct join_row row;
+    rc = lock_join(hc, in.booking_id, &row, err);
+    if (rc)
+        return rc;
 
     struct payment p;
     struct payment_event ev;
@@ -144,13 +158,11 @@ static int on_booking_booking_created(struct handler_ctx *hc, struct err *err)
         return inserted;
     if (inserted == 0) {
         /* The booking has a payment already: it must ask for the same amount. */
-        rc = payment_store_lock(hc->db, in.booking_id, &p, err);
-        if (rc < 0)
-            return rc;
-        if (rc == 0) /* payments are never deleted: only a concurrent change could do this */
-            return err_set(err, ERR_TRANSIENT, "payment of booking '%s' vanished during the insert",
-                           in.booking_id);
-        rc = payment_check_intent(&p, in.amount_cents, err);
+        /* Payments are never deleted: only a concurrent change could make it vanish. */
+        rc = err_if_none(payment_store_lock(hc->db, in.booking_id, &p, err), err, ERR_TRANSIENT,
+                         "payment of booking '%s' vanished during the insert", in.booking_id);
+        if (rc == 0)
+            rc = payment_check_intent(&p, in.amount_cents, err);
     } else {
         rc = payment_events_publish(handler_origin(hc), &ev, NULL, err);
     }
@@ -158,9 +170,9 @@ static int on_booking_booking_created(struct handler_ctx *hc, struct err *err)
         return rc;
 
     struct payment_join j;
-    payment_join_of(&j, in.booking_id, &p, reserved);
+    payment_join_of(&j, in.booking_id, &p, row.reserved);
     if (payment_join_next(&j) == PAYMENT_JOIN_CHARGE)
-        return charge(hc, &p, reserved_by, err);
+        return charge(hc, &p, row.reserved_by, err);
     if (inserted)
         log_debug_ev(hc->ev,
                      "payment intent for booking '%s' recorded, waiting for its reservation",
@@ -192,16 +204,13 @@ static int on_booking_booking_created(struct handler_ctx *hc, struct err *err)
 static int on_inventory_stock_reserved(struct handler_ctx *hc, struct err *err)
 {
     struct inventory_stock_reserved in;
-    int rc = contract_decode(&INVENTORY_STOCK_RESERVED, hc->ev->data, &in, sizeof(in), err);
+    int rc = handler_decode(hc, &in, sizeof(in), err);
     if (rc)
         return rc;
-    char reserved_by[PAYMENT_ID_LEN];
-    int reserved = payment_store_lock_join(hc->db, in.booking_id, reserved_by, err);
-    if (reserved < 0)
-        return reserved;
-    int expired = payment_store_join_expired(hc->db, in.booking_id, err);
-    if (expired < 0)
-        return expired;
+    struct join_row row;
+    rc = lock_join(hc, in.booking_id, &row, err);
+    if (rc)
+        return rc;
     struct payment p;
     int has_intent = payment_store_lock(hc->db, in.booking_id, &p, err);
     if (has_intent < 0)
@@ -209,8 +218,8 @@ static int on_inventory_stock_reserved(struct handler_ctx *hc, struct err *err)
 
     struct payment_join j;
     enum payment_join_step next = PAYMENT_JOIN_WAIT;
-    payment_join_of(&j, in.booking_id, has_intent ? &p : NULL, reserved);
-    j.expired = expired;
+    payment_join_of(&j, in.booking_id, has_intent ? &p : NULL, row.reserved);
+    j.expired = row.expired;
     rc = payment_join_reserve(&j, &next, err);
     if (rc == 0)
         rc = payment_store_record_reservation(hc->db, in.booking_id, hc->ev->id, err);
@@ -218,7 +227,7 @@ static int on_inventory_stock_reserved(struct handler_ctx *hc, struct err *err)
         return rc;
     if (next == PAYMENT_JOIN_CHARGE)
         return charge(hc, &p, hc->ev->id, err);
-    if (expired)
+    if (row.expired)
         log_info_ev(hc->ev, "booking '%s' expired: late reservation recorded, never charged",
                     in.booking_id);
     else
@@ -242,7 +251,7 @@ static int on_inventory_stock_reserved(struct handler_ctx *hc, struct err *err)
 static int on_booking_booking_expired(struct handler_ctx *hc, struct err *err)
 {
     struct booking_booking_expired in;
-    int rc = contract_decode(&BOOKING_BOOKING_EXPIRED, hc->ev->data, &in, sizeof(in), err);
+    int rc = handler_decode(hc, &in, sizeof(in), err);
     if (rc)
         return rc;
     char reserved_by[PAYMENT_ID_LEN];

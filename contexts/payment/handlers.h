@@ -9,10 +9,13 @@
 
 #include <stddef.h>
 
-/* Rows of payment_subscriptions; handlers.c checks the table has exactly this many. */
+/*
+ * A constant, so that service.c can put it in its static const descriptor. The
+ * table is declared with it: a table with more rows does not compile, and
+ * service_main refuses to start with the empty row a shorter one leaves.
+ */
 #define PAYMENT_NSUBSCRIPTIONS 3
 
-extern const struct subscription payment_subscriptions[];
-extern const size_t payment_nsubscriptions;
+extern const struct subscription payment_subscriptions[PAYMENT_NSUBSCRIPTIONS];
 
 #endif

@@ -9,9 +9,13 @@
 
 #include <stddef.h>
 
-/* Rows of payment_routes; routes.c checks the table has exactly this many. */
+/*
+ * A constant, so that service.c can put it in its static const descriptor. The
+ * table is declared with it: a table with more rows does not compile, and
+ * service_main refuses to start with the empty row a shorter one leaves.
+ */
 #define PAYMENT_NROUTES 1
 
-extern const struct http_route payment_routes[];
+extern const struct http_route payment_routes[PAYMENT_NROUTES];
 
 #endif

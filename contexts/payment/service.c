@@ -43,10 +43,6 @@ const struct service_def payment_service = {
     .config_keys = payment_config_keys,
     .nconfig_keys = sizeof(payment_config_keys) / sizeof(payment_config_keys[0]),
     .config = &payment_app,
-    .routes = payment_routes,
-    .nroutes = PAYMENT_NROUTES,
-    .subscriptions = payment_subscriptions,
-    .nsubscriptions = PAYMENT_NSUBSCRIPTIONS,
-    .publishes = payment_contract_events,
+    SERVICE_TABLES(payment),
     .app = &payment_app,
 };

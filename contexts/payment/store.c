@@ -138,12 +138,8 @@ int payment_store_save_expiry(struct db *db, const struct payment *p, const char
     else
         return err_set(err, ERR_INTERNAL, "payment '%s' is %s, not voided or refunded", p->id,
                        payment_status_name(p->status));
-    if (rc < 0)
-        return rc;
-    if (rc == 0)
-        return err_set(err, ERR_CONFLICT, "payment '%s' changed before its expiry was saved",
+    return err_if_none(rc, err, ERR_CONFLICT, "payment '%s' changed before its expiry was saved",
                        p->id);
-    return 0;
 }
 
 int payment_store_record_reservation(struct db *db, const char *booking_id, const char *event_id,
@@ -155,11 +151,8 @@ int payment_store_record_reservation(struct db *db, const char *booking_id, cons
                      " reserved_at = clock_timestamp()"
                      " WHERE booking_id = $1::uuid AND reservation_event_id IS NULL",
                      2, params, NULL, NULL, err);
-    if (rc < 0)
-        return rc;
-    if (rc == 0)
-        return err_set(err, ERR_CONFLICT, "stock for booking '%s' is already reserved", booking_id);
-    return 0;
+    return err_if_none(rc, err, ERR_CONFLICT, "stock for booking '%s' is already reserved",
+                       booking_id);
 }
 
 int payment_store_save_decision(struct db *db, const struct payment *p, const char *event_id,
@@ -172,11 +165,7 @@ int payment_store_save_decision(struct db *db, const struct payment *p, const ch
                      " decision_event_id = $4::uuid"
                      " WHERE id = $1::uuid AND status = 'intent'",
                      4, params, NULL, NULL, err);
-    if (rc < 0)
-        return rc;
-    if (rc == 0)
-        return err_set(err, ERR_CONFLICT, "payment '%s' is no longer an intent", p->id);
-    return 0;
+    return err_if_none(rc, err, ERR_CONFLICT, "payment '%s' is no longer an intent", p->id);
 }
 
 struct list_ctx {

@@ -14,16 +14,11 @@
 #include "servicecatalog/store.h"
 #include "usermanagement/contract/usermanagement_contract.h"
 
-static int on_usermanagement_user_registered(struct handler_ctx *hc, struct err *err);
+static handler_fn on_usermanagement_user_registered;
 
 const struct subscription servicecatalog_subscriptions[] = {
     {&USERMANAGEMENT_USER_REGISTERED, on_usermanagement_user_registered},
 };
-_Static_assert(sizeof(servicecatalog_subscriptions) / sizeof(servicecatalog_subscriptions[0]) ==
-                   SERVICECATALOG_NSUBSCRIPTIONS,
-               "SERVICECATALOG_NSUBSCRIPTIONS must count the rows of servicecatalog_subscriptions");
-const size_t servicecatalog_nsubscriptions =
-    sizeof(servicecatalog_subscriptions) / sizeof(servicecatalog_subscriptions[0]);
 
 /*
  * usermanagement.user.registered: records the user id in known_users, the
@@ -43,7 +38,7 @@ const size_t servicecatalog_nsubscriptions =
 static int on_usermanagement_user_registered(struct handler_ctx *hc, struct err *err)
 {
     struct usermanagement_user_registered ev;
-    int rc = contract_decode(&USERMANAGEMENT_USER_REGISTERED, hc->ev->data, &ev, sizeof(ev), err);
+    int rc = handler_decode(hc, &ev, sizeof(ev), err);
     if (rc)
         return rc;
     rc = known_user_store_add(hc->db, ev.user_id, hc->ev->id, err);

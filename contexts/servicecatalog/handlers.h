@@ -9,11 +9,13 @@
 
 #include <stddef.h>
 
-/* The table's length, in the declaration so the descriptor can use it as a constant. */
+/*
+ * A constant, so that service.c can put it in its static const descriptor. The
+ * table is declared with it: a table with more rows does not compile, and
+ * service_main refuses to start with the empty row a shorter one leaves.
+ */
 #define SERVICECATALOG_NSUBSCRIPTIONS 1
 
-extern const struct subscription servicecatalog_subscriptions
-    []; /* SERVICECATALOG_NSUBSCRIPTIONS rows, checked where it is defined */
-extern const size_t servicecatalog_nsubscriptions;
+extern const struct subscription servicecatalog_subscriptions[SERVICECATALOG_NSUBSCRIPTIONS];
 
 #endif

@@ -41,9 +41,6 @@ const struct http_route servicecatalog_routes[] = {
     {"POST", "/providers/{id}/offerings", route_post_provider_offerings},
     {"GET", "/offerings/{id}", route_get_offering},
 };
-_Static_assert(sizeof(servicecatalog_routes) / sizeof(servicecatalog_routes[0]) ==
-                   SERVICECATALOG_NROUTES,
-               "SERVICECATALOG_NROUTES must count the rows of servicecatalog_routes");
 
 static int new_id(char out[UUID7_STR_LEN], struct err *err)
 {
@@ -108,16 +105,10 @@ static int route_post_providers(const struct http_request *req, struct http_resp
     if (rc == 0)
         rc = servicecatalog_events_publish_provider(
             &(struct outbox_origin){db, req->correlation_id, NULL}, &ev, NULL, &err);
-    if (rc == 0)
-        rc = db_commit(db, &err);
-
 done:
     json_decref(body);
-    if (rc) {
-        db_rollback(db);
-        return http_reply_error(resp, &err);
-    }
-    return http_reply_json(resp, 201, provider_json(&p));
+    rc = route_end(db, rc, &err);
+    return rc ? http_reply_error(resp, &err) : http_reply_json(resp, 201, provider_json(&p));
 }
 
 /* GET /providers/{id} → 200 provider; 400 id not a UUID; 404 unknown. */
@@ -164,15 +155,9 @@ static int route_post_provider_activate(const struct http_request *req, struct h
     if (rc == 0)
         rc = servicecatalog_events_publish_provider(
             &(struct outbox_origin){db, req->correlation_id, NULL}, &ev, NULL, &err);
-    if (rc == 0)
-        rc = db_commit(db, &err);
-
 done:
-    if (rc) {
-        db_rollback(db);
-        return http_reply_error(resp, &err);
-    }
-    return http_reply_json(resp, 200, provider_json(&p));
+    rc = route_end(db, rc, &err);
+    return rc ? http_reply_error(resp, &err) : http_reply_json(resp, 200, provider_json(&p));
 }
 
 /*
@@ -219,16 +204,10 @@ static int route_post_provider_offerings(const struct http_request *req, struct 
     if (rc == 0)
         rc = servicecatalog_events_publish_offering(
             &(struct outbox_origin){db, req->correlation_id, NULL}, &ev, NULL, &err);
-    if (rc == 0)
-        rc = db_commit(db, &err);
-
 done:
     json_decref(body);
-    if (rc) {
-        db_rollback(db);
-        return http_reply_error(resp, &err);
-    }
-    return http_reply_json(resp, 201, offering_json(&o));
+    rc = route_end(db, rc, &err);
+    return rc ? http_reply_error(resp, &err) : http_reply_json(resp, 201, offering_json(&o));
 }
 
 /* GET /offerings/{id} → 200 offering; 400 id not a UUID; 404 unknown. */

@@ -15,9 +15,5 @@
 const struct service_def servicecatalog_service = {
     .name = SERVICECATALOG_CONTEXT,
     .http_port = SERVICECATALOG_HTTP_PORT,
-    .routes = servicecatalog_routes,
-    .nroutes = SERVICECATALOG_NROUTES,
-    .subscriptions = servicecatalog_subscriptions,
-    .nsubscriptions = SERVICECATALOG_NSUBSCRIPTIONS,
-    .publishes = servicecatalog_contract_events,
+    SERVICE_TABLES(servicecatalog),
 };

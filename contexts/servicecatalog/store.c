@@ -99,11 +99,7 @@ int provider_store_update_status(struct db *db, const struct provider *p, struct
                      "   THEN coalesce(activated_at, clock_timestamp()) END"
                      " WHERE id = $1::uuid",
                      2, params, NULL, NULL, err);
-    if (rc < 0)
-        return rc;
-    if (rc == 0)
-        return err_set(err, ERR_NOT_FOUND, "provider '%s' not found", p->id);
-    return 0;
+    return err_if_none(rc, err, ERR_NOT_FOUND, "provider '%s' not found", p->id);
 }
 
 /* ---- offerings ------------------------------------------------------------- */

@@ -23,43 +23,44 @@
 #include "usermanagement/events.h"
 #include "usermanagement/store.h"
 
-static int on_servicecatalog_provider_registered(struct handler_ctx *hc, struct err *err);
-static int on_servicecatalog_provider_activated(struct handler_ctx *hc, struct err *err);
+static handler_fn on_servicecatalog_provider_registered, on_servicecatalog_provider_activated;
 
 const struct subscription usermanagement_subscriptions[] = {
     {&SERVICECATALOG_PROVIDER_REGISTERED, on_servicecatalog_provider_registered},
     {&SERVICECATALOG_PROVIDER_ACTIVATED, on_servicecatalog_provider_activated},
 };
-const size_t usermanagement_nsubscriptions = USERMANAGEMENT_NSUBSCRIPTIONS;
-_Static_assert(sizeof(usermanagement_subscriptions) / sizeof(usermanagement_subscriptions[0]) ==
-                   USERMANAGEMENT_NSUBSCRIPTIONS,
-               "USERMANAGEMENT_NSUBSCRIPTIONS must match the usermanagement_subscriptions table");
 
-/*
- * Locks the provider's owner. servicecatalog accepts a provider only for an
- * owner it learned from usermanagement.user.registered, which we published
- * in the same transaction that stored the user: an owner missing here is a
- * permanent inconsistency, not a race, so the event goes to the dead letters.
- */
-static int lock_owner(struct handler_ctx *hc, const char *owner_id, struct user *u, struct err *err)
+/* What a provider's event does to its owner (user_activate_provider, grant_provider). */
+typedef int change_fn(struct user *u, struct user_events *evs, struct err *err);
+
+static int grant_provider(struct user *u, struct user_events *evs, struct err *err)
 {
-    int rc = user_store_lock(hc->db, owner_id, u, err);
-    if (rc < 0)
-        return rc;
-    if (rc == 0)
-        return err_set(err, ERR_UNPROCESSABLE, "unknown user '%s'", owner_id);
-    return 0;
+    return user_grant_role(u, USER_ROLE_PROVIDER, evs, err);
 }
 
-/* Writes the transition's result and its integration events, if it changed anything. */
-static int save(struct handler_ctx *hc, const struct user *u, const struct user_events *evs,
-                struct err *err)
+/*
+ * The path of both handlers: lock the provider's owner, let the domain change
+ * it, and write the result and its integration events if anything changed.
+ * servicecatalog accepts a provider only for an owner it learned from
+ * usermanagement.user.registered, which we published in the same transaction
+ * that stored the user: an owner missing here is a permanent inconsistency,
+ * not a race, so the event goes to the dead letters (ERR_UNPROCESSABLE).
+ */
+static int change_owner(struct handler_ctx *hc, const char *owner_id, change_fn *fn,
+                        struct err *err)
 {
-    if (evs->n == 0)
-        return 0; /* nothing changed: nothing to write, nothing to publish */
-    int rc = user_store_update(hc->db, u, err);
-    for (size_t i = 0; rc == 0 && i < evs->n; i++)
-        rc = usermanagement_events_publish(handler_origin(hc), &evs->items[i], NULL, err);
+    struct user u;
+    struct user_events evs;
+    user_events_init(&evs);
+    int rc = user_store_lock(hc->db, owner_id, &u, err);
+    rc = err_if_none(rc, err, ERR_UNPROCESSABLE, "unknown user '%s'", owner_id);
+    if (!rc)
+        rc = fn(&u, &evs, err);
+    if (rc || evs.n == 0)
+        return rc; /* nothing changed: nothing to write, nothing to publish */
+    rc = user_store_update(hc->db, &u, err);
+    for (size_t i = 0; rc == 0 && i < evs.n; i++)
+        rc = usermanagement_events_publish(handler_origin(hc), &evs.items[i], NULL, err);
     return rc;
 }
 
@@ -75,20 +76,8 @@ static int save(struct handler_ctx *hc, const struct user *u, const struct user_
 static int on_servicecatalog_provider_registered(struct handler_ctx *hc, struct err *err)
 {
     struct servicecatalog_provider_registered ev;
-    int rc =
-        contract_decode(&SERVICECATALOG_PROVIDER_REGISTERED, hc->ev->data, &ev, sizeof(ev), err);
-    if (rc)
-        return rc;
-    struct user u;
-    rc = lock_owner(hc, ev.owner_id, &u, err);
-    if (rc)
-        return rc;
-    struct user_events evs;
-    user_events_init(&evs);
-    rc = user_grant_role(&u, USER_ROLE_PROVIDER, &evs, err);
-    if (rc)
-        return rc;
-    return save(hc, &u, &evs, err);
+    int rc = handler_decode(hc, &ev, sizeof(ev), err);
+    return rc ? rc : change_owner(hc, ev.owner_id, grant_provider, err);
 }
 
 /*
@@ -103,18 +92,6 @@ static int on_servicecatalog_provider_registered(struct handler_ctx *hc, struct 
 static int on_servicecatalog_provider_activated(struct handler_ctx *hc, struct err *err)
 {
     struct servicecatalog_provider_activated ev;
-    int rc =
-        contract_decode(&SERVICECATALOG_PROVIDER_ACTIVATED, hc->ev->data, &ev, sizeof(ev), err);
-    if (rc)
-        return rc;
-    struct user u;
-    rc = lock_owner(hc, ev.owner_id, &u, err);
-    if (rc)
-        return rc;
-    struct user_events evs;
-    user_events_init(&evs);
-    rc = user_activate_provider(&u, &evs, err);
-    if (rc)
-        return rc;
-    return save(hc, &u, &evs, err);
+    int rc = handler_decode(hc, &ev, sizeof(ev), err);
+    return rc ? rc : change_owner(hc, ev.owner_id, user_activate_provider, err);
 }

@@ -10,10 +10,13 @@
 
 #include <stddef.h>
 
-/* Rows of usermanagement_subscriptions; handlers.c checks it (see routes.h for why). */
+/*
+ * A constant, so that service.c can put it in its static const descriptor. The
+ * table is declared with it: a table with more rows does not compile, and
+ * service_main refuses to start with the empty row a shorter one leaves.
+ */
 #define USERMANAGEMENT_NSUBSCRIPTIONS 2
 
-extern const struct subscription usermanagement_subscriptions[];
-extern const size_t usermanagement_nsubscriptions;
+extern const struct subscription usermanagement_subscriptions[USERMANAGEMENT_NSUBSCRIPTIONS];
 
 #endif

@@ -24,9 +24,6 @@ const struct http_route usermanagement_routes[] = {
     {"POST", "/users", route_post_users},
     {"GET", "/users/{id}", route_get_user},
 };
-_Static_assert(sizeof(usermanagement_routes) / sizeof(usermanagement_routes[0]) ==
-                   USERMANAGEMENT_NROUTES,
-               "USERMANAGEMENT_NROUTES must match the usermanagement_routes table");
 
 /* The user as the API shows it: roles sorted, statuses as names. NULL when out of memory. */
 static json_t *user_json(const struct user *u)
@@ -88,13 +85,8 @@ static int route_post_users(const struct http_request *req, struct http_response
     struct outbox_origin from = {db, req->correlation_id, NULL};
     for (size_t i = 0; rc == 0 && i < evs.n; i++)
         rc = usermanagement_events_publish(&from, &evs.items[i], NULL, &err);
-    if (rc == 0)
-        rc = db_commit(db, &err);
-    if (rc < 0) {
-        db_rollback(db);
-        return http_reply_error(resp, &err);
-    }
-    return http_reply_json(resp, 201, user_json(&u));
+    rc = route_end(db, rc, &err);
+    return rc ? http_reply_error(resp, &err) : http_reply_json(resp, 201, user_json(&u));
 }
 
 /* GET /users/{id}: 200 the user; 400 the id is not a UUID; 404 no such user. */

@@ -10,12 +10,12 @@
 #include <stddef.h>
 
 /*
- * Rows of usermanagement_routes. The descriptor in service.c is a constant
- * initialiser, which cannot read another file's table size, so the count is a
- * macro and routes.c checks the table has exactly this many rows.
+ * A constant, so that service.c can put it in its static const descriptor. The
+ * table is declared with it: a table with more rows does not compile, and
+ * service_main refuses to start with the empty row a shorter one leaves.
  */
 #define USERMANAGEMENT_NROUTES 2
 
-extern const struct http_route usermanagement_routes[];
+extern const struct http_route usermanagement_routes[USERMANAGEMENT_NROUTES];
 
 #endif

@@ -15,13 +15,5 @@
 const struct service_def usermanagement_service = {
     .name = "usermanagement",
     .http_port = 8082,
-    .config_keys = NULL, /* only the common keys (docs/config.md) */
-    .nconfig_keys = 0,
-    .config = NULL,
-    .routes = usermanagement_routes,
-    .nroutes = USERMANAGEMENT_NROUTES,
-    .subscriptions = usermanagement_subscriptions,
-    .nsubscriptions = USERMANAGEMENT_NSUBSCRIPTIONS,
-    .publishes = usermanagement_contract_events,
-    .app = NULL,
+    SERVICE_TABLES(usermanagement),
 };

@@ -133,9 +133,5 @@ int user_store_update(struct db *db, const struct user *u, struct err *err)
                      "UPDATE users SET roles = $2::text[], provider_status = $3,"
                      " updated_at = clock_timestamp() WHERE id = $1::uuid",
                      3, params, NULL, NULL, err);
-    if (rc < 0)
-        return rc;
-    if (rc == 0)
-        return err_set(err, ERR_NOT_FOUND, "unknown user '%s'", u->id);
-    return 0;
+    return err_if_none(rc, err, ERR_NOT_FOUND, "unknown user '%s'", u->id);
 }

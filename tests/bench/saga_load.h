@@ -10,9 +10,11 @@
 #ifndef SAGA_LOAD_H
 #define SAGA_LOAD_H
 
+#include "common/uuid7.h"
+
 #include <stdint.h>
 
-#define SAGA_ID_LEN 37 /* a UUID in text form, with its NUL */
+#define SAGA_ID_LEN UUID7_STR_LEN /* a UUID in text form, with its NUL */
 
 struct saga_load_spec {
     int port; /* the booking service's HTTP port */

@@ -17,6 +17,7 @@
 #include "testlib.h"
 
 #include "common/err.h"
+#include "common/uuid7.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -34,9 +35,9 @@ enum e2e_ctx {
     E2E_NCTX
 };
 
-#define E2E_CID_LEN 129   /* an X-Correlation-ID: up to 128 characters */
-#define E2E_ID_LEN  37    /* a UUID in text form */
-#define E2E_WAIT_MS 20000 /* default bound of one wait for the choreography */
+#define E2E_CID_LEN 129           /* an X-Correlation-ID: up to 128 characters */
+#define E2E_ID_LEN  UUID7_STR_LEN /* a UUID in text form */
+#define E2E_WAIT_MS 20000         /* default bound of one wait for the choreography */
 
 /* The context's canonical name ("booking"): executable, schema, queue prefix. */
 const char *e2e_ctx_name(enum e2e_ctx c);

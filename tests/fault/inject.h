@@ -8,8 +8,9 @@
 #define FAULT_INJECT_H
 
 #include <stddef.h>
+#include "common/uuid7.h"
 
-#define INJECT_ID_LEN   37
+#define INJECT_ID_LEN   UUID7_STR_LEN
 #define INJECT_TYPE_LEN 129
 
 /* The kinds of poison (SPEC §4): each is dead-lettered at once and never handled. */

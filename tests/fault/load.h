@@ -18,10 +18,11 @@
 #define FAULT_LOAD_H
 
 #include <stdbool.h>
+#include "common/uuid7.h"
 #include <stddef.h>
 #include <stdint.h>
 
-#define LOAD_ID_LEN  37
+#define LOAD_ID_LEN  UUID7_STR_LEN
 #define LOAD_KEY_LEN 96
 
 enum load_kind {

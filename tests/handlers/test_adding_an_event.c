@@ -33,27 +33,17 @@ struct probe_item_priced {
     char currency[4]; /* optional: "" is left out */
 };
 
-#define ROW(m) CONTRACT_AT(struct probe_item_priced, m)
-static const struct contract_field probe_item_priced_fields[] = {
-    {"item_id", CONTRACT_STRING, CONTRACT_REQUIRED, CONTRACT_FORMAT_UUID, 0, 0, "the item",
-     ROW(item_id)},
-    {"item", CONTRACT_STRING, CONTRACT_REQUIRED, CONTRACT_FORMAT_NONE, 1, 64,
-     "what the test tracks", ROW(item)},
-    {"price_cents", CONTRACT_INTEGER, CONTRACT_REQUIRED, CONTRACT_FORMAT_NONE, 1, 1000000,
-     "its price, in cents", ROW(price_cents)},
+static const struct contract_field item_priced[] = {
+    CONTRACT_UUID(probe_item_priced, item_id, "the item"),
+    CONTRACT_TEXT(probe_item_priced, item, 64, "what the test tracks"),
+    CONTRACT_INT(probe_item_priced, price_cents, 1, 1000000, "its price, in cents"),
     {"gift", CONTRACT_BOOLEAN, CONTRACT_REQUIRED, CONTRACT_FORMAT_NONE, 0, 0, "wrapped as a gift",
-     ROW(gift)},
+     CONTRACT_AT(struct probe_item_priced, gift)},
     {"currency", CONTRACT_STRING, CONTRACT_OPTIONAL, CONTRACT_FORMAT_NONE, 3, 3, "ISO 4217 code",
-     ROW(currency)},
+     CONTRACT_AT(struct probe_item_priced, currency)},
 };
-#undef ROW
-static const struct contract_event PROBE_ITEM_PRICED = {PROBE_ITEM_PRICED_TYPE,
-                                                        PROBE_ITEM_PRICED_VERSION,
-                                                        "probe",
-                                                        "a test item got a price",
-                                                        probe_item_priced_fields,
-                                                        CONTRACT_COUNT(probe_item_priced_fields),
-                                                        sizeof(struct probe_item_priced)};
+static CONTRACT_EVENT(PROBE_ITEM_PRICED, "probe", "a test item got a price", item_priced,
+                      probe_item_priced);
 
 /* ---- 2. the domain event and the mapping (domain/ and events.c) ---- */
 
@@ -96,7 +86,7 @@ static int probe_events_publish(const struct outbox_origin *from,
 static int on_probe_item_priced(struct handler_ctx *hc, struct err *err)
 {
     struct probe_item_priced in;
-    int rc = contract_decode(&PROBE_ITEM_PRICED, hc->ev->data, &in, sizeof(in), err);
+    int rc = handler_decode(hc, &in, sizeof(in), err);
     if (rc)
         return rc;
     const char *params[] = {hc->ev->id, in.item, in.gift ? "priced_gift" : "priced"};

@@ -930,6 +930,44 @@ static void test_an_edited_message_is_processed_by_its_consumer(void **state)
     assert_string_equal(v, "1000 true");
 }
 
+/*
+ * A stored retry is validated as a delivery is: an edit whose data breaks the
+ * contract goes dead with that reason and never reaches the handler (which
+ * decodes without validating again).
+ */
+static void test_an_edited_message_that_breaks_the_contract_goes_dead_with_its_reason(void **state)
+{
+    (void)state;
+    failures_fixture();
+    make_booking_created(D1, "01900000-0000-7000-8000-0000000000ba", "0");
+    char path[] = "/tmp/eventctl_data_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    static const char data[] = "{\"booking_id\": 7,"
+                               " \"user_id\": \"01900000-0000-7000-8000-0000000000c1\","
+                               " \"offering_id\": \"01900000-0000-7000-8000-0000000000c2\","
+                               " \"quantity\": 1, \"amount_cents\": 1000}";
+    assert_int_equal(write(fd, data, sizeof(data) - 1), (ssize_t)(sizeof(data) - 1));
+    close(fd);
+
+    pid_t payment = spawn_payment();
+    struct run r;
+    EVENTCTL(&r, "edit", D1, "--data", path);
+    unlink(path);
+    expect_exit(&r, 0);
+    char v[512];
+    wait_value("SELECT status FROM payment.inbox WHERE causation_id = $1", 1, (const char *[]){D1},
+               "dead", v, sizeof(v));
+    kill(payment, SIGTERM);
+    int st;
+    assert_int_equal(waitpid(payment, &st, 0), payment);
+    assert_string_equal(v, "dead");
+    ops_fixtures_value(db, "SELECT last_error FROM payment.inbox WHERE causation_id = $1", 1,
+                       (const char *[]){D1}, v, sizeof(v));
+    assert_non_null(strstr(v, "data breaks the contract of 'booking.booking.created'"));
+    assert_non_null(strstr(v, "field 'booking_id' must be a string"));
+}
+
 static void test_poison_published_by_hand_appears_in_failures(void **state)
 {
     (void)state;
@@ -1031,6 +1069,8 @@ int main(void)
         cmocka_unit_test_setup(test_edit_sends_a_new_message_caused_by_the_dead_one, setup),
         cmocka_unit_test_setup(test_requeued_group_is_processed_by_its_consumer_once_each, setup),
         cmocka_unit_test_setup(test_an_edited_message_is_processed_by_its_consumer, setup),
+        cmocka_unit_test_setup(
+            test_an_edited_message_that_breaks_the_contract_goes_dead_with_its_reason, setup),
         cmocka_unit_test_setup(test_poison_published_by_hand_appears_in_failures, setup),
         cmocka_unit_test_setup(test_bad_flags_are_one_line_and_exit_2, setup),
         cmocka_unit_test_setup(test_unreachable_database_is_one_line_with_the_password_masked,

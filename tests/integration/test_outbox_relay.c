@@ -8,6 +8,7 @@
 
 #include "common/inbox.h"
 #include "common/outbox.h"
+#include "common/uuid7.h"
 #include "probe_contract.h"
 
 #include <signal.h>
@@ -18,7 +19,7 @@
 #define PROBE_EFFECTS_LIKE "SELECT count(*) FROM effects WHERE item LIKE $1"
 
 /* Adds probe.item.created {item} to the outbox in db's open transaction. */
-static int publish_item(struct db *db, const char *item, char id[37], struct err *err)
+static int publish_item(struct db *db, const char *item, char id[UUID7_STR_LEN], struct err *err)
 {
     struct outbox_origin from = {db, NULL, NULL};
     struct probe_item_created data = {0};
@@ -71,7 +72,7 @@ static void
 test_an_event_breaking_its_contract_fails_the_producer_and_is_never_inserted(void **state)
 {
     (void)state;
-    char item[64], id[37] = "";
+    char item[64], id[UUID7_STR_LEN] = "";
     testlib_unique_name(item, sizeof(item), "breaks_contract");
     struct err err;
     err_clear(&err);

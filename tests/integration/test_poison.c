@@ -8,6 +8,7 @@
 
 #include "common/dead_letter.h"
 #include "common/envelope.h"
+#include "common/uuid7.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +38,7 @@ static json_t *valid_event(const char *item, char id_out[UUID7_STR_LEN])
                                     json_pack("{s:s}", "item", item), NULL, NULL, &err),
                      0);
     json_t *o = envelope_to_json(&ev);
-    memcpy(id_out, ev.id, 37);
+    memcpy(id_out, ev.id, UUID7_STR_LEN);
     envelope_release(&ev);
     return o;
 }

@@ -20,7 +20,7 @@
 #include <string.h>
 
 struct every_kind {
-    char booking_id[37];
+    char booking_id[UUID7_STR_LEN];
     int64_t quantity;
     char email[255];
     char reason[65];

@@ -21,6 +21,23 @@ static void test_err_set_returns_code_and_formats_message(void **state)
     assert_int_equal(err_set(NULL, ERR_INVALID, "dropped"), ERR_INVALID);
 }
 
+static void test_err_if_none_turns_nothing_into_the_code_and_passes_the_rest(void **state)
+{
+    (void)state;
+    struct err e;
+    err_clear(&e);
+    assert_int_equal(err_if_none(1, &e, ERR_NOT_FOUND, "no '%s'", "x"), 0);
+    assert_int_equal(err_if_none(3, &e, ERR_NOT_FOUND, "no '%s'", "x"), 0);
+    assert_int_equal(e.code, 0);
+    assert_string_equal(e.msg, "");
+    assert_int_equal(err_if_none(ERR_TRANSIENT, &e, ERR_NOT_FOUND, "no '%s'", "x"), ERR_TRANSIENT);
+    assert_int_equal(e.code, 0); /* a failure's err is the caller's, left as it was */
+    assert_int_equal(err_if_none(0, &e, ERR_NOT_FOUND, "no '%s'", "x"), ERR_NOT_FOUND);
+    assert_int_equal(e.code, ERR_NOT_FOUND);
+    assert_string_equal(e.msg, "no 'x'");
+    assert_int_equal(err_if_none(0, NULL, ERR_CONFLICT, "dropped"), ERR_CONFLICT);
+}
+
 static void test_err_long_message_is_truncated_not_overflowed(void **state)
 {
     (void)state;
@@ -75,6 +92,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_err_set_returns_code_and_formats_message),
+        cmocka_unit_test(test_err_if_none_turns_nothing_into_the_code_and_passes_the_rest),
         cmocka_unit_test(test_err_long_message_is_truncated_not_overflowed),
         cmocka_unit_test(test_every_code_maps_to_one_http_status),
         cmocka_unit_test(test_every_code_maps_to_one_message_disposition),

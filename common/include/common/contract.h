@@ -15,14 +15,17 @@
  *       char booking_id[UUID7_STR_LEN];
  *       int64_t quantity;
  *   };
- *   #define ROW(m) CONTRACT_AT(struct booking_booking_created, m)
- *   static const struct contract_field created_fields[] = {
- *       {"booking_id", CONTRACT_STRING, CONTRACT_REQUIRED, CONTRACT_FORMAT_UUID, 0, 0, "the booking", ROW(booking_id)},
- *       {"quantity", CONTRACT_INTEGER, CONTRACT_REQUIRED, CONTRACT_FORMAT_NONE, 1, 1000, "units", ROW(quantity)},
+ *   static const struct contract_field created[] = {
+ *       CONTRACT_UUID(booking_booking_created, booking_id, "the booking"),
+ *       CONTRACT_INT(booking_booking_created, quantity, 1, 1000, "units"),
  *   };
- *   const struct contract_event BOOKING_BOOKING_CREATED = {
- *       "booking.booking.created", 1, "booking", "a customer asked for units",
- *       created_fields, CONTRACT_COUNT(created_fields), sizeof(struct booking_booking_created)};
+ *   CONTRACT_EVENT(BOOKING_BOOKING_CREATED, "booking", "a customer asked for units", created,
+ *                  booking_booking_created);
+ *
+ * (CONTRACT_EVENT takes the type and version from BOOKING_BOOKING_CREATED_TYPE
+ * and _VERSION.) A row the shorthands below do not cover, such as an optional
+ * field, is written out: {"name", type, presence, format, min, max, doc,
+ * CONTRACT_AT(struct s, member)}.
  *
  * The C member of a field follows from its JSON type, one kind each:
  *   CONTRACT_STRING        char name[N]  (N counts the NUL; "" = absent when optional)
@@ -50,6 +53,46 @@
 
 /* Where member m of struct type s lives: the last two members of a field row. */
 #define CONTRACT_AT(s, m) offsetof(s, m), sizeof(((s *)0)->m)
+
+/*
+ * One row of a table, for the kinds most fields are: required, named on the
+ * wire as member m of struct s (s is the struct's tag, without "struct").
+ *   CONTRACT_UUID   a UUID string
+ *   CONTRACT_INT    an integer in [min, max]
+ *   CONTRACT_NAME   a lowercase name ([a-z][a-z0-9_]*) of 1 to max characters
+ *   CONTRACT_TEXT   free text of 1 to max characters
+ *   CONTRACT_EMAIL  an e-mail address (3 to 254 characters)
+ */
+#define CONTRACT_ROW(s, m, kind, fmt, lo, hi, text)                                                \
+    {                                                                                              \
+        .name = #m, .type = (kind), .presence = CONTRACT_REQUIRED, .format = (fmt), .min = (lo),   \
+        .max = (hi), .doc = (text), .offset = offsetof(struct s, m),                               \
+        .size = sizeof(((struct s *)0)->m)                                                         \
+    }
+#define CONTRACT_UUID(s, m, doc)                                                                   \
+    CONTRACT_ROW(s, m, CONTRACT_STRING, CONTRACT_FORMAT_UUID, 0, 0, doc)
+#define CONTRACT_INT(s, m, min, max, doc)                                                          \
+    CONTRACT_ROW(s, m, CONTRACT_INTEGER, CONTRACT_FORMAT_NONE, min, max, doc)
+#define CONTRACT_NAME(s, m, max, doc)                                                              \
+    CONTRACT_ROW(s, m, CONTRACT_STRING, CONTRACT_FORMAT_NAME, 1, max, doc)
+#define CONTRACT_TEXT(s, m, max, doc)                                                              \
+    CONTRACT_ROW(s, m, CONTRACT_STRING, CONTRACT_FORMAT_NONE, 1, max, doc)
+#define CONTRACT_EMAIL(s, m, doc)                                                                  \
+    CONTRACT_ROW(s, m, CONTRACT_STRING, CONTRACT_FORMAT_EMAIL, 3, 254, doc)
+
+/*
+ * Defines the event NAME (type NAME_TYPE, version NAME_VERSION: both macros
+ * of the contract header), published by the context named by, with its doc
+ * sentence text, its table rows and its struct s (the tag, as in the rows).
+ */
+#define CONTRACT_EVENT(NAME, by, text, rows, s)                                                    \
+    const struct contract_event NAME = {.type = NAME##_TYPE,                                       \
+                                        .version = NAME##_VERSION,                                 \
+                                        .publisher = (by),                                         \
+                                        .doc = (text),                                             \
+                                        .fields = (rows),                                          \
+                                        .nfields = CONTRACT_COUNT(rows),                           \
+                                        .size = sizeof(struct s)}
 
 #define CONTRACT_STRINGS_MAX 64 /* items of a string array, at most (validation and struct) */
 #define CONTRACT_STRINGS_ITEM_LEN                                                                  \
@@ -128,6 +171,16 @@ int contract_encode(const struct contract_event *ev, const void *in, size_t insi
  */
 int contract_decode(const struct contract_event *ev, const json_t *data, void *out, size_t outsize,
                     struct err *err);
+
+/*
+ * As contract_decode, for data that passed contract_validate(ev, data) already
+ * (the consumer validates every event before a handler runs): fills out
+ * without checking the data a second time. Handing it data that was not
+ * validated is a bug. Returns 0, ERR_INVALID for a string longer than its
+ * member, or ERR_INTERNAL when outsize is not ev's struct size.
+ */
+int contract_decode_valid(const struct contract_event *ev, const json_t *data, void *out,
+                          size_t outsize, struct err *err);
 
 /*
  * Checks the table of ev against its struct: every row lies inside it and has

@@ -150,6 +150,14 @@ int db_exec(struct db *db, const char *sql, int nparams, const char *const *para
             void *ctx, struct err *err);
 
 /*
+ * db_exec for a write whose row count does not matter (an INSERT, or an
+ * UPDATE the caller has locked the row for): returns 0 or a negative code,
+ * the store convention for writes (docs/architecture.md).
+ */
+int db_write(struct db *db, const char *sql, int nparams, const char *const *params,
+             struct err *err);
+
+/*
  * Runs a statement expected to return at most one row and copies the text of
  * its first column into out (outlen bytes). Returns 1 when a row came back,
  * 0 when none did (out is then ""), or a negative code; more than one row,

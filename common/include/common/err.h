@@ -58,6 +58,15 @@ int err_set(struct err *err, enum err_code code, const char *fmt, ...)
 /* Prefixes the existing message with "<prefix>: "; returns err->code. */
 int err_wrap(struct err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * The tail of a look-up (1 found, 0 none, negative error) or of a write that
+ * must touch a row (the count of rows, or negative): returns rc when it is
+ * negative, 0 when it is positive, and for 0 sets code and the message, as
+ * err_set does ("payment '%s' is no longer an intent").
+ */
+int err_if_none(int rc, struct err *err, enum err_code code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* Stable snake_case name for the HTTP body's "error" field ("invalid", "not_found", ...). */
 const char *err_name(int code);
 

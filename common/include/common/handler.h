@@ -25,20 +25,35 @@ struct envelope;
 
 /* What a handler gets: everything borrowed for the duration of the call. */
 struct handler_ctx {
-    struct db *db;               /* in the consumer's open transaction */
-    const struct envelope *ev;   /* the event, already validated against its contract */
-    const char *context;         /* the consuming context */
-    void *app;                   /* the context's own state (service_def.app) */
-    int attempt;                 /* 1 on the first try, 2 on the first retry, ... */
-    struct outbox_origin origin; /* private: handler_origin fills it */
+    struct db *db;                      /* in the consumer's open transaction */
+    const struct envelope *ev;          /* the event, already validated against its contract */
+    const struct contract_event *event; /* that contract: the subscription's */
+    const char *context;                /* the consuming context */
+    void *app;                          /* the context's own state (service_def.app) */
+    int attempt;                        /* 1 on the first try, 2 on the first retry, ... */
+    struct outbox_origin origin;        /* private: handler_origin fills it */
 };
 
-typedef int (*handler_fn)(struct handler_ctx *hc, struct err *err);
+/*
+ * The type of a handler (a function type, so that handlers.c declares all of
+ * its handlers in one line: static handler_fn on_a, on_b;).
+ */
+typedef int handler_fn(struct handler_ctx *hc, struct err *err);
 
 struct subscription {
     const struct contract_event *event; /* type, major version and fields accepted */
-    handler_fn handler;
+    handler_fn *handler;
 };
+
+/*
+ * Fills data (a struct of the subscription's contract, size = sizeof *data)
+ * from the handled event's data: the first line of a handler. The consumer
+ * has validated the data against that contract already (a delivery before
+ * its inbox claim, a stored retry before it runs), so this only copies
+ * (contract_decode_valid). Returns 0, ERR_INVALID for a string longer than
+ * its member, or ERR_INTERNAL when size is not the contract's struct.
+ */
+int handler_decode(struct handler_ctx *hc, void *data, size_t size, struct err *err);
 
 /*
  * The origin of the events a handler publishes: its transaction, the handled

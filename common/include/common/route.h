@@ -20,4 +20,11 @@ struct db;
  */
 struct db *route_db(const struct http_request *req);
 
+/*
+ * Ends a route's transaction on db: commits when rc is 0 (the route's steps
+ * all succeeded), rolls back otherwise, also when none was begun (a step
+ * before db_begin failed). Returns rc, or db_commit's error (err filled).
+ */
+int route_end(struct db *db, int rc, struct err *err);
+
 #endif

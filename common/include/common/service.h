@@ -76,6 +76,19 @@ struct service_def {
     int tick_ms;          /* its period; > 0 when tick is set */
 };
 
+/*
+ * The tables of context c as every context names them (STYLE.md 3.2), for its
+ * descriptor: c_routes (routes.h) and c_subscriptions (handlers.h), each
+ * declared with its size, and c_contract_events (contract/c_contract.h).
+ *   const struct service_def inventory_service = {
+ *       .name = "inventory", .http_port = 8084, SERVICE_TABLES(inventory)};
+ */
+#define SERVICE_TABLES(c)                                                                          \
+    .routes = c##_routes, .nroutes = sizeof(c##_routes) / sizeof(c##_routes[0]),                   \
+    .subscriptions = c##_subscriptions,                                                            \
+    .nsubscriptions = sizeof(c##_subscriptions) / sizeof(c##_subscriptions[0]),                    \
+    .publishes = c##_contract_events
+
 /* Runs the service until SIGTERM/SIGINT. Returns an enum service_exit. */
 int service_main(int argc, char **argv, const struct service_def *def);
 

@@ -4,116 +4,55 @@
  */
 #include "booking_contract.h"
 
-#define ROW(m) CONTRACT_AT(struct booking_booking_created, m)
-static const struct contract_field booking_booking_created_fields[] = {
-    {"booking_id", CONTRACT_STRING, CONTRACT_REQUIRED, CONTRACT_FORMAT_UUID, 0, 0,
-     "the new booking", ROW(booking_id)},
-    {"user_id", CONTRACT_STRING, CONTRACT_REQUIRED, CONTRACT_FORMAT_UUID, 0, 0, "who books",
-     ROW(user_id)},
-    {"offering_id", CONTRACT_STRING, CONTRACT_REQUIRED, CONTRACT_FORMAT_UUID, 0, 0,
-     "what is booked", ROW(offering_id)},
-    {"quantity", CONTRACT_INTEGER, CONTRACT_REQUIRED, CONTRACT_FORMAT_NONE, 1, 1000,
-     "units asked for", ROW(quantity)},
-    {"amount_cents", CONTRACT_INTEGER, CONTRACT_REQUIRED, CONTRACT_FORMAT_NONE, 1, 100000000000,
-     "quantity × unit price, in cents", ROW(amount_cents)},
-};
-#undef ROW
-const struct contract_event BOOKING_BOOKING_CREATED = {
-    BOOKING_BOOKING_CREATED_TYPE,
-    BOOKING_BOOKING_CREATED_VERSION,
-    "booking",
-    "a customer asked to book units of an offering",
-    booking_booking_created_fields,
-    CONTRACT_COUNT(booking_booking_created_fields),
-    sizeof(struct booking_booking_created)};
+/* The bounds of a booking's amount, in every event that carries it. */
+#define AMOUNT(s, doc) CONTRACT_INT(s, amount_cents, 1, 100000000000, doc)
 
-#define ROW(m) CONTRACT_AT(struct booking_booking_confirmed, m)
-static const struct contract_field booking_booking_confirmed_fields[] = {
-    {"booking_id", CONTRACT_STRING, CONTRACT_REQUIRED, CONTRACT_FORMAT_UUID, 0, 0, "the booking",
-     ROW(booking_id)},
-    {"user_id", CONTRACT_STRING, CONTRACT_REQUIRED, CONTRACT_FORMAT_UUID, 0, 0, "who booked",
-     ROW(user_id)},
-    {"offering_id", CONTRACT_STRING, CONTRACT_REQUIRED, CONTRACT_FORMAT_UUID, 0, 0,
-     "what was booked", ROW(offering_id)},
-    {"quantity", CONTRACT_INTEGER, CONTRACT_REQUIRED, CONTRACT_FORMAT_NONE, 1, 1000, "units sold",
-     ROW(quantity)},
-    {"amount_cents", CONTRACT_INTEGER, CONTRACT_REQUIRED, CONTRACT_FORMAT_NONE, 1, 100000000000,
-     "amount paid, in cents", ROW(amount_cents)},
-};
-#undef ROW
-const struct contract_event BOOKING_BOOKING_CONFIRMED = {
-    BOOKING_BOOKING_CONFIRMED_TYPE,
-    BOOKING_BOOKING_CONFIRMED_VERSION,
-    "booking",
-    "stock was reserved, paid and debited: the booking holds",
-    booking_booking_confirmed_fields,
-    CONTRACT_COUNT(booking_booking_confirmed_fields),
-    sizeof(struct booking_booking_confirmed)};
+/* The ids every booking event after its creation carries, with the same words. */
+#define IDS(s)                                                                                     \
+    CONTRACT_UUID(s, booking_id, "the booking"), CONTRACT_UUID(s, user_id, "who booked"),          \
+        CONTRACT_UUID(s, offering_id, "what was booked")
 
-#define ROW(m) CONTRACT_AT(struct booking_booking_rejected, m)
-static const struct contract_field booking_booking_rejected_fields[] = {
-    {"booking_id", CONTRACT_STRING, CONTRACT_REQUIRED, CONTRACT_FORMAT_UUID, 0, 0, "the booking",
-     ROW(booking_id)},
-    {"user_id", CONTRACT_STRING, CONTRACT_REQUIRED, CONTRACT_FORMAT_UUID, 0, 0, "who booked",
-     ROW(user_id)},
-    {"offering_id", CONTRACT_STRING, CONTRACT_REQUIRED, CONTRACT_FORMAT_UUID, 0, 0,
-     "what was booked", ROW(offering_id)},
-    {"reason", CONTRACT_STRING, CONTRACT_REQUIRED, CONTRACT_FORMAT_NAME, 1, 64,
-     "why, e.g. 'insufficient_stock'", ROW(reason)},
-};
-#undef ROW
-const struct contract_event BOOKING_BOOKING_REJECTED = {
-    BOOKING_BOOKING_REJECTED_TYPE,
-    BOOKING_BOOKING_REJECTED_VERSION,
-    "booking",
-    "not enough stock: the booking failed before payment",
-    booking_booking_rejected_fields,
-    CONTRACT_COUNT(booking_booking_rejected_fields),
-    sizeof(struct booking_booking_rejected)};
+/* The rows of an event that moves the booking's units and money: the ids, how many, how much. */
+#define IDS_UNITS_AMOUNT(s, units, amount)                                                         \
+    IDS(s), CONTRACT_INT(s, quantity, 1, 1000, units), AMOUNT(s, amount)
 
-#define ROW(m) CONTRACT_AT(struct booking_booking_cancelled, m)
-static const struct contract_field booking_booking_cancelled_fields[] = {
-    {"booking_id", CONTRACT_STRING, CONTRACT_REQUIRED, CONTRACT_FORMAT_UUID, 0, 0, "the booking",
-     ROW(booking_id)},
-    {"user_id", CONTRACT_STRING, CONTRACT_REQUIRED, CONTRACT_FORMAT_UUID, 0, 0, "who booked",
-     ROW(user_id)},
-    {"offering_id", CONTRACT_STRING, CONTRACT_REQUIRED, CONTRACT_FORMAT_UUID, 0, 0,
-     "what was booked", ROW(offering_id)},
-    {"reason", CONTRACT_STRING, CONTRACT_REQUIRED, CONTRACT_FORMAT_NAME, 1, 64,
-     "why, e.g. 'payment_declined'", ROW(reason)},
-};
-#undef ROW
-const struct contract_event BOOKING_BOOKING_CANCELLED = {
-    BOOKING_BOOKING_CANCELLED_TYPE,
-    BOOKING_BOOKING_CANCELLED_VERSION,
-    "booking",
-    "payment failed: the booking was cancelled and its stock released",
-    booking_booking_cancelled_fields,
-    CONTRACT_COUNT(booking_booking_cancelled_fields),
-    sizeof(struct booking_booking_cancelled)};
+/* The rows of an event that ends the booking with a reason: the ids and why. */
+#define IDS_REASON(s, why) IDS(s), CONTRACT_NAME(s, reason, 64, why)
 
-#define ROW(m) CONTRACT_AT(struct booking_booking_expired, m)
-static const struct contract_field booking_booking_expired_fields[] = {
-    {"booking_id", CONTRACT_STRING, CONTRACT_REQUIRED, CONTRACT_FORMAT_UUID, 0, 0, "the booking",
-     ROW(booking_id)},
-    {"user_id", CONTRACT_STRING, CONTRACT_REQUIRED, CONTRACT_FORMAT_UUID, 0, 0, "who booked",
-     ROW(user_id)},
-    {"offering_id", CONTRACT_STRING, CONTRACT_REQUIRED, CONTRACT_FORMAT_UUID, 0, 0,
-     "what was booked", ROW(offering_id)},
-    {"quantity", CONTRACT_INTEGER, CONTRACT_REQUIRED, CONTRACT_FORMAT_NONE, 1, 1000,
-     "units to give back if reserved or sold", ROW(quantity)},
-    {"amount_cents", CONTRACT_INTEGER, CONTRACT_REQUIRED, CONTRACT_FORMAT_NONE, 1, 100000000000,
-     "amount to give back if charged, in cents", ROW(amount_cents)},
+static const struct contract_field created[] = {
+    CONTRACT_UUID(booking_booking_created, booking_id, "the new booking"),
+    CONTRACT_UUID(booking_booking_created, user_id, "who books"),
+    CONTRACT_UUID(booking_booking_created, offering_id, "what is booked"),
+    CONTRACT_INT(booking_booking_created, quantity, 1, 1000, "units asked for"),
+    AMOUNT(booking_booking_created, "quantity × unit price, in cents"),
 };
-#undef ROW
-const struct contract_event BOOKING_BOOKING_EXPIRED = {
-    BOOKING_BOOKING_EXPIRED_TYPE,
-    BOOKING_BOOKING_EXPIRED_VERSION,
-    "booking",
-    "the booking was still pending at its deadline: stock and money it holds go back",
-    booking_booking_expired_fields,
-    CONTRACT_COUNT(booking_booking_expired_fields),
-    sizeof(struct booking_booking_expired)};
+CONTRACT_EVENT(BOOKING_BOOKING_CREATED, "booking", "a customer asked to book units of an offering",
+               created, booking_booking_created);
+
+static const struct contract_field confirmed[] = {
+    IDS_UNITS_AMOUNT(booking_booking_confirmed, "units sold", "amount paid, in cents")};
+CONTRACT_EVENT(BOOKING_BOOKING_CONFIRMED, "booking",
+               "stock was reserved, paid and debited: the booking holds", confirmed,
+               booking_booking_confirmed);
+
+static const struct contract_field rejected[] = {
+    IDS_REASON(booking_booking_rejected, "why, e.g. 'insufficient_stock'")};
+CONTRACT_EVENT(BOOKING_BOOKING_REJECTED, "booking",
+               "not enough stock: the booking failed before payment", rejected,
+               booking_booking_rejected);
+
+static const struct contract_field cancelled[] = {
+    IDS_REASON(booking_booking_cancelled, "why, e.g. 'payment_declined'")};
+CONTRACT_EVENT(BOOKING_BOOKING_CANCELLED, "booking",
+               "payment failed: the booking was cancelled and its stock released", cancelled,
+               booking_booking_cancelled);
+
+static const struct contract_field expired[] = {
+    IDS_UNITS_AMOUNT(booking_booking_expired, "units to give back if reserved or sold",
+                     "amount to give back if charged, in cents")};
+CONTRACT_EVENT(BOOKING_BOOKING_EXPIRED, "booking",
+               "the booking was still pending at its deadline: stock and money it holds go back",
+               expired, booking_booking_expired);
 
 const struct contract_event *const booking_contract_events[] = {
     &BOOKING_BOOKING_CREATED,   &BOOKING_BOOKING_CONFIRMED, &BOOKING_BOOKING_REJECTED,

@@ -214,32 +214,31 @@ bool booking_is_late_for(const struct booking *b)
     return b->status == BOOKING_EXPIRED;
 }
 
-int booking_note_stock_released(const struct booking *b, const char *cause,
-                                struct booking_event *ev, struct err *err)
+/* The step every booking_note_* takes: an event about b, which does not change. */
+static int note(const struct booking *b, enum booking_event_kind kind, const char *cause,
+                struct booking_event *ev, struct err *err)
 {
     int rc = check_text(cause, BOOKING_CAUSE_MAX, "cause", err);
     if (rc)
         return rc;
-    raise_event(ev, BOOKING_EVENT_STOCK_RELEASED, b, cause);
+    raise_event(ev, kind, b, cause);
     return 0;
+}
+
+int booking_note_stock_released(const struct booking *b, const char *cause,
+                                struct booking_event *ev, struct err *err)
+{
+    return note(b, BOOKING_EVENT_STOCK_RELEASED, cause, ev, err);
 }
 
 int booking_note_notified(const struct booking *b, const char *cause, struct booking_event *ev,
                           struct err *err)
 {
-    int rc = check_text(cause, BOOKING_CAUSE_MAX, "cause", err);
-    if (rc)
-        return rc;
-    raise_event(ev, BOOKING_EVENT_NOTIFIED, b, cause);
-    return 0;
+    return note(b, BOOKING_EVENT_NOTIFIED, cause, ev, err);
 }
 
 int booking_note_refunded(const struct booking *b, const char *cause, struct booking_event *ev,
                           struct err *err)
 {
-    int rc = check_text(cause, BOOKING_CAUSE_MAX, "cause", err);
-    if (rc)
-        return rc;
-    raise_event(ev, BOOKING_EVENT_REFUNDED, b, cause);
-    return 0;
+    return note(b, BOOKING_EVENT_REFUNDED, cause, ev, err);
 }

@@ -4,83 +4,31 @@
  */
 #include "inventory_contract.h"
 
-#define ROW(m) CONTRACT_AT(struct inventory_stock_reserved, m)
-static const struct contract_field inventory_stock_reserved_fields[] = {
-    {"booking_id", CONTRACT_STRING, CONTRACT_REQUIRED, CONTRACT_FORMAT_UUID, 0, 0, "the booking",
-     ROW(booking_id)},
-    {"offering_id", CONTRACT_STRING, CONTRACT_REQUIRED, CONTRACT_FORMAT_UUID, 0, 0, "the offering",
-     ROW(offering_id)},
-    {"quantity", CONTRACT_INTEGER, CONTRACT_REQUIRED, CONTRACT_FORMAT_NONE, 1, 1000,
-     "units reserved", ROW(quantity)},
-};
-#undef ROW
-const struct contract_event INVENTORY_STOCK_RESERVED = {
-    INVENTORY_STOCK_RESERVED_TYPE,
-    INVENTORY_STOCK_RESERVED_VERSION,
-    "inventory",
-    "units were set aside for a booking",
-    inventory_stock_reserved_fields,
-    CONTRACT_COUNT(inventory_stock_reserved_fields),
-    sizeof(struct inventory_stock_reserved)};
+/* What every inventory event carries: the booking, the offering and how many units. */
+#define ROWS(s, units)                                                                             \
+    CONTRACT_UUID(s, booking_id, "the booking"), CONTRACT_UUID(s, offering_id, "the offering"),    \
+        CONTRACT_INT(s, quantity, 1, 1000, units)
 
-#define ROW(m) CONTRACT_AT(struct inventory_stock_reservation_failed, m)
-static const struct contract_field inventory_stock_reservation_failed_fields[] = {
-    {"booking_id", CONTRACT_STRING, CONTRACT_REQUIRED, CONTRACT_FORMAT_UUID, 0, 0, "the booking",
-     ROW(booking_id)},
-    {"offering_id", CONTRACT_STRING, CONTRACT_REQUIRED, CONTRACT_FORMAT_UUID, 0, 0, "the offering",
-     ROW(offering_id)},
-    {"quantity", CONTRACT_INTEGER, CONTRACT_REQUIRED, CONTRACT_FORMAT_NONE, 1, 1000,
-     "units asked for", ROW(quantity)},
-    {"reason", CONTRACT_STRING, CONTRACT_REQUIRED, CONTRACT_FORMAT_NAME, 1, 64,
-     "why, e.g. 'insufficient_stock'", ROW(reason)},
-};
-#undef ROW
-const struct contract_event INVENTORY_STOCK_RESERVATION_FAILED = {
-    INVENTORY_STOCK_RESERVATION_FAILED_TYPE,
-    INVENTORY_STOCK_RESERVATION_FAILED_VERSION,
-    "inventory",
-    "units could not be set aside for a booking",
-    inventory_stock_reservation_failed_fields,
-    CONTRACT_COUNT(inventory_stock_reservation_failed_fields),
-    sizeof(struct inventory_stock_reservation_failed)};
+static const struct contract_field reserved[] = {ROWS(inventory_stock_reserved, "units reserved")};
+CONTRACT_EVENT(INVENTORY_STOCK_RESERVED, "inventory", "units were set aside for a booking",
+               reserved, inventory_stock_reserved);
 
-#define ROW(m) CONTRACT_AT(struct inventory_stock_debited, m)
-static const struct contract_field inventory_stock_debited_fields[] = {
-    {"booking_id", CONTRACT_STRING, CONTRACT_REQUIRED, CONTRACT_FORMAT_UUID, 0, 0, "the booking",
-     ROW(booking_id)},
-    {"offering_id", CONTRACT_STRING, CONTRACT_REQUIRED, CONTRACT_FORMAT_UUID, 0, 0, "the offering",
-     ROW(offering_id)},
-    {"quantity", CONTRACT_INTEGER, CONTRACT_REQUIRED, CONTRACT_FORMAT_NONE, 1, 1000, "units sold",
-     ROW(quantity)},
+static const struct contract_field reservation_failed[] = {
+    ROWS(inventory_stock_reservation_failed, "units asked for"),
+    CONTRACT_NAME(inventory_stock_reservation_failed, reason, 64, "why, e.g. 'insufficient_stock'"),
 };
-#undef ROW
-const struct contract_event INVENTORY_STOCK_DEBITED = {
-    INVENTORY_STOCK_DEBITED_TYPE,
-    INVENTORY_STOCK_DEBITED_VERSION,
-    "inventory",
-    "reserved units were sold (payment succeeded)",
-    inventory_stock_debited_fields,
-    CONTRACT_COUNT(inventory_stock_debited_fields),
-    sizeof(struct inventory_stock_debited)};
+CONTRACT_EVENT(INVENTORY_STOCK_RESERVATION_FAILED, "inventory",
+               "units could not be set aside for a booking", reservation_failed,
+               inventory_stock_reservation_failed);
 
-#define ROW(m) CONTRACT_AT(struct inventory_stock_released, m)
-static const struct contract_field inventory_stock_released_fields[] = {
-    {"booking_id", CONTRACT_STRING, CONTRACT_REQUIRED, CONTRACT_FORMAT_UUID, 0, 0, "the booking",
-     ROW(booking_id)},
-    {"offering_id", CONTRACT_STRING, CONTRACT_REQUIRED, CONTRACT_FORMAT_UUID, 0, 0, "the offering",
-     ROW(offering_id)},
-    {"quantity", CONTRACT_INTEGER, CONTRACT_REQUIRED, CONTRACT_FORMAT_NONE, 1, 1000,
-     "units released", ROW(quantity)},
-};
-#undef ROW
-const struct contract_event INVENTORY_STOCK_RELEASED = {
-    INVENTORY_STOCK_RELEASED_TYPE,
-    INVENTORY_STOCK_RELEASED_VERSION,
-    "inventory",
-    "reserved units went back to stock (compensation after a failed payment)",
-    inventory_stock_released_fields,
-    CONTRACT_COUNT(inventory_stock_released_fields),
-    sizeof(struct inventory_stock_released)};
+static const struct contract_field debited[] = {ROWS(inventory_stock_debited, "units sold")};
+CONTRACT_EVENT(INVENTORY_STOCK_DEBITED, "inventory", "reserved units were sold (payment succeeded)",
+               debited, inventory_stock_debited);
+
+static const struct contract_field released[] = {ROWS(inventory_stock_released, "units released")};
+CONTRACT_EVENT(INVENTORY_STOCK_RELEASED, "inventory",
+               "reserved units went back to stock (compensation after a failed payment)", released,
+               inventory_stock_released);
 
 const struct contract_event *const inventory_contract_events[] = {
     &INVENTORY_STOCK_RESERVED,

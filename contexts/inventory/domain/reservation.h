@@ -12,10 +12,11 @@
 #define INVENTORY_DOMAIN_RESERVATION_H
 
 #include "common/err.h"
+#include "common/uuid7.h"
 
 #include <stdint.h>
 
-#define RESERVATION_ID_LEN 37 /* a UUID in text form and its terminator */
+#define RESERVATION_ID_LEN UUID7_STR_LEN /* a UUID in text form and its terminator */
 
 enum reservation_status {
     RESERVATION_RESERVED, /* units set aside, waiting for the payment's outcome */

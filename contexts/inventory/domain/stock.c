@@ -144,12 +144,8 @@ int stock_reserve(struct stock *s, const char *booking_id, int64_t quantity, str
     return 0;
 }
 
-/*
- * The checks stock_sell and stock_release share: a sound stock, a reservation
- * of this offering still "reserved", and enough reserved units to take it
- * back. Changes nothing.
- */
-static int check_settle(const struct stock *s, const struct reservation *r, struct err *err)
+/* A sound stock s, and r a reservation of its offering. Changes nothing. */
+static int check_pair(const struct stock *s, const struct reservation *r, struct err *err)
 {
     int rc = stock_check(s, err);
     if (rc)
@@ -158,6 +154,19 @@ static int check_settle(const struct stock *s, const struct reservation *r, stru
         return err_set(err, ERR_INVALID,
                        "reservation of booking '%s' is for offering '%s', not '%s'", r->booking_id,
                        r->offering_id, s->offering_id);
+    return 0;
+}
+
+/*
+ * The checks stock_sell and stock_release share: a sound stock, a reservation
+ * of this offering still "reserved", and enough reserved units to take it
+ * back. Changes nothing.
+ */
+static int check_settle(const struct stock *s, const struct reservation *r, struct err *err)
+{
+    int rc = check_pair(s, r, err);
+    if (rc)
+        return rc;
     if (r->status != RESERVATION_RESERVED)
         return err_set(err, ERR_CONFLICT, "reservation of booking '%s' is already %s",
                        r->booking_id, reservation_status_name(r->status));
@@ -184,46 +193,42 @@ static void settled(struct stock_outcome *out, const struct stock *s, const stru
     event_init(&out->event, event, s, r->booking_id, r->quantity);
 }
 
-int stock_sell(struct stock *s, struct reservation *r, struct stock_outcome *out, struct err *err)
+/*
+ * Settles r, reserved in s: its units leave reserved for sold (sell) or for
+ * available (release), through the reservation's own transition.
+ */
+static int settle(struct stock *s, struct reservation *r, bool sell, struct stock_outcome *out,
+                  struct err *err)
 {
     int rc = check_settle(s, r, err);
-    if (rc)
-        return rc;
-    rc = reservation_sell(r, err);
+    if (rc == 0)
+        rc = sell ? reservation_sell(r, err) : reservation_release(r, err);
     if (rc)
         return rc;
     struct stock_levels before = stock_levels_of(s);
     s->reserved -= r->quantity;
-    s->sold += r->quantity;
-    settled(out, s, r, STOCK_MOVEMENT_SALE, STOCK_EVENT_SOLD, before);
+    *(sell ? &s->sold : &s->available) += r->quantity;
+    settled(out, s, r, sell ? STOCK_MOVEMENT_SALE : STOCK_MOVEMENT_RELEASE,
+            sell ? STOCK_EVENT_SOLD : STOCK_EVENT_RELEASED, before);
     return 0;
+}
+
+int stock_sell(struct stock *s, struct reservation *r, struct stock_outcome *out, struct err *err)
+{
+    return settle(s, r, true, out, err);
 }
 
 int stock_release(struct stock *s, struct reservation *r, struct stock_outcome *out,
                   struct err *err)
 {
-    int rc = check_settle(s, r, err);
-    if (rc)
-        return rc;
-    rc = reservation_release(r, err);
-    if (rc)
-        return rc;
-    struct stock_levels before = stock_levels_of(s);
-    s->reserved -= r->quantity;
-    s->available += r->quantity;
-    settled(out, s, r, STOCK_MOVEMENT_RELEASE, STOCK_EVENT_RELEASED, before);
-    return 0;
+    return settle(s, r, false, out, err);
 }
 
 int stock_return(struct stock *s, struct reservation *r, struct stock_outcome *out, struct err *err)
 {
-    int rc = stock_check(s, err);
+    int rc = check_pair(s, r, err);
     if (rc)
         return rc;
-    if (strcmp(r->offering_id, s->offering_id) != 0)
-        return err_set(err, ERR_INVALID,
-                       "reservation of booking '%s' is for offering '%s', not '%s'", r->booking_id,
-                       r->offering_id, s->offering_id);
     if (r->status == RESERVATION_SOLD &&
         (!stock_quantity_is_valid(r->quantity) || r->quantity > s->sold))
         return err_set(err, ERR_UNPROCESSABLE,

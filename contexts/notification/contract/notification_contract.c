@@ -4,28 +4,17 @@
  */
 #include "notification_contract.h"
 
-#define ROW(m) CONTRACT_AT(struct notification_notification_sent, m)
-static const struct contract_field notification_notification_sent_fields[] = {
-    {"notification_id", CONTRACT_STRING, CONTRACT_REQUIRED, CONTRACT_FORMAT_UUID, 0, 0,
-     "the notification", ROW(notification_id)},
-    {"user_id", CONTRACT_STRING, CONTRACT_REQUIRED, CONTRACT_FORMAT_UUID, 0, 0, "the recipient",
-     ROW(user_id)},
-    {"kind", CONTRACT_STRING, CONTRACT_REQUIRED, CONTRACT_FORMAT_NAME, 1, 64,
-     "'welcome', 'booking_confirmed', 'booking_rejected' or 'booking_cancelled'", ROW(kind)},
-    {"reference_id", CONTRACT_STRING, CONTRACT_REQUIRED, CONTRACT_FORMAT_UUID, 0, 0,
-     "what it is about: the user (welcome) or the booking", ROW(reference_id)},
-    {"channel", CONTRACT_STRING, CONTRACT_REQUIRED, CONTRACT_FORMAT_NAME, 1, 32,
-     "how it was sent: 'email'", ROW(channel)},
+static const struct contract_field sent[] = {
+    CONTRACT_UUID(notification_notification_sent, notification_id, "the notification"),
+    CONTRACT_UUID(notification_notification_sent, user_id, "the recipient"),
+    CONTRACT_NAME(notification_notification_sent, kind, 64,
+                  "'welcome', 'booking_confirmed', 'booking_rejected' or 'booking_cancelled'"),
+    CONTRACT_UUID(notification_notification_sent, reference_id,
+                  "what it is about: the user (welcome) or the booking"),
+    CONTRACT_NAME(notification_notification_sent, channel, 32, "how it was sent: 'email'"),
 };
-#undef ROW
-const struct contract_event NOTIFICATION_NOTIFICATION_SENT = {
-    NOTIFICATION_NOTIFICATION_SENT_TYPE,
-    NOTIFICATION_NOTIFICATION_SENT_VERSION,
-    "notification",
-    "a notification was sent to a user",
-    notification_notification_sent_fields,
-    CONTRACT_COUNT(notification_notification_sent_fields),
-    sizeof(struct notification_notification_sent)};
+CONTRACT_EVENT(NOTIFICATION_NOTIFICATION_SENT, "notification", "a notification was sent to a user",
+               sent, notification_notification_sent);
 
 const struct contract_event *const notification_contract_events[] = {
     &NOTIFICATION_NOTIFICATION_SENT,

@@ -173,10 +173,15 @@ int notification_for_booking_confirmed(const char *booking_id, const char *user_
     return 0;
 }
 
-int notification_for_booking_rejected(const char *booking_id, const char *user_id,
-                                      const char *reason, struct notification *out, struct err *err)
+/*
+ * The draft of a booking that ended with a reason: "your booking '<id>'
+ * <what>: <the reason in words>. <after>".
+ */
+static int reason_draft(enum notification_kind kind, const char *booking_id, const char *user_id,
+                        const char *reason, const char *subject, const char *what,
+                        const char *after, struct notification *out, struct err *err)
 {
-    int rc = draft_init(out, NOTIFICATION_KIND_BOOKING_REJECTED, user_id, booking_id, err);
+    int rc = draft_init(out, kind, user_id, booking_id, err);
     char phrase[NOTIFICATION_REASON_MAX + 16];
     if (rc == 0)
         rc = reason_phrase(reason, phrase, sizeof(phrase), err);
@@ -184,32 +189,27 @@ int notification_for_booking_rejected(const char *booking_id, const char *user_i
         memset(out, 0, sizeof(*out));
         return rc;
     }
-    snprintf(out->subject, sizeof(out->subject), "Your booking could not be made");
-    snprintf(out->body, sizeof(out->body),
-             "Hello,\n\n"
-             "your booking '%s' could not be made: %s. Nothing was charged.\n",
-             booking_id, phrase);
+    snprintf(out->subject, sizeof(out->subject), "%s", subject);
+    snprintf(out->body, sizeof(out->body), "Hello,\n\nyour booking '%s' %s: %s. %s\n", booking_id,
+             what, phrase, after);
     return 0;
+}
+
+int notification_for_booking_rejected(const char *booking_id, const char *user_id,
+                                      const char *reason, struct notification *out, struct err *err)
+{
+    return reason_draft(NOTIFICATION_KIND_BOOKING_REJECTED, booking_id, user_id, reason,
+                        "Your booking could not be made", "could not be made",
+                        "Nothing was charged.", out, err);
 }
 
 int notification_for_booking_cancelled(const char *booking_id, const char *user_id,
                                        const char *reason, struct notification *out,
                                        struct err *err)
 {
-    int rc = draft_init(out, NOTIFICATION_KIND_BOOKING_CANCELLED, user_id, booking_id, err);
-    char phrase[NOTIFICATION_REASON_MAX + 16];
-    if (rc == 0)
-        rc = reason_phrase(reason, phrase, sizeof(phrase), err);
-    if (rc) {
-        memset(out, 0, sizeof(*out));
-        return rc;
-    }
-    snprintf(out->subject, sizeof(out->subject), "Your booking was cancelled");
-    snprintf(out->body, sizeof(out->body),
-             "Hello,\n\n"
-             "your booking '%s' was cancelled: %s. The places held for you were released.\n",
-             booking_id, phrase);
-    return 0;
+    return reason_draft(NOTIFICATION_KIND_BOOKING_CANCELLED, booking_id, user_id, reason,
+                        "Your booking was cancelled", "was cancelled",
+                        "The places held for you were released.", out, err);
 }
 
 int notification_for_booking_expired(const char *booking_id, const char *user_id,

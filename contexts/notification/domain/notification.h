@@ -13,15 +13,16 @@
 #define NOTIFICATION_DOMAIN_NOTIFICATION_H
 
 #include "common/err.h"
+#include "common/uuid7.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
-#define NOTIFICATION_ID_LEN      37   /* canonical UUID text and its terminator */
-#define NOTIFICATION_EMAIL_MAX   254  /* longest address (as usermanagement accepts) */
-#define NOTIFICATION_REASON_MAX  64   /* longest reason name in booking's events */
-#define NOTIFICATION_SUBJECT_MAX 200  /* longest subject line, in bytes */
-#define NOTIFICATION_BODY_MAX    1000 /* longest body, in bytes */
+#define NOTIFICATION_ID_LEN      UUID7_STR_LEN /* canonical UUID text and its terminator */
+#define NOTIFICATION_EMAIL_MAX   254           /* longest address (as usermanagement accepts) */
+#define NOTIFICATION_REASON_MAX  64            /* longest reason name in booking's events */
+#define NOTIFICATION_SUBJECT_MAX 200           /* longest subject line, in bytes */
+#define NOTIFICATION_BODY_MAX    1000          /* longest body, in bytes */
 
 /* What a notification is about. The names are the cross-context strings. */
 enum notification_kind {

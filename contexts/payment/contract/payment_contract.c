@@ -4,63 +4,35 @@
  */
 #include "payment_contract.h"
 
-#define ROW(m) CONTRACT_AT(struct payment_payment_succeeded, m)
-static const struct contract_field payment_payment_succeeded_fields[] = {
-    {"payment_id", CONTRACT_STRING, CONTRACT_REQUIRED, CONTRACT_FORMAT_UUID, 0, 0, "the payment",
-     ROW(payment_id)},
-    {"booking_id", CONTRACT_STRING, CONTRACT_REQUIRED, CONTRACT_FORMAT_UUID, 0, 0,
-     "the booking paid for", ROW(booking_id)},
-    {"amount_cents", CONTRACT_INTEGER, CONTRACT_REQUIRED, CONTRACT_FORMAT_NONE, 1, 100000000000,
-     "amount charged, in cents", ROW(amount_cents)},
-};
-#undef ROW
-const struct contract_event PAYMENT_PAYMENT_SUCCEEDED = {
-    PAYMENT_PAYMENT_SUCCEEDED_TYPE,
-    PAYMENT_PAYMENT_SUCCEEDED_VERSION,
-    "payment",
-    "the amount of a booking was charged",
-    payment_payment_succeeded_fields,
-    CONTRACT_COUNT(payment_payment_succeeded_fields),
-    sizeof(struct payment_payment_succeeded)};
+/* The payment, and its amount within the bounds of a booking's. */
+#define PAYMENT_ID(s)  CONTRACT_UUID(s, payment_id, "the payment")
+#define AMOUNT(s, doc) CONTRACT_INT(s, amount_cents, 1, 100000000000, doc)
 
-#define ROW(m) CONTRACT_AT(struct payment_payment_failed, m)
-static const struct contract_field payment_payment_failed_fields[] = {
-    {"payment_id", CONTRACT_STRING, CONTRACT_REQUIRED, CONTRACT_FORMAT_UUID, 0, 0, "the payment",
-     ROW(payment_id)},
-    {"booking_id", CONTRACT_STRING, CONTRACT_REQUIRED, CONTRACT_FORMAT_UUID, 0, 0, "the booking",
-     ROW(booking_id)},
-    {"amount_cents", CONTRACT_INTEGER, CONTRACT_REQUIRED, CONTRACT_FORMAT_NONE, 1, 100000000000,
-     "amount asked, in cents", ROW(amount_cents)},
-    {"reason", CONTRACT_STRING, CONTRACT_REQUIRED, CONTRACT_FORMAT_NAME, 1, 64,
-     "why, e.g. 'limit_exceeded'", ROW(reason)},
+static const struct contract_field succeeded[] = {
+    PAYMENT_ID(payment_payment_succeeded),
+    CONTRACT_UUID(payment_payment_succeeded, booking_id, "the booking paid for"),
+    AMOUNT(payment_payment_succeeded, "amount charged, in cents"),
 };
-#undef ROW
-const struct contract_event PAYMENT_PAYMENT_FAILED = {PAYMENT_PAYMENT_FAILED_TYPE,
-                                                      PAYMENT_PAYMENT_FAILED_VERSION,
-                                                      "payment",
-                                                      "the charge for a booking was declined",
-                                                      payment_payment_failed_fields,
-                                                      CONTRACT_COUNT(payment_payment_failed_fields),
-                                                      sizeof(struct payment_payment_failed)};
+CONTRACT_EVENT(PAYMENT_PAYMENT_SUCCEEDED, "payment", "the amount of a booking was charged",
+               succeeded, payment_payment_succeeded);
 
-#define ROW(m) CONTRACT_AT(struct payment_payment_refunded, m)
-static const struct contract_field payment_payment_refunded_fields[] = {
-    {"payment_id", CONTRACT_STRING, CONTRACT_REQUIRED, CONTRACT_FORMAT_UUID, 0, 0, "the payment",
-     ROW(payment_id)},
-    {"booking_id", CONTRACT_STRING, CONTRACT_REQUIRED, CONTRACT_FORMAT_UUID, 0, 0,
-     "the expired booking", ROW(booking_id)},
-    {"amount_cents", CONTRACT_INTEGER, CONTRACT_REQUIRED, CONTRACT_FORMAT_NONE, 1, 100000000000,
-     "amount given back, in cents", ROW(amount_cents)},
+static const struct contract_field failed[] = {
+    PAYMENT_ID(payment_payment_failed),
+    CONTRACT_UUID(payment_payment_failed, booking_id, "the booking"),
+    AMOUNT(payment_payment_failed, "amount asked, in cents"),
+    CONTRACT_NAME(payment_payment_failed, reason, 64, "why, e.g. 'limit_exceeded'"),
 };
-#undef ROW
-const struct contract_event PAYMENT_PAYMENT_REFUNDED = {
-    PAYMENT_PAYMENT_REFUNDED_TYPE,
-    PAYMENT_PAYMENT_REFUNDED_VERSION,
-    "payment",
-    "a charge was given back because its booking expired unconfirmed",
-    payment_payment_refunded_fields,
-    CONTRACT_COUNT(payment_payment_refunded_fields),
-    sizeof(struct payment_payment_refunded)};
+CONTRACT_EVENT(PAYMENT_PAYMENT_FAILED, "payment", "the charge for a booking was declined", failed,
+               payment_payment_failed);
+
+static const struct contract_field refunded[] = {
+    PAYMENT_ID(payment_payment_refunded),
+    CONTRACT_UUID(payment_payment_refunded, booking_id, "the expired booking"),
+    AMOUNT(payment_payment_refunded, "amount given back, in cents"),
+};
+CONTRACT_EVENT(PAYMENT_PAYMENT_REFUNDED, "payment",
+               "a charge was given back because its booking expired unconfirmed", refunded,
+               payment_payment_refunded);
 
 const struct contract_event *const payment_contract_events[] = {
     &PAYMENT_PAYMENT_SUCCEEDED,

@@ -15,10 +15,11 @@
 #define PAYMENT_DOMAIN_PAYMENT_H
 
 #include "common/err.h"
+#include "common/uuid7.h"
 
 #include <stdint.h>
 
-#define PAYMENT_ID_LEN     37             /* canonical UUID text and the terminator */
+#define PAYMENT_ID_LEN     UUID7_STR_LEN  /* canonical UUID text and the terminator */
 #define PAYMENT_AMOUNT_MIN 1              /* a booking always costs something */
 #define PAYMENT_AMOUNT_MAX 100000000000LL /* the contracts' bound on amount_cents */
 #define PAYMENT_LIMIT_MIN  1              /* PAYMENT_LIMIT_CENTS bounds (an int setting) */

@@ -4,66 +4,40 @@
  */
 #include "servicecatalog_contract.h"
 
-#define ROW(m) CONTRACT_AT(struct servicecatalog_provider_registered, m)
-static const struct contract_field servicecatalog_provider_registered_fields[] = {
-    {"provider_id", CONTRACT_STRING, CONTRACT_REQUIRED, CONTRACT_FORMAT_UUID, 0, 0,
-     "the new provider", ROW(provider_id)},
-    {"owner_id", CONTRACT_STRING, CONTRACT_REQUIRED, CONTRACT_FORMAT_UUID, 0, 0,
-     "the user who owns it", ROW(owner_id)},
-    {"business_name", CONTRACT_STRING, CONTRACT_REQUIRED, CONTRACT_FORMAT_NONE, 1, 200,
-     "the business name", ROW(business_name)},
-    {"provider_type", CONTRACT_STRING, CONTRACT_REQUIRED, CONTRACT_FORMAT_NAME, 1, 64,
-     "the kind of business, e.g. 'salon'", ROW(provider_type)},
-};
-#undef ROW
-const struct contract_event SERVICECATALOG_PROVIDER_REGISTERED = {
-    SERVICECATALOG_PROVIDER_REGISTERED_TYPE,
-    SERVICECATALOG_PROVIDER_REGISTERED_VERSION,
-    "servicecatalog",
-    "a user registered a business as a provider",
-    servicecatalog_provider_registered_fields,
-    CONTRACT_COUNT(servicecatalog_provider_registered_fields),
-    sizeof(struct servicecatalog_provider_registered)};
+/* The owner of a provider, in every provider event. */
+#define OWNER(s) CONTRACT_UUID(s, owner_id, "the user who owns it")
 
-#define ROW(m) CONTRACT_AT(struct servicecatalog_provider_activated, m)
-static const struct contract_field servicecatalog_provider_activated_fields[] = {
-    {"provider_id", CONTRACT_STRING, CONTRACT_REQUIRED, CONTRACT_FORMAT_UUID, 0, 0, "the provider",
-     ROW(provider_id)},
-    {"owner_id", CONTRACT_STRING, CONTRACT_REQUIRED, CONTRACT_FORMAT_UUID, 0, 0,
-     "the user who owns it", ROW(owner_id)},
+static const struct contract_field provider_registered[] = {
+    CONTRACT_UUID(servicecatalog_provider_registered, provider_id, "the new provider"),
+    OWNER(servicecatalog_provider_registered),
+    CONTRACT_TEXT(servicecatalog_provider_registered, business_name, 200, "the business name"),
+    CONTRACT_NAME(servicecatalog_provider_registered, provider_type, 64,
+                  "the kind of business, e.g. 'salon'"),
 };
-#undef ROW
-const struct contract_event SERVICECATALOG_PROVIDER_ACTIVATED = {
-    SERVICECATALOG_PROVIDER_ACTIVATED_TYPE,
-    SERVICECATALOG_PROVIDER_ACTIVATED_VERSION,
-    "servicecatalog",
-    "a provider was activated and may be booked",
-    servicecatalog_provider_activated_fields,
-    CONTRACT_COUNT(servicecatalog_provider_activated_fields),
-    sizeof(struct servicecatalog_provider_activated)};
+CONTRACT_EVENT(SERVICECATALOG_PROVIDER_REGISTERED, "servicecatalog",
+               "a user registered a business as a provider", provider_registered,
+               servicecatalog_provider_registered);
 
-#define ROW(m) CONTRACT_AT(struct servicecatalog_offering_published, m)
-static const struct contract_field servicecatalog_offering_published_fields[] = {
-    {"offering_id", CONTRACT_STRING, CONTRACT_REQUIRED, CONTRACT_FORMAT_UUID, 0, 0,
-     "the new offering", ROW(offering_id)},
-    {"provider_id", CONTRACT_STRING, CONTRACT_REQUIRED, CONTRACT_FORMAT_UUID, 0, 0, "who offers it",
-     ROW(provider_id)},
-    {"name", CONTRACT_STRING, CONTRACT_REQUIRED, CONTRACT_FORMAT_NONE, 1, 200, "what is offered",
-     ROW(name)},
-    {"price_cents", CONTRACT_INTEGER, CONTRACT_REQUIRED, CONTRACT_FORMAT_NONE, 1, 100000000,
-     "price of one unit, in cents", ROW(price_cents)},
-    {"capacity", CONTRACT_INTEGER, CONTRACT_REQUIRED, CONTRACT_FORMAT_NONE, 1, 1000000,
-     "units that can ever be sold", ROW(capacity)},
+static const struct contract_field provider_activated[] = {
+    CONTRACT_UUID(servicecatalog_provider_activated, provider_id, "the provider"),
+    OWNER(servicecatalog_provider_activated),
 };
-#undef ROW
-const struct contract_event SERVICECATALOG_OFFERING_PUBLISHED = {
-    SERVICECATALOG_OFFERING_PUBLISHED_TYPE,
-    SERVICECATALOG_OFFERING_PUBLISHED_VERSION,
-    "servicecatalog",
-    "a provider published an offering with a limited capacity",
-    servicecatalog_offering_published_fields,
-    CONTRACT_COUNT(servicecatalog_offering_published_fields),
-    sizeof(struct servicecatalog_offering_published)};
+CONTRACT_EVENT(SERVICECATALOG_PROVIDER_ACTIVATED, "servicecatalog",
+               "a provider was activated and may be booked", provider_activated,
+               servicecatalog_provider_activated);
+
+static const struct contract_field offering_published[] = {
+    CONTRACT_UUID(servicecatalog_offering_published, offering_id, "the new offering"),
+    CONTRACT_UUID(servicecatalog_offering_published, provider_id, "who offers it"),
+    CONTRACT_TEXT(servicecatalog_offering_published, name, 200, "what is offered"),
+    CONTRACT_INT(servicecatalog_offering_published, price_cents, 1, 100000000,
+                 "price of one unit, in cents"),
+    CONTRACT_INT(servicecatalog_offering_published, capacity, 1, 1000000,
+                 "units that can ever be sold"),
+};
+CONTRACT_EVENT(SERVICECATALOG_OFFERING_PUBLISHED, "servicecatalog",
+               "a provider published an offering with a limited capacity", offering_published,
+               servicecatalog_offering_published);
 
 const struct contract_event *const servicecatalog_contract_events[] = {
     &SERVICECATALOG_PROVIDER_REGISTERED,

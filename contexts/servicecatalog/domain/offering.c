@@ -13,17 +13,13 @@
  */
 #include "servicecatalog/domain/offering.h"
 
+#include "servicecatalog/domain/field.h"
+
 #include <string.h>
 
 int offering_validate_name(const char *name, size_t len, struct err *err)
 {
-    if (len < 1 || len > OFFERING_NAME_MAX)
-        return err_set(err, ERR_UNPROCESSABLE, "field 'name' must be 1 to %d bytes long",
-                       OFFERING_NAME_MAX);
-    /* A NUL inside would silently cut the name short in every C string that holds it. */
-    if (memchr(name, '\0', len))
-        return err_set(err, ERR_UNPROCESSABLE, "field 'name' contains a NUL character");
-    return 0;
+    return field_check_text("name", name, len, OFFERING_NAME_MAX, err);
 }
 
 int offering_validate_price(int64_t price_cents, struct err *err)
@@ -42,16 +38,6 @@ int offering_validate_capacity(int64_t capacity, struct err *err)
     return 0;
 }
 
-/* Copies an id into a field of OFFERING_ID_LEN bytes, refusing one that does not fit. */
-static int copy_id(char out[OFFERING_ID_LEN], const char *id, const char *what, struct err *err)
-{
-    size_t n = strlen(id);
-    if (n == 0 || n >= OFFERING_ID_LEN)
-        return err_set(err, ERR_INVALID, "%s must be a UUID", what);
-    memcpy(out, id, n + 1);
-    return 0;
-}
-
 int offering_publish(struct offering *o, const char *id, const char *provider_id, const char *name,
                      size_t name_len, int64_t price_cents, int64_t capacity,
                      struct offering_event *ev, struct err *err)
@@ -63,8 +49,8 @@ int offering_publish(struct offering *o, const char *id, const char *provider_id
         (rc = offering_validate_capacity(capacity, err)))
         return rc;
     memset(o, 0, sizeof(*o));
-    if ((rc = copy_id(o->id, id, "offering id", err)) ||
-        (rc = copy_id(o->provider_id, provider_id, "provider id", err)))
+    if ((rc = field_copy_id(o->id, id, "offering id", err)) ||
+        (rc = field_copy_id(o->provider_id, provider_id, "provider id", err)))
         return rc;
     memcpy(o->name, name, name_len);
     o->name[name_len] = '\0';

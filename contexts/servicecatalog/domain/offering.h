@@ -13,17 +13,18 @@
 #define SERVICECATALOG_DOMAIN_OFFERING_H
 
 #include "common/err.h"
+#include "common/uuid7.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
-#define OFFERING_ID_LEN       37        /* a UUID's 36 characters and the terminator */
-#define OFFERING_NAME_MAX     200       /* bytes (UTF-8), at least 1 */
-#define OFFERING_PRICE_MIN    1         /* cents per unit */
-#define OFFERING_PRICE_MAX    100000000 /* cents per unit: one million in the currency */
-#define OFFERING_CAPACITY_MIN 1         /* units */
-#define OFFERING_CAPACITY_MAX 1000000   /* units */
-#define OFFERING_TIME_LEN     40        /* an RFC 3339 UTC time and the terminator */
+#define OFFERING_ID_LEN       UUID7_STR_LEN /* a UUID's 36 characters and the terminator */
+#define OFFERING_NAME_MAX     200           /* bytes (UTF-8), at least 1 */
+#define OFFERING_PRICE_MIN    1             /* cents per unit */
+#define OFFERING_PRICE_MAX    100000000     /* cents per unit: one million in the currency */
+#define OFFERING_CAPACITY_MIN 1             /* units */
+#define OFFERING_CAPACITY_MAX 1000000       /* units */
+#define OFFERING_TIME_LEN     40            /* an RFC 3339 UTC time and the terminator */
 
 /* The one state an offering can be in; kept as an enum so the diagram has a name for it. */
 enum offering_status {

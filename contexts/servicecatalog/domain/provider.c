@@ -18,17 +18,13 @@
  */
 #include "servicecatalog/domain/provider.h"
 
+#include "servicecatalog/domain/field.h"
+
 #include <string.h>
 
 int provider_validate_business_name(const char *name, size_t len, struct err *err)
 {
-    if (len < 1 || len > PROVIDER_BUSINESS_NAME_MAX)
-        return err_set(err, ERR_UNPROCESSABLE, "field 'business_name' must be 1 to %d bytes long",
-                       PROVIDER_BUSINESS_NAME_MAX);
-    /* A NUL inside would silently cut the name short in every C string that holds it. */
-    if (memchr(name, '\0', len))
-        return err_set(err, ERR_UNPROCESSABLE, "field 'business_name' contains a NUL character");
-    return 0;
+    return field_check_text("business_name", name, len, PROVIDER_BUSINESS_NAME_MAX, err);
 }
 
 int provider_validate_type(const char *type, size_t len, struct err *err)
@@ -52,16 +48,6 @@ int provider_validate_type(const char *type, size_t len, struct err *err)
     return 0;
 }
 
-/* Copies an id into a field of PROVIDER_ID_LEN bytes, refusing one that does not fit. */
-static int copy_id(char out[PROVIDER_ID_LEN], const char *id, const char *what, struct err *err)
-{
-    size_t n = strlen(id);
-    if (n == 0 || n >= PROVIDER_ID_LEN)
-        return err_set(err, ERR_INVALID, "%s must be a UUID", what);
-    memcpy(out, id, n + 1);
-    return 0;
-}
-
 int provider_register(struct provider *p, const char *id, const char *owner_id, bool owner_known,
                       const char *business_name, size_t name_len, const char *provider_type,
                       size_t type_len, struct provider_event *ev, struct err *err)
@@ -72,8 +58,8 @@ int provider_register(struct provider *p, const char *id, const char *owner_id, 
     if ((rc = provider_validate_type(provider_type, type_len, err)))
         return rc;
     memset(p, 0, sizeof(*p));
-    if ((rc = copy_id(p->id, id, "provider id", err)) ||
-        (rc = copy_id(p->owner_id, owner_id, "field 'owner_id'", err)))
+    if ((rc = field_copy_id(p->id, id, "provider id", err)) ||
+        (rc = field_copy_id(p->owner_id, owner_id, "field 'owner_id'", err)))
         return rc;
     /*
      * Checked last: the values are judged on their own first, so a caller

@@ -13,14 +13,15 @@
 #define SERVICECATALOG_DOMAIN_PROVIDER_H
 
 #include "common/err.h"
+#include "common/uuid7.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 
-#define PROVIDER_ID_LEN            37  /* a UUID's 36 characters and the terminator */
-#define PROVIDER_BUSINESS_NAME_MAX 200 /* bytes (UTF-8), at least 1 */
-#define PROVIDER_TYPE_MAX          64  /* bytes, a lowercase name [a-z][a-z0-9_]* */
-#define PROVIDER_TIME_LEN          40  /* an RFC 3339 UTC time and the terminator */
+#define PROVIDER_ID_LEN            UUID7_STR_LEN /* a UUID's 36 characters and the terminator */
+#define PROVIDER_BUSINESS_NAME_MAX 200           /* bytes (UTF-8), at least 1 */
+#define PROVIDER_TYPE_MAX          64            /* bytes, a lowercase name [a-z][a-z0-9_]* */
+#define PROVIDER_TIME_LEN          40            /* an RFC 3339 UTC time and the terminator */
 
 enum provider_status {
     PROVIDER_REGISTERED, /* stored and announced; not yet active */

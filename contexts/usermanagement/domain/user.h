@@ -16,17 +16,18 @@
 #define USERMANAGEMENT_DOMAIN_USER_H
 
 #include "common/err.h"
+#include "common/uuid7.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 
-#define USER_ID_LEN        37  /* a UUID's 36 characters and the terminator */
-#define USER_EMAIL_MIN     3   /* bytes: "a@b" is the shortest address shape */
-#define USER_EMAIL_MAX     254 /* bytes (RFC 5321's path limit, and the contract's) */
-#define USER_NAME_MAX      200 /* bytes (UTF-8), at least 1 */
-#define USER_ROLE_NAME_MAX 32  /* bytes, a lowercase name (the contract's bound) */
-#define USER_TIME_LEN      40  /* an RFC 3339 UTC time and the terminator */
-#define USER_EVENTS_MAX    4   /* the most domain events one transition raises */
+#define USER_ID_LEN        UUID7_STR_LEN /* a UUID's 36 characters and the terminator */
+#define USER_EMAIL_MIN     3             /* bytes: "a@b" is the shortest address shape */
+#define USER_EMAIL_MAX     254           /* bytes (RFC 5321's path limit, and the contract's) */
+#define USER_NAME_MAX      200           /* bytes (UTF-8), at least 1 */
+#define USER_ROLE_NAME_MAX 32            /* bytes, a lowercase name (the contract's bound) */
+#define USER_TIME_LEN      40            /* an RFC 3339 UTC time and the terminator */
+#define USER_EVENTS_MAX    4             /* the most domain events one transition raises */
 
 /*
  * The roles a user may hold. Listed in the alphabetical order of their names,
