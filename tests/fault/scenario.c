@@ -4,6 +4,7 @@
 #include "scenario.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -105,23 +106,34 @@ static const char *const flowing_type[E2E_NCTX] = {
     [E2E_NOTIFICATION] = "booking.booking.confirmed",
 };
 
-static long long flowing_count(int c)
+/* What instance slot of c has consumed of its flowing type; -1 when it does not run. */
+static long long flowing_count(int c, int slot)
 {
     char name[128];
     snprintf(name, sizeof(name), "events_consumed_total{type=\"%s\"}", flowing_type[c]);
-    return fault_instance_metric((enum e2e_ctx)c, 0, name);
+    return fault_instance_metric((enum e2e_ctx)c, slot, name);
+}
+
+/* True when a running instance of c consumed more than before[] (its counts at the start). */
+static bool flowing(int c, const long long before[FAULT_INSTANCES_MAX])
+{
+    for (int s = 0; s < FAULT_INSTANCES_MAX; s++)
+        if (flowing_count(c, s) > (before[s] > 0 ? before[s] : 0))
+            return true;
+    return false;
 }
 
 int64_t scenario_wait_flowing(int timeout_ms, const char *what)
 {
     int64_t t0 = testlib_now_ms();
-    long long before[E2E_NCTX];
+    long long before[E2E_NCTX][FAULT_INSTANCES_MAX];
     for (int c = 0; c < E2E_NCTX; c++)
-        before[c] = flowing_count(c);
+        for (int s = 0; s < FAULT_INSTANCES_MAX; s++)
+            before[c][s] = flowing_count(c, s);
     for (;;) {
         char stalled[256] = "";
         for (int c = 0; c < E2E_NCTX; c++)
-            if (flowing_count(c) <= before[c]) {
+            if (!flowing(c, before[c])) {
                 size_t len = strlen(stalled);
                 snprintf(stalled + len, sizeof(stalled) - len, "%s%s", len ? ", " : "",
                          e2e_ctx_name((enum e2e_ctx)c));

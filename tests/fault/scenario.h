@@ -64,7 +64,8 @@ void scenario_check(const char *phase);
  * servicecatalog.provider.registered), which also takes each producer's relay
  * publishing. Polls every 100 ms, at most timeout_ms; fails naming the
  * contexts still stalled (what says after what). Returns the milliseconds it
- * waited. Slot 0 of each context only.
+ * waited. Any running instance of a context counts, so one that was killed
+ * (fault.relay's) leaves the others to show the flow.
  */
 int64_t scenario_wait_flowing(int timeout_ms, const char *what);
 
