@@ -115,9 +115,8 @@ static void test_commit_is_delivered_and_handled_once(void **state)
 }
 
 /*
- * OUTBOX_NOTIFY=after_commit (ADR 0006; the default since ADR 0011): the
- * relay's wake-up comes once the business transaction has committed, not
- * with it; the flow is the same.
+ * OUTBOX_NOTIFY=after_commit (ADR 0006): the relay's wake-up comes once the
+ * business transaction has committed, not with it; the flow is the same.
  */
 static void
 test_after_commit_notify_wakes_the_relay_once_committed_and_the_event_is_handled_once(void **state)
@@ -143,6 +142,7 @@ test_after_commit_notify_wakes_the_relay_once_committed_and_the_event_is_handled
     assert_int_equal(db_wait_notify(listener, 200, &err), 0); /* nothing before the commit */
     assert_int_equal(db_commit(db, &err), 0);
     assert_int_equal(db_wait_notify(listener, 5000, &err), 1);
+    db_set_notify_after_commit(db, false);
     db_free(listener);
 
     assert_int_equal(harness_wait_count(EFFECTS_OF_ITEM, item, 1, 15000), 1);
