@@ -71,11 +71,11 @@ const struct config_key config_common_keys[] = {
      "longest delay between two attempts"},
     {"RETENTION_HOURS", "--retention-hours", CONFIG_INT, "168", 1, 87600, NULL, 0,
      F(retention_hours), "age after which published outbox and processed inbox rows are deleted"},
-    {"OUTBOX_NOTIFY", "--outbox-notify", CONFIG_CHOICE, "after_commit", 0, 0,
+    {"OUTBOX_NOTIFY", "--outbox-notify", CONFIG_CHOICE, "in_transaction", 0, 0,
      "in_transaction|after_commit", 0, F(outbox_notify),
-     "how a write the relay's own process does not serve wakes it: NOTIFY right after the commit "
-     "(ADR 0011), or inside the transaction (ADR 0006); writes in the relay's own process wake it "
-     "directly (ADR 0008)"},
+     "how a write in another process wakes the relay: NOTIFY in its transaction (SPEC), or right "
+     "after its "
+     "commit (ADR 0006); writes in the relay's own process wake it directly (ADR 0008)"},
     {"BREAKER_THRESHOLD", "--breaker-threshold", CONFIG_INT, "10", 0, 10000, NULL, 0,
      F(breaker_threshold),
      "transient handler failures in a row (a dependency is out) that pause a consumer; 0 = never "

@@ -452,7 +452,6 @@ struct db *db_new(const char *conninfo)
     db_mask_conninfo(conninfo, db->masked, masked_len);
     db->conninfo_ok = db_conninfo_parses(db->conninfo) && db_uri_is_unambiguous(db->conninfo);
     db->backoff_ms = DB_RECONNECT_MIN_MS;
-    db->notify_after_commit = true; /* ADR 0011 */
     return db;
 }
 

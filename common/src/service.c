@@ -38,7 +38,7 @@ const char *service_instance(void)
     return instance_id;
 }
 
-/* OUTBOX_NOTIFY=after_commit, the default (ADR 0006, 0011). */
+/* OUTBOX_NOTIFY=after_commit (ADR 0006). */
 static bool notify_after_commit(void)
 {
     return strcmp(common_config.outbox_notify, "after_commit") == 0;

@@ -13,11 +13,9 @@
  *   3. throughput: N events committed by 4 producer threads at full speed,
  *      timed from the first commit to the last handler commit;
  *   4. memory: VmRSS of the probe service idle and after the load.
- * Phases 2-4 run twice, once per OUTBOX_NOTIFY mode (ADR 0006, 0011): the
- * NOTIFY inside the business transaction, then right after its commit (the
- * default); producers and the probe service use the same mode. The
- * producers are another process than the relay's, as eventctl is: the
- * services' own writes wake their relay in-process, without a NOTIFY.
+ * Phases 2-4 run twice, once per OUTBOX_NOTIFY mode (ADR 0006): the NOTIFY
+ * inside the business transaction (SPEC §4, the default), then right after
+ * its commit; producers and the probe service use the same mode.
  */
 #include "bench_ref.h"
 
@@ -299,7 +297,7 @@ int main(int argc, char **argv)
     struct figures m[2] = {run_mode(false, n, rate, seconds), run_mode(true, n, rate, seconds)};
 
     printf("\n%-44s %10.0f tx/s\n", "reference (pgbench, handler tx, 4 conns)", ref);
-    printf("\n%-44s %24s %24s\n", "OUTBOX_NOTIFY", "in_transaction", "after_commit (default)");
+    printf("\n%-44s %24s %24s\n", "OUTBOX_NOTIFY", "in_transaction (SPEC)", "after_commit");
     printf("%-44s %17.0f tx/s %17.0f tx/s\n", "business commits (4 producers)", m[0].commits_per_s,
            m[1].commits_per_s);
     printf("%-44s %12.0f ev/s %3.0f %% %12.0f ev/s %3.0f %%\n",

@@ -79,16 +79,14 @@ void db_set_schema(struct db *db, const char *schema);
 void db_set_async_commit(struct db *db, bool async);
 
 /*
- * Where db_notify's NOTIFY goes (a listener in this process is woken
- * directly, without one). true (the default, ADR 0011): right after COMMIT
- * succeeds, in a transaction of its own that writes no WAL, so notifying
- * commits group like any other. false: inside the transaction, delivered at
- * commit; PostgreSQL then holds a database-wide lock from the transaction's
- * pre-commit to its end, through the WAL flush, so notifying commits never
- * share a flush: they run one at a time. The listener sees the same thing
- * either way (a wake-up once the row is visible); a crash between commit and
- * NOTIFY loses the wake-up, never the row (the relay's sweep finds it).
- * ADR 0006, 0011; OUTBOX_NOTIFY.
+ * Where db_notify's NOTIFY goes. false (the default, SPEC §4): inside the
+ * transaction, delivered at commit. PostgreSQL holds a database-wide lock
+ * from a notifying transaction's pre-commit to its end, through the WAL
+ * flush, so notifying commits never share a flush: they run one at a time.
+ * true: sent right after COMMIT succeeds, in a transaction of its own that
+ * writes no WAL; notifying commits then group like any other. The listener
+ * sees the same thing (a wake-up once the row is visible); a crash between
+ * the two loses the wake-up, never the row. ADR 0006; OUTBOX_NOTIFY.
  */
 void db_set_notify_after_commit(struct db *db, bool after);
 bool db_notifies_after_commit(const struct db *db);
