@@ -94,6 +94,9 @@
                                         .nfields = CONTRACT_COUNT(rows),                           \
                                         .size = sizeof(struct s)}
 
+/* The longest CONTRACT_NAME value the events use (reasons, kinds, types): members are [.. + 1]. */
+#define CONTRACT_NAME_MAX 64
+
 #define CONTRACT_STRINGS_MAX 64 /* items of a string array, at most (validation and struct) */
 #define CONTRACT_STRINGS_ITEM_LEN                                                                  \
     65 /* longest item a struct contract_strings holds, with its NUL */

@@ -17,7 +17,7 @@
     IDS(s), CONTRACT_INT(s, quantity, 1, 1000, units), AMOUNT(s, amount)
 
 /* The rows of an event that ends the booking with a reason: the ids and why. */
-#define IDS_REASON(s, why) IDS(s), CONTRACT_NAME(s, reason, 64, why)
+#define IDS_REASON(s, why) IDS(s), CONTRACT_NAME(s, reason, CONTRACT_NAME_MAX, why)
 
 static const struct contract_field created[] = {
     CONTRACT_UUID(booking_booking_created, booking_id, "the new booking"),

@@ -52,7 +52,7 @@ struct booking_booking_rejected {
     char booking_id[UUID7_STR_LEN];
     char user_id[UUID7_STR_LEN];
     char offering_id[UUID7_STR_LEN];
-    char reason[65];
+    char reason[CONTRACT_NAME_MAX + 1];
 };
 
 /* booking.booking.cancelled (v1): payment failed: the booking was cancelled and its stock released. */
@@ -64,7 +64,7 @@ struct booking_booking_cancelled {
     char booking_id[UUID7_STR_LEN];
     char user_id[UUID7_STR_LEN];
     char offering_id[UUID7_STR_LEN];
-    char reason[65];
+    char reason[CONTRACT_NAME_MAX + 1];
 };
 
 /*

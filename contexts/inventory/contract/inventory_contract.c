@@ -15,7 +15,8 @@ CONTRACT_EVENT(INVENTORY_STOCK_RESERVED, "inventory", "units were set aside for 
 
 static const struct contract_field reservation_failed[] = {
     ROWS(inventory_stock_reservation_failed, "units asked for"),
-    CONTRACT_NAME(inventory_stock_reservation_failed, reason, 64, "why, e.g. 'insufficient_stock'"),
+    CONTRACT_NAME(inventory_stock_reservation_failed, reason, CONTRACT_NAME_MAX,
+                  "why, e.g. 'insufficient_stock'"),
 };
 CONTRACT_EVENT(INVENTORY_STOCK_RESERVATION_FAILED, "inventory",
                "units could not be set aside for a booking", reservation_failed,

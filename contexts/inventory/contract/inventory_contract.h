@@ -37,7 +37,7 @@ struct inventory_stock_reservation_failed {
     char booking_id[UUID7_STR_LEN];
     char offering_id[UUID7_STR_LEN];
     int64_t quantity;
-    char reason[65];
+    char reason[CONTRACT_NAME_MAX + 1];
 };
 
 /* inventory.stock.debited (v1): reserved units were sold (payment succeeded). */

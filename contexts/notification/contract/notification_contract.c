@@ -7,7 +7,7 @@
 static const struct contract_field sent[] = {
     CONTRACT_UUID(notification_notification_sent, notification_id, "the notification"),
     CONTRACT_UUID(notification_notification_sent, user_id, "the recipient"),
-    CONTRACT_NAME(notification_notification_sent, kind, 64,
+    CONTRACT_NAME(notification_notification_sent, kind, CONTRACT_NAME_MAX,
                   "'welcome', 'booking_confirmed', 'booking_rejected' or 'booking_cancelled'"),
     CONTRACT_UUID(notification_notification_sent, reference_id,
                   "what it is about: the user (welcome) or the booking"),

@@ -25,7 +25,7 @@ extern const struct contract_event NOTIFICATION_NOTIFICATION_SENT;
 struct notification_notification_sent {
     char notification_id[UUID7_STR_LEN];
     char user_id[UUID7_STR_LEN];
-    char kind[65];
+    char kind[CONTRACT_NAME_MAX + 1];
     char reference_id[UUID7_STR_LEN];
     char channel[33];
 };

@@ -20,7 +20,7 @@ static const struct contract_field failed[] = {
     PAYMENT_ID(payment_payment_failed),
     CONTRACT_UUID(payment_payment_failed, booking_id, "the booking"),
     AMOUNT(payment_payment_failed, "amount asked, in cents"),
-    CONTRACT_NAME(payment_payment_failed, reason, 64, "why, e.g. 'limit_exceeded'"),
+    CONTRACT_NAME(payment_payment_failed, reason, CONTRACT_NAME_MAX, "why, e.g. 'limit_exceeded'"),
 };
 CONTRACT_EVENT(PAYMENT_PAYMENT_FAILED, "payment", "the charge for a booking was declined", failed,
                payment_payment_failed);

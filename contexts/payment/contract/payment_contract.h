@@ -37,7 +37,7 @@ struct payment_payment_failed {
     char payment_id[UUID7_STR_LEN];
     char booking_id[UUID7_STR_LEN];
     int64_t amount_cents;
-    char reason[65];
+    char reason[CONTRACT_NAME_MAX + 1];
 };
 
 /* payment.payment.refunded (v1): a charge was given back because its booking expired unconfirmed. */

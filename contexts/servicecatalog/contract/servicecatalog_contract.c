@@ -11,7 +11,7 @@ static const struct contract_field provider_registered[] = {
     CONTRACT_UUID(servicecatalog_provider_registered, provider_id, "the new provider"),
     OWNER(servicecatalog_provider_registered),
     CONTRACT_TEXT(servicecatalog_provider_registered, business_name, 200, "the business name"),
-    CONTRACT_NAME(servicecatalog_provider_registered, provider_type, 64,
+    CONTRACT_NAME(servicecatalog_provider_registered, provider_type, CONTRACT_NAME_MAX,
                   "the kind of business, e.g. 'salon'"),
 };
 CONTRACT_EVENT(SERVICECATALOG_PROVIDER_REGISTERED, "servicecatalog",

@@ -26,7 +26,7 @@ struct servicecatalog_provider_registered {
     char provider_id[UUID7_STR_LEN];
     char owner_id[UUID7_STR_LEN];
     char business_name[201];
-    char provider_type[65];
+    char provider_type[CONTRACT_NAME_MAX + 1];
 };
 
 /* servicecatalog.provider.activated (v1): a provider was activated and may be booked. */
