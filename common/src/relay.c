@@ -128,6 +128,7 @@ static int wait_confirms(struct relay *r, size_t n, struct err *err)
         err_clear(&rerr);
         if (outbox_renew_leases(r->db, r->instance, ids, n, r->cfg.lease_ms, &rerr) < 0)
             set_db_state(r, false, &rerr);
+        err_clear(err); /* a slice's timeout is no reason for a row the next slice settles */
     }
 }
 
