@@ -7,8 +7,6 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include <stdbool.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -54,30 +52,18 @@ void testlib_sleep_ms(int ms)
         ;
 }
 
-static bool port_binds(int port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0)
-        return false;
-    struct sockaddr_in a = {.sin_family = AF_INET,
-                            .sin_port = htons((uint16_t)port),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    bool ok = bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
-    close(fd);
-    return ok;
-}
-
 int testlib_free_port(void)
 {
-    static _Thread_local unsigned seed;
-    if (seed == 0)
-        seed = (unsigned)getpid() ^ (unsigned)testlib_now_ms() ^ (unsigned)(uintptr_t)&seed;
-    for (int tries = 0; tries < 200; tries++) {
-        int port = TESTLIB_PORT_LOW + (int)(rand_r(&seed) % (TESTLIB_PORT_HIGH - TESTLIB_PORT_LOW));
-        if (port_binds(port))
-            return port;
-    }
-    return -1;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(a);
+    int port = -1;
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+        port = ntohs(a.sin_port);
+    if (fd >= 0)
+        close(fd);
+    return port;
 }
 
 void testlib_describe_status(int status, char *out, size_t outlen)

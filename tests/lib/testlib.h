@@ -31,16 +31,7 @@ int64_t testlib_now_ms(void);
 /* Sleeps ms milliseconds. */
 void testlib_sleep_ms(int ms);
 
-/*
- * A TCP port free on 127.0.0.1 right now, or -1: a random one above the
- * kernel's ephemeral range (TESTLIB_PORT_LOW..TESTLIB_PORT_HIGH) that binds.
- * Not the kernel's own pick: that comes from the ephemeral range, where an
- * outgoing connection (a service's to PostgreSQL) may take it before the
- * process it was meant for listens on it. deploy/local/lib.sh's free_port
- * picks below that range (20000-31999), so the two never meet.
- */
-#define TESTLIB_PORT_LOW  61000
-#define TESTLIB_PORT_HIGH 65000
+/* A TCP port free on 127.0.0.1 right now (the kernel's pick), or -1. */
 int testlib_free_port(void);
 
 /* How a reaped child ended, for messages: "exit 0", "signal 9". */
