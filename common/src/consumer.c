@@ -774,14 +774,13 @@ static void run_batch(struct consumer *c, struct item *items, size_t n)
             continue;
         it->t0 = steady_now_ms();
         err_clear(&it->err);
-        if (db_exec(c->db, "SAVEPOINT delivery", 0, NULL, NULL, NULL, &err) < 0)
+        if (db_savepoint(c->db, &err) < 0)
             goto failed;
         trace_set_current(&it->span);
         it->rc = handle_in_transaction(c, it->sub, &it->ev, it->d.body, it->expected, it->attempts,
                                        &it->err);
         trace_set_current(NULL);
-        if (it->rc < 0 &&
-            db_exec(c->db, "ROLLBACK TO SAVEPOINT delivery", 0, NULL, NULL, NULL, &err) < 0)
+        if (it->rc < 0 && db_rollback_to_savepoint(c->db, &err) < 0)
             goto failed;
     }
     if (db_commit(c->db, &err) == 0) {

@@ -86,8 +86,16 @@ struct db {
     int local[DB_LISTEN_MAX]; /* their wake-up descriptors */
     bool has_wake;            /* wake_fd is open (db_listen made it) */
     int wake_fd;              /* an eventfd db_wait_notify also polls: in-process wake-ups */
-    int nprepared;            /* statements prepared on conn (invariant 4) */
-    unsigned next_name;       /* names are never reused on one connection */
+    int nafter;               /* db_after_commit registrations of the open transaction */
+    struct {
+        db_after_commit_fn *fn;
+        void *arg;
+    } after[DB_AFTER_COMMIT_MAX];
+    bool has_savepoint; /* db_savepoint marked these counts: */
+    int sp_after, sp_local, sp_deferred;
+    bool woken_remotely; /* the last wake-up came through PostgreSQL */
+    int nprepared;       /* statements prepared on conn (invariant 4) */
+    unsigned next_name;  /* names are never reused on one connection */
     struct db_prepared prepared[DB_PREPARED_MAX];
 };
 
@@ -156,6 +164,8 @@ struct db_row {
 };
 
 /* ---- small helpers ---------------------------------------------------------- */
+
+static void db_tx_closed(struct db *db, bool committed); /* transactions, below */
 
 /* Fills err (code, sqlstate, formatted message); returns code. err may be NULL. */
 static int db_fail(struct err *err, int code, const char *sqlstate, const char *fmt, ...)
@@ -459,6 +469,8 @@ void db_free(struct db *db)
 {
     if (!db)
         return;
+    if (db->tx_open)
+        db_tx_closed(db, false); /* freed mid-transaction: the server rolls it back */
     db_drop(db);
     if (db->has_wake) {
         db_local_remove(db->wake_fd);
@@ -953,6 +965,25 @@ int db_row_int64(const struct db_row *row, int col, int64_t *out)
 
 /* ---- transactions -------------------------------------------------------------------- */
 
+/* Tells the db_after_commit registrations from index `from` on how it ended, and forgets them. */
+static void db_settle_after(struct db *db, int from, bool committed)
+{
+    for (int i = from; i < db->nafter; i++)
+        db->after[i].fn(db->after[i].arg, committed);
+    if (from < db->nafter)
+        db->nafter = from;
+}
+
+/* The open transaction is over (committed or not): forget what it registered. */
+static void db_tx_closed(struct db *db, bool committed)
+{
+    db->tx_open = false;
+    db->has_savepoint = false;
+    db_settle_after(db, 0, committed);
+    db->ndeferred = 0;
+    db->nlocal = 0;
+}
+
 int db_begin(struct db *db, struct err *err)
 {
     return db_begin_isolation(db, DB_READ_COMMITTED, err);
@@ -973,8 +1004,50 @@ int db_begin_isolation(struct db *db, enum db_isolation level, struct err *err)
     if (rc < 0)
         return rc;
     db->tx_open = true;
+    db->has_savepoint = false;
     db->ndeferred = 0;
     db->nlocal = 0;
+    return 0;
+}
+
+int db_savepoint(struct db *db, struct err *err)
+{
+    if (!db->tx_open)
+        return db_fail(err, ERR_INTERNAL, "", "savepoint outside a transaction");
+    int rc = db_exec(db, "SAVEPOINT unit", 0, NULL, NULL, NULL, err);
+    if (rc < 0)
+        return rc;
+    db->has_savepoint = true;
+    db->sp_after = db->nafter;
+    db->sp_local = db->nlocal;
+    db->sp_deferred = db->ndeferred;
+    return 0;
+}
+
+int db_rollback_to_savepoint(struct db *db, struct err *err)
+{
+    if (!db->tx_open || !db->has_savepoint)
+        return db_fail(err, ERR_INTERNAL, "", "no savepoint to roll back to");
+    int rc = db_exec(db, "ROLLBACK TO SAVEPOINT unit", 0, NULL, NULL, NULL, err);
+    if (rc < 0)
+        return rc;
+    /* What was registered for the undone work would wake or hand on nothing real. */
+    db_settle_after(db, db->sp_after, false);
+    db->nlocal = db->sp_local;
+    db->ndeferred = db->sp_deferred;
+    return 0;
+}
+
+int db_after_commit(struct db *db, db_after_commit_fn *fn, void *arg, struct err *err)
+{
+    if (!db->tx_open)
+        return db_fail(err, ERR_INTERNAL, "", "db_after_commit outside a transaction");
+    if (db->nafter == DB_AFTER_COMMIT_MAX)
+        return db_fail(err, ERR_INTERNAL, "", "more than %d after-commit actions in a transaction",
+                       DB_AFTER_COMMIT_MAX);
+    db->after[db->nafter].fn = fn;
+    db->after[db->nafter].arg = arg;
+    db->nafter++;
     return 0;
 }
 
@@ -986,6 +1059,7 @@ int db_begin_isolation(struct db *db, enum db_isolation level, struct err *err)
  */
 static void send_deferred_notifies(struct db *db)
 {
+    db_settle_after(db, 0, true); /* before the wake-ups: what they hand on is there when woken */
     for (int i = 0; i < db->nlocal; i++)
         db_wake(db->local[i]);
     db->nlocal = 0;
@@ -1038,9 +1112,7 @@ int db_commit(struct db *db, struct err *err)
         return db_fail(err, ERR_INTERNAL, "", "commit without an open transaction");
     int rc = db_ready(db, err); /* a lost connection fails here: rolled back, nothing sent */
     if (rc < 0) {
-        db->tx_open = false;
-        db->ndeferred = 0;
-        db->nlocal = 0;
+        db_tx_closed(db, false);
         return rc;
     }
     PGresult *res = PQexecParams(db->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0);
@@ -1059,8 +1131,7 @@ int db_commit(struct db *db, struct err *err)
     PQclear(res);
     if (rc == 0)
         send_deferred_notifies(db);
-    db->ndeferred = 0;
-    db->nlocal = 0;
+    db_tx_closed(db, false); /* after a failed commit: the registrations learn it here */
     return rc;
 }
 
@@ -1068,9 +1139,7 @@ void db_rollback(struct db *db)
 {
     if (!db || !db->tx_open)
         return;
-    db->tx_open = false;
-    db->ndeferred = 0;
-    db->nlocal = 0;
+    db_tx_closed(db, false);
     if (!db_up(db)) {
         db_drop(db); /* the server rolled back when the connection went */
         return;
@@ -1085,6 +1154,11 @@ void db_rollback(struct db *db)
 bool db_in_transaction(const struct db *db)
 {
     return db->tx_open;
+}
+
+bool db_woken_remotely(const struct db *db)
+{
+    return db->woken_remotely;
 }
 
 /* ---- LISTEN/NOTIFY -------------------------------------------------------------------- */
@@ -1148,7 +1222,8 @@ int db_wait_notify(struct db *db, int timeout_ms, struct err *err)
             steady_sleep_ms(pause);
         return rc;
     }
-    if (db_drain_notifies(db))
+    db->woken_remotely = db_drain_notifies(db);
+    if (db->woken_remotely)
         return 1;
     for (;;) {
         int64_t left = deadline - steady_now_ms();
@@ -1167,12 +1242,16 @@ int db_wait_notify(struct db *db, int timeout_ms, struct err *err)
             uint64_t count;
             ssize_t r = read(db->wake_fd, &count, sizeof(count)); /* resets the eventfd */
             (void)r;
+            /* A NOTIFY may have come too: say so, or its writer's rows wait for the sweep. */
+            if ((p[0].revents & POLLIN) && PQconsumeInput(db->conn))
+                db->woken_remotely = db_drain_notifies(db);
             return 1;
         }
         /* Failing here means the connection is lost: fill the message, drop it. */
         if (!PQconsumeInput(db->conn))
             return db_result_error(db, NULL, err);
-        if (db_drain_notifies(db))
+        db->woken_remotely = db_drain_notifies(db);
+        if (db->woken_remotely)
             return 1;
     }
 }

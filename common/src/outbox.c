@@ -15,6 +15,8 @@
 #include "common/envelope.h"
 #include "common/uuid7.h"
 
+#include "handoff.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,19 +37,40 @@ int outbox_enqueue(struct db *db, const struct envelope *ev, struct err *err)
         return err->code;
     char channel[64];
     outbox_channel(envelope_context(ev), channel, sizeof(channel));
-    const char *params[] = {
-        ev->id,           ev->type, ev->correlation_id,
-        ev->causation_id, payload,  ev->traceparent[0] ? ev->traceparent : NULL};
+    const char *traceparent = ev->traceparent[0] ? ev->traceparent : NULL;
+    /*
+     * When this process runs the context's relay, the row is leased to it
+     * here and handed to it once the transaction commits: it publishes
+     * without claiming the row back (ADR 0011). The after-commit action is
+     * registered before the INSERT, so an INSERT that fails leaves nothing
+     * to undo but what the rollback undoes anyway.
+     */
+    char owner[OUTBOX_OWNER_MAX], lease[16];
+    int lease_ms = 0;
+    struct handoff_entry *handed =
+        handoff_reserve(envelope_context(ev), ev->id, ev->type, ev->correlation_id, payload,
+                        traceparent, owner, sizeof(owner), &lease_ms);
+    if (handed && db_after_commit(db, handoff_settle, handed, err) != 0) {
+        handoff_settle(handed, false);
+        handed = NULL;
+        err_clear(err);
+    }
+    snprintf(lease, sizeof(lease), "%d", lease_ms);
+    const char *params[] = {ev->id,  ev->type,    ev->correlation_id,    ev->causation_id,
+                            payload, traceparent, handed ? owner : NULL, lease};
     /*
      * The row, then the relay's wake-up: in-process when this process runs
      * the context's relay (most writes: no NOTIFY at all), else a NOTIFY in
-     * the transaction or right after its commit (ADR 0006, 0007).
+     * the transaction or right after its commit (ADR 0006, 0007). Without a
+     * hand-off owner ($7 NULL) the row is unleased, as every row was before.
      */
     int rc =
         db_exec(db,
-                "INSERT INTO outbox (id, type, correlation_id, causation_id, payload, traceparent)"
-                " VALUES ($1, $2, $3, $4, $5::jsonb, $6)",
-                6, params, NULL, NULL, err);
+                "INSERT INTO outbox (id, type, correlation_id, causation_id, payload,"
+                "                    traceparent, locked_by, locked_until)"
+                " VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, CASE WHEN $7::text IS NOT NULL THEN"
+                "   clock_timestamp() + make_interval(secs => $8::int / 1000.0) END)",
+                8, params, NULL, NULL, err);
     if (rc >= 0)
         rc = db_notify(db, channel, err);
     free(payload);
@@ -123,7 +146,7 @@ static int claim_row(void *vctx, const struct db_row *row, struct err *err)
     return 0;
 }
 
-int outbox_claim(struct db *db, const char *instance, int max, int lease_ms,
+int outbox_claim(struct db *db, const char *instance, int max, int lease_ms, bool take_own,
                  struct outbox_row *rows, size_t *n, struct err *err)
 {
     *n = 0;
@@ -132,16 +155,17 @@ int outbox_claim(struct db *db, const char *instance, int max, int lease_ms,
     char limit[16], lease[16];
     snprintf(limit, sizeof(limit), "%d", max);
     snprintf(lease, sizeof(lease), "%d", lease_ms);
-    const char *params[] = {instance, limit, lease};
+    const char *params[] = {instance, limit, lease, take_own ? "true" : "false"};
     struct claim_ctx c = {rows, 0};
     /*
      * One statement, so one implicit transaction: lock due rows nobody else
      * holds (SKIP LOCKED), stamp our lease on them, return them. A lease that
-     * ran out is as good as none (O3), and so is our own: the relay claims
-     * only between passes, so a row still leased to this instance id was
-     * left by a pass that never finished — this process killed mid-batch and
-     * restarted with the same INSTANCE_ID takes its rows back at once instead
-     * of waiting out LEASE_MS. The rows are updated by key from the locked
+     * ran out is as good as none (O3), and with take_own so is our own: the
+     * relay takes its own rows back on its first pass and after a failed one,
+     * so this process killed mid-batch and restarted with the same
+     * INSTANCE_ID takes its rows back at once instead of waiting out
+     * LEASE_MS. Otherwise a row leased to us may be on its way to us from a
+     * transaction of our own process (handoff.h). The rows are updated by key from the locked
      * sub-select (index look-ups in any plan, see inbox.c's claim), and the
      * sub-select reads outbox_due_idx in its own order, so it stops after n
      * live rows (migration 0006).
@@ -154,12 +178,12 @@ int outbox_claim(struct db *db, const char *instance, int max, int lease_ms,
         "   SELECT id FROM outbox"
         "    WHERE status = 'pending' AND next_attempt_at <= clock_timestamp()"
         "      AND (locked_until IS NULL OR locked_until < clock_timestamp()"
-        "           OR locked_by = $1)"
+        "           OR (locked_by = $1 AND $4::bool))"
         "    ORDER BY next_attempt_at, created_at"
         "    LIMIT $2::int FOR UPDATE SKIP LOCKED))"
         " RETURNING o.id, o.type, o.correlation_id, o.payload::text, o.attempts, o.created_at,"
         "           o.traceparent",
-        3, params, claim_row, &c, err);
+        4, params, claim_row, &c, err);
     *n = c.n;
     if (rc < 0) {
         outbox_rows_release(rows, c.n);

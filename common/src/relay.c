@@ -13,6 +13,7 @@
  */
 #include "common/relay.h"
 
+#include "handoff.h"
 #include "link_state.h"
 #include "steady.h"
 
@@ -49,12 +50,22 @@ struct relay {
     struct outbox_row rows[OUTBOX_BATCH_MAX];
     enum bus_outcome outcome[OUTBOX_BATCH_MAX]; /* per row of the batch in flight */
     uint64_t first_seq;                         /* sequence number of rows[0] */
+    struct handoff *handoff; /* rows this process commits come here (ADR 0011); NULL: none */
+    bool read_table;         /* rows may wait in the table: claim on the next pass */
+    bool take_own;           /* ... including those leased to us (first pass, after a failure) */
+    bool handed_last;        /* the last batch came from the queue */
+    /* Ids a claim took back from our own leases: their queued copies are dropped for a lease. */
+    char taken_back[OUTBOX_BATCH_MAX][UUID7_STR_LEN];
+    size_t ntaken_back;
+    int64_t taken_back_ms;
+    int64_t last_claim_ms;
     int64_t last_housekeeping_ms;
     int64_t last_retention_ms;
 
     struct metrics_gauge *pending_gauge;
     struct metrics_gauge *oldest_gauge;
     struct metrics_counter *publish_failures;
+    struct metrics_counter *handoffs;
 };
 
 static void on_confirm(void *ctx, uint64_t seq, enum bus_outcome outcome)
@@ -133,21 +144,83 @@ static int wait_confirms(struct relay *r, size_t n, struct err *err)
 }
 
 /*
- * One pass over due rows. Returns the number of rows claimed (so the caller
- * loops at once while batches come back full), or -1 after a failure.
+ * Drops from the n handed-over rows in r->rows those a take-back claim
+ * published already (committed as it ran, queued after it). Returns the rows left.
+ */
+static size_t skip_taken_back(struct relay *r, size_t n)
+{
+    if (r->ntaken_back == 0)
+        return n;
+    if (steady_now_ms() - r->taken_back_ms > r->cfg.lease_ms) {
+        r->ntaken_back = 0; /* any copy of them has gone stale by now */
+        return n;
+    }
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool taken = false;
+        for (size_t k = 0; k < r->ntaken_back && !taken; k++)
+            taken = strcmp(r->rows[i].id, r->taken_back[k]) == 0;
+        if (taken)
+            outbox_rows_release(&r->rows[i], 1);
+        else
+            r->rows[kept++] = r->rows[i];
+    }
+    return kept;
+}
+
+/*
+ * Fills r->rows with the next batch: what this process's own transactions
+ * handed over (already leased to us: no statement at all), else, when the
+ * table may hold more (another process's NOTIFY, the sweep, a row the queue
+ * had no room for, a failure), a claim. Returns the rows or -1 (database).
+ */
+static int next_batch(struct relay *r, struct err *err)
+{
+    size_t n = 0;
+    if (steady_now_ms() - r->last_claim_ms >= RELAY_SWEEP_MS)
+        r->read_table = true; /* due retries, expired leases: busy or not */
+    /* The table's turn comes after a handed-over batch: a busy queue never starves it. */
+    if (r->handoff && !(r->read_table && r->handed_last))
+        n = skip_taken_back(
+            r, handoff_take(r->handoff, r->rows, (size_t)r->cfg.batch, &r->read_table));
+    r->handed_last = n > 0;
+    if (n > 0) {
+        metrics_counter_add(r->handoffs, n);
+        return (int)n;
+    }
+    if (!r->read_table)
+        return 0;
+    if (outbox_claim(r->db, r->instance, r->cfg.batch, r->cfg.lease_ms, r->take_own, r->rows, &n,
+                     err) != 0) {
+        set_db_state(r, false, err);
+        return -1;
+    }
+    set_db_state(r, true, NULL);
+    /* A row we took back may be queued too (committed as we claimed): publish it once. */
+    if (r->take_own && n > 0) {
+        for (size_t i = 0; i < n; i++)
+            memcpy(r->taken_back[i], r->rows[i].id, sizeof(r->taken_back[i]));
+        r->ntaken_back = n;
+        r->taken_back_ms = steady_now_ms();
+    }
+    r->take_own = false;
+    r->read_table = n >= (size_t)r->cfg.batch;
+    r->last_claim_ms = steady_now_ms();
+    return (int)n;
+}
+
+/*
+ * One pass: the next batch, published. Returns the number of rows (so the
+ * caller loops at once while batches come back full), or -1 after a failure.
  */
 static int relay_pass(struct relay *r)
 {
     struct err err;
     err_clear(&err);
-    size_t n = 0;
-    if (outbox_claim(r->db, r->instance, r->cfg.batch, r->cfg.lease_ms, r->rows, &n, &err) != 0) {
-        set_db_state(r, false, &err);
-        return -1;
-    }
-    set_db_state(r, true, NULL);
-    if (n == 0)
-        return 0;
+    int got = next_batch(r, &err);
+    if (got <= 0)
+        return got;
+    size_t n = (size_t)got;
 
     /* Publish the whole batch, then collect its confirms. */
     size_t sent = 0;
@@ -217,6 +290,7 @@ static int relay_pass(struct relay *r)
         /* The leases run out and the rows are published again: duplicates, never a loss. */
         log_warn("relay could not record a batch of %zu: %s", n, merr.msg);
         set_db_state(r, false, &merr);
+        r->take_own = r->read_table = true; /* the batch is still leased to us */
     }
     outbox_rows_release(r->rows, n);
     return rc == 0 ? (int)n : -1;
@@ -316,12 +390,18 @@ static void *relay_main(void *arg)
             continue;
         }
         housekeeping(r);
-        if (n >= r->cfg.batch)
-            continue; /* a full batch: more may be due */
+        if (n >= r->cfg.batch || (n > 0 && r->read_table))
+            continue; /* a full batch, or the table's turn: more may be due */
         int w = db_wait_notify(r->db, RELAY_SWEEP_MS, &err);
         if (w < 0)
             set_db_state(r, false, &err);
+        /* Woken only by our own process: what it wrote is queued, the table can wait. */
+        if (w != 1 || db_woken_remotely(r->db))
+            r->read_table = true;
     }
+    /* Rows committed from now on keep their lease until it runs out (or our next start). */
+    handoff_detach(r->handoff);
+    r->handoff = NULL;
     /* Graceful stop: nothing is in flight between passes; hand our leases back. */
     if (outbox_release_leases(r->db, r->instance, &err) != 0)
         log_warn("relay could not release its leases (they expire by themselves): %s", err.msg);
@@ -343,6 +423,7 @@ static void relay_free(struct relay *r)
 {
     if (!r)
         return;
+    handoff_detach(r->handoff);
     bus_free(r->bus);
     db_free(r->db);
     for (size_t i = 0; r->binding_keys && i < r->cfg.nbinding_keys; i++)
@@ -401,6 +482,12 @@ struct relay *relay_start(const struct relay_config *cfg, struct err *err)
     r->publish_failures =
         metrics_counter("events_publish_failures_total",
                         "publishes nacked, returned or unconfirmed (retried later)", labels);
+    r->handoffs = metrics_counter(
+        "outbox_handoffs_total",
+        "events published as handed over by this process's own commits, without a claim", labels);
+    /* The first pass reads the table and takes back what a previous run left leased to us. */
+    r->read_table = r->take_own = true;
+    r->handoff = handoff_attach(r->context, r->instance, r->cfg.lease_ms);
 
     if (pthread_create(&r->thread, NULL, relay_main, r) != 0) {
         err_set(err, ERR_INTERNAL, "cannot start the relay thread");

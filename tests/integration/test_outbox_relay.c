@@ -7,12 +7,15 @@
 #include "testlib.h"
 
 #include "common/inbox.h"
+#include "common/metrics.h"
 #include "common/outbox.h"
+#include "common/relay.h"
 #include "common/uuid7.h"
 #include "probe_contract.h"
 
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define EFFECTS_OF_ITEM    "SELECT count(*) FROM effects WHERE item = $1"
@@ -279,7 +282,7 @@ static void test_a_renewed_lease_keeps_rows_from_other_relays_past_lease_ms(void
     err_clear(&err);
     struct outbox_row rows[OUTBOX_BATCH_MAX];
     size_t n = 0;
-    assert_int_equal(outbox_claim(db, "relay-a", OUTBOX_BATCH_MAX, 300, rows, &n, &err), 0);
+    assert_int_equal(outbox_claim(db, "relay-a", OUTBOX_BATCH_MAX, 300, false, rows, &n, &err), 0);
     outbox_rows_release(rows, n);
     assert_true(n >= 2); /* both rows, and whatever else was pending */
     const char *both[] = {id_kept, id_lapsed};
@@ -289,7 +292,8 @@ static void test_a_renewed_lease_keeps_rows_from_other_relays_past_lease_ms(void
     assert_int_equal(outbox_renew_leases(db, "relay-a", one, 1, 60000, &err), 1);
     testlib_sleep_ms(400); /* relay-a's 300 ms lease on the other row lapses */
     n = 0;
-    assert_int_equal(outbox_claim(db, "relay-b", OUTBOX_BATCH_MAX, 60000, rows, &n, &err), 0);
+    assert_int_equal(outbox_claim(db, "relay-b", OUTBOX_BATCH_MAX, 60000, false, rows, &n, &err),
+                     0);
     bool took_kept = false, took_lapsed = false;
     for (size_t i = 0; i < n; i++) {
         took_kept |= strcmp(rows[i].id, id_kept) == 0;
@@ -301,6 +305,96 @@ static void test_a_renewed_lease_keeps_rows_from_other_relays_past_lease_ms(void
     /* A row already published is never renewed. */
     assert_int_equal(outbox_mark_published(db, one, 1, &err), 0);
     assert_int_equal(outbox_renew_leases(db, "relay-a", one, 1, 60000, &err), 0);
+}
+
+/* The relay's outbox_handoffs_total for the probe context, read from this process's registry. */
+static long long handoffs_so_far(void)
+{
+    char *text = metrics_render();
+    assert_non_null(text);
+    const char *line = strstr(text, "outbox_handoffs_total{context=\"probe\"} ");
+    long long n = line ? strtoll(strchr(line, '}') + 2, NULL, 10) : 0;
+    free(text);
+    return n;
+}
+
+/*
+ * ADR 0011: a row committed by the relay's own process is leased to that
+ * relay at its INSERT and handed to it at the commit, so it is published
+ * without a claim. The lease here is a minute and this relay never takes
+ * its own leases back after its first pass, and the spawned probe's relay
+ * respects the lease: only the hand-over can publish these rows within
+ * seconds. Nothing is handed over for a rollback, or for the part of a
+ * transaction rolled back to its savepoint (O1): a phantom would show as an
+ * effect of an item the outbox never held.
+ */
+static void test_a_row_committed_beside_its_relay_is_handed_to_it_without_a_claim(void **state)
+{
+    (void)state;
+    harness_spawn(0, NULL); /* the consumer (its relay claims, and respects our lease) */
+    const char *keys[] = {PROBE_ITEM_CREATED.type};
+    struct relay_config cfg = {
+        .context = "probe",
+        .instance = "handoff-relay",
+        .database_url = testlib_require_env("DATABASE_URL"),
+        .bus = {.url = testlib_require_env("AMQP_URL")},
+        .binding_keys = keys,
+        .nbinding_keys = 1,
+        .retry_base_ms = 50,
+        .retry_max_ms = 200,
+        .retention_hours = 168,
+        .lease_ms = 60000,
+    };
+    struct err err;
+    err_clear(&err);
+    struct relay *relay = relay_start(&cfg, &err);
+    assert_non_null(relay);
+    /* Past its first pass (the one claim that takes its own leases back): both links are up. */
+    for (int waited = 0; !(relay_db_up(relay) && relay_bus_up(relay)); waited += 20) {
+        assert_true(waited < 15000);
+        testlib_sleep_ms(20);
+    }
+    long long before = handoffs_so_far();
+
+    char kept[64], undone[64], lost[64], id_kept[UUID7_STR_LEN], id_undone[UUID7_STR_LEN];
+    char id_lost[UUID7_STR_LEN];
+    testlib_unique_name(kept, sizeof(kept), "handed");
+    testlib_unique_name(undone, sizeof(undone), "undone");
+    testlib_unique_name(lost, sizeof(lost), "rolled_back");
+    struct db *db = harness_db();
+    assert_int_equal(db_begin(db, &err), 0);
+    assert_int_equal(publish_item(db, lost, id_lost, &err), 0);
+    db_rollback(db);
+
+    assert_int_equal(db_begin(db, &err), 0);
+    assert_int_equal(db_savepoint(db, &err), 0);
+    assert_int_equal(publish_item(db, undone, id_undone, &err), 0);
+    assert_int_equal(db_rollback_to_savepoint(db, &err), 0);
+    assert_int_equal(db_savepoint(db, &err), 0);
+    assert_int_equal(publish_item(db, kept, id_kept, &err), 0);
+    /* Leased at the INSERT, in the writing transaction: what a claim would have written. */
+    char owner[64];
+    harness_value("SELECT coalesce(locked_by, '') FROM outbox WHERE id = $1::uuid"
+                  " AND locked_until > clock_timestamp() + interval '50 seconds'",
+                  id_kept, owner, sizeof(owner));
+    assert_string_equal(owner, "handoff-relay");
+    assert_int_equal(db_commit(db, &err), 0);
+
+    assert_int_equal(harness_wait_count(EFFECTS_OF_ITEM, kept, 1, 10000), 1);
+    assert_int_equal(harness_wait_count("SELECT count(*) FROM outbox WHERE id = $1::uuid"
+                                        " AND status = 'published' AND locked_by IS NULL",
+                                        id_kept, 1, 5000),
+                     1);
+    assert_int_equal(handoffs_so_far() - before, 1);
+    testlib_sleep_ms(500);
+    assert_int_equal(harness_count(EFFECTS_OF_ITEM, kept), 1);
+    assert_int_equal(harness_count(EFFECTS_OF_ITEM, undone), 0);
+    assert_int_equal(harness_count(EFFECTS_OF_ITEM, lost), 0);
+    char gone[2 * UUID7_STR_LEN + 4];
+    snprintf(gone, sizeof(gone), "{%s,%s}", id_undone, id_lost);
+    assert_int_equal(harness_count("SELECT count(*) FROM outbox WHERE id = ANY($1::uuid[])", gone),
+                     0);
+    relay_stop(relay);
 }
 
 /* O3 and I1: two instances (two relays, two consumers) handle every event exactly once. */
@@ -385,6 +479,8 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_a_renewed_lease_keeps_rows_from_other_relays_past_lease_ms, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_a_row_committed_beside_its_relay_is_handed_to_it_without_a_claim, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_relays_and_two_consumers_handle_each_event_once,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(

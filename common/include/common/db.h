@@ -238,6 +238,28 @@ void db_rollback(struct db *db);
 /* True between db_begin and db_commit/db_rollback. */
 bool db_in_transaction(const struct db *db);
 
+/*
+ * Savepoints for several units of work in one transaction (the consumer's
+ * batch): db_savepoint marks the point, db_rollback_to_savepoint undoes what
+ * came after it — the statements, and the db_notify and db_after_commit
+ * registrations made since, so nothing is woken or handed on for work that
+ * was undone. One level: a new db_savepoint replaces the mark. Return 0 or a
+ * statement error (ERR_INTERNAL outside a transaction or without a mark).
+ */
+int db_savepoint(struct db *db, struct err *err);
+int db_rollback_to_savepoint(struct db *db, struct err *err);
+
+/*
+ * Runs fn(arg, true) once the open transaction commits, before the
+ * in-process wake-ups of db_notify; fn(arg, false) when it rolls back, fails
+ * to commit or is undone by db_rollback_to_savepoint — exactly one of the
+ * two. fn must not use db. Returns 0, or ERR_INTERNAL (fn not called) outside
+ * a transaction or past DB_AFTER_COMMIT_MAX registrations in it.
+ */
+#define DB_AFTER_COMMIT_MAX 32
+typedef void db_after_commit_fn(void *arg, bool committed);
+int db_after_commit(struct db *db, db_after_commit_fn *fn, void *arg, struct err *err);
+
 /* ---- LISTEN/NOTIFY -------------------------------------------------------- */
 
 /*
@@ -265,6 +287,14 @@ int db_listen(struct db *db, const char *channel, struct err *err);
  * it does not spin.
  */
 int db_wait_notify(struct db *db, int timeout_ms, struct err *err);
+
+/*
+ * Whether the last db_wait_notify that returned 1 was woken by PostgreSQL (a
+ * NOTIFY from another process, or a reconnect) rather than only in-process
+ * (db_notify from a connection of this process): a relay whose own process
+ * hands it its rows needs to read the table only in the first case.
+ */
+bool db_woken_remotely(const struct db *db);
 
 /*
  * Wakes the listeners of channel (at most DB_CHANNEL_MAX bytes) once the open

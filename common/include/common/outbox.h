@@ -24,6 +24,7 @@
 #include "common/trace.h"
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,6 +33,7 @@ struct envelope;
 
 #define OUTBOX_BATCH_MAX 256 /* rows one claim may take */
 #define OUTBOX_ERROR_MAX 512 /* longest last_error stored */
+#define OUTBOX_OWNER_MAX 64  /* a lease owner (relay instance id) and its NUL */
 
 /*
  * Adds ev to the outbox inside the caller's open transaction and NOTIFYs the
@@ -82,10 +84,14 @@ struct outbox_row {
 /*
  * Claims up to max (≤ OUTBOX_BATCH_MAX) due pending rows for instance with a
  * lease of lease_ms, oldest due first, skipping rows other relays hold (O3,
- * O4). Runs in its own short transaction. Fills rows[0..*n). Returns 0 or a
- * database error. Free the payloads with outbox_rows_release.
+ * O4). With take_own, rows instance itself holds are taken too: left by a
+ * pass that never finished (a restart with the same INSTANCE_ID, a failed
+ * pass); without it they are not, as they may be on their way to the relay
+ * from its own process (ADR 0011). Runs in its own short transaction. Fills
+ * rows[0..*n). Returns 0 or a database error. Free the payloads with
+ * outbox_rows_release.
  */
-int outbox_claim(struct db *db, const char *instance, int max, int lease_ms,
+int outbox_claim(struct db *db, const char *instance, int max, int lease_ms, bool take_own,
                  struct outbox_row *rows, size_t *n, struct err *err);
 
 void outbox_rows_release(struct outbox_row *rows, size_t n);
