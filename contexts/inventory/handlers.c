@@ -129,12 +129,7 @@ static int on_booking_booking_created(struct handler_ctx *hc, struct err *err)
                        "no stock for offering '%s' yet (offering.published not handled yet)",
                        in.offering_id);
 
-    struct reservation r;
-    rc = reservation_store_find(hc->db, in.booking_id, false, &r, err);
-    if (rc == 0)
-        rc = stock_store_refusal_exists(hc->db, in.booking_id, err);
-    if (rc == 0)
-        rc = expiration_store_exists(hc->db, in.booking_id, err);
+    rc = stock_store_booking_answered(hc->db, in.booking_id, err);
     if (rc < 0)
         return rc;
     if (rc == 1) {
@@ -143,6 +138,7 @@ static int on_booking_booking_created(struct handler_ctx *hc, struct err *err)
         return 0;
     }
 
+    struct reservation r;
     struct stock_outcome out;
     rc = stock_reserve(&s, in.booking_id, in.quantity, &r, &out, err);
     if (rc)

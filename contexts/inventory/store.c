@@ -180,11 +180,14 @@ int stock_store_insert_refusal(struct db *db, const struct stock_event *ev, cons
                     6, params, err);
 }
 
-int stock_store_refusal_exists(struct db *db, const char *booking_id, struct err *err)
+int stock_store_booking_answered(struct db *db, const char *booking_id, struct err *err)
 {
     const char *params[] = {booking_id};
-    return db_exec(db, "SELECT 1 FROM refusals WHERE booking_id = $1::uuid", 1, params, NULL, NULL,
-                   err);
+    return db_exec(db,
+                   "SELECT 1 WHERE EXISTS (SELECT 1 FROM reservations WHERE booking_id = $1::uuid)"
+                   "  OR EXISTS (SELECT 1 FROM refusals WHERE booking_id = $1::uuid)"
+                   "  OR EXISTS (SELECT 1 FROM expirations WHERE booking_id = $1::uuid)",
+                   1, params, NULL, NULL, err);
 }
 
 /* ---- expirations ------------------------------------------------------------------- */

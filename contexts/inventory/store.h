@@ -97,8 +97,12 @@ int stock_store_list_movements(struct db *db, const char *offering_id, int64_t a
 int stock_store_insert_refusal(struct db *db, const struct stock_event *ev, const char *reason,
                                const char *event_id, struct err *err);
 
-/* 1 when booking_id was refused before, 0 when not, or an error. */
-int stock_store_refusal_exists(struct db *db, const char *booking_id, struct err *err);
+/*
+ * 1 when booking_id has had its answer already — a reservation, a refusal —
+ * or has expired, 0 when none of them, or an error. One statement for the
+ * three look-ups booking.booking.created makes under the stock row's lock.
+ */
+int stock_store_booking_answered(struct db *db, const char *booking_id, struct err *err);
 
 /* ---- expirations (booking.booking.expired) --------------------------------------- */
 
