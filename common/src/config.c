@@ -83,7 +83,8 @@ const struct config_key config_common_keys[] = {
     {"BREAKER_PAUSE_MAX_MS", "--breaker-pause-max-ms", CONFIG_INT, "30000", 1000, 3600000, NULL, 0,
      F(breaker_pause_max_ms), "longest pause of a consumer's circuit breaker (from 1 s, doubling)"},
     {"LEASE_MS", "--lease-ms", CONFIG_INT, "3000", 100, 3600000, NULL, 0, F(lease_ms),
-     "how long a relay owns claimed outbox rows and a consumer a retry in progress; a relay renews "
+     "how long a relay owns the outbox rows it claimed or its own process handed it, and a "
+     "consumer a retry in progress; a relay renews "
      "its leases every third of it while a batch waits for the broker, a restart with the same "
      "INSTANCE_ID takes its own rows back at once, and rows of a relay that stays down move to "
      "another after it"},

@@ -624,6 +624,42 @@ static void print_memory(const struct memory *m)
     printf("(the rest of the RSS is shared library pages)\n");
 }
 
+/* Sums the samples of metric name (any labels) in a Prometheus text body. */
+static double metric_sum(const char *text, const char *name)
+{
+    double sum = 0;
+    size_t len = strlen(name);
+    for (const char *line = text; line && *line;
+         line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+        if (strncmp(line, name, len) != 0 || (line[len] != '{' && line[len] != ' '))
+            continue;
+        const char *v = line[len] == '{' ? strchr(line, '}') : line + len;
+        if (v)
+            sum += strtod(v + 1, NULL);
+    }
+    return sum;
+}
+
+/*
+ * How the services' relays got what they published over the whole run: handed
+ * over by their own commits (ADR 0011) or claimed from the table.
+ */
+static void read_handoffs(double *published, double *handed)
+{
+    *published = *handed = 0;
+    for (int s = 0; s < NSERVICES; s++) {
+        struct saga_http *h = saga_http_new(ports[s]);
+        long status = 0;
+        char errbuf[256];
+        if (h && saga_http_call(h, "GET", "/metrics", NULL, &status, errbuf, sizeof(errbuf)) == 0 &&
+            status == 200) {
+            *published += metric_sum(saga_http_reply(h), "events_published_total");
+            *handed += metric_sum(saga_http_reply(h), "outbox_handoffs_total");
+        }
+        saga_http_free(h);
+    }
+}
+
 /* ------------------------------------------------------------------ main */
 
 static void usage(void)
@@ -791,6 +827,8 @@ int main(int argc, char **argv)
              o.duration_s);
     run_phase(&ph[n++], &spec);
     read_memory(m.loaded_kb, m.loaded_anon_kb);
+    double published, handed;
+    read_handoffs(&published, &handed);
 
     for (int s = 0; s < NSERVICES; s++) {
         int status =
@@ -804,6 +842,9 @@ int main(int argc, char **argv)
     }
     print_phases(ph, n, ref);
     print_memory(&m);
+    printf("events the relays published, whole run: %.0f; handed over by their own commits,"
+           " without a claim: %.0f (%.0f %%)\n",
+           published, handed, published > 0 ? 100.0 * handed / published : 0.0);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     printf("(%ld cores; the servers, the six services and this client share them)\n", cores);
     for (int i = 0; i < n; i++)
