@@ -13,16 +13,29 @@
  *   waits 100 ms, doubling up to 5 s
  *
  *   - DOWN -> UP    db_open, from db_connect, or from db_ready before a call
- *                   when no transaction is open and the backoff has elapsed
+ *                   when no transaction was sent and the backoff has elapsed
  *   - UP -> DOWN    db_drop, from db_result_error (a statement or a wait met
  *                   a dead socket), db_ready (the probe did), db_check (an
  *                   unexpected result), db_rollback (ROLLBACK failed), db_free
  *
  * Invariants: (1) a statement is sent once and never re-sent here; (2) a lost
- * connection is not replaced while a transaction is open (db_rollback ends
- * it); (3) every PGresult is cleared on the path that obtained it; (4) a
+ * connection is not replaced once a transaction's BEGIN was sent (db_rollback
+ * ends it); (3) every PGresult is cleared on the path that obtained it; (4) a
  * prepared statement's name is used only on the connection that prepared it
  * (db_drop forgets them all).
+ *
+ * BEGIN is lazy: db_begin only records that a transaction is open and at
+ * which isolation level, and the transaction's first statement, whichever
+ * call sends it, goes with its BEGIN in one round trip (libpq pipeline mode:
+ * BEGIN, a PREPARE on the text's first use, the statement, a sync; see
+ * db_exec_begin). A transaction thus costs one round trip less, and on this
+ * 2-core machine each one is a wake-up of the server and of the caller. The
+ * server stops at the first failure of the pipeline with the transaction
+ * aborted, as if each had been sent alone, so callers see the same results.
+ * Until the first statement nothing of the transaction exists on the server:
+ * a dead connection found then is replaced like an idle one (invariant 2
+ * holds from the BEGIN on), and committing or rolling back a transaction
+ * that sent nothing sends nothing.
  *
  * Statements are prepared: db_exec names each statement text on first use
  * on a connection (PQprepare) and executes it by name from then on, so
@@ -73,6 +86,9 @@ struct db {
     PGconn *conn;                   /* NULL when down */
     bool conninfo_ok;               /* it parses (checked once, see db_new) */
     bool tx_open;                   /* between db_begin and db_commit/db_rollback */
+    bool tx_sent;                   /* its BEGIN was sent (or tried): see the top of this file */
+    enum db_isolation tx_level;     /* the isolation level its BEGIN asks for */
+    uint64_t round_trips;           /* exchanges that waited for the server (db_round_trips) */
     bool was_up;                    /* connected at least once: later connects are reconnects */
     bool notify_pending;            /* a reconnect happened: report one wakeup */
     int backoff_ms;                 /* pause after the next failed connect */
@@ -522,6 +538,7 @@ static int db_session_set(struct db *db, const char *command, const char *name, 
 {
     char sql[128];
     snprintf(sql, sizeof(sql), "%s \"%s\"", command, name);
+    db->round_trips++;
     PGresult *res = PQexec(db->conn, sql);
     bool ok = res && PQresultStatus(res) == PGRES_COMMAND_OK;
     PQclear(res);
@@ -540,7 +557,6 @@ static int db_session_set(struct db *db, const char *command, const char *name, 
 static int db_open(struct db *db, struct err *err)
 {
     db_drop(db);
-    db->tx_open = false;
     if (!db->conninfo_ok)
         return db_fail(err, ERR_INVALID, "", "malformed database URL '%s'", db->masked);
     if (db->schema[0] && !db_name_valid(db->schema, DB_SCHEMA_MAX, /* dots = */ false))
@@ -615,6 +631,8 @@ failed:
 
 int db_connect(struct db *db, struct err *err)
 {
+    if (db->tx_open)
+        db_tx_closed(db, false); /* the server rolls back what the old connection had open */
     return db_open(db, err);
 }
 
@@ -643,8 +661,8 @@ static void db_probe(struct db *db)
 
 /*
  * Makes the connection usable before a call: probes it, and replaces a dead
- * one unless a transaction is open (invariant 2) or the backoff has not
- * elapsed. Returns 0 or ERR_TRANSIENT.
+ * one unless the open transaction's BEGIN was sent (invariant 2) or the
+ * backoff has not elapsed. Returns 0 or ERR_TRANSIENT.
  */
 static int db_ready(struct db *db, struct err *err)
 {
@@ -653,7 +671,7 @@ static int db_ready(struct db *db, struct err *err)
     if (db_up(db))
         return 0;
     db_drop(db);
-    if (db->tx_open)
+    if (db->tx_open && db->tx_sent)
         return db_fail(err, ERR_TRANSIENT, "",
                        "database connection lost inside a transaction: roll back, then retry");
     int64_t wait = db->next_attempt_ms - steady_now_ms();
@@ -739,6 +757,50 @@ static void db_forget(struct db *db, struct db_prepared *p)
     *p = db->prepared[--db->nprepared];
 }
 
+/* The name a statement has on the connection: "s<name>". */
+static void db_prepared_name(const struct db_prepared *p, char *out, size_t outlen)
+{
+    snprintf(out, outlen, "s%u", p->name);
+}
+
+/* The statement prepared from sql on this connection, or NULL. */
+static struct db_prepared *db_prepared_find(struct db *db, const char *sql)
+{
+    uint64_t hash = db_hash(sql);
+    for (int i = 0; i < db->nprepared; i++)
+        if (db->prepared[i].hash == hash && strcmp(db->prepared[i].sql, sql) == 0)
+            return &db->prepared[i];
+    return NULL;
+}
+
+/*
+ * A new entry for sql with a fresh name, not counted yet: the caller counts
+ * it once PostgreSQL has prepared it and frees its text otherwise (db_drop,
+ * which a failure may call, frees only counted ones). NULL when the cache is
+ * full or the text could not be copied: the caller sends it unnamed.
+ */
+static struct db_prepared *db_prepared_new(struct db *db, const char *sql)
+{
+    if (db->nprepared == DB_PREPARED_MAX)
+        return NULL;
+    struct db_prepared *p = &db->prepared[db->nprepared];
+    p->sql = strdup(sql);
+    if (!p->sql)
+        return NULL;
+    p->hash = db_hash(sql);
+    p->name = db->next_name++;
+    return p;
+}
+
+/* Drops an entry db_prepared_new made that PostgreSQL did not prepare. */
+static void db_prepared_discard(struct db_prepared *p)
+{
+    if (!p)
+        return;
+    free(p->sql);
+    p->sql = NULL;
+}
+
 /*
  * Finds sql among the statements prepared on this connection, or prepares
  * it. Sets *out (NULL when the cache is full or the text could not be
@@ -749,35 +811,155 @@ static void db_forget(struct db *db, struct db_prepared *p)
 static int db_prepare(struct db *db, const char *sql, int nparams, struct db_prepared **out,
                       struct err *err)
 {
-    *out = NULL;
-    uint64_t hash = db_hash(sql);
-    for (int i = 0; i < db->nprepared; i++) {
-        if (db->prepared[i].hash == hash && strcmp(db->prepared[i].sql, sql) == 0) {
-            *out = &db->prepared[i];
-            return 0;
-        }
-    }
-    if (db->nprepared == DB_PREPARED_MAX)
+    *out = db_prepared_find(db, sql);
+    struct db_prepared *p = *out ? NULL : db_prepared_new(db, sql);
+    if (!p)
         return 0;
-    struct db_prepared *p = &db->prepared[db->nprepared];
-    p->sql = strdup(sql);
-    if (!p->sql)
-        return 0;
-    p->hash = hash;
-    p->name = db->next_name++;
     char name[16];
-    snprintf(name, sizeof(name), "s%u", p->name);
+    db_prepared_name(p, name, sizeof(name));
+    db->round_trips++;
     PGresult *res = PQprepare(db->conn, name, sql, nparams, /* paramTypes = */ NULL);
     int rc = db_check(db, res, err);
     PQclear(res);
     if (rc < 0) {
-        /* Not counted yet, so never freed by db_drop (which db_check may have called). */
-        free(p->sql);
-        p->sql = NULL;
+        db_prepared_discard(p);
         return rc;
     }
     db->nprepared++;
     *out = p;
+    return 0;
+}
+
+/* Queues the statement in the pipeline: by name when prepared (p), else unnamed; libpq's 1 or 0. */
+static int db_send(struct db *db, const char *sql, int nparams, const char *const *params,
+                   const struct db_prepared *p)
+{
+    if (!p)
+        return PQsendQueryParams(db->conn, sql, nparams, /* paramTypes = */ NULL, params,
+                                 /* paramLengths = */ NULL, /* paramFormats = */ NULL,
+                                 /* resultFormat = text */ 0);
+    char name[16];
+    db_prepared_name(p, name, sizeof(name));
+    return PQsendQueryPrepared(db->conn, name, nparams, params, /* paramLengths = */ NULL,
+                               /* paramFormats = */ NULL, /* resultFormat = text */ 0);
+}
+
+static const char *const db_begin_sql[] = {
+    [DB_READ_COMMITTED] = "BEGIN",
+    [DB_REPEATABLE_READ] = "BEGIN ISOLATION LEVEL REPEATABLE READ",
+    [DB_SERIALIZABLE] = "BEGIN ISOLATION LEVEL SERIALIZABLE",
+};
+
+/*
+ * Reads a pipeline's answers: the first result of each of its n commands
+ * into got (NULL where none came) and the sync that ends it. A command's
+ * results end with a NULL; once the connection is lost nothing more comes,
+ * so reading stops there instead of waiting. Returns true when the sync
+ * came, i.e. the pipeline was read to its end.
+ */
+static bool db_pipeline_read(struct db *db, PGresult **got, int n)
+{
+    for (int i = 0; i < n && db_up(db); i++) {
+        got[i] = PQgetResult(db->conn);
+        if (!got[i])
+            return false;
+        PGresult *extra; /* a lost connection adds its own error after the command's */
+        while ((extra = PQgetResult(db->conn)) != NULL)
+            PQclear(extra);
+    }
+    PGresult *sync = db_up(db) ? PQgetResult(db->conn) : NULL;
+    bool synced = sync && PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
+    PQclear(sync);
+    return synced;
+}
+
+/*
+ * Sends the open transaction's first statement together with its BEGIN, in
+ * one round trip (pipeline mode, see the top of this file): BEGIN, a PREPARE
+ * when the text is new on this connection, the statement, a sync. The server
+ * stops at the first failure with the transaction aborted, exactly as when
+ * each is sent alone, so a failing BEGIN or PREPARE is reported as it would
+ * have been then. Returns 0 with *res the statement's result and *out its
+ * prepared entry (NULL when sent unnamed), both for db_exec to check, or a
+ * negative code with *res NULL.
+ */
+static int db_exec_begin(struct db *db, const char *sql, int nparams, const char *const *params,
+                         struct db_prepared **out, PGresult **res, struct err *err)
+{
+    *res = NULL;
+    struct db_prepared *p = db_prepared_find(db, sql);
+    struct db_prepared *fresh = p ? NULL : db_prepared_new(db, sql);
+    char name[16] = "";
+    if (fresh)
+        db_prepared_name(fresh, name, sizeof(name));
+    db->tx_sent = true; /* from here on the server may hold the transaction (invariant 2) */
+    db->round_trips++;
+    bool sent =
+        PQenterPipelineMode(db->conn) &&
+        PQsendQueryParams(db->conn, db_begin_sql[db->tx_level], 0, NULL, NULL, NULL, NULL, 0) &&
+        (!fresh || PQsendPrepare(db->conn, name, sql, nparams, /* paramTypes = */ NULL)) &&
+        db_send(db, sql, nparams, params, fresh ? fresh : p) && PQpipelineSync(db->conn);
+
+    int n = fresh ? 3 : 2;
+    PGresult *got[3] = {NULL, NULL, NULL}; /* BEGIN, the PREPARE when fresh, the statement */
+    bool ended = sent && db_pipeline_read(db, got, n) && PQexitPipelineMode(db->conn);
+    /* What to report: the first that failed (the rest did not run), else the statement's. */
+    int first = 0;
+    while (first < n - 1 && got[first] && PQresultStatus(got[first]) == PGRES_COMMAND_OK)
+        first++;
+    int rc = 0;
+    if (!sent) {
+        /* libpq could not queue it (out of memory, or the connection is gone). */
+        rc = db_result_error(db, NULL, err);
+        db_drop(db); /* whatever part was sent, nothing tells where the server stands */
+    } else if (!ended && db_up(db)) {
+        char line[ERR_MSG_MAX];
+        db_first_line(PQerrorMessage(db->conn), line, sizeof(line));
+        db_drop(db); /* answered out of order: nothing tells where the server stands */
+        rc = db_fail(err, ERR_INTERNAL, "", "unexpected database pipeline result: %s", line);
+    } else if (!ended || first < n - 1) {
+        rc = db_check(db, got[first], err); /* a lost connection is ERR_TRANSIENT there */
+        if (rc == 0) /* all it got was fine, but the rest never came: the connection died */
+            rc = db_result_error(db, NULL, err);
+    }
+    if (rc == 0 && fresh) {
+        db->nprepared++;
+        p = fresh;
+    } else {
+        db_prepared_discard(fresh);
+    }
+    if (rc == 0) {
+        *out = p;
+        *res = got[n - 1];
+        got[n - 1] = NULL;
+    }
+    for (int i = 0; i < 3; i++)
+        PQclear(got[i]);
+    return rc;
+}
+
+/*
+ * Sends a statement on its own (prepared on its first use, see db_prepare).
+ * Returns as db_exec_begin.
+ */
+static int db_exec_alone(struct db *db, const char *sql, int nparams, const char *const *params,
+                         struct db_prepared **out, PGresult **res, struct err *err)
+{
+    *res = NULL;
+    int rc = db_prepare(db, sql, nparams, out, err);
+    if (rc < 0)
+        return rc;
+    db->round_trips++;
+    if (*out) {
+        char name[16];
+        db_prepared_name(*out, name, sizeof(name));
+        *res = PQexecPrepared(db->conn, name, nparams, params, /* paramLengths = */ NULL,
+                              /* paramFormats = */ NULL, /* resultFormat = text */ 0);
+    } else {
+        *res = PQexecParams(db->conn, sql, nparams, /* paramTypes = */ NULL, params,
+                            /* paramLengths = */ NULL, /* paramFormats = */ NULL,
+                            /* resultFormat = text */ 0);
+    }
     return 0;
 }
 
@@ -790,21 +972,14 @@ int db_exec(struct db *db, const char *sql, int nparams, const char *const *para
     if (rc < 0)
         return rc;
 
-    char name[16];
     struct db_prepared *p = NULL;
-    rc = db_prepare(db, sql, nparams, &p, err);
+    PGresult *res = NULL;
+    if (db->tx_open && !db->tx_sent)
+        rc = db_exec_begin(db, sql, nparams, params, &p, &res, err);
+    else
+        rc = db_exec_alone(db, sql, nparams, params, &p, &res, err);
     if (rc < 0)
         return rc;
-    PGresult *res;
-    if (p) {
-        snprintf(name, sizeof(name), "s%u", p->name);
-        res = PQexecPrepared(db->conn, name, nparams, params, /* paramLengths = */ NULL,
-                             /* paramFormats = */ NULL, /* resultFormat = text */ 0);
-    } else {
-        res = PQexecParams(db->conn, sql, nparams, /* paramTypes = */ NULL, params,
-                           /* paramLengths = */ NULL, /* paramFormats = */ NULL,
-                           /* resultFormat = text */ 0);
-    }
     rc = db_check(db, res, err);
     if (rc < 0) {
         if (p && db->conn && err && strcmp(err->sqlstate, "0A000") == 0)
@@ -885,14 +1060,29 @@ static int db_line_of(const char *text, long pos)
     return line;
 }
 
+/* Sends the open transaction's BEGIN on its own (db_exec_begin sends it with a statement). */
+static int db_begin_alone(struct db *db, struct err *err)
+{
+    db->tx_sent = true;
+    db->round_trips++;
+    PGresult *res =
+        PQexecParams(db->conn, db_begin_sql[db->tx_level], 0, NULL, NULL, NULL, NULL, 0);
+    int rc = db_check(db, res, err);
+    PQclear(res);
+    return rc;
+}
+
 int db_exec_script(struct db *db, const char *sql, struct err *err)
 {
     if (!sql)
         return db_fail(err, ERR_INTERNAL, "", "db_exec_script called without a script");
     int rc = db_ready(db, err);
+    if (rc == 0 && db->tx_open && !db->tx_sent)
+        rc = db_begin_alone(db, err); /* a script cannot join a pipeline: its BEGIN goes first */
     if (rc < 0)
         return rc;
 
+    db->round_trips++;
     PGresult *res = PQexec(db->conn, sql);
     /* A script of nothing but comments is an empty query, which is fine here. */
     rc = res && PQresultStatus(res) == PGRES_EMPTY_QUERY ? 0 : db_check(db, res, err);
@@ -991,20 +1181,15 @@ int db_begin(struct db *db, struct err *err)
 
 int db_begin_isolation(struct db *db, enum db_isolation level, struct err *err)
 {
-    static const char *const begin_sql[] = {
-        [DB_READ_COMMITTED] = "BEGIN",
-        [DB_REPEATABLE_READ] = "BEGIN ISOLATION LEVEL REPEATABLE READ",
-        [DB_SERIALIZABLE] = "BEGIN ISOLATION LEVEL SERIALIZABLE",
-    };
     if (db->tx_open)
         return db_fail(err, ERR_INTERNAL, "", "a transaction is already open");
-    if ((unsigned)level >= sizeof(begin_sql) / sizeof(begin_sql[0]))
+    if ((unsigned)level >= sizeof(db_begin_sql) / sizeof(db_begin_sql[0]))
         return db_fail(err, ERR_INTERNAL, "", "unknown isolation level %d", (int)level);
-    int rc = db_exec(db, begin_sql[level], 0, NULL, NULL, NULL, err);
-    if (rc < 0)
-        return rc;
+    /* Nothing is sent: the BEGIN goes with the first statement (see the top of this file). */
     db->tx_open = true;
     db->has_savepoint = false;
+    db->tx_sent = false;
+    db->tx_level = level;
     db->ndeferred = 0;
     db->nlocal = 0;
     return 0;
@@ -1110,12 +1295,19 @@ int db_commit(struct db *db, struct err *err)
 {
     if (!db->tx_open)
         return db_fail(err, ERR_INTERNAL, "", "commit without an open transaction");
-    int rc = db_ready(db, err); /* a lost connection fails here: rolled back, nothing sent */
+    int rc = 0;
+    PGresult *res = NULL;
+    if (!db->tx_sent) {
+        db->tx_open = false; /* nothing of it was sent (lazy BEGIN): nothing to commit */
+        goto committed;
+    }
+    rc = db_ready(db, err); /* a lost connection fails here: rolled back, nothing sent */
     if (rc < 0) {
         db_tx_closed(db, false);
         return rc;
     }
-    PGresult *res = PQexecParams(db->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0);
+    db->round_trips++;
+    res = PQexecParams(db->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0);
     db->tx_open = false;
     rc = db_check(db, res, err);
     if (rc == ERR_TRANSIENT && !db->conn && err) {
@@ -1128,6 +1320,7 @@ int db_commit(struct db *db, struct err *err)
         rc = db_fail(err, ERR_INTERNAL, "",
                      "commit rolled back: a statement of the transaction had failed");
     }
+committed:
     PQclear(res);
     if (rc == 0)
         send_deferred_notifies(db);
@@ -1140,10 +1333,13 @@ void db_rollback(struct db *db)
     if (!db || !db->tx_open)
         return;
     db_tx_closed(db, false);
+    if (!db->tx_sent)
+        return; /* nothing of it was sent (lazy BEGIN): nothing to roll back */
     if (!db_up(db)) {
         db_drop(db); /* the server rolled back when the connection went */
         return;
     }
+    db->round_trips++;
     PGresult *res = PQexec(db->conn, "ROLLBACK");
     bool ok = res && PQresultStatus(res) == PGRES_COMMAND_OK;
     PQclear(res);
@@ -1159,6 +1355,11 @@ bool db_in_transaction(const struct db *db)
 bool db_woken_remotely(const struct db *db)
 {
     return db->woken_remotely;
+}
+
+uint64_t db_round_trips(const struct db *db)
+{
+    return db->round_trips;
 }
 
 /* ---- LISTEN/NOTIFY -------------------------------------------------------------------- */

@@ -335,19 +335,33 @@ static void test_script_runs_statements_and_reports_the_failing_line(void **stat
 
 /* ---- losing the connection ------------------------------------------------------------- */
 
-/* Terminates victim's backend from killer and waits until it is gone. */
-static void kill_backend(struct db *killer, struct db *victim)
+/* Terminates the backend pid from killer and waits until it is gone. */
+static void kill_pid(struct db *killer, const char *pid)
 {
     struct err err = {0};
-    char pid[32];
-    assert_int_equal(
-        db_exec_value(victim, "SELECT pg_backend_pid()", 0, NULL, pid, sizeof(pid), &err), 1);
     const char *params[] = {pid};
     char ok[8];
     int rc = db_exec_value(killer, "SELECT pg_terminate_backend($1::int, 5000)", 1, params, ok,
                            sizeof(ok), &err);
     assert_int_equal(expect_ok(rc, err), 1);
     assert_string_equal(ok, "t");
+}
+
+static void backend_pid(struct db *db, char *pid, size_t len)
+{
+    struct err err = {0};
+    assert_int_equal(db_exec_value(db, "SELECT pg_backend_pid()", 0, NULL, pid, len, &err), 1);
+}
+
+/*
+ * Terminates victim's backend from killer and waits until it is gone. It asks
+ * victim for its pid first: in a transaction that statement sends the BEGIN.
+ */
+static void kill_backend(struct db *killer, struct db *victim)
+{
+    char pid[32];
+    backend_pid(victim, pid, sizeof(pid));
+    kill_pid(killer, pid);
 }
 
 static void test_idle_connection_killed_is_replaced_before_the_next_statement(void **state)
@@ -412,6 +426,209 @@ static long long prepared_count(struct db *db, const char *statement)
                            1, params, out, sizeof(out), &err);
     assert_int_equal(expect_ok(rc, err), 1);
     return strtoll(out, NULL, 10);
+}
+
+/* ---- lazy BEGIN: it goes with the transaction's first statement ------------------------- */
+
+static void test_begin_goes_with_the_first_statement_in_one_round_trip(void **state)
+{
+    (void)state;
+    struct db *a = connect_db(), *b = connect_db();
+    struct err err = {0};
+    char sql[160], count[160];
+    snprintf(sql, sizeof(sql), "CREATE TABLE %s.lazy (id int)", schema);
+    expect_ok(exec0(a, sql, &err), err);
+    snprintf(sql, sizeof(sql), "INSERT INTO %s.lazy VALUES ($1)", schema);
+    snprintf(count, sizeof(count), "SELECT count(*) FROM %s.lazy", schema);
+    const char *one[] = {"1"}, *two[] = {"2"};
+    expect_ok(db_write(a, sql, 1, one, &err), err); /* prepared from now on */
+
+    /* BEGIN + INSERT, INSERT, COMMIT: three round trips, not four. */
+    uint64_t before = db_round_trips(a);
+    expect_ok(db_begin(a, &err), err);
+    assert_true(db_in_transaction(a));
+    assert_int_equal(db_round_trips(a), before); /* db_begin sends nothing */
+    expect_ok(db_write(a, sql, 1, two, &err), err);
+    expect_ok(db_write(a, sql, 1, two, &err), err);
+    assert_int_equal(count_rows(b, count), 1); /* the BEGIN was there: nothing visible yet */
+    expect_ok(db_commit(a, &err), err);
+    assert_int_equal(db_round_trips(a) - before, 3);
+    assert_int_equal(count_rows(b, count), 3);
+
+    /* A text new on the connection: BEGIN, PREPARE and the statement still in one. */
+    before = db_round_trips(a);
+    expect_ok(db_begin(a, &err), err);
+    assert_int_equal(count_rows(a, "SELECT 1 + 41"), 42);
+    db_rollback(a);
+    assert_int_equal(db_round_trips(a) - before, 2);         /* with the ROLLBACK */
+    assert_int_equal(prepared_count(a, "SELECT 1 + 41"), 1); /* and kept for later */
+
+    /* Rolled back, the first statement's write is gone with the rest. */
+    expect_ok(db_begin(a, &err), err);
+    expect_ok(db_write(a, sql, 1, two, &err), err);
+    db_rollback(a);
+    assert_int_equal(count_rows(b, count), 3);
+
+    /*
+     * Seen from the server: the transaction starts (now()) when its first
+     * statement arrives, not when db_begin returned a while before.
+     */
+    expect_ok(db_begin(a, &err), err);
+    testlib_sleep_ms(300);
+    char gap[8];
+    int rc = db_exec_value(a, "SELECT statement_timestamp() - now() < interval '250 ms'", 0, NULL,
+                           gap, sizeof(gap), &err);
+    assert_int_equal(expect_ok(rc, err), 1);
+    assert_string_equal(gap, "t");
+    expect_ok(db_commit(a, &err), err);
+    db_free(a);
+    db_free(b);
+}
+
+static void
+test_first_statement_failing_reports_its_own_error_and_aborts_the_transaction(void **state)
+{
+    (void)state;
+    struct db *db = connect_db();
+    struct err err = {0};
+    expect_ok(exec0(db, "CREATE TEMP TABLE first_fails (id int PRIMARY KEY)", &err), err);
+    const char *insert = "INSERT INTO first_fails VALUES ($1)";
+    const char *one[] = {"1"};
+    expect_ok(db_write(db, insert, 1, one, &err), err);
+
+    /* Failing when it runs: the unique violation, as when sent alone. */
+    expect_ok(db_begin(db, &err), err);
+    assert_int_equal(db_write(db, insert, 1, one, &err), ERR_CONFLICT);
+    assert_string_equal(err.sqlstate, "23505");
+    assert_non_null(strstr(err.msg, "duplicate key value violates unique constraint"));
+    assert_true(db_connected(db));
+    assert_int_equal(exec0(db, "SELECT 1", &err), ERR_INTERNAL); /* 25P02: it was in the tx */
+    assert_string_equal(err.sqlstate, "25P02");
+    assert_int_equal(db_commit(db, &err), ERR_INTERNAL);
+    assert_non_null(strstr(err.msg, "rolled back"));
+
+    /* Failing when prepared (a text new on the connection): the same, and not kept. */
+    expect_ok(db_begin(db, &err), err);
+    assert_int_equal(exec0(db, "SELECT * FROM not_yet_there", &err), ERR_INTERNAL);
+    assert_string_equal(err.sqlstate, "42P01");
+    assert_int_equal(exec0(db, "SELECT 2", &err), ERR_INTERNAL);
+    assert_string_equal(err.sqlstate, "25P02");
+    db_rollback(db);
+    assert_false(db_in_transaction(db));
+    expect_ok(exec0(db, "CREATE TEMP TABLE not_yet_there (id int)", &err), err);
+    expect_ok(db_begin(db, &err), err);
+    assert_int_equal(expect_ok(exec0(db, "SELECT * FROM not_yet_there", &err), err), 0);
+    expect_ok(db_commit(db, &err), err);
+    assert_int_equal(prepared_count(db, "SELECT * FROM not_yet_there"), 1);
+    assert_int_equal(count_rows(db, "SELECT count(*) FROM first_fails"), 1);
+    db_free(db);
+}
+
+static void
+test_a_transaction_that_sent_nothing_commits_and_rolls_back_without_a_round_trip(void **state)
+{
+    (void)state;
+    struct db *a = connect_db(), *b = connect_db();
+    struct err err = {0};
+    uint64_t before = db_round_trips(a);
+    expect_ok(db_begin(a, &err), err);
+    expect_ok(db_commit(a, &err), err);
+    assert_false(db_in_transaction(a));
+    expect_ok(db_begin_isolation(a, DB_SERIALIZABLE, &err), err);
+    db_rollback(a);
+    assert_false(db_in_transaction(a));
+    assert_int_equal(db_round_trips(a), before);
+
+    /* Seen from the server: with its connection gone meanwhile, the commit still succeeds. */
+    char pid[32];
+    backend_pid(a, pid, sizeof(pid));
+    expect_ok(db_begin(a, &err), err);
+    kill_pid(b, pid);
+    expect_ok(db_commit(a, &err), err);
+    assert_int_equal(count_rows(a, "SELECT 21"), 21); /* and the next call reconnects */
+    db_free(a);
+    db_free(b);
+}
+
+static void test_connection_lost_before_the_first_statement_is_replaced_transparently(void **state)
+{
+    (void)state;
+    struct db *a = connect_db(), *b = connect_db();
+    struct err err = {0};
+    char sql[160], count[160], pid[32];
+    snprintf(sql, sizeof(sql), "CREATE TABLE %s.replaced (id int)", schema);
+    expect_ok(exec0(a, sql, &err), err);
+    snprintf(sql, sizeof(sql), "INSERT INTO %s.replaced VALUES (1)", schema);
+    snprintf(count, sizeof(count), "SELECT count(*) FROM %s.replaced", schema);
+
+    /* Nothing of the transaction was sent: it starts on the new connection. */
+    backend_pid(a, pid, sizeof(pid));
+    expect_ok(db_begin(a, &err), err);
+    kill_pid(b, pid);
+    expect_ok(exec0(a, sql, &err), err);
+    char now_pid[32];
+    backend_pid(a, now_pid, sizeof(now_pid));
+    assert_string_not_equal(now_pid, pid);
+    assert_int_equal(count_rows(b, count), 0); /* in the transaction, not autocommitted */
+    expect_ok(exec0(a, sql, &err), err);
+    expect_ok(db_commit(a, &err), err);
+    assert_int_equal(count_rows(b, count), 2);
+
+    /* Lost while its BEGIN is on the way: reported like a statement's loss, then refused. */
+    expect_ok(db_begin(a, &err), err);
+    assert_int_equal(exec0(a, "SELECT pg_terminate_backend(pg_backend_pid())", &err),
+                     ERR_TRANSIENT);
+    assert_non_null(strstr(err.msg, "connection lost"));
+    assert_false(db_connected(a));
+    assert_int_equal(exec0(a, sql, &err), ERR_TRANSIENT);
+    assert_non_null(strstr(err.msg, "inside a transaction"));
+    assert_int_equal(db_commit(a, &err), ERR_TRANSIENT);
+    assert_false(db_in_transaction(a));
+    assert_int_equal(count_rows(b, count), 2);
+    assert_int_equal(count_rows(a, "SELECT 22"), 22);
+    db_free(a);
+    db_free(b);
+}
+
+static void expect_isolation(struct db *db, enum db_isolation level, const char *sql,
+                             const char *want)
+{
+    struct err err = {0};
+    char out[32];
+    expect_ok(db_begin_isolation(db, level, &err), err);
+    assert_int_equal(expect_ok(db_exec_value(db, sql, 0, NULL, out, sizeof(out), &err), err), 1);
+    assert_string_equal(out, want);
+    expect_ok(db_commit(db, &err), err);
+}
+
+static void test_isolation_level_applies_from_the_first_statement(void **state)
+{
+    (void)state;
+    struct db *db = connect_db();
+    /* Each twice: sent with a PREPARE the first time, by name the second. */
+    for (int i = 0; i < 2; i++) {
+        expect_isolation(db, DB_REPEATABLE_READ, "SHOW transaction_isolation", "repeatable read");
+        expect_isolation(db, DB_SERIALIZABLE, "SHOW transaction_isolation", "serializable");
+        expect_isolation(db, DB_READ_COMMITTED, "SHOW transaction_isolation", "read committed");
+    }
+    expect_isolation(db, DB_SERIALIZABLE, "SELECT current_setting('transaction_isolation')",
+                     "serializable");
+    db_free(db);
+}
+
+static void test_a_script_as_the_first_statement_runs_inside_the_transaction(void **state)
+{
+    (void)state;
+    struct db *db = connect_db();
+    struct err err = {0};
+    expect_ok(exec0(db, "CREATE TEMP TABLE scripted (id int)", &err), err);
+    expect_ok(db_begin(db, &err), err);
+    expect_ok(db_exec_script(
+                  db, "INSERT INTO scripted VALUES (1);\nINSERT INTO scripted VALUES (2);", &err),
+              err);
+    db_rollback(db);
+    assert_int_equal(count_rows(db, "SELECT count(*) FROM scripted"), 0);
+    db_free(db);
 }
 
 static void
@@ -672,6 +889,14 @@ int main(void)
         cmocka_unit_test(test_idle_connection_killed_is_replaced_before_the_next_statement),
         cmocka_unit_test(test_connection_lost_during_a_statement_fails_once_then_reconnects),
         cmocka_unit_test(test_connection_lost_inside_a_transaction_is_not_replaced_until_rollback),
+        cmocka_unit_test(test_begin_goes_with_the_first_statement_in_one_round_trip),
+        cmocka_unit_test(
+            test_first_statement_failing_reports_its_own_error_and_aborts_the_transaction),
+        cmocka_unit_test(
+            test_a_transaction_that_sent_nothing_commits_and_rolls_back_without_a_round_trip),
+        cmocka_unit_test(test_connection_lost_before_the_first_statement_is_replaced_transparently),
+        cmocka_unit_test(test_isolation_level_applies_from_the_first_statement),
+        cmocka_unit_test(test_a_script_as_the_first_statement_runs_inside_the_transaction),
         cmocka_unit_test(test_schema_is_the_search_path_after_every_connect),
         cmocka_unit_test(
             test_statements_are_prepared_once_per_connection_and_again_after_a_reconnect),

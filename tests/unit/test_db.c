@@ -416,6 +416,27 @@ static void test_transaction_misuse_is_internal_and_rollback_is_always_safe(void
     db_free(db);
 }
 
+/* db_begin sends nothing: the server's absence shows at the first statement, as ERR_TRANSIENT. */
+static void test_begin_sends_nothing_and_the_first_statement_meets_the_outage(void **state)
+{
+    (void)state;
+    struct db *db = db_new(UNREACHABLE);
+    struct err err = {0};
+    assert_int_equal(db_begin(db, &err), 0);
+    assert_true(db_in_transaction(db));
+    assert_int_equal(db_begin(db, &err), ERR_INTERNAL); /* still no nesting */
+    assert_int_equal(db_exec(db, "SELECT 1", 0, NULL, NULL, NULL, &err), ERR_TRANSIENT);
+    assert_non_null(strstr(err.msg, "cannot connect"));
+    assert_true(db_error_is_outage(&err));
+    assert_true(db_in_transaction(db));
+    db_rollback(db);
+    assert_false(db_in_transaction(db));
+    assert_int_equal(db_begin(db, &err), 0); /* nothing sent, so committing needs no server */
+    assert_int_equal(db_commit(db, &err), 0);
+    assert_int_equal(db_round_trips(db), 0);
+    db_free(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -437,6 +458,7 @@ int main(void)
         cmocka_unit_test(test_unreachable_database_is_transient_and_backs_off),
         cmocka_unit_test(test_wait_notify_on_unreachable_database_waits_instead_of_spinning),
         cmocka_unit_test(test_transaction_misuse_is_internal_and_rollback_is_always_safe),
+        cmocka_unit_test(test_begin_sends_nothing_and_the_first_statement_meets_the_outage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,10 +11,11 @@
  * Invariant: a statement is sent at most once. When the connection is lost
  * during a call, the call returns ERR_TRANSIENT and the caller decides
  * whether to retry; the next call reconnects by itself (with a backoff, and
- * never inside a transaction). Before sending, a call reads what arrived on
- * the idle connection, so one the server closed meanwhile (a restart) is
- * replaced without any error. A struct db is used by one thread at a time
- * (it wraps one libpq connection).
+ * never inside a transaction once its BEGIN was sent: db_begin sends
+ * nothing, the BEGIN goes with the first statement). Before sending, a call
+ * reads what arrived on the idle connection, so one the server closed
+ * meanwhile (a restart) is replaced without any error. A struct db is used
+ * by one thread at a time (it wraps one libpq connection).
  */
 #ifndef COMMON_DB_H
 #define COMMON_DB_H
@@ -207,11 +208,15 @@ enum db_isolation {
 };
 
 /*
- * Starts a transaction (BEGIN). Returns 0 or a negative code; ERR_INTERNAL
- * when one is already open. While a transaction is open, a lost connection
- * is NOT replaced: every call fails with ERR_TRANSIENT until db_rollback,
- * because statements on a fresh connection would silently run outside the
- * transaction the caller thinks it is in.
+ * Starts a transaction. Sends nothing: its BEGIN goes to the server with its
+ * first statement, in the same round trip (whichever call sends that one:
+ * db_exec, db_write, db_exec_value, db_notify, a SAVEPOINT...), so a failure
+ * to reach the server shows there, as ERR_TRANSIENT. Returns 0, or
+ * ERR_INTERNAL when one is already open. Once the BEGIN was sent, a lost
+ * connection is NOT replaced: every call fails with ERR_TRANSIENT until
+ * db_rollback, because statements on a fresh connection would silently run
+ * outside the transaction the caller thinks it is in. Before it, a dead
+ * connection is replaced as outside a transaction (nothing of it was lost).
  */
 int db_begin(struct db *db, struct err *err);
 
@@ -223,7 +228,8 @@ int db_begin_isolation(struct db *db, enum db_isolation level, struct err *err);
  * mapped server error (a serialization failure at commit is ERR_TRANSIENT),
  * ERR_TRANSIENT when the connection was lost (the outcome is then unknown),
  * or ERR_INTERNAL when the transaction had already failed and PostgreSQL
- * rolled it back instead, or none was open.
+ * rolled it back instead, or none was open. A transaction that sent no
+ * statement commits without a round trip (db_notify's wake-ups still go).
  */
 int db_commit(struct db *db, struct err *err);
 
@@ -231,7 +237,8 @@ int db_commit(struct db *db, struct err *err);
  * Rolls back the open transaction, if any. Never fails: on a dead connection
  * it only forgets the transaction (the server has rolled it back already),
  * and if ROLLBACK itself fails the connection is dropped so the next call
- * starts clean. Safe to call on every cleanup path.
+ * starts clean. Sends nothing when the transaction sent no statement. Safe
+ * to call on every cleanup path.
  */
 void db_rollback(struct db *db);
 
@@ -259,6 +266,15 @@ int db_rollback_to_savepoint(struct db *db, struct err *err);
 #define DB_AFTER_COMMIT_MAX 32
 typedef void db_after_commit_fn(void *arg, bool committed);
 int db_after_commit(struct db *db, db_after_commit_fn *fn, void *arg, struct err *err);
+
+/*
+ * How many times this handle sent something and waited for the answer:
+ * statements, PREPAREs, COMMIT, ROLLBACK, scripts and the session settings
+ * after a connect (not the connection handshake). A transaction of n
+ * prepared statements costs n + 1 (its BEGIN goes with the first). For
+ * tests and profiling.
+ */
+uint64_t db_round_trips(const struct db *db);
 
 /* ---- LISTEN/NOTIFY -------------------------------------------------------- */
 
