@@ -174,22 +174,27 @@ static size_t skip_taken_back(struct relay *r, size_t n)
  * table may hold more (another process's NOTIFY, the sweep, a row the queue
  * had no room for, a failure), a claim. Returns the rows or -1 (database).
  */
+/* Up to a batch of what our own process handed over (0 when it runs no relay slot). */
+static size_t take_handed(struct relay *r)
+{
+    if (!r->handoff)
+        return 0;
+    size_t n =
+        skip_taken_back(r, handoff_take(r->handoff, r->rows, (size_t)r->cfg.batch, &r->read_table));
+    metrics_counter_add(r->handoffs, n);
+    return n;
+}
+
 static int next_batch(struct relay *r, struct err *err)
 {
-    size_t n = 0;
     if (steady_now_ms() - r->last_claim_ms >= RELAY_SWEEP_MS)
         r->read_table = true; /* due retries, expired leases: busy or not */
     /* The table's turn comes after a handed-over batch: a busy queue never starves it. */
-    if (r->handoff && !(r->read_table && r->handed_last))
-        n = skip_taken_back(
-            r, handoff_take(r->handoff, r->rows, (size_t)r->cfg.batch, &r->read_table));
+    bool table_first = r->read_table && r->handed_last;
+    size_t n = table_first ? 0 : take_handed(r);
     r->handed_last = n > 0;
-    if (n > 0) {
-        metrics_counter_add(r->handoffs, n);
+    if (n > 0 || !r->read_table)
         return (int)n;
-    }
-    if (!r->read_table)
-        return 0;
     if (outbox_claim(r->db, r->instance, r->cfg.batch, r->cfg.lease_ms, r->take_own, r->rows, &n,
                      err) != 0) {
         set_db_state(r, false, err);
@@ -206,6 +211,14 @@ static int next_batch(struct relay *r, struct err *err)
     r->take_own = false;
     r->read_table = n >= (size_t)r->cfg.batch;
     r->last_claim_ms = steady_now_ms();
+    /*
+     * The table had nothing: the queue's turn at once. A row queued before
+     * this pass had its wake-up spent on it, and would otherwise wait for the
+     * next one (the next commit, or the sweep).
+     */
+    if (n == 0 && table_first)
+        n = take_handed(r);
+    r->handed_last = false;
     return (int)n;
 }
 
@@ -390,8 +403,13 @@ static void *relay_main(void *arg)
             continue;
         }
         housekeeping(r);
-        if (n >= r->cfg.batch || (n > 0 && r->read_table))
-            continue; /* a full batch, or the table's turn: more may be due */
+        /*
+         * After any batch, look again before waiting: rows queued while it was
+         * out spent their wake-up on the pass that took it. Without a claim
+         * due, that look costs no statement.
+         */
+        if (n > 0)
+            continue;
         int w = db_wait_notify(r->db, RELAY_SWEEP_MS, &err);
         if (w < 0)
             set_db_state(r, false, &err);
