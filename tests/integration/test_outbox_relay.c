@@ -424,12 +424,12 @@ static void test_rows_handed_over_one_at_a_time_never_wait_for_the_next_commit(v
     struct db *db = harness_db();
     struct err err;
     err_clear(&err);
-    char prefix[64], pattern[80];
+    char prefix[40], pattern[48]; /* an item is at most 64 bytes: the prefix and "_13" */
     testlib_unique_name(prefix, sizeof(prefix), "one_by_one");
     snprintf(pattern, sizeof(pattern), "%s_%%", prefix);
     enum { ROWS = 14, GAP_MS = 300 };
     for (int i = 0; i < ROWS; i++) {
-        char item[96], id[UUID7_STR_LEN];
+        char item[64], id[UUID7_STR_LEN];
         snprintf(item, sizeof(item), "%s_%d", prefix, i);
         assert_int_equal(db_begin(db, &err), 0);
         assert_int_equal(publish_item(db, item, id, &err), 0);
