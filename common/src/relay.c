@@ -168,12 +168,6 @@ static size_t skip_taken_back(struct relay *r, size_t n)
     return kept;
 }
 
-/*
- * Fills r->rows with the next batch: what this process's own transactions
- * handed over (already leased to us: no statement at all), else, when the
- * table may hold more (another process's NOTIFY, the sweep, a row the queue
- * had no room for, a failure), a claim. Returns the rows or -1 (database).
- */
 /* Up to a batch of what our own process handed over (0 when it runs no relay slot). */
 static size_t take_handed(struct relay *r)
 {
@@ -185,6 +179,12 @@ static size_t take_handed(struct relay *r)
     return n;
 }
 
+/*
+ * Fills r->rows with the next batch: what this process's own transactions
+ * handed over (already leased to us: no statement at all), else, when the
+ * table may hold more (another process's NOTIFY, the sweep, a row the queue
+ * had no room for, a failure), a claim. Returns the rows or -1 (database).
+ */
 static int next_batch(struct relay *r, struct err *err)
 {
     if (steady_now_ms() - r->last_claim_ms >= RELAY_SWEEP_MS)
@@ -502,7 +502,8 @@ struct relay *relay_start(const struct relay_config *cfg, struct err *err)
                         "publishes nacked, returned or unconfirmed (retried later)", labels);
     r->handoffs = metrics_counter(
         "outbox_handoffs_total",
-        "events published as handed over by this process's own commits, without a claim", labels);
+        "events taken to publish as handed over by this process's own commits, without a claim",
+        labels);
     /* The first pass reads the table and takes back what a previous run left leased to us. */
     r->read_table = r->take_own = true;
     r->handoff = handoff_attach(r->context, r->instance, r->cfg.lease_ms);
