@@ -47,6 +47,16 @@ static void entry_free(struct handoff_entry *e)
     free(e);
 }
 
+/* Frees a list of entries linked by next (outside the lock). */
+static void entries_free(struct handoff_entry *e)
+{
+    while (e) {
+        struct handoff_entry *next = e->next;
+        entry_free(e);
+        e = next;
+    }
+}
+
 struct handoff *handoff_attach(const char *context, const char *instance, int lease_ms)
 {
     if (strlen(context) >= HANDOFF_NAME_MAX || strlen(instance) >= HANDOFF_NAME_MAX)
@@ -88,11 +98,7 @@ void handoff_detach(struct handoff *h)
     h->head = h->tail = NULL;
     h->nrows = h->nbytes = 0;
     pthread_mutex_unlock(&handoff_reg.lock);
-    while (e) {
-        struct handoff_entry *next = e->next;
-        entry_free(e);
-        e = next;
-    }
+    entries_free(e);
 }
 
 struct handoff_entry *handoff_reserve(const char *context, const char *id, const char *type,
@@ -193,10 +199,6 @@ size_t handoff_take(struct handoff *h, struct outbox_row *rows, size_t max, bool
         free(e); /* the payload moved to rows[] */
     }
     pthread_mutex_unlock(&handoff_reg.lock);
-    while (stale) {
-        struct handoff_entry *next = stale->next;
-        entry_free(stale);
-        stale = next;
-    }
+    entries_free(stale);
     return n;
 }
